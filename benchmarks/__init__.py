@@ -1,0 +1,19 @@
+"""Benchmarks: `make bench`, or `python -m benchmarks [NAME ...]`.
+
+The contract for a benchmark module:
+
+- It is a module `benchmarks/bench_<name>.py` that defines `main() -> None`.
+- `main()` seeds what it measures (for instance through the `seed_scale`
+  management command), runs it, and prints each figure on its own line next
+  to its target, so that a reader sees at once whether the target is met.
+  It raises (or lets an exception out) when it cannot measure.
+- Django is set up before any module is imported, so a module may import
+  models and services at the top. `make bench` runs the modules on a migrated
+  database on real PostgreSQL and Redis (scripts/services.sh); running
+  `python -m benchmarks` directly uses whatever DATABASE_URL and REDIS_URL say.
+
+The runner imports and runs every `bench_*` module in name order, or only the
+ones named on the command line (`python -m benchmarks referrals` runs
+`bench_referrals`); it runs them all even when one fails, and exits non-zero
+if any failed.
+"""
