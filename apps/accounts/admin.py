@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from apps.accounts.models import Organisation, OrganisationClosure, User
+
+
+class ClosureInline(admin.TabularInline):
+    model = OrganisationClosure
+    extra = 0
+    fields = ["date", "name"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "subdivision"]
+    search_fields = ["name"]
+    inlines = [ClosureInline]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Team access is granted by team memberships, never by editing groups here."""
+
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "profession",
+        "organisation",
+        "is_staff",
+        "is_active",
+        "is_interface",
+    ]
+    list_filter = ["profession", "organisation", "is_staff", "is_active", "is_interface"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email", "organisation", "profession")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "is_interface")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "organisation", "profession", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ["last_login", "date_joined"]

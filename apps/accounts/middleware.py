@@ -1,0 +1,36 @@
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_KEY = "caregraph_last_activity"
+
+
+class SessionIdleTimeoutMiddleware:
+    """Logs a browser session out after SESSION_IDLE_TIMEOUT_MINUTES without a request.
+
+    API calls with a token carry no session and are not affected.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and hasattr(request, "session"):
+            now = int(time.time())
+            last = request.session.get(SESSION_KEY)
+            limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+            if last is not None and now - int(last) > limit:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                response = redirect(f"{reverse(settings.LOGIN_URL)}?timeout=1")
+                if request.headers.get("HX-Request"):
+                    response["HX-Redirect"] = response["Location"]
+                return response
+            request.session[SESSION_KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,74 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from apps.core.models import BaseModel
+
+
+class Role(models.TextChoices):
+    """The roles a person holds on a care team."""
+
+    PCP = "pcp", "Primary care physician"
+    SPECIALIST = "specialist", "Specialist"
+    RN_CARE_COORDINATOR = "rn_care_coordinator", "RN care coordinator"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    CHW = "chw", "Community health worker"
+    NAVIGATOR = "navigator", "Patient navigator"
+    CASE_MANAGER = "case_manager", "Case manager"
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health clinician"
+    ADMIN = "admin", "Administrator"
+
+
+class Organisation(BaseModel):
+    """A practice or health system; business days follow its country and closures."""
+
+    name = models.CharField(max_length=200, unique=True)
+    country = models.CharField(max_length=2, default="US", help_text="ISO 3166 country code")
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text="State or province code for public holidays"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationClosure(BaseModel):
+    """A day the organisation is closed beyond public holidays; not a business day."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="closures"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "date"], name="one_closure_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class User(AbstractUser):
+    """A member of staff. What they may see follows the care teams they are on."""
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    profession = models.CharField(
+        max_length=32,
+        choices=Role.choices,
+        blank=True,
+        help_text="The role this person usually holds on a team",
+    )
+    is_interface = models.BooleanField(
+        default=False, help_text="A system account used by an HL7/FHIR interface, not a person"
+    )
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,27 @@
+"""Shared API plumbing: domain errors become 400s with field messages, never 500s."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.exceptions import ApplicationError, NotFoundError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, NotFoundError):
+        exc = Http404()
+    elif isinstance(exc, ApplicationError):
+        return Response(
+            {"detail": exc.message, "errors": exc.field_errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    elif isinstance(exc, DjangoValidationError):
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(errors)
+    return drf_exception_handler(exc, context)

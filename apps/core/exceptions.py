@@ -1,0 +1,28 @@
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the request: shown to the user, never a 500.
+
+    `field_errors` maps a field name to its messages so forms and the API can
+    attach the message to the input that caused it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field_errors: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+        self.extra = extra or {}
+
+
+class NotFoundError(ApplicationError):
+    """The object does not exist or the user may not know that it does: both answer 404."""
+
+    def __init__(self, message: str = "Not found.") -> None:
+        super().__init__(message)

@@ -1,0 +1,96 @@
+from typing import Any, ClassVar, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class BaseModel(models.Model):
+    """Every domain row knows when it was created and last changed."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed a record"
+    LIST = "list", "Listed records"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"
+    EXPORT = "export", "Exported"
+    BREAK_GLASS = "break_glass", "Emergency access granted"
+    DENIED = "denied", "Access denied"
+
+
+class AuditSource(models.TextChoices):
+    UI = "ui", "Web UI"
+    API = "api", "REST API"
+    ADMIN = "admin", "Django admin"
+    TASK = "task", "Scheduled job"
+    HL7 = "hl7", "HL7 v2 interface"
+    FHIR = "fhir", "FHIR interface"
+    IMPORT = "import", "File import"
+    SYSTEM = "system", "System"
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("audit events are append-only")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise PermissionError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One read or write of patient data: who, when, what, which patient, from where.
+
+    Rows are append-only: the model refuses to save an existing row or delete
+    one, and on PostgreSQL a trigger refuses UPDATE and DELETE for every role.
+    Only identifiers and field names are stored here, never clinical values.
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No database FK: deleting a user must neither cascade into nor update the trail.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    source = models.CharField(max_length=16, choices=AuditSource.choices)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    patient_ids = models.JSONField(default=list, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=255, blank=True)
+    break_glass = models.BooleanField(default=False)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects: ClassVar[models.Manager["AuditEvent"]] = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["patient_id", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("audit events are append-only")

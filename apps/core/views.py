@@ -1,0 +1,39 @@
+"""Small helpers shared by the htmx views of every app."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+
+from apps.core.exceptions import ApplicationError, NotFoundError
+
+
+def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A selector's NotFoundError becomes the ordinary 404 page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundError as error:
+            raise Http404(error.message) from error
+
+    return wrapper
+
+
+def add_errors_to_form(form: forms.Form, error: ApplicationError) -> None:
+    """Puts a service's refusal on the form: field messages on their fields, the rest on top."""
+    placed = False
+    for name, messages in error.field_errors.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))

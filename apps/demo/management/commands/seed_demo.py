@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import Organisation
+from apps.core.context import RequestContext, request_context
+from apps.core.models import AuditSource
+from apps.demo.seeders.patients import seed_patients
+from apps.demo.seeders.people import DEMO_PASSWORD, ORGANISATION_NAME, seed_people
+
+
+class Command(BaseCommand):
+    help = "Loads the synthetic demo panel (3 care teams, ~200 patients, staff in every role)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--patients", type=int, default=200)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Organisation.objects.filter(name=ORGANISATION_NAME).exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            with request_context(RequestContext(source=AuditSource.IMPORT)), transaction.atomic():
+                people = seed_people()
+                seed_patients(actor=people.admin, teams=people.teams, count=options["patients"])
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(
+            f"\nDemo logins (password for all: {DEMO_PASSWORD})\n"
+            "  admin   administrator (Django admin at /admin/)\n"
+            "  nurse1  RN care coordinator, lead of Northside Team (also on Eastside Team)\n"
+            "  pcp1    primary care physician, Northside Team\n"
+            "  sw1     social worker, Northside Team\n"
+            "  chw1    community health worker, Northside Team\n"
+            "  pharm1  pharmacist, Northside Team\n"
+            "  nurse2, pcp2, sw2 ... Eastside Team; nurse3, pcp3 ... Harbor Team\n"
+        )

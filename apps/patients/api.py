@@ -1,0 +1,183 @@
+"""REST API for patients: input serializers parse, the same selectors and services act."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.http import AuthenticatedRequest
+from apps.core.exceptions import NotFoundError
+from apps.patients import selectors, services
+from apps.patients.models import Patient, Sex
+from apps.teams.selectors import team_list_for_user
+
+
+class CareTeamRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PatientListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    mrn = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    sex = serializers.CharField()
+    care_team = CareTeamRefSerializer()
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField(source="user.display_name")
+    role = serializers.CharField()
+    role_display = serializers.CharField(source="get_role_display")
+    is_lead = serializers.BooleanField()
+
+
+class PatientDetailSerializer(PatientListItemSerializer):
+    preferred_language = serializers.CharField()
+    interpreter_needed = serializers.BooleanField()
+    race_ethnicity = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    address_line = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField()
+    postal_code = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class PatientPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(source="total")
+    page = serializers.IntegerField(source="number")
+    num_pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    results = PatientListItemSerializer(many=True, source="patients")
+
+
+class PatientWriteSerializer(serializers.Serializer):
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    preferred_language = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False)
+    race_ethnicity = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address_line = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=16, required=False, allow_blank=True)
+
+
+class PatientCreateSerializer(PatientWriteSerializer):
+    mrn = serializers.CharField(max_length=32)
+    care_team_id = serializers.IntegerField()
+
+
+class PatientUpdateSerializer(PatientWriteSerializer):
+    given_name = serializers.CharField(max_length=100, required=False)
+    family_name = serializers.CharField(max_length=100, required=False)
+    date_of_birth = serializers.DateField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+def _detail(patient: Patient) -> dict[str, object]:
+    data = dict(PatientDetailSerializer(patient).data)
+    data["care_team_members"] = TeamMemberSerializer(
+        selectors.patient_care_team(patient=patient), many=True
+    ).data
+    return data
+
+
+class PatientListCreateApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Name words, MRN or date of birth"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 100, default 25"),
+        ],
+        responses=PatientPageSerializer,
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        try:
+            page = int(request.query_params.get("page", "1"))
+            page_size = int(request.query_params.get("page_size", "25"))
+        except ValueError:
+            return Response(
+                {"detail": "page and page_size must be whole numbers."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = selectors.patient_page_for_user(
+            user=request.user,
+            query=request.query_params.get("q", ""),
+            page=page,
+            page_size=page_size,
+        )
+        return Response(PatientPageSerializer(result).data)
+
+    @extend_schema(request=PatientCreateSerializer, responses={201: PatientDetailSerializer})
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = PatientCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        team = team_list_for_user(user=request.user).filter(pk=values.pop("care_team_id")).first()
+        if team is None:
+            return Response(
+                {"care_team_id": ["No such care team among yours."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        patient = services.patient_create(actor=request.user, care_team=team, **values)
+        return Response(_detail(patient), status=status.HTTP_201_CREATED)
+
+
+class PatientDetailApi(APIView):
+    @extend_schema(responses=PatientDetailSerializer)
+    def get(self, request: AuthenticatedRequest, patient_id: int) -> Response:
+        patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+        return Response(_detail(patient))
+
+    @extend_schema(request=PatientUpdateSerializer, responses=PatientDetailSerializer)
+    def patch(self, request: AuthenticatedRequest, patient_id: int) -> Response:
+        patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+        data = PatientUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        patient = services.patient_update(
+            actor=request.user, patient=patient, **data.validated_data
+        )
+        return Response(_detail(patient))
+
+
+class BreakGlassApi(APIView):
+    @extend_schema(
+        request=inline_serializer(
+            "BreakGlassInput", {"mrn": serializers.CharField(), "reason": serializers.CharField()}
+        ),
+        responses={
+            201: inline_serializer(
+                "BreakGlassOutput",
+                {
+                    "patient_id": serializers.IntegerField(),
+                    "expires_at": serializers.DateTimeField(),
+                },
+            )
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        mrn = str(request.data.get("mrn", "")).strip()
+        if not mrn:
+            return Response(
+                {"mrn": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        patient = selectors.patient_by_mrn_in_organisation(user=request.user, mrn=mrn)
+        if patient is None:
+            raise NotFoundError("No patient in your organisation has this MRN.")
+        access = services.patient_break_glass_open(
+            actor=request.user, patient=patient, reason=str(request.data.get("reason", ""))
+        )
+        return Response(
+            {"patient_id": patient.pk, "expires_at": access.expires_at},
+            status=status.HTTP_201_CREATED,
+        )

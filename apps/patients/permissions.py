@@ -1,0 +1,57 @@
+"""Rights over one patient, derived from the rights over the patient's care team."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.patients.models import BreakGlassAccess, Patient
+from apps.teams import permissions as team_permissions
+
+
+def visible_patients(user: User) -> QuerySet[Patient]:
+    """Patients on the user's teams: one indexed subquery, whatever the table's size."""
+    if not (user.is_authenticated and user.is_active):
+        return Patient.objects.none()
+    return Patient.objects.filter(care_team_id__in=team_permissions.teams_with_permission(user))
+
+
+def has_break_glass(user: User, patient: Patient) -> bool:
+    return BreakGlassAccess.objects.filter(
+        user=user, patient=patient, expires_at__gt=timezone.now()
+    ).exists()
+
+
+def can_view_patient(user: User, patient: Patient) -> bool:
+    return team_permissions.can_view_team_patients(user, patient.care_team_id)
+
+
+def is_organisation_admin(user: User, patient: Patient, model_permission: str) -> bool:
+    """Django-admin staff acting for their own organisation (the admin door)."""
+    return bool(
+        user.is_staff
+        and user.has_perm(model_permission)
+        and (user.is_superuser or user.organisation_id == patient.organisation_id)
+    )
+
+
+def has_patient_permission(user: User, patient: Patient, codename: str) -> bool:
+    return team_permissions.has_team_permission(user, codename, patient.care_team_id)
+
+
+def require_patient_permission(user: User, patient: Patient, codename: str) -> None:
+    if not has_patient_permission(user, patient, codename):
+        raise PermissionDenied(
+            f"Your role on this patient's team does not allow this ({codename})."
+        )
+
+
+def can_change_patient(user: User, patient: Patient) -> bool:
+    return has_patient_permission(user, patient, "change_patient_record") or is_organisation_admin(
+        user, patient, "patients.change_patient"
+    )
+
+
+def require_can_change_patient(user: User, patient: Patient) -> None:
+    if not can_change_patient(user, patient):
+        raise PermissionDenied("You may not change this patient's record.")

@@ -1,0 +1,154 @@
+"""Reading patients. Every read is access-checked and audited here, for every door."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.exceptions import NotFoundError
+from apps.core.models import AuditAction
+from apps.patients import permissions
+from apps.patients.models import Patient
+from apps.teams import permissions as team_permissions
+from apps.teams.models import TeamMembership
+from apps.teams.selectors import team_active_members
+
+PATIENT = "patients.patient"
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
+_MRN_LIKE = re.compile(r"^[A-Za-z]{0,4}\d[\w-]*$")
+
+
+def parse_search_date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search_filter(query: str) -> Q:
+    """Name words, an MRN or a date of birth (2001-04-30 or 04/30/2001)."""
+    query = query.strip()
+    if not query:
+        return Q()
+    born = parse_search_date(query)
+    if born is not None:
+        return Q(date_of_birth=born)
+    condition = Q()
+    if _MRN_LIKE.match(query):
+        condition |= Q(mrn__iexact=query) | Q(identifiers__value=query)
+    words = Q()
+    for word in query.replace(",", " ").split():
+        words &= Q(family_name__istartswith=word) | Q(given_name__istartswith=word)
+    return condition | words
+
+
+def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
+    """The user's teams' patients matching `query`, by name. Unaudited: pages audit."""
+    patients = permissions.visible_patients(user).filter(is_active=True)
+    if query.strip():
+        patients = patients.filter(patient_search_filter(query)).distinct()
+    return patients.select_related("care_team").order_by("family_name", "given_name", "id")
+
+
+@dataclass
+class PatientPage:
+    patients: list[Patient]
+    total: int
+    number: int
+    num_pages: int
+    page_size: int
+    rights_by_team: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def patient_page_for_user(
+    *, user: User, query: str = "", page: int = 1, page_size: int = 25
+) -> PatientPage:
+    """One page of the visible patients with the user's rights per team; audited."""
+    page_size = max(1, min(page_size, 100))
+    paginator = Paginator(patient_list_for_user(user=user, query=query), page_size)
+    page_obj = paginator.get_page(page)
+    patients = list(page_obj.object_list)
+    audit_record(
+        actor=user,
+        action=AuditAction.LIST,
+        object_type=PATIENT,
+        patient_ids=[patient.pk for patient in patients],
+        detail={"searched": bool(query.strip()), "page": page_obj.number},
+    )
+    return PatientPage(
+        patients=patients,
+        total=paginator.count,
+        number=page_obj.number,
+        num_pages=paginator.num_pages,
+        page_size=page_size,
+        rights_by_team=team_permissions.team_permissions_for_user(user),
+    )
+
+
+def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
+    """The patient, if the user is on their team or holds a live break-glass access.
+
+    Anything else, including a patient that exists on another team, is "not
+    found", and the attempt is audited as denied.
+    """
+    try:
+        pk = int(patient_id)
+    except (TypeError, ValueError) as error:
+        raise NotFoundError("No such patient.") from error
+    patient = (
+        Patient.objects.select_related("care_team", "organisation").filter(pk=pk).first()
+        if user.is_authenticated
+        else None
+    )
+    if patient is not None and permissions.can_view_patient(user, patient):
+        audit_record(
+            actor=user, action=AuditAction.VIEW, object_type=PATIENT, object_id=pk, patient_id=pk
+        )
+        return patient
+    if patient is not None and permissions.has_break_glass(user, patient):
+        audit_record(
+            actor=user,
+            action=AuditAction.VIEW,
+            object_type=PATIENT,
+            object_id=pk,
+            patient_id=pk,
+            break_glass=True,
+        )
+        return patient
+    audit_record(
+        actor=user,
+        action=AuditAction.DENIED,
+        object_type=PATIENT,
+        object_id=pk,
+        patient_id=patient.pk if patient else None,
+    )
+    raise NotFoundError("No such patient.")
+
+
+def patient_by_mrn_in_organisation(*, user: User, mrn: str) -> Patient | None:
+    """For break-the-glass: the patient with this exact MRN in the user's own organisation.
+
+    Not audited here: the break-glass service audits the access it grants.
+    """
+    if not user.is_authenticated or user.organisation_id is None:
+        return None
+    return Patient.objects.filter(organisation_id=user.organisation_id, mrn=mrn.strip()).first()
+
+
+def patient_care_team(*, patient: Patient) -> list[TeamMembership]:
+    """The people on the patient's care team, lead coordinator first."""
+    return list(team_active_members(team_ids=[patient.care_team_id]))

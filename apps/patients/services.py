@@ -1,0 +1,199 @@
+"""Writing patients: validated, permission-checked and audited in one transaction."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record, changed_fields
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.models import AuditAction
+from apps.patients import permissions
+from apps.patients.models import BreakGlassAccess, Patient, PatientIdentifier
+from apps.teams.models import CareTeam
+
+PATIENT = "patients.patient"
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "preferred_language",
+    "interpreter_needed",
+    "race_ethnicity",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "state",
+    "postal_code",
+    "is_active",
+)
+BREAK_GLASS_MIN_REASON = 10
+
+
+def _validate(patient: Patient) -> None:
+    try:
+        patient.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        raise ApplicationError(
+            "Please correct the patient's details.", field_errors=error.message_dict
+        ) from error
+    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
+        raise ApplicationError(
+            "Please correct the patient's details.",
+            field_errors={"date_of_birth": ["Date of birth is in the future."]},
+        )
+
+
+def _can_create_on_team(actor: User, team: CareTeam) -> bool:
+    probe = Patient(organisation_id=team.organisation_id, care_team=team)
+    return permissions.can_change_patient(actor, probe) or permissions.is_organisation_admin(
+        actor, probe, "patients.add_patient"
+    )
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    actor: User,
+    care_team: CareTeam,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    **details: Any,
+) -> Patient:
+    """Registers a patient on a care team; their team sees them at once."""
+    if not _can_create_on_team(actor, care_team):
+        raise PermissionDenied("You may not add patients to this team.")
+    unknown = set(details) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
+    patient = Patient(
+        organisation_id=care_team.organisation_id,
+        care_team=care_team,
+        mrn=mrn.strip(),
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        **details,
+    )
+    _validate(patient)
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as error:
+        raise ApplicationError(
+            "A patient with this MRN already exists.",
+            field_errors={"mrn": ["This MRN is already in use."]},
+        ) from error
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=PATIENT,
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, actor: User, patient: Patient, **values: Any) -> Patient:
+    """Changes demographics. Audits the names of the changed fields, never their values."""
+    permissions.require_can_change_patient(actor, patient)
+    unknown = set(values) - set(EDITABLE_FIELDS) - {"care_team"}
+    if unknown:
+        raise ApplicationError(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
+    new_team = values.get("care_team")
+    if new_team is not None and new_team.organisation_id != patient.organisation_id:
+        raise ApplicationError(
+            "Choose a team of the patient's organisation.",
+            field_errors={"care_team": ["Team of another organisation."]},
+        )
+    changed = changed_fields(patient, values)
+    if not changed:
+        return patient
+    for name in changed:
+        setattr(patient, name, values[name])
+    _validate(patient)
+    patient.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=PATIENT,
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"fields": changed},
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_identifier_add(
+    *, actor: User, patient: Patient, assigning_authority: str, value: str, type_code: str = "MR"
+) -> PatientIdentifier:
+    permissions.require_can_change_patient(actor, patient)
+    identifier = PatientIdentifier(
+        patient=patient,
+        assigning_authority=assigning_authority.strip(),
+        value=value.strip(),
+        type_code=type_code,
+    )
+    try:
+        identifier.full_clean()
+    except ValidationError as error:
+        raise ApplicationError(
+            "The identifier is not valid.", field_errors=error.message_dict
+        ) from error
+    identifier.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="patients.patientidentifier",
+        object_id=identifier.pk,
+        patient_id=patient.pk,
+    )
+    return identifier
+
+
+@transaction.atomic
+def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> BreakGlassAccess:
+    """Emergency access to a patient outside the actor's teams: a reason, a time limit, flagged.
+
+    The caller finds the patient within the actor's own organisation; this
+    refuses everything else.
+    """
+    reason = reason.strip()
+    if actor.is_interface or not actor.is_active:
+        raise PermissionDenied("Interface accounts cannot break the glass.")
+    if actor.organisation_id != patient.organisation_id:
+        raise NotFoundError("No such patient.")
+    if len(reason) < BREAK_GLASS_MIN_REASON:
+        raise ApplicationError(
+            "Say why you need emergency access.",
+            field_errors={
+                "reason": [f"Give a reason of at least {BREAK_GLASS_MIN_REASON} characters."]
+            },
+        )
+    minutes = settings.BREAK_GLASS_MINUTES
+    access = BreakGlassAccess.objects.create(
+        patient=patient,
+        user=actor,
+        reason=reason,
+        expires_at=timezone.now() + timedelta(minutes=minutes),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.BREAK_GLASS,
+        object_type=PATIENT,
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        break_glass=True,
+        detail={"access_id": access.pk, "minutes": minutes},
+    )
+    return access

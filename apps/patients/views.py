@@ -1,0 +1,72 @@
+"""Patient pages: the list (searchable, paginated) and the chart. One view per page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.http import AuthenticatedHttpRequest
+from apps.core.exceptions import ApplicationError
+from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.patients import selectors, services
+from apps.patients.forms import BreakGlassForm, PatientSearchForm
+
+PAGE_SIZE = 25
+
+
+@login_required
+def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET)
+    query, page_number = "", 1
+    if form.is_valid():
+        query = form.cleaned_data["q"] or ""
+        page_number = form.cleaned_data["page"] or 1
+    page = selectors.patient_page_for_user(
+        user=request.user, query=query, page=page_number, page_size=PAGE_SIZE
+    )
+    context = {"form": form, "page": page, "query": query}
+    if is_htmx(request) and request.htmx.target == "patient-results":
+        return render(request, "patients/_results.html", context)
+    return render(request, "patients/list.html", context)
+
+
+@login_required
+@not_found_as_404
+def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
+    members = selectors.patient_care_team(patient=patient)
+    context = {
+        "patient": patient,
+        "members": members,
+        "lead": next((member for member in members if member.is_lead), None),
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = BreakGlassForm(request.POST or None, initial={"mrn": request.GET.get("mrn", "")})
+    if request.method == "POST" and form.is_valid():
+        patient = selectors.patient_by_mrn_in_organisation(
+            user=request.user, mrn=form.cleaned_data["mrn"]
+        )
+        if patient is None:
+            form.add_error("mrn", "No patient in your organisation has this MRN.")
+        else:
+            try:
+                services.patient_break_glass_open(
+                    actor=request.user, patient=patient, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as error:
+                add_errors_to_form(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.warning(
+                    request, "Emergency access granted. It is time-limited and audited."
+                )
+                return redirect("patients:chart", patient_id=patient.pk)
+    return render(request, "patients/break_glass.html", {"form": form})

@@ -1,0 +1,101 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.accounts.models import Organisation, Role
+from apps.core.models import BaseModel
+
+
+class CareTeam(BaseModel):
+    """Named people in roles who together look after a panel of patients.
+
+    What a member may do for the team's patients is an object permission on
+    the team, granted to the team's per-role group (see teams/permissions.py).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="team_name_unique_in_org"
+            ),
+        ]
+        permissions = [
+            ("view_patient_record", "View the team's patients' records"),
+            ("change_patient_record", "Edit the team's patients' demographics"),
+            ("record_clinical_data", "Record conditions and encounters"),
+            ("record_sdoh_screen", "Run social needs screens"),
+            ("manage_tasks", "Create, do and complete tasks"),
+            ("reassign_tasks", "Reassign any task on the team"),
+            ("edit_care_plan", "Edit the care plan's patient voice, barriers and interventions"),
+            ("edit_medical_goals", "Edit medical goals"),
+            ("edit_behavioral_goals", "Edit behavioral goals"),
+            ("edit_social_goals", "Edit social goals"),
+            ("edit_functional_goals", "Edit functional goals"),
+            ("sign_care_plan", "Sign a care plan version"),
+            ("manage_transitions", "Record transitions of care and their checklists"),
+            ("reconcile_medications", "Perform a medication reconciliation"),
+            ("verify_medication_reconciliation", "Verify a medication reconciliation"),
+            ("manage_referrals", "Create and move referrals"),
+            ("run_huddles", "Schedule and run team huddles"),
+            ("manage_team", "Manage the team's membership"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(BaseModel):
+    """A person's place on a team. Ending it revokes their access at once; the row stays."""
+
+    team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    is_lead = models.BooleanField(default=False, help_text="The team's lead coordinator")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_membership_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(is_lead=True, ended_at__isnull=True),
+                name="one_lead_coordinator_per_team",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_lead=False) | Q(ended_at__isnull=True),
+                name="lead_is_an_active_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) on {self.team}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+# Guardian's direct-FK permission tables live with the permission code; importing
+# them here registers them as models of this app.
+from apps.teams.permissions.tables import (  # noqa: E402
+    CareTeamGroupObjectPermission,
+    CareTeamUserObjectPermission,
+)
+
+__all__ = [
+    "CareTeam",
+    "CareTeamGroupObjectPermission",
+    "CareTeamUserObjectPermission",
+    "TeamMembership",
+]

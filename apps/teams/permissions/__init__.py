@@ -1,0 +1,191 @@
+"""Who may do what for a team's patients: the one module that talks to django-guardian.
+
+Rights are object permissions on a CareTeam, granted to one auth Group per
+(team, role). Joining a team puts a user in the group for their role; leaving
+takes them out. Patient visibility follows from `view_patient_record`.
+"""
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from guardian.shortcuts import assign_perm, remove_perm
+
+from apps.accounts.models import Role, User
+from apps.teams.models import CareTeam, TeamMembership
+from apps.teams.permissions.tables import CareTeamGroupObjectPermission
+
+VIEW_PATIENT = "view_patient_record"
+
+_EVERYONE = frozenset({VIEW_PATIENT})
+_COORDINATION = frozenset(
+    {"manage_tasks", "manage_referrals", "manage_transitions", "record_sdoh_screen"}
+)
+
+# The rights of each role on its own team. Anything not listed is read-only.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.PCP: _EVERYONE
+    | {
+        "record_clinical_data",
+        "manage_tasks",
+        "sign_care_plan",
+        "manage_referrals",
+        "manage_transitions",
+        "reconcile_medications",
+    },
+    Role.SPECIALIST: _EVERYONE | {"record_clinical_data", "manage_tasks"},
+    Role.RN_CARE_COORDINATOR: _EVERYONE
+    | _COORDINATION
+    | {
+        "change_patient_record",
+        "record_clinical_data",
+        "edit_care_plan",
+        "edit_medical_goals",
+        "edit_behavioral_goals",
+        "edit_functional_goals",
+        "reconcile_medications",
+        "run_huddles",
+    },
+    Role.PHARMACIST: _EVERYONE
+    | {"manage_tasks", "reconcile_medications", "verify_medication_reconciliation"},
+    Role.SOCIAL_WORKER: _EVERYONE | _COORDINATION | {"edit_care_plan", "edit_social_goals"},
+    Role.CHW: _EVERYONE | _COORDINATION,
+    Role.NAVIGATOR: _EVERYONE | _COORDINATION,
+    Role.CASE_MANAGER: _EVERYONE | _COORDINATION | {"change_patient_record", "edit_care_plan"},
+    Role.BEHAVIORAL_HEALTH: _EVERYONE
+    | {"manage_tasks", "record_clinical_data", "edit_care_plan", "edit_behavioral_goals"},
+    Role.ADMIN: _EVERYONE | {"change_patient_record", "manage_team"},
+}
+# The lead coordinator runs the team whatever their role.
+LEAD_PERMISSIONS = frozenset({"reassign_tasks", "run_huddles", "manage_team", "manage_tasks"})
+LEAD_GROUP_ROLE = "lead"
+
+
+def role_group_name(team_id: int, role: str) -> str:
+    return f"team:{team_id}:{role}"
+
+
+def _codenames_for(role: str) -> frozenset[str]:
+    return LEAD_PERMISSIONS if role == LEAD_GROUP_ROLE else ROLE_PERMISSIONS[role]
+
+
+def team_role_group(team: CareTeam, role: str) -> Group:
+    """The team's group for a role, created with its object permissions on first use."""
+    group, created = Group.objects.get_or_create(name=role_group_name(team.pk, role))
+    if created:
+        for codename in _codenames_for(role):
+            assign_perm(f"teams.{codename}", group, team)
+    return group
+
+
+def team_permissions_sync(team: CareTeam) -> None:
+    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes)."""
+    for role in [*ROLE_PERMISSIONS, LEAD_GROUP_ROLE]:
+        group = Group.objects.filter(name=role_group_name(team.pk, role)).first()
+        if group is None:
+            continue
+        wanted = _codenames_for(role)
+        held = set(
+            CareTeamGroupObjectPermission.objects.filter(
+                group=group, content_object=team
+            ).values_list("permission__codename", flat=True)
+        )
+        for codename in wanted - held:
+            assign_perm(f"teams.{codename}", group, team)
+        for codename in held - wanted:
+            remove_perm(f"teams.{codename}", group, team)
+
+
+def membership_grant(membership: TeamMembership) -> None:
+    """Called by the team services inside their transaction."""
+    user = membership.user
+    user.groups.add(team_role_group(membership.team, membership.role))
+    if membership.is_lead:
+        user.groups.add(team_role_group(membership.team, LEAD_GROUP_ROLE))
+    _forget_cached(user)
+
+
+def membership_revoke(membership: TeamMembership) -> None:
+    user = membership.user
+    names = [
+        role_group_name(membership.team_id, membership.role),
+        role_group_name(membership.team_id, LEAD_GROUP_ROLE),
+    ]
+    user.groups.remove(*Group.objects.filter(name__in=names))
+    _forget_cached(user)
+
+
+def lead_revoke(membership: TeamMembership) -> None:
+    membership.user.groups.remove(
+        *Group.objects.filter(name=role_group_name(membership.team_id, LEAD_GROUP_ROLE))
+    )
+    _forget_cached(membership.user)
+
+
+@cache
+def _permission_id(codename: str) -> int:
+    return Permission.objects.values_list("pk", flat=True).get(
+        content_type__app_label="teams", codename=codename
+    )
+
+
+def teams_with_permission(user: User, codename: str = VIEW_PATIENT) -> QuerySet[Any, Any]:
+    """Ids of the teams on which `user` holds `codename`, as a subquery (no OR of tables)."""
+    return CareTeamGroupObjectPermission.objects.filter(
+        group__user=user.pk, permission_id=_permission_id(codename)
+    ).values("content_object_id")
+
+
+# Bumped by every grant and revoke in this process, so no cached answer outlives a change.
+_generation = 0
+
+
+def team_permissions_for_user(user: User) -> dict[int, frozenset[str]]:
+    """Every team right of `user` in one query, cached on the user object for the request."""
+    cached: tuple[int, dict[int, frozenset[str]]] | None = getattr(
+        user, "_caregraph_team_perms", None
+    )
+    if cached is not None and cached[0] == _generation:
+        return cached[1]
+    rights: dict[int, set[str]] = {}
+    if user.is_authenticated and user.is_active:
+        rows = CareTeamGroupObjectPermission.objects.filter(group__user=user.pk).values_list(
+            "content_object_id", "permission__codename"
+        )
+        for team_id, codename in rows:
+            rights.setdefault(team_id, set()).add(codename)
+    frozen = {team_id: frozenset(codenames) for team_id, codenames in rights.items()}
+    user._caregraph_team_perms = (_generation, frozen)  # type: ignore[attr-defined]
+    return frozen
+
+
+def _forget_cached(user: User) -> None:
+    global _generation
+    _generation += 1
+    user.__dict__.pop("_caregraph_team_perms", None)
+
+
+def has_team_permission(user: User, codename: str, team_id: int | None) -> bool:
+    if team_id is None:
+        return False
+    return codename in team_permissions_for_user(user).get(team_id, frozenset())
+
+
+def require_team_permission(user: User, codename: str, team_id: int | None) -> None:
+    if not has_team_permission(user, codename, team_id):
+        raise PermissionDenied(f"You do not have the right to {codename.replace('_', ' ')}.")
+
+
+def can_view_team_patients(user: User, team_id: int | None) -> bool:
+    return has_team_permission(user, VIEW_PATIENT, team_id)
+
+
+def can_manage_team(user: User, team: CareTeam) -> bool:
+    return user.is_superuser or has_team_permission(user, "manage_team", team.pk)
+
+
+def roles_with_permission(codename: str) -> Iterable[str]:
+    return [role for role, codenames in ROLE_PERMISSIONS.items() if codename in codenames]

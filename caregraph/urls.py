@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+api_v1 = [
+    path("", include("apps.patients.api_urls")),
+    path("", include("apps.teams.api_urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
+    path("accounts/", include("apps.accounts.urls")),
+    path("patients/", include("apps.patients.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+admin.site.site_header = "caregraph administration"
+admin.site.site_title = "caregraph admin"

@@ -1,0 +1,113 @@
+"""Shared fixtures: one organisation, two care teams, a member in every role."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Organisation, Role, User
+from apps.patients.models import Patient
+from apps.teams.models import CareTeam
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: pytest.FixtureRequest) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def organisation(db: None) -> Organisation:
+    return factories.make_organisation()
+
+
+@pytest.fixture
+def team(organisation: Organisation) -> CareTeam:
+    return factories.make_team(organisation, "Northside")
+
+
+@pytest.fixture
+def other_team(organisation: Organisation) -> CareTeam:
+    return factories.make_team(organisation, "Harbor")
+
+
+@pytest.fixture
+def nurse(team: CareTeam) -> User:
+    """The team's lead RN care coordinator."""
+    return factories.make_member(team, Role.RN_CARE_COORDINATOR, is_lead=True, username="nurse")
+
+
+@pytest.fixture
+def pcp(team: CareTeam) -> User:
+    return factories.make_member(team, Role.PCP, username="pcp")
+
+
+@pytest.fixture
+def social_worker(team: CareTeam) -> User:
+    return factories.make_member(team, Role.SOCIAL_WORKER, username="socialworker")
+
+
+@pytest.fixture
+def chw(team: CareTeam) -> User:
+    return factories.make_member(team, Role.CHW, username="chw")
+
+
+@pytest.fixture
+def pharmacist(team: CareTeam) -> User:
+    return factories.make_member(team, Role.PHARMACIST, username="pharmacist")
+
+
+@pytest.fixture
+def specialist(team: CareTeam) -> User:
+    return factories.make_member(team, Role.SPECIALIST, username="specialist")
+
+
+@pytest.fixture
+def outsider(other_team: CareTeam) -> User:
+    """A nurse on another team of the same organisation."""
+    return factories.make_member(other_team, Role.RN_CARE_COORDINATOR, username="outsider")
+
+
+@pytest.fixture
+def org_admin(organisation: Organisation) -> User:
+    return factories.make_user(
+        organisation, username="orgadmin", is_staff=True, is_superuser=True, profession=Role.ADMIN
+    )
+
+
+@pytest.fixture
+def patient(team: CareTeam, org_admin: User) -> Patient:
+    return factories.make_patient(
+        team, actor=org_admin, given_name="Rosa", family_name="Garcia", mrn="MRN0001"
+    )
+
+
+@pytest.fixture
+def other_patient(other_team: CareTeam, org_admin: User) -> Patient:
+    return factories.make_patient(
+        other_team, actor=org_admin, given_name="Walter", family_name="Kowalski", mrn="MRN0002"
+    )
+
+
+@pytest.fixture
+def client_for():
+    """A logged-in browser client for a user."""
+
+    def login(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_for():
+    """An API client authenticated as a user."""
+
+    def authenticate(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return authenticate

@@ -1,0 +1,70 @@
+"""Test data built through the real services, so tests exercise the grants and audit."""
+
+import itertools
+from datetime import date
+
+from apps.accounts.models import Organisation, Role, User
+from apps.accounts.services import organisation_create, user_create
+from apps.patients.models import Patient
+from apps.patients.services import patient_create
+from apps.teams.models import CareTeam
+from apps.teams.services import care_team_create, team_member_add
+
+PASSWORD = "correct-horse-battery-staple"
+_sequence = itertools.count(1)
+
+
+def make_organisation(name: str | None = None) -> Organisation:
+    return organisation_create(name=name or f"Organisation {next(_sequence)}")
+
+
+def make_user(
+    organisation: Organisation,
+    *,
+    username: str | None = None,
+    profession: str = "",
+    **extra: object,
+) -> User:
+    number = next(_sequence)
+    return user_create(
+        username=username or f"user{number}",
+        password=PASSWORD,
+        organisation=organisation,
+        first_name=f"First{number}",
+        last_name=f"Last{number}",
+        profession=profession,
+        validate=False,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def make_team(organisation: Organisation, name: str | None = None) -> CareTeam:
+    return care_team_create(
+        actor=None, organisation=organisation, name=name or f"Team {next(_sequence)}"
+    )
+
+
+def make_member(
+    team: CareTeam,
+    role: str = Role.RN_CARE_COORDINATOR,
+    *,
+    is_lead: bool = False,
+    user: User | None = None,
+    username: str | None = None,
+) -> User:
+    user = user or make_user(team.organisation, username=username, profession=role)
+    team_member_add(actor=None, team=team, user=user, role=role, is_lead=is_lead)
+    return user
+
+
+def make_patient(team: CareTeam, *, actor: User | None = None, **values: object) -> Patient:
+    number = next(_sequence)
+    admin = actor or make_user(team.organisation, is_staff=True, is_superuser=True)
+    defaults: dict[str, object] = {
+        "mrn": f"T{number:06d}",
+        "given_name": f"Given{number}",
+        "family_name": f"Family{number}",
+        "date_of_birth": date(1950, 1, 1),
+    }
+    defaults.update(values)
+    return patient_create(actor=admin, care_team=team, **defaults)  # type: ignore[arg-type]

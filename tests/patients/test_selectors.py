@@ -1,0 +1,98 @@
+import pytest
+
+from apps.core.exceptions import NotFoundError
+from apps.core.models import AuditAction, AuditEvent
+from apps.patients import selectors
+from apps.teams.models import TeamMembership
+from apps.teams.services import team_member_remove
+from tests import factories
+
+
+def test_patient_list_shows_only_the_users_teams(nurse, patient, other_patient):
+    visible = list(selectors.patient_list_for_user(user=nurse))
+    assert visible == [patient]
+
+
+def test_a_member_of_two_teams_sees_both_panels(nurse, other_team, patient, other_patient):
+    factories.make_member(other_team, user=nurse)
+    assert set(selectors.patient_list_for_user(user=nurse)) == {patient, other_patient}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("garcia", True),
+        ("Rosa Garcia", True),
+        ("gar", True),
+        ("MRN0001", True),
+        ("mrn0001", True),
+        ("1950-01-01", True),
+        ("01/01/1950", True),
+        ("smith", False),
+        ("1950-01-02", False),
+    ],
+)
+def test_search_matches_name_mrn_and_date_of_birth(nurse, patient, query, expected):
+    found = list(selectors.patient_list_for_user(user=nurse, query=query))
+    assert (patient in found) is expected
+
+
+def test_search_never_reaches_another_teams_patient(nurse, patient, other_patient):
+    assert list(selectors.patient_list_for_user(user=nurse, query="Kowalski")) == []
+    assert list(selectors.patient_list_for_user(user=nurse, query="MRN0002")) == []
+
+
+def test_page_audits_exactly_the_patients_it_returned(nurse, team, org_admin):
+    patients = [
+        factories.make_patient(team, actor=org_admin, family_name=f"Zed{i:02d}") for i in range(5)
+    ]
+    before = AuditEvent.objects.count()
+    page = selectors.patient_page_for_user(user=nurse, query="zed", page=2, page_size=2)
+    assert [p.pk for p in page.patients] == [patients[2].pk, patients[3].pk]
+    assert (page.total, page.num_pages, page.number) == (5, 3, 2)
+    event = AuditEvent.objects.get(pk__gt=0, action=AuditAction.LIST, actor=nurse)
+    assert event.patient_ids == [patients[2].pk, patients[3].pk]
+    assert AuditEvent.objects.count() == before + 1
+
+
+def test_get_another_teams_patient_is_not_found_and_audited_as_denied(nurse, other_patient):
+    with pytest.raises(NotFoundError):
+        selectors.patient_get_for_user(user=nurse, patient_id=other_patient.pk)
+    event = AuditEvent.objects.filter(actor=nurse).latest("id")
+    assert event.action == AuditAction.DENIED
+    assert event.patient_id == other_patient.pk
+
+
+def test_get_missing_patient_is_not_found_like_a_hidden_one(nurse):
+    with pytest.raises(NotFoundError) as missing:
+        selectors.patient_get_for_user(user=nurse, patient_id=999_999)
+    assert missing.value.message == "No such patient."
+
+
+def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient):
+    assert selectors.patient_get_for_user(user=nurse, patient_id=patient.pk) == patient
+    membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
+    team_member_remove(actor=None, membership=membership)
+    with pytest.raises(NotFoundError):
+        selectors.patient_get_for_user(user=nurse, patient_id=patient.pk)
+    assert list(selectors.patient_list_for_user(user=nurse)) == []
+
+
+def test_patient_list_query_count_does_not_grow_with_page_size(
+    nurse, team, org_admin, django_assert_num_queries
+):
+    for i in range(60):
+        factories.make_patient(team, actor=org_admin, family_name=f"Q{i:03d}")
+
+    def queries_for(page_size: int) -> int:
+        nurse.__dict__.pop("_caregraph_team_perms", None)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            selectors.patient_page_for_user(user=nurse, page_size=page_size)
+        return len(captured)
+
+    small, large = queries_for(1), queries_for(50)
+    assert small == large
+    assert large <= 4

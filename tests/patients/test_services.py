@@ -1,0 +1,83 @@
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.models import AuditAction, AuditEvent
+from apps.patients import selectors, services
+from apps.patients.models import BreakGlassAccess, Patient
+from tests import factories
+
+
+def test_update_audits_changed_field_names_not_values(nurse, patient):
+    services.patient_update(actor=nurse, patient=patient, phone="555-0199", given_name="Rosa")
+    event = AuditEvent.objects.filter(action=AuditAction.UPDATE, patient_id=patient.pk).get()
+    assert event.detail == {"fields": ["phone"]}
+    assert "555-0199" not in str(event.detail)
+
+
+def test_update_without_the_right_is_refused_and_changes_nothing(chw, patient):
+    with pytest.raises(PermissionDenied):
+        services.patient_update(actor=chw, patient=patient, phone="555-0100")
+    patient.refresh_from_db()
+    assert patient.phone == ""
+    assert not AuditEvent.objects.filter(action=AuditAction.UPDATE).exists()
+
+
+def test_create_rejects_a_future_date_of_birth(nurse, team):
+    with pytest.raises(ApplicationError) as error:
+        services.patient_create(
+            actor=nurse,
+            care_team=team,
+            mrn="X1",
+            given_name="A",
+            family_name="B",
+            date_of_birth=timezone.localdate() + timedelta(days=3),
+        )
+    assert "date_of_birth" in error.value.field_errors
+    assert not Patient.objects.filter(mrn="X1").exists()
+
+
+def test_create_rejects_a_duplicate_mrn_with_a_field_message(nurse, team, patient):
+    with pytest.raises(ApplicationError) as error:
+        services.patient_create(
+            actor=nurse,
+            care_team=team,
+            mrn=patient.mrn,
+            given_name="A",
+            family_name="B",
+            date_of_birth=date(1960, 1, 1),
+        )
+    assert error.value.field_errors == {"mrn": ["This MRN is already in use."]}
+
+
+def test_break_glass_needs_a_reason_and_changes_nothing_without_one(outsider, patient):
+    with pytest.raises(ApplicationError) as error:
+        services.patient_break_glass_open(actor=outsider, patient=patient, reason="  ")
+    assert "reason" in error.value.field_errors
+    assert not BreakGlassAccess.objects.exists()
+
+
+def test_break_glass_opens_the_chart_for_a_limited_time_flagged_in_audit(outsider, patient):
+    services.patient_break_glass_open(
+        actor=outsider, patient=patient, reason="Patient in our ED, unconscious; need med list"
+    )
+    assert selectors.patient_get_for_user(user=outsider, patient_id=patient.pk) == patient
+    flagged = AuditEvent.objects.filter(actor=outsider, patient_id=patient.pk, break_glass=True)
+    assert list(flagged.values_list("action", flat=True).order_by("id")) == [
+        AuditAction.BREAK_GLASS,
+        AuditAction.VIEW,
+    ]
+    BreakGlassAccess.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(NotFoundError):
+        selectors.patient_get_for_user(user=outsider, patient_id=patient.pk)
+
+
+def test_break_glass_never_reaches_another_organisation(patient):
+    stranger = factories.make_user(factories.make_organisation())
+    with pytest.raises(NotFoundError):
+        services.patient_break_glass_open(
+            actor=stranger, patient=patient, reason="I am sure I need this one"
+        )
