@@ -267,3 +267,6 @@ LOGGING = {
 
 # Emergency access to a patient outside one's teams lasts this long (minutes).
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
+
+# Absolute address of the app, for links in emails (e.g. https://caregraph.example.org).
+CAREGRAPH_BASE_URL = os.environ.get("CAREGRAPH_BASE_URL", "http://localhost:8000")

@@ -1,0 +1,231 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from apps.accounts.models import Role
+from apps.core.models import BaseModel
+from apps.patients.models import Patient
+
+
+class TaskStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    AWAITING_VERIFICATION = "awaiting_verification", "Awaiting verification"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+OPEN_STATUSES = (
+    TaskStatus.REQUESTED,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.ON_HOLD,
+    TaskStatus.AWAITING_VERIFICATION,
+)
+CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED, TaskStatus.FAILED)
+
+
+class TaskPriority(models.TextChoices):
+    """FHIR Task priority codes, most urgent last."""
+
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    ASAP = "asap", "As soon as possible"
+    STAT = "stat", "Immediately"
+
+
+class TaskSource(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    CARE_PLAN_INTERVENTION = "care_plan_intervention", "Care plan intervention"
+    TRANSITION = "transition", "Transition of care"
+    REFERRAL = "referral", "Referral"
+    HUDDLE = "huddle", "Huddle decision"
+
+
+class Task(BaseModel):
+    """One piece of work for one patient, owned by exactly one person on their team.
+
+    The database refuses an open task without an owner, and a verification by
+    the person who did the work.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    priority = models.CharField(
+        max_length=10, choices=TaskPriority.choices, default=TaskPriority.ROUTINE
+    )
+    status = models.CharField(
+        max_length=24, choices=TaskStatus.choices, default=TaskStatus.REQUESTED
+    )
+    status_reason = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_tasks",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source_type = models.CharField(
+        max_length=32, choices=TaskSource.choices, default=TaskSource.MANUAL
+    )
+    source_id = models.BigIntegerField(null=True, blank=True)
+    # A job that creates a task names it, so a rerun finds it instead of making a twin.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    verification_role = models.CharField(
+        max_length=32,
+        choices=Role.choices,
+        blank=True,
+        help_text="When set, a second person in this role must verify the work",
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    performed_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the reminder sweep: each step happens once per task.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CLOSED_STATUSES) | Q(owner__isnull=False),
+                name="open_task_has_an_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True)
+                | Q(performed_by__isnull=True)
+                | ~Q(verified_by=F("performed_by")),
+                name="verifier_is_not_the_performer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=(TaskStatus.FAILED, TaskStatus.CANCELLED))
+                | ~Q(status_reason=""),
+                name="failed_or_cancelled_task_has_a_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="task_open_by_owner_due_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="task_open_due_idx",
+            ),
+            models.Index(fields=["patient", "status"], name="task_patient_status_idx"),
+            models.Index(fields=["source_type", "source_id"], name="task_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task #{self.pk}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TaskEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    REASSIGNED = "reassigned", "Reassigned"
+    PERFORMED = "performed", "Work done, awaiting verification"
+    VERIFIED = "verified", "Verified"
+    UPDATED = "updated", "Details changed"
+    REMINDED = "reminded", "Reminder sent"
+    ESCALATED = "escalated", "Escalated"
+
+
+class TaskEvent(models.Model):
+    """The task's history: who did what and why, including every reassignment."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=20, choices=TaskEventKind.choices)
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on task {self.task_id}"
+
+
+class Notification(models.Model):
+    """An in-app message to one person, sent at most once per idempotency key.
+
+    Reminders and escalations from every workflow land here; the key (for
+    example "referral:42:sent:reminder") makes a repeated sweep a no-op.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.recipient_id}"

@@ -1,0 +1,40 @@
+"""Celery tasks of the tasks app. They take ids only and may run twice harmlessly."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.tasks.models import Notification
+
+EMAIL_BODY = (
+    "You have a new item in caregraph: {subject}\n\n"
+    "Open caregraph to see it: {link}\n\n"
+    "This message holds no patient details; sign in to read them."
+)
+
+
+@shared_task(acks_late=True)
+def notification_email_task(notification_id: int) -> None:
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None or not notification.recipient.email:
+            return
+        base = getattr(settings, "CAREGRAPH_BASE_URL", "")
+        send_mail(
+            subject=f"[caregraph] {notification.kind.replace('_', ' ')}",
+            message=EMAIL_BODY.format(
+                subject=notification.kind.replace("_", " "),
+                link=f"{base}{notification.link}" or base or "caregraph",
+            ),
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
