@@ -111,3 +111,6 @@ def api_for():
         return client
 
     return authenticate
+
+
+pytest_plugins = ["tests.browser"]
