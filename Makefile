@@ -65,12 +65,13 @@ $(PY):
 	"$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# PYTHONWARNINGS hides setuptools' generic warning about editable installs.
 $(RUNTIME_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e .
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@ $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
