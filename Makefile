@@ -28,6 +28,7 @@ PY := $(VENV_BIN)/python
 VAR_DIR := $(or $(CAREGRAPH_VAR_DIR),var)
 SERVICES_DIR ?= $(VAR_DIR)/services
 WEB_PORT ?= 8000
+CHROMIUM_PATH ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 BENCH ?=
 
@@ -92,13 +93,14 @@ run: $(RUNTIME_STAMP) var-dirs
 
 # --- checking -----------------------------------------------------------------
 
-# Browser tests drive Debian's Chromium (never a browser download).
+# Browser tests drive Debian's Chromium (never a browser download); tests
+# read CHROMIUM_PATH, /usr/bin/chromium by default.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" -eq 0 ]; then \
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+		if [ "$(CHROMIUM_PATH)" = /usr/bin/chromium ] && [ "$$(id -u)" -eq 0 ]; then \
 			scripts/apt-install.sh chromium fonts-liberation; \
 		else \
-			echo "warning: /usr/bin/chromium is missing: browser tests cannot run (sudo apt-get install chromium)" >&2; \
+			echo "warning: $(CHROMIUM_PATH) is missing: browser tests cannot run (apt-get install chromium)" >&2; \
 		fi; \
 	fi
 
