@@ -118,7 +118,7 @@ fmt: $(DEV_STAMP)
 	ruff check --fix .
 
 bench: $(DEV_STAMP) var-dirs
-	scripts/services.sh bash -c 'python manage.py migrate --noinput && exec python -m benchmarks $(BENCH)'
+	scripts/services.sh bash -c 'python manage.py migrate --noinput -v 0 && exec python -m benchmarks $(BENCH)'
 
 services-up:
 	@mkdir -p $(SERVICES_DIR)

@@ -11,6 +11,9 @@ The contract for a benchmark module:
   models and services at the top. `make bench` runs the modules on a migrated
   database on real PostgreSQL and Redis (scripts/services.sh); running
   `python -m benchmarks` directly uses whatever DATABASE_URL and REDIS_URL say.
+- Settings are the ordinary ones: DEBUG is on unless DJANGO_DEBUG=0, and then
+  Django keeps every query in `connection.queries`; call
+  `django.db.reset_queries()` between rounds of a long loop.
 
 The runner imports and runs every `bench_*` module in name order, or only the
 ones named on the command line (`python -m benchmarks referrals` runs
