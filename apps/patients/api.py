@@ -100,6 +100,7 @@ class PatientListCreateApi(APIView):
             OpenApiParameter("page_size", int, description="1 to 100, default 25"),
         ],
         responses=PatientPageSerializer,
+        operation_id="patients_list",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         try:
