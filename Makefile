@@ -39,6 +39,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export PATH := $(VENV_BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
+export VENV
 export PYTEST_ARGS
 export WEB_PORT
 

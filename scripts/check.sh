@@ -7,13 +7,16 @@
 #   scripts/check.sh smoke   the embedded default: fresh SQLite, no Redis:
 #                            migrate, seed_demo (twice: it must be idempotent), check
 #
-# Expects the virtualenv's bin first on PATH; `all` expects DATABASE_URL and
-# REDIS_URL (scripts/services.sh sets them). PYTEST_ARGS is split like a shell
+# Uses the virtualenv in $VENV (default .venv) when there is one. `all`
+# expects DATABASE_URL and REDIS_URL (scripts/services.sh sets them). PYTEST_ARGS is split like a shell
 # command line and passed to pytest. Every step runs even after a failure, so
 # one run shows every problem; the exit code is non-zero if any step failed.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ -x "${VENV:-.venv}/bin/python" ]; then
+    PATH="$(cd "${VENV:-.venv}/bin" && pwd):$PATH"
+fi
 
 FAILED=()
 PASSED=()
@@ -56,7 +59,7 @@ smoke() {
         DATABASE_URL="sqlite:///$dir/smoke.sqlite3" CAREGRAPH_VAR_DIR="$dir/var" \
         bash -euo pipefail -c '
             echo "DATABASE_URL=$DATABASE_URL (no REDIS_URL: filesystem broker)"
-            python manage.py migrate --noinput
+            python manage.py migrate --noinput -v 0
             python manage.py seed_demo
             echo "seed_demo again (must be idempotent):"
             python manage.py seed_demo >"$CAREGRAPH_VAR_DIR/seed_demo_again.log" 2>&1 ||
