@@ -99,6 +99,22 @@ def patient_page_for_user(
     )
 
 
+EXPORT_LIMIT = 5000
+
+
+def patient_export_for_user(*, user: User, query: str = "") -> list[Patient]:
+    """The visible patients matching `query` for a CSV export, audited as an export."""
+    patients = list(patient_list_for_user(user=user, query=query)[:EXPORT_LIMIT])
+    audit_record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        object_type=PATIENT,
+        patient_ids=[patient.pk for patient in patients],
+        detail={"searched": bool(query.strip()), "rows": len(patients)},
+    )
+    return patients
+
+
 def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
     """The patient, if the user is on their team or holds a live break-glass access.
 

@@ -1,5 +1,7 @@
 """Patient pages: the list (searchable, paginated) and the chart. One view per page."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -30,6 +32,33 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if is_htmx(request) and request.htmx.target == "patient-results":
         return render(request, "patients/_results.html", context)
     return render(request, "patients/list.html", context)
+
+
+EXPORT_COLUMNS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "care_team")
+
+
+@login_required
+def patient_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The visible list (same search) as CSV; the export is audited with its rows."""
+    form = PatientSearchForm(request.GET)
+    query = (form.cleaned_data.get("q") or "") if form.is_valid() else ""
+    patients = selectors.patient_export_for_user(user=request.user, query=query)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="patients.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for patient in patients:
+        writer.writerow(
+            [
+                patient.mrn,
+                patient.family_name,
+                patient.given_name,
+                patient.date_of_birth.isoformat(),
+                patient.sex,
+                patient.care_team.name,
+            ]
+        )
+    return response
 
 
 @login_required

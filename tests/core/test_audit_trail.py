@@ -95,3 +95,14 @@ def test_admins_search_the_trail_by_user_and_patient(client, org_admin, nurse, p
         ).status_code
         == 403
     )
+
+
+def test_an_export_leaves_one_export_event_with_its_rows(client_for, nurse, patient, other_patient):
+    response = client_for(nurse).get(reverse("patients:export"))
+    rows = response.content.decode().strip().splitlines()
+    assert rows[0].startswith("mrn,")
+    assert len(rows) == 2
+    assert patient.mrn in rows[1]
+    assert other_patient.mrn not in response.content.decode()
+    event = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=nurse).get()
+    assert event.patient_ids == [patient.pk]
