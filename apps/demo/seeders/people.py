@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
+
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
 from apps.teams.models import CareTeam
@@ -49,17 +51,21 @@ def seed_people() -> DemoPeople:
         care_team_create(actor=admin, organisation=organisation, name=name) for name in TEAM_NAMES
     ]
     staff: dict[str, User] = {}
+    # One hash for every demo account: hashing is deliberately slow.
+    demo_hash = make_password(DEMO_PASSWORD)
     for index, team in enumerate(teams, start=1):
         for stem, role, first_names, last_names in STAFF:
             user = user_create(
                 username=f"{stem}{index}",
-                password=DEMO_PASSWORD,
+                password=None,
                 organisation=organisation,
                 first_name=first_names[index - 1],
                 last_name=last_names[index - 1],
                 email=f"{stem}{index}@example.org",
                 profession=role,
             )
+            user.password = demo_hash
+            user.save(update_fields=["password"])
             staff[user.username] = user
             team_member_add(
                 actor=admin,
