@@ -98,3 +98,339 @@ class BreakGlassAccess(BaseModel):
 
     def __str__(self) -> str:
         return f"break-glass #{self.pk}"
+
+
+# --- complex-needs evidence: conditions, encounters, social needs, deprivation ---
+
+
+class ConditionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Condition(BaseModel):
+    """A coded problem (ICD-10-CM). Only active conditions count towards the Charlson index."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    code = models.CharField("ICD-10-CM code", max_length=8, help_text="e.g. E11.22")
+    title = models.CharField(max_length=255, blank=True)
+    onset_date = models.DateField(null=True, blank=True)
+    resolved_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ConditionStatus.choices, default=ConditionStatus.ACTIVE
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", resolved_date__isnull=True)
+                | Q(status="resolved", resolved_date__isnull=False),
+                name="condition_resolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(onset_date__isnull=True)
+                | Q(resolved_date__isnull=True)
+                | Q(resolved_date__gte=models.F("onset_date")),
+                name="condition_resolved_after_onset",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "code"],
+                condition=Q(status="active"),
+                name="condition_one_active_per_code",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"], name="condition_patient_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status})"
+
+
+class EncounterKind(models.TextChoices):
+    ED = "ed", "Emergency department visit"
+    INPATIENT = "inpatient", "Inpatient admission"
+    OBSERVATION = "observation", "Observation stay"
+    SNF = "snf", "Skilled nursing facility stay"
+    OUTPATIENT = "outpatient", "Outpatient visit"
+
+
+class Encounter(BaseModel):
+    """A visit or stay. ED visits, admissions, bed days and cost feed the utilization domain."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="encounters")
+    kind = models.CharField(max_length=12, choices=EncounterKind.choices)
+    admit_date = models.DateField("admitted or seen on")
+    discharge_date = models.DateField("discharged on", null=True, blank=True)
+    attending_provider = models.CharField(max_length=120, blank=True)
+    facility = models.CharField(max_length=120, blank=True)
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Total cost, if known"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discharge_date__isnull=True)
+                | Q(discharge_date__gte=models.F("admit_date")),
+                name="encounter_discharge_after_admit",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__isnull=True) | Q(cost__gte=0), name="encounter_cost_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "admit_date"], name="encounter_patient_admit_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.admit_date}"
+
+
+class SdohScreen(BaseModel):
+    """One AHC HRSN screen (10 core items) with its scored domains, kept as answered."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sdoh_screens")
+    screened_on = models.DateField()
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    living_situation = models.CharField(max_length=12)
+    housing_problems = models.JSONField(default=list)
+    food_worry = models.CharField(max_length=10)
+    food_ran_out = models.CharField(max_length=10)
+    transportation = models.CharField(max_length=4)
+    utilities = models.CharField(max_length=20)
+    safety_hurt = models.PositiveSmallIntegerField()
+    safety_insult = models.PositiveSmallIntegerField()
+    safety_threaten = models.PositiveSmallIntegerField()
+    safety_scream = models.PositiveSmallIntegerField()
+    housing_positive = models.BooleanField()
+    food_positive = models.BooleanField()
+    transportation_positive = models.BooleanField()
+    utilities_positive = models.BooleanField()
+    safety_positive = models.BooleanField()
+    safety_score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(safety_score__gte=4, safety_score__lte=20),
+                name="sdoh_safety_score_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "screened_on"], name="sdoh_patient_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"HRSN screen {self.screened_on}"
+
+    @property
+    def positive_domains(self) -> list[str]:
+        from apps.patients.hrsn import DOMAINS
+
+        return [domain for domain in DOMAINS if getattr(self, f"{domain}_positive")]
+
+
+class AdiSuppression(models.TextChoices):
+    PH = "PH", "PH: low population or housing"
+    GQ = "GQ", "GQ: high group-quarters population"
+    PH_GQ = "PH-GQ", "PH-GQ: both"
+    QDI = "QDI", "QDI: questionable data integrity"
+
+
+class AreaDeprivation(BaseModel):
+    """The Area Deprivation Index of the patient's census block group, or why there is none."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, related_name="area_deprivation"
+    )
+    national_percentile = models.PositiveSmallIntegerField(null=True, blank=True)
+    state_decile = models.PositiveSmallIntegerField(null=True, blank=True)
+    suppression_code = models.CharField(max_length=5, choices=AdiSuppression.choices, blank=True)
+    block_group = models.CharField(
+        max_length=12, blank=True, help_text="12-digit census block group (FIPS)"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    national_percentile__gte=1,
+                    national_percentile__lte=100,
+                    state_decile__gte=1,
+                    state_decile__lte=10,
+                    suppression_code="",
+                )
+                | Q(
+                    national_percentile__isnull=True,
+                    state_decile__isnull=True,
+                    suppression_code__in=["PH", "GQ", "PH-GQ", "QDI"],
+                ),
+                name="adi_value_or_suppression",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.suppression_code or f"ADI {self.national_percentile}"
+
+
+class ComplexityThresholds(BaseModel):
+    """An organisation's thresholds: a patient is complex when all three domains cross them.
+
+    A blank threshold switches that piece of evidence off.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="complexity_thresholds"
+    )
+    cci_min = models.PositiveSmallIntegerField(
+        "Charlson index at least", default=3, help_text="Clinical domain"
+    )
+    acute_events_min = models.PositiveSmallIntegerField(
+        "ED visits + admissions in 12 months at least",
+        null=True,
+        blank=True,
+        default=2,
+        help_text="Utilization domain",
+    )
+    cost_percentile_min = models.PositiveSmallIntegerField(
+        "cost percentile at least",
+        null=True,
+        blank=True,
+        default=95,
+        help_text="Utilization domain: 95 means the top 5 % of the organisation's 12-month cost",
+    )
+    adi_percentile_min = models.PositiveSmallIntegerField(
+        "ADI national percentile at least",
+        null=True,
+        blank=True,
+        default=80,
+        help_text="Social domain",
+    )
+    hrsn_domains_min = models.PositiveSmallIntegerField(
+        "positive HRSN domains at least",
+        null=True,
+        blank=True,
+        default=1,
+        help_text="Social domain: from the latest screen of the last 12 months",
+    )
+
+    class Meta:
+        verbose_name = "complex-needs thresholds"
+        verbose_name_plural = "complex-needs thresholds"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cost_percentile_min__isnull=True) | Q(cost_percentile_min__lte=99),
+                name="thresholds_cost_percentile_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(adi_percentile_min__isnull=True)
+                | Q(adi_percentile_min__gte=1, adi_percentile_min__lte=100),
+                name="thresholds_adi_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(hrsn_domains_min__isnull=True)
+                | Q(hrsn_domains_min__gte=1, hrsn_domains_min__lte=5),
+                name="thresholds_hrsn_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Thresholds of {self.organisation}"
+
+
+class PatientComplexity(models.Model):
+    """The latest complex-needs computation for a patient: evidence, domains, flag and why.
+
+    Derived data, rewritten by apps.patients.complexity; the list filters and sorts on it.
+    """
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="complexity"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    cci = models.PositiveSmallIntegerField(default=0)
+    charlson_categories = models.JSONField(default=list)
+    ed_visits_12m = models.PositiveIntegerField(default=0)
+    admissions_12m = models.PositiveIntegerField(default=0)
+    acute_events_12m = models.PositiveIntegerField(default=0)
+    bed_days_12m = models.PositiveIntegerField(default=0)
+    cost_12m = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    cost_percentile = models.PositiveSmallIntegerField(default=0)
+    hrsn_positive_domains = models.JSONField(default=list)
+    hrsn_positive_count = models.PositiveSmallIntegerField(default=0)
+    hrsn_screened_on = models.DateField(null=True, blank=True)
+    adi_percentile = models.PositiveSmallIntegerField(null=True, blank=True)
+    adi_suppression = models.CharField(max_length=5, blank=True)
+    clinical_met = models.BooleanField(default=False)
+    utilization_met = models.BooleanField(default=False)
+    social_met = models.BooleanField(default=False)
+    is_complex = models.BooleanField(default=False)
+    reasons = models.JSONField(default=dict)
+    summary = models.TextField(blank=True)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "patient complexities"
+        indexes = [
+            models.Index(fields=["organisation", "is_complex"], name="complexity_org_flag_idx"),
+            models.Index(fields=["organisation", "cost_12m"], name="complexity_org_cost_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"complexity of patient {self.patient_id}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    REJECTED = "rejected", "Rejected: bad rows"
+    FAILED = "failed", "Failed"
+
+
+class PanelImportJob(BaseModel):
+    """A CSV panel upload (patients, conditions, encounters), validated whole before any write.
+
+    The file's text is kept only until the job finishes.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    content = models.TextField(blank=True)
+    dry_run = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=20, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "panel import"
+
+    def __str__(self) -> str:
+        return f"panel import #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.finished_at else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))

@@ -55,3 +55,28 @@ def can_change_patient(user: User, patient: Patient) -> bool:
 def require_can_change_patient(user: User, patient: Patient) -> None:
     if not can_change_patient(user, patient):
         raise PermissionDenied("You may not change this patient's record.")
+
+
+def can_record_clinical_data(user: User, patient: Patient) -> bool:
+    """Conditions and encounters: team members whose role records clinical data, or admins."""
+    return has_patient_permission(user, patient, "record_clinical_data") or is_organisation_admin(
+        user, patient, "patients.add_condition"
+    )
+
+
+def can_record_sdoh_screen(user: User, patient: Patient) -> bool:
+    return has_patient_permission(user, patient, "record_sdoh_screen") or is_organisation_admin(
+        user, patient, "patients.add_sdohscreen"
+    )
+
+
+def require_can_record_clinical_data(user: User, patient: Patient) -> None:
+    if not can_record_clinical_data(user, patient):
+        raise PermissionDenied("Your role on this patient's team does not record clinical data.")
+
+
+def require_can_record_sdoh_screen(user: User, patient: Patient) -> None:
+    if not can_record_sdoh_screen(user, patient):
+        raise PermissionDenied(
+            "Your role on this patient's team does not run social needs screens."
+        )
