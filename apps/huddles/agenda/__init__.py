@@ -1,0 +1,32 @@
+"""The self-building agenda: independent sources, merged and ordered by urgency.
+
+`SOURCES` lists every source in the order ties are broken. Each source reads
+the whole team in a fixed number of queries, so building an agenda costs the
+same number of queries for a team of 20 patients or 2,000.
+"""
+
+from apps.huddles.agenda.base import AgendaContext, AgendaSource, Candidate, Evidence
+from apps.huddles.agenda.build import AgendaPlan, collect_candidates, plan_agenda
+from apps.huddles.agenda.work import (
+    orphaned_tasks,
+    orphaned_tasks_enrich,
+    overdue_tasks,
+    overdue_tasks_enrich,
+)
+from apps.huddles.models import ItemSource
+
+SOURCES: list[AgendaSource] = [
+    AgendaSource(ItemSource.ORPHANED_TASKS, orphaned_tasks, orphaned_tasks_enrich),
+    AgendaSource(ItemSource.OVERDUE_TASKS, overdue_tasks, overdue_tasks_enrich),
+]
+
+__all__ = [
+    "SOURCES",
+    "AgendaContext",
+    "AgendaPlan",
+    "AgendaSource",
+    "Candidate",
+    "Evidence",
+    "collect_candidates",
+    "plan_agenda",
+]

@@ -1,0 +1,78 @@
+"""The shape every agenda source shares.
+
+A source is a function `collect(context) -> list[Candidate]` that reads one kind of
+evidence for a whole team set-wise (a fixed number of queries, however many
+patients the team has), plus an optional `enrich(context, candidates)` that adds
+detail lines for the few candidates that made it onto the agenda (again a fixed
+number of queries). Sources are listed in `apps.huddles.agenda.SOURCES`; adding
+one as another app lands is one function and one line there.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apps.huddles.models import ItemSource
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact that put a patient on the agenda. Identifiers and short text only."""
+
+    label: str
+    detail: str = ""
+    object_type: str = ""
+    object_id: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "detail": self.detail,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+        }
+
+
+@dataclass
+class Candidate:
+    """An item a source proposes for the agenda.
+
+    `key` must be stable while the matter lasts (same patient, same underlying
+    object): the next huddle recognises an unfinished item by it, and a key no
+    source produces any more means the matter is resolved.
+    """
+
+    source: ItemSource
+    key: str
+    patient_id: int
+    title: str
+    urgency: int
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def evidence_json(self) -> list[dict[str, object]]:
+        return [entry.as_json() for entry in self.evidence]
+
+
+@dataclass(frozen=True)
+class AgendaContext:
+    """What every source needs to know about the huddle it builds for."""
+
+    team_id: int
+    organisation_id: int
+    now: datetime
+    # Start of the window for "since the last huddle" sources.
+    since: datetime
+    # Current members of the team; work owned by anyone else is orphaned.
+    active_member_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class AgendaSource:
+    source: ItemSource
+    collect: Callable[[AgendaContext], list[Candidate]]
+    enrich: Callable[[AgendaContext, list[Candidate]], None] | None = None
+
+
+def clamp_urgency(value: float) -> int:
+    """Urgency is 1-99; higher is discussed first."""
+    return max(1, min(99, int(value)))

@@ -1,0 +1,168 @@
+"""Agenda sources over tasks: overdue work and orphaned work (owner no longer on the team)."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Case, Count, F, IntegerField, Max, Min, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.huddles.models import ItemSource
+from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority
+
+TASK = "tasks.task"
+DETAIL_LINES_PER_PATIENT = 3
+
+_PRIORITY_RANK = Case(
+    When(priority=TaskPriority.STAT, then=Value(3)),
+    When(priority=TaskPriority.ASAP, then=Value(2)),
+    When(priority=TaskPriority.URGENT, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+_PRIORITY_BONUS = {3: 25, 2: 15, 1: 10, 0: 0}
+
+
+def _team_open_tasks(context: AgendaContext) -> QuerySet[Task]:
+    return Task.objects.filter(
+        patient__care_team_id=context.team_id,
+        patient__is_active=True,
+        status__in=OPEN_STATUSES,
+    )
+
+
+def _overdue(context: AgendaContext) -> QuerySet[Task]:
+    # Orphaned tasks are their own item; counting them here too would say it twice.
+    return _team_open_tasks(context).filter(
+        due_at__lt=context.now, owner_id__in=context.active_member_ids
+    )
+
+
+def _orphaned(context: AgendaContext) -> QuerySet[Task]:
+    return _team_open_tasks(context).exclude(owner_id__in=context.active_member_ids)
+
+
+def _days_between(earlier: datetime, later: datetime) -> int:
+    return max(0, (later - earlier).days)
+
+
+def overdue_tasks(context: AgendaContext) -> list[Candidate]:
+    """One item per patient with open tasks past due: the oldest and the most urgent count."""
+    rows = (
+        _overdue(context)
+        .values("patient_id")
+        .annotate(count=Count("id"), oldest=Min("due_at"), top=Max(_PRIORITY_RANK))
+        .order_by()
+    )
+    candidates = []
+    for row in rows:
+        days = _days_between(row["oldest"], context.now)
+        count = row["count"]
+        urgency = 45 + min(days, 25) + _PRIORITY_BONUS[row["top"]] + min(count - 1, 5)
+        noun = "task" if count == 1 else "tasks"
+        candidates.append(
+            Candidate(
+                source=ItemSource.OVERDUE_TASKS,
+                key=f"{ItemSource.OVERDUE_TASKS}:p{row['patient_id']}",
+                patient_id=row["patient_id"],
+                title=f"{count} overdue {noun}, oldest {days} day{'s' if days != 1 else ''} late",
+                urgency=clamp_urgency(urgency),
+                evidence=[
+                    Evidence(
+                        label="Overdue",
+                        detail=f"{count} open {noun} past due since "
+                        f"{timezone.localtime(row['oldest']):%Y-%m-%d}",
+                    )
+                ],
+            )
+        )
+    return candidates
+
+
+def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
+    """One item per patient with open tasks whose owner has left the team (or has none)."""
+    rows = (
+        _orphaned(context)
+        .values("patient_id")
+        .annotate(count=Count("id"), oldest=Min("due_at"), top=Max(_PRIORITY_RANK))
+        .order_by()
+    )
+    candidates = []
+    for row in rows:
+        count = row["count"]
+        overdue_days = _days_between(row["oldest"], context.now)
+        urgency = 65 + min(count * 2, 10) + _PRIORITY_BONUS[row["top"]] // 2
+        urgency += min(overdue_days, 10)
+        noun = "task" if count == 1 else "tasks"
+        candidates.append(
+            Candidate(
+                source=ItemSource.ORPHANED_TASKS,
+                key=f"{ItemSource.ORPHANED_TASKS}:p{row['patient_id']}",
+                patient_id=row["patient_id"],
+                title=f"{count} open {noun} without an owner on the team",
+                urgency=clamp_urgency(urgency),
+                evidence=[
+                    Evidence(
+                        label="Orphaned",
+                        detail=f"{count} open {noun} owned by someone no longer on the care team",
+                    )
+                ],
+            )
+        )
+    return candidates
+
+
+def _task_lines(tasks: QuerySet[Task], candidates: list[Candidate], label: str) -> None:
+    """Adds the first few tasks of each candidate's patient as evidence lines (one query)."""
+    by_patient = {candidate.patient_id: candidate for candidate in candidates}
+    if not by_patient:
+        return
+    rows = (
+        tasks.filter(patient_id__in=list(by_patient))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("patient_id")],
+                order_by=[F("due_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(rank__lte=DETAIL_LINES_PER_PATIENT)
+        .values(
+            "id",
+            "patient_id",
+            "title",
+            "due_at",
+            "priority",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )
+    )
+    lines: dict[int, list[Evidence]] = defaultdict(list)
+    for row in rows:
+        owner = (
+            f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+            or row["owner__username"]
+            or "nobody"
+        )
+        priority = "" if row["priority"] == TaskPriority.ROUTINE else f", {row['priority']}"
+        lines[row["patient_id"]].append(
+            Evidence(
+                label=label,
+                detail=f"{row['title']} (due {timezone.localtime(row['due_at']):%Y-%m-%d}, "
+                f"owner {owner}{priority})",
+                object_type=TASK,
+                object_id=row["id"],
+            )
+        )
+    for patient_id, candidate in by_patient.items():
+        candidate.evidence.extend(lines.get(patient_id, []))
+
+
+def overdue_tasks_enrich(context: AgendaContext, candidates: list[Candidate]) -> None:
+    _task_lines(_overdue(context), candidates, "Task")
+
+
+def orphaned_tasks_enrich(context: AgendaContext, candidates: list[Candidate]) -> None:
+    _task_lines(_orphaned(context), candidates, "Task")

@@ -1,0 +1,41 @@
+"""Who may see and run a team's huddles. Rights come from the team (apps.teams.permissions).
+
+Every member who sees the team's patients sees its huddles and minutes; only a
+holder of `run_huddles` (RN care coordinators and the lead coordinator)
+schedules, opens, runs and closes them.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.huddles.models import Huddle
+from apps.teams import permissions as team_permissions
+
+RUN_HUDDLES = "run_huddles"
+
+
+def visible_huddles(user: User) -> QuerySet[Huddle]:
+    if not (user.is_authenticated and user.is_active):
+        return Huddle.objects.none()
+    return Huddle.objects.filter(team_id__in=team_permissions.teams_with_permission(user))
+
+
+def can_view_team_huddles(user: User, team_id: int) -> bool:
+    return team_permissions.can_view_team_patients(user, team_id)
+
+
+def can_run_huddles(user: User, team_id: int) -> bool:
+    return team_permissions.has_team_permission(user, RUN_HUDDLES, team_id)
+
+
+def require_can_run_huddles(user: User, team_id: int) -> None:
+    if not can_run_huddles(user, team_id):
+        raise PermissionDenied("Only the team's coordinators may schedule and run its huddles.")
+
+
+def teams_user_runs(user: User) -> QuerySet[Any, Any]:
+    """Ids of the teams whose huddles `user` may run, as a subquery."""
+    return team_permissions.teams_with_permission(user, RUN_HUDDLES)

@@ -1,0 +1,274 @@
+"""Scheduling huddles: one-off meetings and weekly series, moved or cancelled one by one."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Organisation, User
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStatus, Weekday
+from apps.huddles.permissions import require_can_run_huddles
+from apps.teams.models import CareTeam
+
+HUDDLE = "huddles.huddle"
+SERIES = "huddles.huddleseries"
+# How far ahead a series keeps its occurrences as rows (the daily sweep extends it).
+SERIES_HORIZON_DAYS = 28
+MIN_DURATION, MAX_DURATION = 5, 240
+
+
+def huddle_settings_for(organisation: Organisation | int) -> HuddleSettings:
+    """The organisation's huddle settings, created with the defaults on first use."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    found, _ = HuddleSettings.objects.get_or_create(organisation_id=organisation_id)
+    return found
+
+
+def _check_duration(duration_minutes: int, errors: dict[str, list[str]]) -> None:
+    if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
+        errors["duration_minutes"] = [
+            f"A huddle lasts between {MIN_DURATION} and {MAX_DURATION} minutes."
+        ]
+
+
+def _raise(errors: dict[str, list[str]], message: str) -> None:
+    if errors:
+        raise ApplicationError(message, field_errors=errors)
+
+
+def _locked(huddle: Huddle) -> Huddle:
+    return Huddle.objects.select_for_update().select_related("team").get(pk=huddle.pk)
+
+
+@transaction.atomic
+def huddle_schedule(
+    *,
+    actor: User,
+    team: CareTeam,
+    scheduled_start: datetime,
+    duration_minutes: int | None = None,
+    title: str = "",
+) -> Huddle:
+    """Schedules a one-off huddle for a team. Only its coordinators may."""
+    require_can_run_huddles(actor, team.pk)
+    settings = huddle_settings_for(team.organisation_id)
+    duration = duration_minutes or settings.default_duration_minutes
+    errors: dict[str, list[str]] = {}
+    if timezone.is_naive(scheduled_start):
+        errors["scheduled_start"] = ["The start needs a time zone."]
+    _check_duration(duration, errors)
+    _raise(errors, "The huddle is not valid.")
+    huddle = Huddle.objects.create(
+        team=team,
+        title=title.strip()[:120] or f"{team.name} huddle",
+        scheduled_start=scheduled_start,
+        duration_minutes=duration,
+        scheduled_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=HUDDLE,
+        object_id=huddle.pk,
+        detail={"team_id": team.pk},
+    )
+    return huddle
+
+
+@transaction.atomic
+def huddle_update(
+    *,
+    actor: User,
+    huddle: Huddle,
+    scheduled_start: datetime | None = None,
+    duration_minutes: int | None = None,
+    title: str | None = None,
+) -> Huddle:
+    """Moves or renames a huddle that has not started yet."""
+    huddle = _locked(huddle)
+    require_can_run_huddles(actor, huddle.team_id)
+    if huddle.status != HuddleStatus.SCHEDULED:
+        raise ApplicationError("Only a huddle that has not started can be changed.")
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    if scheduled_start is not None:
+        if timezone.is_naive(scheduled_start):
+            errors["scheduled_start"] = ["The start needs a time zone."]
+        values["scheduled_start"] = scheduled_start
+    if duration_minutes is not None:
+        _check_duration(duration_minutes, errors)
+        values["duration_minutes"] = duration_minutes
+    if title is not None:
+        if not title.strip():
+            errors["title"] = ["Give the huddle a title."]
+        values["title"] = title.strip()[:120]
+    _raise(errors, "The huddle is not valid.")
+    changed = sorted(name for name, value in values.items() if getattr(huddle, name) != value)
+    if not changed:
+        return huddle
+    for name in changed:
+        setattr(huddle, name, values[name])
+    huddle.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=HUDDLE,
+        object_id=huddle.pk,
+        detail={"fields": changed},
+    )
+    return huddle
+
+
+@transaction.atomic
+def huddle_cancel(*, actor: User | None, huddle: Huddle, reason: str) -> Huddle:
+    """Calls off a huddle that has not started; its occurrence is not made again."""
+    huddle = _locked(huddle)
+    if actor is not None:
+        require_can_run_huddles(actor, huddle.team_id)
+    if huddle.status == HuddleStatus.CANCELLED:
+        return huddle
+    if huddle.status != HuddleStatus.SCHEDULED:
+        raise ApplicationError("Only a huddle that has not started can be cancelled.")
+    if not reason.strip():
+        raise ApplicationError(
+            "Say why the huddle is cancelled.", field_errors={"reason": ["A reason is required."]}
+        )
+    huddle.status = HuddleStatus.CANCELLED
+    huddle.cancelled_reason = reason.strip()
+    huddle.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=HUDDLE,
+        object_id=huddle.pk,
+        detail={"fields": ["status"]},
+    )
+    return huddle
+
+
+def series_dates(series: HuddleSeries, *, start: date, end: date) -> list[date]:
+    """The series' meeting dates from `start` to `end` inclusive."""
+    first = series.starts_on + timedelta(days=(series.weekday - series.starts_on.weekday()) % 7)
+    step = timedelta(weeks=series.interval_weeks)
+    last = min(end, series.ends_on) if series.ends_on else end
+    if first < start:
+        skipped = (start - first).days // step.days
+        first += step * skipped
+        if first < start:
+            first += step
+    dates = []
+    day = first
+    while day <= last:
+        dates.append(day)
+        day += step
+    return dates
+
+
+def _local_start(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+@transaction.atomic
+def huddle_series_extend(
+    *, series: HuddleSeries, today: date | None = None, horizon_days: int = SERIES_HORIZON_DAYS
+) -> list[Huddle]:
+    """Makes the series' huddles for the coming weeks; running it twice adds nothing."""
+    series = HuddleSeries.objects.select_for_update().select_related("team").get(pk=series.pk)
+    if not series.is_active:
+        return []
+    start = today or timezone.localdate()
+    wanted = series_dates(series, start=start, end=start + timedelta(days=horizon_days))
+    existing = set(
+        Huddle.objects.filter(series=series, occurrence_on__in=wanted).values_list(
+            "occurrence_on", flat=True
+        )
+    )
+    created = [
+        Huddle(
+            team_id=series.team_id,
+            series=series,
+            occurrence_on=day,
+            title=series.title,
+            scheduled_start=_local_start(day, series.start_time),
+            duration_minutes=series.duration_minutes,
+            scheduled_by=series.created_by,
+        )
+        for day in wanted
+        if day not in existing
+    ]
+    Huddle.objects.bulk_create(created)
+    return created
+
+
+@transaction.atomic
+def huddle_series_create(
+    *,
+    actor: User,
+    team: CareTeam,
+    weekday: int,
+    start_time: time,
+    title: str = "",
+    duration_minutes: int | None = None,
+    interval_weeks: int = 1,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> HuddleSeries:
+    """A recurring huddle, e.g. every Tuesday at 09:00; its next weeks are scheduled at once."""
+    require_can_run_huddles(actor, team.pk)
+    settings = huddle_settings_for(team.organisation_id)
+    duration = duration_minutes or settings.default_duration_minutes
+    first_day = starts_on or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if weekday not in Weekday.values:
+        errors["weekday"] = ["Choose a day of the week."]
+    if not 1 <= interval_weeks <= 4:
+        errors["interval_weeks"] = ["Meet every 1 to 4 weeks."]
+    _check_duration(duration, errors)
+    if ends_on is not None and ends_on < first_day:
+        errors["ends_on"] = ["The series cannot end before it starts."]
+    _raise(errors, "The series is not valid.")
+    series = HuddleSeries.objects.create(
+        team=team,
+        title=title.strip()[:120] or f"{team.name} weekly huddle",
+        weekday=weekday,
+        start_time=start_time,
+        duration_minutes=duration,
+        interval_weeks=interval_weeks,
+        starts_on=first_day,
+        ends_on=ends_on,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=SERIES,
+        object_id=series.pk,
+        detail={"team_id": team.pk},
+    )
+    huddle_series_extend(series=series)
+    return series
+
+
+@transaction.atomic
+def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | None = None) -> int:
+    """Stops a series; its huddles after `last_day` that have not started are cancelled."""
+    series = HuddleSeries.objects.select_for_update().get(pk=series.pk)
+    require_can_run_huddles(actor, series.team_id)
+    end = last_day or timezone.localdate()
+    series.ends_on = max(end, series.starts_on)
+    series.is_active = False
+    series.save(update_fields=["ends_on", "is_active", "updated_at"])
+    cancelled = Huddle.objects.filter(
+        series=series, status=HuddleStatus.SCHEDULED, occurrence_on__gt=end
+    ).update(status=HuddleStatus.CANCELLED, cancelled_reason="The series ended.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=SERIES,
+        object_id=series.pk,
+        detail={"fields": ["ends_on", "is_active"], "cancelled_huddles": cancelled},
+    )
+    return cancelled
