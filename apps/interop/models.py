@@ -1,0 +1,124 @@
+"""Messages from other systems, kept as received for audit and replay."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.accounts.models import Organisation
+from apps.core.models import BaseModel
+from apps.patients.models import Patient
+from apps.transitions.models import Handoff
+
+
+class AdtStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    IGNORED = "ignored", "Accepted, nothing to do"
+    UNMATCHED = "unmatched", "Waiting for a coordinator to match the patient"
+    ERROR = "error", "Refused (AE): content error, nothing changed"
+    REJECTED = "rejected", "Rejected (AR): not a message we take, nothing changed"
+
+
+class AdtChannel(models.TextChoices):
+    HTTP = "http", "HTTP"
+    MLLP = "mllp", "MLLP"
+    REPLAY = "replay", "Replay"
+
+
+class AdtMessage(BaseModel):
+    """One HL7 v2 ADT message as received, with the acknowledgement we answered.
+
+    A message is identified by its sender (MSH-3, MSH-4) and control id
+    (MSH-10): the same message delivered twice is answered with the stored
+    acknowledgement and changes nothing. The raw text holds patient data:
+    read it only through the selector that audits the read.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="adt_messages"
+    )
+    channel = models.CharField(max_length=8, choices=AdtChannel.choices)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sending_application = models.CharField(max_length=180, blank=True)
+    sending_facility = models.CharField(max_length=180, blank=True)
+    control_id = models.CharField(max_length=199, blank=True, help_text="MSH-10")
+    message_type = models.CharField(max_length=20, blank=True)
+    event_code = models.CharField(max_length=8, blank=True)
+    version = models.CharField(max_length=12, blank=True)
+    raw = models.TextField()
+    status = models.CharField(max_length=10, choices=AdtStatus.choices)
+    ack_code = models.CharField(max_length=2)
+    ack_text = models.CharField(max_length=200, blank=True)
+    ack = models.TextField()
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handoff = models.ForeignKey(
+        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "sending_application", "sending_facility", "control_id"],
+                condition=~Q(control_id=""),
+                name="adt_message_once_per_sender",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"], name="adt_org_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ADT {self.event_code or '?'} #{self.pk}"
+
+
+class MatchStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MATCHED = "matched", "Matched and applied"
+    DISMISSED = "dismissed", "Dismissed (not our patient)"
+
+
+class PatientMatchRequest(BaseModel):
+    """The review queue: a message whose identifiers match none of our patients.
+
+    The message is neither dropped nor guessed: a coordinator picks the patient
+    (never by name alone; the identifiers are shown) and the message is then
+    applied, together with any later messages for the same identifiers.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="patient_match_requests"
+    )
+    message = models.OneToOneField(
+        AdtMessage, on_delete=models.CASCADE, related_name="match_request"
+    )
+    status = models.CharField(max_length=10, choices=MatchStatus.choices, default=MatchStatus.OPEN)
+    # "authority|value" strings from PID-3, for finding requests of the same person.
+    identifiers = models.JSONField(default=list)
+    family_name = models.CharField(max_length=100, blank=True)
+    given_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=10, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "status", "created_at"], name="match_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Match request #{self.pk}"

@@ -1,0 +1,95 @@
+"""Ticking a handoff's checklist and the transition details entered by hand."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.transitions import permissions
+from apps.transitions.models import (
+    DERIVED_ITEMS,
+    ChecklistItem,
+    Complexity,
+    Episode,
+    EpisodeStatus,
+)
+
+CHECKLIST_ITEM = "transitions.checklistitem"
+
+
+@transaction.atomic
+def checklist_item_set(
+    *,
+    actor: User,
+    item: ChecklistItem,
+    done: bool,
+    done_at: datetime | None = None,
+    note: str = "",
+) -> ChecklistItem:
+    """Marks an item done (when it happened, default now) or open again.
+
+    The reconciliation items follow the reconciliation itself and cannot be
+    ticked by hand. A time in the future is refused: the checklist records
+    what happened, and "summary before the visit" depends on that time.
+    """
+    item = (
+        ChecklistItem.objects.select_for_update()
+        .select_related("handoff__episode__patient")
+        .get(pk=item.pk)
+    )
+    patient = item.handoff.episode.patient
+    permissions.require_can_manage_transitions(actor, patient)
+    if item.code in DERIVED_ITEMS:
+        raise ApplicationError(
+            "This item follows the medication reconciliation; complete or verify it there."
+        )
+    if item.handoff.cancelled_at is not None:
+        raise ApplicationError("This discharge was cancelled; its checklist is closed.")
+    when = done_at or timezone.now()
+    if done and (timezone.is_naive(when) or when > timezone.now()):
+        raise ApplicationError(
+            "Give when it happened; it cannot be in the future.",
+            field_errors={"done_at": ["Not in the future, with a time zone."]},
+        )
+    item.done_at = when if done else None
+    item.done_by = actor if done else None
+    item.note = note.strip()[:300]
+    item.save(update_fields=["done_at", "done_by", "note", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=CHECKLIST_ITEM,
+        object_id=item.pk,
+        patient_id=patient.pk,
+        detail={"fields": ["done_at", "note"], "code": item.code, "done": done},
+    )
+    return item
+
+
+@transaction.atomic
+def episode_complexity_set(*, actor: User, episode: Episode, complexity: str) -> Episode:
+    """Records the transition's complexity; pending follow-ups are not re-timed."""
+    episode = Episode.objects.select_for_update().select_related("patient").get(pk=episode.pk)
+    permissions.require_can_manage_transitions(actor, episode.patient)
+    if complexity and complexity not in Complexity.values:
+        raise ApplicationError(
+            "Unknown complexity.", field_errors={"complexity": ["Choose high or moderate."]}
+        )
+    if episode.status == EpisodeStatus.CANCELLED:
+        raise ApplicationError("This episode was cancelled.")
+    if episode.complexity != complexity:
+        episode.complexity = complexity
+        episode.save(update_fields=["complexity", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="transitions.episode",
+            object_id=episode.pk,
+            patient_id=episode.patient_id,
+            detail={"fields": ["complexity"]},
+        )
+    return episode

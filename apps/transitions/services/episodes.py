@@ -1,0 +1,600 @@
+"""Recording transitions: admit, register, transfer, discharge, update and the cancels.
+
+One set of services behind every door: HL7 ADT (apps.interop), the manual
+entry form for phone and fax, the API and the admin. Each call locks the
+patient's row so two messages for one patient apply one after the other.
+Repeats are harmless: a discharge already recorded for a visit is returned
+as it is, a cancel already applied is a no-op.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.patients.models import Patient
+from apps.tasks.models import Task, TaskPriority, TaskSource
+from apps.tasks.services import task_cancel, task_create
+from apps.transitions import permissions
+from apps.transitions.dispositions import (
+    FOLLOW_UP_SETTINGS,
+    NON_STAY_CLASSES,
+    setting_for_disposition,
+)
+from apps.transitions.models import (
+    ChecklistItem,
+    ChecklistItemCode,
+    Episode,
+    EpisodeStatus,
+    FollowUp,
+    FollowUpStatus,
+    Handoff,
+    HandoffKind,
+    HandoffSource,
+    Setting,
+)
+from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.services.followups import follow_up_plan, follow_up_undo
+from apps.transitions.services.plan_review import plan_review_request_for
+
+HANDOFF = "transitions.handoff"
+EPISODE = "transitions.episode"
+# How far ahead of now a transition may be dated (clock skew between systems).
+FUTURE_TOLERANCE = timedelta(hours=1)
+STAY_KINDS = (HandoffKind.ADMISSION, HandoffKind.REGISTRATION)
+
+
+@dataclass(frozen=True)
+class VisitDetails:
+    """What a transition says, whichever door it came through."""
+
+    occurred_at: datetime
+    facility: str = ""
+    location: str = ""
+    visit_number: str = ""
+    patient_class: str = ""
+    # Where the patient goes: blank derives it (from the disposition for a
+    # discharge, the patient class or the episode's last discharge otherwise).
+    setting: str = ""
+    disposition: str = ""
+    discharged_to: str = ""
+    # PV1-44, for a discharge whose admission never reached us.
+    admitted_at: datetime | None = None
+    source: str = HandoffSource.MANUAL
+    source_reference: str = ""
+    note: str = ""
+
+
+def _validate(visit: VisitDetails) -> None:
+    errors: dict[str, list[str]] = {}
+    if visit.occurred_at is None or timezone.is_naive(visit.occurred_at):
+        errors["occurred_at"] = ["Give the date and time with a time zone."]
+    elif visit.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        errors["occurred_at"] = ["The transition cannot be in the future."]
+    if visit.setting and visit.setting not in Setting.values:
+        errors["setting"] = [f"'{visit.setting}' is not a setting."]
+    if visit.source not in HandoffSource.values:
+        errors["source"] = [f"'{visit.source}' is not a source."]
+    if visit.admitted_at is not None and timezone.is_naive(visit.admitted_at):
+        errors["admitted_at"] = ["Give the admission time with a time zone."]
+    if errors:
+        raise ApplicationError("The transition is not valid.", field_errors=errors)
+
+
+def _lock(patient: Patient) -> Patient:
+    return Patient.objects.select_for_update().select_related("care_team").get(pk=patient.pk)
+
+
+def _handoffs(patient: Patient) -> QuerySet[Handoff]:
+    return Handoff.objects.filter(episode__patient=patient, cancelled_at__isnull=True)
+
+
+def _open_episode(patient: Patient) -> Episode | None:
+    return (
+        Episode.objects.select_for_update()
+        .filter(patient=patient, status__in=(EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT))
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
+    """The live admission or registration of this visit, else of the open episode."""
+    stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
+    if visit_number:
+        return stays.filter(visit_number=visit_number).order_by("-sequence", "-id").first()
+    episode = _open_episode(patient)
+    if episode is None:
+        return None
+    return stays.filter(episode=episode).order_by("-sequence", "-id").first()
+
+
+def _last_live(episode: Episode) -> Handoff | None:
+    return episode.handoffs.filter(cancelled_at__isnull=True).order_by("-sequence", "-id").first()
+
+
+def _next_sequence(episode: Episode) -> int:
+    last = episode.handoffs.order_by("-sequence").values_list("sequence", flat=True).first()
+    return (last or 0) + 1
+
+
+def _add_handoff(
+    *,
+    actor: User | None,
+    episode: Episode,
+    kind: str,
+    visit: VisitDetails,
+    from_setting: str,
+    to_setting: str,
+    occurred_at: datetime | None = None,
+    inferred: bool = False,
+) -> Handoff:
+    handoff = Handoff.objects.create(
+        episode=episode,
+        sequence=_next_sequence(episode),
+        kind=kind,
+        occurred_at=occurred_at or visit.occurred_at,
+        from_setting=from_setting,
+        to_setting=to_setting,
+        facility=visit.facility[:120],
+        location=visit.location[:120],
+        visit_number=visit.visit_number[:64],
+        patient_class=visit.patient_class[:4],
+        disposition=visit.disposition[:20] if kind == HandoffKind.DISCHARGE else "",
+        discharged_to=visit.discharged_to[:120] if kind == HandoffKind.DISCHARGE else "",
+        source=visit.source,
+        source_reference=visit.source_reference[:120],
+        note=visit.note,
+        recorded_by=actor if actor is not None and not actor.is_interface else None,
+        inferred=inferred,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=HANDOFF,
+        object_id=handoff.pk,
+        patient_id=episode.patient_id,
+        detail={"kind": kind, "episode_id": episode.pk, "inferred": inferred},
+    )
+    return handoff
+
+
+def _set_episode(episode: Episode, *, actor: User | None, **values: object) -> None:
+    changed = [name for name, value in values.items() if getattr(episode, name) != value]
+    if not changed:
+        return
+    for name in changed:
+        setattr(episode, name, values[name])
+    episode.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=EPISODE,
+        object_id=episode.pk,
+        patient_id=episode.patient_id,
+        detail={"fields": sorted(changed)},
+    )
+
+
+def _new_episode(*, actor: User | None, patient: Patient, started_at: datetime) -> Episode:
+    episode = Episode.objects.create(patient=patient, started_at=started_at)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=EPISODE,
+        object_id=episode.pk,
+        patient_id=patient.pk,
+    )
+    return episode
+
+
+def _arrival_setting(episode: Episode | None, visit: VisitDetails, kind: str) -> str:
+    if visit.setting:
+        return visit.setting
+    if visit.patient_class.upper() == "E" or kind == HandoffKind.REGISTRATION:
+        return Setting.EMERGENCY
+    if episode is not None and episode.status == EpisodeStatus.IN_TRANSIT:
+        last = _last_live(episode)
+        if last is not None and last.to_setting not in (Setting.UNKNOWN, *FOLLOW_UP_SETTINGS):
+            return last.to_setting
+    return Setting.HOSPITAL
+
+
+def _current_setting(episode: Episode) -> str:
+    last = _last_live(episode)
+    return last.to_setting if last is not None else Setting.HOME
+
+
+def _arrive(*, actor: User | None, patient: Patient, visit: VisitDetails, kind: str) -> Handoff:
+    """Admission or registration: joins the open episode, else starts one."""
+    stays = _handoffs(patient).filter(kind=kind)
+    if visit.visit_number:
+        existing = stays.filter(visit_number=visit.visit_number).first()
+        if existing is not None:
+            return _refresh(actor=actor, handoff=existing, visit=visit)
+    episode = _open_episode(patient)
+    from_setting: str
+    if episode is None:
+        episode = _new_episode(actor=actor, patient=patient, started_at=visit.occurred_at)
+        from_setting = Setting.HOME
+    else:
+        last = _last_live(episode)
+        from_setting = (
+            last.from_setting
+            if last is not None
+            and last.kind == HandoffKind.DISCHARGE
+            and episode.status == EpisodeStatus.IN_TRANSIT
+            else _current_setting(episode)
+        )
+    to_setting = _arrival_setting(episode, visit, kind)
+    handoff = _add_handoff(
+        actor=actor,
+        episode=episode,
+        kind=kind,
+        visit=visit,
+        from_setting=from_setting,
+        to_setting=to_setting,
+    )
+    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
+    if kind == HandoffKind.ADMISSION:
+        _flag_readmission(actor=actor, episode=episode, admitted_at=visit.occurred_at)
+    return handoff
+
+
+def _refresh(*, actor: User | None, handoff: Handoff, visit: VisitDetails) -> Handoff:
+    """A repeat of a message we already applied: only descriptive fields may change."""
+    values = {
+        "facility": visit.facility[:120] or handoff.facility,
+        "location": visit.location[:120] or handoff.location,
+        "patient_class": visit.patient_class[:4] or handoff.patient_class,
+    }
+    changed = [name for name, value in values.items() if getattr(handoff, name) != value]
+    if changed:
+        for name in changed:
+            setattr(handoff, name, values[name])
+        handoff.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=HANDOFF,
+            object_id=handoff.pk,
+            patient_id=handoff.episode.patient_id,
+            detail={"fields": sorted(changed)},
+        )
+    return handoff
+
+
+def _flag_readmission(*, actor: User | None, episode: Episode, admitted_at: datetime) -> None:
+    """An admission inside another episode's watch window is a readmission: flag both."""
+    if episode.readmission_of_id is not None:
+        return
+    previous = (
+        Episode.objects.select_for_update()
+        .filter(
+            patient_id=episode.patient_id,
+            status=EpisodeStatus.FOLLOW_UP,
+            watch_until__gt=admitted_at,
+        )
+        .exclude(pk=episode.pk)
+        .order_by("-watch_until")
+        .first()
+    )
+    if previous is None:
+        return
+    _set_episode(episode, actor=actor, readmission_of=previous)
+    _set_episode(
+        previous,
+        actor=actor,
+        readmitted_at=admitted_at,
+        status=EpisodeStatus.CLOSED,
+        ended_at=admitted_at,
+    )
+    owner, _rule = follow_up_owner(patient=episode.patient)
+    if owner is None:
+        return  # the flag on both episodes still shows on the board
+    task_create(
+        actor=None,
+        patient=episode.patient,
+        title="Readmitted within 30 days: review the last transition",
+        owner=owner,
+        due_at=timezone.now() + timedelta(days=1),
+        priority=TaskPriority.URGENT,
+        description=(
+            "The patient was admitted again inside the readmission window of the previous "
+            "discharge. Review what was missed and the open follow-up tasks."
+        ),
+        source_type=TaskSource.TRANSITION,
+        source_id=episode.pk,
+        idempotency_key=readmission_key(previous, episode),
+    )
+
+
+def readmission_key(previous: Episode, episode: Episode) -> str:
+    return f"episode:{previous.pk}:readmission:{episode.pk}"
+
+
+def _unflag_readmission(*, actor: User | None, episode: Episode) -> None:
+    previous = episode.readmission_of
+    if previous is None:
+        return
+    _set_episode(episode, actor=actor, readmission_of=None)
+    watching = previous.watch_until is not None and previous.watch_until > timezone.now()
+    _set_episode(
+        previous,
+        actor=actor,
+        readmitted_at=None,
+        status=EpisodeStatus.FOLLOW_UP if watching else EpisodeStatus.CLOSED,
+        ended_at=None if watching else previous.watch_until,
+    )
+    task = Task.objects.filter(idempotency_key=readmission_key(previous, episode)).first()
+    if task is not None:
+        task_cancel(actor=None, task=task, reason="The readmission was cancelled by the hospital.")
+
+
+@transaction.atomic
+def transition_admit(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+    """A01: the patient is admitted. An admission inside a watch window flags a readmission."""
+    permissions.require_can_record_transition(actor, patient)
+    _validate(visit)
+    patient = _lock(patient)
+    return _arrive(actor=actor, patient=patient, visit=visit, kind=HandoffKind.ADMISSION)
+
+
+@transaction.atomic
+def transition_register(
+    *, actor: User | None, patient: Patient, visit: VisitDetails
+) -> Handoff | None:
+    """A04: an emergency registration starts (or joins) an episode; outpatient ones do not."""
+    permissions.require_can_record_transition(actor, patient)
+    _validate(visit)
+    if visit.patient_class.upper() not in ("E", "") and not visit.setting:
+        return None
+    patient = _lock(patient)
+    return _arrive(actor=actor, patient=patient, visit=visit, kind=HandoffKind.REGISTRATION)
+
+
+@transaction.atomic
+def transition_transfer(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+    """A02: a move within the facility (new unit or bed); recorded in the chain."""
+    permissions.require_can_record_transition(actor, patient)
+    _validate(visit)
+    patient = _lock(patient)
+    stay = _stay_for(patient, visit.visit_number) or _infer_stay(
+        actor=actor, patient=patient, visit=visit
+    )
+    episode = stay.episode
+    setting = visit.setting or _current_setting(episode)
+    return _add_handoff(
+        actor=actor,
+        episode=episode,
+        kind=HandoffKind.TRANSFER,
+        visit=visit,
+        from_setting=_current_setting(episode),
+        to_setting=setting,
+    )
+
+
+def _infer_stay(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+    """A later message for a stay whose admission never arrived: record it as implied."""
+    episode = _open_episode(patient)
+    arrived_at = visit.admitted_at or visit.occurred_at
+    if episode is None:
+        episode = _new_episode(actor=actor, patient=patient, started_at=arrived_at)
+    setting = visit.setting if visit.setting and visit.setting not in FOLLOW_UP_SETTINGS else ""
+    arrival = VisitDetails(**{**visit.__dict__, "setting": setting})
+    handoff = _add_handoff(
+        actor=actor,
+        episode=episode,
+        kind=HandoffKind.ADMISSION,
+        visit=arrival,
+        from_setting=_current_setting(episode) if episode.handoffs.exists() else Setting.HOME,
+        to_setting=_arrival_setting(episode, arrival, HandoffKind.ADMISSION),
+        occurred_at=arrived_at,
+        inferred=True,
+    )
+    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
+    return handoff
+
+
+@transaction.atomic
+def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+    """A03: the patient leaves the setting.
+
+    Home or community: the episode's follow-up starts (contact, visit and the
+    readmission watch; the tasks come from a Celery job after commit). To
+    another facility: the episode waits for the arrival. Death ends it.
+    """
+    permissions.require_can_record_transition(actor, patient)
+    _validate(visit)
+    patient = _lock(patient)
+    stay = _stay_for(patient, visit.visit_number)
+    if stay is not None:
+        repeat = (
+            _handoffs(patient)
+            .filter(episode=stay.episode, kind=HandoffKind.DISCHARGE, sequence__gt=stay.sequence)
+            .first()
+        )
+        if repeat is not None:
+            return repeat
+    else:
+        stay = _infer_stay(actor=actor, patient=patient, visit=visit)
+    episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+    destination: str = visit.setting or setting_for_disposition(
+        visit.disposition, visit.discharged_to
+    )
+    handoff = _add_handoff(
+        actor=actor,
+        episode=episode,
+        kind=HandoffKind.DISCHARGE,
+        visit=visit,
+        from_setting=_current_setting(episode),
+        to_setting=destination,
+    )
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(handoff=handoff, code=code) for code in ChecklistItemCode.values
+    )
+    patient_class = (visit.patient_class or stay.patient_class).upper()
+    if destination == Setting.EXPIRED or (
+        destination in FOLLOW_UP_SETTINGS and patient_class in NON_STAY_CLASSES
+    ):
+        _set_episode(episode, actor=actor, status=EpisodeStatus.CLOSED, ended_at=visit.occurred_at)
+    elif destination in FOLLOW_UP_SETTINGS:
+        config = transition_settings_for(patient.organisation_id)
+        _set_episode(
+            episode,
+            actor=actor,
+            status=EpisodeStatus.FOLLOW_UP,
+            watch_until=visit.occurred_at + timedelta(days=config.readmission_window_days),
+        )
+        follow_up_plan(actor=actor, handoff=handoff, episode=episode, config=config)
+    else:
+        _set_episode(episode, actor=actor, status=EpisodeStatus.IN_TRANSIT)
+    plan_review_request_for(actor=actor, handoff=handoff)
+    return handoff
+
+
+@transaction.atomic
+def transition_update(
+    *, actor: User | None, patient: Patient, visit: VisitDetails
+) -> Handoff | None:
+    """A08: corrected visit details (class, unit, facility) on the stay; None when unknown."""
+    permissions.require_can_record_transition(actor, patient)
+    patient = _lock(patient)
+    if not visit.visit_number:
+        return None
+    handoff = (
+        _handoffs(patient)
+        .filter(visit_number=visit.visit_number)
+        .select_related("episode")
+        .order_by("-sequence", "-id")
+        .first()
+    )
+    if handoff is None:
+        return None
+    return _refresh(actor=actor, handoff=handoff, visit=visit)
+
+
+@transaction.atomic
+def transition_admit_cancel(
+    *, actor: User | None, patient: Patient, visit_number: str, reason: str
+) -> Handoff | None:
+    """A11: the admission (and its transfers) never happened. Refused after a discharge."""
+    permissions.require_can_record_transition(actor, patient)
+    patient = _lock(patient)
+    reason = reason.strip() or "Admission cancelled"
+    stay = _stay_for(patient, visit_number)
+    if stay is None:
+        cancelled = (
+            Handoff.objects.filter(
+                episode__patient=patient,
+                kind__in=STAY_KINDS,
+                visit_number=visit_number,
+                cancelled_at__isnull=False,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if cancelled is not None or not visit_number:
+            return cancelled
+        raise ApplicationError(
+            "There is no admission to cancel for this visit.",
+            field_errors={"visit_number": ["No admission recorded for this visit."]},
+        )
+    episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+    later = episode.handoffs.filter(cancelled_at__isnull=True, sequence__gt=stay.sequence)
+    if later.filter(kind=HandoffKind.DISCHARGE).exists():
+        raise ApplicationError(
+            "The stay already has a discharge: cancel the discharge first (A13).",
+            field_errors={"visit_number": ["Discharged; cancel the discharge first."]},
+        )
+    for handoff in [stay, *later.filter(kind=HandoffKind.TRANSFER)]:
+        _cancel_handoff(actor=actor, handoff=handoff, reason=reason)
+    remaining = _last_live(episode)
+    if remaining is None:
+        _set_episode(episode, actor=actor, status=EpisodeStatus.CANCELLED, ended_at=timezone.now())
+        _unflag_readmission(actor=actor, episode=episode)
+    elif remaining.kind == HandoffKind.DISCHARGE:
+        _set_episode(episode, actor=actor, status=_status_after_discharge(remaining))
+    return stay
+
+
+def _status_after_discharge(discharge: Handoff) -> str:
+    if discharge.to_setting in FOLLOW_UP_SETTINGS or discharge.to_setting == Setting.EXPIRED:
+        return EpisodeStatus.CLOSED
+    return EpisodeStatus.IN_TRANSIT
+
+
+def _cancel_handoff(*, actor: User | None, handoff: Handoff, reason: str) -> None:
+    handoff.cancelled_at = timezone.now()
+    handoff.cancel_reason = reason[:200]
+    handoff.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=HANDOFF,
+        object_id=handoff.pk,
+        patient_id=handoff.episode.patient_id,
+        detail={"fields": ["cancelled_at"]},
+    )
+
+
+@transaction.atomic
+def transition_discharge_cancel(
+    *, actor: User | None, patient: Patient, visit_number: str, reason: str
+) -> Handoff | None:
+    """A13: the discharge never happened. Its pending follow-ups are cancelled.
+
+    Follow-up tasks already done stay done (the work happened); open ones are
+    cancelled with the reason, and a follow-up job that runs later finds the
+    follow-up cancelled and creates nothing.
+    """
+    permissions.require_can_record_transition(actor, patient)
+    patient = _lock(patient)
+    reason = reason.strip() or "Discharge cancelled"
+    discharges = Handoff.objects.filter(episode__patient=patient, kind=HandoffKind.DISCHARGE)
+    if visit_number:
+        discharges = discharges.filter(visit_number=visit_number)
+    discharge = (
+        discharges.filter(cancelled_at__isnull=True)
+        .select_related("episode")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if discharge is None:
+        cancelled = discharges.filter(cancelled_at__isnull=False).order_by("-id").first()
+        if cancelled is not None:
+            return cancelled
+        raise ApplicationError(
+            "There is no discharge to cancel for this visit.",
+            field_errors={"visit_number": ["No discharge recorded for this visit."]},
+        )
+    episode = Episode.objects.select_for_update().get(pk=discharge.episode_id)
+    if episode.handoffs.filter(cancelled_at__isnull=True, sequence__gt=discharge.sequence).exists():
+        raise ApplicationError(
+            "The patient has arrived somewhere since this discharge: cancel that first.",
+            field_errors={"visit_number": ["Later transitions exist."]},
+        )
+    if episode.readmissions.filter(status__in=(EpisodeStatus.IN_CARE,)).exists():
+        raise ApplicationError(
+            "The patient was readmitted after this discharge: cancel the readmission first.",
+            field_errors={"visit_number": ["A readmission follows this discharge."]},
+        )
+    _cancel_handoff(actor=actor, handoff=discharge, reason=reason)
+    follow_up = FollowUp.objects.select_for_update().filter(handoff=discharge).first()
+    if follow_up is not None and follow_up.status != FollowUpStatus.CANCELLED:
+        follow_up_undo(actor=actor, follow_up=follow_up, reason=reason)
+    _set_episode(
+        episode,
+        actor=actor,
+        status=EpisodeStatus.IN_CARE,
+        ended_at=None,
+        watch_until=None,
+        readmitted_at=None,
+    )
+    return discharge

@@ -1,0 +1,288 @@
+"""Post-discharge follow-up: due times are rows; a Celery job makes the tasks exactly once.
+
+On a discharge home the discharge service plans a FollowUp (due times fixed
+at discharge) and enqueues `follow_up_schedule_task` after commit. The job,
+and the periodic sweep that catches anything the job missed, create the
+interactive-contact and face-to-face-visit Tasks under idempotency keys
+derived from the episode and the handoff, so however often either runs, each
+task exists once. Reminders for those tasks come from the tasks app's sweep.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.selectors import organisation_add_business_days
+from apps.core.audit import audit_record, audit_record_many
+from apps.core.models import AuditAction, AuditEvent
+from apps.patients.models import Patient
+from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
+from apps.tasks.notifications import notification_send
+from apps.tasks.services import task_cancel, task_create
+from apps.transitions.models import (
+    Complexity,
+    Episode,
+    EpisodeStatus,
+    FollowUp,
+    FollowUpStatus,
+    Handoff,
+    OwnerRule,
+    TransitionSettings,
+)
+from apps.transitions.selectors import follow_up_owner, transition_settings_for
+
+FOLLOW_UP = "transitions.followup"
+# The job is enqueued on commit; the sweep only picks up what it left after this long.
+SWEEP_GRACE = timedelta(minutes=2)
+
+
+def follow_up_key(follow_up: FollowUp, what: str) -> str:
+    """e.g. "episode:12:discharge:3:contact": one per episode, discharge and kind of work."""
+    return f"episode:{follow_up.episode_id}:discharge:{follow_up.handoff.sequence}:{what}"
+
+
+def patient_complexity(patient: Patient) -> str | None:
+    """High when the patient carries the complex-needs flag, None when nothing says.
+
+    The complexity model (apps.patients) is not there yet; until it is, the
+    episode's own field or the organisation default decides.
+    """
+    return None
+
+
+def follow_up_complexity(episode: Episode, config: TransitionSettings) -> str:
+    return episode.complexity or patient_complexity(episode.patient) or config.default_complexity
+
+
+def follow_up_due_times(
+    *, config: TransitionSettings, discharged_at: datetime, complexity: str
+) -> tuple[datetime, datetime]:
+    """Contact: the Nth business day after discharge; visit: 7 or 14 calendar days after.
+
+    Both fall due at the organisation's due time (local), on the day itself:
+    the discharge day never counts, and weekends, public holidays and the
+    organisation's closures are skipped for the contact.
+    """
+    local_day = timezone.localtime(discharged_at).date()
+    contact_day = organisation_add_business_days(
+        organisation=config.organisation, start=local_day, days=config.contact_business_days
+    )
+    visit_days = (
+        config.visit_days_high if complexity == Complexity.HIGH else config.visit_days_moderate
+    )
+    visit_day = local_day + timedelta(days=visit_days)
+    zone = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(contact_day, config.due_time), zone),
+        timezone.make_aware(datetime.combine(visit_day, config.due_time), zone),
+    )
+
+
+def follow_up_plan(
+    *, actor: User | None, handoff: Handoff, episode: Episode, config: TransitionSettings
+) -> FollowUp:
+    """Called by the discharge service inside its transaction."""
+    complexity = follow_up_complexity(episode, config)
+    contact_due, visit_due = follow_up_due_times(
+        config=config, discharged_at=handoff.occurred_at, complexity=complexity
+    )
+    follow_up = FollowUp.objects.create(
+        handoff=handoff,
+        episode=episode,
+        discharged_at=handoff.occurred_at,
+        complexity=complexity,
+        contact_due_at=contact_due,
+        visit_due_at=visit_due,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=FOLLOW_UP,
+        object_id=follow_up.pk,
+        patient_id=episode.patient_id,
+    )
+    from apps.transitions.tasks import follow_up_schedule_task
+
+    follow_up_id = follow_up.pk
+    transaction.on_commit(lambda: follow_up_schedule_task.delay(follow_up_id))
+    return follow_up
+
+
+def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> FollowUp:
+    """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock."""
+    for task in (follow_up.contact_task, follow_up.visit_task):
+        if task is not None and task.status in OPEN_STATUSES:
+            task_cancel(actor=None, task=task, reason=reason)
+    follow_up.status = FollowUpStatus.CANCELLED
+    follow_up.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=FOLLOW_UP,
+        object_id=follow_up.pk,
+        patient_id=follow_up.episode.patient_id,
+        detail={"fields": ["status"]},
+    )
+    return follow_up
+
+
+def _schedule_locked(follow_up: FollowUp) -> bool:
+    """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
+    patient = follow_up.episode.patient
+    follow_up.attempts += 1
+    follow_up.last_attempt_at = timezone.now()
+    owner, rule = follow_up_owner(patient=patient)
+    if owner is None:
+        follow_up.status = FollowUpStatus.UNASSIGNED
+        follow_up.owner_rule = OwnerRule.NONE
+        follow_up.save(
+            update_fields=["status", "owner_rule", "attempts", "last_attempt_at", "updated_at"]
+        )
+        return False
+    fallback_note = (
+        "\n\nAssigned to you because the care team has no lead coordinator."
+        if rule == OwnerRule.FALLBACK
+        else ""
+    )
+    follow_up.contact_task = task_create(
+        actor=None,
+        patient=patient,
+        title="Post-discharge contact: call the patient or caregiver",
+        owner=owner,
+        due_at=follow_up.contact_due_at,
+        priority=TaskPriority.URGENT,
+        description=(
+            "Interactive contact (phone, video or in person) within 2 business days of "
+            "the discharge: symptoms, medications, the follow-up visit, warning signs."
+            + fallback_note
+        ),
+        source_type=TaskSource.TRANSITION,
+        source_id=follow_up.handoff_id,
+        idempotency_key=follow_up_key(follow_up, "contact"),
+    )
+    days = (
+        timezone.localtime(follow_up.visit_due_at) - timezone.localtime(follow_up.discharged_at)
+    ).days
+    follow_up.visit_task = task_create(
+        actor=None,
+        patient=patient,
+        title=f"Post-discharge face-to-face visit within {days} days",
+        owner=owner,
+        due_at=follow_up.visit_due_at,
+        priority=TaskPriority.ROUTINE,
+        description=(
+            f"{follow_up.get_complexity_display()} complexity transition: see the patient "
+            f"within {days} days of discharge; bring the reconciled medication list."
+            + fallback_note
+        ),
+        source_type=TaskSource.TRANSITION,
+        source_id=follow_up.handoff_id,
+        idempotency_key=follow_up_key(follow_up, "visit"),
+    )
+    follow_up.status = FollowUpStatus.SCHEDULED
+    follow_up.owner_rule = rule
+    follow_up.save(
+        update_fields=[
+            "status",
+            "owner_rule",
+            "contact_task",
+            "visit_task",
+            "attempts",
+            "last_attempt_at",
+            "updated_at",
+        ]
+    )
+    notification_send(
+        recipient=owner,
+        idempotency_key=follow_up_key(follow_up, "assigned"),
+        kind="transition_follow_up",
+        subject="A patient of your team was discharged home: follow-up tasks are on your list",
+        link=f"/transitions/episodes/{follow_up.episode_id}/",
+        patient=patient,
+        task=follow_up.contact_task,
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        object_type=FOLLOW_UP,
+        object_id=follow_up.pk,
+        patient_id=patient.pk,
+        detail={"fields": ["status", "contact_task", "visit_task"], "owner_rule": rule},
+    )
+    return True
+
+
+_WAITING = (FollowUpStatus.PENDING, FollowUpStatus.UNASSIGNED)
+
+
+@transaction.atomic
+def follow_up_schedule(*, follow_up_id: int) -> bool:
+    """The job's body: a no-op unless the follow-up still waits (cancelled, done, missing)."""
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("episode__patient", "handoff")
+        .filter(pk=follow_up_id, status__in=_WAITING)
+        .first()
+    )
+    if follow_up is None:
+        return False
+    return _schedule_locked(follow_up)
+
+
+def follow_up_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+    """Periodic safety net; safe to run on several workers (and beats) at once.
+
+    - waiting follow-ups whose job was lost (or had no owner) are claimed with
+      SKIP LOCKED and scheduled, one short transaction each;
+    - watches that ran out close their episodes.
+    """
+    now = now or timezone.now()
+    scheduled = 0
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("episode__patient", "handoff")
+                .filter(status__in=_WAITING, created_at__lte=now - SWEEP_GRACE)
+                .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - SWEEP_GRACE))
+                .order_by("id")[:batch]
+            )
+            for follow_up in claimed:
+                scheduled += int(_schedule_locked(follow_up))
+        if len(claimed) < batch:
+            break
+    closed = episode_watch_close(now=now)
+    return {"scheduled": scheduled, "closed": closed}
+
+
+@transaction.atomic
+def episode_watch_close(*, now: datetime) -> int:
+    """Episodes whose 30-day watch passed without a readmission are closed (set-wise)."""
+    expired = list(
+        Episode.objects.select_for_update(skip_locked=True)
+        .filter(status=EpisodeStatus.FOLLOW_UP, watch_until__lte=now)
+        .values_list("pk", "patient_id")
+    )
+    if not expired:
+        return 0
+    Episode.objects.filter(pk__in=[pk for pk, _patient_id in expired]).update(
+        status=EpisodeStatus.CLOSED, ended_at=F("watch_until"), updated_at=now
+    )
+    audit_record_many(
+        AuditEvent(
+            action=AuditAction.UPDATE,
+            object_type="transitions.episode",
+            object_id=str(pk),
+            patient_id=patient_id,
+            detail={"fields": ["status", "ended_at"], "reason": "watch ended"},
+        )
+        for pk, patient_id in expired
+    )
+    return len(expired)
+
+
+def follow_up_settings(organisation_id: int) -> TransitionSettings:
+    return transition_settings_for(organisation_id)

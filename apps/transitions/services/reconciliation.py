@@ -1,0 +1,338 @@
+"""Medication reconciliation: two lists compared line by line, then a pharmacist's check."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Role, User
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.tasks.models import TaskPriority, TaskSource, TaskStatus
+from apps.tasks.services import task_complete, task_create, task_verify
+from apps.transitions import permissions
+from apps.transitions.models import (
+    ChecklistItem,
+    ChecklistItemCode,
+    Handoff,
+    HandoffKind,
+    MedicationClass,
+    MedicationLine,
+    MedicationReconciliation,
+    ReconciliationStatus,
+)
+from apps.transitions.selectors import follow_up_owner, verification_owner
+
+RECONCILIATION = "transitions.medicationreconciliation"
+LINE = "transitions.medicationline"
+LINE_FIELDS = (
+    "name",
+    "on_pre_admission",
+    "pre_dose",
+    "pre_route",
+    "pre_frequency",
+    "on_discharge",
+    "discharge_dose",
+    "discharge_route",
+    "discharge_frequency",
+    "reason",
+)
+
+
+def classify(line: MedicationLine) -> str:
+    """Continued / changed / new / stopped / unexplained omission, from the two lists."""
+    if line.on_pre_admission and line.on_discharge:
+        return MedicationClass.CHANGED if line.changed_attributes else MedicationClass.CONTINUED
+    if line.on_discharge:
+        return MedicationClass.NEW
+    return MedicationClass.STOPPED if line.reason.strip() else MedicationClass.OMISSION
+
+
+def _locked(reconciliation: MedicationReconciliation) -> MedicationReconciliation:
+    return (
+        MedicationReconciliation.objects.select_for_update(of=("self",))
+        .select_related("handoff__episode__patient")
+        .get(pk=reconciliation.pk)
+    )
+
+
+def _require_editable(reconciliation: MedicationReconciliation) -> None:
+    if reconciliation.status != ReconciliationStatus.IN_PROGRESS:
+        raise ApplicationError(
+            "The reconciliation is complete; it can no longer be edited.",
+        )
+    if reconciliation.handoff.cancelled_at is not None:
+        raise ApplicationError("This discharge was cancelled.")
+
+
+@transaction.atomic
+def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconciliation:
+    """Opens (or returns) the reconciliation of a discharge."""
+    handoff = (
+        Handoff.objects.select_for_update().select_related("episode__patient").get(pk=handoff.pk)
+    )
+    permissions.require_can_reconcile(actor, handoff.episode.patient)
+    if handoff.kind != HandoffKind.DISCHARGE or handoff.cancelled_at is not None:
+        raise ApplicationError("Medications are reconciled for a recorded discharge.")
+    reconciliation, created = MedicationReconciliation.objects.get_or_create(handoff=handoff)
+    if created:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=RECONCILIATION,
+            object_id=reconciliation.pk,
+            patient_id=handoff.episode.patient_id,
+        )
+    return reconciliation
+
+
+def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(LINE_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown medication fields: {', '.join(sorted(unknown))}.")
+    return {
+        name: (value.strip() if isinstance(value, str) else bool(value))
+        for name, value in values.items()
+    }
+
+
+def _check_line(line: MedicationLine) -> None:
+    errors: dict[str, list[str]] = {}
+    if not line.name:
+        errors["name"] = ["Name the medication."]
+    if not (line.on_pre_admission or line.on_discharge):
+        errors["on_discharge"] = ["Put the medication on at least one of the two lists."]
+    if line.on_pre_admission and not line.pre_dose:
+        errors["pre_dose"] = ["Give the dose taken before admission."]
+    if line.on_discharge and not line.discharge_dose:
+        errors["discharge_dose"] = ["Give the dose on the discharge list."]
+    for name in ("pre_dose", "pre_route", "pre_frequency"):
+        if not line.on_pre_admission and getattr(line, name):
+            setattr(line, name, "")
+    for name in ("discharge_dose", "discharge_route", "discharge_frequency"):
+        if not line.on_discharge and getattr(line, name):
+            setattr(line, name, "")
+    if errors:
+        raise ApplicationError("The medication is not complete.", field_errors=errors)
+
+
+@transaction.atomic
+def medication_line_add(
+    *, actor: User, reconciliation: MedicationReconciliation, **values: Any
+) -> MedicationLine:
+    reconciliation = _locked(reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
+    _require_editable(reconciliation)
+    line = MedicationLine(reconciliation=reconciliation, **_clean_values(values))
+    _check_line(line)
+    line.classification = classify(line)
+    line.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=LINE,
+        object_id=line.pk,
+        patient_id=patient.pk,
+        detail={"classification": line.classification},
+    )
+    return line
+
+
+@transaction.atomic
+def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) -> MedicationLine:
+    """Changes a line (most often: gives the reason that resolves a discrepancy)."""
+    reconciliation = _locked(line.reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
+    _require_editable(reconciliation)
+    line = MedicationLine.objects.get(pk=line.pk, reconciliation=reconciliation)
+    cleaned = _clean_values(values)
+    changed = sorted(name for name, value in cleaned.items() if getattr(line, name) != value)
+    for name in changed:
+        setattr(line, name, cleaned[name])
+    _check_line(line)
+    line.classification = classify(line)
+    line.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=LINE,
+        object_id=line.pk,
+        patient_id=patient.pk,
+        detail={"fields": changed, "classification": line.classification},
+    )
+    return line
+
+
+@transaction.atomic
+def medication_line_remove(*, actor: User, line: MedicationLine) -> None:
+    reconciliation = _locked(line.reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
+    _require_editable(reconciliation)
+    line_id = line.pk
+    MedicationLine.objects.filter(pk=line_id, reconciliation=reconciliation).delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        object_type=LINE,
+        object_id=line_id,
+        patient_id=patient.pk,
+    )
+
+
+def discrepancies(reconciliation: MedicationReconciliation) -> list[MedicationLine]:
+    return [line for line in reconciliation.lines.all() if line.is_discrepancy]
+
+
+def _tick(handoff: Handoff, code: str, actor: User, when: object) -> None:
+    ChecklistItem.objects.filter(handoff=handoff, code=code).update(
+        done_at=when, done_by=actor, updated_at=timezone.now()
+    )
+
+
+def verification_key(reconciliation: MedicationReconciliation) -> str:
+    return f"reconciliation:{reconciliation.pk}:verify"
+
+
+@transaction.atomic
+def reconciliation_complete(
+    *, actor: User, reconciliation: MedicationReconciliation
+) -> MedicationReconciliation:
+    """Closes the comparison and asks a pharmacist (not the actor) to verify it.
+
+    Refused while any unexplained omission or change without a reason is
+    left; the refusal names each one. The verification is a Task with
+    verification_role pharmacist, performed by the actor: the tasks app then
+    only lets a different person in that role verify it.
+    """
+    reconciliation = _locked(reconciliation)
+    handoff = reconciliation.handoff
+    patient = handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
+    _require_editable(reconciliation)
+    open_lines = discrepancies(reconciliation)
+    if open_lines:
+        raise ApplicationError(
+            "Resolve the discrepancies first: give a reason for each change or omission.",
+            field_errors={
+                f"line_{line.pk}": [
+                    f"{line.name}: "
+                    + (
+                        "on the pre-admission list but missing at discharge without a reason."
+                        if line.classification == MedicationClass.OMISSION
+                        else f"{', '.join(line.changed_attributes)} changed without a reason."
+                    )
+                ]
+                for line in open_lines
+            },
+        )
+    owner = verification_owner(patient=patient, performer=actor)
+    if owner is None:
+        # No second pharmacist on the team: the lead holds the task until one
+        # joins; only a pharmacist other than the actor can still verify it.
+        owner, _rule = follow_up_owner(patient=patient)
+    if owner is None:
+        raise ApplicationError(
+            "Nobody on the care team can hold the verification task; add a pharmacist."
+        )
+    now = timezone.now()
+    task = task_create(
+        actor=None,
+        patient=patient,
+        title="Verify the discharge medication reconciliation",
+        owner=owner,
+        due_at=now + timedelta(days=1),
+        priority=TaskPriority.URGENT,
+        description="Check the pre-admission and discharge lists and each classification.",
+        source_type=TaskSource.TRANSITION,
+        source_id=handoff.pk,
+        verification_role=Role.PHARMACIST,
+        idempotency_key=verification_key(reconciliation),
+    )
+    if task.status != TaskStatus.AWAITING_VERIFICATION:
+        task = task_complete(actor=actor, task=task, note="Reconciliation done")
+    reconciliation.status = ReconciliationStatus.AWAITING_VERIFICATION
+    reconciliation.performed_by = actor
+    reconciliation.performed_at = now
+    reconciliation.verification_task = task
+    reconciliation.save(
+        update_fields=["status", "performed_by", "performed_at", "verification_task", "updated_at"]
+    )
+    _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor, now)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=RECONCILIATION,
+        object_id=reconciliation.pk,
+        patient_id=patient.pk,
+        detail={"fields": ["status", "performed_by"], "task_id": task.pk},
+    )
+    return reconciliation
+
+
+@transaction.atomic
+def reconciliation_verify(
+    *, actor: User, reconciliation: MedicationReconciliation
+) -> MedicationReconciliation:
+    """The pharmacist's independent check; never by the person who reconciled."""
+    reconciliation = _locked(reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_verify_reconciliation(actor, patient)
+    if reconciliation.status != ReconciliationStatus.AWAITING_VERIFICATION:
+        raise ApplicationError("The reconciliation is not waiting for verification.")
+    if reconciliation.performed_by_id == actor.pk:
+        raise ApplicationError(
+            "The person who reconciled cannot also verify.",
+            field_errors={"verified_by": ["Ask another pharmacist to verify."]},
+        )
+    task = reconciliation.verification_task
+    if task is not None and task.status == TaskStatus.AWAITING_VERIFICATION:
+        task = task_verify(actor=actor, task=task)
+    return _mark_verified(reconciliation, actor=actor, when=timezone.now())
+
+
+def _mark_verified(
+    reconciliation: MedicationReconciliation, *, actor: User, when: object
+) -> MedicationReconciliation:
+    reconciliation.status = ReconciliationStatus.VERIFIED
+    reconciliation.verified_by = actor
+    reconciliation.verified_at = when  # type: ignore[assignment]
+    reconciliation.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
+    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, actor, when)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=RECONCILIATION,
+        object_id=reconciliation.pk,
+        patient_id=reconciliation.handoff.episode.patient_id,
+        detail={"fields": ["status", "verified_by"]},
+    )
+    return reconciliation
+
+
+def reconciliation_sync_verified() -> int:
+    """For the sweep: reconciliations whose task was verified from the task list."""
+    synced = 0
+    waiting = MedicationReconciliation.objects.filter(
+        status=ReconciliationStatus.AWAITING_VERIFICATION,
+        verification_task__status=TaskStatus.DONE,
+        verification_task__verified_by__isnull=False,
+    ).values_list("pk", flat=True)
+    for pk in waiting:
+        with transaction.atomic():
+            reconciliation = (
+                MedicationReconciliation.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("verification_task__verified_by", "handoff__episode")
+                .filter(pk=pk, status=ReconciliationStatus.AWAITING_VERIFICATION)
+                .first()
+            )
+            if reconciliation is None or reconciliation.verification_task is None:
+                continue
+            task = reconciliation.verification_task
+            _mark_verified(reconciliation, actor=task.verified_by, when=task.verified_at)  # type: ignore[arg-type]
+            synced += 1
+    return synced

@@ -1,0 +1,67 @@
+"""Transitions through the real services, as a job (actor None) unless told otherwise."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.patients.models import Patient
+from apps.transitions.models import FollowUp, Handoff
+from apps.transitions.services import (
+    VisitDetails,
+    follow_up_schedule,
+    transition_admit,
+    transition_discharge,
+)
+
+
+def visit(at: datetime | None = None, **values: object) -> VisitDetails:
+    return VisitDetails(occurred_at=at or timezone.now(), **values)  # type: ignore[arg-type]
+
+
+def admit(
+    patient: Patient,
+    *,
+    at: datetime | None = None,
+    actor: User | None = None,
+    visit_number: str = "V1",
+    **values: object,
+) -> Handoff:
+    at = at or timezone.now() - timedelta(days=3)
+    values.setdefault("facility", "General Hospital")
+    return transition_admit(
+        actor=actor, patient=patient, visit=visit(at, visit_number=visit_number, **values)
+    )
+
+
+def discharge(
+    patient: Patient,
+    *,
+    at: datetime | None = None,
+    actor: User | None = None,
+    visit_number: str = "V1",
+    disposition: str = "01",
+    **values: object,
+) -> Handoff:
+    return transition_discharge(
+        actor=actor,
+        patient=patient,
+        visit=visit(
+            at or timezone.now() - timedelta(hours=1),
+            visit_number=visit_number,
+            disposition=disposition,
+            **values,
+        ),
+    )
+
+
+def discharged_home(
+    patient: Patient, *, at: datetime | None = None, schedule: bool = True
+) -> Handoff:
+    """Admitted three days before `at`, discharged home at `at`, follow-up job run."""
+    at = at or timezone.now() - timedelta(hours=1)
+    admit(patient, at=at - timedelta(days=3))
+    handoff = discharge(patient, at=at)
+    if schedule:
+        follow_up_schedule(follow_up_id=FollowUp.objects.get(handoff=handoff).pk)
+    return handoff
