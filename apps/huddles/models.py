@@ -151,8 +151,10 @@ class Huddle(BaseModel):
     previous = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Agenda candidates beyond the organisation's item limit when the agenda was built.
+    # Agenda candidates beyond the organisation's item limit when the agenda was built,
+    # and the keys of the events among them (the next huddle looks at those again).
     candidates_left_out = models.PositiveIntegerField(default=0)
+    left_out_keys = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-scheduled_start", "-id"]

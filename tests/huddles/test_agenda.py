@@ -7,10 +7,12 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.huddles import services
 from apps.huddles.models import AgendaItem, HuddleSettings, ItemSource, ItemStatus
+from apps.patients.services import clinical
 from apps.tasks.models import TaskPriority
 from apps.tasks.services import task_complete
 from apps.teams.models import TeamMembership
@@ -244,3 +246,142 @@ def test_agenda_query_count_does_not_grow_with_the_team(frozen, team, nurse, org
     assert large.candidates_left_out == 27 * 2 - 30
     assert grown == baseline
     assert baseline <= 20
+
+
+# --- urgent social needs and newly complex patients ----------------------------------
+
+NEGATIVE_SCREEN = {
+    "living_situation": "steady",
+    "housing_problems": ["none"],
+    "food_worry": "never",
+    "food_ran_out": "never",
+    "transportation": "no",
+    "utilities": "no",
+    "safety_hurt": 1,
+    "safety_insult": 1,
+    "safety_threaten": 1,
+    "safety_scream": 1,
+}
+
+
+def _screen(actor, patient, **answers):
+    return clinical.sdoh_screen_record(
+        actor=actor,
+        patient=patient,
+        screened_on=timezone.localdate(),
+        answers=NEGATIVE_SCREEN | answers,
+    )
+
+
+def _make_complex(actor, patient):
+    for code in ("I50.9", "N18.4", "E11.22", "J44.9"):
+        clinical.condition_add(actor=actor, patient=patient, code=code)
+    for days in (20, 90):
+        clinical.encounter_add(
+            actor=actor, patient=patient, kind="ed", admit_date=MONDAY.date() - timedelta(days)
+        )
+    clinical.patient_area_deprivation_set(
+        actor=actor, patient=patient, national_percentile=91, state_decile=9
+    )
+
+
+def test_screen_showing_no_steady_home_goes_to_the_top_as_urgent(frozen, team, nurse, patient):
+    make_task(patient, nurse, due_in=-timedelta(days=20), priority=TaskPriority.STAT)
+    screen = _screen(nurse, patient, living_situation="not_steady")
+    items = agenda(open_huddle(team, nurse))
+    assert [item.source for item in items] == [
+        ItemSource.URGENT_SOCIAL_NEED,
+        ItemSource.OVERDUE_TASKS,
+    ]
+    assert items[0].key == f"urgent_social_need:s{screen.pk}"
+    assert "housing" in items[0].title
+    assert items[0].evidence[0]["object_id"] == screen.pk
+
+
+def test_unsafe_home_is_urgent_but_food_worry_alone_is_not(frozen, team, nurse, org_admin):
+    unsafe = factories.make_patient(team, actor=org_admin)
+    hungry = factories.make_patient(team, actor=org_admin)
+    _screen(nurse, unsafe, safety_hurt=4, safety_insult=4, safety_threaten=3, safety_scream=3)
+    _screen(nurse, hungry, food_worry="often")
+    items = agenda(open_huddle(team, nurse))
+    assert [(item.patient_id, item.source) for item in items] == [
+        (unsafe.pk, ItemSource.URGENT_SOCIAL_NEED)
+    ]
+    assert "safety" in items[0].title
+
+
+def test_urgent_need_left_unfinished_carries_until_a_newer_screen_clears_it(
+    frozen, team, nurse, patient
+):
+    _screen(nurse, patient, utilities="already_shut_off")
+    first = open_huddle(team, nurse)
+    (item,) = agenda(first)
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=7))
+    second = open_huddle(team, nurse)
+    (carried,) = agenda(second)
+    assert carried.key == item.key
+    assert carried.carried_from_id == item.pk
+    run_and_close(second, nurse)
+    frozen.shift(timedelta(days=7))
+    _screen(nurse, patient)
+    assert agenda(open_huddle(team, nurse)) == []
+
+
+def test_urgent_screen_discussed_last_time_does_not_come_back(frozen, team, nurse, patient):
+    _screen(nurse, patient, living_situation="not_steady")
+    first = open_huddle(team, nurse)
+    (item,) = agenda(first)
+    services.huddle_item_discuss(actor=nurse, item=item, decision="Housing referral today")
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=7))
+    assert agenda(open_huddle(team, nurse)) == []
+
+
+def test_newly_complex_patient_comes_up_once_with_the_three_domains(frozen, team, nurse, patient):
+    _make_complex(nurse, patient)
+    first = open_huddle(team, nurse)
+    (item,) = agenda(first)
+    assert item.source == ItemSource.NEWLY_COMPLEX
+    assert item.key == f"newly_complex:p{patient.pk}"
+    assert [entry["label"] for entry in item.evidence] == ["Clinical", "Utilization", "Social"]
+    assert all(entry["detail"] for entry in item.evidence)
+    services.huddle_item_discuss(actor=nurse, item=item, decision="Enrol in programme")
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=7))
+    assert agenda(open_huddle(team, nurse)) == []
+
+
+def test_patient_flagged_before_the_last_huddle_is_not_new(frozen, team, nurse, patient):
+    _make_complex(nurse, patient)
+    frozen.shift(timedelta(days=1))
+    first = make_huddle(team, nurse)
+    services.huddle_item_add(actor=nurse, huddle=first, patient=patient, title="Other matter")
+    services.huddle_open(actor=nurse, huddle=first)
+    # Already flagged when the team met (the complex item was left for time), then a week on:
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=7))
+    sources = {item.source for item in agenda(open_huddle(team, nurse))}
+    assert ItemSource.MANUAL in sources  # the manual item carried over
+    assert ItemSource.NEWLY_COMPLEX in sources  # the unfinished complex item carried over
+
+
+def test_patient_not_crossing_every_domain_is_not_flagged(frozen, team, nurse, patient):
+    for code in ("I50.9", "N18.4", "E11.22", "J44.9"):
+        clinical.condition_add(actor=nurse, patient=patient, code=code)
+    assert agenda(open_huddle(team, nurse)) == []
+
+
+def test_event_left_out_for_room_is_looked_at_again_next_time(frozen, team, nurse, org_admin):
+    HuddleSettings.objects.create(organisation=team.organisation, max_agenda_items=1)
+    housing = factories.make_patient(team, actor=org_admin)
+    safety = factories.make_patient(team, actor=org_admin)
+    _screen(nurse, housing, living_situation="not_steady")
+    _screen(nurse, safety, safety_hurt=5, safety_insult=5, safety_threaten=5, safety_scream=5)
+    first = open_huddle(team, nurse)
+    (shown,) = agenda(first)
+    assert shown.patient_id == safety.pk
+    services.huddle_item_discuss(actor=nurse, item=shown, decision="Safety plan today")
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=7))
+    assert [item.patient_id for item in agenda(open_huddle(team, nurse))] == [housing.pk]

@@ -5,8 +5,15 @@ the whole team in a fixed number of queries, so building an agenda costs the
 same number of queries for a team of 20 patients or 2,000.
 """
 
-from apps.huddles.agenda.base import AgendaContext, AgendaSource, Candidate, Evidence
+from apps.huddles.agenda.base import (
+    AgendaContext,
+    AgendaSource,
+    Candidate,
+    Evidence,
+    SourceKind,
+)
 from apps.huddles.agenda.build import AgendaPlan, collect_candidates, plan_agenda
+from apps.huddles.agenda.needs import newly_complex, urgent_social_needs
 from apps.huddles.agenda.work import (
     orphaned_tasks,
     orphaned_tasks_enrich,
@@ -16,8 +23,10 @@ from apps.huddles.agenda.work import (
 from apps.huddles.models import ItemSource
 
 SOURCES: list[AgendaSource] = [
+    AgendaSource(ItemSource.URGENT_SOCIAL_NEED, urgent_social_needs, kind=SourceKind.EVENT),
     AgendaSource(ItemSource.ORPHANED_TASKS, orphaned_tasks, orphaned_tasks_enrich),
     AgendaSource(ItemSource.OVERDUE_TASKS, overdue_tasks, overdue_tasks_enrich),
+    AgendaSource(ItemSource.NEWLY_COMPLEX, newly_complex, kind=SourceKind.EVENT),
 ]
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "AgendaSource",
     "Candidate",
     "Evidence",
+    "SourceKind",
     "collect_candidates",
     "plan_agenda",
 ]

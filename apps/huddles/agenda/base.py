@@ -11,6 +11,7 @@ one as another app lands is one function and one line there.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from apps.huddles.models import ItemSource
 
@@ -64,6 +65,28 @@ class AgendaContext:
     since: datetime
     # Current members of the team; work owned by anyone else is orphaned.
     active_member_ids: frozenset[int]
+    # Keys the last huddle left unfinished or had no room for. Event sources
+    # ("since the last huddle") re-check these too, so such a matter carries
+    # over while it is still relevant instead of falling out of the window.
+    carried_keys: frozenset[str] = frozenset()
+
+    def carried_ids(self, source: ItemSource, prefix: str) -> list[int]:
+        """Object ids in the carried keys of one source, e.g. "discharge:e12" -> 12."""
+        head = f"{source}:{prefix}"
+        ids = []
+        for key in self.carried_keys:
+            if key.startswith(head) and key[len(head) :].isdigit():
+                ids.append(int(key[len(head) :]))
+        return ids
+
+
+class SourceKind(StrEnum):
+    # A condition that holds until someone acts (overdue work): it comes back
+    # at every huddle while it holds, even after being discussed.
+    STATE = "state"
+    # Something that happened since the last huddle (a discharge, a new screen):
+    # once discussed or skipped it does not come back.
+    EVENT = "event"
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,7 @@ class AgendaSource:
     source: ItemSource
     collect: Callable[[AgendaContext], list[Candidate]]
     enrich: Callable[[AgendaContext, list[Candidate]], None] | None = None
+    kind: SourceKind = SourceKind.STATE
 
 
 def clamp_urgency(value: float) -> int:

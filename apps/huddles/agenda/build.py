@@ -3,19 +3,31 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from apps.huddles.agenda.base import AgendaContext, AgendaSource, Candidate, Evidence
+from apps.huddles.agenda.base import (
+    AgendaContext,
+    AgendaSource,
+    Candidate,
+    Evidence,
+    SourceKind,
+)
 from apps.huddles.models import AgendaItem, ItemSource
 
 SOURCE_ORDER = {source.value: index for index, source in enumerate(ItemSource)}
 
 
 def collect_candidates(
-    context: AgendaContext, sources: Sequence[AgendaSource]
+    context: AgendaContext, sources: Sequence[AgendaSource], dealt_with: Iterable[str] = ()
 ) -> dict[str, Candidate]:
-    """Every source's candidates for the team, by key (a key appears once)."""
+    """Every source's candidates for the team, by key (a key appears once).
+
+    Events the last huddle already discussed or skipped (`dealt_with`) are dropped.
+    """
+    done = set(dealt_with)
     found: dict[str, Candidate] = {}
     for source in sources:
         for candidate in source.collect(context):
+            if source.kind == SourceKind.EVENT and candidate.key in done:
+                continue
             found.setdefault(candidate.key, candidate)
     return found
 
@@ -42,6 +54,8 @@ class AgendaPlan:
     found_keys: frozenset[str]
     carried_from: dict[str, AgendaItem] = field(default_factory=dict)
     left_out: int = 0
+    # Event keys with no room this time: the next huddle looks at them again.
+    left_out_event_keys: list[str] = field(default_factory=list)
 
 
 def _from_item(item: AgendaItem) -> Candidate:
@@ -63,6 +77,7 @@ def plan_agenda(
     unfinished: Iterable[AgendaItem] = (),
     keep_keys: Iterable[str] = (),
     exclude_keys: Iterable[str] = (),
+    dealt_with: Iterable[str] = (),
 ) -> AgendaPlan:
     """Chooses the agenda: carried-over and kept matters always, then the most urgent.
 
@@ -70,9 +85,10 @@ def plan_agenda(
     produces its key (with fresh evidence) or when a person added it by hand;
     otherwise it was resolved in between and drops off. `keep_keys` are items
     already on this agenda (they keep their place whatever the limit);
-    `exclude_keys` are matters this huddle has already dealt with.
+    `exclude_keys` are matters this huddle has already dealt with;
+    `dealt_with` the keys the last huddle discussed or skipped.
     """
-    found = collect_candidates(context, sources)
+    found = collect_candidates(context, sources, dealt_with)
     found_keys = frozenset(found)
     excluded = set(exclude_keys)
     carried_from: dict[str, AgendaItem] = {}
@@ -91,6 +107,7 @@ def plan_agenda(
     fresh = [candidate for candidate in ranked if candidate.key not in always]
     room = max(0, limit - len(kept))
     kept.extend(fresh[:room])
+    events = {source.source for source in sources if source.kind == SourceKind.EVENT}
     kept.sort(key=sort_key)
     by_source: dict[str, list[Candidate]] = {}
     for candidate in kept:
@@ -104,4 +121,7 @@ def plan_agenda(
         found_keys=found_keys,
         carried_from=carried_from,
         left_out=max(0, len(fresh) - room),
+        left_out_event_keys=[
+            candidate.key for candidate in fresh[room:] if candidate.source in events
+        ],
     )

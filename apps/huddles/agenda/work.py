@@ -21,7 +21,9 @@ _PRIORITY_RANK = Case(
     default=Value(0),
     output_field=IntegerField(),
 )
-_PRIORITY_BONUS = {3: 25, 2: 15, 1: 10, 0: 0}
+_PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
+# Task matters rank below urgent social needs (85 and up), whatever their age.
+TASK_URGENCY_CAP = 84
 
 
 def _team_open_tasks(context: AgendaContext) -> QuerySet[Task]:
@@ -59,7 +61,7 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
     for row in rows:
         days = _days_between(row["oldest"], context.now)
         count = row["count"]
-        urgency = 45 + min(days, 25) + _PRIORITY_BONUS[row["top"]] + min(count - 1, 5)
+        urgency = 40 + min(days, 20) + _PRIORITY_BONUS[row["top"]] + min(count - 1, 5)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
             Candidate(
@@ -67,7 +69,7 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
                 key=f"{ItemSource.OVERDUE_TASKS}:p{row['patient_id']}",
                 patient_id=row["patient_id"],
                 title=f"{count} overdue {noun}, oldest {days} day{'s' if days != 1 else ''} late",
-                urgency=clamp_urgency(urgency),
+                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
                 evidence=[
                     Evidence(
                         label="Overdue",
@@ -92,7 +94,7 @@ def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
     for row in rows:
         count = row["count"]
         overdue_days = _days_between(row["oldest"], context.now)
-        urgency = 65 + min(count * 2, 10) + _PRIORITY_BONUS[row["top"]] // 2
+        urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[row["top"]] // 2
         urgency += min(overdue_days, 10)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
@@ -101,7 +103,7 @@ def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
                 key=f"{ItemSource.ORPHANED_TASKS}:p{row['patient_id']}",
                 patient_id=row["patient_id"],
                 title=f"{count} open {noun} without an owner on the team",
-                urgency=clamp_urgency(urgency),
+                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
                 evidence=[
                     Evidence(
                         label="Orphaned",

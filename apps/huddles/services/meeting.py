@@ -39,7 +39,12 @@ def previous_huddle(huddle: Huddle) -> Huddle | None:
 
 
 def agenda_context(
-    *, huddle: Huddle, now: datetime, previous: Huddle | None, lookback_days: int
+    *,
+    huddle: Huddle,
+    now: datetime,
+    previous: Huddle | None,
+    lookback_days: int,
+    carried_keys: frozenset[str] = frozenset(),
 ) -> AgendaContext:
     """What the sources read: the team, the moment, and the window since the last huddle."""
     since = (
@@ -56,6 +61,7 @@ def agenda_context(
         now=now,
         since=since,
         active_member_ids=frozenset(members),
+        carried_keys=carried_keys,
     )
 
 
@@ -69,11 +75,18 @@ def agenda_plan_for(
 ) -> AgendaPlan:
     """The agenda the sources propose for `huddle` at `now` (reads only)."""
     settings = huddle_settings_for(huddle.team.organisation_id)
+    earlier = list(previous.items.all()) if previous is not None else []
+    unfinished = [item for item in earlier if item.status == ItemStatus.PENDING]
+    dealt_with = [
+        item.key for item in earlier if item.status in (ItemStatus.DISCUSSED, ItemStatus.SKIPPED)
+    ]
+    left_out = list(previous.left_out_keys) if previous is not None else []
     context = agenda_context(
-        huddle=huddle, now=now, previous=previous, lookback_days=settings.first_lookback_days
-    )
-    unfinished = (
-        list(previous.items.filter(status=ItemStatus.PENDING)) if previous is not None else []
+        huddle=huddle,
+        now=now,
+        previous=previous,
+        lookback_days=settings.first_lookback_days,
+        carried_keys=frozenset(item.key for item in unfinished) | frozenset(left_out),
     )
     return agenda.plan_agenda(
         context=context,
@@ -82,6 +95,7 @@ def agenda_plan_for(
         unfinished=unfinished,
         keep_keys=keep_keys,
         exclude_keys=exclude_keys,
+        dealt_with=dealt_with,
     )
 
 
@@ -149,6 +163,7 @@ def huddle_open(*, actor: User, huddle: Huddle) -> Huddle:
     huddle.opened_by = actor
     huddle.previous = previous
     huddle.candidates_left_out = plan.left_out
+    huddle.left_out_keys = plan.left_out_event_keys
     huddle.save(
         update_fields=[
             "status",
@@ -156,6 +171,7 @@ def huddle_open(*, actor: User, huddle: Huddle) -> Huddle:
             "opened_by",
             "previous",
             "candidates_left_out",
+            "left_out_keys",
             "updated_at",
         ]
     )

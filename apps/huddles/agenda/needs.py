@@ -1,0 +1,135 @@
+"""Agenda sources over the patient record: urgent social needs and newly complex patients."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.huddles.models import AgendaItem, ItemSource, ItemStatus
+from apps.patients.models import PatientComplexity, SdohScreen
+
+SCREEN = "patients.sdohscreen"
+COMPLEXITY = "patients.patientcomplexity"
+
+# The triage rule: needs that cannot wait for the next routine contact.
+URGENT_LIVING_SITUATION = "not_steady"
+URGENT_UTILITIES = "already_shut_off"
+
+
+def _urgent_screens(context: AgendaContext) -> QuerySet[SdohScreen]:
+    newer = SdohScreen.objects.filter(patient_id=OuterRef("patient_id")).filter(
+        Q(screened_on__gt=OuterRef("screened_on"))
+        | Q(screened_on=OuterRef("screened_on"), pk__gt=OuterRef("pk"))
+    )
+    carried = context.carried_ids(ItemSource.URGENT_SOCIAL_NEED, "s")
+    return (
+        SdohScreen.objects.filter(
+            patient__care_team_id=context.team_id,
+            patient__is_active=True,
+        )
+        .filter(
+            Q(living_situation=URGENT_LIVING_SITUATION)
+            | Q(safety_positive=True)
+            | Q(utilities=URGENT_UTILITIES)
+        )
+        .filter(Q(created_at__gte=context.since) | Q(pk__in=carried))
+        # A later screen replaces this one: if it is no longer urgent, neither is the item.
+        .exclude(Exists(newer))
+    )
+
+
+def urgent_social_needs(context: AgendaContext) -> list[Candidate]:
+    """The triage queue: a newest screen showing no steady home, an unsafe home or no utilities.
+
+    New screens since the last huddle come up; one left unfinished comes back
+    until a newer screen no longer shows the need.
+    """
+    rows = _urgent_screens(context).values(
+        "pk",
+        "patient_id",
+        "screened_on",
+        "living_situation",
+        "safety_positive",
+        "safety_score",
+        "utilities",
+    )
+    candidates = []
+    for row in rows:
+        needs: list[Evidence] = []
+        urgency = 85
+        if row["living_situation"] == URGENT_LIVING_SITUATION:
+            needs.append(Evidence("Housing", "No steady place to live"))
+            urgency += 6
+        if row["safety_positive"]:
+            needs.append(Evidence("Safety", f"Interpersonal safety score {row['safety_score']}"))
+            urgency += 8
+        if row["utilities"] == URGENT_UTILITIES:
+            needs.append(Evidence("Utilities", "Utilities already shut off"))
+            urgency += 3
+        names = ", ".join(entry.label.lower() for entry in needs)
+        candidates.append(
+            Candidate(
+                source=ItemSource.URGENT_SOCIAL_NEED,
+                key=f"{ItemSource.URGENT_SOCIAL_NEED}:s{row['pk']}",
+                patient_id=row["patient_id"],
+                title=f"Urgent social need: {names}",
+                urgency=clamp_urgency(urgency),
+                evidence=[
+                    Evidence(
+                        "Screen",
+                        f"AHC HRSN screen of {row['screened_on']:%Y-%m-%d}",
+                        SCREEN,
+                        row["pk"],
+                    ),
+                    *needs,
+                ],
+            )
+        )
+    return candidates
+
+
+def newly_complex(context: AgendaContext) -> list[Candidate]:
+    """Patients the complex-needs rule flags, new to this team's huddles.
+
+    A flag computed since the last huddle comes up once; after the team has
+    discussed (or skipped) it, it returns only when the evidence behind the
+    flag is computed afresh.
+    """
+    carried = context.carried_ids(ItemSource.NEWLY_COMPLEX, "p")
+    seen = AgendaItem.objects.filter(
+        huddle__team_id=context.team_id,
+        source=ItemSource.NEWLY_COMPLEX,
+        patient_id=OuterRef("patient_id"),
+        status__in=[ItemStatus.DISCUSSED, ItemStatus.SKIPPED],
+        closed_at__gte=OuterRef("computed_at"),
+    )
+    rows = (
+        PatientComplexity.objects.filter(
+            patient__care_team_id=context.team_id, patient__is_active=True, is_complex=True
+        )
+        .filter(Q(computed_at__gte=context.since) | Q(patient_id__in=carried))
+        .exclude(Exists(seen))
+        .values("patient_id", "cci", "acute_events_12m", "reasons")
+    )
+    candidates = []
+    for row in rows:
+        reasons = row["reasons"] if isinstance(row["reasons"], dict) else {}
+        evidence = [
+            Evidence(
+                domain.capitalize(),
+                str((reasons.get(domain) or {}).get("text", "")),
+                COMPLEXITY,
+                row["patient_id"],
+            )
+            for domain in ("clinical", "utilization", "social")
+        ]
+        urgency = 35 + min(row["cci"], 10) + min(row["acute_events_12m"], 10)
+        candidates.append(
+            Candidate(
+                source=ItemSource.NEWLY_COMPLEX,
+                key=f"{ItemSource.NEWLY_COMPLEX}:p{row['patient_id']}",
+                patient_id=row["patient_id"],
+                title=f"Newly flagged complex needs (Charlson {row['cci']})",
+                urgency=clamp_urgency(urgency),
+                evidence=evidence,
+            )
+        )
+    return candidates
