@@ -13,6 +13,7 @@ from apps.huddles.agenda.base import (
     SourceKind,
 )
 from apps.huddles.agenda.build import AgendaPlan, collect_candidates, plan_agenda
+from apps.huddles.agenda.episodes import discharges, discharges_enrich, readmissions
 from apps.huddles.agenda.needs import newly_complex, urgent_social_needs
 from apps.huddles.agenda.work import (
     orphaned_tasks,
@@ -24,6 +25,8 @@ from apps.huddles.models import ItemSource
 
 SOURCES: list[AgendaSource] = [
     AgendaSource(ItemSource.URGENT_SOCIAL_NEED, urgent_social_needs, kind=SourceKind.EVENT),
+    AgendaSource(ItemSource.READMISSION, readmissions, kind=SourceKind.EVENT),
+    AgendaSource(ItemSource.DISCHARGE, discharges, discharges_enrich, kind=SourceKind.EVENT),
     AgendaSource(ItemSource.ORPHANED_TASKS, orphaned_tasks, orphaned_tasks_enrich),
     AgendaSource(ItemSource.OVERDUE_TASKS, overdue_tasks, overdue_tasks_enrich),
     AgendaSource(ItemSource.NEWLY_COMPLEX, newly_complex, kind=SourceKind.EVENT),
