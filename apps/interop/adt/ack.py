@@ -1,0 +1,109 @@
+"""Original-mode acknowledgements: MSH, MSA (code, control id, text) and ERR on errors."""
+
+import uuid
+
+from django.utils import timezone
+
+from apps.interop.adt.parse import ERROR_NAMES, Header
+
+RECEIVING_APPLICATION = "CAREGRAPH"
+
+
+def _escape(text: str, header: Header) -> str:
+    """Escapes the sender's delimiters in free text (HL7 2.10.4); drops line breaks."""
+    encoding = (header.encoding_characters + "^~\\&")[:4]
+    component, repetition, escape, subcomponent = encoding[0], encoding[1], encoding[2], encoding[3]
+    out = []
+    for char in " ".join(text.split()):
+        if char == escape:
+            out.append(f"{escape}E{escape}")
+        elif char == header.field_separator:
+            out.append(f"{escape}F{escape}")
+        elif char == component:
+            out.append(f"{escape}S{escape}")
+        elif char == repetition:
+            out.append(f"{escape}R{escape}")
+        elif char == subcomponent:
+            out.append(f"{escape}T{escape}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _version_at_least(version: str, minimum: tuple[int, ...]) -> bool:
+    try:
+        parts = tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return True
+    return parts >= minimum
+
+
+def build_ack(
+    header: Header,
+    *,
+    code: str,
+    text: str = "",
+    error_code: str = "",
+    location: str = "",
+) -> str:
+    """The ACK for `header`'s message, in the sender's delimiters and version.
+
+    v2.5 and later carry the error in ERR-2 (location), ERR-3 (code), ERR-4
+    (severity) and ERR-8 (user message); earlier versions in ERR-1.
+    """
+    sep = header.field_separator or "|"
+    encoding = header.encoding_characters or "^~\\&"
+    component = encoding[0]
+    subcomponent = encoding[3] if len(encoding) > 3 else "&"
+    version = header.version or "2.5.1"
+    now = timezone.now().strftime("%Y%m%d%H%M%S+0000")
+    trigger = header.event_code
+    if _version_at_least(version, (2, 3, 1)):
+        message_type = component.join(["ACK", trigger, "ACK"]) if trigger else "ACK"
+    else:
+        message_type = component.join(["ACK", trigger]) if trigger else "ACK"
+    msh = sep.join(
+        [
+            "MSH",
+            encoding,
+            RECEIVING_APPLICATION,
+            _escape(header.receiving_facility, header),
+            _escape(header.sending_application, header),
+            _escape(header.sending_facility, header),
+            now,
+            "",
+            message_type,
+            uuid.uuid4().hex[:20].upper(),
+            header.processing_id or "P",
+            version,
+        ]
+    )
+    msa = sep.join(["MSA", code, _escape(header.control_id, header), _escape(text[:80], header)])
+    segments = [msh, msa]
+    if code != "AA" and error_code:
+        name = ERROR_NAMES.get(error_code, "")
+        where = location.split("^") if location else []
+        if _version_at_least(version, (2, 5)):
+            err = sep.join(
+                [
+                    "ERR",
+                    "",
+                    component.join(where),
+                    component.join([error_code, name, "HL70357"]),
+                    "E",
+                    "",
+                    "",
+                    "",
+                    _escape(text, header),
+                ]
+            )
+        else:
+            padded = [*where, "", "", ""][:3]
+            err = sep.join(
+                [
+                    "ERR",
+                    component.join([*padded, subcomponent.join([error_code, name, "HL70357"])]),
+                ]
+            )
+        segments.append(err)
+    return "\r".join(segments) + "\r"

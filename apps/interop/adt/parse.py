@@ -1,0 +1,365 @@
+"""HL7 v2 ADT (ER7 text) into a neutral event, with the `hl7` package doing the splitting.
+
+Tolerant of what senders really do: v2.3 to v2.8 headers, LF or CRLF instead
+of CR between segments, custom encoding characters (MSH-2), repetitions in
+PID-3, escape sequences (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\Xhh\\), Z-segments (ignored)
+and absent optional fields. Strict about what the rules need: a message
+control id, an ADT message type, a patient identifier with its assigning
+authority, parseable timestamps. A problem raises AdtProblem carrying the
+acknowledgement code (AR: we do not take this message; AE: its content is
+wrong) and an HL7 table 0357 error code with its location.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import hl7
+from django.utils import timezone
+
+SUPPORTED_VERSIONS = (
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.3.1",
+    "2.4",
+    "2.5",
+    "2.5.1",
+    "2.6",
+    "2.7",
+    "2.7.1",
+    "2.8",
+)
+# Production and debugging messages are processed; training (T) ones are refused.
+ACCEPTED_PROCESSING_IDS = ("P", "D", "")
+HANDLED_EVENTS = ("A01", "A02", "A03", "A04", "A08", "A11", "A13")
+NEEDS_VISIT = ("A01", "A02", "A03", "A04", "A11", "A13")
+_HIGHLIGHTS = {"H": "", "N": ""}
+_DTM = re.compile(
+    r"^(?P<y>\d{4})(?P<m>\d{2})?(?P<d>\d{2})?(?P<H>\d{2})?(?P<M>\d{2})?(?P<S>\d{2})?"
+    r"(?:\.\d{1,4})?(?P<tz>[+-]\d{4})?$"
+)
+
+
+class AdtProblem(Exception):
+    """Why a message is refused: the ACK code, an HL7 table 0357 code, where, and a text."""
+
+    def __init__(
+        self, ack_code: str, text: str, error_code: str = "207", location: str = ""
+    ) -> None:
+        super().__init__(text)
+        self.ack_code = ack_code
+        self.text = text
+        self.error_code = error_code
+        self.location = location
+
+
+ERROR_NAMES = {
+    "100": "Segment sequence error",
+    "101": "Required field missing",
+    "102": "Data type error",
+    "103": "Table value not found",
+    "200": "Unsupported message type",
+    "201": "Unsupported event code",
+    "202": "Unsupported processing id",
+    "203": "Unsupported version id",
+    "204": "Unknown key identifier",
+    "205": "Duplicate key identifier",
+    "206": "Application record locked",
+    "207": "Application internal error",
+}
+
+
+@dataclass(frozen=True)
+class Header:
+    """MSH, read even from a message whose body is broken, so it can be acknowledged."""
+
+    field_separator: str = "|"
+    encoding_characters: str = "^~\\&"
+    sending_application: str = ""
+    sending_facility: str = ""
+    receiving_application: str = ""
+    receiving_facility: str = ""
+    sent_at_text: str = ""
+    message_type: str = ""
+    event_code: str = ""
+    control_id: str = ""
+    processing_id: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Identifier:
+    value: str
+    authority: str
+    type_code: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.authority}|{self.value}"
+
+
+@dataclass(frozen=True)
+class AdtEvent:
+    header: Header
+    event_code: str
+    recorded_at: datetime
+    occurred_at: datetime | None
+    identifiers: tuple[Identifier, ...]
+    family_name: str = ""
+    given_name: str = ""
+    date_of_birth: date | None = None
+    sex: str = ""
+    has_visit: bool = False
+    patient_class: str = ""
+    location: str = ""
+    prior_location: str = ""
+    facility: str = ""
+    visit_number: str = ""
+    admitted_at: datetime | None = None
+    discharged_at: datetime | None = None
+    disposition: str = ""
+    discharged_to: str = ""
+    z_segments: tuple[str, ...] = field(default_factory=tuple)
+
+
+def normalise(raw: str) -> str:
+    """Segments end in CR; tolerate LF and CRLF, MLLP bytes and trailing blanks."""
+    text = raw.strip("\x0b\x1c\r\n \t")
+    text = text.replace("\r\n", "\r").replace("\n", "\r")
+    return "\r".join(line for line in text.split("\r") if line.strip())
+
+
+def read_header(raw: str) -> Header:
+    """MSH by hand (no parser involved), so even an unparseable body can be answered."""
+    text = normalise(raw)
+    if not text.startswith("MSH") or len(text) < 8:
+        raise AdtProblem("AR", "The message does not start with an MSH segment.", error_code="100")
+    separator = text[3]
+    first = text.split("\r", 1)[0]
+    parts = first.split(separator)
+    encoding = parts[1] if len(parts) > 1 else "^~\\&"
+    component = encoding[0] if encoding else "^"
+
+    def part(number: int) -> str:
+        # parts[0] is "MSH", parts[1] is MSH-2: MSH-n sits at parts[n - 1].
+        index = number - 1
+        return parts[index] if index < len(parts) else ""
+
+    message_type = part(9).split(component)
+    return Header(
+        field_separator=separator,
+        encoding_characters=encoding,
+        sending_application=part(3).split(component)[0][:180],
+        sending_facility=part(4).split(component)[0][:180],
+        receiving_application=part(5).split(component)[0][:180],
+        receiving_facility=part(6).split(component)[0][:180],
+        sent_at_text=part(7).split(component)[0],
+        message_type=message_type[0][:20],
+        event_code=(message_type[1] if len(message_type) > 1 else "")[:8],
+        control_id=part(10)[:199],
+        processing_id=part(11).split(component)[0],
+        version=part(12).split(component)[0][:12],
+    )
+
+
+def check_header(header: Header) -> None:
+    if not header.control_id:
+        raise AdtProblem("AR", "MSH-10 (message control id) is empty.", "101", "MSH^1^10")
+    if header.message_type != "ADT":
+        raise AdtProblem(
+            "AR",
+            f"Message type {header.message_type or '(none)'} is not taken here.",
+            "200",
+            "MSH^1^9",
+        )
+    if header.version and header.version not in SUPPORTED_VERSIONS:
+        raise AdtProblem("AR", f"HL7 version {header.version} is not supported.", "203", "MSH^1^12")
+    if header.processing_id not in ACCEPTED_PROCESSING_IDS:
+        raise AdtProblem(
+            "AR", f"Processing id {header.processing_id} is not accepted here.", "202", "MSH^1^11"
+        )
+
+
+class _Reader:
+    """Fields of one parsed message as plain, unescaped strings."""
+
+    def __init__(self, message: hl7.Message) -> None:
+        self.message = message
+        separators = message.separators
+        self.field_sep = separators[1]
+        self.repetition_sep = separators[2]
+        self.component_sep = separators[3]
+        self.subcomponent_sep = separators[4]
+
+    def segment(self, name: str) -> hl7.Segment | None:
+        try:
+            return self.message.segment(name)
+        except KeyError:
+            return None
+
+    def raw_field(self, segment: hl7.Segment | None, number: int) -> str:
+        if segment is None:
+            return ""
+        # python-hl7 stores MSH-1 as a field of its own, so segment[n] is field n for
+        # every segment, MSH included.
+        if number >= len(segment):
+            return ""
+        return str(segment[number])
+
+    def repetitions(self, segment: hl7.Segment | None, number: int) -> list[str]:
+        text = self.raw_field(segment, number)
+        return [rep for rep in text.split(self.repetition_sep)] if text else []
+
+    def component(self, text: str, number: int, sub: int = 1) -> str:
+        components = text.split(self.component_sep)
+        if number > len(components):
+            return ""
+        subs = components[number - 1].split(self.subcomponent_sep)
+        if sub > len(subs):
+            return ""
+        return self.unescape(subs[sub - 1])
+
+    def value(self, segment: hl7.Segment | None, number: int, component: int = 1) -> str:
+        reps = self.repetitions(segment, number)
+        return self.component(reps[0], component).strip() if reps else ""
+
+    def unescape(self, text: str) -> str:
+        if not text:
+            return ""
+        return str(self.message.unescape(text, app_map=_HIGHLIGHTS))
+
+
+def parse_timestamp(text: str, *, location: str) -> datetime | None:
+    """HL7 DTM/TS to an aware datetime; no offset means the organisation's local time."""
+    text = text.strip()
+    if not text:
+        return None
+    match = _DTM.match(text)
+    if match is None:
+        raise AdtProblem("AE", f"{location} is not a valid timestamp.", "102", location)
+    parts = match.groupdict()
+    try:
+        naive = datetime(  # noqa: DTZ001 - made aware below
+            int(parts["y"]),
+            int(parts["m"] or 1),
+            int(parts["d"] or 1),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0),
+        )
+    except ValueError as error:
+        raise AdtProblem("AE", f"{location} is not a valid timestamp.", "102", location) from error
+    offset = parts["tz"]
+    if offset:
+        sign = 1 if offset[0] == "+" else -1
+        delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        return naive.replace(tzinfo=dt_timezone(sign * delta))
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def _parse_date(text: str, *, location: str) -> date | None:
+    moment = parse_timestamp(text[:8], location=location) if text.strip() else None
+    return moment.date() if moment else None
+
+
+def _location(reader: _Reader, text: str) -> str:
+    """PL: point of care ^ room ^ bed ^ facility -> "3W 301-A"."""
+    unit = reader.component(text, 1)
+    room = reader.component(text, 2)
+    bed = reader.component(text, 3)
+    place = " ".join(part for part in (unit, "-".join(p for p in (room, bed) if p)) if part)
+    return place[:120]
+
+
+def parse_adt(raw: str) -> AdtEvent:
+    """The whole message; the header must already have passed `check_header`."""
+    header = read_header(raw)
+    check_header(header)
+    try:
+        message = hl7.parse(normalise(raw))
+    except Exception as error:  # the parser raises assorted errors on broken input
+        raise AdtProblem("AR", "The message could not be parsed.", "100") from error
+    reader = _Reader(message)
+    event_code = header.event_code
+    evn = reader.segment("EVN")
+    if not event_code and evn is not None:
+        event_code = reader.value(evn, 1)
+    if not event_code:
+        raise AdtProblem("AR", "No trigger event in MSH-9 or EVN-1.", "201", "MSH^1^9")
+    msh_time = parse_timestamp(header.sent_at_text, location="MSH^1^7")
+    recorded_at = parse_timestamp(reader.value(evn, 2), location="EVN^1^2") or msh_time
+    occurred_at = parse_timestamp(reader.value(evn, 6), location="EVN^1^6")
+    if recorded_at is None:
+        recorded_at = timezone.now()
+    z_segments = tuple(
+        sorted({str(segment[0]) for segment in message if str(segment[0]).startswith("Z")})
+    )
+    if event_code not in HANDLED_EVENTS:
+        return AdtEvent(
+            header=header,
+            event_code=event_code,
+            recorded_at=recorded_at,
+            occurred_at=occurred_at,
+            identifiers=(),
+            z_segments=z_segments,
+        )
+    pid = reader.segment("PID")
+    if pid is None:
+        raise AdtProblem("AE", "The message has no PID segment.", "100", "PID")
+    identifiers = []
+    for rep in reader.repetitions(pid, 3):
+        value = reader.component(rep, 1).strip()
+        authority = (reader.component(rep, 4, 1) or reader.component(rep, 4, 2)).strip()
+        if value and authority:
+            identifiers.append(
+                Identifier(
+                    value=value[:64],
+                    authority=authority[:64],
+                    type_code=reader.component(rep, 5)[:10],
+                )
+            )
+    if not identifiers:
+        raise AdtProblem(
+            "AE",
+            "PID-3 holds no identifier with an assigning authority (CX.1 and CX.4).",
+            "101",
+            "PID^1^3",
+        )
+    names = reader.repetitions(pid, 5)
+    family = reader.component(names[0], 1, 1) if names else ""
+    given = reader.component(names[0], 2) if names else ""
+    pv1 = reader.segment("PV1")
+    if pv1 is None and event_code in NEEDS_VISIT:
+        raise AdtProblem("AE", f"{event_code} needs a PV1 segment.", "100", "PV1")
+    point_of_care = reader.repetitions(pv1, 3)
+    prior = reader.repetitions(pv1, 6)
+    facility = (reader.component(point_of_care[0], 4) if point_of_care else "") or (
+        header.sending_facility
+    )
+    discharged = reader.repetitions(pv1, 45)
+    return AdtEvent(
+        header=header,
+        event_code=event_code,
+        recorded_at=recorded_at,
+        occurred_at=occurred_at,
+        identifiers=tuple(identifiers),
+        family_name=family.strip()[:100],
+        given_name=given.strip()[:100],
+        date_of_birth=_parse_date(reader.value(pid, 7), location="PID^1^7"),
+        sex=reader.value(pid, 8)[:10],
+        has_visit=pv1 is not None,
+        patient_class=reader.value(pv1, 2)[:4].upper(),
+        location=_location(reader, point_of_care[0]) if point_of_care else "",
+        prior_location=_location(reader, prior[0]) if prior else "",
+        facility=facility.strip()[:120],
+        visit_number=reader.value(pv1, 19)[:64],
+        admitted_at=parse_timestamp(reader.value(pv1, 44), location="PV1^1^44"),
+        discharged_at=parse_timestamp(
+            reader.component(discharged[0], 1) if discharged else "", location="PV1^1^45"
+        ),
+        disposition=reader.value(pv1, 36)[:20],
+        discharged_to=reader.value(pv1, 37)[:120],
+        z_segments=z_segments,
+    )

@@ -1,0 +1,62 @@
+import signal
+from typing import Any
+
+from django.core.checks import Tags
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts.models import User
+from apps.interop.mllp import MllpServer
+
+
+class Command(BaseCommand):
+    help = (
+        "Receives HL7 v2 ADT over MLLP and answers each message with its ACK. "
+        "Messages are processed as an interface account (User.is_interface) of one organisation."
+    )
+
+    # The listener serves no URLs: check the models, not the URL configuration.
+    requires_system_checks = [Tags.models]
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=2575)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+        )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="Username of the interface account (default: the only active one)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = self._interface_user(options["user"])
+        server = MllpServer((options["host"], options["port"]), user_id=user.pk)
+        host, port = options["host"], server.server_address[1]
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        self.stdout.write(f"MLLP listening on {host}:{port} as {user.username}")
+        self.stdout.flush()
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+            self.stdout.write("MLLP listener stopped")
+
+    def _interface_user(self, username: str) -> User:
+        users = User.objects.filter(is_interface=True, is_active=True, organisation__isnull=False)
+        if username:
+            users = users.filter(username=username)
+        found = list(users[:2])
+        if len(found) != 1:
+            raise CommandError(
+                "Name the interface account with --user (an active user with is_interface "
+                "and an organisation)."
+            )
+        return found[0]

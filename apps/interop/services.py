@@ -1,0 +1,487 @@
+"""HL7 v2 ADT in: one service behind the HTTP and MLLP doors, and the patient-match queue.
+
+`adt_receive` stores the message, answers with an ACK and applies the event
+through the transitions services, all in one transaction:
+
+- the same message (sender + MSH-10) again gets the stored ACK and changes
+  nothing; two copies arriving at once serialise on the unique index;
+- a message we do not take (not ADT, unknown version, no control id,
+  unparseable) is answered AR, one with wrong content AE; either way the
+  domain is untouched (the event is applied in a savepoint that is rolled
+  back), while the raw message is kept for audit and replay;
+- a patient found by none of the PID-3 identifiers is not guessed: the
+  message waits in the match queue (ACK AA, "queued").
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.interop.adt.ack import build_ack
+from apps.interop.adt.parse import (
+    HANDLED_EVENTS,
+    AdtEvent,
+    AdtProblem,
+    Header,
+    check_header,
+    normalise,
+    parse_adt,
+    read_header,
+)
+from apps.interop.models import (
+    AdtChannel,
+    AdtMessage,
+    AdtStatus,
+    MatchStatus,
+    PatientMatchRequest,
+)
+from apps.interop.selectors import can_work_match_queue
+from apps.patients.models import Patient, PatientIdentifier
+from apps.patients.permissions import can_change_patient
+from apps.patients.services import patient_identifier_add
+from apps.transitions import permissions as transition_permissions
+from apps.transitions.models import Handoff, HandoffSource
+from apps.transitions.services import (
+    VisitDetails,
+    transition_admit,
+    transition_admit_cancel,
+    transition_discharge,
+    transition_discharge_cancel,
+    transition_register,
+    transition_transfer,
+    transition_update,
+)
+
+logger = logging.getLogger(__name__)
+ADT_MESSAGE = "interop.adtmessage"
+MATCH_REQUEST = "interop.patientmatchrequest"
+MAX_MESSAGE_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class AdtResult:
+    ack: str
+    ack_code: str
+    status: str
+    message_id: int | None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    text: str
+    patient: Patient | None = None
+    handoff: Handoff | None = None
+
+
+def _require_interface(actor: User) -> int:
+    if not (actor.is_active and actor.is_interface and actor.organisation_id):
+        raise PermissionDenied("Only an interface account of an organisation may send ADT.")
+    return actor.organisation_id
+
+
+def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> AdtResult:
+    """Receives one ER7 message and returns the ACK to send back. Never raises on content."""
+    organisation_id = _require_interface(actor)
+    text = normalise(raw)[:MAX_MESSAGE_CHARS]
+    try:
+        header = read_header(text)
+    except AdtProblem as problem:
+        return _refuse_unreadable(
+            actor=actor, organisation_id=organisation_id, raw=text, channel=channel, problem=problem
+        )
+    try:
+        with transaction.atomic():
+            return _receive(
+                actor=actor,
+                organisation_id=organisation_id,
+                raw=text,
+                header=header,
+                channel=channel,
+            )
+    except Exception:
+        # Not stored: the sender's retry is processed afresh (e.g. a lost database).
+        logger.exception("ADT message could not be processed")
+        return AdtResult(
+            ack=build_ack(
+                header,
+                code="AE",
+                text="Internal error; send the message again later.",
+                error_code="207",
+            ),
+            ack_code="AE",
+            status=AdtStatus.ERROR,
+            message_id=None,
+        )
+
+
+def _refuse_unreadable(
+    *, actor: User, organisation_id: int, raw: str, channel: str, problem: AdtProblem
+) -> AdtResult:
+    header = Header()
+    ack = build_ack(
+        header, code="AR", text=problem.text, error_code=problem.error_code, location="MSH"
+    )
+    message = AdtMessage.objects.create(
+        organisation_id=organisation_id,
+        channel=channel,
+        received_by=actor,
+        raw=raw,
+        status=AdtStatus.REJECTED,
+        ack_code="AR",
+        ack_text=problem.text[:200],
+        ack=ack,
+    )
+    return AdtResult(ack=ack, ack_code="AR", status=message.status, message_id=message.pk)
+
+
+def _receive(
+    *, actor: User, organisation_id: int, raw: str, header: Header, channel: str
+) -> AdtResult:
+    message = AdtMessage(
+        organisation_id=organisation_id,
+        channel=channel,
+        received_by=actor,
+        sending_application=header.sending_application,
+        sending_facility=header.sending_facility,
+        control_id=header.control_id,
+        message_type=header.message_type,
+        event_code=header.event_code,
+        version=header.version,
+        raw=raw,
+        status=AdtStatus.ERROR,
+        ack_code="AE",
+        ack="",
+    )
+    if header.control_id:
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            original = AdtMessage.objects.get(
+                organisation_id=organisation_id,
+                sending_application=header.sending_application,
+                sending_facility=header.sending_facility,
+                control_id=header.control_id,
+            )
+            return AdtResult(
+                ack=original.ack,
+                ack_code=original.ack_code,
+                status=original.status,
+                message_id=original.pk,
+                duplicate=True,
+            )
+    else:
+        message.save()
+    try:
+        check_header(header)
+        event = parse_adt(raw)
+        with transaction.atomic():
+            outcome = adt_apply(actor=actor, message=message, event=event)
+    except AdtProblem as problem:
+        message.status = AdtStatus.REJECTED if problem.ack_code == "AR" else AdtStatus.ERROR
+        message.ack_code = problem.ack_code
+        message.ack_text = problem.text[:200]
+        message.ack = build_ack(
+            header,
+            code=problem.ack_code,
+            text=problem.text,
+            error_code=problem.error_code,
+            location=problem.location,
+        )
+    except (ApplicationError, PermissionDenied) as error:
+        reason = error.message if isinstance(error, ApplicationError) else str(error)
+        message.status = AdtStatus.ERROR
+        message.ack_code = "AE"
+        message.ack_text = reason[:200]
+        message.ack = build_ack(header, code="AE", text=reason, error_code="207")
+    else:
+        message.status = outcome.status
+        message.ack_code = "AA"
+        message.ack_text = outcome.text[:200]
+        message.patient = outcome.patient
+        message.handoff = outcome.handoff
+        message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
+        message.ack = build_ack(header, code="AA", text=outcome.text)
+    message.save(
+        update_fields=[
+            "status",
+            "ack_code",
+            "ack_text",
+            "ack",
+            "patient",
+            "handoff",
+            "applied_at",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=ADT_MESSAGE,
+        object_id=message.pk,
+        patient_id=message.patient_id,
+        detail={"event": message.event_code, "status": message.status},
+    )
+    return AdtResult(
+        ack=message.ack, ack_code=message.ack_code, status=message.status, message_id=message.pk
+    )
+
+
+def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
+    """The one patient all matching PID-3 identifiers point to; never by name."""
+    rows = list(
+        PatientIdentifier.objects.filter(
+            patient__organisation_id=organisation_id,
+            assigning_authority__in={identifier.authority for identifier in event.identifiers},
+            value__in={identifier.value for identifier in event.identifiers},
+        ).select_related("patient", "patient__care_team")
+    )
+    keys = {identifier.key for identifier in event.identifiers}
+    patients = {
+        row.patient_id: row.patient
+        for row in rows
+        if f"{row.assigning_authority}|{row.value}" in keys
+    }
+    if len(patients) > 1:
+        raise AdtProblem(
+            "AE",
+            "The identifiers in PID-3 belong to different patients here.",
+            "205",
+            "PID^1^3",
+        )
+    return next(iter(patients.values()), None)
+
+
+def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetails:
+    return VisitDetails(
+        occurred_at=occurred,  # type: ignore[arg-type]
+        facility=event.facility,
+        location=event.location,
+        visit_number=event.visit_number,
+        patient_class=event.patient_class,
+        disposition=event.disposition,
+        discharged_to=event.discharged_to,
+        admitted_at=event.admitted_at,
+        source=HandoffSource.HL7,
+        source_reference=f"{message.sending_facility}:{message.control_id}"[:120],
+    )
+
+
+def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
+    """Applies one parsed event for the message's organisation (caller holds a savepoint)."""
+    if event.event_code not in HANDLED_EVENTS:
+        return Outcome(AdtStatus.IGNORED, f"Event {event.event_code} accepted; not processed.")
+    patient = match_patient(organisation_id=message.organisation_id, event=event)
+    if patient is None or _waiting_in_queue(message.organisation_id, event):
+        _queue(message=message, event=event)
+        return Outcome(AdtStatus.UNMATCHED, "Patient not matched; queued for review.")
+    return _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
+
+
+def _waiting_in_queue(organisation_id: int, event: AdtEvent) -> bool:
+    """Earlier messages for this person still queued: keep the order, queue this one too."""
+    keys = {identifier.key for identifier in event.identifiers}
+    return any(keys & set(identifiers) for identifiers in _open_identifier_sets(organisation_id))
+
+
+def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
+    # The queue is short (it is worked daily); a portable scan beats a
+    # database-specific array lookup here.
+    return list(
+        PatientMatchRequest.objects.filter(
+            organisation_id=organisation_id, status=MatchStatus.OPEN
+        ).values_list("identifiers", flat=True)
+    )
+
+
+def _apply_for_patient(
+    *, actor: User, message: AdtMessage, event: AdtEvent, patient: Patient
+) -> Outcome:
+    code = event.event_code
+    admitted = event.admitted_at or event.occurred_at or event.recorded_at
+    moved = event.occurred_at or event.recorded_at
+    discharged = event.discharged_at or event.occurred_at or event.recorded_at
+    handoff: Handoff | None
+    if code == "A01":
+        handoff = transition_admit(
+            actor=actor, patient=patient, visit=_visit(event, message, admitted)
+        )
+    elif code == "A04":
+        handoff = transition_register(
+            actor=actor, patient=patient, visit=_visit(event, message, admitted)
+        )
+    elif code == "A02":
+        handoff = transition_transfer(
+            actor=actor, patient=patient, visit=_visit(event, message, moved)
+        )
+    elif code == "A03":
+        handoff = transition_discharge(
+            actor=actor, patient=patient, visit=_visit(event, message, discharged)
+        )
+    elif code == "A08":
+        handoff = transition_update(
+            actor=actor, patient=patient, visit=_visit(event, message, moved)
+        )
+    elif code == "A11":
+        handoff = transition_admit_cancel(
+            actor=actor,
+            patient=patient,
+            visit_number=event.visit_number,
+            reason=f"A11 from {message.sending_facility or 'the sender'}",
+        )
+    else:
+        handoff = transition_discharge_cancel(
+            actor=actor,
+            patient=patient,
+            visit_number=event.visit_number,
+            reason=f"A13 from {message.sending_facility or 'the sender'}",
+        )
+    text = "Applied." if handoff is not None else f"{code} accepted; nothing to change."
+    return Outcome(AdtStatus.APPLIED, text, patient=patient, handoff=handoff)
+
+
+def _queue(*, message: AdtMessage, event: AdtEvent) -> PatientMatchRequest:
+    return PatientMatchRequest.objects.create(
+        organisation_id=message.organisation_id,
+        message=message,
+        identifiers=[identifier.key for identifier in event.identifiers],
+        family_name=event.family_name,
+        given_name=event.given_name,
+        date_of_birth=event.date_of_birth,
+        sex=event.sex,
+    )
+
+
+def _require_can_match(actor: User, patient: Patient) -> None:
+    if not (
+        transition_permissions.can_manage_transitions(actor, patient)
+        and can_change_patient(actor, patient)
+    ):
+        raise PermissionDenied(
+            "Matching needs the rights to record transitions and change the patient's record."
+        )
+
+
+@transaction.atomic
+def patient_match_resolve(
+    *, actor: User, request: PatientMatchRequest, patient: Patient
+) -> PatientMatchRequest:
+    """Links the message's identifiers to `patient` and applies the queued messages.
+
+    Every open request of the organisation sharing an identifier with this one
+    is applied too, oldest first, so an A01 and its A03 land in order. A
+    message whose content the transition services refuse is marked AE; the
+    match itself stands.
+    """
+    request = (
+        PatientMatchRequest.objects.select_for_update().select_related("message").get(pk=request.pk)
+    )
+    if request.status != MatchStatus.OPEN:
+        raise ApplicationError("This message was already matched or dismissed.")
+    if patient.organisation_id != request.organisation_id:
+        raise ApplicationError(
+            "Choose a patient of your organisation.", field_errors={"patient": ["Not found."]}
+        )
+    _require_can_match(actor, patient)
+    for key in request.identifiers:
+        authority, _, value = key.partition("|")
+        owner = PatientIdentifier.objects.filter(assigning_authority=authority, value=value).first()
+        if owner is None:
+            patient_identifier_add(
+                actor=actor, patient=patient, assigning_authority=authority, value=value
+            )
+        elif owner.patient_id != patient.pk:
+            raise ApplicationError(
+                "One of the message's identifiers already belongs to another patient.",
+                field_errors={"patient": [f"{authority} {value} is someone else's."]},
+            )
+    keys = set(request.identifiers)
+    queued = [
+        item
+        for item in PatientMatchRequest.objects.select_for_update()
+        .select_related("message")
+        .filter(organisation_id=request.organisation_id, status=MatchStatus.OPEN)
+        .order_by("message__created_at", "message_id")
+        if keys & set(item.identifiers)
+    ]
+    now = timezone.now()
+    for item in queued:
+        _apply_queued(actor=actor, item=item, patient=patient)
+        item.status = MatchStatus.MATCHED
+        item.patient = patient
+        item.resolved_by = actor
+        item.resolved_at = now
+        item.save(update_fields=["status", "patient", "resolved_by", "resolved_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=MATCH_REQUEST,
+            object_id=item.pk,
+            patient_id=patient.pk,
+            detail={"fields": ["status", "patient"], "message_id": item.message_id},
+        )
+    request.refresh_from_db()
+    return request
+
+
+def _apply_queued(*, actor: User, item: PatientMatchRequest, patient: Patient) -> None:
+    message = item.message
+    try:
+        event = parse_adt(message.raw)
+        with transaction.atomic():
+            outcome = _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
+    except (AdtProblem, ApplicationError, PermissionDenied) as error:
+        text = getattr(error, "text", None) or getattr(error, "message", None) or str(error)
+        message.status = AdtStatus.ERROR
+        message.ack_text = f"Matched by a coordinator; not applied: {text}"[:200]
+        message.patient = patient
+        message.save(update_fields=["status", "ack_text", "patient", "updated_at"])
+        return
+    message.status = outcome.status
+    message.ack_text = "Matched by a coordinator and applied."
+    message.patient = patient
+    message.handoff = outcome.handoff
+    message.applied_at = timezone.now()
+    message.save(
+        update_fields=["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
+    )
+
+
+@transaction.atomic
+def patient_match_dismiss(
+    *, actor: User, request: PatientMatchRequest, reason: str
+) -> PatientMatchRequest:
+    """Not one of our patients (e.g. a feed sent too widely): closed with a reason, unapplied."""
+    request = PatientMatchRequest.objects.select_for_update().get(pk=request.pk)
+    if not can_work_match_queue(actor, request.organisation_id):
+        raise PermissionDenied("You do not work this organisation's match queue.")
+    if request.status != MatchStatus.OPEN:
+        raise ApplicationError("This message was already matched or dismissed.")
+    if not reason.strip():
+        raise ApplicationError(
+            "Say why the message is dismissed.", field_errors={"reason": ["A reason is required."]}
+        )
+    request.status = MatchStatus.DISMISSED
+    request.resolved_by = actor
+    request.resolved_at = timezone.now()
+    request.resolution_note = reason.strip()[:300]
+    request.save(
+        update_fields=["status", "resolved_by", "resolved_at", "resolution_note", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=MATCH_REQUEST,
+        object_id=request.pk,
+        detail={"fields": ["status"], "message_id": request.message_id},
+    )
+    return request

@@ -1,0 +1,159 @@
+"""The MLLP door over real TCP sockets: framing, one ACK per message, the command itself."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hl7
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apps.interop.mllp import END_BLOCK, START_BLOCK, MllpServer, frame
+from apps.interop.models import AdtChannel, AdtMessage
+from apps.patients.services import patient_identifier_add
+from apps.transitions.models import Handoff, HandoffKind
+from tests import factories
+from tests.interop.messages import adt
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def interface(organisation):
+    return factories.make_user(organisation, username="hl7", is_interface=True)
+
+
+@pytest.fixture
+def known_patient(patient, org_admin):
+    patient_identifier_add(
+        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
+    )
+    return patient
+
+
+@pytest.fixture
+def server(transactional_db, interface) -> Iterator[MllpServer]:
+    mllp = MllpServer(("127.0.0.1", 0), user_id=interface.pk)
+    thread = threading.Thread(target=mllp.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield mllp
+    finally:
+        mllp.shutdown()
+        mllp.server_close()
+        thread.join(5)
+
+
+def read_acks(sock: socket.socket, count: int, timeout: float = 10) -> list[str]:
+    sock.settimeout(timeout)
+    buffer = b""
+    acks: list[str] = []
+    while len(acks) < count:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buffer += chunk
+        while END_BLOCK in buffer:
+            head, _, buffer = buffer.partition(END_BLOCK)
+            assert head.startswith(START_BLOCK)
+            acks.append(head[1:].decode())
+    return acks
+
+
+def msa(ack: str) -> tuple[str, str]:
+    segment = hl7.parse(ack).segment("MSA")
+    return str(segment[1]), str(segment[2])
+
+
+def test_each_framed_message_gets_its_own_ack_in_order(server, known_patient, nurse):
+    port = server.server_address[1]
+    messages = [
+        adt("A01", control_id="M1"),
+        adt("A03", control_id="M2", discharged_at=timezone.now(), disposition="01"),
+        adt("A03", control_id="M2", discharged_at=timezone.now(), disposition="01"),
+    ]
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        # Two frames in one write, the third split across writes.
+        sock.sendall(frame(messages[0]) + frame(messages[1]))
+        third = frame(messages[2])
+        sock.sendall(third[:25])
+        time.sleep(0.1)
+        sock.sendall(third[25:])
+        acks = read_acks(sock, 3)
+    assert [msa(ack) for ack in acks] == [("AA", "M1"), ("AA", "M2"), ("AA", "M2")]
+    assert acks[1] == acks[2]  # the duplicate gets the stored ACK
+    assert Handoff.objects.filter(kind=HandoffKind.DISCHARGE).count() == 1
+    assert set(AdtMessage.objects.values_list("channel", flat=True)) == {AdtChannel.MLLP}
+
+
+def test_garbage_between_frames_is_skipped_and_a_bad_message_gets_ar(server, known_patient):
+    port = server.server_address[1]
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            b"noise" + frame("not an hl7 message") + b"\r\n" + frame(adt("A08", control_id="G2"))
+        )
+        acks = read_acks(sock, 2)
+    assert msa(acks[0])[0] == "AR"
+    assert msa(acks[1]) == ("AA", "G2")
+
+
+def test_two_connections_at_once_are_served(server, known_patient):
+    port = server.server_address[1]
+    results: list[str] = []
+
+    def send(control_id: str) -> None:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(frame(adt("A08", control_id=control_id)))
+            results.extend(read_acks(sock, 1))
+
+    threads = [threading.Thread(target=send, args=(f"T{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(msa(ack)[1] for ack in results) == ["T0", "T1", "T2", "T3"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_mllp_listen_command_answers_over_tcp(transactional_db, interface, known_patient, nurse):
+    port = _free_port()
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT']}/{database['NAME']}"
+        ),
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", "hl7"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert f"MLLP listening on 127.0.0.1:{port}" in line
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(frame(adt("A01", control_id="CMD1")))
+            acks = read_acks(sock, 1)
+        assert msa(acks[0]) == ("AA", "CMD1")
+        assert Handoff.objects.filter(episode__patient=known_patient).count() == 1
+    finally:
+        process.terminate()
+        process.wait(10)
