@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CAREGRAPH_VAR_DIR", BASE_DIR / "var"))
@@ -250,6 +251,14 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each app appends its own periodic jobs below, one entry per job.
+    "patients-complexity-nightly": {
+        "task": "apps.patients.tasks.complexity_recompute_all_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "transitions-follow-up-sweep": {
+        "task": "apps.transitions.tasks.transitions_sweep_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 LOGGING = {

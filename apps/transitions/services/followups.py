@@ -18,7 +18,7 @@ from apps.accounts.models import User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.models import AuditAction, AuditEvent
-from apps.patients.models import Patient
+from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
 from apps.tasks.services import task_cancel, task_create
@@ -45,15 +45,20 @@ def follow_up_key(follow_up: FollowUp, what: str) -> str:
 
 
 def patient_complexity(patient: Patient) -> str | None:
-    """High when the patient carries the complex-needs flag, None when nothing says.
-
-    The complexity model (apps.patients) is not there yet; until it is, the
-    episode's own field or the organisation default decides.
-    """
-    return None
+    """From the patient's complex-needs flag (apps.patients): flagged is high, computed and
+    not flagged is moderate, never computed says nothing."""
+    flag = (
+        PatientComplexity.objects.filter(patient_id=patient.pk)
+        .values_list("is_complex", flat=True)
+        .first()
+    )
+    if flag is None:
+        return None
+    return Complexity.HIGH if flag else Complexity.MODERATE
 
 
 def follow_up_complexity(episode: Episode, config: TransitionSettings) -> str:
+    """The episode's own field, else the patient's flag, else the organisation default."""
     return episode.complexity or patient_complexity(episode.patient) or config.default_complexity
 
 
