@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -22,7 +22,12 @@ from apps.huddles.models import (
     HuddleStatus,
     ItemStatus,
 )
-from apps.huddles.services import agenda_plan_for, huddle_settings_for, previous_huddle
+from apps.huddles.services import (
+    agenda_plan_for,
+    huddle_settings_for,
+    new_task_token,
+    previous_huddle,
+)
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
 from apps.patients.selectors import patient_get_for_user
@@ -53,6 +58,11 @@ class RoleAttendance:
     def share(self) -> float | None:
         return self.present / self.expected if self.expected else None
 
+    @property
+    def percent(self) -> int | None:
+        share = self.share
+        return round(share * 100) if share is not None else None
+
 
 @dataclass
 class HuddleMeasures:
@@ -71,8 +81,29 @@ class HuddleMeasures:
         return self.with_owned_task / self.items if self.items else None
 
     @property
+    def owned_task_percent(self) -> int | None:
+        share = self.owned_task_share
+        return round(share * 100) if share is not None else None
+
+    @property
     def seconds_per_item(self) -> float | None:
         return self.seconds_spent / self.timed_items if self.timed_items else None
+
+    @property
+    def time_per_item_display(self) -> str:
+        seconds = self.seconds_per_item
+        if seconds is None:
+            return "—"
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+    @property
+    def present_count(self) -> int:
+        return sum(row.present for row in self.attendance.values())
+
+    @property
+    def expected_count(self) -> int:
+        return sum(row.expected for row in self.attendance.values())
 
     @property
     def attendance_by_role(self) -> list[RoleAttendance]:
@@ -108,7 +139,11 @@ class HuddleList:
 
     @property
     def items_per_huddle(self) -> float | None:
-        return self.totals.items / self.closed_count if self.closed_count else None
+        return round(self.totals.items / self.closed_count, 1) if self.closed_count else None
+
+    @property
+    def can_schedule(self) -> bool:
+        return bool(self.runnable_team_ids)
 
 
 def _owned_task_exists() -> Exists:
@@ -277,6 +312,8 @@ class TaskLine:
 class BoardItem:
     item: AgendaItem
     tasks: list[TaskLine]
+    # A fresh one-use token per drawn task form: a double submit makes one task.
+    task_token: str = field(default_factory=new_task_token)
 
     @property
     def has_owned_task(self) -> bool:
@@ -470,3 +507,54 @@ def patient_huddle_history_for_user(
     )
     tasks = _tasks_by_item([item.pk for item in items])
     return patient, [PatientHuddleEntry(item=item, tasks=tasks.get(item.pk, [])) for item in items]
+
+
+# --- small reads for the run screen -----------------------------------------------
+
+
+def huddle_attendance(*, huddle: Huddle) -> list[HuddleAttendance]:
+    return list(HuddleAttendance.objects.filter(huddle=huddle).select_related("user"))
+
+
+def team_members(*, team_id: int) -> list[TeamMembership]:
+    """Who may own a task made in the huddle: the team's current members."""
+    return list(team_active_members(team_ids=[team_id]))
+
+
+def team_patient_by_mrn(*, user: User, team_id: int, mrn: str) -> Patient | None:
+    """A patient of the huddle's team, found by exact MRN among those the user sees."""
+    return (
+        visible_patients(user).filter(care_team_id=team_id, mrn=mrn.strip(), is_active=True).first()
+    )
+
+
+@dataclass
+class Clock:
+    started_at: datetime | None
+    ends_at: datetime
+    minutes_left: int
+    over_by: int
+    done: int
+    remaining: int
+    minutes_per_remaining_item: float | None
+
+
+def huddle_clock(*, huddle: Huddle, now: datetime) -> Clock:
+    """The time box: how long is left and how much time each remaining item can have."""
+    start = huddle.opened_at or huddle.scheduled_start
+    ends_at = start + timedelta(minutes=huddle.duration_minutes)
+    counts = huddle.items.aggregate(
+        done=Count("id", filter=Q(status__in=[ItemStatus.DISCUSSED, ItemStatus.SKIPPED])),
+        remaining=Count("id", filter=Q(status=ItemStatus.PENDING)),
+    )
+    left = (ends_at - now).total_seconds() / 60
+    remaining = counts["remaining"] or 0
+    return Clock(
+        started_at=huddle.opened_at,
+        ends_at=ends_at,
+        minutes_left=max(0, int(left)),
+        over_by=max(0, int(-left)),
+        done=counts["done"] or 0,
+        remaining=remaining,
+        minutes_per_remaining_item=round(left / remaining, 1) if remaining and left > 0 else None,
+    )
