@@ -11,13 +11,15 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import ComplexityThresholds
 
-THRESHOLD_FIELDS = (
-    "cci_min",
-    "acute_events_min",
-    "cost_percentile_min",
-    "adi_percentile_min",
-    "hrsn_domains_min",
-)
+# field -> (lowest, highest); every one but cci_min may be blank (None) to switch it off.
+THRESHOLD_RANGES = {
+    "cci_min": (0, 24),
+    "acute_events_min": (1, 365),
+    "cost_percentile_min": (1, 99),
+    "adi_percentile_min": (1, 100),
+    "hrsn_domains_min": (1, 5),
+}
+THRESHOLD_FIELDS = tuple(THRESHOLD_RANGES)
 
 
 def can_change_thresholds(actor: User, thresholds: ComplexityThresholds) -> bool:
@@ -41,6 +43,15 @@ def complexity_thresholds_update(
     unknown = set(values) - set(THRESHOLD_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown threshold fields: {', '.join(sorted(unknown))}.")
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        low, high = THRESHOLD_RANGES[name]
+        if value is None and name != "cci_min":
+            continue
+        if not isinstance(value, int) or not low <= value <= high:
+            errors[name] = [f"Give a whole number from {low} to {high}."]
+    if errors:
+        raise ApplicationError("Please correct the thresholds.", field_errors=errors)
     changed = changed_fields(thresholds, values)
     if not changed:
         return thresholds
