@@ -1,0 +1,171 @@
+"""Forms parse input for the views; the services decide what is allowed."""
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.referrals.models import (
+    OPEN_STATES,
+    ConsentMethod,
+    ReferralState,
+    ReferralUrgency,
+    ResourceOrganisation,
+    ResourceService,
+    ServiceType,
+)
+
+LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.get_profession_display() or 'staff'})"
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} — {obj.resource_organisation.name} ({obj.get_service_type_display()})"
+
+
+class ReferralCreateForm(forms.Form):
+    service = ServiceChoiceField(
+        queryset=ResourceService.objects.none(),
+        label="Refer to",
+        help_text="Search the directory above to narrow the list.",
+    )
+    specialist_name = forms.CharField(
+        required=False, max_length=200, label="Named clinician or contact (optional)"
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    urgency = forms.ChoiceField(choices=ReferralUrgency.choices, initial=ReferralUrgency.ROUTINE)
+    owner = MemberChoiceField(
+        queryset=User.objects.none(), label="Owner (follows it up to closure)"
+    )
+    referred_by = MemberChoiceField(queryset=User.objects.none(), label="Referring person")
+    consent_given = forms.BooleanField(
+        required=False, label="The patient agrees to share their details with the partner"
+    )
+    consent_method = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *ConsentMethod.choices],
+        label="How consent was given",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: QuerySet[ResourceService],
+        members: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = members  # type: ignore[attr-defined]
+        self.fields["referred_by"].queryset = members  # type: ignore[attr-defined]
+
+
+class TransitionForm(forms.Form):
+    to_state = forms.ChoiceField(choices=ReferralState.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    result_summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        label="What happened",
+    )
+    result_reported_by = forms.CharField(
+        required=False, max_length=200, label="Reported by (who gave the result)"
+    )
+    appointment_at = forms.DateTimeField(
+        required=False, widget=LOCAL_DATETIME, label="Appointment (optional)"
+    )
+
+
+class ConsentForm(forms.Form):
+    consent_given = forms.BooleanField(
+        required=False, label="The patient agrees to share their details with the partner"
+    )
+    consent_method = forms.ChoiceField(
+        required=False, choices=[("", "—"), *ConsentMethod.choices], label="How"
+    )
+
+
+class ReassignForm(forms.Form):
+    owner = MemberChoiceField(queryset=User.objects.none(), label="New owner")
+    reason = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args: Any, members: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members  # type: ignore[attr-defined]
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateTimeField(widget=LOCAL_DATETIME, label="Remind me again at")
+    reason = forms.CharField(max_length=1000, required=False, label="Why it can wait")
+
+
+class BoardFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "All open states")]
+        + [(state, ReferralState(state).label) for state in OPEN_STATES],
+    )
+    mine = forms.BooleanField(required=False, label="Only mine")
+    overdue = forms.BooleanField(required=False, label="Only overdue")
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class DirectorySearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Service, organisation, area, language…",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    service_type = forms.ChoiceField(
+        required=False, choices=[("", "Any type"), *ServiceType.choices], label="Type"
+    )
+    language = forms.CharField(required=False, max_length=40)
+
+
+class ResourceOrganisationForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = ResourceOrganisation
+        fields = ["name", "phone", "email", "website", "address", "notes", "is_active"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def validate_unique(self) -> None:
+        """The service reports a duplicate name itself."""
+
+
+class ResourceServiceForm(forms.ModelForm):
+    class Meta:
+        model = ResourceService
+        fields = [
+            "name",
+            "service_type",
+            "area",
+            "contact_name",
+            "phone",
+            "email",
+            "hours",
+            "languages",
+            "eligibility_notes",
+            "is_active",
+        ]
+        widgets = {"eligibility_notes": forms.Textarea(attrs={"rows": 3})}
+
+    def validate_unique(self) -> None:
+        """The service reports a duplicate name itself."""

@@ -1,0 +1,86 @@
+"""Who may see and move referrals, and who keeps the resource directory.
+
+Referral rights derive from the patient's care team (`manage_referrals`); the
+referral's owner may always work on the referral they follow up.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from apps.accounts.models import Role, User
+from apps.patients import permissions as patient_permissions
+from apps.patients.models import Patient
+from apps.referrals.models import Referral
+from apps.teams import permissions as team_permissions
+from apps.teams.models import TeamMembership
+
+MANAGE_REFERRALS = "manage_referrals"
+# The coordinating roles keep the directory alongside administrators.
+DIRECTORY_KEEPER_ROLES = frozenset(
+    {
+        Role.RN_CARE_COORDINATOR,
+        Role.SOCIAL_WORKER,
+        Role.CHW,
+        Role.NAVIGATOR,
+        Role.CASE_MANAGER,
+        Role.ADMIN,
+    }
+)
+
+
+def visible_referrals(user: User) -> QuerySet[Referral]:
+    """Referrals of the patients on the user's teams (one indexed subquery)."""
+    if not (user.is_authenticated and user.is_active):
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        patient__care_team_id__in=team_permissions.teams_with_permission(user)
+    )
+
+
+def can_view_referrals_of(user: User, patient: Patient) -> bool:
+    return patient_permissions.can_view_patient(
+        user, patient
+    ) or patient_permissions.has_break_glass(user, patient)
+
+
+def can_manage_referrals(user: User, patient: Patient) -> bool:
+    return patient_permissions.has_patient_permission(user, patient, MANAGE_REFERRALS)
+
+
+def require_can_manage_referrals(user: User, patient: Patient) -> None:
+    if not can_manage_referrals(user, patient):
+        raise PermissionDenied("Your role on this patient's team does not allow referrals.")
+
+
+def can_work_on(user: User | None, referral: Referral) -> bool:
+    """Jobs (no user), the owner while on the team, anyone who manages referrals on the
+    patient's team, or the organisation's administrators through the admin."""
+    if user is None:
+        return True
+    patient = referral.patient
+    if user.pk == referral.owner_id and patient_permissions.can_view_patient(user, patient):
+        return True
+    return can_manage_referrals(user, patient) or patient_permissions.is_organisation_admin(
+        user, patient, "referrals.change_referral"
+    )
+
+
+def require_can_work_on(user: User | None, referral: Referral) -> None:
+    if not can_work_on(user, referral):
+        raise PermissionDenied("Only the referral's owner or a coordinator may change it.")
+
+
+def can_keep_directory(user: User) -> bool:
+    """Administrators, and coordinators on an active team of the user's organisation."""
+    if not (user.is_authenticated and user.is_active) or user.is_interface:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return TeamMembership.objects.filter(
+        user=user, ended_at__isnull=True, role__in=DIRECTORY_KEEPER_ROLES
+    ).exists()
+
+
+def require_can_keep_directory(user: User) -> None:
+    if not can_keep_directory(user):
+        raise PermissionDenied("Only coordinators and administrators may change the directory.")

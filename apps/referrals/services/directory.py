@@ -1,0 +1,168 @@
+"""Keeping the resource directory: partner organisations and the services they offer."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import Organisation, User
+from apps.core.audit import audit_record, changed_fields, object_type_of
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.referrals import permissions
+from apps.referrals.models import ResourceOrganisation, ResourceService
+
+ORGANISATION_FIELDS = ("name", "phone", "email", "website", "address", "notes", "is_active")
+SERVICE_FIELDS = (
+    "name",
+    "service_type",
+    "area",
+    "contact_name",
+    "phone",
+    "email",
+    "hours",
+    "languages",
+    "eligibility_notes",
+    "is_active",
+)
+
+
+def _require_keeper_of(actor: User, organisation_id: int) -> None:
+    permissions.require_can_keep_directory(actor)
+    if not actor.is_superuser and actor.organisation_id != organisation_id:
+        raise PermissionDenied("That directory belongs to another organisation.")
+
+
+def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.strip() if isinstance(value, str) else value for name, value in values.items()
+    }
+
+
+def _validate(instance: ResourceOrganisation | ResourceService, message: str) -> None:
+    try:
+        instance.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        raise ApplicationError(message, field_errors=error.message_dict) from error
+
+
+def _save(
+    instance: ResourceOrganisation | ResourceService, update_fields: list[str] | None
+) -> None:
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise ApplicationError(
+            "That name is already in the directory.",
+            field_errors={"name": ["Already in the directory; edit that entry instead."]},
+        ) from error
+
+
+def _unknown(values: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+
+
+@transaction.atomic
+def resource_organisation_create(
+    *, actor: User, organisation: Organisation, name: str, **values: Any
+) -> ResourceOrganisation:
+    _require_keeper_of(actor, organisation.pk)
+    _unknown(values, ORGANISATION_FIELDS)
+    partner = ResourceOrganisation(
+        organisation=organisation, name=name.strip(), **_clean_text(values)
+    )
+    _validate(partner, "Please correct the organisation's details.")
+    _save(partner, None)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=object_type_of(partner),
+        object_id=partner.pk,
+    )
+    return partner
+
+
+@transaction.atomic
+def resource_organisation_update(
+    *, actor: User, resource_organisation: ResourceOrganisation, **values: Any
+) -> ResourceOrganisation:
+    partner = ResourceOrganisation.objects.select_for_update().get(pk=resource_organisation.pk)
+    _require_keeper_of(actor, partner.organisation_id)
+    _unknown(values, ORGANISATION_FIELDS)
+    values = _clean_text(values)
+    changed = changed_fields(partner, values)
+    if not changed:
+        return partner
+    for name in changed:
+        setattr(partner, name, values[name])
+    _validate(partner, "Please correct the organisation's details.")
+    _save(partner, [*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=object_type_of(partner),
+        object_id=partner.pk,
+        detail={"fields": changed},
+    )
+    return partner
+
+
+@transaction.atomic
+def resource_service_create(
+    *,
+    actor: User,
+    resource_organisation: ResourceOrganisation,
+    name: str,
+    service_type: str,
+    **values: Any,
+) -> ResourceService:
+    _require_keeper_of(actor, resource_organisation.organisation_id)
+    _unknown(values, SERVICE_FIELDS)
+    service = ResourceService(
+        resource_organisation=resource_organisation,
+        name=name.strip(),
+        service_type=service_type,
+        **_clean_text(values),
+    )
+    _validate(service, "Please correct the service's details.")
+    _save(service, None)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=object_type_of(service),
+        object_id=service.pk,
+    )
+    return service
+
+
+@transaction.atomic
+def resource_service_update(
+    *, actor: User, service: ResourceService, **values: Any
+) -> ResourceService:
+    """Changes a service. Deactivating it keeps its referrals; new ones cannot pick it."""
+    service = (
+        ResourceService.objects.select_for_update(of=("self",))
+        .select_related("resource_organisation")
+        .get(pk=service.pk)
+    )
+    _require_keeper_of(actor, service.resource_organisation.organisation_id)
+    _unknown(values, SERVICE_FIELDS)
+    values = _clean_text(values)
+    changed = changed_fields(service, values)
+    if not changed:
+        return service
+    for name in changed:
+        setattr(service, name, values[name])
+    _validate(service, "Please correct the service's details.")
+    _save(service, [*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=object_type_of(service),
+        object_id=service.pk,
+        detail={"fields": changed},
+    )
+    return service

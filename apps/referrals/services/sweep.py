@@ -1,0 +1,195 @@
+"""The reminder sweep: referrals past a time limit remind their owner, then escalate.
+
+Due-ness is decided by the database: two partial indexes on `remind_at` and
+`escalate_at` hold only the steps not yet taken, so a sweep reads the due rows
+and nothing else, however many referrals are open. Rows are claimed with
+`SELECT ... FOR UPDATE SKIP LOCKED` in batches, each batch in its own
+transaction, so two sweeps at once split the work instead of repeating it. A
+sweep killed mid-batch rolls back and the rows stay due for the next one; the
+notification's idempotency key makes a repeated step a no-op in any case.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.audit import audit_record_many
+from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
+from apps.tasks.notifications import notification_send
+from apps.teams.models import TeamMembership
+from apps.teams.selectors import team_lead
+
+REFERRAL = "referrals.referral"
+BATCH_SIZE = 500
+# A run stops after this many batches; the next beat tick picks up the rest.
+MAX_BATCHES = 200
+
+
+@dataclass
+class SweepResult:
+    reminders: int = 0
+    escalations: int = 0
+    batches: int = 0
+
+
+def reminder_key(referral: Referral) -> str:
+    """One reminder per limit crossed: per state entry, and once more after each snooze."""
+    key = f"referral:{referral.pk}:{referral.state}:{referral.state_sequence}:reminder"
+    return f"{key}:snooze{referral.snooze_count}" if referral.snooze_count else key
+
+
+def escalation_key(referral: Referral) -> str:
+    return f"referral:{referral.pk}:{referral.state}:{referral.state_sequence}:escalation"
+
+
+def due_filter(now: datetime) -> Q:
+    return Q(remind_at__lte=now, reminder_sent_at__isnull=True) | Q(
+        escalate_at__lte=now, escalation_sent_at__isnull=True
+    )
+
+
+def referral_reminder_sweep(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+) -> SweepResult:
+    """Sends every reminder and escalation due at `now` (default: the current time)."""
+    now = now or timezone.now()
+    result = SweepResult()
+    leads: dict[int, User | None] = {}
+    for _ in range(max_batches):
+        claimed = _sweep_batch(now=now, batch_size=batch_size, leads=leads, result=result)
+        if claimed < batch_size:
+            break
+    return result
+
+
+def _lead_of(team_id: int, leads: dict[int, User | None]) -> User | None:
+    if team_id not in leads:
+        membership = team_lead(team_id=team_id)
+        leads[team_id] = membership.user if membership else None
+    return leads[team_id]
+
+
+@transaction.atomic
+def _sweep_batch(
+    *, now: datetime, batch_size: int, leads: dict[int, User | None], result: SweepResult
+) -> int:
+    rows = list(
+        Referral.objects.filter(due_filter(now))
+        .select_related("patient", "owner", "service")
+        .select_for_update(skip_locked=True, of=("self",))[:batch_size]
+    )
+    if not rows:
+        return 0
+    result.batches += 1
+    on_team = set(
+        TeamMembership.objects.filter(
+            ended_at__isnull=True,
+            team_id__in={row.patient.care_team_id for row in rows},
+            user_id__in={row.owner_id for row in rows},
+        ).values_list("team_id", "user_id")
+    )
+    sent_at = timezone.now()
+    reminded: list[int] = []
+    escalated: list[int] = []
+    events: list[ReferralEvent] = []
+    audits: list[AuditEvent] = []
+    for row in rows:
+        team_id = row.patient.care_team_id
+        link = reverse("referrals:detail", args=[row.pk])
+        state = row.get_state_display()
+        since = timezone.localtime(row.state_entered_at)
+        if row.reminder_sent_at is None and row.remind_at is not None and row.remind_at <= now:
+            # An owner who left the team cannot act: their lead hears instead.
+            recipient = row.owner
+            if (team_id, row.owner_id) not in on_team:
+                recipient = _lead_of(team_id, leads) or row.owner
+            notification_send(
+                recipient=recipient,
+                idempotency_key=reminder_key(row),
+                kind="referral_reminder",
+                subject=f"Referral #{row.pk} needs follow-up: {state} since {since:%Y-%m-%d}",
+                body=(
+                    f"The referral to {row.service.name} has been {state.lower()} since "
+                    f"{since:%Y-%m-%d %H:%M}, past its time limit."
+                ),
+                link=link,
+                patient=row.patient,
+            )
+            reminded.append(row.pk)
+            events.append(
+                ReferralEvent(
+                    referral=row,
+                    occurred_at=sent_at,
+                    kind=ReferralEventKind.REMINDED,
+                    to_state=row.state,
+                    detail={"recipient_id": recipient.pk},
+                )
+            )
+        if (
+            row.escalation_sent_at is None
+            and row.escalate_at is not None
+            and row.escalate_at <= now
+        ):
+            lead = _lead_of(team_id, leads)
+            recipient = lead or row.owner
+            notification_send(
+                recipient=recipient,
+                idempotency_key=escalation_key(row),
+                kind="referral_escalation",
+                subject=f"Escalation: referral #{row.pk} stuck in {state} since {since:%Y-%m-%d}",
+                body=(
+                    f"The referral to {row.service.name}, followed up by "
+                    f"{row.owner.display_name}, has been {state.lower()} since "
+                    f"{since:%Y-%m-%d %H:%M}, past its escalation limit."
+                    + ("" if lead else " The care team has no lead coordinator.")
+                ),
+                link=link,
+                patient=row.patient,
+            )
+            escalated.append(row.pk)
+            events.append(
+                ReferralEvent(
+                    referral=row,
+                    occurred_at=sent_at,
+                    kind=ReferralEventKind.ESCALATED,
+                    to_state=row.state,
+                    detail={"recipient_id": recipient.pk, "no_lead": lead is None},
+                )
+            )
+        steps = [
+            name
+            for name, done in (
+                ("reminder_sent_at", reminded and reminded[-1] == row.pk),
+                ("escalation_sent_at", escalated and escalated[-1] == row.pk),
+            )
+            if done
+        ]
+        audits.append(
+            AuditEvent(
+                action=AuditAction.UPDATE,
+                source=AuditSource.TASK,
+                object_type=REFERRAL,
+                object_id=str(row.pk),
+                patient_id=row.patient_id,
+                detail={"fields": steps},
+            )
+        )
+    if reminded:
+        Referral.objects.filter(pk__in=reminded).update(
+            reminder_sent_at=sent_at, updated_at=sent_at
+        )
+    if escalated:
+        Referral.objects.filter(pk__in=escalated).update(
+            escalation_sent_at=sent_at, updated_at=sent_at
+        )
+    ReferralEvent.objects.bulk_create(events)
+    audit_record_many(audits)
+    result.reminders += len(reminded)
+    result.escalations += len(escalated)
+    return len(rows)

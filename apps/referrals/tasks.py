@@ -1,0 +1,16 @@
+"""Celery jobs of the referrals app: no arguments beyond ids, safe to run twice or at once."""
+
+from celery import shared_task
+
+from apps.referrals.services.sweep import referral_reminder_sweep
+
+
+@shared_task(acks_late=True)
+def referral_reminder_sweep_task() -> dict[str, int]:
+    """Run by beat. A redelivered or overlapping run finds nothing left to send twice."""
+    result = referral_reminder_sweep()
+    return {
+        "reminders": result.reminders,
+        "escalations": result.escalations,
+        "batches": result.batches,
+    }
