@@ -88,7 +88,7 @@ class TaskFromItemForm(forms.Form):
     due_on = forms.DateField(
         label="or on", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.ROUTINE)
+    priority = forms.ChoiceField(choices=TaskPriority.choices, required=False)
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from apps.accounts.models import User
 from apps.huddles.models import Huddle
 from apps.teams import permissions as team_permissions
+from apps.teams.models import CareTeam
 
 RUN_HUDDLES = "run_huddles"
 
@@ -34,6 +35,25 @@ def can_run_huddles(user: User, team_id: int) -> bool:
 def require_can_run_huddles(user: User, team_id: int) -> None:
     if not can_run_huddles(user, team_id):
         raise PermissionDenied("Only the team's coordinators may schedule and run its huddles.")
+
+
+def is_organisation_admin(user: User, organisation_id: int) -> bool:
+    """Django-admin staff of the team's organisation (the admin door schedules too)."""
+    return bool(
+        user.is_active
+        and user.is_staff
+        and user.has_perm("huddles.change_huddle")
+        and (user.is_superuser or user.organisation_id == organisation_id)
+    )
+
+
+def can_schedule_huddles(user: User, team: CareTeam) -> bool:
+    return can_run_huddles(user, team.pk) or is_organisation_admin(user, team.organisation_id)
+
+
+def require_can_schedule_huddles(user: User, team: CareTeam) -> None:
+    if not can_schedule_huddles(user, team):
+        raise PermissionDenied("Only the team's coordinators may schedule its huddles.")
 
 
 def teams_user_runs(user: User) -> QuerySet[Any, Any]:

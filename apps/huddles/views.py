@@ -30,6 +30,7 @@ from apps.huddles.forms import (
     TaskFromItemForm,
 )
 from apps.huddles.models import AgendaItem, Huddle
+from apps.tasks.models import TaskPriority
 from apps.teams.models import CareTeam
 
 
@@ -461,7 +462,7 @@ def item_task_create(
             title=form.cleaned_data["title"],
             owner=owner,
             due_at=_due_at(item.huddle, form),
-            priority=form.cleaned_data["priority"],
+            priority=form.cleaned_data["priority"] or TaskPriority.ROUTINE,
             token=form.cleaned_data["token"],
         )
     except ApplicationError as error:

@@ -10,7 +10,7 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStatus, Weekday
-from apps.huddles.permissions import require_can_run_huddles
+from apps.huddles.permissions import require_can_schedule_huddles
 from apps.teams.models import CareTeam
 
 HUDDLE = "huddles.huddle"
@@ -52,8 +52,8 @@ def huddle_schedule(
     duration_minutes: int | None = None,
     title: str = "",
 ) -> Huddle:
-    """Schedules a one-off huddle for a team. Only its coordinators may."""
-    require_can_run_huddles(actor, team.pk)
+    """Schedules a one-off huddle for a team. Only its coordinators (or an admin) may."""
+    require_can_schedule_huddles(actor, team)
     settings = huddle_settings_for(team.organisation_id)
     duration = duration_minutes or settings.default_duration_minutes
     errors: dict[str, list[str]] = {}
@@ -89,7 +89,7 @@ def huddle_update(
 ) -> Huddle:
     """Moves or renames a huddle that has not started yet."""
     huddle = _locked(huddle)
-    require_can_run_huddles(actor, huddle.team_id)
+    require_can_schedule_huddles(actor, huddle.team)
     if huddle.status != HuddleStatus.SCHEDULED:
         raise ApplicationError("Only a huddle that has not started can be changed.")
     errors: dict[str, list[str]] = {}
@@ -127,7 +127,7 @@ def huddle_cancel(*, actor: User | None, huddle: Huddle, reason: str) -> Huddle:
     """Calls off a huddle that has not started; its occurrence is not made again."""
     huddle = _locked(huddle)
     if actor is not None:
-        require_can_run_huddles(actor, huddle.team_id)
+        require_can_schedule_huddles(actor, huddle.team)
     if huddle.status == HuddleStatus.CANCELLED:
         return huddle
     if huddle.status != HuddleStatus.SCHEDULED:
@@ -217,7 +217,7 @@ def huddle_series_create(
     ends_on: date | None = None,
 ) -> HuddleSeries:
     """A recurring huddle, e.g. every Tuesday at 09:00; its next weeks are scheduled at once."""
-    require_can_run_huddles(actor, team.pk)
+    require_can_schedule_huddles(actor, team)
     settings = huddle_settings_for(team.organisation_id)
     duration = duration_minutes or settings.default_duration_minutes
     first_day = starts_on or timezone.localdate()
@@ -255,8 +255,8 @@ def huddle_series_create(
 @transaction.atomic
 def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | None = None) -> int:
     """Stops a series; its huddles after `last_day` that have not started are cancelled."""
-    series = HuddleSeries.objects.select_for_update().get(pk=series.pk)
-    require_can_run_huddles(actor, series.team_id)
+    series = HuddleSeries.objects.select_for_update().select_related("team").get(pk=series.pk)
+    require_can_schedule_huddles(actor, series.team)
     end = last_day or timezone.localdate()
     series.ends_on = max(end, series.starts_on)
     series.is_active = False
