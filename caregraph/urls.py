@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.teams.api_urls")),
     path("", include("apps.huddles.api_urls")),
+    path("", include("apps.interop.api_urls")),
 ]
 
 urlpatterns = [

@@ -20,6 +20,7 @@ from apps.patients.services import patient_identifier_add
 from apps.transitions.models import Handoff, HandoffKind
 from tests import factories
 from tests.interop.messages import adt
+from tests.transitions import workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +39,14 @@ def known_patient(patient, org_admin):
 
 
 @pytest.fixture
-def server(transactional_db, interface) -> Iterator[MllpServer]:
+def private_queue(transactional_db) -> Iterator[str]:
+    """Follow-up jobs enqueued by these committed discharges go to a queue removed after."""
+    with workers.private_queue("test-interop") as queue:
+        yield queue
+
+
+@pytest.fixture
+def server(private_queue, interface) -> Iterator[MllpServer]:
     mllp = MllpServer(("127.0.0.1", 0), user_id=interface.pk)
     thread = threading.Thread(target=mllp.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -126,7 +134,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_mllp_listen_command_answers_over_tcp(transactional_db, interface, known_patient, nurse):
+def test_mllp_listen_command_answers_over_tcp(private_queue, interface, known_patient, nurse):
     port = _free_port()
     database = connection.settings_dict
     env = {

@@ -11,7 +11,7 @@ task exists once. Reminders for those tasks come from the tasks app's sweep.
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -237,28 +237,35 @@ def follow_up_schedule(*, follow_up_id: int) -> bool:
     return _schedule_locked(follow_up)
 
 
-def follow_up_sweep(*, now: datetime | None = None, batch: int = 200) -> dict[str, int]:
+def _waiting(now: datetime) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(
+        Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - SWEEP_GRACE),
+        status__in=_WAITING,
+        created_at__lte=now - SWEEP_GRACE,
+    )
+
+
+def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[str, int]:
     """Periodic safety net; safe to run on several workers (and beats) at once.
 
-    - waiting follow-ups whose job was lost (or had no owner) are claimed with
-      SKIP LOCKED and scheduled, one short transaction each;
+    - waiting follow-ups whose job was lost (or that had no owner) are each
+      claimed with SKIP LOCKED in a short transaction of their own, so two
+      sweeps share the list and a sweep killed half-way keeps what it did;
     - watches that ran out close their episodes.
     """
     now = now or timezone.now()
     scheduled = 0
-    while True:
+    for follow_up_id in list(_waiting(now).order_by("id").values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
-            claimed = list(
-                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            follow_up = (
+                _waiting(now)
+                .select_for_update(skip_locked=True, of=("self",))
                 .select_related("episode__patient", "handoff")
-                .filter(status__in=_WAITING, created_at__lte=now - SWEEP_GRACE)
-                .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=now - SWEEP_GRACE))
-                .order_by("id")[:batch]
+                .filter(pk=follow_up_id)
+                .first()
             )
-            for follow_up in claimed:
+            if follow_up is not None:
                 scheduled += int(_schedule_locked(follow_up))
-        if len(claimed) < batch:
-            break
     closed = episode_watch_close(now=now)
     return {"scheduled": scheduled, "closed": closed}
 
