@@ -13,12 +13,14 @@ from apps.accounts.models import Role
 from apps.huddles import services
 from apps.huddles.models import AgendaItem, HuddleSettings, ItemSource, ItemStatus
 from apps.patients.services import clinical
+from apps.referrals.models import Referral
 from apps.tasks.models import TaskPriority
 from apps.tasks.services import task_complete
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
+from tests.referrals import factories as referrals
 from tests.transitions import factories as transitions
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -224,8 +226,11 @@ def _leave(team, user):
 
 def _add_patients(team, org_admin, count, *, owner, leaver):
     """Patients with evidence for every source: tasks, a screen, a discharge, a readmission."""
+    service = referrals.make_service(team.organisation, actor=org_admin)
     for number in range(count):
         patient = factories.make_patient(team, actor=org_admin)
+        referral = referrals.make_referral(patient, actor=owner, service=service, state="sent")
+        Referral.objects.filter(pk=referral.pk).update(remind_at=timezone.now())
         make_task(patient, owner, due_in=-timedelta(days=2))
         make_task(patient, leaver, due_in=timedelta(days=1))
         _screen(owner, patient, living_situation="not_steady")
@@ -249,7 +254,6 @@ def test_agenda_query_count_does_not_grow_with_the_team(frozen, team, nurse, org
     assert {item.source for item in agenda(small)} == set(ItemSource) - {
         ItemSource.MANUAL,
         ItemSource.NEWLY_COMPLEX,
-        ItemSource.REFERRAL_OVERDUE,
         ItemSource.CARE_PLAN_REVIEW,
     }
     assert len(agenda(large)) == 30  # the default limit; the rest are counted
@@ -460,3 +464,35 @@ def test_readmission_within_the_watch_comes_up_above_the_discharge(frozen, team,
     assert readmitted[0].patient_id == patient.pk
     assert readmitted[0].key.startswith("readmission:e")
     assert items[0].source == ItemSource.READMISSION
+
+
+# --- closed-loop referrals ----------------------------------------------------------------
+
+
+@pytest.fixture
+def food_service(organisation, org_admin):
+    return referrals.make_service(organisation, actor=org_admin, name="Weekly food boxes")
+
+
+def test_referral_past_its_time_limit_comes_up_until_it_moves_on(
+    frozen, team, nurse, social_worker, patient, food_service
+):
+    referral = referrals.make_referral(
+        patient, actor=nurse, service=food_service, owner=social_worker, state="sent"
+    )
+    first = open_huddle(team, nurse)
+    assert not [i for i in agenda(first) if i.source == ItemSource.REFERRAL_OVERDUE]
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=30))
+    second = open_huddle(team, nurse)
+    (item,) = [i for i in agenda(second) if i.source == ItemSource.REFERRAL_OVERDUE]
+    assert item.key == f"referral_overdue:r{referral.pk}"
+    assert "Weekly food boxes" in item.title
+    assert item.evidence[0]["object_id"] == referral.pk
+    assert social_worker.last_name in item.evidence[0]["detail"]
+    run_and_close(second, nurse)
+    referrals.move_along(referral, actor=nurse, path=["received"])
+    frozen.shift(timedelta(days=1))
+    assert not [
+        i for i in agenda(open_huddle(team, nurse)) if i.source == ItemSource.REFERRAL_OVERDUE
+    ]

@@ -14,6 +14,7 @@ from apps.huddles.agenda.base import (
 )
 from apps.huddles.agenda.build import AgendaPlan, collect_candidates, plan_agenda
 from apps.huddles.agenda.episodes import discharges, discharges_enrich, readmissions
+from apps.huddles.agenda.loops import overdue_referrals
 from apps.huddles.agenda.needs import newly_complex, urgent_social_needs
 from apps.huddles.agenda.work import (
     orphaned_tasks,
@@ -29,6 +30,7 @@ SOURCES: list[AgendaSource] = [
     AgendaSource(ItemSource.DISCHARGE, discharges, discharges_enrich, kind=SourceKind.EVENT),
     AgendaSource(ItemSource.ORPHANED_TASKS, orphaned_tasks, orphaned_tasks_enrich),
     AgendaSource(ItemSource.OVERDUE_TASKS, overdue_tasks, overdue_tasks_enrich),
+    AgendaSource(ItemSource.REFERRAL_OVERDUE, overdue_referrals),
     AgendaSource(ItemSource.NEWLY_COMPLEX, newly_complex, kind=SourceKind.EVENT),
 ]
 

@@ -1,0 +1,72 @@
+"""Agenda source over closed-loop referrals: loops past their state's time limit."""
+
+from django.utils import timezone
+
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.huddles.models import ItemSource
+from apps.referrals.models import OPEN_STATES, Referral, ReferralState, ReferralUrgency
+
+REFERRAL = "referrals.referral"
+STATE_LABELS = dict(ReferralState.choices)
+_URGENCY_BONUS = {ReferralUrgency.ASAP: 10, ReferralUrgency.URGENT: 5}
+LOOP_URGENCY_CAP = 84
+
+
+def overdue_referrals(context: AgendaContext) -> list[Candidate]:
+    """Each open referral whose current state has run past its time limit."""
+    rows = Referral.objects.filter(
+        patient__care_team_id=context.team_id,
+        patient__is_active=True,
+        state__in=OPEN_STATES,
+        remind_at__lte=context.now,
+    ).values(
+        "pk",
+        "patient_id",
+        "state",
+        "urgency",
+        "state_entered_at",
+        "remind_at",
+        "escalate_at",
+        "service__name",
+        "specialist_name",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
+    )
+    candidates = []
+    for row in rows:
+        days_over = max(0, (context.now - row["remind_at"]).days)
+        escalated = row["escalate_at"] is not None and row["escalate_at"] <= context.now
+        urgency = 55 + min(days_over, 15) + _URGENCY_BONUS.get(row["urgency"], 0)
+        urgency += 10 if escalated else 0
+        target = row["specialist_name"] or row["service__name"]
+        state = str(STATE_LABELS.get(row["state"], row["state"]))
+        owner = (
+            f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+            or row["owner__username"]
+            or "nobody"
+        )
+        in_state = timezone.localtime(row["state_entered_at"])
+        candidates.append(
+            Candidate(
+                source=ItemSource.REFERRAL_OVERDUE,
+                key=f"{ItemSource.REFERRAL_OVERDUE}:r{row['pk']}",
+                patient_id=row["patient_id"],
+                title=f"Referral to {target} stuck in '{state.lower()}'",
+                urgency=clamp_urgency(min(urgency, LOOP_URGENCY_CAP)),
+                evidence=[
+                    Evidence(
+                        "Referral",
+                        f"{state} since {in_state:%Y-%m-%d}, owner {owner}",
+                        REFERRAL,
+                        row["pk"],
+                    ),
+                    Evidence(
+                        "Time limit",
+                        f"passed {days_over} day{'s' if days_over != 1 else ''} ago"
+                        + ("; escalation due" if escalated else ""),
+                    ),
+                ],
+            )
+        )
+    return candidates
