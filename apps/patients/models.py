@@ -236,6 +236,12 @@ class SdohScreen(BaseModel):
 
         return [domain for domain in DOMAINS if getattr(self, f"{domain}_positive")]
 
+    @property
+    def positive_domain_labels(self) -> list[str]:
+        from apps.patients.hrsn import DOMAIN_LABELS
+
+        return [DOMAIN_LABELS[domain] for domain in self.positive_domains]
+
 
 class AdiSuppression(models.TextChoices):
     PH = "PH", "PH: low population or housing"

@@ -1,6 +1,7 @@
 """Patient pages: the list (searchable, paginated) and the chart. One view per page."""
 
 import csv
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,22 +14,36 @@ from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients import selectors, services
-from apps.patients.forms import BreakGlassForm, PatientSearchForm
+from apps.patients.forms import BreakGlassForm, PatientListFilterForm, PatientSearchForm
 
 PAGE_SIZE = 25
 
 
 @login_required
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = PatientSearchForm(request.GET)
-    query, page_number = "", 1
+    form = PatientListFilterForm(request.GET)
+    query, page_number, flag, sort = "", 1, "", "name"
+    domains: list[str] = []
     if form.is_valid():
         query = form.cleaned_data["q"] or ""
         page_number = form.cleaned_data["page"] or 1
+        flag = form.cleaned_data["flag"] or ""
+        domains = form.cleaned_data["met"] or []
+        sort = form.cleaned_data["sort"] or "name"
     page = selectors.patient_page_for_user(
-        user=request.user, query=query, page=page_number, page_size=PAGE_SIZE
+        user=request.user,
+        query=query,
+        page=page_number,
+        page_size=PAGE_SIZE,
+        flag=flag,
+        domains=domains,
+        sort=sort,
     )
-    context = {"form": form, "page": page, "query": query}
+    # The pager keeps the search, filters and sort; only the page number changes.
+    kept = urlencode(
+        [("q", query), ("flag", flag), ("sort", sort), *(("met", domain) for domain in domains)]
+    )
+    context = {"form": form, "page": page, "query": query, "kept": kept}
     if is_htmx(request) and request.htmx.target == "patient-results":
         return render(request, "patients/_results.html", context)
     return render(request, "patients/list.html", context)

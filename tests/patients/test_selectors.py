@@ -81,18 +81,32 @@ def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient):
 def test_patient_list_query_count_does_not_grow_with_page_size(
     nurse, team, org_admin, django_assert_num_queries
 ):
-    for i in range(60):
-        factories.make_patient(team, actor=org_admin, family_name=f"Q{i:03d}")
+    from apps.patients.complexity import complexity_recompute
+    from apps.patients.models import Condition
 
-    def queries_for(page_size: int) -> int:
+    patients = [
+        factories.make_patient(team, actor=org_admin, family_name=f"Q{i:03d}") for i in range(60)
+    ]
+    Condition.objects.bulk_create(Condition(patient=p, code="I50.9") for p in patients[::2])
+    complexity_recompute(organisation_id=team.organisation_id)
+
+    def queries_for(page_size: int, **filters: object) -> int:
         nurse.__dict__.pop("_caregraph_team_perms", None)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as captured:
-            selectors.patient_page_for_user(user=nurse, page_size=page_size)
+            page = selectors.patient_page_for_user(user=nurse, page_size=page_size, **filters)
+            # The complexity columns come with the page, not one query per row.
+            [patient.complexity.cci for patient in page.patients]
         return len(captured)
 
-    small, large = queries_for(1), queries_for(50)
-    assert small == large
-    assert large <= 4
+    for filters in (
+        {},
+        {"sort": "cci"},
+        {"flag": "not_complex", "domains": ["clinical"], "sort": "social"},
+        {"query": "q0", "sort": "utilization"},
+    ):
+        small, large = queries_for(1, **filters), queries_for(50, **filters)
+        assert small == large, filters
+        assert large <= 6, filters

@@ -1,11 +1,13 @@
 """Reading patients. Every read is access-checked and audited here, for every door."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
@@ -48,12 +50,59 @@ def patient_search_filter(query: str) -> Q:
     return condition | words
 
 
-def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
-    """The user's teams' patients matching `query`, by name. Unaudited: pages audit."""
+# Sort keys of the list: the flag and each domain's headline figure, highest first.
+SORTS: dict[str, tuple[str, list[Any]]] = {
+    "name": ("Name", []),
+    "flag": ("Complex needs first", [F("complexity__is_complex").desc(nulls_last=True)]),
+    "cci": ("Charlson index", [F("complexity__cci").desc(nulls_last=True)]),
+    "utilization": (
+        "ED visits + admissions",
+        [
+            F("complexity__acute_events_12m").desc(nulls_last=True),
+            F("complexity__cost_percentile").desc(nulls_last=True),
+        ],
+    ),
+    "cost": ("Cost percentile", [F("complexity__cost_percentile").desc(nulls_last=True)]),
+    "social": (
+        "Social need",
+        [
+            F("complexity__hrsn_positive_count").desc(nulls_last=True),
+            F("complexity__adi_percentile").desc(nulls_last=True),
+        ],
+    ),
+    "adi": ("ADI percentile", [F("complexity__adi_percentile").desc(nulls_last=True)]),
+}
+DOMAINS = ("clinical", "utilization", "social")
+
+
+def patient_list_for_user(
+    *,
+    user: User,
+    query: str = "",
+    flag: str = "",
+    domains: Iterable[str] = (),
+    sort: str = "name",
+) -> QuerySet[Patient]:
+    """The user's teams' patients matching `query`. Unaudited: pages audit.
+
+    `flag` is "complex" or "not_complex"; `domains` keeps patients whose named
+    domains (clinical, utilization, social) cross their thresholds; `sort` is a
+    key of SORTS. The stored complexity comes along in the same query.
+    """
     patients = permissions.visible_patients(user).filter(is_active=True)
     if query.strip():
         patients = patients.filter(patient_search_filter(query)).distinct()
-    return patients.select_related("care_team").order_by("family_name", "given_name", "id")
+    if flag == "complex":
+        patients = patients.filter(complexity__is_complex=True)
+    elif flag == "not_complex":
+        patients = patients.exclude(complexity__is_complex=True)
+    for domain in domains:
+        if domain in DOMAINS:
+            patients = patients.filter(**{f"complexity__{domain}_met": True})
+    order = SORTS.get(sort, SORTS["name"])[1]
+    return patients.select_related("care_team", "complexity").order_by(
+        *order, "family_name", "given_name", "id"
+    )
 
 
 @dataclass
@@ -75,11 +124,21 @@ class PatientPage:
 
 
 def patient_page_for_user(
-    *, user: User, query: str = "", page: int = 1, page_size: int = 25
+    *,
+    user: User,
+    query: str = "",
+    page: int = 1,
+    page_size: int = 25,
+    flag: str = "",
+    domains: Iterable[str] = (),
+    sort: str = "name",
 ) -> PatientPage:
     """One page of the visible patients with the user's rights per team; audited."""
     page_size = max(1, min(page_size, 100))
-    paginator = Paginator(patient_list_for_user(user=user, query=query), page_size)
+    paginator = Paginator(
+        patient_list_for_user(user=user, query=query, flag=flag, domains=domains, sort=sort),
+        page_size,
+    )
     page_obj = paginator.get_page(page)
     patients = list(page_obj.object_list)
     audit_record(
