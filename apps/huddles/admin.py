@@ -48,10 +48,14 @@ class HuddleSettingsAdmin(admin.ModelAdmin):
         return ["organisation"] if obj else []
 
 
+ITEM_FIELDS = ["position", "patient_id", "source", "title", "status", "decision", "reason"]
+ATTENDANCE_FIELDS = ["user", "role", "is_lead", "present"]
+
+
 class ItemInline(admin.TabularInline):
     model = AgendaItem
-    fields = ["position", "patient_id", "source", "title", "status", "decision", "reason"]
-    readonly_fields = fields
+    fields = ITEM_FIELDS
+    readonly_fields = ITEM_FIELDS
     extra = 0
     can_delete = False
     show_change_link = False
@@ -62,8 +66,8 @@ class ItemInline(admin.TabularInline):
 
 class AttendanceInline(admin.TabularInline):
     model = HuddleAttendance
-    fields = ["user", "role", "is_lead", "present"]
-    readonly_fields = fields
+    fields = ATTENDANCE_FIELDS
+    readonly_fields = ATTENDANCE_FIELDS
     extra = 0
     can_delete = False
 
@@ -86,7 +90,7 @@ class HuddleAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Huddle]:
         return _own_organisation(request, super().get_queryset(request), "team__organisation_id")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["team", "title", "scheduled_start", "duration_minutes"]
         return [
@@ -173,7 +177,7 @@ class HuddleSeriesAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[HuddleSeries]:
         return _own_organisation(request, super().get_queryset(request), "team__organisation_id")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [
             "team",
             "title",
@@ -188,7 +192,7 @@ class HuddleSeriesAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A series is changed by ending it and starting another: its huddles already exist.
-        return self.get_fields(request, obj) if obj else []
+        return list(self.get_fields(request, obj)) if obj else []
 
     def save_model(
         self, request: HttpRequest, obj: HuddleSeries, form: ModelForm, change: bool

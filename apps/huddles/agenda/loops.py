@@ -8,7 +8,7 @@ from apps.referrals.models import OPEN_STATES, Referral, ReferralState, Referral
 
 REFERRAL = "referrals.referral"
 STATE_LABELS = dict(ReferralState.choices)
-_URGENCY_BONUS = {ReferralUrgency.ASAP: 10, ReferralUrgency.URGENT: 5}
+_URGENCY_BONUS: dict[str, int] = {ReferralUrgency.ASAP: 10, ReferralUrgency.URGENT: 5}
 LOOP_URGENCY_CAP = 84
 
 
@@ -35,7 +35,8 @@ def overdue_referrals(context: AgendaContext) -> list[Candidate]:
     )
     candidates = []
     for row in rows:
-        days_over = max(0, (context.now - row["remind_at"]).days)
+        limit_passed = row["remind_at"] or context.now
+        days_over = max(0, (context.now - limit_passed).days)
         escalated = row["escalate_at"] is not None and row["escalate_at"] <= context.now
         urgency = 55 + min(days_over, 15) + _URGENCY_BONUS.get(row["urgency"], 0)
         urgency += 10 if escalated else 0
