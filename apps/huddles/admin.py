@@ -48,8 +48,8 @@ class HuddleSettingsAdmin(admin.ModelAdmin):
         return ["organisation"] if obj else []
 
 
-ITEM_FIELDS = ["position", "patient_id", "source", "title", "status", "decision", "reason"]
-ATTENDANCE_FIELDS = ["user", "role", "is_lead", "present"]
+ITEM_FIELDS = ("position", "patient_id", "source", "title", "status", "decision", "reason")
+ATTENDANCE_FIELDS = ("user", "role", "is_lead", "present")
 
 
 class ItemInline(admin.TabularInline):
