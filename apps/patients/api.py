@@ -17,6 +17,19 @@ class CareTeamRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ComplexityBriefSerializer(serializers.Serializer):
+    is_complex = serializers.BooleanField()
+    cci = serializers.IntegerField()
+    acute_events_12m = serializers.IntegerField()
+    cost_percentile = serializers.IntegerField()
+    hrsn_positive_count = serializers.IntegerField()
+    adi_percentile = serializers.IntegerField(allow_null=True)
+    clinical_met = serializers.BooleanField()
+    utilization_met = serializers.BooleanField()
+    social_met = serializers.BooleanField()
+    summary = serializers.CharField()
+
+
 class PatientListItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     mrn = serializers.CharField()
@@ -25,6 +38,7 @@ class PatientListItemSerializer(serializers.Serializer):
     date_of_birth = serializers.DateField()
     sex = serializers.CharField()
     care_team = CareTeamRefSerializer()
+    complexity = ComplexityBriefSerializer(allow_null=True, read_only=True)
 
 
 class TeamMemberSerializer(serializers.Serializer):
@@ -98,6 +112,11 @@ class PatientListCreateApi(APIView):
             OpenApiParameter("q", str, description="Name words, MRN or date of birth"),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 100, default 25"),
+            OpenApiParameter("flag", str, enum=["complex", "not_complex"]),
+            OpenApiParameter(
+                "met", str, many=True, enum=list(selectors.DOMAINS), description="Domains over"
+            ),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
         ],
         responses=PatientPageSerializer,
         operation_id="patients_list",
@@ -116,6 +135,9 @@ class PatientListCreateApi(APIView):
             query=request.query_params.get("q", ""),
             page=page,
             page_size=page_size,
+            flag=request.query_params.get("flag", ""),
+            domains=request.query_params.getlist("met"),
+            sort=request.query_params.get("sort", "name"),
         )
         return Response(PatientPageSerializer(result).data)
 

@@ -25,6 +25,8 @@ from apps.patients.models import (
 )
 from apps.patients.selectors import patient_get_for_user
 
+__all__ = ["patient_get_for_user"]  # re-exported for the API and views
+
 RECENT_ENCOUNTERS = 20
 RECENT_SCREENS = 5
 
