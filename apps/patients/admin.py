@@ -1,15 +1,36 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
 
 from apps.accounts.http import request_actor
 from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients import services
-from apps.patients.models import BreakGlassAccess, Patient, PatientIdentifier
+from apps.patients.complexity import complexity_recompute, thresholds_for
+from apps.patients.models import (
+    AreaDeprivation,
+    BreakGlassAccess,
+    ComplexityThresholds,
+    Condition,
+    ConditionStatus,
+    Encounter,
+    PanelImportJob,
+    Patient,
+    PatientComplexity,
+    PatientIdentifier,
+    SdohScreen,
+)
+from apps.patients.services import clinical
+from apps.patients.services import complexity as complexity_services
+from apps.patients.services.panel_import import panel_import_submit
 
 PATIENT = "patients.patient"
 
@@ -118,3 +139,391 @@ class BreakGlassAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- complex-needs evidence: every write goes through the services ---------------------
+
+
+class _OrganisationScopedAdmin(admin.ModelAdmin):
+    """Rows of the admin's own organisation's patients; reads of patient rows are audited."""
+
+    organisation_path = "patient__organisation_id"
+    audited_type = ""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{self.organisation_path: request_actor(request).organisation_id})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "patient" and not request.user.is_superuser:
+            kwargs["queryset"] = Patient.objects.filter(
+                organisation=request_actor(request).organisation
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and self.audited_type:
+            audit_record(
+                actor=request_actor(request),
+                action=AuditAction.VIEW,
+                object_type=self.audited_type,
+                object_id=obj.pk,
+                patient_id=getattr(obj, "patient_id", None),
+            )
+        return obj
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ConditionAdminForm(ModelForm):
+    class Meta:
+        model = Condition
+        fields = ["patient", "code", "onset_date"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient") and data.get("code"):
+            try:
+                built = clinical.condition_build(
+                    patient=data["patient"], code=data["code"], onset_date=data.get("onset_date")
+                )
+            except ApplicationError as error:
+                for name, messages in error.field_errors.items():
+                    self.add_error(name if name in self.fields else None, messages)
+            else:
+                data["code"] = built.code
+        return data
+
+
+@admin.register(Condition)
+class ConditionAdmin(_OrganisationScopedAdmin):
+    form = ConditionAdminForm
+    audited_type = "patients.condition"
+    list_display = ["patient", "code", "title", "status", "onset_date", "resolved_date"]
+    list_filter = ["status"]
+    search_fields = ["=code", "=patient__mrn"]
+    list_select_related = ["patient"]
+    raw_id_fields = ["patient"]
+    actions = ["resolve_today"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["patient", "code", "title", "status", "onset_date", "resolved_date"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Condition, form: ModelForm, change: bool
+    ) -> None:
+        if change:
+            return
+        created = clinical.condition_add(
+            actor=request_actor(request),
+            patient=form.cleaned_data["patient"],
+            code=form.cleaned_data["code"],
+            onset_date=form.cleaned_data.get("onset_date"),
+        )
+        obj.pk = created.pk
+
+    @admin.action(description="Resolve the selected conditions today")
+    def resolve_today(self, request: HttpRequest, queryset: QuerySet[Condition]) -> None:
+        done = 0
+        for condition in queryset.filter(status=ConditionStatus.ACTIVE).select_related("patient"):
+            clinical.condition_resolve(actor=request_actor(request), condition=condition)
+            done += 1
+        self.message_user(request, f"{done} condition(s) resolved.")
+
+
+class EncounterAdminForm(ModelForm):
+    class Meta:
+        model = Encounter
+        fields = [
+            "patient",
+            "kind",
+            "admit_date",
+            "discharge_date",
+            "attending_provider",
+            "facility",
+            "cost",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient"):
+            try:
+                values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}
+                clinical.encounter_build(**values)
+            except ApplicationError as error:
+                for name, messages in error.field_errors.items():
+                    self.add_error(name if name in self.fields else None, messages)
+        return data
+
+
+@admin.register(Encounter)
+class EncounterAdmin(_OrganisationScopedAdmin):
+    form = EncounterAdminForm
+    audited_type = "patients.encounter"
+    list_display = ["patient", "kind", "admit_date", "discharge_date", "attending_provider", "cost"]
+    list_filter = ["kind"]
+    search_fields = ["=patient__mrn", "attending_provider"]
+    list_select_related = ["patient"]
+    raw_id_fields = ["patient"]
+    date_hierarchy = "admit_date"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(EncounterAdminForm.Meta.fields) if obj else []
+
+    def save_model(
+        self, request: HttpRequest, obj: Encounter, form: ModelForm, change: bool
+    ) -> None:
+        if change:
+            return
+        values: dict[str, Any] = {
+            name: form.cleaned_data.get(name) for name in EncounterAdminForm.Meta.fields
+        }
+        created = clinical.encounter_add(actor=request_actor(request), **values)
+        obj.pk = created.pk
+
+
+@admin.register(SdohScreen)
+class SdohScreenAdmin(_OrganisationScopedAdmin):
+    """Screens are run from the chart (the question form); here they are reviewed."""
+
+    audited_type = "patients.sdohscreen"
+    list_display = ["patient", "screened_on", "screened_by", "positive_summary", "safety_score"]
+    list_filter = ["housing_positive", "food_positive", "transportation_positive"]
+    search_fields = ["=patient__mrn"]
+    list_select_related = ["patient", "screened_by"]
+    show_full_result_count = False
+
+    @admin.display(description="positive domains")
+    def positive_summary(self, screen: SdohScreen) -> str:
+        return ", ".join(screen.positive_domain_labels) or "none"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in SdohScreen._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AreaDeprivationAdminForm(ModelForm):
+    class Meta:
+        model = AreaDeprivation
+        fields = [
+            "patient",
+            "national_percentile",
+            "state_decile",
+            "suppression_code",
+            "block_group",
+        ]
+
+
+@admin.register(AreaDeprivation)
+class AreaDeprivationAdmin(_OrganisationScopedAdmin):
+    form = AreaDeprivationAdminForm
+    audited_type = "patients.areadeprivation"
+    list_display = ["patient", "national_percentile", "state_decile", "suppression_code"]
+    list_filter = ["suppression_code", "state_decile"]
+    search_fields = ["=patient__mrn", "=block_group"]
+    list_select_related = ["patient"]
+    raw_id_fields = ["patient"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["patient"] if obj else []
+
+    def save_model(
+        self, request: HttpRequest, obj: AreaDeprivation, form: ModelForm, change: bool
+    ) -> None:
+        saved = clinical.patient_area_deprivation_set(
+            actor=request_actor(request),
+            patient=obj.patient,
+            national_percentile=form.cleaned_data.get("national_percentile"),
+            state_decile=form.cleaned_data.get("state_decile"),
+            suppression_code=form.cleaned_data.get("suppression_code") or "",
+            block_group=form.cleaned_data.get("block_group") or "",
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(ComplexityThresholds)
+class ComplexityThresholdsAdmin(admin.ModelAdmin):
+    """One row per organisation, made with the defaults on first use; saving recomputes."""
+
+    list_display = [
+        "organisation",
+        "cci_min",
+        "acute_events_min",
+        "cost_percentile_min",
+        "adi_percentile_min",
+        "hrsn_domains_min",
+    ]
+    fields = ["organisation", *complexity_services.THRESHOLD_FIELDS]
+    readonly_fields = ["organisation"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ComplexityThresholds]:
+        actor = request_actor(request)
+        if actor.organisation_id:
+            thresholds_for(actor.organisation_id)
+        rows = super().get_queryset(request)
+        if actor.is_superuser:
+            return rows
+        return rows.filter(organisation=actor.organisation)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ComplexityThresholds, form: ModelForm, change: bool
+    ) -> None:
+        current = ComplexityThresholds.objects.get(pk=obj.pk)
+        complexity_services.complexity_thresholds_update(
+            actor=request_actor(request),
+            thresholds=current,
+            **{name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        self.message_user(request, "Saved. The organisation's patients are being recomputed.")
+
+
+@admin.register(PatientComplexity)
+class PatientComplexityAdmin(_OrganisationScopedAdmin):
+    """Derived rows, for review; recomputation is the only writer."""
+
+    organisation_path = "organisation_id"
+    audited_type = "patients.patientcomplexity"
+    list_display = [
+        "patient",
+        "is_complex",
+        "cci",
+        "acute_events_12m",
+        "cost_percentile",
+        "hrsn_positive_count",
+        "adi_percentile",
+        "computed_at",
+    ]
+    list_filter = ["is_complex", "clinical_met", "utilization_met", "social_met"]
+    search_fields = ["=patient__mrn"]
+    list_select_related = ["patient"]
+    actions = ["recompute"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in PatientComplexity._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Recompute the organisation of the selected rows now")
+    def recompute(self, request: HttpRequest, queryset: QuerySet[PatientComplexity]) -> None:
+        organisations = set(queryset.values_list("organisation_id", flat=True))
+        for organisation_id in organisations:
+            complexity_recompute(organisation_id=organisation_id, actor=request_actor(request))
+        self.message_user(request, f"Recomputed {len(organisations)} organisation(s).")
+
+
+class PanelImportForm(ModelForm):
+    file = forms.FileField(
+        help_text="CSV with a header; the record column says patient, condition or encounter."
+    )
+
+    class Meta:
+        model = PanelImportJob
+        fields = ["dry_run"]
+
+
+@admin.register(PanelImportJob)
+class PanelImportJobAdmin(admin.ModelAdmin):
+    """Upload a panel CSV; the job runs in a worker and its page shows its progress live."""
+
+    list_display = [
+        "pk",
+        "file_name",
+        "dry_run",
+        "status",
+        "total_rows",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "dry_run"]
+    change_form_template = "patients/admin_import_change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PanelImportJob]:
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(organisation_id=request_actor(request).organisation_id)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[override]
+        if obj is None:
+            kwargs["form"] = PanelImportForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:  # type: ignore[override]
+        if obj is None:
+            return ["file", "dry_run"]
+        return ["file_name", "dry_run", "status", "total_rows", "created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["file_name", "dry_run", "status", "total_rows", "created_by", "created_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: PanelImportJob, form: ModelForm, change: bool
+    ) -> None:
+        actor = request_actor(request)
+        upload = form.cleaned_data["file"]
+        organisation = actor.organisation
+        if organisation is None:
+            raise PermissionDenied("Administrators without an organisation cannot import.")
+        job = panel_import_submit(
+            actor=actor,
+            organisation=organisation,
+            file_name=upload.name,
+            content=upload.read(),
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        obj.pk = job.pk
+
+    def response_add(
+        self, request: HttpRequest, obj: PanelImportJob, post_url_continue: Any = None
+    ):  # type: ignore[override]
+        return redirect("admin:patients_panelimportjob_change", obj.pk)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:job_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="patients_panelimportjob_progress",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def progress_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        job = self.get_queryset(request).filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such import.")
+        return render(request, "patients/_import_progress.html", {"job": job})

@@ -21,3 +21,12 @@ def complexity_recompute_organisation_task(organisation_id: int) -> int:
     with request_context(RequestContext(source=AuditSource.TASK)):
         result = complexity_recompute(organisation_id=organisation_id)
     return len(result.changed)
+
+
+@shared_task(acks_late=True)
+def panel_import_task(job_id: int) -> None:
+    """Runs a queued CSV panel import; a rerun finds the job no longer queued and stops."""
+    from apps.patients.services.panel_import import panel_import_run
+
+    with request_context(RequestContext(source=AuditSource.IMPORT)):
+        panel_import_run(job_id=job_id)
