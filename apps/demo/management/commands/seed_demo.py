@@ -6,6 +6,7 @@ from django.db import transaction
 from apps.accounts.models import Organisation
 from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
+from apps.demo.seeders.complexity import seed_complexity
 from apps.demo.seeders.huddles import seed_huddles
 from apps.demo.seeders.patients import seed_patients
 from apps.demo.seeders.people import DEMO_PASSWORD, ORGANISATION_NAME, seed_people
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             with request_context(RequestContext(source=AuditSource.IMPORT)), transaction.atomic():
                 people = seed_people()
                 seed_patients(actor=people.admin, teams=people.teams, count=options["patients"])
+                seed_complexity(actor=people.admin)
                 seed_huddles(people=people)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
