@@ -251,6 +251,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each app appends its own periodic jobs below, one entry per job.
+    "tasks-reminder-sweep": {
+        "task": "apps.tasks.tasks.task_reminder_sweep_task",
+        "schedule": timedelta(minutes=5),
+    },
     "patients-complexity-nightly": {
         "task": "apps.patients.tasks.complexity_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.teams.api_urls")),
+    path("", include("apps.tasks.api_urls")),
     path("", include("apps.huddles.api_urls")),
     path("", include("apps.interop.api_urls")),
 ]
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
     path("accounts/", include("apps.accounts.urls")),
     path("patients/", include("apps.patients.urls")),
+    path("work/", include("apps.tasks.urls")),
     path("huddles/", include("apps.huddles.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

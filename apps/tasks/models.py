@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from apps.accounts.models import Role
+from apps.accounts.models import Organisation, Role
 from apps.core.models import BaseModel
 from apps.patients.models import Patient
 
@@ -24,6 +24,8 @@ OPEN_STATUSES = (
     TaskStatus.AWAITING_VERIFICATION,
 )
 CLOSED_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED, TaskStatus.FAILED)
+# Open and waiting on its owner (not on a verifier): what reminders and "My work" are about.
+ACTIONABLE_STATUSES = (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD)
 
 
 class TaskPriority(models.TextChoices):
@@ -125,6 +127,18 @@ class Task(BaseModel):
                 | ~Q(status_reason=""),
                 name="failed_or_cancelled_task_has_a_reason",
             ),
+            # Without a performer the check above would pass vacuously.
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | Q(performed_by__isnull=False),
+                name="verified_task_was_performed",
+            ),
+            # A task that needs a second person is not done until that person verified it.
+            models.CheckConstraint(
+                condition=~Q(status=TaskStatus.DONE)
+                | Q(verification_role="")
+                | Q(verified_by__isnull=False),
+                name="done_task_needing_verification_is_verified",
+            ),
         ]
         indexes = [
             models.Index(
@@ -138,6 +152,22 @@ class Task(BaseModel):
                 name="task_open_due_idx",
             ),
             models.Index(fields=["patient", "status"], name="task_patient_status_idx"),
+            # The reminder sweep reads only rows still waiting for their reminder/escalation.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True),
+                name="task_unreminded_due_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True),
+                name="task_unescalated_due_idx",
+            ),
+            models.Index(
+                fields=["patient"],
+                condition=Q(status=TaskStatus.AWAITING_VERIFICATION),
+                name="task_awaiting_verification_idx",
+            ),
             models.Index(fields=["source_type", "source_id"], name="task_source_idx"),
         ]
 
@@ -147,6 +177,38 @@ class Task(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def team_id(self) -> int:
+        """The care team the task's patient belongs to (rights follow this team)."""
+        return self.patient.care_team_id
+
+
+DEFAULT_REMINDER_LEAD_HOURS = 24
+DEFAULT_ESCALATION_DELAY_HOURS = 0
+
+
+class TaskSettings(BaseModel):
+    """An organisation's reminder timing; created with the defaults on first use."""
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="task_settings"
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        default=DEFAULT_REMINDER_LEAD_HOURS,
+        help_text="Remind the owner this many hours before a task is due",
+    )
+    escalation_delay_hours = models.PositiveSmallIntegerField(
+        default=DEFAULT_ESCALATION_DELAY_HOURS,
+        help_text="Tell the lead coordinator once a task is this many hours overdue",
+    )
+
+    class Meta:
+        verbose_name = "task settings"
+        verbose_name_plural = "task settings"
+
+    def __str__(self) -> str:
+        return f"Task settings of organisation {self.organisation_id}"
 
 
 class TaskEventKind(models.TextChoices):

@@ -1,10 +1,23 @@
 """Sending in-app notifications (and their email) exactly once per idempotency key."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.patients.models import Patient
 from apps.tasks.models import Notification, Task
+
+
+def _email_after_commit(notification_ids: list[int]) -> None:
+    from apps.tasks.tasks import notification_email_batch_task, notification_email_task
+
+    if len(notification_ids) == 1:
+        transaction.on_commit(lambda: notification_email_task.delay(notification_ids[0]))
+    elif notification_ids:
+        transaction.on_commit(lambda: notification_email_batch_task.delay(notification_ids))
 
 
 def notification_send(
@@ -23,8 +36,6 @@ def notification_send(
     The email goes out after commit, by a Celery task that takes only the
     notification's id. Email text carries no patient details, only a link.
     """
-    from apps.tasks.tasks import notification_email_task
-
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -39,5 +50,64 @@ def notification_send(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: notification_email_task.delay(notification.pk))
+    _email_after_commit([notification.pk])
     return notification
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """One notification for `notification_send_many`, by ids (sweeps never load full rows)."""
+
+    recipient_id: int
+    idempotency_key: str
+    kind: str
+    subject: str
+    body: str = ""
+    link: str = ""
+    patient_id: int | None = None
+    task_id: int | None = None
+
+
+def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
+    """The set-wise `notification_send`: one INSERT that skips keys already used.
+
+    Returns the ids of these keys' notifications whose email has not gone out
+    yet; their emails are queued after commit (the email task itself is
+    exactly-once per notification, so a repeat is harmless).
+    """
+    if not drafts:
+        return []
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=draft.recipient_id,
+                idempotency_key=draft.idempotency_key,
+                kind=draft.kind,
+                subject=draft.subject[:200],
+                body=draft.body,
+                link=draft.link[:255],
+                patient_id=draft.patient_id,
+                task_id=draft.task_id,
+            )
+            for draft in drafts
+        ],
+        ignore_conflicts=True,
+    )
+    pending = list(
+        Notification.objects.filter(
+            idempotency_key__in=[draft.idempotency_key for draft in drafts],
+            emailed_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    _email_after_commit(pending)
+    return pending
+
+
+def notification_mark_read(*, recipient: User, notification_ids: Sequence[int] | None) -> int:
+    """Marks the recipient's own notifications read (all unread ones when ids is None)."""
+    unread = Notification.objects.filter(recipient_id=recipient.pk, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())

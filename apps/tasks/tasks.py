@@ -6,7 +6,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.context import RequestContext, request_context
+from apps.core.models import AuditSource
 from apps.tasks.models import Notification
+from apps.tasks.services.reminders import task_reminders_sweep
 
 EMAIL_BODY = (
     "You have a new item in caregraph: {subject}\n\n"
@@ -15,8 +18,7 @@ EMAIL_BODY = (
 )
 
 
-@shared_task(acks_late=True)
-def notification_email_task(notification_id: int) -> None:
+def _email_one(notification_id: int) -> None:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
@@ -38,3 +40,22 @@ def notification_email_task(notification_id: int) -> None:
         )
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+
+
+@shared_task(acks_late=True)
+def notification_email_task(notification_id: int) -> None:
+    _email_one(notification_id)
+
+
+@shared_task(acks_late=True)
+def notification_email_batch_task(notification_ids: list[int]) -> None:
+    """Emails for one sweep batch; each one commits alone, so a rerun skips those sent."""
+    for notification_id in notification_ids:
+        _email_one(int(notification_id))
+
+
+@shared_task(acks_late=True)
+def task_reminder_sweep_task() -> None:
+    """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once)."""
+    with request_context(RequestContext(source=AuditSource.TASK)):
+        task_reminders_sweep()

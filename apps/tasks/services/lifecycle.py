@@ -1,9 +1,10 @@
-"""Writing tasks. Every open task has exactly one owner, a member of the patient's team."""
+"""Writing one task. Every open task has exactly one owner, a member of the patient's team."""
 
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
@@ -11,8 +12,9 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.patients.permissions import has_patient_permission
+from apps.tasks import permissions
 from apps.tasks.models import (
+    ACTIONABLE_STATUSES,
     OPEN_STATUSES,
     Task,
     TaskEvent,
@@ -21,29 +23,56 @@ from apps.tasks.models import (
     TaskSource,
     TaskStatus,
 )
+from apps.tasks.notifications import notification_send
 from apps.teams.selectors import membership_active
 
 TASK = "tasks.task"
+ASSIGNED_KIND = "task_assigned"
+TITLE_MAX_LENGTH = 200
 
 
-def _require_team_member(*, patient: Patient, user: User, field: str) -> None:
-    if membership_active(team_id=patient.care_team_id, user_id=user.pk) is None:
+def task_link(task_id: int) -> str:
+    return reverse("tasks:detail", args=[task_id])
+
+
+def _require_owner_candidate(*, patient: Patient, user: User | None, field: str) -> User:
+    """An owner is one active person (not an interface account) on the patient's team."""
+    if user is None:
+        raise ApplicationError(
+            "A task needs exactly one accountable owner.",
+            field_errors={field: ["Choose the person who owns this task."]},
+        )
+    if (
+        not user.is_active
+        or user.is_interface
+        or membership_active(team_id=patient.care_team_id, user_id=user.pk) is None
+    ):
         raise ApplicationError(
             "The owner must be a person on the patient's care team.",
             field_errors={field: ["Choose a current member of the patient's care team."]},
         )
+    return user
 
 
 def _require_can_work(actor: User | None, task: Task) -> None:
-    """Jobs (actor None), the owner, or anyone with manage_tasks on the team may act."""
-    if actor is None or actor.pk == task.owner_id:
-        return
-    if not has_patient_permission(actor, task.patient, "manage_tasks"):
-        raise PermissionDenied("You may not work on this task.")
+    """Jobs (actor None) act for the system; people need the rights in tasks.permissions."""
+    if actor is not None and not permissions.is_task_admin(actor, task.patient):
+        permissions.require_can_work_on_task(actor, task)
+
+
+def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
+    """Raises ApplicationError unless `user` may own a task of `patient` (forms check early)."""
+    return _require_owner_candidate(patient=patient, user=user, field=field)
 
 
 def _locked(task: Task) -> Task:
-    return Task.objects.select_for_update().select_related("patient").get(pk=task.pk)
+    return Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task.pk)
+
+
+def _required_reason(reason: str, message: str) -> str:
+    if not reason.strip():
+        raise ApplicationError(message, field_errors={"reason": ["A reason is required."]})
+    return reason.strip()
 
 
 @transaction.atomic
@@ -70,20 +99,24 @@ def task_create(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    if actor is not None and not has_patient_permission(actor, patient, "manage_tasks"):
+    if actor is not None and not permissions.can_create_task(actor, patient):
         raise PermissionDenied("You may not create tasks for this patient.")
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Say what needs doing."]
-    if timezone.is_naive(due_at):
-        errors["due_at"] = ["The due time needs a time zone."]
+    elif len(title.strip()) > TITLE_MAX_LENGTH:
+        errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+    if due_at is None or timezone.is_naive(due_at):
+        errors["due_at"] = ["The due time needs a date, a time and a time zone."]
     if priority not in TaskPriority.values:
         errors["priority"] = [f"'{priority}' is not a priority."]
+    if source_type not in TaskSource.values:
+        errors["source_type"] = [f"'{source_type}' is not a task source."]
     if verification_role and verification_role not in Role.values:
         errors["verification_role"] = [f"'{verification_role}' is not a role."]
     if errors:
         raise ApplicationError("The task is not valid.", field_errors=errors)
-    _require_team_member(patient=patient, user=owner, field="owner")
+    _require_owner_candidate(patient=patient, user=owner, field="owner")
     task = Task(
         patient=patient,
         title=title.strip(),
@@ -119,38 +152,90 @@ def task_create(
 
 
 @transaction.atomic
+def task_update(
+    *,
+    actor: User | None,
+    task: Task,
+    title: str | None = None,
+    description: str | None = None,
+    due_at: datetime | None = None,
+    priority: str | None = None,
+) -> Task:
+    """Changes what the task is about or when it is due; the owner changes only by reassignment."""
+    task = _locked(task)
+    _require_can_work(actor, task)
+    if not task.is_open:
+        raise ApplicationError("A closed task cannot be changed.")
+    values: dict[str, object] = {}
+    errors: dict[str, list[str]] = {}
+    if title is not None:
+        if not title.strip():
+            errors["title"] = ["Say what needs doing."]
+        elif len(title.strip()) > TITLE_MAX_LENGTH:
+            errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+        values["title"] = title.strip()
+    if description is not None:
+        values["description"] = description
+    if due_at is not None:
+        if timezone.is_naive(due_at):
+            errors["due_at"] = ["The due time needs a time zone."]
+        values["due_at"] = due_at
+    if priority is not None:
+        if priority not in TaskPriority.values:
+            errors["priority"] = [f"'{priority}' is not a priority."]
+        values["priority"] = priority
+    if errors:
+        raise ApplicationError("The task is not valid.", field_errors=errors)
+    changed = sorted(name for name, value in values.items() if getattr(task, name) != value)
+    if not changed:
+        return task
+    for name in changed:
+        setattr(task, name, values[name])
+    task.save(update_fields=[*changed, "updated_at"])
+    TaskEvent.objects.create(
+        task=task, actor=actor, kind=TaskEventKind.UPDATED, reason=", ".join(changed)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=TASK,
+        object_id=task.pk,
+        patient_id=task.patient_id,
+        detail={"fields": changed},
+    )
+    return task
+
+
+@transaction.atomic
 def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: str) -> Task:
-    """Hands the task to another team member. The reason is kept in the task's history."""
+    """Hands the task to another team member. The reason is kept in the task's history.
+
+    The row is locked first, so two reassignments at once happen one after the
+    other and the history shows an unbroken chain of owners. The new owner is
+    told (unless they reassigned it to themselves); a reminder or escalation
+    already sent is not repeated.
+    """
     task = _locked(task)
     if not task.is_open:
         raise ApplicationError("A closed task cannot be reassigned.")
-    if (
-        actor is not None
-        and actor.pk != task.owner_id
-        and not has_patient_permission(actor, task.patient, "reassign_tasks")
-    ):
-        raise PermissionDenied("Only the owner or the lead coordinator may reassign this task.")
-    if not reason.strip():
-        raise ApplicationError(
-            "Say why the task changes hands.", field_errors={"reason": ["A reason is required."]}
-        )
-    if new_owner.pk == task.owner_id:
+    if actor is not None and not permissions.is_task_admin(actor, task.patient):
+        permissions.require_can_reassign_task(actor, task)
+    reason = _required_reason(reason, "Say why the task changes hands.")
+    if new_owner is not None and new_owner.pk == task.owner_id:
         raise ApplicationError(
             "That person already owns the task.", field_errors={"owner": ["Choose someone else."]}
         )
-    _require_team_member(patient=task.patient, user=new_owner, field="owner")
+    _require_owner_candidate(patient=task.patient, user=new_owner, field="owner")
     previous = task.owner_id
     task.owner = new_owner
-    task.reminded_at = None
-    task.escalated_at = None
-    task.save(update_fields=["owner", "reminded_at", "escalated_at", "updated_at"])
-    TaskEvent.objects.create(
+    task.save(update_fields=["owner", "updated_at"])
+    event = TaskEvent.objects.create(
         task=task,
         actor=actor,
         kind=TaskEventKind.REASSIGNED,
         from_owner_id=previous,
         to_owner=new_owner,
-        reason=reason.strip(),
+        reason=reason,
     )
     audit_record(
         actor=actor,
@@ -160,6 +245,17 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
         patient_id=task.patient_id,
         detail={"fields": ["owner"]},
     )
+    if actor is None or actor.pk != new_owner.pk:
+        notification_send(
+            recipient=new_owner,
+            idempotency_key=f"task:{task.pk}:assigned:{event.pk}",
+            kind=ASSIGNED_KIND,
+            subject=f"Task handed to you: {task.title}"[:200],
+            body=reason,
+            link=task_link(task.pk),
+            patient=task.patient,
+            task=task,
+        )
     return task
 
 
@@ -209,11 +305,8 @@ def task_hold(*, actor: User | None, task: Task, reason: str) -> Task:
     _require_can_work(actor, task)
     if task.status not in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
         raise ApplicationError("Only a requested or started task can be put on hold.")
-    if not reason.strip():
-        raise ApplicationError(
-            "Say why the task is on hold.", field_errors={"reason": ["A reason is required."]}
-        )
-    return _set_status(task, actor=actor, status=TaskStatus.ON_HOLD, reason=reason.strip())
+    reason = _required_reason(reason, "Say why the task is on hold.")
+    return _set_status(task, actor=actor, status=TaskStatus.ON_HOLD, reason=reason)
 
 
 @transaction.atomic
@@ -221,7 +314,7 @@ def task_complete(*, actor: User, task: Task, note: str = "") -> Task:
     """Marks the work done. A task that needs verification waits for a second person."""
     task = _locked(task)
     _require_can_work(actor, task)
-    if task.status not in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS, TaskStatus.ON_HOLD):
+    if task.status not in ACTIONABLE_STATUSES:
         raise ApplicationError("This task is not open for completion.")
     task.performed_by = actor
     task.performed_at = timezone.now()
@@ -230,7 +323,7 @@ def task_complete(*, actor: User, task: Task, note: str = "") -> Task:
             task,
             actor=actor,
             status=TaskStatus.AWAITING_VERIFICATION,
-            reason=note,
+            reason=note.strip(),
             kind=TaskEventKind.PERFORMED,
             extra_fields=("performed_by", "performed_at"),
         )
@@ -238,7 +331,7 @@ def task_complete(*, actor: User, task: Task, note: str = "") -> Task:
         task,
         actor=actor,
         status=TaskStatus.DONE,
-        reason=note,
+        reason=note.strip(),
         extra_fields=("performed_by", "performed_at"),
     )
 
@@ -255,7 +348,9 @@ def task_verify(*, actor: User, task: Task) -> Task:
             field_errors={"verified_by": ["Ask a colleague to verify."]},
         )
     membership = membership_active(team_id=task.patient.care_team_id, user_id=actor.pk)
-    if membership is None or membership.role != task.verification_role:
+    if not permissions.can_verify_task(
+        actor, task, role_on_team=membership.role if membership else None
+    ):
         raise PermissionDenied(
             f"Verification needs a {Role(task.verification_role).label} on the patient's team."
         )
@@ -276,11 +371,8 @@ def task_cancel(*, actor: User | None, task: Task, reason: str) -> Task:
     _require_can_work(actor, task)
     if not task.is_open:
         return task
-    if not reason.strip():
-        raise ApplicationError(
-            "Say why the task is cancelled.", field_errors={"reason": ["A reason is required."]}
-        )
-    return _set_status(task, actor=actor, status=TaskStatus.CANCELLED, reason=reason.strip())
+    reason = _required_reason(reason, "Say why the task is cancelled.")
+    return _set_status(task, actor=actor, status=TaskStatus.CANCELLED, reason=reason)
 
 
 @transaction.atomic
@@ -289,9 +381,5 @@ def task_fail(*, actor: User | None, task: Task, reason: str) -> Task:
     _require_can_work(actor, task)
     if task.status not in OPEN_STATUSES:
         raise ApplicationError("This task is already closed.")
-    if not reason.strip():
-        raise ApplicationError(
-            "Say why the task could not be done.",
-            field_errors={"reason": ["A reason is required."]},
-        )
-    return _set_status(task, actor=actor, status=TaskStatus.FAILED, reason=reason.strip())
+    reason = _required_reason(reason, "Say why the task could not be done.")
+    return _set_status(task, actor=actor, status=TaskStatus.FAILED, reason=reason)

@@ -1,0 +1,277 @@
+"""Admin for tasks: every change goes through the task services, so the same rules hold.
+
+The owner can be changed (with a reason, recorded in the history) but never
+cleared; status moves only through the services; verification is an action
+that the doer can never perform on their own work.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+
+from apps.accounts.http import request_actor
+from apps.core.audit import audit_record
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+from apps.tasks import services
+from apps.tasks.models import OPEN_STATUSES, Notification, Task, TaskEvent, TaskSettings
+from apps.teams.models import TeamMembership
+
+TASK = "tasks.task"
+DETAIL_FIELDS = ("title", "description", "due_at", "priority")
+
+
+class TaskEventInline(admin.TabularInline):
+    model = TaskEvent
+    fields = ("occurred_at", "kind", "actor", "from_owner", "to_owner", "to_status", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TaskAdminForm(forms.ModelForm):
+    reassign_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Required when you change the owner; kept in the task's history.",
+    )
+
+    class Meta:
+        model = Task
+        fields = [
+            "patient",
+            "title",
+            "description",
+            "due_at",
+            "priority",
+            "owner",
+            "verification_role",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            # One accountable owner, always: the admin cannot clear it.
+            self.fields["owner"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        patient = data.get("patient") or (self.instance.patient if self.instance.pk else None)
+        owner = data.get("owner")
+        if patient is not None and owner is not None and "owner" in self.changed_data:
+            try:
+                services.task_owner_validate(patient=patient, user=owner)
+            except ApplicationError as error:
+                self.add_error("owner", error.field_errors.get("owner", [error.message]))
+            if self.instance.pk and not (data.get("reassign_reason") or "").strip():
+                self.add_error("reassign_reason", "Say why the task changes hands.")
+        return data
+
+
+class OrphanedFilter(admin.SimpleListFilter):
+    title = "orphaned"
+    parameter_name = "orphaned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Owner no longer on the team")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        if self.value() != "yes":
+            return queryset
+        on_team = TeamMembership.objects.filter(
+            team_id=OuterRef("patient__care_team_id"),
+            user_id=OuterRef("owner_id"),
+            ended_at__isnull=True,
+        )
+        return queryset.filter(status__in=OPEN_STATUSES).exclude(Exists(on_team))
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
+    list_display = ["title", "patient", "owner", "due_at", "status", "priority"]
+    list_filter = ["status", "priority", "source_type", OrphanedFilter]
+    search_fields = ["title", "=patient__mrn"]
+    list_select_related = ["patient", "owner"]
+    raw_id_fields = ["patient"]
+    inlines = [TaskEventInline]
+    actions = ["verify_selected"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
+        tasks = super().get_queryset(request)
+        if request.user.is_superuser:
+            return tasks
+        return tasks.filter(patient__organisation_id=request_actor(request).organisation_id)
+
+    def get_fields(self, request: HttpRequest, obj: Task | None = None) -> Any:
+        if obj is None:
+            return [*TaskAdminForm.Meta.fields]
+        return [
+            "patient",
+            *DETAIL_FIELDS,
+            "owner",
+            "reassign_reason",
+            "status",
+            "status_reason",
+            "verification_role",
+            "performed_by",
+            "performed_at",
+            "verified_by",
+            "verified_at",
+            "source_type",
+            "source_id",
+            "reminded_at",
+            "escalated_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "patient",
+            "status",
+            "status_reason",
+            "verification_role",
+            "performed_by",
+            "performed_at",
+            "verified_by",
+            "verified_at",
+            "source_type",
+            "source_id",
+            "reminded_at",
+            "escalated_at",
+        ]
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        task = super().get_object(request, object_id, from_field)
+        if task is not None:
+            audit_record(
+                actor=request_actor(request),
+                action=AuditAction.VIEW,
+                object_type=TASK,
+                object_id=task.pk,
+                patient_id=task.patient_id,
+            )
+        return task
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            audit_record(
+                actor=request_actor(request),
+                action=AuditAction.LIST,
+                object_type=TASK,
+                patient_ids=sorted({task.patient_id for task in changelist.result_list}),
+            )
+        return response
+
+    def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
+        actor = request_actor(request)
+        data = form.cleaned_data
+        try:
+            if not change:
+                created = services.task_create(
+                    actor=actor,
+                    patient=data["patient"],
+                    title=data["title"],
+                    owner=data["owner"],
+                    due_at=data["due_at"],
+                    priority=data["priority"],
+                    description=data.get("description") or "",
+                    verification_role=data.get("verification_role") or "",
+                )
+                obj.pk = created.pk
+                return
+            current = Task.objects.get(pk=obj.pk)
+            details = {name: data[name] for name in DETAIL_FIELDS if name in form.changed_data}
+            if details:
+                current = services.task_update(actor=actor, task=current, **details)
+            if "owner" in form.changed_data:
+                services.task_reassign(
+                    actor=actor,
+                    task=current,
+                    new_owner=data["owner"],
+                    reason=data.get("reassign_reason") or "",
+                )
+        except (ApplicationError, PermissionDenied) as error:
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Verify the selected tasks (as me, in my role on the team)")
+    def verify_selected(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        actor = request_actor(request)
+        verified = 0
+        for task in queryset:
+            try:
+                services.task_verify(actor=actor, task=task)
+            except (ApplicationError, PermissionDenied) as error:
+                self.message_user(request, f"Task {task.pk}: {error}", messages.ERROR)
+            else:
+                verified += 1
+        if verified:
+            self.message_user(request, f"{verified} task(s) verified.", messages.SUCCESS)
+
+
+@admin.register(TaskSettings)
+class TaskSettingsAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "reminder_lead_hours", "escalation_delay_hours"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TaskSettings]:
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(organisation_id=request_actor(request).organisation_id)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: TaskSettings | None = None
+    ) -> list[str]:
+        return ["organisation"] if obj else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: for answering "was I told?". Notifications are sent only by services."""
+
+    list_display = ["created_at", "recipient", "kind", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    readonly_fields = [
+        "recipient",
+        "kind",
+        "idempotency_key",
+        "created_at",
+        "read_at",
+        "emailed_at",
+    ]
+    fields = ("recipient", "kind", "idempotency_key", "created_at", "read_at", "emailed_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        rows = super().get_queryset(request).select_related("recipient")
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(recipient__organisation_id=request_actor(request).organisation_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

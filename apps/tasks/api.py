@@ -1,0 +1,372 @@
+"""REST API for tasks: input serializers parse, the same selectors and services act."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.http import AuthenticatedRequest
+from apps.accounts.models import Role, User
+from apps.core.exceptions import ApplicationError
+from apps.patients.selectors import patient_get_for_user
+from apps.tasks import permissions, selectors, services
+from apps.tasks.models import Task, TaskPriority
+
+
+class PatientRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="patient_id")
+    family_name = serializers.CharField(source="patient_family_name")
+    given_name = serializers.CharField(source="patient_given_name")
+    mrn = serializers.CharField(source="patient_mrn")
+
+
+class OwnerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="owner_id")
+    name = serializers.CharField(source="owner_name")
+
+
+class TaskRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    verification_role = serializers.CharField()
+    is_overdue = serializers.BooleanField()
+    is_orphaned = serializers.BooleanField()
+    owner_role = serializers.CharField()
+    patient = PatientRefSerializer(source="*")
+    owner = OwnerRefSerializer(source="*")
+    actions = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["actions"] = sorted(data["actions"])
+        return data
+
+
+class MyWorkCountsSerializer(serializers.Serializer):
+    overdue = serializers.IntegerField()
+    due_today = serializers.IntegerField()
+    upcoming = serializers.IntegerField()
+    awaiting_my_verification = serializers.IntegerField()
+    sent_for_verification = serializers.IntegerField()
+
+
+class MyWorkSerializer(serializers.Serializer):
+    counts = MyWorkCountsSerializer()
+    overdue = TaskRowSerializer(many=True)
+    due_today = TaskRowSerializer(many=True)
+    upcoming = TaskRowSerializer(many=True)
+    awaiting_my_verification = TaskRowSerializer(many=True)
+    sent_for_verification = TaskRowSerializer(many=True)
+
+
+class TeamWorklistSerializer(serializers.Serializer):
+    count = serializers.IntegerField(source="total")
+    page = serializers.IntegerField(source="number")
+    num_pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    open_count = serializers.IntegerField()
+    overdue_count = serializers.IntegerField()
+    orphaned_count = serializers.IntegerField()
+    orphaned = TaskRowSerializer(many=True)
+    results = TaskRowSerializer(many=True, source="rows")
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+
+
+class TaskEventSerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    actor = PersonSerializer(allow_null=True)
+    from_owner = PersonSerializer(allow_null=True)
+    to_owner = PersonSerializer(allow_null=True)
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class TaskDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    priority = serializers.CharField()
+    source_type = serializers.CharField()
+    source_id = serializers.IntegerField(allow_null=True)
+    verification_role = serializers.CharField()
+    patient_id = serializers.IntegerField()
+    owner = PersonSerializer(allow_null=True)
+    performed_by = PersonSerializer(allow_null=True)
+    performed_at = serializers.DateTimeField(allow_null=True)
+    verified_by = PersonSerializer(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class TaskCreateInputSerializer(serializers.Serializer):
+    patient_id = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    owner_id = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+    priority = serializers.ChoiceField(choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    verification_role = serializers.ChoiceField(
+        choices=Role.choices, required=False, allow_blank=True, default=""
+    )
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class ReassignInputSerializer(serializers.Serializer):
+    owner_id = serializers.IntegerField()
+    reason = serializers.CharField(max_length=500)
+
+
+class BulkReassignInputSerializer(ReassignInputSerializer):
+    task_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class BulkReassignOutputSerializer(serializers.Serializer):
+    reassigned = serializers.ListField(child=serializers.IntegerField())
+
+
+def _owner(owner_id: int) -> User:
+    owner = selectors.user_get(user_id=owner_id)
+    if owner is None:
+        raise ApplicationError(
+            "The owner must be a person on the patient's care team.",
+            field_errors={"owner_id": ["Choose a current member of the patient's care team."]},
+        )
+    return owner
+
+
+def _detail(request: AuthenticatedRequest, task: Task) -> dict[str, Any]:
+    data = dict(TaskDetailSerializer(task).data)
+    data["history"] = TaskEventSerializer(selectors.task_history(task=task), many=True).data
+    data["actions"] = sorted(
+        permissions.task_actions(
+            request.user, task, roles=permissions.team_roles_for_user(request.user)
+        )
+    )
+    return data
+
+
+class MyWorkApi(APIView):
+    @extend_schema(responses=MyWorkSerializer, summary="My work: my open tasks and checks")
+    def get(self, request: AuthenticatedRequest) -> Response:
+        work = selectors.my_work_for_user(user=request.user)
+        payload = {
+            "counts": work.counts,
+            "overdue": work.overdue,
+            "due_today": work.due_today,
+            "upcoming": work.upcoming,
+            "awaiting_my_verification": work.awaiting_my_verification,
+            "sent_for_verification": work.sent_for_verification,
+        }
+        return Response(MyWorkSerializer(payload).data)
+
+
+class TeamWorklistApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("owner", int, description="Only this owner's tasks"),
+            OpenApiParameter("role", str, description="Only tasks whose owner holds this role"),
+            OpenApiParameter("patient", int, description="Only this patient's tasks"),
+            OpenApiParameter("overdue", bool),
+            OpenApiParameter("orphaned", bool, description="Owner no longer on the team"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 200, default 50"),
+        ],
+        responses=TeamWorklistSerializer,
+        summary="The lead coordinator's worklist of the teams they lead",
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        params = request.query_params
+        try:
+            filters = selectors.TeamWorklistFilters(
+                owner_id=int(params["owner"]) if params.get("owner") else None,
+                role=params.get("role", ""),
+                patient_id=int(params["patient"]) if params.get("patient") else None,
+                overdue=params.get("overdue", "").lower() in {"1", "true", "yes", "on"},
+                orphaned=params.get("orphaned", "").lower() in {"1", "true", "yes", "on"},
+            )
+            page = int(params.get("page", "1"))
+            page_size = int(params.get("page_size", str(selectors.TEAM_PAGE_SIZE)))
+        except ValueError:
+            return Response(
+                {"detail": "owner, patient, page and page_size must be whole numbers."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if filters.role and filters.role not in Role.values:
+            return Response(
+                {
+                    "detail": "Unknown role.",
+                    "errors": {"role": [f"'{filters.role}' is not a role."]},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        worklist = selectors.team_worklist_for_user(
+            user=request.user, filters=filters, page=page, page_size=page_size
+        )
+        return Response(TeamWorklistSerializer(worklist).data)
+
+
+class TaskCreateApi(APIView):
+    @extend_schema(
+        request=TaskCreateInputSerializer,
+        responses={201: TaskDetailSerializer},
+        summary="Create a task with one accountable owner",
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = TaskCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        patient = patient_get_for_user(user=request.user, patient_id=values["patient_id"])
+        task = services.task_create(
+            actor=request.user,
+            patient=patient,
+            title=values["title"],
+            owner=_owner(values["owner_id"]),
+            due_at=values["due_at"],
+            priority=values["priority"],
+            description=values["description"],
+            verification_role=values["verification_role"],
+        )
+        task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
+        return Response(_detail(request, task), status=status.HTTP_201_CREATED)
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(responses=TaskDetailSerializer, summary="One task with its history")
+    def get(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        return Response(_detail(request, task))
+
+
+class _TaskActionApi(APIView):
+    input_serializer: type[serializers.Serializer] | None = None
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        data: dict[str, Any] = {}
+        if self.input_serializer is not None:
+            parsed = self.input_serializer(data=request.data)
+            parsed.is_valid(raise_exception=True)
+            data = dict(parsed.validated_data)
+        self.act(request, task, data)
+        task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
+        return Response(_detail(request, task))
+
+
+class TaskStartApi(_TaskActionApi):
+    @extend_schema(request=None, responses=TaskDetailSerializer, summary="Start work")
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_start(actor=request.user, task=task)
+
+
+class TaskCompleteApi(_TaskActionApi):
+    input_serializer = CompleteInputSerializer
+
+    @extend_schema(
+        request=CompleteInputSerializer,
+        responses=TaskDetailSerializer,
+        summary="Mark the work done (awaits verification when the task needs a second check)",
+    )
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_complete(actor=request.user, task=task, note=data["note"])
+
+
+class TaskVerifyApi(_TaskActionApi):
+    @extend_schema(
+        request=None,
+        responses=TaskDetailSerializer,
+        summary="Verify someone else's work, in the named role",
+    )
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_verify(actor=request.user, task=task)
+
+
+class TaskHoldApi(_TaskActionApi):
+    input_serializer = ReasonInputSerializer
+
+    @extend_schema(request=ReasonInputSerializer, responses=TaskDetailSerializer)
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_hold(actor=request.user, task=task, reason=data["reason"])
+
+
+class TaskCancelApi(_TaskActionApi):
+    input_serializer = ReasonInputSerializer
+
+    @extend_schema(request=ReasonInputSerializer, responses=TaskDetailSerializer)
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_cancel(actor=request.user, task=task, reason=data["reason"])
+
+
+class TaskReassignApi(_TaskActionApi):
+    input_serializer = ReassignInputSerializer
+
+    @extend_schema(
+        request=ReassignInputSerializer,
+        responses=TaskDetailSerializer,
+        summary="Hand the task to another team member, with a reason",
+    )
+    def post(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        return super().post(request, task_id)
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_reassign(
+            actor=request.user, task=task, new_owner=_owner(data["owner_id"]), reason=data["reason"]
+        )
+
+
+class TaskBulkReassignApi(APIView):
+    @extend_schema(
+        request=BulkReassignInputSerializer,
+        responses=BulkReassignOutputSerializer,
+        summary="Lead coordinator: hand many tasks to one team member, all or none",
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = BulkReassignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        moved = services.task_bulk_reassign(
+            actor=request.user,
+            task_ids=values["task_ids"],
+            new_owner=_owner(values["owner_id"]),
+            reason=values["reason"],
+        )
+        return Response(BulkReassignOutputSerializer({"reassigned": moved}).data)

@@ -1,0 +1,120 @@
+"""Forms parse the pages' input; the services decide. Owner choices are the team's members."""
+
+from collections.abc import Iterable
+
+from django import forms
+
+from apps.accounts.models import Role
+from apps.tasks.models import TaskPriority
+from apps.teams.models import TeamMembership
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def member_choices(
+    members: Iterable[TeamMembership], *, exclude_user_id: int | None = None
+) -> list[tuple[str, str]]:
+    """One choice per person (a person on two teams appears once, with their first role)."""
+    choices: list[tuple[str, str]] = [("", "Choose a person…")]
+    seen: set[int] = set()
+    for membership in members:
+        if membership.user_id == exclude_user_id or membership.user_id in seen:
+            continue
+        seen.add(membership.user_id)
+        label = f"{membership.user.display_name} ({membership.get_role_display()})"
+        choices.append((str(membership.user_id), label))
+    return choices
+
+
+class IntegerListField(forms.Field):
+    """Repeated inputs of the same name (checkboxes) as a list of ids."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[int]:
+        if not value:
+            return []
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        try:
+            return [int(str(item)) for item in items]
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError("Choose tasks from the list.") from error
+
+
+class TaskCreateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    owner = forms.TypedChoiceField(coerce=int, label="Owner (one accountable person)")
+    due_at = forms.DateTimeField(
+        label="Due",
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.ROUTINE)
+    verification_role = forms.ChoiceField(
+        choices=[("", "No second check"), *Role.choices],
+        required=False,
+        label="Verified by a second person in the role",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].choices = member_choices(members)  # type: ignore[attr-defined]
+
+
+class ReassignForm(forms.Form):
+    owner = forms.TypedChoiceField(coerce=int, label="New owner")
+    reason = forms.CharField(
+        max_length=500, widget=forms.TextInput(attrs={"placeholder": "Why it changes hands"})
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        members: Iterable[TeamMembership] = (),
+        current_owner_id: int | None = None,
+        **kwargs: object,
+    ):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].choices = member_choices(  # type: ignore[attr-defined]
+            members, exclude_user_id=current_owner_id
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=1000, widget=forms.TextInput())
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Optional note"}),
+    )
+
+
+class TeamFilterForm(forms.Form):
+    owner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
+    patient = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput())
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    orphaned = forms.BooleanField(required=False, label="Orphaned only")
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput())
+
+    def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices = member_choices(members)
+        choices[0] = ("", "Any owner")
+        self.fields["owner"].choices = choices  # type: ignore[attr-defined]
+
+
+class BulkReassignForm(forms.Form):
+    task_ids = IntegerListField(label="Tasks", required=False)
+    owner = forms.TypedChoiceField(coerce=int, label="New owner")
+    reason = forms.CharField(
+        max_length=500, widget=forms.TextInput(attrs={"placeholder": "Why they change hands"})
+    )
+
+    def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].choices = member_choices(members)  # type: ignore[attr-defined]

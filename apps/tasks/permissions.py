@@ -1,0 +1,132 @@
+"""Who may act on a task. Services enforce these; pages and the API use them to offer buttons.
+
+Rights come from the patient's care team (apps.teams.permissions): the owner
+works on their own task while they still see the patient; anyone with
+`manage_tasks` on the team may also work on it; the owner or the lead
+coordinator (`reassign_tasks`) hands it over; verification needs a different
+person holding the named role on the team.
+"""
+
+from typing import Protocol
+
+from django.core.exceptions import PermissionDenied
+
+from apps.accounts.models import User
+from apps.patients.models import Patient
+from apps.patients.permissions import has_patient_permission, is_organisation_admin
+from apps.tasks.models import ACTIONABLE_STATUSES, OPEN_STATUSES, TaskStatus
+from apps.teams import permissions as team_permissions
+from apps.teams.models import TeamMembership
+
+VIEW_PATIENT = team_permissions.VIEW_PATIENT
+
+
+class TaskLike(Protocol):
+    """A Task or a worklist row: what the rights depend on."""
+
+    @property
+    def team_id(self) -> int: ...
+
+    owner_id: int | None
+    status: str
+    performed_by_id: int | None
+    verification_role: str
+
+
+def is_task_admin(user: User, patient: Patient) -> bool:
+    """Django-admin staff of the patient's organisation (the admin door; never a verifier)."""
+    return is_organisation_admin(user, patient, "tasks.change_task")
+
+
+def can_create_task(user: User, patient: Patient) -> bool:
+    return has_patient_permission(user, patient, "manage_tasks") or is_task_admin(user, patient)
+
+
+def _is_live_owner(user: User, task: TaskLike) -> bool:
+    """The owner, while still on the patient's team; after leaving they lose the task too."""
+    return (
+        user.is_authenticated
+        and user.pk == task.owner_id
+        and team_permissions.has_team_permission(user, VIEW_PATIENT, task.team_id)
+    )
+
+
+def can_work_on_task(user: User, task: TaskLike) -> bool:
+    return _is_live_owner(user, task) or team_permissions.has_team_permission(
+        user, "manage_tasks", task.team_id
+    )
+
+
+def require_can_work_on_task(user: User, task: TaskLike) -> None:
+    if not can_work_on_task(user, task):
+        raise PermissionDenied("You may not work on this task.")
+
+
+def can_reassign_task(user: User, task: TaskLike) -> bool:
+    return _is_live_owner(user, task) or team_permissions.has_team_permission(
+        user, "reassign_tasks", task.team_id
+    )
+
+
+def require_can_reassign_task(user: User, task: TaskLike) -> None:
+    if not can_reassign_task(user, task):
+        raise PermissionDenied("Only the owner or the lead coordinator may reassign this task.")
+
+
+def can_lead_team(user: User, team_id: int) -> bool:
+    return team_permissions.has_team_permission(user, "reassign_tasks", team_id)
+
+
+def lead_team_ids(user: User) -> list[int]:
+    """The teams whose worklist `user` runs (lead coordinator's `reassign_tasks`)."""
+    return sorted(
+        team_id
+        for team_id, codenames in team_permissions.team_permissions_for_user(user).items()
+        if "reassign_tasks" in codenames
+    )
+
+
+def team_roles_for_user(user: User) -> dict[int, str]:
+    """The user's role on each team they are an active member of (one query)."""
+    if not user.is_authenticated:
+        return {}
+    return dict(
+        TeamMembership.objects.filter(user_id=user.pk, ended_at__isnull=True).values_list(
+            "team_id", "role"
+        )
+    )
+
+
+def can_verify_task(user: User, task: TaskLike, *, role_on_team: str | None) -> bool:
+    """A different person than the doer, holding the named role on the patient's team.
+
+    `role_on_team` is the user's active role on the task's team (None when not a member).
+    """
+    return (
+        task.status == TaskStatus.AWAITING_VERIFICATION
+        and bool(task.verification_role)
+        and role_on_team == task.verification_role
+        and user.pk != task.performed_by_id
+    )
+
+
+def task_actions(
+    user: User, task: TaskLike, *, roles: dict[int, str] | None = None
+) -> frozenset[str]:
+    """The buttons to offer `user` on `task`; the services check again when pressed."""
+    actions: set[str] = set()
+    if task.status not in OPEN_STATUSES:
+        return frozenset()
+    if can_work_on_task(user, task):
+        if task.status in (TaskStatus.REQUESTED, TaskStatus.ON_HOLD):
+            actions.add("start")
+        if task.status in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
+            actions.add("hold")
+        if task.status in ACTIONABLE_STATUSES:
+            actions.add("complete")
+        actions.add("cancel")
+    if can_reassign_task(user, task):
+        actions.add("reassign")
+    if roles is not None and can_verify_task(user, task, role_on_team=roles.get(task.team_id)):
+        actions.add("verify")
+    return frozenset(actions)

@@ -1,0 +1,37 @@
+"""Writing tasks: one module per concern, every public service importable from here."""
+
+from apps.tasks.services.bulk import task_bulk_reassign
+from apps.tasks.services.lifecycle import (
+    TASK,
+    task_cancel,
+    task_complete,
+    task_create,
+    task_fail,
+    task_hold,
+    task_link,
+    task_owner_validate,
+    task_reassign,
+    task_start,
+    task_update,
+    task_verify,
+)
+from apps.tasks.services.reminders import SweepResult, task_reminders_sweep, task_settings_get
+
+__all__ = [
+    "TASK",
+    "SweepResult",
+    "task_bulk_reassign",
+    "task_cancel",
+    "task_complete",
+    "task_create",
+    "task_fail",
+    "task_hold",
+    "task_link",
+    "task_owner_validate",
+    "task_reassign",
+    "task_reminders_sweep",
+    "task_settings_get",
+    "task_start",
+    "task_update",
+    "task_verify",
+]

@@ -1,0 +1,211 @@
+"""The due-reminder sweep. Waiting is data: a task's due time is a row, a periodic job acts on it.
+
+Each open task gets at most one reminder to its owner (key "task:<id>:due")
+as it comes due, and at most one escalation to the lead coordinator of the
+patient's team (key "task:<id>:overdue") once it is overdue. Rows are claimed
+with SELECT ... FOR UPDATE SKIP LOCKED in batches, so two sweeps at once share
+the work instead of doubling it; `reminded_at` / `escalated_at` and the unique
+notification keys make a rerun (or a worker killed mid-batch) change nothing
+twice. Every batch costs a fixed number of queries, whatever its size.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from apps.accounts.models import Organisation
+from apps.core.audit import audit_record_many
+from apps.core.models import AuditAction, AuditEvent
+from apps.tasks.models import (
+    ACTIONABLE_STATUSES,
+    DEFAULT_ESCALATION_DELAY_HOURS,
+    DEFAULT_REMINDER_LEAD_HOURS,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+    TaskSettings,
+)
+from apps.tasks.notifications import NotificationDraft, notification_send_many
+from apps.tasks.services.lifecycle import TASK, task_link
+from apps.teams.models import TeamMembership
+
+logger = logging.getLogger(__name__)
+
+REMINDER_KIND = "task_due"
+ESCALATION_KIND = "task_overdue"
+BATCH_SIZE = 200
+# A safety stop: a sweep that somehow kept finding work would end here and resume next run.
+MAX_BATCHES = 1000
+
+DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
+DEFAULT_ESCALATION_DELAY = timedelta(hours=DEFAULT_ESCALATION_DELAY_HOURS)
+
+
+def reminder_key(task_id: int) -> str:
+    return f"task:{task_id}:due"
+
+
+def escalation_key(task_id: int) -> str:
+    return f"task:{task_id}:overdue"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reminded: int = 0
+    escalated: int = 0
+
+
+def task_settings_get(*, organisation: Organisation) -> TaskSettings:
+    """The organisation's task settings, created with the defaults on first use."""
+    settings, _ = TaskSettings.objects.get_or_create(organisation=organisation)
+    return settings
+
+
+def _timings() -> tuple[dict[int, timedelta], dict[int, timedelta]]:
+    """Organisations whose reminder lead or escalation delay differs from the defaults."""
+    leads: dict[int, timedelta] = {}
+    delays: dict[int, timedelta] = {}
+    for organisation_id, lead_hours, delay_hours in TaskSettings.objects.values_list(
+        "organisation_id", "reminder_lead_hours", "escalation_delay_hours"
+    ):
+        if timedelta(hours=lead_hours) != DEFAULT_REMINDER_LEAD:
+            leads[organisation_id] = timedelta(hours=lead_hours)
+        if timedelta(hours=delay_hours) != DEFAULT_ESCALATION_DELAY:
+            delays[organisation_id] = timedelta(hours=delay_hours)
+    return leads, delays
+
+
+def _due_by(deadlines: dict[int, datetime], default: datetime) -> tuple[Q, datetime]:
+    """`due_at <= deadline` with each organisation's own deadline; also the widest bound."""
+    if not deadlines:
+        return Q(due_at__lte=default), default
+    condition = Q(due_at__lte=default) & ~Q(patient__organisation_id__in=list(deadlines))
+    for organisation_id, deadline in deadlines.items():
+        condition |= Q(patient__organisation_id=organisation_id, due_at__lte=deadline)
+    return condition, max([default, *deadlines.values()])
+
+
+def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
+    audit_record_many(
+        AuditEvent(
+            action=AuditAction.UPDATE,
+            object_type=TASK,
+            object_id=str(task_id),
+            patient_id=patient_id,
+            detail={"fields": [field]},
+        )
+        for task_id, patient_id in rows
+    )
+
+
+@transaction.atomic
+def _remind_batch(*, now: datetime, leads: dict[int, timedelta], batch_size: int) -> int:
+    condition, bound = _due_by(
+        {org: now + lead for org, lead in leads.items()}, now + DEFAULT_REMINDER_LEAD
+    )
+    rows = list(
+        Task.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True, due_at__lte=bound)
+        .filter(condition)
+        .order_by("due_at", "pk")
+        .values_list("pk", "owner_id", "patient_id", "title", "due_at")[:batch_size]
+    )
+    if not rows:
+        return 0
+    notification_send_many(
+        [
+            NotificationDraft(
+                recipient_id=owner_id,
+                idempotency_key=reminder_key(task_id),
+                kind=REMINDER_KIND,
+                subject=f"{'Overdue' if due_at <= now else 'Due soon'}: {title}",
+                link=task_link(task_id),
+                patient_id=patient_id,
+                task_id=task_id,
+            )
+            for task_id, owner_id, patient_id, title, due_at in rows
+        ]
+    )
+    Task.objects.filter(pk__in=[row[0] for row in rows]).update(reminded_at=now)
+    TaskEvent.objects.bulk_create(
+        TaskEvent(task_id=task_id, kind=TaskEventKind.REMINDED, to_owner_id=owner_id)
+        for task_id, owner_id, *_ in rows
+    )
+    _audit_marks([(row[0], row[2]) for row in rows], "reminded_at")
+    return len(rows)
+
+
+@transaction.atomic
+def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: int) -> int:
+    condition, bound = _due_by(
+        {org: now - delay for org, delay in delays.items()}, now - DEFAULT_ESCALATION_DELAY
+    )
+    lead = TeamMembership.objects.filter(
+        team_id=OuterRef("patient__care_team_id"), is_lead=True, ended_at__isnull=True
+    ).values("user_id")[:1]
+    # A team without a lead keeps its overdue tasks waiting here until one is named.
+    rows = list(
+        Task.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True, due_at__lte=bound)
+        .filter(condition)
+        .annotate(lead_id=Subquery(lead))
+        .filter(lead_id__isnull=False)
+        .order_by("due_at", "pk")
+        .values_list(
+            "pk",
+            "patient_id",
+            "title",
+            "lead_id",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )[:batch_size]
+    )
+    if not rows:
+        return 0
+    drafts = []
+    for task_id, patient_id, title, lead_id, first, last, username in rows:
+        owner_name = f"{first} {last}".strip() or username
+        drafts.append(
+            NotificationDraft(
+                recipient_id=lead_id,
+                idempotency_key=escalation_key(task_id),
+                kind=ESCALATION_KIND,
+                subject=f"Overdue, owned by {owner_name}: {title}",
+                link=task_link(task_id),
+                patient_id=patient_id,
+                task_id=task_id,
+            )
+        )
+    notification_send_many(drafts)
+    Task.objects.filter(pk__in=[row[0] for row in rows]).update(escalated_at=now)
+    TaskEvent.objects.bulk_create(
+        TaskEvent(task_id=task_id, kind=TaskEventKind.ESCALATED) for task_id, *_ in rows
+    )
+    _audit_marks([(row[0], row[1]) for row in rows], "escalated_at")
+    return len(rows)
+
+
+def task_reminders_sweep(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+) -> SweepResult:
+    """One pass of reminders, then escalations; each batch commits on its own."""
+    now = now or timezone.now()
+    leads, delays = _timings()
+    reminded = escalated = 0
+    for _ in range(MAX_BATCHES):
+        claimed = _remind_batch(now=now, leads=leads, batch_size=batch_size)
+        reminded += claimed
+        if claimed < batch_size:
+            break
+    for _ in range(MAX_BATCHES):
+        claimed = _escalate_batch(now=now, delays=delays, batch_size=batch_size)
+        escalated += claimed
+        if claimed < batch_size:
+            break
+    logger.info("task reminder sweep: %d reminded, %d escalated", reminded, escalated)
+    return SweepResult(reminded=reminded, escalated=escalated)

@@ -1,0 +1,366 @@
+"""Task pages: My work, the team worklist, one task, inline actions (htmx), notifications.
+
+Inline actions post to one URL per action; with htmx they answer the task's
+row redrawn (and an `HX-Trigger: taskChanged` event that refreshes counts),
+without htmx they redirect to the task's page.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts.http import AuthenticatedHttpRequest
+from apps.core.exceptions import ApplicationError
+from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.patients.permissions import has_patient_permission, require_patient_permission
+from apps.patients.selectors import patient_get_for_user
+from apps.tasks import permissions, selectors, services
+from apps.tasks.forms import (
+    BulkReassignForm,
+    CompleteForm,
+    ReasonForm,
+    ReassignForm,
+    TaskCreateForm,
+    TeamFilterForm,
+)
+from apps.tasks.models import Task
+from apps.tasks.notifications import notification_mark_read
+from apps.teams.selectors import team_active_members
+
+VARIANTS = ("my", "team", "patient")
+
+
+def _variant(request: AuthenticatedHttpRequest) -> str:
+    variant = request.GET.get("variant", "my")
+    return variant if variant in VARIANTS else "my"
+
+
+def _error_text(error: ApplicationError) -> str:
+    details = [message for messages_ in error.field_errors.values() for message in messages_]
+    return " ".join([error.message, *details]) if details else error.message
+
+
+def _row_response(
+    request: AuthenticatedHttpRequest, task_id: int, *, error: str = "", **extra: object
+) -> HttpResponse:
+    row = selectors.task_row_for_user(user=request.user, task_id=task_id)
+    context = {"row": row, "variant": _variant(request), "error": error, **extra}
+    response = render(request, "tasks/_task_row.html", context)
+    if not error and "reassign_form" not in extra:
+        response["HX-Trigger"] = "taskChanged"
+    return response
+
+
+# --- Pages --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.GET.get("part") == "counts":
+        counts = selectors.my_work_counts_for_user(user=request.user)
+        return render(request, "tasks/_my_work_counts.html", {"counts": counts})
+    work = selectors.my_work_for_user(user=request.user)
+    context = {
+        "work": work,
+        "counts": work.counts,
+        "is_lead": bool(permissions.lead_team_ids(request.user)),
+    }
+    return render(request, "tasks/my_work.html", context)
+
+
+def _team_context(
+    request: AuthenticatedHttpRequest, bulk_form: BulkReassignForm | None = None
+) -> dict[str, object]:
+    team_ids = selectors.require_lead_teams(request.user)
+    members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
+    filter_form = TeamFilterForm(request.GET or None, members=members)
+    filters, page = selectors.TeamWorklistFilters(), 1
+    if filter_form.is_valid():
+        data = filter_form.cleaned_data
+        filters = selectors.TeamWorklistFilters(
+            owner_id=data["owner"],
+            role=data["role"] or "",
+            patient_id=data["patient"],
+            overdue=bool(data["overdue"]),
+            orphaned=bool(data["orphaned"]),
+        )
+        page = data["page"] or 1
+    worklist = selectors.team_worklist_for_user(user=request.user, filters=filters, page=page)
+    query = {
+        key: value
+        for key, value in (
+            ("owner", filters.owner_id or ""),
+            ("role", filters.role),
+            ("patient", filters.patient_id or ""),
+            ("overdue", "on" if filters.overdue else ""),
+            ("orphaned", "on" if filters.orphaned else ""),
+        )
+        if value
+    }
+    return {
+        "worklist": worklist,
+        "filter_form": filter_form,
+        "bulk_form": bulk_form or BulkReassignForm(members=members),
+        "filter_query": urlencode(query),
+        "variant": "team",
+    }
+
+
+@login_required
+@require_GET
+def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
+    context = _team_context(request)
+    if is_htmx(request) and request.htmx.target == "team-results":
+        return render(request, "tasks/_team_results.html", context)
+    return render(request, "tasks/team_worklist.html", context)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
+    team_ids = selectors.require_lead_teams(request.user)
+    members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
+    form = BulkReassignForm(request.POST, members=members)
+    if form.is_valid():
+        new_owner = selectors.user_get(user_id=form.cleaned_data["owner"])
+        try:
+            if new_owner is None:
+                raise ApplicationError("Choose the new owner.")
+            moved = services.task_bulk_reassign(
+                actor=request.user,
+                task_ids=form.cleaned_data["task_ids"],
+                new_owner=new_owner,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                f"{len(moved)} task{'s' if len(moved) != 1 else ''} reassigned to "
+                f"{new_owner.display_name}.",
+            )
+            if not is_htmx(request):
+                return redirect("tasks:team_worklist")
+            form = BulkReassignForm(members=members)
+    if not is_htmx(request):
+        messages.error(request, " ".join(str(e) for e in form.errors.values()) or "Not saved.")
+        return redirect("tasks:team_worklist")
+    response = render(request, "tasks/_team_results.html", _team_context(request, form))
+    response["HX-Trigger"] = "taskChanged"
+    return response
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    actions = permissions.task_actions(
+        request.user, task, roles=permissions.team_roles_for_user(request.user)
+    )
+    members = selectors.task_owner_choices(team_id=task.team_id) if "reassign" in actions else []
+    context = {
+        "task": task,
+        "history": selectors.task_history(task=task),
+        "actions": actions,
+        "reassign_form": ReassignForm(members=members, current_owner_id=task.owner_id),
+        "complete_form": CompleteForm(),
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "tasks/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    require_patient_permission(request.user, patient, "manage_tasks")
+    members = selectors.task_owner_choices(team_id=patient.care_team_id)
+    initial = (
+        {"owner": request.user.pk} if any(m.user_id == request.user.pk for m in members) else {}
+    )
+    form = TaskCreateForm(request.POST or None, members=members, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = selectors.user_get(user_id=data["owner"])
+        try:
+            if owner is None:
+                raise ApplicationError("Choose the owner.", field_errors={"owner": ["Required."]})
+            task = services.task_create(
+                actor=request.user,
+                patient=patient,
+                title=data["title"],
+                owner=owner,
+                due_at=data["due_at"],
+                priority=data["priority"],
+                description=data["description"],
+                verification_role=data["verification_role"],
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(request, "Task created.")
+            return redirect("tasks:detail", task_id=task.pk)
+    return render(request, "tasks/create.html", {"form": form, "patient": patient})
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def patient_tasks(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The open tasks section of a patient's chart, loaded lazily by htmx."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    context = {
+        "patient": patient,
+        "rows": selectors.task_list_for_patient(user=request.user, patient=patient),
+        "can_create": has_patient_permission(request.user, patient, "manage_tasks"),
+        "variant": "patient",
+    }
+    return render(request, "tasks/_patient_tasks.html", context)
+
+
+# --- Inline actions --------------------------------------------------------------
+
+
+def _act(
+    request: AuthenticatedHttpRequest, task_id: int, action: Callable[[Task], object]
+) -> HttpResponse:
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    try:
+        action(task)
+    except ApplicationError as error:
+        if is_htmx(request):
+            return _row_response(request, task.pk, error=_error_text(error))
+        messages.error(request, _error_text(error))
+    else:
+        if is_htmx(request):
+            return _row_response(request, task.pk)
+        messages.success(request, "Saved.")
+    return redirect("tasks:detail", task_id=task.pk)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    return _act(request, task_id, lambda task: services.task_start(actor=request.user, task=task))
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    form = CompleteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _act(
+        request,
+        task_id,
+        lambda task: services.task_complete(actor=request.user, task=task, note=note),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    return _act(request, task_id, lambda task: services.task_verify(actor=request.user, task=task))
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _act(
+        request,
+        task_id,
+        lambda task: services.task_hold(actor=request.user, task=task, reason=reason),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _act(
+        request,
+        task_id,
+        lambda task: services.task_cancel(actor=request.user, task=task, reason=reason),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """GET: the inline form (in place of the row); POST: hand the task over with a reason."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    permissions.require_can_reassign_task(request.user, task)
+    members = selectors.task_owner_choices(team_id=task.team_id)
+    form = ReassignForm(request.POST or None, members=members, current_owner_id=task.owner_id)
+    if request.method == "POST" and form.is_valid():
+        new_owner = selectors.user_get(user_id=form.cleaned_data["owner"])
+        try:
+            if new_owner is None:
+                raise ApplicationError("Choose the new owner.")
+            services.task_reassign(
+                actor=request.user,
+                task=task,
+                new_owner=new_owner,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            if is_htmx(request):
+                return _row_response(request, task.pk)
+            messages.success(request, f"Task reassigned to {new_owner.display_name}.")
+            return redirect("tasks:detail", task_id=task.pk)
+    if is_htmx(request):
+        return _row_response(request, task.pk, reassign_form=form)
+    return render(request, "tasks/reassign.html", {"task": task, "form": form})
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def task_row(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """The row alone, to put it back after an inline form is dismissed."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    row = selectors.task_row_for_user(user=request.user, task_id=task.pk)
+    return render(request, "tasks/_task_row.html", {"row": row, "variant": _variant(request)})
+
+
+# --- Notifications ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    notifications = selectors.notification_list_for_user(user=request.user)
+    return render(request, "tasks/notifications.html", {"notifications": notifications})
+
+
+@login_required
+@require_GET
+def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
+    count = selectors.notification_unread_count(user=request.user)
+    return render(request, "tasks/_notification_badge.html", {"unread": count})
+
+
+@login_required
+@require_POST
+def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    notification_mark_read(recipient=request.user, notification_ids=ids or None)
+    return redirect("tasks:notifications")
