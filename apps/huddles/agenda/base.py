@@ -69,6 +69,9 @@ class AgendaContext:
     # ("since the last huddle") re-check these too, so such a matter carries
     # over while it is still relevant instead of falling out of the window.
     carried_keys: frozenset[str] = frozenset()
+    # Reads that several sources share, made once per build (one pass over the
+    # team's open tasks serves both task sources).
+    shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def carried_ids(self, source: ItemSource, prefix: str) -> list[int]:
         """Object ids in the carried keys of one source, e.g. "discharge:e12" -> 12."""

@@ -1,9 +1,10 @@
 """Agenda sources over tasks: overdue work and orphaned work (owner no longer on the team)."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, F, IntegerField, Max, Min, QuerySet, Value, When, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -14,13 +15,6 @@ from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority
 TASK = "tasks.task"
 DETAIL_LINES_PER_PATIENT = 3
 
-_PRIORITY_RANK = Case(
-    When(priority=TaskPriority.STAT, then=Value(3)),
-    When(priority=TaskPriority.ASAP, then=Value(2)),
-    When(priority=TaskPriority.URGENT, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
 _PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
 # Task matters rank below urgent social needs (85 and up), whatever their age.
 TASK_URGENCY_CAP = 84
@@ -49,32 +43,65 @@ def _days_between(earlier: datetime, later: datetime) -> int:
     return max(0, (later - earlier).days)
 
 
+@dataclass
+class _Tally:
+    count: int = 0
+    oldest: datetime | None = None
+    top: int = 0
+
+    def add(self, due_at: datetime, rank: int) -> None:
+        self.count += 1
+        self.oldest = due_at if self.oldest is None else min(self.oldest, due_at)
+        self.top = max(self.top, rank)
+
+
+_RANK: dict[str, int] = {TaskPriority.STAT: 3, TaskPriority.ASAP: 2, TaskPriority.URGENT: 1}
+
+
+def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
+    """Overdue and orphaned open tasks per patient, from one pass over the team's open tasks.
+
+    Both task sources read it; the context keeps it, so the pass happens once
+    per build. The rows are the team's open tasks only (a few per patient).
+    """
+    cached = context.shared.get("task_tallies")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    overdue: dict[int, _Tally] = defaultdict(_Tally)
+    orphaned: dict[int, _Tally] = defaultdict(_Tally)
+    active = context.active_member_ids
+    rows = _team_open_tasks(context).values_list("patient_id", "owner_id", "due_at", "priority")
+    for patient_id, owner_id, due_at, priority in rows.iterator(chunk_size=5_000):
+        rank = _RANK.get(priority, 0)
+        if owner_id not in active:
+            orphaned[patient_id].add(due_at, rank)
+        elif due_at < context.now:
+            overdue[patient_id].add(due_at, rank)
+    context.shared["task_tallies"] = (overdue, orphaned)
+    return overdue, orphaned
+
+
 def overdue_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks past due: the oldest and the most urgent count."""
-    rows = (
-        _overdue(context)
-        .values("patient_id")
-        .annotate(count=Count("id"), oldest=Min("due_at"), top=Max(_PRIORITY_RANK))
-        .order_by()
-    )
     candidates = []
-    for row in rows:
-        days = _days_between(row["oldest"], context.now)
-        count = row["count"]
-        urgency = 40 + min(days, 20) + _PRIORITY_BONUS[row["top"]] + min(count - 1, 5)
+    for patient_id, tally in _tallies(context)[0].items():
+        oldest = tally.oldest or context.now
+        days = _days_between(oldest, context.now)
+        count = tally.count
+        urgency = 40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
             Candidate(
                 source=ItemSource.OVERDUE_TASKS,
-                key=f"{ItemSource.OVERDUE_TASKS}:p{row['patient_id']}",
-                patient_id=row["patient_id"],
+                key=f"{ItemSource.OVERDUE_TASKS}:p{patient_id}",
+                patient_id=patient_id,
                 title=f"{count} overdue {noun}, oldest {days} day{'s' if days != 1 else ''} late",
                 urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
                 evidence=[
                     Evidence(
                         label="Overdue",
                         detail=f"{count} open {noun} past due since "
-                        f"{timezone.localtime(row['oldest']):%Y-%m-%d}",
+                        f"{timezone.localtime(oldest):%Y-%m-%d}",
                     )
                 ],
             )
@@ -83,25 +110,19 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
 
 
 def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
-    """One item per patient with open tasks whose owner has left the team (or has none)."""
-    rows = (
-        _orphaned(context)
-        .values("patient_id")
-        .annotate(count=Count("id"), oldest=Min("due_at"), top=Max(_PRIORITY_RANK))
-        .order_by()
-    )
+    """One item per patient with open tasks whose owner has left the team (or was deactivated)."""
     candidates = []
-    for row in rows:
-        count = row["count"]
-        overdue_days = _days_between(row["oldest"], context.now)
-        urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[row["top"]] // 2
+    for patient_id, tally in _tallies(context)[1].items():
+        count = tally.count
+        overdue_days = _days_between(tally.oldest or context.now, context.now)
+        urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[tally.top] // 2
         urgency += min(overdue_days, 10)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
             Candidate(
                 source=ItemSource.ORPHANED_TASKS,
-                key=f"{ItemSource.ORPHANED_TASKS}:p{row['patient_id']}",
-                patient_id=row["patient_id"],
+                key=f"{ItemSource.ORPHANED_TASKS}:p{patient_id}",
+                patient_id=patient_id,
                 title=f"{count} open {noun} without an owner on the team",
                 urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
                 evidence=[

@@ -52,8 +52,9 @@ def agenda_context(
         if previous is not None and previous.opened_at is not None
         else (huddle.opened_at or now) - timedelta(days=lookback_days)
     )
+    # A deactivated account owns nothing any more: its work is orphaned too.
     members = TeamMembership.objects.filter(
-        team_id=huddle.team_id, ended_at__isnull=True
+        team_id=huddle.team_id, ended_at__isnull=True, user__is_active=True
     ).values_list("user_id", flat=True)
     return AgendaContext(
         team_id=huddle.team_id,
