@@ -17,6 +17,8 @@ urlpatterns = [
     path("patients/", include("apps.patients.urls")),
     path("work/", include("apps.tasks.urls")),
     path("huddles/", include("apps.huddles.urls")),
+    path("transitions/", include("apps.transitions.urls")),
+    path("interop/", include("apps.interop.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,13 +12,12 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
-from apps.tasks.models import OPEN_STATUSES
+from apps.tasks.models import OPEN_STATUSES, Task
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 from apps.transitions.models import (
     ChecklistItem,
     Episode,
-    EpisodeStatus,
     FollowUp,
     Handoff,
     HandoffKind,
@@ -27,6 +26,8 @@ from apps.transitions.models import (
     OwnerRule,
     TransitionSettings,
 )
+from apps.transitions.process import ProcessMeasures, process_measures
+from apps.transitions.risk import ChainRisk, chain_risk
 
 EPISODE = "transitions.episode"
 
@@ -88,19 +89,34 @@ def verification_owner(*, patient: Patient, performer: User) -> User | None:
     return member.user if member else None
 
 
-def _episode_queryset() -> QuerySet[Episode]:
-    return Episode.objects.select_related("patient", "patient__care_team").prefetch_related(
-        Prefetch(
-            "handoffs",
-            queryset=Handoff.objects.prefetch_related("checklist").order_by("sequence"),
-        ),
-        Prefetch(
-            "follow_ups",
-            queryset=FollowUp.objects.select_related(
-                "contact_task", "visit_task", "contact_task__owner", "visit_task__owner"
+def _handoff_queryset() -> QuerySet[Handoff]:
+    return (
+        Handoff.objects.select_related(
+            "reconciliation",
+            "reconciliation__performed_by",
+            "reconciliation__verified_by",
+            "reconciliation__verification_task",
+            "reconciliation__verification_task__owner",
+            "follow_up",
+            "follow_up__contact_task",
+            "follow_up__contact_task__owner",
+            "follow_up__visit_task",
+            "follow_up__visit_task__owner",
+        )
+        .prefetch_related(
+            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by")),
+            Prefetch(
+                "reconciliation__lines", queryset=MedicationLine.objects.order_by("name", "id")
             ),
-        ),
+        )
+        .order_by("sequence")
     )
+
+
+def _episode_queryset() -> QuerySet[Episode]:
+    return Episode.objects.select_related(
+        "patient", "patient__care_team", "readmission_of"
+    ).prefetch_related(Prefetch("handoffs", queryset=_handoff_queryset()))
 
 
 def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
@@ -212,6 +228,18 @@ class BoardRow:
     contact_overdue: bool = False
     visit_overdue: bool = False
 
+    @property
+    def next_task(self) -> Task | None:
+        """The follow-up task that falls due first among the open ones."""
+        if self.follow_up is None:
+            return None
+        open_tasks = [
+            task
+            for task in (self.follow_up.contact_task, self.follow_up.visit_task)
+            if task is not None and task.status in OPEN_STATUSES
+        ]
+        return min(open_tasks, key=lambda task: task.due_at) if open_tasks else None
+
 
 def transitions_board_for_user(
     *, user: User, days: int = 30, now: datetime | None = None
@@ -228,28 +256,29 @@ def transitions_board_for_user(
             occurred_at__gte=now - timedelta(days=days),
             episode__patient__in=visible_patients(user),
         )
-        .select_related("episode", "episode__patient", "episode__patient__care_team")
-        .prefetch_related(
-            "checklist",
-            Prefetch(
-                "follow_up",
-                queryset=FollowUp.objects.select_related(
-                    "contact_task", "visit_task", "contact_task__owner", "visit_task__owner"
-                ),
-            ),
+        .select_related(
+            "episode",
+            "episode__patient",
+            "episode__patient__care_team",
+            "follow_up",
+            "follow_up__contact_task",
+            "follow_up__contact_task__owner",
+            "follow_up__visit_task",
+            "follow_up__visit_task__owner",
         )
+        .prefetch_related("checklist")
         .order_by("-occurred_at", "-id")
     )
     rows = []
     for handoff in discharges:
-        follow_up = getattr(handoff, "follow_up", None) if _has_follow_up(handoff) else None
+        follow_up = _follow_up_of(handoff)
         row = BoardRow(
             handoff=handoff,
             episode=handoff.episode,
             patient=handoff.episode.patient,
             follow_up=follow_up,
             missing=[
-                item.get_code_display() for item in handoff.checklist.all() if not item.done_at
+                str(item.get_code_display()) for item in handoff.checklist.all() if not item.done_at
             ],
         )
         if follow_up is not None:
@@ -266,29 +295,139 @@ def transitions_board_for_user(
     return rows
 
 
-def _has_follow_up(handoff: Handoff) -> bool:
+def _overdue(task: Task | None, now: datetime) -> bool:
+    return bool(task is not None and task.status in OPEN_STATUSES and task.due_at < now)
+
+
+def _follow_up_of(handoff: Handoff) -> FollowUp | None:
     try:
-        handoff.follow_up  # noqa: B018 - prefetched; raises when there is none
+        return handoff.follow_up
     except FollowUp.DoesNotExist:
-        return False
-    return True
+        return None
 
 
-def _overdue(task: object, now: datetime) -> bool:
-    return bool(
-        task is not None
-        and getattr(task, "status", None) in OPEN_STATUSES
-        and getattr(task, "due_at", now) < now
-    )
+def _reconciliation_of(handoff: Handoff) -> MedicationReconciliation | None:
+    try:
+        return handoff.reconciliation
+    except MedicationReconciliation.DoesNotExist:
+        return None
 
 
-def readmitted_episode_ids(*, patient_ids: list[int]) -> set[int]:
-    return set(
-        Episode.objects.filter(patient_id__in=patient_ids, readmitted_at__isnull=False).values_list(
-            "pk", flat=True
+def chain_of(handoffs: list[Handoff]) -> list[str]:
+    """The settings the patient passed through, e.g. Home -> Hospital -> SNF -> Home."""
+    live = [handoff for handoff in handoffs if handoff.cancelled_at is None]
+    if not live:
+        return []
+    labels = [live[0].get_from_setting_display()]
+    for handoff in live:
+        label = handoff.get_to_setting_display()
+        if label != labels[-1]:
+            labels.append(label)
+    return [str(label) for label in labels]
+
+
+@dataclass
+class DischargeView:
+    handoff: Handoff
+    checklist: list[ChecklistItem]
+    follow_up: FollowUp | None
+    reconciliation: MedicationReconciliation | None
+    measures: ProcessMeasures
+
+
+@dataclass
+class EpisodeView:
+    episode: Episode
+    handoffs: list[Handoff]
+    chain: list[str]
+    discharges: list[DischargeView]
+    risk: ChainRisk
+
+    @property
+    def last_discharge(self) -> DischargeView | None:
+        live = [view for view in self.discharges if view.handoff.cancelled_at is None]
+        return live[-1] if live else None
+
+
+def episode_view(
+    episode: Episode, *, config: TransitionSettings, now: datetime | None = None
+) -> EpisodeView:
+    """Everything the episode page and list show, from the prefetched chain (no queries)."""
+    handoffs = list(episode.handoffs.all())
+    discharges = []
+    for handoff in handoffs:
+        if handoff.kind != HandoffKind.DISCHARGE:
+            continue
+        follow_up = _follow_up_of(handoff)
+        discharges.append(
+            DischargeView(
+                handoff=handoff,
+                checklist=list(handoff.checklist.all()),
+                follow_up=follow_up,
+                reconciliation=_reconciliation_of(handoff),
+                measures=process_measures(follow_up, handoff, now),
+            )
         )
+    return EpisodeView(
+        episode=episode,
+        handoffs=handoffs,
+        chain=chain_of(handoffs),
+        discharges=discharges,
+        risk=chain_risk(handoffs, config),
     )
 
 
-def open_episode_statuses() -> tuple[str, ...]:
-    return (EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP)
+def episode_views_for_user(
+    *, user: User, status: str = "", limit: int = 100, now: datetime | None = None
+) -> list[EpisodeView]:
+    """The episode list with chain, risk and process measures; a fixed number of queries."""
+    episodes = episode_list_for_user(user=user, status=status, limit=limit)
+    configs: dict[int, TransitionSettings] = {}
+    views = []
+    for episode in episodes:
+        organisation_id = episode.patient.organisation_id
+        if organisation_id not in configs:
+            configs[organisation_id] = transition_settings_for(organisation_id)
+        views.append(episode_view(episode, config=configs[organisation_id], now=now))
+    return views
+
+
+def follow_up_get_for_user(*, user: User, follow_up_id: int | str) -> FollowUp:
+    try:
+        pk = int(follow_up_id)
+    except (TypeError, ValueError) as error:
+        raise NotFoundError("No such follow-up.") from error
+    follow_up = (
+        FollowUp.objects.select_related("episode__patient", "handoff", "contact_task", "visit_task")
+        .filter(pk=pk, episode__patient__in=visible_patients(user))
+        .first()
+    )
+    if follow_up is None:
+        raise NotFoundError("No such follow-up.")
+    return follow_up
+
+
+def discharge_view_for_user(
+    *, user: User, handoff_id: int | str, now: datetime | None = None
+) -> DischargeView:
+    """One discharge as the episode page shows it, for redrawing its sections."""
+    try:
+        pk = int(handoff_id)
+    except (TypeError, ValueError) as error:
+        raise NotFoundError("No such handoff.") from error
+    handoff = (
+        _handoff_queryset()
+        .select_related("episode", "episode__patient")
+        .filter(pk=pk, kind=HandoffKind.DISCHARGE, episode__patient__in=visible_patients(user))
+        .first()
+    )
+    if handoff is None:
+        raise NotFoundError("No such handoff.")
+    follow_up = _follow_up_of(handoff)
+    return DischargeView(
+        handoff=handoff,
+        checklist=list(handoff.checklist.all()),
+        follow_up=follow_up,
+        reconciliation=_reconciliation_of(handoff),
+        measures=process_measures(follow_up, handoff, now),
+    )

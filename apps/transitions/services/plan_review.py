@@ -35,7 +35,7 @@ def plan_review_request_for(*, actor: User | None, handoff: Handoff) -> bool:
     requester = None if actor is None or actor.is_interface else actor
     try:
         with transaction.atomic():
-            request(
+            plan = request(
                 actor=requester,
                 patient=handoff.episode.patient,
                 reason=f"Transition of care: {handoff.get_kind_display().lower()} "
@@ -46,6 +46,8 @@ def plan_review_request_for(*, actor: User | None, handoff: Handoff) -> bool:
             "plan review not requested for handoff %s: %s", handoff.pk, type(error).__name__
         )
         return False
+    if plan is None:
+        return False  # no care plan yet: the open item shows it on the board
     ChecklistItem.objects.filter(
         handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED, done_at__isnull=True
     ).update(done_at=timezone.now(), note="Requested automatically", updated_at=timezone.now())

@@ -1,0 +1,15 @@
+from django import forms
+
+
+class CandidateSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find the patient by MRN or identifier", max_length=64, required=False
+    )
+
+
+class MatchForm(forms.Form):
+    patient = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DismissForm(forms.Form):
+    reason = forms.CharField(label="Why is this not our patient?", max_length=300)

@@ -1,0 +1,85 @@
+from django import forms
+from django.utils import timezone
+
+from apps.transitions.models import Complexity, HandoffKind, HandoffSource, Setting
+
+_WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+_WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+MANUAL_KINDS = [
+    (HandoffKind.ADMISSION, "Admission"),
+    (HandoffKind.TRANSFER, "Transfer within the facility"),
+    (HandoffKind.DISCHARGE, "Discharge"),
+]
+MANUAL_SOURCES = [
+    (HandoffSource.PHONE, "Phone call"),
+    (HandoffSource.FAX, "Fax"),
+    (HandoffSource.MANUAL, "Other (entered by hand)"),
+]
+
+
+class TransitionRecordForm(forms.Form):
+    """A transition that arrived by phone or fax, entered by hand."""
+
+    kind = forms.ChoiceField(choices=MANUAL_KINDS)
+    occurred_at = forms.DateTimeField(
+        label="When", widget=_WHEN, input_formats=_WHEN_FORMATS, initial=timezone.localtime
+    )
+    setting = forms.ChoiceField(
+        label="Where to",
+        choices=[("", "— from the disposition (discharge) or hospital (admission) —")]
+        + [(value, label) for value, label in Setting.choices if value != Setting.UNKNOWN],
+        required=False,
+    )
+    facility = forms.CharField(max_length=120, required=False)
+    location = forms.CharField(max_length=120, required=False, help_text="Unit, room or bed")
+    visit_number = forms.CharField(
+        max_length=64, required=False, help_text="The facility's visit or encounter number"
+    )
+    disposition = forms.CharField(
+        max_length=20, required=False, help_text="Discharge disposition code, e.g. 01 home, 03 SNF"
+    )
+    source = forms.ChoiceField(choices=MANUAL_SOURCES, initial=HandoffSource.PHONE)
+    source_reference = forms.CharField(label="Who called or faxed", max_length=120, required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ChecklistItemForm(forms.Form):
+    done = forms.BooleanField(required=False)
+    done_at = forms.DateTimeField(
+        label="When", required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+
+class MedicationLineForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    on_pre_admission = forms.BooleanField(label="Taken before admission", required=False)
+    pre_dose = forms.CharField(label="Dose before", max_length=60, required=False)
+    pre_route = forms.CharField(label="Route before", max_length=30, required=False)
+    pre_frequency = forms.CharField(label="Frequency before", max_length=60, required=False)
+    on_discharge = forms.BooleanField(label="On the discharge list", required=False)
+    discharge_dose = forms.CharField(label="Dose at discharge", max_length=60, required=False)
+    discharge_route = forms.CharField(label="Route at discharge", max_length=30, required=False)
+    discharge_frequency = forms.CharField(
+        label="Frequency at discharge", max_length=60, required=False
+    )
+    reason = forms.CharField(max_length=300, required=False, help_text="Why it changed or stopped")
+
+
+class LineReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+
+
+class TaskNoteForm(forms.Form):
+    note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "What was done"}),
+    )
+
+
+class ComplexityForm(forms.Form):
+    complexity = forms.ChoiceField(
+        choices=[("", "From the patient's flag / default"), *Complexity.choices], required=False
+    )

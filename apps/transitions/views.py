@@ -1,0 +1,329 @@
+"""Transitions pages: the board, the episode list, the episode page and manual entry.
+
+Every action on the episode page answers, under htmx, with the episode body
+redrawn (checklists, follow-up, reconciliation and chain risk move together);
+without htmx it redirects back to the episode.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts.http import AuthenticatedHttpRequest
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.patients.permissions import has_patient_permission
+from apps.patients.selectors import patient_get_for_user
+from apps.tasks.services import task_complete
+from apps.transitions import permissions, selectors, services
+from apps.transitions.forms import (
+    ChecklistItemForm,
+    ComplexityForm,
+    LineReasonForm,
+    MedicationLineForm,
+    TaskNoteForm,
+    TransitionRecordForm,
+)
+from apps.transitions.models import Episode, EpisodeStatus, HandoffKind
+
+BOARD_DAYS = (7, 14, 30, 60)
+
+
+def _rights(user: Any, episode: Episode) -> dict[str, bool]:
+    patient = episode.patient
+    return {
+        "manage": permissions.can_manage_transitions(user, patient),
+        "reconcile": permissions.can_reconcile(user, patient),
+        "verify": permissions.can_verify_reconciliation(user, patient),
+        "tasks": has_patient_permission(user, patient, "manage_tasks"),
+    }
+
+
+def _episode_context(
+    request: AuthenticatedHttpRequest, episode_id: int, error: str = ""
+) -> dict[str, Any]:
+    episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
+    config = selectors.transition_settings_for(episode.patient.organisation_id)
+    return {
+        "view": selectors.episode_view(episode, config=config),
+        "episode": episode,
+        "patient": episode.patient,
+        "rights": _rights(request.user, episode),
+        "line_form": MedicationLineForm(),
+        "note_form": TaskNoteForm(),
+        "complexity_form": ComplexityForm(initial={"complexity": episode.complexity}),
+        "error": error,
+    }
+
+
+def _answer(request: AuthenticatedHttpRequest, episode_id: int, error: str = "") -> HttpResponse:
+    if is_htmx(request):
+        context = _episode_context(request, episode_id, error)
+        status = 400 if error else 200
+        return render(request, "transitions/_episode_body.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    return redirect("transitions:episode", episode_id=episode_id)
+
+
+def _error_text(error: ApplicationError) -> str:
+    details = [text for texts in error.field_errors.values() for text in texts]
+    return " ".join([error.message, *details]) if details else error.message
+
+
+def _act(
+    request: AuthenticatedHttpRequest, episode_id: int, action: Callable[[], object]
+) -> HttpResponse:
+    try:
+        action()
+    except ApplicationError as error:
+        return _answer(request, episode_id, _error_text(error))
+    except PermissionDenied as error:
+        if is_htmx(request):
+            return HttpResponse(str(error), status=403)
+        raise
+    return _answer(request, episode_id)
+
+
+@login_required
+@require_GET
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in BOARD_DAYS else 30
+    rows = selectors.transitions_board_for_user(user=request.user, days=days)
+    context = {"rows": rows, "days": days, "day_choices": BOARD_DAYS}
+    return render(request, "transitions/board.html", context)
+
+
+@login_required
+@require_GET
+def episode_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    status = status if status in EpisodeStatus.values else ""
+    views = selectors.episode_views_for_user(user=request.user, status=status)
+    context = {"views": views, "status": status, "statuses": EpisodeStatus.choices}
+    return render(request, "transitions/episode_list.html", context)
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def episode_detail(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    return render(request, "transitions/episode.html", _episode_context(request, episode_id))
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
+    item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
+    episode_id = item.handoff.episode_id
+    form = ChecklistItemForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, episode_id, "Give a valid date and time.")
+    return _act(
+        request,
+        episode_id,
+        lambda: services.checklist_item_set(
+            actor=request.user,
+            item=item,
+            done=form.cleaned_data["done"],
+            done_at=form.cleaned_data["done_at"],
+            note=form.cleaned_data["note"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
+    form = ComplexityForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, episode.pk, "Choose high or moderate.")
+    return _act(
+        request,
+        episode.pk,
+        lambda: services.episode_complexity_set(
+            actor=request.user, episode=episode, complexity=form.cleaned_data["complexity"]
+        ),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    return _act(
+        request,
+        handoff.episode_id,
+        lambda: services.reconciliation_start(actor=request.user, handoff=handoff),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
+    if reconciliation is None:
+        return _answer(request, handoff.episode_id, "Start the reconciliation first.")
+    form = MedicationLineForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, handoff.episode_id, "Name the medication.")
+    return _act(
+        request,
+        handoff.episode_id,
+        lambda: services.medication_line_add(
+            actor=request.user, reconciliation=reconciliation, **form.cleaned_data
+        ),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
+    line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
+    episode_id = line.reconciliation.handoff.episode_id
+    form = LineReasonForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, episode_id, "Give the reason.")
+    return _act(
+        request,
+        episode_id,
+        lambda: services.medication_line_update(
+            actor=request.user, line=line, reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
+    line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
+    episode_id = line.reconciliation.handoff.episode_id
+    return _act(
+        request,
+        episode_id,
+        lambda: services.medication_line_remove(actor=request.user, line=line),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
+    if reconciliation is None:
+        return _answer(request, handoff.episode_id, "Start the reconciliation first.")
+    return _act(
+        request,
+        handoff.episode_id,
+        lambda: services.reconciliation_complete(actor=request.user, reconciliation=reconciliation),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
+    if reconciliation is None:
+        return _answer(request, handoff.episode_id, "There is no reconciliation to verify.")
+    return _act(
+        request,
+        handoff.episode_id,
+        lambda: services.reconciliation_verify(actor=request.user, reconciliation=reconciliation),
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def follow_up_task_done(
+    request: AuthenticatedHttpRequest, follow_up_id: int, which: str
+) -> HttpResponse:
+    """Records the contact call (or the visit): completes that follow-up task."""
+    if which not in ("contact", "visit"):
+        raise NotFoundError("No such follow-up task.")
+    follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
+    task = follow_up.contact_task if which == "contact" else follow_up.visit_task
+    if task is None:
+        return _answer(request, follow_up.episode_id, "The follow-up tasks are not made yet.")
+    form = TaskNoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _act(
+        request,
+        follow_up.episode_id,
+        lambda: task_complete(actor=request.user, task=task, note=note),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """Manual entry for a transition reported by phone or fax; the same services as ADT."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    if not permissions.can_manage_transitions(request.user, patient):
+        raise PermissionDenied("Your role on this patient's team does not record transitions.")
+    form = TransitionRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        visit = services.VisitDetails(
+            occurred_at=data["occurred_at"],
+            facility=data["facility"],
+            location=data["location"],
+            visit_number=data["visit_number"],
+            setting=data["setting"],
+            disposition=data["disposition"],
+            source=data["source"],
+            source_reference=data["source_reference"],
+            note=data["note"],
+        )
+        record = {
+            HandoffKind.ADMISSION: services.transition_admit,
+            HandoffKind.TRANSFER: services.transition_transfer,
+            HandoffKind.DISCHARGE: services.transition_discharge,
+        }[data["kind"]]
+        try:
+            handoff = record(actor=request.user, patient=patient, visit=visit)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{handoff.get_kind_display()} recorded.")
+            return redirect("transitions:episode", episode_id=handoff.episode_id)
+    return render(request, "transitions/record.html", {"form": form, "patient": patient})
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The chart's transitions section (lazy-loaded): recent episodes and their chains."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    episodes = selectors.patient_episodes(user=request.user, patient=patient)
+    context = {
+        "patient": patient,
+        "rows": [
+            (episode, selectors.chain_of(list(episode.handoffs.all()))) for episode in episodes
+        ],
+        "can_record": permissions.can_manage_transitions(request.user, patient),
+    }
+    return render(request, "transitions/_patient_episodes.html", context)
