@@ -503,7 +503,7 @@ def patient_huddle_history_for_user(
             status__in=[ItemStatus.DISCUSSED, ItemStatus.SKIPPED, ItemStatus.PENDING],
         )
         .select_related("huddle")
-        .order_by("-huddle__scheduled_start", "position")[:limit]
+        .order_by("-huddle__opened_at", "position")[:limit]
     )
     tasks = _tasks_by_item([item.pk for item in items])
     return patient, [PatientHuddleEntry(item=item, tasks=tasks.get(item.pk, [])) for item in items]
