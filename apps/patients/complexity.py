@@ -263,19 +263,33 @@ def _encounter_totals(patients: Q, start: date, as_of: date) -> dict[int, tuple[
     return {row[0]: row[1:] for row in rows}
 
 
+def _scope(patient_ids: Sequence[int], organisation_id: int) -> Q:
+    """Rows of these patients. A large sorted chunk becomes an id range (a long IN list
+    costs more to send and parse than the rows it selects); extra rows are skipped."""
+    if len(patient_ids) <= PARTIAL_LIMIT:
+        return Q(patient_id__in=patient_ids)
+    return Q(
+        patient__organisation_id=organisation_id,
+        patient_id__gte=patient_ids[0],
+        patient_id__lte=patient_ids[-1],
+    )
+
+
 def _gather(
     organisation_id: int, patient_ids: Sequence[int], as_of: date, totals: dict[int, tuple]
 ) -> dict[int, Evidence]:
     start = as_of - timedelta(days=LOOKBACK_DAYS)
+    scope = _scope(patient_ids, organisation_id)
     evidence = {pk: Evidence(patient_id=pk, organisation_id=organisation_id) for pk in patient_ids}
+    category_of = charlson.category_of
     for pk, code in (
-        Condition.objects.filter(patient_id__in=patient_ids, status=ConditionStatus.ACTIVE)
+        Condition.objects.filter(scope, status=ConditionStatus.ACTIVE)
         .order_by()
         .values_list("patient_id", "code")
-        .iterator(chunk_size=10_000)
+        .iterator(chunk_size=20_000)
     ):
-        key = charlson.category_of(code)
-        if key is not None:
+        key = category_of(code)
+        if key is not None and pk in evidence:
             evidence[pk].categories.add(key)
     for pk in patient_ids:
         row = totals.get(pk)
@@ -287,9 +301,7 @@ def _gather(
         item.bed_days = stays.days if isinstance(stays, timedelta) else int(stays or 0)
         item.cost = cost or Decimal("0.00")
     screens = (
-        SdohScreen.objects.filter(
-            patient_id__in=patient_ids, screened_on__gt=start, screened_on__lte=as_of
-        )
+        SdohScreen.objects.filter(scope, screened_on__gt=start, screened_on__lte=as_of)
         .order_by("patient_id", "screened_on", "id")
         .values_list(
             "patient_id",
@@ -302,13 +314,17 @@ def _gather(
         )
     )
     for pk, screened_on, *positive in screens:  # the latest screen of each patient wins
+        if pk not in evidence:
+            continue
         evidence[pk].hrsn_screened_on = screened_on
         evidence[pk].hrsn_domains = [
             domain for domain, flag in zip(hrsn.DOMAINS, positive, strict=True) if flag
         ]
-    for pk, percentile, suppression in AreaDeprivation.objects.filter(
-        patient_id__in=patient_ids
-    ).values_list("patient_id", "national_percentile", "suppression_code"):
+    for pk, percentile, suppression in AreaDeprivation.objects.filter(scope).values_list(
+        "patient_id", "national_percentile", "suppression_code"
+    ):
+        if pk not in evidence:
+            continue
         evidence[pk].adi_percentile = percentile
         evidence[pk].adi_suppression = suppression
     return evidence
@@ -322,13 +338,11 @@ class RecomputeResult:
 
 
 def _write(
-    values: dict[int, dict[str, Any]], as_of: date, result: RecomputeResult
+    values: dict[int, dict[str, Any]], as_of: date, result: RecomputeResult, scope: Q
 ) -> list[PatientComplexity]:
     existing = {
         row["patient_id"]: row
-        for row in PatientComplexity.objects.filter(patient_id__in=list(values)).values(
-            "patient_id", *COMPARED_FIELDS
-        )
+        for row in PatientComplexity.objects.filter(scope).values("patient_id", *COMPARED_FIELDS)
     }
     now = timezone.now()
     changed = []
@@ -369,7 +383,12 @@ def _recompute_organisation(organisation_id: int, as_of: date) -> RecomputeResul
         evidence = _gather(organisation_id, chunk, as_of, totals)
         for item in evidence.values():
             item.cost_percentile = percentile_below(costs, item.cost, len(ids))
-        _write({pk: evaluate(item, thresholds) for pk, item in evidence.items()}, as_of, result)
+        _write(
+            {pk: evaluate(item, thresholds) for pk, item in evidence.items()},
+            as_of,
+            result,
+            _scope(chunk, organisation_id),
+        )
     return result
 
 
@@ -398,7 +417,12 @@ def _recompute_patients(
             not_lower = others.filter(cost_12m__gte=item.cost).count()
             not_lower += sum(1 for other in evidence.values() if other.cost >= item.cost)
             item.cost_percentile = min(99, (100 * (population - not_lower)) // population)
-    _write({pk: evaluate(item, thresholds) for pk, item in evidence.items()}, as_of, result)
+    _write(
+        {pk: evaluate(item, thresholds) for pk, item in evidence.items()},
+        as_of,
+        result,
+        Q(patient_id__in=ids),
+    )
     return result
 
 
