@@ -496,3 +496,10 @@ def test_referral_past_its_time_limit_comes_up_until_it_moves_on(
     assert not [
         i for i in agenda(open_huddle(team, nurse)) if i.source == ItemSource.REFERRAL_OVERDUE
     ]
+
+
+def test_work_of_a_deactivated_account_is_orphaned(frozen, team, nurse, chw, patient):
+    make_task(patient, chw, due_in=-timedelta(days=1), title="Home visit")
+    chw.is_active = False
+    chw.save(update_fields=["is_active"])
+    assert [item.source for item in agenda(open_huddle(team, nurse))] == [ItemSource.ORPHANED_TASKS]
