@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("apps.tasks.api_urls")),
     path("", include("apps.huddles.api_urls")),
     path("", include("apps.interop.api_urls")),
+    path("", include("apps.transitions.api_urls")),
 ]
 
 urlpatterns = [

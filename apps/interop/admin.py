@@ -1,0 +1,85 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.accounts.http import request_actor
+from apps.interop.models import AdtMessage, PatientMatchRequest
+from apps.interop.selectors import adt_message_raw_for_user
+
+
+@admin.register(AdtMessage)
+class AdtMessageAdmin(admin.ModelAdmin):
+    """The ADT store, read-only; opening a message (its raw text) is audited."""
+
+    list_display = [
+        "created_at",
+        "event_code",
+        "sending_facility",
+        "control_id",
+        "channel",
+        "status",
+        "ack_code",
+    ]
+    list_filter = ["status", "event_code", "channel", "ack_code"]
+    search_fields = ["=control_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [field.name for field in AdtMessage._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AdtMessage]:
+        rows = super().get_queryset(request).defer("raw", "ack")
+        actor = request_actor(request)
+        return rows if actor.is_superuser else rows.filter(organisation_id=actor.organisation_id)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        found = super().get_object(request, object_id, from_field)
+        if found is None:
+            return None
+        return adt_message_raw_for_user(user=request_actor(request), message_id=found.pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PatientMatchRequest)
+class PatientMatchRequestAdmin(admin.ModelAdmin):
+    """Review only: matching happens on the queue page, through the match service."""
+
+    list_display = ["created_at", "status", "message", "resolved_by", "resolved_at"]
+    list_filter = ["status"]
+    show_full_result_count = False
+    readonly_fields = [
+        "organisation",
+        "message",
+        "status",
+        "identifiers",
+        "patient",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+    ]
+    exclude = ["family_name", "given_name", "date_of_birth", "sex"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PatientMatchRequest]:
+        rows = super().get_queryset(request)
+        actor = request_actor(request)
+        return rows if actor.is_superuser else rows.filter(organisation_id=actor.organisation_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
