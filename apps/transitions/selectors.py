@@ -104,7 +104,10 @@ def _handoff_queryset() -> QuerySet[Handoff]:
             "follow_up__visit_task__owner",
         )
         .prefetch_related(
-            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by")),
+            Prefetch(
+                "checklist",
+                queryset=ChecklistItem.objects.select_related("done_by").order_by("id"),
+            ),
             Prefetch(
                 "reconciliation__lines", queryset=MedicationLine.objects.order_by("name", "id")
             ),
@@ -266,7 +269,7 @@ def transitions_board_for_user(
             "follow_up__visit_task",
             "follow_up__visit_task__owner",
         )
-        .prefetch_related("checklist")
+        .prefetch_related(Prefetch("checklist", queryset=ChecklistItem.objects.order_by("id")))
         .order_by("-occurred_at", "-id")
     )
     rows = []
