@@ -10,6 +10,7 @@ from apps.demo.seeders.complexity import seed_complexity
 from apps.demo.seeders.huddles import seed_huddles
 from apps.demo.seeders.patients import seed_patients
 from apps.demo.seeders.people import DEMO_PASSWORD, ORGANISATION_NAME, seed_people
+from apps.demo.seeders.transitions import seed_transitions
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 people = seed_people()
                 seed_patients(actor=people.admin, teams=people.teams, count=options["patients"])
                 seed_complexity(actor=people.admin)
+                seed_transitions(people=people)
                 seed_huddles(people=people)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
@@ -36,5 +38,6 @@ class Command(BaseCommand):
             "  sw1     social worker, Northside Team\n"
             "  chw1    community health worker, Northside Team\n"
             "  pharm1  pharmacist, Northside Team\n"
+            "  hl7     HL7 interface account (token: manage.py drf_create_token hl7)\n"
             "  nurse2, pcp2, sw2 ... Eastside Team; nurse3, pcp3 ... Harbor Team\n"
         )
