@@ -347,15 +347,17 @@ def main() -> None:
     big_previous = services.previous_huddle(big_huddle)
     small_previous = services.previous_huddle(small_huddle)
 
-    def build(huddle: Huddle, previous: Huddle | None) -> Callable[[], object]:
+    def build(huddle: Huddle, previous: Huddle | None, lead: User) -> Callable[[], object]:
         return lambda: services.agenda_plan_for(
-            huddle=huddle, now=timezone.now(), previous=previous
+            huddle=huddle, now=timezone.now(), previous=previous, viewer=lead
         )
 
-    big_ms, big_queries, big_counts = _measure(build(big_huddle, big_previous))
-    small_ms, small_queries, _ = _measure(build(small_huddle, small_previous))
+    big_ms, big_queries, big_counts = _measure(build(big_huddle, big_previous, big_lead))
+    small_ms, small_queries, _ = _measure(build(small_huddle, small_previous, small_lead))
     open_ms, open_queries, _ = _measure(lambda: _open_and_roll_back(big_huddle, big_lead))
-    plan = services.agenda_plan_for(huddle=big_huddle, now=timezone.now(), previous=big_previous)
+    plan = services.agenda_plan_for(
+        huddle=big_huddle, now=timezone.now(), previous=big_previous, viewer=big_lead
+    )
     print(
         f"agenda: {len(plan.candidates)} items chosen from "
         f"{len(plan.candidates) + plan.left_out} candidates"

@@ -460,7 +460,9 @@ def huddle_agenda_preview_for_user(*, user: User, huddle: Huddle) -> AgendaPrevi
         return AgendaPreview(items=[], left_out=0, previous=huddle.previous)
     previous = previous_huddle(huddle)
     added = frozenset(huddle.items.values_list("key", flat=True))
-    plan = agenda_plan_for(huddle=huddle, now=timezone.now(), previous=previous, exclude_keys=added)
+    plan = agenda_plan_for(
+        huddle=huddle, now=timezone.now(), previous=previous, exclude_keys=added, viewer=user
+    )
     patients = visible_patients(user).in_bulk([c.patient_id for c in plan.candidates])
     shown = [
         PreviewItem(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from apps.accounts.models import User
 from apps.huddles.models import ItemSource
 
 
@@ -69,6 +70,9 @@ class AgendaContext:
     # ("since the last huddle") re-check these too, so such a matter carries
     # over while it is still relevant instead of falling out of the window.
     carried_keys: frozenset[str] = frozenset()
+    # The person the agenda is built for (opening, refreshing, previewing):
+    # sources that read through another app's access-checked selector use it.
+    viewer: User | None = None
     # Reads that several sources share, made once per build (one pass over the
     # team's open tasks serves both task sources).
     shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

@@ -45,6 +45,7 @@ def agenda_context(
     previous: Huddle | None,
     lookback_days: int,
     carried_keys: frozenset[str] = frozenset(),
+    viewer: User | None = None,
 ) -> AgendaContext:
     """What the sources read: the team, the moment, and the window since the last huddle."""
     since = (
@@ -63,6 +64,7 @@ def agenda_context(
         since=since,
         active_member_ids=frozenset(members),
         carried_keys=carried_keys,
+        viewer=viewer,
     )
 
 
@@ -73,8 +75,9 @@ def agenda_plan_for(
     previous: Huddle | None,
     keep_keys: frozenset[str] = frozenset(),
     exclude_keys: frozenset[str] = frozenset(),
+    viewer: User | None = None,
 ) -> AgendaPlan:
-    """The agenda the sources propose for `huddle` at `now` (reads only)."""
+    """The agenda the sources propose for `huddle` at `now` (reads only), as `viewer` sees it."""
     settings = huddle_settings_for(huddle.team.organisation_id)
     earlier = list(previous.items.all()) if previous is not None else []
     unfinished = [item for item in earlier if item.status == ItemStatus.PENDING]
@@ -88,6 +91,7 @@ def agenda_plan_for(
         previous=previous,
         lookback_days=settings.first_lookback_days,
         carried_keys=frozenset(item.key for item in unfinished) | frozenset(left_out),
+        viewer=viewer,
     )
     return agenda.plan_agenda(
         context=context,
@@ -140,6 +144,7 @@ def huddle_open(*, actor: User, huddle: Huddle) -> Huddle:
         now=now,
         previous=previous,
         exclude_keys=frozenset(item.key for item in added),
+        viewer=actor,
     )
     items = [_new_item(huddle, candidate, plan, 0) for candidate in plan.candidates]
     ordered = sorted(
@@ -214,6 +219,7 @@ def huddle_agenda_refresh(*, actor: User, huddle: Huddle) -> Huddle:
         keep_keys=frozenset(item.key for item in pending_auto),
         exclude_keys=frozenset(item.key for item in items if not item.is_pending)
         | frozenset(item.key for item in items if item.source == ItemSource.MANUAL),
+        viewer=actor,
     )
     proposed = {candidate.key: candidate for candidate in plan.candidates}
     started = _has_tasks([item.pk for item in pending_auto])
