@@ -1,5 +1,7 @@
 """REST API for tasks: input serializers parse, the same selectors and services act."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -146,6 +148,17 @@ class BulkReassignOutputSerializer(serializers.Serializer):
     reassigned = serializers.ListField(child=serializers.IntegerField())
 
 
+@contextmanager
+def _as_input_fields() -> Iterator[None]:
+    """Service field names become the API's input names (the owner is sent as owner_id)."""
+    try:
+        yield
+    except ApplicationError as error:
+        renames = {"owner": "owner_id"}
+        error.field_errors = {renames.get(k, k): v for k, v in error.field_errors.items()}
+        raise
+
+
 def _owner(owner_id: int) -> User:
     owner = selectors.user_get(user_id=owner_id)
     if owner is None:
@@ -238,16 +251,17 @@ class TaskCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         patient = patient_get_for_user(user=request.user, patient_id=values["patient_id"])
-        task = services.task_create(
-            actor=request.user,
-            patient=patient,
-            title=values["title"],
-            owner=_owner(values["owner_id"]),
-            due_at=values["due_at"],
-            priority=values["priority"],
-            description=values["description"],
-            verification_role=values["verification_role"],
-        )
+        with _as_input_fields():
+            task = services.task_create(
+                actor=request.user,
+                patient=patient,
+                title=values["title"],
+                owner=_owner(values["owner_id"]),
+                due_at=values["due_at"],
+                priority=values["priority"],
+                description=values["description"],
+                verification_role=values["verification_role"],
+            )
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task), status=status.HTTP_201_CREATED)
 
@@ -348,9 +362,13 @@ class TaskReassignApi(_TaskActionApi):
         return super().post(request, task_id)
 
     def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
-        services.task_reassign(
-            actor=request.user, task=task, new_owner=_owner(data["owner_id"]), reason=data["reason"]
-        )
+        with _as_input_fields():
+            services.task_reassign(
+                actor=request.user,
+                task=task,
+                new_owner=_owner(data["owner_id"]),
+                reason=data["reason"],
+            )
 
 
 class TaskBulkReassignApi(APIView):
@@ -363,10 +381,11 @@ class TaskBulkReassignApi(APIView):
         data = BulkReassignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        moved = services.task_bulk_reassign(
-            actor=request.user,
-            task_ids=values["task_ids"],
-            new_owner=_owner(values["owner_id"]),
-            reason=values["reason"],
-        )
+        with _as_input_fields():
+            moved = services.task_bulk_reassign(
+                actor=request.user,
+                task_ids=values["task_ids"],
+                new_owner=_owner(values["owner_id"]),
+                reason=values["reason"],
+            )
         return Response(BulkReassignOutputSerializer({"reassigned": moved}).data)
