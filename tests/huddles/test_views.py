@@ -218,3 +218,36 @@ def test_clock_partial_shows_the_time_box(client_for, nurse, running):
     body = client_for(nurse).get(url("clock", huddle.pk), **HX).content.decode()
     assert "Time box 30 min" in body
     assert "1 to go" in body
+
+
+@pytest.mark.parametrize("owner", ["", "OUTSIDER", "LEFT", "12345678"])
+def test_task_form_never_makes_a_task_without_one_owner_on_the_team(
+    client_for, team, nurse, chw, outsider, running, owner
+):
+    from apps.teams.models import TeamMembership
+    from apps.teams.services import team_member_remove
+
+    huddle, item = running
+    team_member_remove(
+        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+    )
+    value = {"OUTSIDER": outsider.pk, "LEFT": chw.pk}.get(owner, owner)
+    response = client_for(nurse).post(
+        url("item_task_create", huddle.pk, item.pk),
+        {"title": "Call", "owner": value, "due": "1bd", "token": "t"},
+        **HX,
+    )
+    assert response.status_code == 200
+    assert 'class="form-errors" role="alert"' in response.content.decode()
+    assert not Task.objects.filter(source_type=TaskSource.HUDDLE).exists()
+
+
+def test_task_form_without_a_due_date_makes_no_task(client_for, nurse, pcp, running):
+    huddle, item = running
+    response = client_for(nurse).post(
+        url("item_task_create", huddle.pk, item.pk),
+        {"title": "Call", "owner": pcp.pk, "token": "t"},
+        **HX,
+    )
+    assert "Choose when it is due" in response.content.decode()
+    assert not Task.objects.filter(source_type=TaskSource.HUDDLE).exists()
