@@ -1,0 +1,38 @@
+"""The patient's summary as a PDF (xhtml2pdf: pure Python, no browser, no network)."""
+
+from io import BytesIO
+from typing import Any
+
+from django.template.loader import render_to_string
+from xhtml2pdf import pisa
+
+from apps.careplans.selectors import PatientSummary
+
+
+class PdfRenderError(Exception):
+    pass
+
+
+def _no_external_resources(uri: str, rel: str) -> str:
+    # The summary is self-contained; never let the renderer fetch anything.
+    return ""
+
+
+def summary_context(summary: PatientSummary) -> dict[str, Any]:
+    return {"summary": summary, "patient": summary.patient, "plan": summary.plan}
+
+
+def render_summary_pdf(summary: PatientSummary) -> bytes:
+    html = render_to_string("careplans/summary_pdf.html", summary_context(summary))
+    output = BytesIO()
+    result = pisa.CreatePDF(
+        html, dest=output, encoding="utf-8", link_callback=_no_external_resources
+    )
+    if result.err:
+        raise PdfRenderError("The summary could not be rendered as a PDF.")
+    return output.getvalue()
+
+
+def summary_filename(summary: PatientSummary) -> str:
+    # Ids only: a file name travels through downloads folders and mail.
+    return f"care-plan-summary-{summary.plan.pk}.pdf"

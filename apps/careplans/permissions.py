@@ -1,0 +1,104 @@
+"""Who may change which part of a care plan, and who may sign it.
+
+Rights are the team object permissions of apps.teams (ROLE_PERMISSIONS): one
+codename per goal domain, `edit_care_plan` for the patient's voice, barriers
+and interventions, and `sign_care_plan` for the PCP's signature.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+
+from apps.accounts.models import Role, User
+from apps.careplans.models import GoalDomain
+from apps.patients.models import Patient
+from apps.patients.permissions import has_patient_permission, is_organisation_admin
+from apps.teams.permissions import team_permissions_for_user
+from apps.teams.selectors import membership_active
+
+EDIT_CARE_PLAN = "edit_care_plan"
+SIGN_CARE_PLAN = "sign_care_plan"
+GOAL_DOMAIN_PERMISSIONS: dict[str, str] = {
+    GoalDomain.MEDICAL: "edit_medical_goals",
+    GoalDomain.BEHAVIORAL: "edit_behavioral_goals",
+    GoalDomain.SOCIAL: "edit_social_goals",
+    GoalDomain.FUNCTIONAL: "edit_functional_goals",
+}
+
+
+@dataclass(frozen=True)
+class CarePlanRights:
+    """What one user may do on one patient's plan, for templates and API output."""
+
+    edit_plan: bool
+    goal_domains: frozenset[str]
+    sign: bool
+
+    @property
+    def edit_any_goal(self) -> bool:
+        return bool(self.goal_domains)
+
+    @property
+    def start_plan(self) -> bool:
+        return self.edit_plan or self.edit_any_goal
+
+    def can_edit_goal(self, domain: str) -> bool:
+        return domain in self.goal_domains
+
+
+def can_edit_care_plan(user: User, patient: Patient) -> bool:
+    return has_patient_permission(user, patient, EDIT_CARE_PLAN)
+
+
+def require_can_edit_care_plan(user: User, patient: Patient) -> None:
+    if not can_edit_care_plan(user, patient):
+        raise PermissionDenied("Your role on this patient's team does not allow editing the plan.")
+
+
+def can_edit_goal_domain(user: User, patient: Patient, domain: str) -> bool:
+    codename = GOAL_DOMAIN_PERMISSIONS.get(domain)
+    return codename is not None and has_patient_permission(user, patient, codename)
+
+
+def require_can_edit_goal_domain(user: User, patient: Patient, domain: str) -> None:
+    if not can_edit_goal_domain(user, patient, domain):
+        label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
+        raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
+
+
+def can_start_care_plan(user: User, patient: Patient) -> bool:
+    return can_edit_care_plan(user, patient) or any(
+        can_edit_goal_domain(user, patient, domain) for domain in GoalDomain.values
+    )
+
+
+def can_sign_care_plan(user: User, patient: Patient) -> bool:
+    """A PCP who is a current member of this patient's team, holding the sign right there."""
+    if not has_patient_permission(user, patient, SIGN_CARE_PLAN):
+        return False
+    membership = membership_active(team_id=patient.care_team_id, user_id=user.pk)
+    return membership is not None and membership.role == Role.PCP
+
+
+def require_can_sign_care_plan(user: User, patient: Patient) -> None:
+    if not can_sign_care_plan(user, patient):
+        raise PermissionDenied(
+            "Only a primary care physician on the patient's team signs the plan."
+        )
+
+
+def can_administer_care_plan(user: User, patient: Patient) -> bool:
+    """The admin door: staff of the patient's organisation with the model permission."""
+    return is_organisation_admin(user, patient, "careplans.change_careplan")
+
+
+def care_plan_rights(user: User, patient: Patient) -> CarePlanRights:
+    """All of a user's plan rights in one lookup (plus one for the PCP check)."""
+    held = team_permissions_for_user(user).get(patient.care_team_id, frozenset())
+    return CarePlanRights(
+        edit_plan=EDIT_CARE_PLAN in held,
+        goal_domains=frozenset(
+            domain for domain, codename in GOAL_DOMAIN_PERMISSIONS.items() if codename in held
+        ),
+        sign=SIGN_CARE_PLAN in held and can_sign_care_plan(user, patient),
+    )

@@ -1,0 +1,98 @@
+"""Barriers, classified by COM-B, each pointing at the intervention that addresses it."""
+
+from typing import Any
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.careplans import permissions
+from apps.careplans.models import SUB_COMPONENTS, Barrier, CarePlan, ComB, Intervention
+from apps.careplans.services._common import (
+    audit,
+    lock_plan,
+    raise_if,
+    record_version,
+    require_text,
+)
+from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
+
+BARRIER_FIELDS = ("component", "sub_component", "description", "intervention")
+
+
+def _validate(plan: CarePlan, values: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    component = values["component"]
+    sub_component = values.get("sub_component") or ""
+    if component not in ComB.values:
+        errors["component"] = [f"'{component}' is not a COM-B component."]
+    elif sub_component and sub_component not in SUB_COMPONENTS[component]:
+        errors["sub_component"] = [f"Choose a sub-component of {ComB(component).label.lower()}."]
+    values["description"] = require_text(
+        errors, "description", values["description"], "Describe the barrier."
+    )
+    if len(values["description"]) > 300:
+        errors["description"] = ["At most 300 characters."]
+    intervention: Intervention | None = values.get("intervention")
+    if intervention is not None and intervention.plan_id != plan.pk:
+        errors["intervention"] = ["Choose an intervention of this plan."]
+    raise_if(errors, "Please correct the barrier.")
+
+
+@transaction.atomic
+def barrier_create(
+    *,
+    actor: User,
+    plan: CarePlan,
+    component: str,
+    description: str,
+    sub_component: str = "",
+    intervention: Intervention | None = None,
+) -> Barrier:
+    plan = lock_plan(plan.pk)
+    permissions.require_can_edit_care_plan(actor, plan.patient)
+    values: dict[str, Any] = {
+        "component": component,
+        "sub_component": sub_component or "",
+        "description": description,
+        "intervention": intervention,
+    }
+    _validate(plan, values)
+    barrier = Barrier.objects.create(plan=plan, created_by=actor, **values)
+    audit(actor=actor, action=AuditAction.CREATE, obj=barrier, plan=plan)
+    record_version(plan=plan, actor=actor, summary=f"Added a {component} barrier")
+    return barrier
+
+
+@transaction.atomic
+def barrier_update(*, actor: User, barrier: Barrier, **values: Any) -> Barrier:
+    plan = lock_plan(barrier.plan_id)
+    barrier = Barrier.objects.select_related("intervention").get(pk=barrier.pk)
+    permissions.require_can_edit_care_plan(actor, plan.patient)
+    unknown = set(values) - set(BARRIER_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown barrier fields: {', '.join(sorted(unknown))}.")
+    merged = {name: values.get(name, getattr(barrier, name)) for name in BARRIER_FIELDS}
+    merged["sub_component"] = merged["sub_component"] or ""
+    _validate(plan, merged)
+    changed = sorted(name for name in values if getattr(barrier, name) != merged[name])
+    if not changed:
+        return barrier
+    for name in changed:
+        setattr(barrier, name, merged[name])
+    barrier.save(update_fields=[*changed, "updated_at"])
+    audit(
+        actor=actor, action=AuditAction.UPDATE, obj=barrier, plan=plan, detail={"fields": changed}
+    )
+    record_version(plan=plan, actor=actor, summary=f"Changed a barrier: {', '.join(changed)}")
+    return barrier
+
+
+@transaction.atomic
+def barrier_remove(*, actor: User, barrier: Barrier) -> None:
+    plan = lock_plan(barrier.plan_id)
+    barrier = Barrier.objects.get(pk=barrier.pk)
+    permissions.require_can_edit_care_plan(actor, plan.patient)
+    audit(actor=actor, action=AuditAction.DELETE, obj=barrier, plan=plan)
+    barrier.delete()
+    record_version(plan=plan, actor=actor, summary="Removed a barrier")

@@ -1,0 +1,412 @@
+"""Care plan pages. One view per page; htmx posts get the re-rendered plan body back."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts.http import AuthenticatedHttpRequest
+from apps.careplans import selectors, services
+from apps.careplans.forms import (
+    BarrierForm,
+    CarePlanProfileForm,
+    CarePlanVoiceForm,
+    GoalForm,
+    InterventionCancelForm,
+    InterventionEditForm,
+    InterventionForm,
+    RetireForm,
+    SignForm,
+)
+from apps.careplans.models import CarePlan
+from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
+from apps.careplans.permissions import care_plan_rights
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.patients.models import Patient
+from apps.patients.selectors import patient_care_team, patient_get_for_user
+
+BODY = "careplans/_plan_body.html"
+PAGE = "careplans/plan.html"
+
+
+def _open_plan(request: AuthenticatedHttpRequest, patient_id: int) -> CarePlan:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    plan = selectors.care_plan_current_for_patient(patient=patient)
+    if plan is None:
+        raise NotFoundError("This patient has no care plan.")
+    plan.patient = patient
+    return plan
+
+
+def _plan_context(
+    request: AuthenticatedHttpRequest, patient: Patient, bound: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The plan page with blank forms for what the user may do, or the bound one that failed."""
+    bound = bound or {}
+    detail = selectors.care_plan_detail(user=request.user, patient=patient)
+    context: dict[str, Any] = {"detail": detail, "patient": patient, "plan": detail.plan}
+    plan, rights, members = detail.plan, detail.rights, detail.members
+    if plan is None:
+        return context
+    if rights.edit_plan:
+        context["voice_form"] = bound.get("voice") or CarePlanVoiceForm.for_plan(plan)
+        context["profile_form"] = bound.get("profile") or CarePlanProfileForm.for_plan(
+            plan, selectors.pathways_for_patient(patient=patient), detail.pathways
+        )
+        context["barrier_form"] = bound.get("barrier") or BarrierForm(prefix="barrier", plan=plan)
+        context["retire_form"] = RetireForm(prefix="retire")
+    if rights.edit_any_goal:
+        context["goal_form"] = bound.get("goal") or GoalForm(
+            prefix="goal", members=members, domains=rights.goal_domains
+        )
+    for goal in detail.goals:
+        goal.edit_form = bound.get(f"goal-{goal.pk}")  # type: ignore[attr-defined]
+        goal.may_edit = rights.can_edit_goal(goal.domain)  # type: ignore[attr-defined]
+        if rights.edit_plan:
+            goal.intervention_form = bound.get(f"intervention-for-{goal.pk}") or InterventionForm(  # type: ignore[attr-defined]
+                prefix=f"new-intervention-{goal.pk}", members=members
+            )
+        for intervention in goal.plan_interventions:  # type: ignore[attr-defined]
+            intervention.edit_form = bound.get(f"intervention-{intervention.pk}")
+            intervention.cancel_form = bound.get(f"cancel-{intervention.pk}")
+    context["open_section"] = bound.get("open_section", "")
+    return context
+
+
+def _plan_response(
+    request: AuthenticatedHttpRequest, patient: Patient, bound: dict[str, Any] | None = None
+) -> HttpResponse:
+    template = BODY if is_htmx(request) else PAGE
+    return render(request, template, _plan_context(request, patient, bound))
+
+
+def _after_write(request: AuthenticatedHttpRequest, patient: Patient, note: str) -> HttpResponse:
+    if is_htmx(request):
+        response = _plan_response(request, patient)
+        response["HX-Trigger"] = "carePlanChanged"
+        return response
+    messages.success(request, note)
+    return redirect("careplans:plan", patient_id=patient.pk)
+
+
+@login_required
+@not_found_as_404
+@require_http_methods(["GET", "POST"])
+def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's plan; POST starts one."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    if request.method == "POST":
+        try:
+            services.care_plan_create(actor=request.user, patient=patient)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("careplans:plan", patient_id=patient.pk)
+        return _after_write(request, patient, "Care plan started.")
+    return _plan_response(request, patient)
+
+
+@login_required
+@not_found_as_404
+@require_GET
+def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The chart section, loaded lazily by htmx."""
+    patient, plan = selectors.care_plan_card_for_user(user=request.user, patient_id=patient_id)
+    return render(request, "careplans/_card.html", {"patient": patient, "plan": plan})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    form = CarePlanVoiceForm.for_plan(plan, request.POST)
+    if form.is_valid():
+        try:
+            services.care_plan_update(actor=request.user, plan=plan, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "The patient's voice was saved.")
+    return _plan_response(request, plan.patient, {"voice": form, "open_section": "voice"})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    form = CarePlanProfileForm.for_plan(
+        plan,
+        selectors.pathways_for_patient(patient=plan.patient),
+        list(plan.pathways.all()),
+        request.POST,
+    )
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        values["pathways"] = list(values["pathways"])
+        try:
+            services.care_plan_update(actor=request.user, plan=plan, **values)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "The plan details were saved.")
+    return _plan_response(request, plan.patient, {"profile": form, "open_section": "profile"})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    form = GoalForm(
+        request.POST,
+        prefix="goal",
+        members=patient_care_team(patient=plan.patient),
+        domains=care_plan_rights(request.user, plan.patient).goal_domains,
+    )
+    if form.is_valid():
+        try:
+            services.goal_create(actor=request.user, plan=plan, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Goal added.")
+    return _plan_response(request, plan.patient, {"goal": form, "open_section": "goal"})
+
+
+@login_required
+@not_found_as_404
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
+    form = GoalForm.for_goal(
+        goal,
+        patient_care_team(patient=plan.patient),
+        care_plan_rights(request.user, plan.patient).goal_domains,
+        request.POST if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_update(actor=request.user, goal=goal, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Goal saved.")
+    return _plan_response(request, plan.patient, {f"goal-{goal.pk}": form})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
+    services.goal_remove(actor=request.user, goal=goal)
+    return _after_write(request, plan.patient, "Goal removed.")
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def intervention_add(
+    request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
+) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
+    form = InterventionForm(
+        request.POST,
+        prefix=f"new-intervention-{goal.pk}",
+        members=patient_care_team(patient=plan.patient),
+    )
+    if form.is_valid():
+        try:
+            services.intervention_create(actor=request.user, goal=goal, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Intervention added; its task is created.")
+    return _plan_response(request, plan.patient, {f"intervention-for-{goal.pk}": form})
+
+
+@login_required
+@not_found_as_404
+@require_http_methods(["GET", "POST"])
+def intervention_edit(
+    request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
+) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    intervention = selectors.intervention_get_for_plan(plan=plan, intervention_id=intervention_id)
+    form = InterventionEditForm.for_intervention(
+        intervention,
+        patient_care_team(patient=plan.patient),
+        request.POST if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intervention_update(
+                actor=request.user, intervention=intervention, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Intervention saved.")
+    return _plan_response(request, plan.patient, {f"intervention-{intervention.pk}": form})
+
+
+@login_required
+@not_found_as_404
+@require_http_methods(["GET", "POST"])
+def intervention_cancel(
+    request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
+) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    intervention = selectors.intervention_get_for_plan(plan=plan, intervention_id=intervention_id)
+    form = InterventionCancelForm(
+        request.POST if request.method == "POST" else None, prefix=f"cancel-{intervention.pk}"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intervention_cancel(
+                actor=request.user, intervention=intervention, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Intervention cancelled.")
+    return _plan_response(request, plan.patient, {f"cancel-{intervention.pk}": form})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    form = BarrierForm(request.POST, prefix="barrier", plan=plan)
+    if form.is_valid():
+        try:
+            services.barrier_create(actor=request.user, plan=plan, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "Barrier added.")
+    return _plan_response(request, plan.patient, {"barrier": form, "open_section": "barrier"})
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def barrier_remove(
+    request: AuthenticatedHttpRequest, patient_id: int, barrier_id: int
+) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    barrier = selectors.barrier_get_for_plan(plan=plan, barrier_id=barrier_id)
+    services.barrier_remove(actor=request.user, barrier=barrier)
+    return _after_write(request, plan.patient, "Barrier removed.")
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    form = RetireForm(request.POST, prefix="retire")
+    if form.is_valid():
+        try:
+            services.care_plan_retire(
+                actor=request.user, plan=plan, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The care plan was retired.")
+    else:
+        messages.error(request, "Say why the plan is retired.")
+    return redirect("careplans:plan", patient_id=plan.patient_id)
+
+
+@login_required
+@not_found_as_404
+@require_http_methods(["GET", "POST"])
+def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """What changed since the last signed version; a PCP on the team signs it here."""
+    review = selectors.care_plan_review_for_user(user=request.user, patient_id=patient_id)
+    form = SignForm(
+        request.POST if request.method == "POST" else None,
+        initial={"fingerprint": review.fingerprint},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.care_plan_sign(
+                actor=request.user, plan=review.plan, fingerprint=form.cleaned_data["fingerprint"]
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"You signed version {version.number} of the care plan.")
+        return redirect("careplans:review", patient_id=review.plan.patient_id)
+    return render(
+        request,
+        "careplans/review.html",
+        {"review": review, "plan": review.plan, "patient": review.plan.patient, "form": form},
+    )
+
+
+@login_required
+@not_found_as_404
+@require_GET
+def plan_versions(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    plan, versions = selectors.care_plan_history_for_user(user=request.user, patient_id=patient_id)
+    return render(
+        request,
+        "careplans/versions.html",
+        {"plan": plan, "patient": plan.patient, "versions": versions},
+    )
+
+
+@login_required
+@not_found_as_404
+@require_GET
+def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int) -> HttpResponse:
+    plan = _open_plan(request, patient_id)
+    before, after, diff = selectors.care_plan_version_diff(
+        plan=plan, from_number=None, to_number=number
+    )
+    return render(
+        request,
+        "careplans/_version_diff.html",
+        {"plan": plan, "before": before, "after": after, "diff": diff},
+    )
+
+
+@login_required
+@not_found_as_404
+@require_GET
+def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's take-home summary: large type, plain words, print stylesheet."""
+    summary = selectors.care_plan_summary_for_user(user=request.user, patient_id=patient_id)
+    return render(request, "careplans/summary.html", summary_context(summary))
+
+
+@login_required
+@not_found_as_404
+@require_GET
+def plan_summary_pdf(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    summary = selectors.care_plan_summary_for_user(
+        user=request.user, patient_id=patient_id, export=True
+    )
+    response = HttpResponse(render_summary_pdf(summary), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{summary_filename(summary)}"'
+    return response
+
+
+@login_required
+@require_GET
+def review_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Plans waiting for a PCP: unsigned too long, review overdue, or flagged after a transition."""
+    rows = selectors.care_plans_due_for_review(user=request.user)
+    return render(request, "careplans/review_list.html", {"rows": rows})
