@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.transitions.tasks.transitions_sweep_task",
         "schedule": timedelta(minutes=5),
     },
+    "referrals-reminder-sweep": {
+        "task": "apps.referrals.tasks.referral_reminder_sweep_task",
+        "schedule": timedelta(minutes=5),
+    },
     "huddles-series-extend": {
         "task": "apps.huddles.tasks.huddle_series_extend_task",
         "schedule": crontab(hour=1, minute=15),

@@ -43,6 +43,11 @@ def _as_validation_error(error: ApplicationError) -> ValidationError:
     return ValidationError(list(dict.fromkeys(messages)))
 
 
+def _nothing_saved(formset: Any) -> None:
+    """The admin's change message reads what a formset saved; the services saved it."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
 # --- the directory ---------------------------------------------------------------------
 
 
@@ -183,6 +188,7 @@ class ReferralSettingsAdmin(admin.ModelAdmin):
                 remind_after=limit_form.cleaned_data["remind_after_business_days"],
                 escalate_after=limit_form.cleaned_data["escalate_after_business_days"],
             )
+        _nothing_saved(formset)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -334,6 +340,8 @@ class ReferralAdmin(admin.ModelAdmin):
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
     ) -> None:
         """The timeline is written by the services only."""
+        for formset in formsets:
+            _nothing_saved(formset)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -377,6 +377,10 @@ class ReferralTimeLimit(models.Model):
                 condition=Q(remind_after_business_days__gte=1)
                 & Q(escalate_after_business_days__gt=models.F("remind_after_business_days")),
                 name="escalation_comes_after_the_reminder",
+                violation_error_message=(
+                    "The reminder needs at least one business day and the escalation must "
+                    "come after it."
+                ),
             ),
         ]
 

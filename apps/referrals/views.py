@@ -118,6 +118,8 @@ def _act(
 ) -> HttpResponse:
     """Runs one service call on the referral; a refusal is shown on the referral's page."""
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    # Someone without the right learns nothing from form feedback: refuse first.
+    permissions.require_can_work_on(request.user, referral)
     try:
         action(referral)
     except ApplicationError as error:

@@ -6,22 +6,24 @@ and nothing else, however many referrals are open. Rows are claimed with
 `SELECT ... FOR UPDATE SKIP LOCKED` in batches, each batch in its own
 transaction, so two sweeps at once split the work instead of repeating it. A
 sweep killed mid-batch rolls back and the rows stay due for the next one; the
-notification's idempotency key makes a repeated step a no-op in any case.
+notification's idempotency key makes a repeated step a no-op in any case. Each
+batch costs the same handful of queries (notifications in one INSERT, their
+emails queued as one job after commit), however many rows it holds.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
 from apps.core.audit import audit_record_many
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
-from apps.tasks.notifications import notification_send
+from apps.tasks.notifications import NotificationDraft, notification_send_many
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 
@@ -48,6 +50,21 @@ def escalation_key(referral: Referral) -> str:
     return f"referral:{referral.pk}:{referral.state}:{referral.state_sequence}:escalation"
 
 
+CLAIMED_FIELDS = (
+    "id",
+    "patient_id",
+    "owner_id",
+    "state",
+    "state_sequence",
+    "state_entered_at",
+    "snooze_count",
+    "remind_at",
+    "escalate_at",
+    "reminder_sent_at",
+    "escalation_sent_at",
+)
+
+
 def due_filter(now: datetime) -> Q:
     return Q(remind_at__lte=now, reminder_sent_at__isnull=True) | Q(
         escalate_at__lte=now, escalation_sent_at__isnull=True
@@ -60,7 +77,7 @@ def referral_reminder_sweep(
     """Sends every reminder and escalation due at `now` (default: the current time)."""
     now = now or timezone.now()
     result = SweepResult()
-    leads: dict[int, User | None] = {}
+    leads: dict[int, int | None] = {}
     for _ in range(max_batches):
         claimed = _sweep_batch(now=now, batch_size=batch_size, leads=leads, result=result)
         if claimed < batch_size:
@@ -68,20 +85,42 @@ def referral_reminder_sweep(
     return result
 
 
-def _lead_of(team_id: int, leads: dict[int, User | None]) -> User | None:
+def _link_maker() -> Callable[[int], str]:
+    """The referral page's address for any id, resolved once per batch, not once per row."""
+    marker = 987654321
+    template = reverse("referrals:detail", args=[marker]).replace(str(marker), "{}")
+    return template.format
+
+
+def _lead_of(team_id: int, leads: dict[int, int | None]) -> int | None:
+    """The id of the team's lead coordinator, looked up once per sweep."""
     if team_id not in leads:
         membership = team_lead(team_id=team_id)
-        leads[team_id] = membership.user if membership else None
+        leads[team_id] = membership.user_id if membership else None
     return leads[team_id]
+
+
+def _owner_name(row: Referral) -> str:
+    first, last = row.owner_first_name, row.owner_last_name  # type: ignore[attr-defined]
+    return f"{first} {last}".strip() or row.owner_username  # type: ignore[attr-defined]
 
 
 @transaction.atomic
 def _sweep_batch(
-    *, now: datetime, batch_size: int, leads: dict[int, User | None], result: SweepResult
+    *, now: datetime, batch_size: int, leads: dict[int, int | None], result: SweepResult
 ) -> int:
+    """One batch in one transaction, set-wise: a fixed number of queries per batch."""
     rows = list(
         Referral.objects.filter(due_filter(now))
-        .select_related("patient", "owner", "service")
+        # Only what the messages need: a sweep should not build patients and users.
+        .only(*CLAIMED_FIELDS)
+        .annotate(
+            team_id=F("patient__care_team_id"),
+            service_name=F("service__name"),
+            owner_first_name=F("owner__first_name"),
+            owner_last_name=F("owner__last_name"),
+            owner_username=F("owner__username"),
+        )
         .select_for_update(skip_locked=True, of=("self",))[:batch_size]
     )
     if not rows:
@@ -90,45 +129,51 @@ def _sweep_batch(
     on_team = set(
         TeamMembership.objects.filter(
             ended_at__isnull=True,
-            team_id__in={row.patient.care_team_id for row in rows},
+            team_id__in={row.team_id for row in rows},
             user_id__in={row.owner_id for row in rows},
         ).values_list("team_id", "user_id")
     )
     sent_at = timezone.now()
     reminded: list[int] = []
     escalated: list[int] = []
+    drafts: list[NotificationDraft] = []
     events: list[ReferralEvent] = []
     audits: list[AuditEvent] = []
+    link_to = _link_maker()
     for row in rows:
-        team_id = row.patient.care_team_id
-        link = reverse("referrals:detail", args=[row.pk])
+        team_id = row.team_id
+        link = link_to(row.pk)
         state = row.get_state_display()
         since = timezone.localtime(row.state_entered_at)
+        steps: list[str] = []
         if row.reminder_sent_at is None and row.remind_at is not None and row.remind_at <= now:
             # An owner who left the team cannot act: their lead hears instead.
-            recipient = row.owner
+            recipient_id = row.owner_id
             if (team_id, row.owner_id) not in on_team:
-                recipient = _lead_of(team_id, leads) or row.owner
-            notification_send(
-                recipient=recipient,
-                idempotency_key=reminder_key(row),
-                kind="referral_reminder",
-                subject=f"Referral #{row.pk} needs follow-up: {state} since {since:%Y-%m-%d}",
-                body=(
-                    f"The referral to {row.service.name} has been {state.lower()} since "
-                    f"{since:%Y-%m-%d %H:%M}, past its time limit."
-                ),
-                link=link,
-                patient=row.patient,
+                recipient_id = _lead_of(team_id, leads) or row.owner_id
+            drafts.append(
+                NotificationDraft(
+                    recipient_id=recipient_id,
+                    idempotency_key=reminder_key(row),
+                    kind="referral_reminder",
+                    subject=f"Referral #{row.pk} needs follow-up: {state} since {since:%Y-%m-%d}",
+                    body=(
+                        f"The referral to {row.service_name} has been {state.lower()} since "
+                        f"{since:%Y-%m-%d %H:%M}, past its time limit."
+                    ),
+                    link=link,
+                    patient_id=row.patient_id,
+                )
             )
             reminded.append(row.pk)
+            steps.append("reminder_sent_at")
             events.append(
                 ReferralEvent(
-                    referral=row,
+                    referral_id=row.pk,
                     occurred_at=sent_at,
                     kind=ReferralEventKind.REMINDED,
                     to_state=row.state,
-                    detail={"recipient_id": recipient.pk},
+                    detail={"recipient_id": recipient_id},
                 )
             )
         if (
@@ -137,39 +182,36 @@ def _sweep_batch(
             and row.escalate_at <= now
         ):
             lead = _lead_of(team_id, leads)
-            recipient = lead or row.owner
-            notification_send(
-                recipient=recipient,
-                idempotency_key=escalation_key(row),
-                kind="referral_escalation",
-                subject=f"Escalation: referral #{row.pk} stuck in {state} since {since:%Y-%m-%d}",
-                body=(
-                    f"The referral to {row.service.name}, followed up by "
-                    f"{row.owner.display_name}, has been {state.lower()} since "
-                    f"{since:%Y-%m-%d %H:%M}, past its escalation limit."
-                    + ("" if lead else " The care team has no lead coordinator.")
-                ),
-                link=link,
-                patient=row.patient,
+            recipient_id = lead or row.owner_id
+            drafts.append(
+                NotificationDraft(
+                    recipient_id=recipient_id,
+                    idempotency_key=escalation_key(row),
+                    kind="referral_escalation",
+                    subject=(
+                        f"Escalation: referral #{row.pk} stuck in {state} since {since:%Y-%m-%d}"
+                    ),
+                    body=(
+                        f"The referral to {row.service_name}, followed up by "
+                        f"{_owner_name(row)}, has been {state.lower()} since "
+                        f"{since:%Y-%m-%d %H:%M}, past its escalation limit."
+                        + ("" if lead else " The care team has no lead coordinator.")
+                    ),
+                    link=link,
+                    patient_id=row.patient_id,
+                )
             )
             escalated.append(row.pk)
+            steps.append("escalation_sent_at")
             events.append(
                 ReferralEvent(
-                    referral=row,
+                    referral_id=row.pk,
                     occurred_at=sent_at,
                     kind=ReferralEventKind.ESCALATED,
                     to_state=row.state,
-                    detail={"recipient_id": recipient.pk, "no_lead": lead is None},
+                    detail={"recipient_id": recipient_id, "no_lead": lead is None},
                 )
             )
-        steps = [
-            name
-            for name, done in (
-                ("reminder_sent_at", reminded and reminded[-1] == row.pk),
-                ("escalation_sent_at", escalated and escalated[-1] == row.pk),
-            )
-            if done
-        ]
         audits.append(
             AuditEvent(
                 action=AuditAction.UPDATE,
@@ -180,14 +222,17 @@ def _sweep_batch(
                 detail={"fields": steps},
             )
         )
-    if reminded:
-        Referral.objects.filter(pk__in=reminded).update(
-            reminder_sent_at=sent_at, updated_at=sent_at
-        )
-    if escalated:
-        Referral.objects.filter(pk__in=escalated).update(
-            escalation_sent_at=sent_at, updated_at=sent_at
-        )
+    # Keys already used (a redelivered or overlapping run) are skipped by the insert.
+    notification_send_many(drafts)
+    Referral.objects.filter(pk__in=[row.pk for row in rows]).update(
+        reminder_sent_at=Case(
+            When(pk__in=reminded, then=Value(sent_at)), default=F("reminder_sent_at")
+        ),
+        escalation_sent_at=Case(
+            When(pk__in=escalated, then=Value(sent_at)), default=F("escalation_sent_at")
+        ),
+        updated_at=sent_at,
+    )
     ReferralEvent.objects.bulk_create(events)
     audit_record_many(audits)
     result.reminders += len(reminded)

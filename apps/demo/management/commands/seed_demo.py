@@ -10,6 +10,7 @@ from apps.demo.seeders.complexity import seed_complexity
 from apps.demo.seeders.huddles import seed_huddles
 from apps.demo.seeders.patients import seed_patients
 from apps.demo.seeders.people import DEMO_PASSWORD, ORGANISATION_NAME, seed_people
+from apps.demo.seeders.referrals import seed_referrals
 from apps.demo.seeders.transitions import seed_transitions
 
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
                 people = seed_people()
                 seed_patients(actor=people.admin, teams=people.teams, count=options["patients"])
                 seed_complexity(actor=people.admin)
+                seed_referrals(people=people)
                 seed_transitions(people=people)
                 seed_huddles(people=people)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
