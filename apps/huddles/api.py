@@ -19,14 +19,14 @@ from apps.teams.selectors import team_list_for_user
 # --- output -----------------------------------------------------------------------------
 
 
-class TeamRefSerializer(serializers.Serializer):
+class HuddleTeamRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class HuddleSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    team = TeamRefSerializer()
+    team = HuddleTeamRefSerializer()
     series_id = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     scheduled_start = serializers.DateTimeField()
@@ -39,50 +39,50 @@ class HuddleSerializer(serializers.Serializer):
     candidates_left_out = serializers.IntegerField()
 
 
-class RoleAttendanceSerializer(serializers.Serializer):
+class HuddleRoleAttendanceSerializer(serializers.Serializer):
     role = serializers.CharField()
     present = serializers.IntegerField()
     expected = serializers.IntegerField()
 
 
-class MeasuresSerializer(serializers.Serializer):
+class HuddleMeasuresSerializer(serializers.Serializer):
     items = serializers.IntegerField()
     discussed = serializers.IntegerField()
     with_owned_task = serializers.IntegerField()
     owned_task_share = serializers.FloatField(allow_null=True)
     seconds_per_item = serializers.FloatField(allow_null=True)
-    attendance_by_role = RoleAttendanceSerializer(many=True)
+    attendance_by_role = HuddleRoleAttendanceSerializer(many=True)
 
 
 class HuddleRowSerializer(serializers.Serializer):
     huddle = HuddleSerializer()
-    measures = MeasuresSerializer()
+    measures = HuddleMeasuresSerializer()
 
 
 class HuddleListSerializer(serializers.Serializer):
     open = HuddleRowSerializer(many=True)
     upcoming = HuddleRowSerializer(many=True)
     past = HuddleRowSerializer(many=True)
-    totals = MeasuresSerializer()
+    totals = HuddleMeasuresSerializer()
     closed_count = serializers.IntegerField()
     items_per_huddle = serializers.FloatField(allow_null=True)
 
 
-class PatientRefSerializer(serializers.Serializer):
+class HuddlePatientRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     mrn = serializers.CharField()
     given_name = serializers.CharField()
     family_name = serializers.CharField()
 
 
-class EvidenceSerializer(serializers.Serializer):
+class HuddleEvidenceSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField(allow_blank=True)
     object_type = serializers.CharField(allow_blank=True)
     object_id = serializers.IntegerField(allow_null=True)
 
 
-class TaskLineSerializer(serializers.Serializer):
+class HuddleTaskLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     owner_id = serializers.IntegerField(allow_null=True)
@@ -91,14 +91,14 @@ class TaskLineSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ItemSerializer(serializers.Serializer):
+class HuddleItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item.pk")
     position = serializers.IntegerField(source="item.position")
-    patient = PatientRefSerializer(source="item.patient")
+    patient = HuddlePatientRefSerializer(source="item.patient")
     source = serializers.CharField(source="item.source")  # type: ignore[assignment]
     key = serializers.CharField(source="item.key")
     title = serializers.CharField(source="item.title")
-    evidence = EvidenceSerializer(source="item.evidence", many=True)
+    evidence = HuddleEvidenceSerializer(source="item.evidence", many=True)
     urgency = serializers.IntegerField(source="item.urgency")
     status = serializers.CharField(source="item.status")
     decision = serializers.CharField(source="item.decision")
@@ -106,10 +106,10 @@ class ItemSerializer(serializers.Serializer):
     carried_from_id = serializers.IntegerField(source="item.carried_from_id", allow_null=True)
     closed_at = serializers.DateTimeField(source="item.closed_at", allow_null=True)
     seconds_spent = serializers.IntegerField(source="item.seconds_spent", allow_null=True)
-    tasks = TaskLineSerializer(many=True)
+    tasks = HuddleTaskLineSerializer(many=True)
 
 
-class AttendanceSerializer(serializers.Serializer):
+class HuddleAttendanceSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     name = serializers.CharField(source="user.display_name")
     role = serializers.CharField()
@@ -117,16 +117,16 @@ class AttendanceSerializer(serializers.Serializer):
     present = serializers.BooleanField()
 
 
-class BoardSerializer(serializers.Serializer):
+class HuddleBoardSerializer(serializers.Serializer):
     huddle = HuddleSerializer()
-    items = ItemSerializer(many=True)
-    attendance = AttendanceSerializer(many=True)
-    measures = MeasuresSerializer()
+    items = HuddleItemSerializer(many=True)
+    attendance = HuddleAttendanceSerializer(many=True)
+    measures = HuddleMeasuresSerializer()
 
 
-class SeriesSerializer(serializers.Serializer):
+class HuddleSeriesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    team = TeamRefSerializer()
+    team = HuddleTeamRefSerializer()
     title = serializers.CharField()
     weekday = serializers.IntegerField()
     start_time = serializers.TimeField()
@@ -138,7 +138,7 @@ class SeriesSerializer(serializers.Serializer):
     rule = serializers.CharField(source="rule_display")
 
 
-class TaskCreatedSerializer(serializers.Serializer):
+class HuddleTaskCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     owner_id = serializers.IntegerField()
@@ -163,7 +163,7 @@ class HuddleUpdateInput(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=120)
 
 
-class SeriesCreateInput(serializers.Serializer):
+class HuddleSeriesCreateInput(serializers.Serializer):
     team_id = serializers.IntegerField()
     title = serializers.CharField(required=False, allow_blank=True, max_length=120)
     weekday = serializers.ChoiceField(choices=Weekday.choices)
@@ -174,36 +174,36 @@ class SeriesCreateInput(serializers.Serializer):
     ends_on = serializers.DateField(required=False, allow_null=True)
 
 
-class ReasonInput(serializers.Serializer):
+class HuddleReasonInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=1000)
 
 
-class AttendanceInput(serializers.Serializer):
+class HuddleAttendanceInput(serializers.Serializer):
     user_id = serializers.IntegerField()
     present = serializers.BooleanField()
 
 
-class ItemAddInput(serializers.Serializer):
+class HuddleItemAddInput(serializers.Serializer):
     patient_id = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     urgency = serializers.IntegerField(required=False, min_value=1, max_value=99, default=50)
 
 
-class ReorderInput(serializers.Serializer):
+class HuddleReorderInput(serializers.Serializer):
     item_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
 
 
-class DecisionInput(serializers.Serializer):
+class HuddleDecisionInput(serializers.Serializer):
     decision = serializers.CharField(allow_blank=True, max_length=4000)
 
 
-class DiscussInput(serializers.Serializer):
+class HuddleDiscussInput(serializers.Serializer):
     decision = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class TaskInput(serializers.Serializer):
+class HuddleTaskInput(serializers.Serializer):
     """One owner (a user id, not a list) and either a due time or a due shortcut."""
 
     title = serializers.CharField(max_length=200)
@@ -224,7 +224,7 @@ class TaskInput(serializers.Serializer):
 
 def _board(request: AuthenticatedRequest, huddle: Huddle) -> dict[str, Any]:
     board = selectors.huddle_board_for_user(user=request.user, huddle=huddle)
-    return dict(BoardSerializer(board).data)
+    return dict(HuddleBoardSerializer(board).data)
 
 
 def _huddle(request: AuthenticatedRequest, huddle_id: int) -> Huddle:
@@ -258,7 +258,7 @@ class HuddleListCreateApi(APIView):
 
 
 class HuddleDetailApi(APIView):
-    @extend_schema(responses=BoardSerializer)
+    @extend_schema(responses=HuddleBoardSerializer)
     def get(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         return Response(_board(request, _huddle(request, huddle_id)))
 
@@ -271,8 +271,23 @@ class HuddleDetailApi(APIView):
         return Response(HuddleSerializer(huddle).data)
 
 
+class HuddlePreviewItemSerializer(serializers.Serializer):
+    patient_id = serializers.IntegerField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    key = serializers.CharField()
+    title = serializers.CharField()
+    urgency = serializers.IntegerField()
+    carried = serializers.BooleanField()
+    evidence = HuddleEvidenceSerializer(many=True)
+
+
+class HuddlePreviewSerializer(serializers.Serializer):
+    items = HuddlePreviewItemSerializer(many=True)
+    left_out = serializers.IntegerField()
+
+
 class HuddlePreviewApi(APIView):
-    @extend_schema(responses=ItemSerializer(many=True))
+    @extend_schema(responses=HuddlePreviewSerializer)
     def get(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
         preview = selectors.huddle_agenda_preview_for_user(user=request.user, huddle=huddle)
@@ -292,14 +307,14 @@ class HuddlePreviewApi(APIView):
 
 
 class HuddleOpenApi(APIView):
-    @extend_schema(request=None, responses=BoardSerializer)
+    @extend_schema(request=None, responses=HuddleBoardSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = services.huddle_open(actor=request.user, huddle=_huddle(request, huddle_id))
         return Response(_board(request, huddle))
 
 
 class HuddleRefreshApi(APIView):
-    @extend_schema(request=None, responses=BoardSerializer)
+    @extend_schema(request=None, responses=HuddleBoardSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = services.huddle_agenda_refresh(
             actor=request.user, huddle=_huddle(request, huddle_id)
@@ -308,17 +323,17 @@ class HuddleRefreshApi(APIView):
 
 
 class HuddleCloseApi(APIView):
-    @extend_schema(request=None, responses=BoardSerializer)
+    @extend_schema(request=None, responses=HuddleBoardSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = services.huddle_close(actor=request.user, huddle=_huddle(request, huddle_id))
         return Response(_board(request, huddle))
 
 
 class HuddleCancelApi(APIView):
-    @extend_schema(request=ReasonInput, responses=HuddleSerializer)
+    @extend_schema(request=HuddleReasonInput, responses=HuddleSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = ReasonInput(data=request.data)
+        data = HuddleReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         huddle = services.huddle_cancel(
             actor=request.user, huddle=huddle, reason=data.validated_data["reason"]
@@ -327,22 +342,22 @@ class HuddleCancelApi(APIView):
 
 
 class HuddleAttendanceApi(APIView):
-    @extend_schema(request=AttendanceInput, responses=AttendanceSerializer)
+    @extend_schema(request=HuddleAttendanceInput, responses=HuddleAttendanceSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = AttendanceInput(data=request.data)
+        data = HuddleAttendanceInput(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.huddle_attendance_set(
             actor=request.user, huddle=huddle, **data.validated_data
         )
-        return Response(AttendanceSerializer(row).data)
+        return Response(HuddleAttendanceSerializer(row).data)
 
 
 class HuddleItemAddApi(APIView):
-    @extend_schema(request=ItemAddInput, responses={201: ItemSerializer})
+    @extend_schema(request=HuddleItemAddInput, responses={201: HuddleItemSerializer})
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = ItemAddInput(data=request.data)
+        data = HuddleItemAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         patient = patient_get_for_user(user=request.user, patient_id=values.pop("patient_id"))
@@ -353,10 +368,10 @@ class HuddleItemAddApi(APIView):
 
 
 class HuddleReorderApi(APIView):
-    @extend_schema(request=ReorderInput, responses=BoardSerializer)
+    @extend_schema(request=HuddleReorderInput, responses=HuddleBoardSerializer)
     def put(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = ReorderInput(data=request.data)
+        data = HuddleReorderInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.huddle_agenda_reorder(
             actor=request.user, huddle=huddle, item_ids=data.validated_data["item_ids"]
@@ -367,26 +382,32 @@ class HuddleReorderApi(APIView):
 def _item_data(request: AuthenticatedRequest, huddle: Huddle, item_id: int) -> dict[str, Any]:
     board = selectors.huddle_board_for_user(user=request.user, huddle=huddle, item_ids=[item_id])
     row = board.item_row(item_id)
-    return dict(ItemSerializer(row).data) if row is not None else {}
+    return dict(HuddleItemSerializer(row).data) if row is not None else {}
 
 
 class HuddleItemActionApi(APIView):
     """POST .../items/<id>/<action>/ with action one of decision, discuss, skip, reopen."""
 
-    @extend_schema(request=DiscussInput, responses=ItemSerializer)
+    @extend_schema(
+        request=HuddleDiscussInput,
+        responses=HuddleItemSerializer,
+        operation_id="huddles_item_action",
+        description="action: decision {decision}, discuss {decision?, reason?}, "
+        "skip {reason}, reopen {}",
+    )
     def post(
         self, request: AuthenticatedRequest, huddle_id: int, item_id: int, action: str
     ) -> Response:
         huddle = _huddle(request, huddle_id)
         item = selectors.huddle_item_get_for_user(user=request.user, huddle=huddle, item_id=item_id)
         if action == "decision":
-            decision = DecisionInput(data=request.data)
+            decision = HuddleDecisionInput(data=request.data)
             decision.is_valid(raise_exception=True)
             services.huddle_item_decision_record(
                 actor=request.user, item=item, decision=decision.validated_data["decision"]
             )
         elif action == "discuss":
-            discuss = DiscussInput(data=request.data)
+            discuss = HuddleDiscussInput(data=request.data)
             discuss.is_valid(raise_exception=True)
             services.huddle_item_discuss(
                 actor=request.user,
@@ -395,7 +416,7 @@ class HuddleItemActionApi(APIView):
                 reason=discuss.validated_data.get("reason", ""),
             )
         elif action == "skip":
-            reason = ReasonInput(data=request.data)
+            reason = HuddleReasonInput(data=request.data)
             reason.is_valid(raise_exception=True)
             services.huddle_item_skip(
                 actor=request.user, item=item, reason=reason.validated_data["reason"]
@@ -408,11 +429,11 @@ class HuddleItemActionApi(APIView):
 
 
 class HuddleItemTaskApi(APIView):
-    @extend_schema(request=TaskInput, responses={201: TaskCreatedSerializer})
+    @extend_schema(request=HuddleTaskInput, responses={201: HuddleTaskCreatedSerializer})
     def post(self, request: AuthenticatedRequest, huddle_id: int, item_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
         item = selectors.huddle_item_get_for_user(user=request.user, huddle=huddle, item_id=item_id)
-        data = TaskInput(data=request.data)
+        data = HuddleTaskInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         members = selectors.team_members(team_id=huddle.team_id)
@@ -439,11 +460,11 @@ class HuddleItemTaskApi(APIView):
             priority=values["priority"],
             token=values.get("idempotency_key"),
         )
-        return Response(TaskCreatedSerializer(task).data, status=status.HTTP_201_CREATED)
+        return Response(HuddleTaskCreatedSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
 class HuddleMinutesApi(APIView):
-    @extend_schema(responses=BoardSerializer)
+    @extend_schema(responses=HuddleBoardSerializer)
     def get(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
         if huddle.status != "closed":
@@ -452,15 +473,17 @@ class HuddleMinutesApi(APIView):
 
 
 class SeriesListCreateApi(APIView):
-    @extend_schema(responses=SeriesSerializer(many=True), operation_id="huddle_series_list")
+    @extend_schema(responses=HuddleSeriesSerializer(many=True), operation_id="huddle_series_list")
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response(
-            SeriesSerializer(selectors.series_list_for_user(user=request.user), many=True).data
+            HuddleSeriesSerializer(
+                selectors.series_list_for_user(user=request.user), many=True
+            ).data
         )
 
-    @extend_schema(request=SeriesCreateInput, responses={201: SeriesSerializer})
+    @extend_schema(request=HuddleSeriesCreateInput, responses={201: HuddleSeriesSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = SeriesCreateInput(data=request.data)
+        data = HuddleSeriesCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
@@ -469,13 +492,13 @@ class SeriesListCreateApi(APIView):
                 "No such care team among yours.", field_errors={"team_id": ["Unknown team."]}
             )
         series = services.huddle_series_create(actor=request.user, team=team, **values)
-        return Response(SeriesSerializer(series).data, status=status.HTTP_201_CREATED)
+        return Response(HuddleSeriesSerializer(series).data, status=status.HTTP_201_CREATED)
 
 
 class SeriesEndApi(APIView):
-    @extend_schema(request=None, responses=SeriesSerializer)
+    @extend_schema(request=None, responses=HuddleSeriesSerializer)
     def post(self, request: AuthenticatedRequest, series_id: int) -> Response:
         series = selectors.series_get_for_user(user=request.user, series_id=series_id)
         services.huddle_series_end(actor=request.user, series=series)
         series.refresh_from_db()
-        return Response(SeriesSerializer(series).data)
+        return Response(HuddleSeriesSerializer(series).data)
