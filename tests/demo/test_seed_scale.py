@@ -14,7 +14,8 @@ from apps.demo.seeders.scale import (
     TEAM_ROLES,
     scale_organisation_name,
 )
-from apps.patients.models import Patient, PatientIdentifier
+from apps.patients.complexity import complexity_recompute
+from apps.patients.models import Patient, PatientComplexity, PatientIdentifier
 from apps.patients.permissions import has_patient_permission, visible_patients
 from apps.patients.selectors import patient_page_for_user
 from apps.teams.models import CareTeam, TeamMembership
@@ -52,6 +53,15 @@ def test_every_patient_has_one_hospital_identifier(panel: Organisation) -> None:
     assert identifiers.count() == PATIENTS
     assert identifiers.values("patient").distinct().count() == PATIENTS
     assert set(identifiers.values_list("assigning_authority", flat=True)) == {IDENTIFIER_AUTHORITY}
+
+
+def test_stored_complexity_is_what_the_engine_computes_for_no_evidence(
+    panel: Organisation,
+) -> None:
+    assert PatientComplexity.objects.filter(organisation=panel).count() == PATIENTS
+    result = complexity_recompute(organisation_id=panel.pk)
+    assert result.patients == PATIENTS
+    assert result.changed == []
 
 
 def test_each_team_has_one_member_per_role_and_the_coordinator_leads(

@@ -2,9 +2,10 @@
 
 Teams and memberships go through the real team services, so every grant is
 the production one (per-team role groups with guardian object permissions).
-Patients and their identifiers are written in bulk: COPY on PostgreSQL,
-bulk_create elsewhere (SQLite, small panels). Each team's batch of new
-patients is audited as one CREATE event listing the patients it created.
+Patients, their identifiers and their stored complex-needs result (what the
+nightly run computes for patients without evidence) are written in bulk: COPY
+on PostgreSQL, bulk_create elsewhere (SQLite, small panels). Each team's batch
+of new patients is audited as one CREATE event listing the patients it created.
 """
 
 import random
@@ -30,7 +31,8 @@ from apps.demo.seeders.patients import (
     RACE_ETHNICITY,
     STREETS,
 )
-from apps.patients.models import Patient, PatientIdentifier, Sex
+from apps.patients.complexity import Evidence, evaluate, thresholds_for
+from apps.patients.models import Patient, PatientComplexity, PatientIdentifier, Sex
 from apps.teams.models import CareTeam
 from apps.teams.services import care_team_create, team_member_add
 
@@ -92,11 +94,17 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
         columns = ", ".join(quote(column.column) for column in concrete)
+        json_at = [i for i, column in enumerate(concrete) if isinstance(column, models.JSONField)]
         with (
             connection.cursor() as cursor,
             cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy,
         ):
             for row in rows:
+                if json_at:
+                    values = list(row)
+                    for i in json_at:
+                        values[i] = concrete[i].get_db_prep_save(values[i], connection)
+                    row = tuple(values)
                 copy.write_row(row)
         return
     attnames = [column.attname for column in concrete]
@@ -211,6 +219,26 @@ def _staff(
     ]
 
 
+def _complexity(organisation: Organisation, patient_ids: Sequence[int]) -> None:
+    """What the nightly complex-needs run stores for these patients: they have no evidence
+    (no conditions, encounters, screens or ADI), so every row holds the engine's own result
+    for empty evidence, computed once. Running complexity_recompute afterwards changes nothing.
+    """
+    values = evaluate(
+        Evidence(patient_id=0, organisation_id=organisation.pk), thresholds_for(organisation)
+    )
+    names = [name.removesuffix("_id") for name in values]
+    constant = (*values.values(), timezone.localdate(), timezone.now())
+    insert_rows(
+        PatientComplexity,
+        *_full_rows(
+            PatientComplexity,
+            ["patient", *names, "as_of", "computed_at"],
+            ((pk, *constant) for pk in patient_ids),
+        ),
+    )
+
+
 def seed_scale(
     *,
     patients: int,
@@ -271,6 +299,7 @@ def seed_scale(
             ),
         ),
     )
+    _complexity(organisation, [pk for pk, _team, _mrn in created])
     by_team: dict[int, list[int]] = {}
     for pk, team_id, _mrn in created:
         by_team.setdefault(team_id, []).append(pk)
@@ -282,12 +311,12 @@ def seed_scale(
             source=AuditSource.IMPORT,
             object_type="patients.patient",
             patient_ids=ids,
-            detail={"bulk": "seed_scale", "team_id": team_id, "identifiers": len(ids)},
+            detail={"bulk": "seed_scale", "team_id": team_id, "with": ["identifier", "complexity"]},
         )
         for team_id, ids in by_team.items()
     )
     timings["patients"] = time.perf_counter() - mark
-    say(f"{len(created)} patients with identifiers ({timings['patients']:.1f}s)")
+    say(f"{len(created)} patients with identifiers and complexity ({timings['patients']:.1f}s)")
     return ScalePanel(
         organisation=organisation, admin=admin, teams=teams, patients=len(created), timings=timings
     )
@@ -300,6 +329,7 @@ def analyze_tables() -> None:
     tables = [
         Patient._meta.db_table,
         PatientIdentifier._meta.db_table,
+        PatientComplexity._meta.db_table,
         CareTeam._meta.db_table,
         User._meta.db_table,
         User.groups.through._meta.db_table,
