@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.huddles import services
-from apps.huddles.models import AgendaItem, HuddleSettings, ItemSource, ItemStatus
+from apps.huddles.models import AgendaItem, Huddle, HuddleSettings, ItemSource, ItemStatus
 from apps.patients.services import clinical
 from apps.referrals.models import Referral
 from apps.tasks.models import TaskPriority
@@ -19,6 +19,7 @@ from apps.tasks.services import task_complete
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.careplans import factories as careplans
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
 from tests.referrals import factories as referrals
 from tests.transitions import factories as transitions
@@ -229,6 +230,7 @@ def _add_patients(team, org_admin, count, *, owner, leaver):
     service = referrals.make_service(team.organisation, actor=org_admin)
     for number in range(count):
         patient = factories.make_patient(team, actor=org_admin)
+        careplans.make_plan(patient, owner)
         referral = referrals.make_referral(patient, actor=owner, service=service, state="sent")
         Referral.objects.filter(pk=referral.pk).update(remind_at=timezone.now())
         make_task(patient, owner, due_in=-timedelta(days=2))
@@ -245,16 +247,15 @@ def test_agenda_query_count_does_not_grow_with_the_team(frozen, team, nurse, org
     _add_patients(team, org_admin, 2, owner=nurse, leaver=first_leaver)
     _leave(team, first_leaver)
     _build_queries(team, nurse)  # a previous huddle with unfinished items, as in every later one
-    frozen.shift(timedelta(days=7))
+    frozen.shift(timedelta(days=15))  # long enough for the unsigned care plans to come due
     baseline, small = _build_queries(team, nurse)
     _add_patients(team, org_admin, 25, owner=nurse, leaver=second_leaver)
     _leave(team, second_leaver)
-    frozen.shift(timedelta(days=7))
+    frozen.shift(timedelta(days=15))
     grown, large = _build_queries(team, nurse)
     assert {item.source for item in agenda(small)} == set(ItemSource) - {
         ItemSource.MANUAL,
         ItemSource.NEWLY_COMPLEX,
-        ItemSource.CARE_PLAN_REVIEW,
     }
     assert len(agenda(large)) == 30  # the default limit; the rest are counted
     large.refresh_from_db()
@@ -503,3 +504,33 @@ def test_work_of_a_deactivated_account_is_orphaned(frozen, team, nurse, chw, pat
     chw.is_active = False
     chw.save(update_fields=["is_active"])
     assert [item.source for item in agenda(open_huddle(team, nurse))] == [ItemSource.ORPHANED_TASKS]
+
+
+# --- care plans ---------------------------------------------------------------------------
+
+
+def test_plan_left_unsigned_too_long_comes_up_until_a_pcp_signs_it(
+    frozen, team, nurse, pcp, patient
+):
+    from apps.careplans.selectors import care_plan_review
+    from apps.careplans.services import care_plan_sign
+
+    plan = careplans.make_plan(patient, nurse)
+    assert not [
+        i for i in agenda(open_huddle(team, nurse)) if i.source == ItemSource.CARE_PLAN_REVIEW
+    ]
+    run_and_close(Huddle.objects.get(status="open"), nurse)
+    frozen.shift(timedelta(days=20))
+    second = open_huddle(team, nurse)
+    (item,) = [i for i in agenda(second) if i.source == ItemSource.CARE_PLAN_REVIEW]
+    assert item.key == f"care_plan_review:c{plan.pk}"
+    assert item.patient_id == patient.pk
+    assert item.evidence[0]["object_id"] == plan.pk
+    assert "20 days" in item.evidence[0]["detail"]
+    run_and_close(second, nurse)
+    review = care_plan_review(user=pcp, plan=plan)
+    care_plan_sign(actor=pcp, plan=plan, fingerprint=review.fingerprint)
+    frozen.shift(timedelta(days=7))
+    assert not [
+        i for i in agenda(open_huddle(team, nurse)) if i.source == ItemSource.CARE_PLAN_REVIEW
+    ]

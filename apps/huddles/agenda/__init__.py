@@ -16,6 +16,7 @@ from apps.huddles.agenda.build import AgendaPlan, collect_candidates, plan_agend
 from apps.huddles.agenda.episodes import discharges, discharges_enrich, readmissions
 from apps.huddles.agenda.loops import overdue_referrals
 from apps.huddles.agenda.needs import newly_complex, urgent_social_needs
+from apps.huddles.agenda.plans import plans_due_for_review
 from apps.huddles.agenda.work import (
     orphaned_tasks,
     orphaned_tasks_enrich,
@@ -32,6 +33,7 @@ SOURCES: list[AgendaSource] = [
     AgendaSource(ItemSource.OVERDUE_TASKS, overdue_tasks, overdue_tasks_enrich),
     AgendaSource(ItemSource.REFERRAL_OVERDUE, overdue_referrals),
     AgendaSource(ItemSource.NEWLY_COMPLEX, newly_complex, kind=SourceKind.EVENT),
+    AgendaSource(ItemSource.CARE_PLAN_REVIEW, plans_due_for_review),
 ]
 
 __all__ = [
