@@ -39,15 +39,40 @@ def _blank(choices: Iterable[tuple[str, str]], label: str = "—") -> list[tuple
     return [("", label), *choices]
 
 
-class MemberChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(getattr(obj, "display_name", obj))
+class MemberChoiceField(forms.ChoiceField):
+    """A person on the patient's team, chosen from memberships already loaded (no query)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[], **kwargs)
+        self._users: dict[str, User] = {}
+
+    def set_members(self, members: list[TeamMembership]) -> None:
+        self._users = {str(member.user_id): member.user for member in members}
+        self.choices = [("", "Choose a person")] + [
+            (str(member.user_id), f"{member.user.display_name} ({member.get_role_display()})")
+            for member in members
+        ]
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        user = self._users.get(str(value))
+        if user is None:
+            raise forms.ValidationError("Choose a current member of the patient's care team.")
+        return user
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def prepare_value(self, value: Any) -> Any:
+        return getattr(value, "pk", value)
 
 
-def _member_queryset(members: list[TeamMembership]) -> Any:
-    return User.objects.filter(pk__in=[member.user_id for member in members]).order_by(
-        "last_name", "first_name", "username"
-    )
+def _set_members(form: forms.Form, members: list[TeamMembership]) -> None:
+    field = form.fields["owner"]
+    assert isinstance(field, MemberChoiceField)  # noqa: S101 - declared below
+    field.set_members(members)
 
 
 class CarePlanVoiceForm(forms.Form):
@@ -130,7 +155,7 @@ class GoalForm(forms.Form):
     target = forms.CharField(label="Measurable target", max_length=300)
     target_date = forms.DateField(label="Target date", widget=DateInput)
     status = forms.ChoiceField(choices=GoalStatus.choices, initial=GoalStatus.PROPOSED)
-    owner = MemberChoiceField(queryset=User.objects.none(), label="Owner")
+    owner = MemberChoiceField(label="Owner")
     patient_steps = forms.CharField(
         label="What the patient will do (plain words)",
         required=False,
@@ -145,7 +170,7 @@ class GoalForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _member_queryset(members)  # type: ignore[attr-defined]
+        _set_members(self, members)
         allowed = set(domains)
         self.fields["domain"].choices = [  # type: ignore[attr-defined]
             (value, label) for value, label in GoalDomain.choices if value in allowed
@@ -168,13 +193,13 @@ class GoalForm(forms.Form):
 
 class InterventionForm(forms.Form):
     description = forms.CharField(label="What will be done", max_length=200)
-    owner = MemberChoiceField(queryset=User.objects.none(), label="Owner")
+    owner = MemberChoiceField(label="Owner")
     due_date = forms.DateField(label="Due", widget=DateInput)
     details = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, members: list[TeamMembership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _member_queryset(members)  # type: ignore[attr-defined]
+        _set_members(self, members)
 
 
 class InterventionEditForm(InterventionForm):

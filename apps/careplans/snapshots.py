@@ -97,12 +97,23 @@ def plan_snapshot(plan: CarePlan) -> Snapshot:
 
 
 def empty_snapshot() -> Snapshot:
+    """What a blank plan looks like: the base a never-signed plan is compared with."""
     return {
         "schema": SNAPSHOT_SCHEMA,
+        "what_matters": "",
+        "priorities": "",
+        "agreed_by": "",
+        "agreement_method": "",
+        "agreed_at": None,
+        "caregiver_name": "",
+        "pam_level": None,
+        "health_literacy_limited": False,
+        "pathways": [],
+        "advance_directive_reference": "",
+        "advance_directive_date": None,
         "goals": [],
         "interventions": [],
         "barriers": [],
-        "pathways": [],
     }
 
 
