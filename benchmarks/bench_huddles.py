@@ -11,10 +11,11 @@ it needs PostgreSQL; run it on a database of its own, e.g.
 
 Data: 50 teams of 2,000 patients and one team of 20; per patient ten tasks
 (most of them done, some open, some overdue, some owned by people who have
-left), complexity rows, social needs screens, discharges and referrals, so
-every agenda source has rows to read. Measured side by side in one run: the
-agenda build (all sources, ranking, evidence) for the big team and for the
-small team, and the whole opening of a huddle (build plus writes, rolled back).
+left), complexity rows, social needs screens, discharges, referrals and care
+plans (a quarter of them due for review), so every agenda source has rows to
+read. Measured side by side in one run: the agenda build (all sources, ranking,
+evidence) for the big team and for the small team, and the whole opening of a
+huddle (build plus writes, rolled back).
 """
 
 import statistics
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create
+from apps.careplans.models import CarePlan
 from apps.huddles import services
 from apps.huddles.models import Huddle
 from apps.patients.models import Patient, PatientComplexity, SdohScreen
@@ -257,6 +259,17 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
             "source": "'hl7'",
         },
     )
+    _insert(
+        CarePlan,
+        patients // 3,
+        {
+            "patient": f"(SELECT id FROM bench_patient WHERE n = 1 + ((g * 3) % {patients}))",
+            "status": "CASE WHEN g % 7 = 0 THEN 'revised' ELSE 'active' END",
+            "last_signed_at": "now() - (g % 120) * interval '1 day'",
+            "unsigned_since": "CASE WHEN g % 7 = 0 THEN now() - (g % 30) * interval '1 day' END",
+            "version_count": "1",
+        },
+    )
     partner = ResourceOrganisation.objects.create(organisation=organisation, name="Bench partner")
     service = ResourceService.objects.create(
         resource_organisation=partner, name="Bench food boxes", service_type="food"
@@ -333,7 +346,16 @@ def main() -> None:
         big, small, big_lead, small_lead = seed()
         # What autovacuum does on a live system: visibility map and statistics.
         with connection.cursor() as cursor:
-            for model in (Patient, Task, PatientComplexity, SdohScreen, Episode, Handoff, Referral):
+            for model in (
+                Patient,
+                Task,
+                PatientComplexity,
+                SdohScreen,
+                Episode,
+                Handoff,
+                Referral,
+                CarePlan,
+            ):
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     print(
         f"database: {Patient.objects.count():,} patients, {Task.objects.count():,} tasks; "

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,7 +57,7 @@ def _hx_redirect(request: AuthenticatedHttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def _runnable_teams(request: AuthenticatedHttpRequest):  # type: ignore[no-untyped-def]
+def _runnable_teams(request: AuthenticatedHttpRequest) -> QuerySet[CareTeam]:
     return CareTeam.objects.filter(pk__in=permissions.teams_user_runs(request.user)).order_by(
         "name"
     )

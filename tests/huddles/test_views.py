@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.core.models import AuditAction, AuditEvent
 from apps.huddles.models import AgendaItem, Huddle, HuddleAttendance, HuddleStatus, ItemStatus
 from apps.tasks.models import Task, TaskSource
+from tests import factories
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -251,3 +252,45 @@ def test_task_form_without_a_due_date_makes_no_task(client_for, nurse, pcp, runn
     )
     assert "Choose when it is due" in response.content.decode()
     assert not Task.objects.filter(source_type=TaskSource.HUDDLE).exists()
+
+
+def _queries_for(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_huddle_list_query_count_does_not_grow_with_the_number_of_huddles(
+    client_for, team, nurse, pcp, org_admin
+):
+    client = client_for(nurse)
+    patient = factories.make_patient(team, actor=org_admin)
+    make_task(patient, pcp, due_in=-timedelta(days=1))
+    run_and_close(open_huddle(team, nurse), nurse)
+    make_huddle(team, nurse, start=timezone.now() + timedelta(days=3))
+    _queries_for(client, url("list"))  # the first request of a session loads more
+    few = _queries_for(client, url("list"))
+    for _ in range(6):
+        run_and_close(open_huddle(team, nurse), nurse)
+        make_huddle(team, nurse, start=timezone.now() + timedelta(days=3))
+    assert _queries_for(client, url("list")) == few
+
+
+def test_run_screen_query_count_does_not_grow_with_the_agenda(
+    client_for, team, nurse, pcp, org_admin
+):
+    client = client_for(nurse)
+    for _ in range(2):
+        make_task(factories.make_patient(team, actor=org_admin), pcp, due_in=-timedelta(days=1))
+    small = open_huddle(team, nurse)
+    _queries_for(client, url("detail", small.pk))  # the first request of a session loads more
+    few = _queries_for(client, url("detail", small.pk))
+    run_and_close(small, nurse)
+    for _ in range(12):
+        make_task(factories.make_patient(team, actor=org_admin), pcp, due_in=-timedelta(days=1))
+    large = open_huddle(team, nurse)
+    assert AgendaItem.objects.filter(huddle=large).count() >= 14
+    assert _queries_for(client, url("detail", large.pk)) == few

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -323,7 +322,3 @@ def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
         detail={"fields": ["status"], "unfinished_items": pending},
     )
     return huddle
-
-
-def last_item_position(huddle: Huddle) -> int:
-    return huddle.items.aggregate(last=Max("position"))["last"] or 0
