@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -162,11 +163,14 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 @require_POST
 def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
+    rights = care_plan_rights(request.user, plan.patient)
+    if not rights.edit_any_goal:
+        raise PermissionDenied("Your role on this patient's team does not edit goals.")
     form = GoalForm(
         request.POST,
         prefix="goal",
         members=patient_care_team(patient=plan.patient),
-        domains=care_plan_rights(request.user, plan.patient).goal_domains,
+        domains=rights.goal_domains,
     )
     if form.is_valid():
         try:

@@ -1,6 +1,8 @@
 """Care plan test data, made through the services (so grants, tasks and versions are real)."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -8,6 +10,7 @@ from apps.accounts.models import User
 from apps.careplans import services
 from apps.careplans.models import Barrier, CarePlan, Goal, GoalDomain, Intervention
 from apps.patients.models import Patient
+from apps.tasks.models import Task
 
 
 def in_days(days: int) -> date:
@@ -66,3 +69,27 @@ def make_barrier(plan: CarePlan, actor: User, **values: object) -> Barrier:
     }
     defaults.update(values)
     return services.barrier_create(actor=actor, plan=plan, **defaults)  # type: ignore[arg-type]
+
+
+@dataclass
+class PlanSetup:
+    plan: CarePlan
+    goal: Goal
+    intervention: Intervention
+    barrier: Barrier
+
+
+def state(plan: CarePlan) -> tuple[Any, ...]:
+    """Everything a write could change, to prove a refusal changed nothing."""
+    plan.refresh_from_db()
+    return (
+        plan.status,
+        plan.version_count,
+        plan.what_matters,
+        plan.pam_level,
+        list(Goal.objects.filter(plan=plan).values_list("id", "target", "status", "owner_id")),
+        list(Intervention.objects.filter(plan=plan).values_list("id", "description")),
+        list(Barrier.objects.filter(plan=plan).values_list("id", "description")),
+        list(Task.objects.order_by("id").values_list("id", "owner_id", "status", "due_at")),
+        plan.versions.filter(signed_at__isnull=False).count(),
+    )
