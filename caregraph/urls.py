@@ -6,8 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.teams.api_urls")),
-    path("", include("apps.tasks.api_urls")),
     path("", include("apps.huddles.api_urls")),
+    path("", include("apps.referrals.api_urls")),
+    path("", include("apps.tasks.api_urls")),
+    path("", include("apps.careplans.api_urls")),
     path("", include("apps.interop.api_urls")),
     path("", include("apps.transitions.api_urls")),
 ]
@@ -16,8 +18,10 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
     path("accounts/", include("apps.accounts.urls")),
     path("patients/", include("apps.patients.urls")),
-    path("work/", include("apps.tasks.urls")),
     path("huddles/", include("apps.huddles.urls")),
+    path("work/", include("apps.tasks.urls")),
+    path("careplans/", include("apps.careplans.urls")),
+    path("referrals/", include("apps.referrals.urls")),
     path("transitions/", include("apps.transitions.urls")),
     path("interop/", include("apps.interop.urls")),
     path("admin/", admin.site.urls),
