@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
@@ -302,7 +303,8 @@ def care_plans_due_for_review(
         CarePlan.objects.filter(status__in=OPEN_PLAN_STATUSES, patient__in=patients)
         .filter(condition)
         .select_related("patient__care_team")
-        .order_by("patient__family_name", "patient__given_name", "id")[:limit]
+        # Oldest first, so a limit keeps the longest waits (NULLs are ignored by LEAST).
+        .order_by(Least("review_requested_at", "unsigned_since", "last_signed_at"), "id")[:limit]
     )
     rows = []
     for plan in plans:
