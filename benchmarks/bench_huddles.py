@@ -169,14 +169,16 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
     patients = BIG_TEAMS * PATIENTS_PER_TEAM + SMALL_TEAM_PATIENTS
     patient_of = f"(SELECT id FROM bench_patient WHERE n = 1 + (g % {patients}))"
     team_of = f"(SELECT care_team_id FROM bench_patient WHERE n = 1 + (g % {patients}))"
-    # Ten tasks per patient: 80 % done, 20 % open; of the open ones a third overdue;
-    # one in eight open tasks belongs to someone who has left the team.
-    status = (
-        "CASE WHEN g % 10 < 8 THEN 'done' WHEN g % 10 = 8 THEN 'requested' ELSE 'in_progress' END"
-    )
+    # Ten tasks per patient; k (0-9) numbers a patient's own tasks so that status,
+    # due date and owner vary within each patient, not between teams: 80 % done,
+    # 20 % open, about a third of the open ones overdue, one open task in eight
+    # owned by someone who has left the team.
+    k = f"(g / {patients})"
+    status = f"CASE WHEN {k} < 8 THEN 'done' WHEN {k} = 8 THEN 'requested' ELSE 'in_progress' END"
     owner = (
-        f"(SELECT CASE WHEN g % 80 = 9 THEN everyone[array_length(everyone, 1)] "
-        f"ELSE current[1 + (g % array_length(current, 1))] END "
+        f"(SELECT CASE WHEN (g + {k}) % 8 = 0 AND {k} >= 8 "
+        "THEN everyone[array_length(everyone, 1)] "
+        "ELSE current[1 + (g % array_length(current, 1))] END "
         f"FROM bench_staff WHERE team_id = {team_of})"
     )
     _insert(
@@ -185,11 +187,11 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
         {
             "patient": patient_of,
             "title": "'Bench task ' || g",
-            "due_at": "now() + ((g % 30) - 10) * interval '1 day'",
+            "due_at": f"now() + ((g % 13) + {k} - 14) * interval '1 day'",
             "status": status,
             "priority": "CASE WHEN g % 50 = 0 THEN 'urgent' ELSE 'routine' END",
             "owner": owner,
-            "completed_at": "CASE WHEN g % 10 < 8 THEN now() - interval '1 day' END",
+            "completed_at": f"CASE WHEN {k} < 8 THEN now() - interval '1 day' END",
         },
     )
     _insert(

@@ -71,7 +71,7 @@ def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tall
     orphaned: dict[int, _Tally] = defaultdict(_Tally)
     active = context.active_member_ids
     rows = _team_open_tasks(context).values_list("patient_id", "owner_id", "due_at", "priority")
-    for patient_id, owner_id, due_at, priority in rows.iterator(chunk_size=5_000):
+    for patient_id, owner_id, due_at, priority in rows:
         rank = _RANK.get(priority, 0)
         if owner_id not in active:
             orphaned[patient_id].add(due_at, rank)
