@@ -27,6 +27,9 @@ Figures, each printed with its target, measured side by side in this run:
   5. seed time.
 The load tool is wrk when it is installed (apt-get install wrk), otherwise a
 bounded Python load generator; every load run is bounded in requests and time.
+In-process timings run with DEBUG off (no query log), like the server. Times
+are medians of interleaved runs, ratios are of medians (best runs alongside);
+the machine's load average is printed, because other work inflates them all.
 """
 
 from __future__ import annotations
@@ -140,7 +143,8 @@ def seed() -> tuple[Organisation, float | None]:
         return organisation, None
     print(f"seeding {PATIENTS} patients (manage.py seed_scale)", flush=True)
     started = time.perf_counter()
-    call_command("seed_scale", patients=PATIENTS, team_size=TEAM_SIZE, stdout=sys.stdout)
+    with override_settings(DEBUG=False):  # as in production: no query log
+        call_command("seed_scale", patients=PATIENTS, team_size=TEAM_SIZE, stdout=sys.stdout)
     elapsed = time.perf_counter() - started
     reset_queries()
     return Organisation.objects.get(name=name), elapsed
@@ -710,10 +714,20 @@ def bench_server(coordinator: User, token: str, chart_ids: list[int]) -> None:
 # --- the run ----------------------------------------------------------------------
 
 
+def load_average() -> str:
+    """Other work on the machine inflates every time here: say how busy it was."""
+    try:
+        one, five, _fifteen = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def main() -> None:
     if connection.vendor != "postgresql":
         raise RuntimeError("bench_patients needs PostgreSQL (DATABASE_URL=postgres://...)")
     logging.getLogger("axes").setLevel(logging.WARNING)  # force_login would log each login
+    print(f"machine: {os.cpu_count()} cores, {load_average()}", flush=True)
     started = time.perf_counter()
     organisation, seed_seconds = seed()
     coordinator = User.objects.get(username=scale_username(organisation.pk, 1, "rn"))
@@ -741,7 +755,7 @@ def main() -> None:
             seed_seconds < SEED_TARGET_S,
         )
 
-    heading(f"summary ({time.perf_counter() - started:.0f}s)")
+    heading(f"summary ({time.perf_counter() - started:.0f}s; {load_average()})")
     for figure in FIGURES:
         print(figure.line())
     missed = [figure.label for figure in FIGURES if not figure.ok]
