@@ -30,8 +30,11 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def format_value(self, value: Any) -> Any:
+        # The field hands over local wall time (naive); a raw aware value is converted here.
         if hasattr(value, "strftime"):
-            return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.strftime("%Y-%m-%dT%H:%M")
         return value
 
 
@@ -152,7 +155,11 @@ class CarePlanProfileForm(forms.Form):
 class GoalForm(forms.Form):
     domain = forms.ChoiceField(choices=GoalDomain.choices)
     description = forms.CharField(label="Goal (in the patient's words)", max_length=300)
-    target = forms.CharField(label="Measurable target", max_length=300)
+    target = forms.CharField(
+        label="Measurable target",
+        max_length=300,
+        help_text="Plain words: it is printed on the patient's summary",
+    )
     target_date = forms.DateField(label="Target date", widget=DateInput)
     status = forms.ChoiceField(choices=GoalStatus.choices, initial=GoalStatus.PROPOSED)
     owner = MemberChoiceField(label="Owner")

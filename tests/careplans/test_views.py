@@ -270,6 +270,30 @@ def test_the_social_worker_is_offered_only_the_social_domain(client_for, setup, 
     assert [value for value, _ in form.fields["domain"].choices] == ["social"]
 
 
+def test_the_plan_page_shows_the_agreement_and_prefills_its_time(client_for, setup, nurse):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.careplans import services
+
+    agreed = timezone.now().replace(second=0, microsecond=0) - timedelta(days=1)
+    services.care_plan_update(
+        actor=nurse,
+        plan=setup.plan,
+        agreed_by="patient",
+        agreement_method="video",
+        agreed_at=agreed,
+        advance_directive_reference="DMS-1",
+    )
+    response = client_for(nurse).get(reverse("careplans:plan", args=[setup.plan.patient_id]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Agreed by the patient, by video" in body
+    assert timezone.localtime(agreed).strftime("%Y-%m-%dT%H:%M") in body
+    assert "DMS-1" in body
+
+
 def test_starting_a_plan_from_the_page(client_for, patient, nurse, chw, outsider):
     url = reverse("careplans:plan", args=[patient.pk])
     assert client_for(chw).post(url).status_code == 403

@@ -37,7 +37,7 @@ GOALS = [
     (
         "medical",
         "Keep my sugar in a safe range",
-        "HbA1c below 8% at the next test; no low-sugar spells",
+        "Sugar test (A1c) under 8 at the next check, and no low-sugar spells",
         90,
         "nurse",
         "Check my sugar before breakfast\nCarry glucose tablets",
@@ -49,7 +49,7 @@ GOALS = [
     (
         "behavioral",
         "Feel less low and worried",
-        "PHQ-9 under 10 in 8 weeks",
+        "Mood check-in score under 10 within 8 weeks",
         60,
         "bh",
         "Go to the Tuesday walking group",
@@ -67,7 +67,7 @@ GOALS = [
     (
         "functional",
         "Get around the house without falling",
-        "Timed up-and-go under 14 seconds; no falls for 3 months",
+        "Up from a chair, across the room and back in under 14 seconds; no falls for 3 months",
         75,
         "chw",
         "Use the walker indoors\nKeep the hallway clear",

@@ -11,6 +11,7 @@ from apps.demo.seeders.huddles import seed_huddles
 from apps.demo.seeders.patients import seed_patients
 from apps.demo.seeders.people import DEMO_PASSWORD, ORGANISATION_NAME, seed_people
 from apps.demo.seeders.referrals import seed_referrals
+from apps.demo.seeders.tasks import seed_tasks
 from apps.demo.seeders.transitions import seed_transitions
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 seed_complexity(actor=people.admin)
                 seed_referrals(people=people)
                 seed_transitions(people=people)
+                seed_tasks(people=people)
                 seed_huddles(people=people)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
