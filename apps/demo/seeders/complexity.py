@@ -67,6 +67,8 @@ def seed_complexity(*, actor: User, rng: random.Random | None = None) -> int:
     """Evidence for every patient of the actor's organisation; returns the flagged count."""
     rng = rng or random.Random(311)  # noqa: S311 - synthetic data, not security
     today = timezone.localdate()
+    if actor.organisation_id is None:
+        return 0
     patients = list(Patient.objects.filter(organisation_id=actor.organisation_id).order_by("id"))
     conditions: list[Condition] = []
     encounters: list[Encounter] = []
@@ -140,8 +142,10 @@ def seed_complexity(*, actor: User, rng: random.Random | None = None) -> int:
                     state_decile=max(1, min(10, (percentile + 9) // 10)),
                 )
             )
-    for row in (*conditions, *encounters):
-        row.recorded_by = actor
+    for condition in conditions:
+        condition.recorded_by = actor
+    for encounter in encounters:
+        encounter.recorded_by = actor
     for deprivation_row in deprivation:
         deprivation_row.recorded_by = actor
     Condition.objects.bulk_create(conditions, batch_size=1000)
