@@ -46,7 +46,13 @@ FALLBACK_OWNER_ROLES = (
 def transition_settings_for(organisation: Organisation | int) -> TransitionSettings:
     """The organisation's settings, created with the documented defaults on first use."""
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
-    found, _ = TransitionSettings.objects.get_or_create(organisation_id=organisation_id)
+    found = (
+        TransitionSettings.objects.select_related("organisation")
+        .filter(organisation_id=organisation_id)
+        .first()
+    )
+    if found is None:
+        found, _ = TransitionSettings.objects.get_or_create(organisation_id=organisation_id)
     return found
 
 

@@ -417,7 +417,9 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
     if stay is not None:
         repeat = (
             _handoffs(patient)
-            .filter(episode=stay.episode, kind=HandoffKind.DISCHARGE, sequence__gt=stay.sequence)
+            .filter(
+                episode_id=stay.episode_id, kind=HandoffKind.DISCHARGE, sequence__gt=stay.sequence
+            )
             .first()
         )
         if repeat is not None:
@@ -425,6 +427,7 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
     else:
         stay = _infer_stay(actor=actor, patient=patient, visit=visit)
     episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+    episode.patient = patient
     destination: str = visit.setting or setting_for_disposition(
         visit.disposition, visit.discharged_to
     )

@@ -1,0 +1,445 @@
+"""Transitions: HL7 ADT over MLLP on loopback, and the task sweep over 1,000,000 tasks.
+
+Needs PostgreSQL. Run it on a database of its own, e.g.
+
+    createdb -h 127.0.0.1 -p 55432 -U postgres bench_transitions
+    DATABASE_URL=postgres://postgres@127.0.0.1:55432/bench_transitions \\
+        .venv/bin/python manage.py migrate --skip-checks
+    DATABASE_URL=postgres://postgres@127.0.0.1:55432/bench_transitions REDIS_URL=... \\
+        .venv/bin/python -m benchmarks transitions
+
+1. ADT over MLLP. `manage.py mllp_listen` runs as its own process; 2,500
+   patients with a hospital identifier each get A01, A03 home, A01 (a
+   readmission inside 30 days) and A03 home again: 10,000 messages sent over
+   4 connections (a feed per connection, one message in flight each, as
+   interface engines do), every ACK checked to be AA. Figures: messages per
+   second over the whole run (target over 200) and the p95 time from sending
+   a message to having its ACK (target under 50 ms). Side by side, the same
+   service called in-process without a socket, for the price of the door.
+   The listener's Celery jobs go to an in-memory broker (nothing reads them):
+   the follow-up tasks are not made here, their job is measured by the tests.
+2. The task sweep (apps.tasks reminders, which the follow-up tasks rely on):
+   1,000,000 open tasks, 5,000 of them falling due within the reminder lead.
+   Figures: sweep time (target under 2 s) and queries (target: per batch of
+   200, not per task), beside a bare SELECT of the same due rows. The tasks are
+   made once and kept; each run resets the 5,000 so they are due again.
+"""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.accounts.models import Organisation, Role, User
+from apps.accounts.services import organisation_create
+from apps.interop.mllp import END_BLOCK, frame
+from apps.interop.models import AdtChannel
+from apps.interop.services import adt_receive
+from apps.patients.models import Patient, PatientIdentifier
+from apps.tasks.models import Notification, Task, TaskEvent
+from apps.tasks.services.reminders import REMINDER_KIND, task_reminders_sweep
+from apps.teams.models import CareTeam
+from apps.teams.services import care_team_create, team_member_add
+from apps.transitions.models import Handoff, HandoffKind
+from caregraph.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+ADT_PATIENTS = 2_500
+CONNECTIONS = 4
+DIRECT_PATIENTS = 100
+TARGET_RATE = 200.0
+TARGET_P95_MS = 50.0
+SWEEP_TASKS = 1_000_000
+SWEEP_DUE = 5_000
+SWEEP_ORGANISATION = "Transitions sweep bench"
+TARGET_SWEEP_SECONDS = 2.0
+
+
+# --- data -----------------------------------------------------------------------------
+
+
+def _insert_series(model: type[models.Model], count: int, values: dict[str, str]) -> None:
+    """INSERT ... SELECT over generate_series(1, count) AS n; timestamps now(), others the
+    model default or NULL unless `values` gives an SQL expression."""
+    columns, selects, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in values:
+            selects.append(values[field.name].replace("%", "%%"))
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            selects.append("now()")
+        elif field.has_default():
+            selects.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+        elif field.null:
+            selects.append("NULL")
+        else:
+            selects.append("''")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
+            f"({', '.join(columns)}) SELECT {', '.join(selects)} "
+            "FROM generate_series(1, %s) AS n",
+            [*params, count],
+        )
+
+
+def _user(organisation: Organisation, name: str, role: str, **extra: object) -> User:
+    return User.objects.create(
+        username=name,
+        organisation=organisation,
+        profession=role,
+        password=make_password(None),
+        **extra,
+    )
+
+
+@transaction.atomic
+def _adt_setup(run: str) -> tuple[User, list[Patient]]:
+    organisation = organisation_create(name=f"Transitions ADT bench {run}")
+    team = care_team_create(actor=None, organisation=organisation, name="ADT bench team")
+    lead = _user(organisation, f"adtbench-{run}-lead", Role.RN_CARE_COORDINATOR)
+    team_member_add(actor=None, team=team, user=lead, role=Role.RN_CARE_COORDINATOR, is_lead=True)
+    interface = _user(organisation, f"adtbench-{run}-hl7", "", is_interface=True)
+    count = ADT_PATIENTS + DIRECT_PATIENTS
+    _insert_series(
+        Patient,
+        count,
+        {
+            "organisation": str(organisation.pk),
+            "care_team": str(team.pk),
+            "mrn": "'B' || n",
+            "given_name": "'Given' || n",
+            "family_name": "'Family' || n",
+            "date_of_birth": "DATE '1940-01-01' + (n % 15000)",
+        },
+    )
+    patients = list(Patient.objects.filter(organisation=organisation).order_by("id"))
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(
+            patient=patient, assigning_authority=f"BENCH{run}", value=f"H{patient.pk}"
+        )
+        for patient in patients
+    )
+    return interface, patients
+
+
+def _ts(days_ago: float) -> str:
+    return timezone.localtime(timezone.now() - timedelta(days=days_ago)).strftime("%Y%m%d%H%M%S%z")
+
+
+def _messages(patient: Patient, run: str) -> list[str]:
+    """A01, A03 home, A01 eight days later (a readmission), A03 home: one patient's run."""
+    out = []
+    for stay, (admitted, discharged) in enumerate(((20, 18), (10, 8)), start=1):
+        visit = f"V{patient.pk}-{stay}"
+        for event in ("A01", "A03"):
+            discharge = f"{_ts(discharged)}" if event == "A03" else ""
+            pv1 = ["1", "I", "4E^401^A^BENCHHOSP"] + [""] * 15 + [visit] + [""] * 16
+            pv1 += ["01" if event == "A03" else ""] + [""] * 7 + [_ts(admitted), discharge]
+            out.append(
+                "\r".join(
+                    [
+                        f"MSH|^~\\&|ADT|BENCHHOSP|CAREGRAPH|BENCH|{_ts(0)}||ADT^{event}^ADT_{event}"
+                        f"|{run}-{patient.pk}-{stay}-{event}|P|2.5.1",
+                        f"EVN|{event}|{_ts(0)}",
+                        f"PID|1||H{patient.pk}^^^BENCH{run}^MR||{patient.family_name}^"
+                        f"{patient.given_name}||19500101|F",
+                        "PV1|" + "|".join(pv1),
+                    ]
+                )
+            )
+    return out
+
+
+# --- 1. ADT over MLLP -----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_listener(port: int, username: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": "memory://",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + uuid.uuid4().hex),
+        "LOG_LEVEL": "WARNING",
+    }
+    listener = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", username],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert listener.stdout is not None
+    line = listener.stdout.readline()
+    if "MLLP listening" not in line:
+        listener.kill()
+        raise RuntimeError(f"the listener did not start: {line}{listener.stdout.read()}")
+    return listener
+
+
+def _feed(port: int, messages: list[str], latencies: list[float], errors: list[str]) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buffer = b""
+        for message in messages:
+            started = time.perf_counter()
+            sock.sendall(frame(message))
+            while END_BLOCK not in buffer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError("the listener closed the connection")
+                buffer += chunk
+            ack, _, buffer = buffer.partition(END_BLOCK)
+            latencies.append(time.perf_counter() - started)
+            if b"MSA|AA|" not in ack:
+                errors.append(ack.decode(errors="replace")[:300])
+
+
+def _bench_mllp(run: str, interface: User, patients: list[Patient]) -> dict[str, float]:
+    feeds: list[list[str]] = [[] for _ in range(CONNECTIONS)]
+    for index, patient in enumerate(patients[:ADT_PATIENTS]):
+        feeds[index % CONNECTIONS].extend(_messages(patient, run))
+    port = _free_port()
+    listener = _start_listener(port, interface.username)
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        threads = [
+            threading.Thread(target=_feed, args=(port, feed, latencies, errors)) for feed in feeds
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        listener.terminate()
+        listener.wait(20)
+    sent = sum(len(feed) for feed in feeds)
+    if errors or len(latencies) != sent:
+        raise RuntimeError(f"{len(errors)} messages not accepted, e.g. {errors[:1]}")
+    ordered = sorted(latencies)
+    return {
+        "messages": float(sent),
+        "seconds": elapsed,
+        "rate": sent / elapsed,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
+        "p99_ms": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+    }
+
+
+def _bench_direct(run: str, interface: User, patients: list[Patient]) -> float:
+    messages = [m for patient in patients[ADT_PATIENTS:] for m in _messages(patient, run)]
+    started = time.perf_counter()
+    for message in messages:
+        result = adt_receive(actor=interface, raw=message, channel=AdtChannel.HTTP)
+        if result.ack_code != "AA":
+            raise RuntimeError(f"direct call refused: {result.ack[:200]}")
+    return len(messages) / (time.perf_counter() - started)
+
+
+# --- 2. the task sweep ------------------------------------------------------------------
+
+
+def _sweep_setup() -> Organisation:
+    organisation = Organisation.objects.filter(name=SWEEP_ORGANISATION).first()
+    if organisation is None:
+        with transaction.atomic():
+            organisation = organisation_create(name=SWEEP_ORGANISATION)
+            team = care_team_create(actor=None, organisation=organisation, name="Sweep bench")
+            lead = _user(
+                organisation, f"sweepbench-{organisation.pk}-lead", Role.RN_CARE_COORDINATOR
+            )
+            team_member_add(
+                actor=None, team=team, user=lead, role=Role.RN_CARE_COORDINATOR, is_lead=True
+            )
+            _insert_series(
+                Patient,
+                2_000,
+                {
+                    "organisation": str(organisation.pk),
+                    "care_team": str(team.pk),
+                    "mrn": "'S' || n",
+                    "given_name": "'Given' || n",
+                    "family_name": "'Family' || n",
+                    "date_of_birth": "DATE '1940-01-01' + (n % 15000)",
+                },
+            )
+    team = CareTeam.objects.get(organisation=organisation)
+    have = Task.objects.filter(patient__organisation=organisation).count()
+    if have < SWEEP_TASKS:
+        owner = User.objects.get(username=f"sweepbench-{organisation.pk}-lead")
+        first, last = (
+            Patient.objects.filter(care_team=team)
+            .aggregate(first=models.Min("id"), last=models.Max("id"))
+            .values()
+        )
+        # Far from due: between 2 and 300 days ahead, never reminded.
+        _insert_series(
+            Task,
+            SWEEP_TASKS - have,
+            {
+                "patient": f"{first} + n % ({last} - {first} + 1)",
+                "owner": str(owner.pk),
+                "title": "'Bench task ' || n",
+                "due_at": "now() + interval '2 days' + (n % 298) * interval '1 day'",
+                "status": "'requested'",
+                "priority": "'routine'",
+                "source_type": "'manual'",
+            },
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE tasks_task")
+    return organisation
+
+
+def _reset_due(organisation: Organisation) -> list[int]:
+    """Makes SWEEP_DUE of the tasks fall due within the next hours, unreminded."""
+    due_ids = list(
+        Task.objects.filter(patient__organisation=organisation)
+        .order_by("id")
+        .values_list("pk", flat=True)[:SWEEP_DUE]
+    )
+    Notification.objects.filter(task_id__in=due_ids).delete()
+    TaskEvent.objects.filter(task_id__in=due_ids).delete()
+    Task.objects.filter(pk__in=due_ids).update(
+        due_at=timezone.now() + timedelta(hours=6), reminded_at=None, escalated_at=None
+    )
+    return due_ids
+
+
+def _bench_sweep(organisation: Organisation) -> dict[str, float]:
+    _reset_due(organisation)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            "SELECT id, owner_id, patient_id, title, due_at FROM tasks_task "
+            "WHERE status IN ('requested', 'in_progress', 'on_hold') AND reminded_at IS NULL "
+            "AND due_at <= %s ORDER BY due_at, id",
+            [now + timedelta(hours=24)],
+        )
+        bare_rows = len(cursor.fetchall())
+        bare = time.perf_counter() - started
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        result = task_reminders_sweep(now=now)
+        elapsed = time.perf_counter() - started
+    reminded = Notification.objects.filter(
+        kind=REMINDER_KIND, task__patient__organisation=organisation
+    ).count()
+    if reminded != SWEEP_DUE:
+        raise RuntimeError(f"{reminded} reminders for {SWEEP_DUE} due tasks")
+    return {
+        "seconds": elapsed,
+        "queries": float(len(captured.captured_queries)),
+        "reminded": float(result.reminded),
+        "bare_seconds": bare,
+        "bare_rows": float(bare_rows),
+    }
+
+
+def _round_trip_ms() -> float:
+    """Median time of a bare `SELECT 1`: how busy the database (and machine) is right now."""
+    timings = []
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        raise RuntimeError("bench_transitions needs PostgreSQL")
+    run = uuid.uuid4().hex[:6]
+    queue = f"bench-transitions-{run}"
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue  # this process's emails go to a queue removed below
+    try:
+        round_trip = _round_trip_ms()
+        # The sweep first: the ADT run below makes readmission tasks that would fall due too.
+        began = time.perf_counter()
+        organisation = _sweep_setup()
+        setup = time.perf_counter() - began
+        sweep = _bench_sweep(organisation)
+        interface, patients = _adt_setup(run)
+        mllp = _bench_mllp(run, interface, patients)
+        direct = _bench_direct(run, interface, patients)
+        discharges = Handoff.objects.filter(
+            kind=HandoffKind.DISCHARGE, episode__patient__organisation=interface.organisation
+        ).count()
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        if settings.REDIS_URL:
+            client = redis.Redis.from_url(settings.REDIS_URL)
+            for pattern in (f"{queue}*", f"_kombu.binding*.{queue}"):
+                for key in client.scan_iter(match=pattern):
+                    client.delete(key)
+
+    print(
+        f"database round trip (SELECT 1, median of 200): {round_trip:.2f} ms; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"ADT over MLLP: {int(mllp['messages']):,} messages on {CONNECTIONS} connections in "
+        f"{mllp['seconds']:.1f}s ({discharges:,} discharges recorded)"
+    )
+    print(
+        f"  throughput {mllp['rate']:.0f} msg/s (target > {TARGET_RATE:.0f}) "
+        f"{'ok' if mllp['rate'] > TARGET_RATE else 'MISSED'}"
+    )
+    print(
+        f"  ACK latency p50 {mllp['p50_ms']:.1f} ms, p95 {mllp['p95_ms']:.1f} ms "
+        f"(target < {TARGET_P95_MS:.0f}) {'ok' if mllp['p95_ms'] < TARGET_P95_MS else 'MISSED'}, "
+        f"p99 {mllp['p99_ms']:.1f} ms"
+    )
+    print(
+        f"  same service in-process, one caller, no socket: {direct:.0f} msg/s "
+        f"(MLLP on {CONNECTIONS} connections / direct = {mllp['rate'] / direct:.2f})"
+    )
+    print(
+        f"Task sweep: {SWEEP_TASKS:,} open tasks, {SWEEP_DUE:,} coming due "
+        f"(tasks seeded/checked in {setup:.1f}s)"
+    )
+    print(
+        f"  sweep {sweep['seconds']:.2f}s (target < {TARGET_SWEEP_SECONDS:.0f} s) "
+        f"{'ok' if sweep['seconds'] < TARGET_SWEEP_SECONDS else 'MISSED'}; "
+        f"{int(sweep['reminded']):,} reminded"
+    )
+    per_task = sweep["queries"] / SWEEP_DUE
+    print(
+        f"  {int(sweep['queries'])} queries for {SWEEP_DUE:,} due tasks = {per_task:.3f} per task "
+        f"(target: per batch, not per task) {'ok' if per_task < 0.5 else 'MISSED'}"
+    )
+    print(
+        f"  bare SELECT of the {int(sweep['bare_rows']):,} due rows: {sweep['bare_seconds']:.3f}s "
+        f"(sweep / bare = {sweep['seconds'] / max(sweep['bare_seconds'], 1e-6):.0f})"
+    )
