@@ -37,6 +37,7 @@ from apps.transitions.services import (
 )
 from apps.transitions.services.followups import SWEEP_GRACE
 from tests import factories
+from tests.careplans.factories import make_plan
 from tests.transitions.factories import admit, discharge, discharged_home, visit
 
 
@@ -393,3 +394,19 @@ def test_settings_are_created_with_documented_defaults(organisation):
         14,
     )
     assert config.readmission_window_days == 30
+
+
+def test_discharge_asks_for_a_care_plan_review_and_ticks_the_checklist(patient, nurse):
+    plan = make_plan(patient, nurse, what_matters="Stay at home")
+    handoff = discharged_home(patient)
+    plan.refresh_from_db()
+    assert plan.review_requested_at is not None
+    assert "discharge to home" in plan.review_request_reason.lower()
+    item = ChecklistItem.objects.get(handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED)
+    assert item.done_at is not None
+
+
+def test_without_a_care_plan_the_review_item_stays_open(patient, nurse):
+    handoff = discharged_home(patient)
+    item = ChecklistItem.objects.get(handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED)
+    assert item.done_at is None
