@@ -152,6 +152,12 @@ class Task(BaseModel):
                 name="task_open_due_idx",
             ),
             models.Index(fields=["patient", "status"], name="task_patient_status_idx"),
+            # Team worklists group a team's open tasks by owner from this index alone.
+            models.Index(
+                fields=["patient", "owner", "due_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="task_open_by_patient_idx",
+            ),
             # The reminder sweep reads only rows still waiting for their reminder/escalation.
             models.Index(
                 fields=["due_at"],

@@ -9,9 +9,11 @@ length, and every list audits the patients it showed.
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
@@ -118,6 +120,27 @@ class TaskRow:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def url(self) -> str:
+        return f"{_url_prefix('tasks:detail')}{self.id}/"
+
+    @property
+    def patient_url(self) -> str:
+        return f"{_url_prefix('patients:chart')}{self.patient_id}/"
+
+    @property
+    def due_label(self) -> str:
+        return timezone.localtime(self.due_at).strftime("%a %b %d, %H:%M")
+
+
+@cache
+def _url_prefix(name: str) -> str:
+    """The URL of object 0 without its id, so a long list builds links without reverse()."""
+    url = reverse(name, args=[0])
+    if not url.endswith("/0/"):
+        raise ValueError(f"{name} does not end in its id")
+    return url[:-2]
+
 
 def _rows(tasks: QuerySet[Task], *, now: datetime, with_role: bool = False) -> list[TaskRow]:
     fields = (*_ROW_FIELDS, "owner_role") if with_role else _ROW_FIELDS
@@ -158,8 +181,20 @@ def _visible_tasks(user: User) -> QuerySet[Task]:
 
 
 def _with_actions(user: User, rows: list[TaskRow], roles: dict[int, str] | None) -> None:
+    """The buttons of every row, worked out once per kind of row (they depend on nothing else)."""
+    memo: dict[tuple[object, ...], frozenset[str]] = {}
     for row in rows:
-        row.actions = permissions.task_actions(user, row, roles=roles)
+        key = (
+            row.team_id,
+            row.status,
+            row.owner_id == user.pk,
+            row.performed_by_id == user.pk,
+            row.verification_role,
+        )
+        actions = memo.get(key)
+        if actions is None:
+            actions = memo[key] = permissions.task_actions(user, row, roles=roles)
+        row.actions = actions
 
 
 # --- My work ----------------------------------------------------------------
@@ -175,13 +210,15 @@ class MyWork:
     upcoming: list[TaskRow]
     awaiting_my_verification: list[TaskRow]
     sent_for_verification: list[TaskRow]
+    # All upcoming tasks, when `upcoming` holds only the first few of them.
+    upcoming_total: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
         return {
             "overdue": len(self.overdue),
             "due_today": len(self.due_today),
-            "upcoming": len(self.upcoming),
+            "upcoming": max(self.upcoming_total, len(self.upcoming)),
             "awaiting_my_verification": len(self.awaiting_my_verification),
             "sent_for_verification": len(self.sent_for_verification),
         }
@@ -198,13 +235,19 @@ class MyWork:
 
 
 def my_work_for_user(
-    *, user: User, now: datetime | None = None, with_actions: bool = True
+    *,
+    user: User,
+    now: datetime | None = None,
+    with_actions: bool = True,
+    upcoming_limit: int | None = None,
 ) -> MyWork:
     """The user's open tasks (overdue, due today, upcoming) and the verifications they owe.
 
     "Awaiting my verification" is every task on the user's teams that waits
     for a check by the role the user holds on that team, except work the user
-    did. Three queries (two reads, one audit insert), whatever the counts.
+    did. With `upcoming_limit`, only the soonest upcoming tasks are returned
+    (and audited); the count still covers all. Three queries (two reads, one
+    audit insert) plus the user's rights for the buttons, whatever the counts.
     """
     now = now or timezone.now()
     visible = _visible_tasks(user)
@@ -243,12 +286,14 @@ def my_work_for_user(
             work.due_today.append(row)
         else:
             work.upcoming.append(row)
+    work.upcoming_total = len(work.upcoming)
+    if upcoming_limit is not None:
+        work.upcoming = work.upcoming[: max(0, upcoming_limit)]
     if with_actions:
-        _with_actions(user, owned, None)
-        for row in awaiting:
-            row.actions = permissions.task_actions(
-                user, row, roles={row.team_id: row.verification_role}
-            )
+        mine = [*work.overdue, *work.due_today, *work.upcoming, *work.sent_for_verification]
+        _with_actions(user, mine, None)
+        # Every one of these matched the user's own role on its team.
+        _with_actions(user, awaiting, {row.team_id: row.verification_role for row in awaiting})
     _audit_list(user, work.rows, "my_work")
     return work
 
@@ -293,30 +338,73 @@ class TeamWorklist:
         return self.number > 1
 
 
-def _team_tasks(team_ids: list[int]) -> QuerySet[Task]:
-    """Open tasks of these teams' patients, each with its owner's current role on the team.
-
-    The role is None when the owner is no longer an active member: that task
-    is orphaned, from the moment the membership ended, with no hook involved.
-    """
-    role_on_team = TeamMembership.objects.filter(
-        team_id=OuterRef("patient__care_team_id"),
-        user_id=OuterRef("owner_id"),
-        ended_at__isnull=True,
-    ).values("role")[:1]
-    return Task.objects.filter(
-        status__in=OPEN_STATUSES, patient__care_team_id__in=team_ids
-    ).annotate(owner_role=Subquery(role_on_team))
-
-
-ORPHANED = Q(owner_role__isnull=True) | Q(owner__is_active=False)
-
-
 def require_lead_teams(user: User) -> list[int]:
     team_ids = permissions.lead_team_ids(user)
     if not team_ids:
         raise PermissionDenied("The team worklist is for lead coordinators.")
     return team_ids
+
+
+def _pairs(pairs: list[tuple[int, int | None]]) -> Q:
+    """Tasks of these (team, owner) pairs; no pair matches nothing."""
+    condition = Q(pk__in=[])
+    for team_id, owner_id in pairs:
+        condition |= Q(patient__care_team_id=team_id, owner_id=owner_id)
+    return condition
+
+
+@dataclass
+class _TeamWork:
+    """Open work of some teams, by (team, owner): who is still on the team, who has left."""
+
+    tasks: QuerySet[Task]
+    members: list[TeamMembership]
+    role_of: dict[tuple[int, int], str]
+    groups: list[tuple[int, int | None, int, int]]
+
+    @property
+    def orphaned_pairs(self) -> list[tuple[int, int | None]]:
+        """Owners who are no longer active members of the patient's team: orphaned work.
+
+        Worked out from the live memberships at read time, so a task is
+        orphaned the moment its owner's membership ends, with no hook involved.
+        """
+        return [
+            (team_id, owner_id)
+            for team_id, owner_id, _, _ in self.groups
+            if owner_id is None or (team_id, owner_id) not in self.role_of
+        ]
+
+    def role_pairs(self, role: str) -> list[tuple[int, int | None]]:
+        return [(team, owner) for (team, owner), held in self.role_of.items() if held == role]
+
+    def finish(self, rows: list[TaskRow]) -> list[TaskRow]:
+        for row in rows:
+            row.owner_role = self.role_of.get((row.team_id, row.owner_id or 0), "")
+            row.is_orphaned = row.is_open and not row.owner_role
+        return rows
+
+
+def _team_work(
+    team_ids: list[int], now: datetime, members: list[TeamMembership] | None = None
+) -> _TeamWork:
+    if members is None:
+        members = list(team_active_members(team_ids=team_ids))
+    tasks = Task.objects.filter(status__in=OPEN_STATUSES, patient__care_team_id__in=team_ids)
+    groups = [
+        (team_id, owner_id, count, overdue)
+        for team_id, owner_id, count, overdue in tasks.values_list(
+            "patient__care_team_id", "owner_id"
+        )
+        .annotate(count=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
+        .order_by()
+    ]
+    return _TeamWork(
+        tasks=tasks,
+        members=members,
+        role_of={(m.team_id, m.user_id): m.role for m in members if m.user.is_active},
+        groups=groups,
+    )
 
 
 def team_worklist_for_user(
@@ -326,51 +414,44 @@ def team_worklist_for_user(
     page: int = 1,
     page_size: int = TEAM_PAGE_SIZE,
     now: datetime | None = None,
+    members: list[TeamMembership] | None = None,
 ) -> TeamWorklist:
     """Open work on the teams the user leads, filtered and paginated, orphaned work first.
 
-    Refuses (PermissionDenied) anyone who leads no team. A fixed number of
-    queries: rights, counts, the page's count, the page, the orphaned rows,
-    the members, the audit insert.
+    Refuses (PermissionDenied) anyone who leads no team. Counts come from one
+    GROUP BY (team, owner) over the open tasks, compared with the live
+    memberships; then the page's count, the page, the orphaned rows and the
+    audit insert: a fixed number of queries whatever the size. `members`, when
+    given, must be `team_active_members` of the user's lead teams (a page that
+    already loaded them for its forms passes them on).
     """
     now = now or timezone.now()
     filters = filters or TeamWorklistFilters()
     page_size = max(1, min(page_size, 200))
     team_ids = require_lead_teams(user)
-    tasks = _team_tasks(team_ids)
-    counts = tasks.aggregate(
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
-        orphaned=Count("pk", filter=ORPHANED),
-    )
-    chosen = tasks
+    work = _team_work(team_ids, now, members)
+    orphaned_pairs = work.orphaned_pairs
+    chosen = work.tasks
     if filters.owner_id:
         chosen = chosen.filter(owner_id=filters.owner_id)
     if filters.role:
-        chosen = chosen.filter(Q(owner_role=filters.role))
+        chosen = chosen.filter(_pairs(work.role_pairs(filters.role)))
     if filters.patient_id:
         chosen = chosen.filter(patient_id=filters.patient_id)
     if filters.overdue:
         chosen = chosen.filter(due_at__lt=now)
     if filters.orphaned:
-        chosen = chosen.filter(ORPHANED)
-    total = chosen.count() if filters.active else counts["open"]
+        chosen = chosen.filter(_pairs(orphaned_pairs))
+    total = chosen.count()
     num_pages = max(1, math.ceil(total / page_size))
     number = max(1, min(page, num_pages))
     start = (number - 1) * page_size
-    rows = _rows(
-        chosen.order_by("due_at", "pk")[start : start + page_size],
-        now=now,
-        with_role=True,
-    )
-    orphaned = (
+    rows = work.finish(_rows(chosen.order_by("due_at", "pk")[start : start + page_size], now=now))
+    orphaned = work.finish(
         _rows(
-            tasks.filter(ORPHANED).order_by("due_at", "pk")[:ORPHANED_SHOWN],
+            work.tasks.filter(_pairs(orphaned_pairs)).order_by("due_at", "pk")[:ORPHANED_SHOWN],
             now=now,
-            with_role=True,
         )
-        if counts["orphaned"]
-        else []
     )
     _with_actions(user, [*rows, *orphaned], None)
     _audit_list(user, [*orphaned, *rows], "team_worklist")
@@ -380,11 +461,13 @@ def team_worklist_for_user(
         number=number,
         num_pages=num_pages,
         page_size=page_size,
-        open_count=counts["open"],
-        overdue_count=counts["overdue"],
-        orphaned_count=counts["orphaned"],
+        open_count=sum(group[2] for group in work.groups),
+        overdue_count=sum(group[3] for group in work.groups),
+        orphaned_count=sum(
+            count for team, owner, count, _ in work.groups if (team, owner) in orphaned_pairs
+        ),
         orphaned=orphaned,
-        members=list(team_active_members(team_ids=team_ids)),
+        members=work.members,
         team_ids=team_ids,
         filters=filters,
     )
@@ -393,9 +476,9 @@ def team_worklist_for_user(
 def orphaned_tasks_for_user(*, user: User, now: datetime | None = None) -> list[TaskRow]:
     """Open tasks on the teams the user leads whose owner left the team (or was deactivated)."""
     now = now or timezone.now()
-    team_ids = require_lead_teams(user)
-    rows = _rows(
-        _team_tasks(team_ids).filter(ORPHANED).order_by("due_at", "pk"), now=now, with_role=True
+    work = _team_work(require_lead_teams(user), now)
+    rows = work.finish(
+        _rows(work.tasks.filter(_pairs(work.orphaned_pairs)).order_by("due_at", "pk"), now=now)
     )
     _with_actions(user, rows, None)
     _audit_list(user, rows, "orphaned")

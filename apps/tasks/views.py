@@ -33,6 +33,8 @@ from apps.tasks.notifications import notification_mark_read
 from apps.teams.selectors import team_active_members
 
 VARIANTS = ("my", "team", "patient")
+# My work lists every overdue and due-today task; of the upcoming ones, the soonest.
+UPCOMING_SHOWN = 50
 
 
 def _variant(request: AuthenticatedHttpRequest) -> str:
@@ -65,7 +67,10 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("part") == "counts":
         counts = selectors.my_work_counts_for_user(user=request.user)
         return render(request, "tasks/_my_work_counts.html", {"counts": counts})
-    work = selectors.my_work_for_user(user=request.user)
+    show_all = request.GET.get("upcoming") == "all"
+    work = selectors.my_work_for_user(
+        user=request.user, upcoming_limit=None if show_all else UPCOMING_SHOWN
+    )
     context = {
         "work": work,
         "counts": work.counts,
@@ -78,7 +83,8 @@ def _team_context(
     request: AuthenticatedHttpRequest, bulk_form: BulkReassignForm | None = None
 ) -> dict[str, object]:
     team_ids = selectors.require_lead_teams(request.user)
-    members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
+    all_members = list(team_active_members(team_ids=team_ids))
+    members = [m for m in all_members if m.user.is_active]
     filter_form = TeamFilterForm(request.GET or None, members=members)
     filters, page = selectors.TeamWorklistFilters(), 1
     if filter_form.is_valid():
@@ -91,7 +97,9 @@ def _team_context(
             orphaned=bool(data["orphaned"]),
         )
         page = data["page"] or 1
-    worklist = selectors.team_worklist_for_user(user=request.user, filters=filters, page=page)
+    worklist = selectors.team_worklist_for_user(
+        user=request.user, filters=filters, page=page, members=all_members
+    )
     query = {
         key: value
         for key, value in (
@@ -323,7 +331,9 @@ def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
             add_errors_to_form(form, error)
         else:
             if is_htmx(request):
-                return _row_response(request, task.pk)
+                return _row_response(
+                    request, task.pk, notice=f"Handed to {new_owner.display_name}."
+                )
             messages.success(request, f"Task reassigned to {new_owner.display_name}.")
             return redirect("tasks:detail", task_id=task.pk)
     if is_htmx(request):
