@@ -369,3 +369,22 @@ def test_team_worklist_page_queries_are_the_same_for_5_and_50_tasks(
         make_task(patient, nurse, due_in=timedelta(hours=index - 20))
     assert _page_queries(client, reverse("tasks:team_worklist")) == small
     assert small <= 12
+
+
+def test_reassigning_to_nobody_is_refused_in_the_page(client_for, nurse, chw, task):
+    response = client_for(nurse).post(
+        reverse("tasks:reassign", args=[task.pk]), {"owner": "", "reason": "Nobody"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert 'name="owner"' in response.content.decode()
+    assert _state(task)[1] == chw.pk
+
+
+def test_hold_and_cancel_from_the_task_page_need_a_reason(client_for, chw, task):
+    client = client_for(chw)
+    client.post(reverse("tasks:hold", args=[task.pk]), {"reason": ""})
+    assert _state(task)[0] == TaskStatus.REQUESTED
+    client.post(reverse("tasks:cancel", args=[task.pk]), {"reason": "Patient moved away"})
+    task.refresh_from_db()
+    assert (task.status, task.status_reason) == (TaskStatus.CANCELLED, "Patient moved away")
+    assert task.owner == chw
