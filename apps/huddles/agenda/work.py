@@ -2,10 +2,22 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
-from django.db.models import F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
@@ -39,54 +51,72 @@ def _orphaned(context: AgendaContext) -> QuerySet[Task]:
     return _team_open_tasks(context).exclude(owner_id__in=context.active_member_ids)
 
 
-def _days_between(earlier: datetime, later: datetime) -> int:
-    return max(0, (later - earlier).days)
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Tally:
-    count: int = 0
-    oldest: datetime | None = None
-    top: int = 0
-
-    def add(self, due_at: datetime, rank: int) -> None:
-        self.count += 1
-        self.oldest = due_at if self.oldest is None else min(self.oldest, due_at)
-        self.top = max(self.top, rank)
+    count: int
+    oldest: date
+    top: int
 
 
-_RANK: dict[str, int] = {TaskPriority.STAT: 3, TaskPriority.ASAP: 2, TaskPriority.URGENT: 1}
+_PRIORITY_RANK = Case(
+    When(priority=TaskPriority.STAT, then=Value(3)),
+    When(priority=TaskPriority.ASAP, then=Value(2)),
+    When(priority=TaskPriority.URGENT, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 
 def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
     """Overdue and orphaned open tasks per patient, from one pass over the team's open tasks.
 
     Both task sources read it; the context keeps it, so the pass happens once
-    per build. The rows are the team's open tasks only (a few per patient).
+    per build. The database aggregates (a row per patient with such work) and
+    returns local dates rather than timestamps, which are cheaper to read back.
     """
     cached = context.shared.get("task_tallies")
     if cached is not None:
         return cached  # type: ignore[return-value]
-    overdue: dict[int, _Tally] = defaultdict(_Tally)
-    orphaned: dict[int, _Tally] = defaultdict(_Tally)
     active = context.active_member_ids
-    rows = _team_open_tasks(context).values_list("patient_id", "owner_id", "due_at", "priority")
-    for patient_id, owner_id, due_at, priority in rows:
-        rank = _RANK.get(priority, 0)
-        if owner_id not in active:
-            orphaned[patient_id].add(due_at, rank)
-        elif due_at < context.now:
-            overdue[patient_id].add(due_at, rank)
-    context.shared["task_tallies"] = (overdue, orphaned)
-    return overdue, orphaned
+    overdue = Q(due_at__lt=context.now, owner_id__in=active)
+    orphaned = ~Q(owner_id__in=active) if active else Q(pk__isnull=False)
+    rows = (
+        _team_open_tasks(context)
+        .filter(overdue | orphaned)
+        .values("patient_id")
+        .annotate(
+            overdue_count=Count("id", filter=overdue),
+            overdue_oldest=Min(TruncDate("due_at"), filter=overdue),
+            overdue_top=Max(_PRIORITY_RANK, filter=overdue),
+            orphaned_count=Count("id", filter=orphaned),
+            orphaned_oldest=Min(TruncDate("due_at"), filter=orphaned),
+            orphaned_top=Max(_PRIORITY_RANK, filter=orphaned),
+        )
+        .order_by()
+    )
+    found: tuple[dict[int, _Tally], dict[int, _Tally]] = ({}, {})
+    for row in rows:
+        for index, kind in enumerate(("overdue", "orphaned")):
+            if row[f"{kind}_count"]:
+                found[index][row["patient_id"]] = _Tally(
+                    count=row[f"{kind}_count"],
+                    oldest=row[f"{kind}_oldest"],
+                    top=row[f"{kind}_top"] or 0,
+                )
+    context.shared["task_tallies"] = found
+    return found
+
+
+def _days_late(oldest: date, today: date) -> int:
+    return max(0, (today - oldest).days)
 
 
 def overdue_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks past due: the oldest and the most urgent count."""
     candidates = []
+    today = timezone.localdate(context.now)
     for patient_id, tally in _tallies(context)[0].items():
-        oldest = tally.oldest or context.now
-        days = _days_between(oldest, context.now)
+        days = _days_late(tally.oldest, today)
         count = tally.count
         urgency = 40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5)
         noun = "task" if count == 1 else "tasks"
@@ -100,8 +130,7 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
                 evidence=[
                     Evidence(
                         label="Overdue",
-                        detail=f"{count} open {noun} past due since "
-                        f"{timezone.localtime(oldest):%Y-%m-%d}",
+                        detail=f"{count} open {noun} past due since {tally.oldest:%Y-%m-%d}",
                     )
                 ],
             )
@@ -112,9 +141,10 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
 def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks whose owner has left the team (or was deactivated)."""
     candidates = []
+    today = timezone.localdate(context.now)
     for patient_id, tally in _tallies(context)[1].items():
         count = tally.count
-        overdue_days = _days_between(tally.oldest or context.now, context.now)
+        overdue_days = _days_late(tally.oldest, today)
         urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[tally.top] // 2
         urgency += min(overdue_days, 10)
         noun = "task" if count == 1 else "tasks"
