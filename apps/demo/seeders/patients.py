@@ -103,7 +103,7 @@ def seed_patients(
         patient = patient_create(
             actor=actor,
             care_team=teams[(number - 1) % len(teams)],
-            mrn=f"MRN{100000 + number}",
+            mrn=f"{100000 + number}",
             given_name=given,
             family_name=rng.choice(FAMILY),
             date_of_birth=today - timedelta(days=rng.randint(30 * 365, 92 * 365)),
