@@ -166,7 +166,7 @@ class DueReviewSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField(source="patient.pk")
     family_name = serializers.CharField(source="patient.family_name")
     given_name = serializers.CharField(source="patient.given_name")
-    team = serializers.CharField(source="patient.care_team.name")
+    team = serializers.CharField(source="patient.care_team_name")
     status = serializers.CharField(source="plan.status")
     reasons = serializers.ListField(child=serializers.CharField())
     waiting_since = serializers.DateTimeField(allow_null=True)

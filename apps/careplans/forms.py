@@ -234,13 +234,18 @@ class InterventionCancelForm(forms.Form):
     reason = forms.CharField(label="Why does it stop?", max_length=300)
 
 
+class InterventionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(getattr(obj, "description", obj))
+
+
 class BarrierForm(forms.Form):
     component = forms.ChoiceField(label="COM-B component", choices=ComB.choices)
     sub_component = forms.ChoiceField(
         label="Sub-component", required=False, choices=_blank(ComBSubComponent.choices)
     )
     description = forms.CharField(label="Barrier", max_length=300)
-    intervention = forms.ModelChoiceField(
+    intervention = InterventionChoiceField(
         label="Addressed by",
         queryset=Intervention.objects.none(),
         required=False,

@@ -14,6 +14,7 @@ from apps.careplans.models import (
     Barrier,
     CarePlan,
     CarePlanSettings,
+    CarePlanStatus,
     CarePlanVersion,
     Goal,
     GoalDomain,
@@ -28,6 +29,7 @@ from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
 from apps.patients.selectors import patient_get_for_user
+from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
@@ -251,12 +253,37 @@ def care_plan_version_diff(
     return before, after, snapshot_diff(before.snapshot if before else None, after.snapshot)
 
 
+@dataclass(frozen=True)
+class DuePlan:
+    """The plan fields the worklist needs (plain values: a long list builds no models)."""
+
+    pk: int
+    status: str
+    unsigned_since: datetime | None
+    last_signed_at: datetime | None
+    review_requested_at: datetime | None
+    review_request_reason: str
+
+    def get_status_display(self) -> str:
+        return str(CarePlanStatus(self.status).label)
+
+
+@dataclass(frozen=True)
+class DuePatient:
+    pk: int
+    family_name: str
+    given_name: str
+    organisation_id: int
+    care_team_id: int
+    care_team_name: str
+
+
 @dataclass
 class DueReview:
     """One plan on the review worklist, with every reason it is there."""
 
-    plan: CarePlan
-    patient: Patient
+    plan: DuePlan
+    patient: DuePatient
     reasons: list[str]
     waiting_since: datetime | None
 
@@ -269,10 +296,26 @@ def _settings_by_organisation(organisation_ids: set[int]) -> dict[int, CarePlanS
     return {org_id: found.get(org_id, DEFAULT_SETTINGS) for org_id in organisation_ids}
 
 
-def _due_condition(organisation_id: int, plan_settings: CarePlanSettings, now: datetime) -> Q:
+DUE_VALUES = (
+    "pk",
+    "status",
+    "unsigned_since",
+    "last_signed_at",
+    "review_requested_at",
+    "review_request_reason",
+    "patient_id",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__organisation_id",
+    "patient__care_team_id",
+    "patient__care_team__name",
+)
+
+
+def _due_condition(plan_settings: CarePlanSettings, now: datetime) -> Q:
     unsigned_cutoff = now - timedelta(days=plan_settings.unsigned_days)
     review_cutoff = now - timedelta(days=plan_settings.review_interval_days)
-    return Q(patient__organisation_id=organisation_id) & (
+    return (
         Q(unsigned_since__lte=unsigned_cutoff)
         | Q(last_signed_at__lte=review_cutoff)
         | Q(review_requested_at__isnull=False)
@@ -287,28 +330,37 @@ def care_plans_due_for_review(
     after a transition of care. Oldest wait first. Two queries; audited as one list read.
     """
     now = timezone.now()
-    patients = visible_patients(user)
+    if not (user.is_authenticated and user.is_active):
+        return []
+    teams = Q(patient__care_team_id__in=team_permissions.teams_with_permission(user))
     if team_id is not None:
-        patients = patients.filter(care_team_id=team_id)
-    organisation_ids = (
-        set(patients.order_by().values_list("organisation_id", flat=True).distinct())
-        if user.organisation_id is None
-        else {user.organisation_id}
-    )
-    settings_by_org = _settings_by_organisation(organisation_ids)
-    condition = Q(pk__in=[])
-    for organisation_id, plan_settings in settings_by_org.items():
-        condition |= _due_condition(organisation_id, plan_settings, now)
-    plans = list(
-        CarePlan.objects.filter(status__in=OPEN_PLAN_STATUSES, patient__in=patients)
-        .filter(condition)
-        .select_related("patient__care_team")
+        teams &= Q(patient__care_team_id=team_id)
+    visible = CarePlan.objects.filter(teams, status__in=OPEN_PLAN_STATUSES)
+    if user.organisation_id is not None:
+        # Members only ever join their own organisation's teams.
+        settings_by_org = _settings_by_organisation({user.organisation_id})
+        condition = _due_condition(settings_by_org[user.organisation_id], now)
+    else:
+        organisation_ids = set(
+            visible.order_by().values_list("patient__organisation_id", flat=True).distinct()
+        )
+        settings_by_org = _settings_by_organisation(organisation_ids)
+        condition = Q(pk__in=[])
+        for organisation_id, plan_settings in settings_by_org.items():
+            condition |= Q(patient__organisation_id=organisation_id) & _due_condition(
+                plan_settings, now
+            )
+    values = (
+        visible.filter(condition)
         # Oldest first, so a limit keeps the longest waits (NULLs are ignored by LEAST).
-        .order_by(Least("review_requested_at", "unsigned_since", "last_signed_at"), "id")[:limit]
+        .order_by(Least("review_requested_at", "unsigned_since", "last_signed_at"), "id")
+        .values_list(*DUE_VALUES)[:limit]
     )
     rows = []
-    for plan in plans:
-        plan_settings = settings_by_org.get(plan.patient.organisation_id, DEFAULT_SETTINGS)
+    for row in values:
+        plan = DuePlan(*row[:6])
+        patient = DuePatient(*row[6:])
+        plan_settings = settings_by_org.get(patient.organisation_id, DEFAULT_SETTINGS)
         reasons: list[str] = []
         waits: list[datetime] = []
         if plan.review_requested_at is not None:
@@ -332,7 +384,7 @@ def care_plans_due_for_review(
         rows.append(
             DueReview(
                 plan=plan,
-                patient=plan.patient,
+                patient=patient,
                 reasons=reasons,
                 waiting_since=min(waits) if waits else None,
             )

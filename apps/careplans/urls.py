@@ -4,6 +4,8 @@ from apps.careplans import views
 
 app_name = "careplans"
 
+# The plan page builds its per-goal and per-intervention links on the plan's URL as a
+# prefix (templates/careplans/_goal.html); keep those paths below it.
 urlpatterns = [
     path("review/", views.review_list, name="review_list"),
     path("patients/<int:patient_id>/", views.plan_page, name="plan"),

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
@@ -67,10 +68,11 @@ def _plan_context(
     for goal in detail.goals:
         goal.edit_form = bound.get(f"goal-{goal.pk}")  # type: ignore[attr-defined]
         goal.may_edit = rights.can_edit_goal(goal.domain)  # type: ignore[attr-defined]
-        if rights.edit_plan:
-            goal.intervention_form = bound.get(f"intervention-for-{goal.pk}") or InterventionForm(  # type: ignore[attr-defined]
-                prefix=f"new-intervention-{goal.pk}", members=members
-            )
+        # The add form is fetched on demand (htmx), so a long plan renders no idle forms.
+        add_form = bound.get(f"intervention-for-{goal.pk}")
+        if add_form is None and rights.edit_plan and bound.get("add_intervention") == str(goal.pk):
+            add_form = InterventionForm(prefix=f"new-intervention-{goal.pk}", members=members)
+        goal.intervention_form = add_form  # type: ignore[attr-defined]
         for intervention in goal.plan_interventions:  # type: ignore[attr-defined]
             intervention.edit_form = bound.get(f"intervention-{intervention.pk}")
             intervention.cancel_form = bound.get(f"cancel-{intervention.pk}")
@@ -107,7 +109,9 @@ def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
             messages.error(request, error.message)
             return redirect("careplans:plan", patient_id=patient.pk)
         return _after_write(request, patient, "Care plan started.")
-    return _plan_response(request, patient)
+    return _plan_response(
+        request, patient, {"add_intervention": request.GET.get("add_intervention", "")}
+    )
 
 
 @login_required
@@ -216,17 +220,31 @@ def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 
 @login_required
 @not_found_as_404
-@require_POST
+@require_http_methods(["GET", "POST"])
 def intervention_add(
     request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 ) -> HttpResponse:
+    """GET: the add form for one goal (an htmx fragment); POST: add the intervention."""
     plan = _open_plan(request, patient_id)
     goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
     form = InterventionForm(
-        request.POST,
+        request.POST if request.method == "POST" else None,
         prefix=f"new-intervention-{goal.pk}",
         members=patient_care_team(patient=plan.patient),
     )
+    if request.method == "GET":
+        if not care_plan_rights(request.user, plan.patient).edit_plan:
+            raise PermissionDenied("Your role on this patient's team does not edit the plan.")
+        if not is_htmx(request):
+            return redirect(
+                f"{reverse('careplans:plan', args=[plan.patient_id])}"
+                f"?add_intervention={goal.pk}#goal-{goal.pk}"
+            )
+        return render(
+            request,
+            "careplans/_intervention_add_form.html",
+            {"form": form, "goal": goal, "patient": plan.patient},
+        )
     if form.is_valid():
         try:
             services.intervention_create(actor=request.user, goal=goal, **form.cleaned_data)

@@ -10,8 +10,17 @@ from tests.browser import login
 from tests.careplans.factories import in_days
 
 
-def sign_out(page) -> None:
-    page.context.clear_cookies()
+def session_for(first_page, live_server, username: str):  # type: ignore[no-untyped-def]
+    """A separate browser session (its own cookies and page), signed in as `username`.
+
+    A fresh context per person keeps requests still running on the previous
+    person's page (htmx polls, lazy sections) out of the next sign-in.
+    """
+    context = first_page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    login(page, live_server, username, factories.PASSWORD)
+    return page
 
 
 @pytest.mark.browser
@@ -42,8 +51,9 @@ def test_nurse_plans_goal_and_intervention_owner_sees_task_pcp_reviews_and_signs
     page.wait_for_selector(".goal-description:has-text('Breathe easier when I walk to church')")
     goal = Goal.objects.get(description="Breathe easier when I walk to church")
     goal_box = page.locator(f"#goal-{goal.pk}")
-    goal_box.locator("details.add-intervention summary").click()
+    goal_box.locator("a:has-text('Add an intervention')").click()
     prefix = f"#id_new-intervention-{goal.pk}"
+    page.wait_for_selector(f"{prefix}-description")
     page.fill(f"{prefix}-description", "Check inhaler technique at home")
     page.select_option(f"{prefix}-owner", str(chw.pk))
     page.fill(f"{prefix}-due_date", in_days(3).isoformat())
@@ -56,14 +66,13 @@ def test_nurse_plans_goal_and_intervention_owner_sees_task_pcp_reviews_and_signs
     assert task.owner == chw
 
     # The owner finds the task on "My work".
-    sign_out(page)
-    login(page, live_server, "chw", factories.PASSWORD)
+    page = session_for(browser_page, live_server, "chw")
     page.goto(f"{live_server.url}/work/")
     page.wait_for_selector("text=Check inhaler technique at home")
 
     # The PCP sees what changed since the last signature (never signed: all new) and signs.
-    sign_out(page)
-    login(page, live_server, "pcp", factories.PASSWORD)
+    page.context.close()
+    page = session_for(browser_page, live_server, "pcp")
     page.goto(f"{plan_url}review/")
     changes = page.locator(".diff").inner_text()
     assert "Breathe easier when I walk to church" in changes
@@ -76,3 +85,4 @@ def test_nurse_plans_goal_and_intervention_owner_sees_task_pcp_reviews_and_signs
     assert plan.versions.get(number=plan.version_count).signed_by == pcp
     page.goto(f"{plan_url}review/")
     page.wait_for_selector("#no-changes")
+    page.context.close()

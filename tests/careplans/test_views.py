@@ -252,6 +252,14 @@ def test_every_team_member_reads_the_plan(request, client_for, setup, member, na
         assert "Breathe easier on walks" in response.content.decode()
 
 
+def test_the_barrier_form_offers_interventions_by_their_description(client_for, setup, nurse):
+    response = client_for(nurse).get(reverse("careplans:plan", args=[setup.plan.patient_id]))
+    choices = [
+        label for _, label in response.context["barrier_form"].fields["intervention"].choices
+    ]
+    assert "Home visit for inhaler" in choices
+
+
 def test_read_only_members_see_no_edit_forms(client_for, setup, chw, nurse):
     read_only = client_for(chw).get(reverse("careplans:plan", args=[setup.plan.patient_id]))
     body = read_only.content.decode()
@@ -331,6 +339,23 @@ def test_htmx_add_intervention_shows_it_under_its_goal_with_the_owner(client_for
     assert "<html" not in body
     assert "Order a peak flow meter" in body
     assert Task.objects.get(title="Order a peak flow meter").owner == nurse
+
+
+def test_the_add_intervention_form_is_fetched_on_demand(
+    client_for, setup, nurse, chw, outsider, patient
+):
+    url = reverse("careplans:intervention_add", args=[patient.pk, setup.goal.pk])
+    fragment = client_for(nurse).get(url, HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert fragment.status_code == 200
+    assert "<html" not in body
+    assert f'name="new-intervention-{setup.goal.pk}-description"' in body
+    assert client_for(chw).get(url, HTTP_HX_REQUEST="true").status_code == 403
+    assert client_for(outsider).get(url, HTTP_HX_REQUEST="true").status_code == 404
+    plain = client_for(nurse).get(url, follow=True)
+    assert f'name="new-intervention-{setup.goal.pk}-description"' in plain.content.decode()
+    page = client_for(nurse).get(reverse("careplans:plan", args=[patient.pk])).content.decode()
+    assert f'name="new-intervention-{setup.goal.pk}-description"' not in page
 
 
 def test_an_invalid_goal_comes_back_with_the_errors_and_nothing_saved(
