@@ -256,6 +256,7 @@ class ReferralAdmin(admin.ModelAdmin):
         "service",
         "specialist_name",
         "reason",
+        "goal",
         "urgency",
         "referred_by",
         "owner",

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import User
+from apps.careplans.models import Goal
 from apps.core.exceptions import ApplicationError
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_get_for_user
@@ -28,7 +29,7 @@ from apps.referrals.models import (
 # --- output ----------------------------------------------------------------------------
 
 
-class PersonSerializer(serializers.Serializer):
+class ReferralPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="display_name")
 
@@ -65,14 +66,14 @@ class ResourceServiceSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class PatientRefSerializer(serializers.Serializer):
+class ReferralPatientSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     mrn = serializers.CharField()
     given_name = serializers.CharField()
     family_name = serializers.CharField()
 
 
-class TransitionOptionSerializer(serializers.Serializer):
+class ReferralTransitionOptionSerializer(serializers.Serializer):
     to_state = serializers.CharField(source="target")
     action = serializers.CharField(source="label")
     needs_reason = serializers.BooleanField()
@@ -82,16 +83,23 @@ class TransitionOptionSerializer(serializers.Serializer):
 
 class ReferralEventSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
-    actor = PersonSerializer(allow_null=True)
+    actor = ReferralPersonSerializer(allow_null=True)
     kind = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
     note = serializers.CharField()
 
 
+class ReferralGoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    domain = serializers.CharField()
+    description = serializers.CharField()
+
+
 class ReferralSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    patient = PatientRefSerializer()
+    patient = ReferralPatientSerializer()
+    goal = ReferralGoalSerializer(allow_null=True)
     service = ResourceServiceSerializer()
     target_kind = serializers.CharField()
     specialist_name = serializers.CharField()
@@ -101,12 +109,12 @@ class ReferralSerializer(serializers.Serializer):
     state_display = serializers.CharField(source="get_state_display")
     state_reason = serializers.CharField()
     state_entered_at = serializers.DateTimeField()
-    owner = PersonSerializer()
-    referred_by = PersonSerializer()
+    owner = ReferralPersonSerializer()
+    referred_by = ReferralPersonSerializer()
     consent_given = serializers.BooleanField()
     consent_method = serializers.CharField()
     consent_recorded_at = serializers.DateTimeField(allow_null=True)
-    consent_recorded_by = PersonSerializer(allow_null=True)
+    consent_recorded_by = ReferralPersonSerializer(allow_null=True)
     remind_at = serializers.DateTimeField(allow_null=True)
     escalate_at = serializers.DateTimeField(allow_null=True)
     reminder_sent_at = serializers.DateTimeField(allow_null=True)
@@ -117,13 +125,13 @@ class ReferralSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     result_summary = serializers.CharField()
     result_reported_by = serializers.CharField()
-    result_documented_by = PersonSerializer(allow_null=True)
+    result_documented_by = ReferralPersonSerializer(allow_null=True)
     result_documented_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
 
 class ReferralDetailSerializer(ReferralSerializer):
-    allowed_transitions = TransitionOptionSerializer(many=True)
+    allowed_transitions = ReferralTransitionOptionSerializer(many=True)
     events = ReferralEventSerializer(many=True, source="events.all")
 
 
@@ -169,17 +177,19 @@ class ReferralCreateInput(serializers.Serializer):
     consent_method = serializers.ChoiceField(
         choices=ConsentMethod.choices, required=False, allow_blank=True
     )
+    goal_id = serializers.IntegerField(required=False, allow_null=True)
 
 
 class ReferralUpdateInput(serializers.Serializer):
     reason = serializers.CharField(max_length=4000, required=False)
+    goal_id = serializers.IntegerField(required=False, allow_null=True)
     urgency = serializers.ChoiceField(choices=ReferralUrgency.choices, required=False)
     service_id = serializers.IntegerField(required=False)
     specialist_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     appointment_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class TransitionInput(serializers.Serializer):
+class ReferralTransitionInput(serializers.Serializer):
     to_state = serializers.CharField(max_length=20)
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     result_summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
@@ -187,19 +197,19 @@ class TransitionInput(serializers.Serializer):
     appointment_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class ConsentInput(serializers.Serializer):
+class ReferralConsentInput(serializers.Serializer):
     consent_given = serializers.BooleanField()
     consent_method = serializers.ChoiceField(
         choices=ConsentMethod.choices, required=False, allow_blank=True
     )
 
 
-class ReassignInput(serializers.Serializer):
+class ReferralReassignInput(serializers.Serializer):
     owner_id = serializers.IntegerField()
     reason = serializers.CharField(max_length=1000, allow_blank=True)
 
 
-class SnoozeInput(serializers.Serializer):
+class ReferralSnoozeInput(serializers.Serializer):
     until = serializers.DateTimeField()
     reason = serializers.CharField(max_length=1000, allow_blank=True)
 
@@ -246,6 +256,19 @@ def _member(patient: Patient, user_id: int | None) -> User | None:
     return selectors.team_users_for_patient(patient=patient).filter(pk=user_id).first()
 
 
+def _goal(patient: Patient, goal_id: int | None) -> Goal | None:
+    """The goal of this patient's current plan, or an error naming the field."""
+    if goal_id is None:
+        return None
+    goal = selectors.goals_for_patient(patient=patient).filter(pk=goal_id).first()
+    if goal is None:
+        raise ApplicationError(
+            "No such goal on this patient's care plan.",
+            field_errors={"goal_id": ["Choose a goal of this patient's current care plan."]},
+        )
+    return goal
+
+
 def _service(user: User, service_id: int) -> ResourceService | None:
     return (
         selectors.resource_service_search(user=user, include_inactive=True)
@@ -284,6 +307,7 @@ class ReferralListCreateApi(APIView):
             OpenApiParameter("page_size", int, description="1 to 200, default 50"),
         ],
         responses=ReferralPageSerializer,
+        operation_id="referrals_board",
         description="The board: open referrals on your teams, overdue first.",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -313,6 +337,7 @@ class ReferralListCreateApi(APIView):
             specialist_name=data.get("specialist_name", ""),
             consent_given=data.get("consent_given", False),
             consent_method=data.get("consent_method", ""),
+            goal=_goal(patient, data.get("goal_id")),
         )
         return Response(_detail(request.user, referral), status=status.HTTP_201_CREATED)
 
@@ -343,13 +368,15 @@ class ReferralDetailApi(APIView):
         values = dict(_parse(ReferralUpdateInput, request.data, partial=True))
         if "service_id" in values:
             values["service"] = _service(request.user, values.pop("service_id"))
+        if "goal_id" in values:
+            values["goal"] = _goal(referral.patient, values.pop("goal_id"))
         referral = services.referral_update(actor=request.user, referral=referral, **values)
         return Response(_detail(request.user, referral))
 
 
 class ReferralTransitionApi(APIView):
     @extend_schema(
-        request=TransitionInput,
+        request=ReferralTransitionInput,
         responses=ReferralDetailSerializer,
         description=(
             "Moves the referral through the state machine "
@@ -359,16 +386,16 @@ class ReferralTransitionApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
         referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(TransitionInput, request.data)
+        data = _parse(ReferralTransitionInput, request.data)
         referral = services.referral_transition(actor=request.user, referral=referral, **data)
         return Response(_detail(request.user, referral))
 
 
 class ReferralConsentApi(APIView):
-    @extend_schema(request=ConsentInput, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralConsentInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
         referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ConsentInput, request.data)
+        data = _parse(ReferralConsentInput, request.data)
         referral = services.referral_record_consent(
             actor=request.user,
             referral=referral,
@@ -379,10 +406,10 @@ class ReferralConsentApi(APIView):
 
 
 class ReferralReassignApi(APIView):
-    @extend_schema(request=ReassignInput, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralReassignInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
         referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ReassignInput, request.data)
+        data = _parse(ReferralReassignInput, request.data)
         owner = _member(referral.patient, data["owner_id"])
         if owner is None:
             raise ApplicationError(
@@ -396,10 +423,10 @@ class ReferralReassignApi(APIView):
 
 
 class ReferralSnoozeApi(APIView):
-    @extend_schema(request=SnoozeInput, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralSnoozeInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
         referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(SnoozeInput, request.data)
+        data = _parse(ReferralSnoozeInput, request.data)
         referral = services.referral_snooze(
             actor=request.user, referral=referral, until=data["until"], reason=data["reason"]
         )

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
+from apps.careplans.models import Goal
 from apps.referrals.models import (
     OPEN_STATES,
     ConsentMethod,
@@ -29,6 +30,11 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return f"{obj.name} — {obj.resource_organisation.name} ({obj.get_service_type_display()})"
 
 
+class GoalChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_domain_display()}: {obj.description}"
+
+
 class ReferralCreateForm(forms.Form):
     service = ServiceChoiceField(
         queryset=ResourceService.objects.none(),
@@ -39,6 +45,9 @@ class ReferralCreateForm(forms.Form):
         required=False, max_length=200, label="Named clinician or contact (optional)"
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    goal = GoalChoiceField(
+        queryset=Goal.objects.none(), required=False, label="Care plan goal it serves (optional)"
+    )
     urgency = forms.ChoiceField(choices=ReferralUrgency.choices, initial=ReferralUrgency.ROUTINE)
     owner = MemberChoiceField(
         queryset=User.objects.none(), label="Owner (follows it up to closure)"
@@ -58,10 +67,12 @@ class ReferralCreateForm(forms.Form):
         *args: Any,
         services: QuerySet[ResourceService],
         members: QuerySet[User],
+        goals: QuerySet[Goal],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        self.fields["goal"].queryset = goals  # type: ignore[attr-defined]
         self.fields["owner"].queryset = members  # type: ignore[attr-defined]
         self.fields["referred_by"].queryset = members  # type: ignore[attr-defined]
 
@@ -135,7 +146,11 @@ class DirectorySearchForm(forms.Form):
     service_type = forms.ChoiceField(
         required=False, choices=[("", "Any type"), *ServiceType.choices], label="Type"
     )
-    language = forms.CharField(required=False, max_length=40)
+    language = forms.CharField(
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": "Language", "autocomplete": "off"}),
+    )
 
 
 class ResourceOrganisationForm(forms.ModelForm):

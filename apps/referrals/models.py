@@ -10,6 +10,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from apps.accounts.models import Organisation
+from apps.careplans.models import Goal
 from apps.core.models import BaseModel
 from apps.patients.models import Patient
 
@@ -163,6 +164,14 @@ class Referral(BaseModel):
         max_length=200, blank=True, help_text="A named clinician or contact, if any"
     )
     reason = models.TextField()
+    goal = models.ForeignKey(
+        Goal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        help_text="The care plan goal this referral serves, if any",
+    )
     urgency = models.CharField(
         max_length=10, choices=ReferralUrgency.choices, default=ReferralUrgency.ROUTINE
     )

@@ -25,6 +25,7 @@ from django.db.models.functions import Length, Trim
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.careplans.models import OPEN_PLAN_STATUSES, Goal, GoalStatus
 from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
@@ -131,6 +132,7 @@ def resource_organisation_get_for_user(
 def _with_details(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return referrals.select_related(
         "patient",
+        "goal",
         "service__resource_organisation",
         "owner",
         "referred_by",
@@ -445,6 +447,15 @@ def referral_measures_for_user(*, user: User) -> LoopMeasures:
         key=lambda item: item.label,
     )
     return LoopMeasures(overall=overall, by_service_type=by_type, by_organisation=by_organisation)
+
+
+def goals_for_patient(*, patient: Patient) -> QuerySet[Goal]:
+    """Goals of the patient's current care plan that a referral may serve."""
+    return (
+        Goal.objects.filter(plan__patient=patient, plan__status__in=OPEN_PLAN_STATUSES)
+        .exclude(status__in=[GoalStatus.CANCELLED, GoalStatus.ACHIEVED])
+        .order_by("domain", "target_date", "id")
+    )
 
 
 def team_users_for_patient(*, patient: Patient) -> QuerySet[User]:

@@ -229,6 +229,7 @@ def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
         request.POST or None,
         services=selectors.resource_service_search(user=request.user),
         members=members,
+        goals=selectors.goals_for_patient(patient=patient),
         initial={"owner": request.user.pk, "referred_by": request.user.pk},
     )
     status = 200

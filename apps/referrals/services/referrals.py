@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import organisation_add_business_days
+from apps.careplans.models import OPEN_PLAN_STATUSES, Goal
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -32,7 +33,7 @@ from apps.referrals.services.settings import Limits, due_times, referral_setting
 from apps.teams.selectors import membership_active
 
 REFERRAL = "referrals.referral"
-DRAFT_FIELDS = ("reason", "urgency", "service", "specialist_name")
+DRAFT_FIELDS = ("reason", "urgency", "service", "specialist_name", "goal")
 
 
 def _locked(referral: Referral) -> Referral:
@@ -59,6 +60,16 @@ def _check_service(patient: Patient, service: ResourceService | None) -> list[st
         return ["Choose a service from your organisation's directory."]
     if not (service.is_active and partner.is_active):
         return ["This service is no longer offered; choose another."]
+    return []
+
+
+def _check_goal(patient: Patient, goal: Goal | None) -> list[str]:
+    if goal is None:
+        return []
+    if goal.plan.patient_id != patient.pk:
+        return ["Choose a goal of this patient's care plan."]
+    if goal.plan.status not in OPEN_PLAN_STATUSES:
+        return ["That care plan is retired; choose a goal of the current plan."]
     return []
 
 
@@ -124,6 +135,7 @@ def referral_create(
     specialist_name: str = "",
     consent_given: bool = False,
     consent_method: str = "",
+    goal: Goal | None = None,
 ) -> Referral:
     """Drafts a referral with one owner on the patient's team who follows it to closure.
 
@@ -140,6 +152,9 @@ def referral_create(
     service_errors = _check_service(patient, service)
     if service_errors:
         errors["service"] = service_errors
+    goal_errors = _check_goal(patient, goal)
+    if goal_errors:
+        errors["goal"] = goal_errors
     if consent_given and consent_method not in ConsentMethod.values:
         errors["consent_method"] = ["Say how the patient gave consent."]
     if errors:
@@ -154,6 +169,7 @@ def referral_create(
         service=service,
         specialist_name=specialist_name.strip(),
         reason=reason.strip(),
+        goal=goal,
         urgency=urgency,
         referred_by=referred_by,
         owner=owner,
@@ -185,8 +201,8 @@ def referral_create(
 
 @transaction.atomic
 def referral_update(*, actor: User, referral: Referral, **values: Any) -> Referral:
-    """Changes a draft's reason, urgency, service or named specialist; once sent, what
-    was sent stands, and only a scheduled referral's appointment time may change."""
+    """Changes a draft's reason, urgency, service, named specialist or linked goal; once
+    sent, what was sent stands, and only a scheduled referral's appointment may change."""
     referral = _locked(referral)
     permissions.require_can_work_on(actor, referral)
     allowed: tuple[str, ...] = ()
@@ -213,6 +229,10 @@ def referral_update(*, actor: User, referral: Referral, **values: Any) -> Referr
         service_errors = _check_service(referral.patient, values["service"])
         if service_errors:
             errors["service"] = service_errors
+    if "goal" in values:
+        goal_errors = _check_goal(referral.patient, values["goal"])
+        if goal_errors:
+            errors["goal"] = goal_errors
     appointment = values.get("appointment_at")
     if appointment is not None and timezone.is_naive(appointment):
         errors["appointment_at"] = ["The appointment time needs a time zone."]
