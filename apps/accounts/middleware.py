@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 SESSION_KEY = "caregraph_last_activity"
+SESSION_TOUCH_SECONDS = 60
 
 
 class SessionIdleTimeoutMiddleware:
@@ -32,5 +33,7 @@ class SessionIdleTimeoutMiddleware:
                 if request.headers.get("HX-Request"):
                     response["HX-Redirect"] = response["Location"]
                 return response
-            request.session[SESSION_KEY] = now
+            # Writing the session costs a database round trip: once a minute is enough.
+            if last is None or now - int(last) >= SESSION_TOUCH_SECONDS:
+                request.session[SESSION_KEY] = now
         return self.get_response(request)

@@ -2,8 +2,9 @@
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -112,7 +113,14 @@ class PatientPage:
     number: int
     num_pages: int
     page_size: int
-    rights_by_team: dict[int, frozenset[str]] = field(default_factory=dict)
+    user: User | None = None
+
+    @cached_property
+    def rights_by_team(self) -> dict[int, frozenset[str]]:
+        """The user's rights per team, for per-row actions: one query, only when asked."""
+        if self.user is None:
+            return {}
+        return team_permissions.team_permissions_for_user(self.user)
 
     @property
     def has_next(self) -> bool:
@@ -154,7 +162,7 @@ def patient_page_for_user(
         number=page_obj.number,
         num_pages=paginator.num_pages,
         page_size=page_size,
-        rights_by_team=team_permissions.team_permissions_for_user(user),
+        user=user,
     )
 
 

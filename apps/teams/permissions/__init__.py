@@ -76,8 +76,14 @@ def team_role_group(team: CareTeam, role: str) -> Group:
     """The team's group for a role, created with its object permissions on first use."""
     group, created = Group.objects.get_or_create(name=role_group_name(team.pk, role))
     if created:
-        for codename in _codenames_for(role):
-            assign_perm(f"teams.{codename}", group, team)
+        # One INSERT for the role's rights: guardian's assign_perm costs several
+        # queries per permission, which adds up when teams are set up in bulk.
+        CareTeamGroupObjectPermission.objects.bulk_create(
+            CareTeamGroupObjectPermission(
+                group=group, content_object=team, permission_id=_permission_id(codename)
+            )
+            for codename in sorted(_codenames_for(role))
+        )
     return group
 
 
