@@ -43,7 +43,7 @@ export VENV
 export PYTEST_ARGS
 export WEB_PORT
 
-.PHONY: help run test lint fmt bench smoke chromium services-up services-down \
+.PHONY: help run test lint fmt bench wrk smoke chromium services-up services-down \
 	install install-dev var-dirs clean distclean
 
 help:
@@ -118,7 +118,11 @@ fmt: $(DEV_STAMP)
 	ruff format .
 	ruff check --fix .
 
-bench: $(DEV_STAMP) var-dirs
+# The load tests drive the server with wrk (Debian's package) when it is there.
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" -eq 0 ]; then scripts/apt-install.sh wrk || true; fi
+
+bench: $(DEV_STAMP) var-dirs wrk
 	scripts/services.sh bash -c 'python manage.py migrate --noinput -v 0 && exec python -m benchmarks $(BENCH)'
 
 services-up:
