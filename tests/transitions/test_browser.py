@@ -4,10 +4,13 @@ the discharge shows on the board, the nurse records the contact call, the task c
 import urllib.request
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from guardian.shortcuts import clear_ct_cache
 from rest_framework.authtoken.models import Token
 
 from apps.patients.services import patient_identifier_add
 from apps.tasks.models import TaskStatus
+from apps.teams import permissions as team_permissions
 from apps.transitions.models import FollowUp, FollowUpStatus
 from tests import factories
 from tests.browser import login
@@ -26,11 +29,20 @@ def post_hl7(live_server, token: str, message: str) -> str:
         return response.read().decode()
 
 
+@pytest.fixture
+def fresh_permission_caches(transactional_db):
+    """Content types and permissions get new ids after each transactional test's flush;
+    process-wide caches (guardian's, the team permission ids) may still hold the old ones."""
+    ContentType.objects.clear_cache()
+    clear_ct_cache()
+    team_permissions._permission_id.cache_clear()
+
+
 @pytest.mark.browser
 @pytest.mark.celery_worker
 @pytest.mark.timeout(180)
 def test_a03_reaches_the_board_and_the_contact_call_closes_the_task(
-    browser_page, live_server, organisation, patient, nurse, org_admin
+    fresh_permission_caches, browser_page, live_server, organisation, patient, nurse, org_admin
 ):
     from django.utils import timezone
 
