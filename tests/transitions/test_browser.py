@@ -4,13 +4,10 @@ the discharge shows on the board, the nurse records the contact call, the task c
 import urllib.request
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from guardian.shortcuts import clear_ct_cache
 from rest_framework.authtoken.models import Token
 
 from apps.patients.services import patient_identifier_add
 from apps.tasks.models import TaskStatus
-from apps.teams import permissions as team_permissions
 from apps.transitions.models import FollowUp, FollowUpStatus
 from tests import factories
 from tests.browser import login
@@ -33,9 +30,7 @@ def post_hl7(live_server, token: str, message: str) -> str:
 def fresh_permission_caches(transactional_db):
     """Content types and permissions get new ids after each transactional test's flush;
     process-wide caches (guardian's, the team permission ids) may still hold the old ones."""
-    ContentType.objects.clear_cache()
-    clear_ct_cache()
-    team_permissions._permission_id.cache_clear()
+    workers.forget_permission_caches()
 
 
 @pytest.mark.browser

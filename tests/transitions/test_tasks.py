@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.timeout(240)]
 
 @pytest.fixture
 def processes(transactional_db):
+    workers.forget_permission_caches()
     started = workers.Processes()
     yield started
     started.stop_all()

@@ -23,6 +23,19 @@ from caregraph.celery import app as celery_app
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def forget_permission_caches() -> None:
+    """Content types and permissions get new ids after each transactional test's flush;
+    process-wide caches (Django's, guardian's, the team permission ids) may hold old ones."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import clear_ct_cache
+
+    from apps.teams import permissions as team_permissions
+
+    ContentType.objects.clear_cache()
+    clear_ct_cache()
+    team_permissions._permission_id.cache_clear()
+
+
 def test_database_url() -> str:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
