@@ -15,6 +15,27 @@ def _fast_passwords(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts on a database that an earlier one flushed: content types
+    and permissions were re-created with new ids, so process-wide caches holding the old
+    ids (Django's, guardian's, the team permission ids) are emptied first."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import clear_ct_cache
+
+    from apps.teams import permissions as team_permissions
+
+    ContentType.objects.clear_cache()
+    clear_ct_cache()
+    team_permissions._permission_id.cache_clear()
+
+
 @pytest.fixture
 def organisation(db: None) -> Organisation:
     return factories.make_organisation()

@@ -241,6 +241,21 @@ class TaskSettingsAdmin(admin.ModelAdmin):
     ) -> list[str]:
         return ["organisation"] if obj else []
 
+    def save_model(
+        self, request: HttpRequest, obj: TaskSettings, form: ModelForm, change: bool
+    ) -> None:
+        try:
+            saved = services.task_settings_update(
+                actor=request_actor(request),
+                organisation=obj.organisation,
+                reminder_lead_hours=obj.reminder_lead_hours,
+                escalation_delay_hours=obj.escalation_delay_hours,
+            )
+        except ApplicationError as error:
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+        else:
+            obj.pk = saved.pk
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.core.models import AuditAction, AuditEvent, AuditSource
-from apps.tasks.models import Task, TaskEvent, TaskEventKind, TaskStatus
+from apps.tasks.models import Task, TaskEvent, TaskEventKind, TaskSettings, TaskStatus
 from tests import factories
 from tests.tasks.factories import make_performed, make_task
 
@@ -136,3 +136,16 @@ def test_admin_sees_only_its_own_organisations_tasks(client, nurse, patient):
     assert task.title not in listing.content.decode()
     response = client.get(reverse("admin:tasks_task_change", args=[task.pk]))
     assert response.status_code == 302  # "doesn't exist" redirect, nothing shown
+
+
+def test_admin_sets_the_organisations_reminder_timing_through_the_service(
+    admin_client, organisation
+):
+    response = admin_client.post(
+        reverse("admin:tasks_tasksettings_add"),
+        {"organisation": organisation.pk, "reminder_lead_hours": 6, "escalation_delay_hours": 2},
+    )
+    assert response.status_code == 302
+    settings = TaskSettings.objects.get(organisation=organisation)
+    assert (settings.reminder_lead_hours, settings.escalation_delay_hours) == (6, 2)
+    assert AuditEvent.objects.filter(object_type="tasks.tasksettings").exists()

@@ -15,7 +15,12 @@ from apps.tasks.services.lifecycle import (
     task_update,
     task_verify,
 )
-from apps.tasks.services.reminders import SweepResult, task_reminders_sweep, task_settings_get
+from apps.tasks.services.reminders import (
+    SweepResult,
+    task_reminders_sweep,
+    task_settings_get,
+    task_settings_update,
+)
 
 __all__ = [
     "TASK",
@@ -31,6 +36,7 @@ __all__ = [
     "task_reassign",
     "task_reminders_sweep",
     "task_settings_get",
+    "task_settings_update",
     "task_start",
     "task_update",
     "task_verify",

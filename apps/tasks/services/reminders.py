@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from apps.accounts.models import Organisation
-from apps.core.audit import audit_record_many
+from apps.accounts.models import Organisation, User
+from apps.core.audit import audit_record, audit_record_many
+from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
@@ -40,6 +41,7 @@ ESCALATION_KIND = "task_overdue"
 BATCH_SIZE = 200
 # A safety stop: a sweep that somehow kept finding work would end here and resume next run.
 MAX_BATCHES = 1000
+MAX_HOURS = 24 * 30
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
 DEFAULT_ESCALATION_DELAY = timedelta(hours=DEFAULT_ESCALATION_DELAY_HOURS)
@@ -62,6 +64,38 @@ class SweepResult:
 def task_settings_get(*, organisation: Organisation) -> TaskSettings:
     """The organisation's task settings, created with the defaults on first use."""
     settings, _ = TaskSettings.objects.get_or_create(organisation=organisation)
+    return settings
+
+
+@transaction.atomic
+def task_settings_update(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    reminder_lead_hours: int,
+    escalation_delay_hours: int,
+) -> TaskSettings:
+    """Sets when owners are reminded and when the lead coordinator is told (whole hours)."""
+    errors: dict[str, list[str]] = {}
+    if not 0 <= reminder_lead_hours <= MAX_HOURS:
+        errors["reminder_lead_hours"] = [f"Between 0 and {MAX_HOURS} hours."]
+    if not 0 <= escalation_delay_hours <= MAX_HOURS:
+        errors["escalation_delay_hours"] = [f"Between 0 and {MAX_HOURS} hours."]
+    if errors:
+        raise ApplicationError("The task settings are not valid.", field_errors=errors)
+    settings = TaskSettings.objects.select_for_update().get(
+        pk=task_settings_get(organisation=organisation).pk
+    )
+    settings.reminder_lead_hours = reminder_lead_hours
+    settings.escalation_delay_hours = escalation_delay_hours
+    settings.save(update_fields=["reminder_lead_hours", "escalation_delay_hours", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="tasks.tasksettings",
+        object_id=settings.pk,
+        detail={"fields": ["reminder_lead_hours", "escalation_delay_hours"]},
+    )
     return settings
 
 
