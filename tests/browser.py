@@ -39,7 +39,7 @@ def browser_page(transactional_db: None) -> Iterator[object]:
         )
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         try:
             yield page
         finally:
