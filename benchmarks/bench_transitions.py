@@ -8,7 +8,7 @@ Needs PostgreSQL. Run it on a database of its own, e.g.
     DATABASE_URL=postgres://postgres@127.0.0.1:55432/bench_transitions REDIS_URL=... \\
         .venv/bin/python -m benchmarks transitions
 
-1. ADT over MLLP. `manage.py mllp_listen` runs as its own process; 2,500
+1. ADT over MLLP. `manage.py mllp_listen --processes <cores>` runs on its own; 2,500
    patients with a hospital identifier each get A01, A03 home, A01 (a
    readmission inside 30 days) and A03 home again: 10,000 messages sent over
    4 connections (a feed per connection, one message in flight each, as
@@ -59,6 +59,8 @@ from caregraph.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 ADT_PATIENTS = 2_500
 CONNECTIONS = 4
+# Listener processes: one per core, as it would be deployed.
+PROCESSES = os.cpu_count() or 1
 DIRECT_PATIENTS = 100
 TARGET_RATE = 200.0
 TARGET_P95_MS = 50.0
@@ -185,7 +187,17 @@ def _start_listener(port: int, username: str) -> subprocess.Popen[str]:
         "LOG_LEVEL": "WARNING",
     }
     listener = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", username],
+        [
+            sys.executable,
+            "manage.py",
+            "mllp_listen",
+            "--port",
+            str(port),
+            "--user",
+            username,
+            "--processes",
+            str(PROCESSES),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -409,7 +421,8 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
-        f"ADT over MLLP: {int(mllp['messages']):,} messages on {CONNECTIONS} connections in "
+        f"ADT over MLLP: {int(mllp['messages']):,} messages on {CONNECTIONS} connections to "
+        f"{PROCESSES} listener processes in "
         f"{mllp['seconds']:.1f}s ({discharges:,} discharges recorded)"
     )
     print(

@@ -135,7 +135,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_mllp_listen_command_answers_over_tcp(private_queue, interface, known_patient, nurse):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_mllp_listen_command_answers_over_tcp(
+    private_queue, interface, known_patient, nurse, processes
+):
     port = _free_port()
     database = connection.settings_dict
     env = {
@@ -147,7 +150,17 @@ def test_mllp_listen_command_answers_over_tcp(private_queue, interface, known_pa
         "DATABASE_CONN_MAX_AGE": "0",
     }
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", "hl7"],
+        [
+            sys.executable,
+            "manage.py",
+            "mllp_listen",
+            "--port",
+            str(port),
+            "--user",
+            "hl7",
+            "--processes",
+            str(processes),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -158,11 +171,14 @@ def test_mllp_listen_command_answers_over_tcp(private_queue, interface, known_pa
         assert process.stdout is not None
         line = process.stdout.readline()
         assert f"MLLP listening on 127.0.0.1:{port}" in line
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(frame(adt("A01", control_id="CMD1")))
-            acks = read_acks(sock, 1)
-        assert msa(acks[0]) == ("AA", "CMD1")
+        acks = []
+        for control_id in ("CMD1", "CMD2", "CMD3"):  # one connection each
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(frame(adt("A08" if acks else "A01", control_id=control_id)))
+                acks.extend(read_acks(sock, 1))
+        assert [msa(ack) for ack in acks] == [("AA", "CMD1"), ("AA", "CMD2"), ("AA", "CMD3")]
         assert Handoff.objects.filter(episode__patient=known_patient).count() == 1
     finally:
         process.terminate()
         process.wait(10)
+    assert process.returncode == 0

@@ -1,11 +1,17 @@
+import os
 import signal
 from typing import Any
 
 from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from apps.accounts.models import User
 from apps.interop.mllp import MllpServer
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -29,25 +35,64 @@ class Command(BaseCommand):
             default="",
             help="Username of the interface account (default: the only active one)",
         )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help=(
+                "Processes sharing the port (default 1). Each connection stays in one "
+                "process, so a feed's messages keep their order; more processes use more cores."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self._interface_user(options["user"])
         server = MllpServer((options["host"], options["port"]), user_id=user.pk)
-        host, port = options["host"], server.server_address[1]
-
-        def stop(signum: int, frame: object) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"MLLP listening on {host}:{port} as {user.username}")
+        port = server.server_address[1]
+        processes = max(1, options["processes"])
+        signal.signal(signal.SIGTERM, _stop)
+        children = self._fork(server, processes - 1) if processes > 1 else []
+        self.stdout.write(
+            f"MLLP listening on {options['host']}:{port} as {user.username}"
+            + (f" ({processes} processes)" if processes > 1 else "")
+        )
         self.stdout.flush()
+        self._serve(server)
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                continue
+        self.stdout.write("MLLP listener stopped")
+
+    def _fork(self, server: MllpServer, count: int) -> list[int]:
+        """Pre-forks processes that accept on the same socket (none holds a DB connection)."""
+        connections.close_all()
+        # Whichever process loses the race to accept a connection must not block in accept().
+        server.socket.setblocking(False)
+        children = []
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    self._serve(server)
+                finally:
+                    os._exit(0)
+            children.append(pid)
+        return children
+
+    def _serve(self, server: MllpServer) -> None:
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
-            self.stdout.write("MLLP listener stopped")
 
     def _interface_user(self, username: str) -> User:
         users = User.objects.filter(is_interface=True, is_active=True, organisation__isnull=False)
