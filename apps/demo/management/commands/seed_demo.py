@@ -6,6 +6,7 @@ from django.db import transaction
 from apps.accounts.models import Organisation
 from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
+from apps.demo.seeders.careplans import seed_careplans
 from apps.demo.seeders.complexity import seed_complexity
 from apps.demo.seeders.huddles import seed_huddles
 from apps.demo.seeders.patients import seed_patients
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 seed_patients(actor=people.admin, teams=people.teams, count=options["patients"])
                 seed_complexity(actor=people.admin)
                 seed_referrals(people=people)
+                seed_careplans(people=people)
                 seed_transitions(people=people)
                 seed_tasks(people=people)
                 seed_huddles(people=people)
