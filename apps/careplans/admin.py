@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
 from apps.careplans import services
@@ -17,11 +17,8 @@ from apps.careplans.models import (
     Goal,
     Pathway,
 )
-from apps.core.audit import audit_record
+from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
-
-CARE_PLAN = "careplans.careplan"
 
 
 @admin.register(CarePlanSettings)
@@ -61,7 +58,7 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(admin.ModelAdmin):
+class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     """Clinical content is edited by the care team in the app; admins retire or flag plans."""
 
     list_display = [
@@ -94,32 +91,6 @@ class CarePlanAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        plan = super().get_object(request, object_id, from_field)
-        if plan is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type=CARE_PLAN,
-                object_id=plan.pk,
-                patient_id=plan.patient_id,
-            )
-        return plan
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.LIST,
-                object_type=CARE_PLAN,
-                patient_ids=[plan.patient_id for plan in changelist.result_list],
-            )
-        return response
 
     @admin.action(description="Retire the selected plans (cancels their open tasks)")
     def retire_plans(self, request: HttpRequest, queryset: QuerySet[CarePlan]) -> None:

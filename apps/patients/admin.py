@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 
 from apps.accounts.http import request_actor
+from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -32,8 +33,6 @@ from apps.patients.services import clinical
 from apps.patients.services import complexity as complexity_services
 from apps.patients.services.panel_import import panel_import_submit
 
-PATIENT = "patients.patient"
-
 
 class IdentifierInline(admin.TabularInline):
     model = PatientIdentifier
@@ -47,7 +46,7 @@ class IdentifierInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     """Admins see their own organisation's patients; every read and write is audited."""
 
     list_display = ["family_name", "given_name", "mrn", "date_of_birth", "care_team", "is_active"]
@@ -66,31 +65,8 @@ class PatientAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
         return ["organisation", "mrn"] if obj else ["organisation"]
 
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        patient = super().get_object(request, object_id, from_field)
-        if patient is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type=PATIENT,
-                object_id=patient.pk,
-                patient_id=patient.pk,
-            )
-        return patient
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.LIST,
-                object_type=PATIENT,
-                patient_ids=[patient.pk for patient in changelist.result_list],
-            )
-        return response
+    def audit_patient_id(self, obj: Patient) -> int:
+        return obj.pk
 
     def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
         values = {

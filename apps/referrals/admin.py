@@ -8,12 +8,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
-from apps.core.audit import audit_record
+from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.referrals import services
 from apps.referrals.models import (
     Referral,
@@ -25,8 +24,6 @@ from apps.referrals.models import (
     ResourceService,
 )
 from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
-
-REFERRAL = "referrals.referral"
 
 
 def _own_organisation(request: HttpRequest, queryset: QuerySet[Any], path: str) -> QuerySet[Any]:
@@ -243,7 +240,7 @@ class ReferralAdminForm(forms.ModelForm):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     form = ReferralAdminForm
     list_display = ["id", "patient", "service", "state", "urgency", "owner", "state_entered_at"]
     list_filter = ["state", "urgency", "service__service_type"]
@@ -296,32 +293,6 @@ class ReferralAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
         return _own_organisation(request, super().get_queryset(request), "patient__organisation_id")
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        referral = super().get_object(request, object_id, from_field)
-        if referral is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type=REFERRAL,
-                object_id=referral.pk,
-                patient_id=referral.patient_id,
-            )
-        return referral
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.LIST,
-                object_type=REFERRAL,
-                patient_ids=sorted({referral.patient_id for referral in changelist.result_list}),
-            )
-        return response
 
     def save_model(
         self, request: HttpRequest, obj: Referral, form: ModelForm, change: bool

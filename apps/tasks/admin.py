@@ -12,17 +12,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
-from apps.core.audit import audit_record
+from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.tasks import services
 from apps.tasks.models import OPEN_STATUSES, Notification, Task, TaskEvent, TaskSettings
 from apps.teams.models import TeamMembership
 
-TASK = "tasks.task"
 DETAIL_FIELDS = ("title", "description", "due_at", "priority")
 
 
@@ -95,7 +93,7 @@ class OrphanedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     form = TaskAdminForm
     list_display = ["title", "patient", "owner", "due_at", "status", "priority"]
     list_filter = ["status", "priority", "source_type", OrphanedFilter]
@@ -150,32 +148,6 @@ class TaskAdmin(admin.ModelAdmin):
             "reminded_at",
             "escalated_at",
         ]
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        task = super().get_object(request, object_id, from_field)
-        if task is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type=TASK,
-                object_id=task.pk,
-                patient_id=task.patient_id,
-            )
-        return task
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.LIST,
-                object_type=TASK,
-                patient_ids=sorted({task.patient_id for task in changelist.result_list}),
-            )
-        return response
 
     def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
         actor = request_actor(request)
