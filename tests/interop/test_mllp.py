@@ -182,3 +182,34 @@ def test_mllp_listen_command_answers_over_tcp(
         process.terminate()
         process.wait(10)
     assert process.returncode == 0
+
+
+def test_the_same_message_sent_twice_at_once_is_applied_once(
+    private_queue, interface, known_patient, nurse
+):
+    from django.db import connection as thread_connection
+
+    from apps.interop.services import adt_receive
+
+    adt_receive(actor=interface, raw=adt("A01", control_id="RACE0"))
+    raw = adt("A03", control_id="RACE1", discharged_at=timezone.now(), disposition="01")
+    barrier = threading.Barrier(2)
+    acks: list[str] = []
+
+    def send() -> None:
+        try:
+            barrier.wait(5)
+            acks.append(adt_receive(actor=interface, raw=raw).ack)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(acks) == 2
+    assert acks[0] == acks[1]
+    assert msa(acks[0]) == ("AA", "RACE1")
+    assert Handoff.objects.filter(kind=HandoffKind.DISCHARGE).count() == 1
+    assert AdtMessage.objects.filter(control_id="RACE1").count() == 1

@@ -115,13 +115,22 @@ def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
     return stays.filter(episode=episode).order_by("-sequence", "-id").first()
 
 
+def _chain(episode: Episode) -> list[Handoff]:
+    """The episode's handoffs in order, read once per service call (chains are short)."""
+    cached: list[Handoff] | None = episode.__dict__.get("_chain")
+    if cached is None:
+        cached = list(Handoff.objects.filter(episode_id=episode.pk).order_by("sequence", "id"))
+        episode.__dict__["_chain"] = cached
+    return cached
+
+
 def _last_live(episode: Episode) -> Handoff | None:
-    return episode.handoffs.filter(cancelled_at__isnull=True).order_by("-sequence", "-id").first()
+    live = [handoff for handoff in _chain(episode) if handoff.cancelled_at is None]
+    return live[-1] if live else None
 
 
 def _next_sequence(episode: Episode) -> int:
-    last = episode.handoffs.order_by("-sequence").values_list("sequence", flat=True).first()
-    return (last or 0) + 1
+    return max((handoff.sequence for handoff in _chain(episode)), default=0) + 1
 
 
 def _add_handoff(
@@ -154,6 +163,7 @@ def _add_handoff(
         recorded_by=actor if actor is not None and not actor.is_interface else None,
         inferred=inferred,
     )
+    _chain(episode).append(handoff)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -393,7 +403,7 @@ def _infer_stay(*, actor: User | None, patient: Patient, visit: VisitDetails) ->
         episode=episode,
         kind=HandoffKind.ADMISSION,
         visit=arrival,
-        from_setting=_current_setting(episode) if episode.handoffs.exists() else Setting.HOME,
+        from_setting=_current_setting(episode) if _chain(episode) else Setting.HOME,
         to_setting=_arrival_setting(episode, arrival, HandoffKind.ADMISSION),
         occurred_at=arrived_at,
         inferred=True,
@@ -414,19 +424,23 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
     _validate(visit)
     patient = _lock(patient)
     stay = _stay_for(patient, visit.visit_number)
-    if stay is not None:
-        repeat = (
-            _handoffs(patient)
-            .filter(
-                episode_id=stay.episode_id, kind=HandoffKind.DISCHARGE, sequence__gt=stay.sequence
-            )
-            .first()
+    if stay is None:
+        stay = _infer_stay(actor=actor, patient=patient, visit=visit)
+        episode = stay.episode
+    else:
+        episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+        repeat = next(
+            (
+                handoff
+                for handoff in _chain(episode)
+                if handoff.kind == HandoffKind.DISCHARGE
+                and handoff.cancelled_at is None
+                and handoff.sequence > stay.sequence
+            ),
+            None,
         )
         if repeat is not None:
             return repeat
-    else:
-        stay = _infer_stay(actor=actor, patient=patient, visit=visit)
-    episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
     episode.patient = patient
     destination: str = visit.setting or setting_for_disposition(
         visit.disposition, visit.discharged_to
@@ -518,6 +532,7 @@ def transition_admit_cancel(
         )
     for handoff in [stay, *later.filter(kind=HandoffKind.TRANSFER)]:
         _cancel_handoff(actor=actor, handoff=handoff, reason=reason)
+    episode.__dict__.pop("_chain", None)
     remaining = _last_live(episode)
     if remaining is None:
         _set_episode(episode, actor=actor, status=EpisodeStatus.CANCELLED, ended_at=timezone.now())
