@@ -75,6 +75,30 @@ SORTS: dict[str, tuple[str, list[Any]]] = {
 }
 DOMAINS = ("clinical", "utilization", "social")
 
+# What a list row shows (page, API and CSV export): the list reads nothing else,
+# so the complexity's reasons and Charlson categories stay on the chart.
+LIST_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "care_team__name",
+    "complexity__is_complex",
+    "complexity__cci",
+    "complexity__ed_visits_12m",
+    "complexity__admissions_12m",
+    "complexity__acute_events_12m",
+    "complexity__cost_percentile",
+    "complexity__hrsn_positive_count",
+    "complexity__adi_percentile",
+    "complexity__adi_suppression",
+    "complexity__clinical_met",
+    "complexity__utilization_met",
+    "complexity__social_met",
+    "complexity__summary",
+)
+
 
 def patient_list_for_user(
     *,
@@ -88,7 +112,8 @@ def patient_list_for_user(
 
     `flag` is "complex" or "not_complex"; `domains` keeps patients whose named
     domains (clinical, utilization, social) cross their thresholds; `sort` is a
-    key of SORTS. The stored complexity comes along in the same query.
+    key of SORTS. The stored complexity comes along in the same query, with
+    only the LIST_FIELDS a row shows.
     """
     patients = permissions.visible_patients(user).filter(is_active=True)
     if query.strip():
@@ -101,8 +126,10 @@ def patient_list_for_user(
         if domain in DOMAINS:
             patients = patients.filter(**{f"complexity__{domain}_met": True})
     order = SORTS.get(sort, SORTS["name"])[1]
-    return patients.select_related("care_team", "complexity").order_by(
-        *order, "family_name", "given_name", "id"
+    return (
+        patients.select_related("care_team", "complexity")
+        .only(*LIST_FIELDS)
+        .order_by(*order, "family_name", "given_name", "id")
     )
 
 
