@@ -18,5 +18,8 @@ The contract for a benchmark module:
 The runner imports and runs every `bench_*` module in name order, or only the
 ones named on the command line (`python -m benchmarks referrals` runs
 `bench_referrals`); it runs them all even when one fails, and exits non-zero
-if any failed.
+if any failed. When it runs more than one, each runs in its own copy of the
+migrated database (dropped afterwards), so no module sees another's panel; a
+single module runs in the database DATABASE_URL names, where a panel seeded
+by an earlier run may be reused.
 """

@@ -8,7 +8,10 @@ import pkgutil
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PREFIX = "bench_"
@@ -35,6 +38,43 @@ def select(available: list[str], wanted: list[str]) -> list[str]:
     return chosen
 
 
+@contextmanager
+def own_database(module: str) -> Iterator[None]:
+    """Runs a module in a fresh copy of the migrated PostgreSQL database, then drops it.
+
+    Each module seeds its own panel and some refuse a database holding another
+    one, so a run of several never lets them share. Child processes (gunicorn,
+    the MLLP listener) find the copy through DATABASE_URL.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    base = settings.DATABASES["default"]["NAME"]
+    copy = f"{base}_{module}"[:63]
+    base_url = os.environ.get("DATABASE_URL", "")
+
+    def maintenance(sql: str) -> None:
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(sql)
+
+    maintenance(f'DROP DATABASE IF EXISTS "{copy}"')
+    maintenance(f'CREATE DATABASE "{copy}" TEMPLATE "{base}"')
+    settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = copy
+    if base_url:
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base_url)._replace(path="/" + copy))
+    try:
+        yield
+    finally:
+        settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = base
+        if base_url:
+            os.environ["DATABASE_URL"] = base_url
+        maintenance(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
 def main(argv: list[str]) -> int:
     if any(arg in {"-h", "--help"} for arg in argv):
         print(sys.modules["benchmarks"].__doc__)
@@ -54,8 +94,12 @@ def main(argv: list[str]) -> int:
         print(f"\n== {name}", flush=True)
         started = time.perf_counter()
         try:
-            importlib.import_module(f"benchmarks.{name}").main()
-        except Exception:
+            if len(modules) > 1:
+                with own_database(name):
+                    importlib.import_module(f"benchmarks.{name}").main()
+            else:
+                importlib.import_module(f"benchmarks.{name}").main()
+        except (Exception, SystemExit):
             traceback.print_exc()
             failed.append(name)
             print(f"-- {name}: FAILED after {time.perf_counter() - started:.1f}s", flush=True)
