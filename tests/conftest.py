@@ -33,7 +33,7 @@ def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
 
     ContentType.objects.clear_cache()
     clear_ct_cache()
-    team_permissions._permission_id.cache_clear()
+    team_permissions._permission_ids.cache_clear()
 
 
 @pytest.fixture

@@ -327,12 +327,13 @@ def care_plans_due_for_review(
 ) -> list[DueReview]:
     """Open plans of the user's patients that need a PCP: unsigned changes older than the
     organisation's limit, no signature within the review interval, or a review requested
-    after a transition of care. Oldest wait first. Two queries; audited as one list read.
+    after a transition of care. Oldest wait first. Two queries beside the request's cached
+    rights; audited as one list read.
     """
     now = timezone.now()
     if not (user.is_authenticated and user.is_active):
         return []
-    teams = Q(patient__care_team_id__in=team_permissions.teams_with_permission(user))
+    teams = Q(patient__care_team_id__in=team_permissions.team_ids_with_permission(user))
     if team_id is not None:
         teams &= Q(patient__care_team_id=team_id)
     visible = CarePlan.objects.filter(teams, status__in=OPEN_PLAN_STATUSES)

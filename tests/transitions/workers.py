@@ -33,7 +33,7 @@ def forget_permission_caches() -> None:
 
     ContentType.objects.clear_cache()
     clear_ct_cache()
-    team_permissions._permission_id.cache_clear()
+    team_permissions._permission_ids.cache_clear()
 
 
 def test_database_url() -> str:

@@ -132,10 +132,27 @@ def lead_revoke(membership: TeamMembership) -> None:
 
 
 @cache
-def _permission_id(codename: str) -> int:
-    return Permission.objects.values_list("pk", flat=True).get(
-        content_type__app_label="teams", codename=codename
+def _permission_ids() -> dict[str, int]:
+    """Codename -> id of the team permissions: fixed once migrated, read once a process."""
+    return dict(
+        Permission.objects.filter(content_type__app_label="teams").values_list("codename", "pk")
     )
+
+
+def _permission_id(codename: str) -> int:
+    ids = _permission_ids()
+    if codename not in ids:  # a permission migrated in after the first read
+        _permission_ids.cache_clear()
+        ids = _permission_ids()
+    return ids[codename]
+
+
+def _codenames(permission_ids: set[int]) -> dict[int, str]:
+    codenames = {pk: codename for codename, pk in _permission_ids().items()}
+    if not permission_ids <= codenames.keys():
+        _permission_ids.cache_clear()
+        codenames = {pk: codename for codename, pk in _permission_ids().items()}
+    return codenames
 
 
 def teams_with_permission(user: User, codename: str = VIEW_PATIENT) -> QuerySet[Any, Any]:
@@ -162,11 +179,14 @@ def team_permissions_for_user(user: User) -> dict[int, frozenset[str]]:
         return cached[1]
     rights: dict[int, set[str]] = {}
     if user.is_authenticated and user.is_active:
-        rows = CareTeamGroupObjectPermission.objects.filter(group__user=user.pk).values_list(
-            "content_object_id", "permission__codename"
+        rows = list(
+            CareTeamGroupObjectPermission.objects.filter(group__user=user.pk).values_list(
+                "content_object_id", "permission_id"
+            )
         )
-        for team_id, codename in rows:
-            rights.setdefault(team_id, set()).add(codename)
+        codenames = _codenames({permission_id for _, permission_id in rows})
+        for team_id, permission_id in rows:
+            rights.setdefault(team_id, set()).add(codenames[permission_id])
     frozen = {team_id: frozenset(codenames) for team_id, codenames in rights.items()}
     user._caregraph_team_perms = (_generation, frozen)  # type: ignore[attr-defined]
     return frozen
