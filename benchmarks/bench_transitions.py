@@ -139,7 +139,10 @@ def _adt_setup(run: str) -> tuple[User, list[Patient]]:
     patients = list(Patient.objects.filter(organisation=organisation).order_by("id"))
     PatientIdentifier.objects.bulk_create(
         PatientIdentifier(
-            patient=patient, assigning_authority=f"BENCH{run}", value=f"H{patient.pk}"
+            patient=patient,
+            organisation=organisation,
+            assigning_authority=f"BENCH{run}",
+            value=f"H{patient.pk}",
         )
         for patient in patients
     )

@@ -240,9 +240,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Longer than any task runs, so a message is redelivered only after its
-    # worker really died (acks_late + reject_on_worker_lost).
+    # worker really died (acks_late + reject_on_worker_lost). Workers look for
+    # such messages every 10 s (kombu's default scan is ten times rarer), so a
+    # lost delivery waits the visibility timeout and little more.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

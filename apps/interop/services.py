@@ -269,7 +269,7 @@ def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
     """The one patient all matching PID-3 identifiers point to; never by name."""
     rows = list(
         PatientIdentifier.objects.filter(
-            patient__organisation_id=organisation_id,
+            organisation_id=organisation_id,
             assigning_authority__in={identifier.authority for identifier in event.identifiers},
             value__in={identifier.value for identifier in event.identifiers},
         ).select_related("patient", "patient__care_team")
@@ -426,7 +426,9 @@ def patient_match_resolve(
     _require_can_match(actor, patient)
     for key in request.identifiers:
         authority, _, value = key.partition("|")
-        owner = PatientIdentifier.objects.filter(assigning_authority=authority, value=value).first()
+        owner = PatientIdentifier.objects.filter(
+            organisation_id=request.organisation_id, assigning_authority=authority, value=value
+        ).first()
         if owner is None:
             patient_identifier_add(
                 actor=actor, patient=patient, assigning_authority=authority, value=value

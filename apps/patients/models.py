@@ -63,6 +63,10 @@ class PatientIdentifier(BaseModel):
     """An identifier another system knows the patient by (HL7 PID-3, FHIR identifier)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="identifiers")
+    # The patient's organisation, kept here so that an identifier is unique
+    # within an organisation only: a hospital's MRN may name a person enrolled
+    # with two organisations, and neither may learn of the other's record.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     assigning_authority = models.CharField(
         max_length=64, help_text="e.g. the hospital's MRN system"
     )
@@ -72,7 +76,8 @@ class PatientIdentifier(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["assigning_authority", "value"], name="identifier_unique_per_authority"
+                fields=["organisation", "assigning_authority", "value"],
+                name="identifier_unique_per_organisation",
             ),
         ]
 

@@ -292,3 +292,52 @@ def test_match_queue_shows_only_to_coordinators_of_the_organisation(
     stranger_org = factories.make_organisation()
     stranger = factories.make_member(factories.make_team(stranger_org))
     assert match_queue_for_user(user=stranger) == []
+
+
+def test_one_hospital_identifier_names_a_patient_in_each_organisation_separately(
+    interface, known_patient, nurse
+):
+    # The same person, enrolled with a second organisation fed by the same hospital.
+    elsewhere = factories.make_organisation()
+    elsewhere_team = factories.make_team(elsewhere)
+    elsewhere_admin = factories.make_user(elsewhere, is_staff=True, is_superuser=True)
+    elsewhere_patient = factories.make_patient(elsewhere_team, actor=elsewhere_admin)
+    patient_identifier_add(
+        actor=elsewhere_admin,
+        patient=elsewhere_patient,
+        assigning_authority="GENHOSP",
+        value="H12345",
+    )
+    elsewhere_interface = factories.make_user(elsewhere, username="hl7-b", is_interface=True)
+
+    ours = adt_receive(actor=interface, raw=adt("A01", control_id="X1"))
+    theirs = adt_receive(actor=elsewhere_interface, raw=adt("A01", control_id="X1"))
+
+    assert (ours.ack_code, theirs.ack_code) == ("AA", "AA")
+    assert Episode.objects.filter(patient=known_patient).count() == 1
+    assert Episode.objects.filter(patient=elsewhere_patient).count() == 1
+    assert AdtMessage.objects.get(pk=ours.message_id).patient == known_patient
+    assert AdtMessage.objects.get(pk=theirs.message_id).patient == elsewhere_patient
+
+
+def test_matching_an_identifier_another_organisation_also_holds_succeeds_and_tells_nothing(
+    interface, patient, nurse, org_admin
+):
+    elsewhere = factories.make_organisation()
+    elsewhere_admin = factories.make_user(elsewhere, is_staff=True, is_superuser=True)
+    patient_identifier_add(
+        actor=elsewhere_admin,
+        patient=factories.make_patient(factories.make_team(elsewhere), actor=elsewhere_admin),
+        assigning_authority="GENHOSP",
+        value="H12345",
+    )
+    queued = adt_receive(actor=interface, raw=adt("A01", control_id="Q1"))
+    assert queued.status == AdtStatus.UNMATCHED
+    request = PatientMatchRequest.objects.get(message_id=queued.message_id)
+
+    patient_match_resolve(actor=nurse, request=request, patient=patient)
+
+    assert PatientIdentifier.objects.filter(
+        patient=patient, organisation=patient.organisation, value="H12345"
+    ).exists()
+    assert Episode.objects.filter(patient=patient).count() == 1

@@ -292,9 +292,9 @@ def seed_scale(
         PatientIdentifier,
         *_full_rows(
             PatientIdentifier,
-            ["patient", "assigning_authority", "value", "type_code"],
+            ["patient", "organisation", "assigning_authority", "value", "type_code"],
             (
-                (pk, IDENTIFIER_AUTHORITY, f"H{organisation.pk}-{mrn}", "MR")
+                (pk, organisation.pk, IDENTIFIER_AUTHORITY, f"H{organisation.pk}-{mrn}", "MR")
                 for pk, _team, mrn in created
             ),
         ),

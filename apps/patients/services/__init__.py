@@ -140,6 +140,7 @@ def patient_identifier_add(
     permissions.require_can_change_patient(actor, patient)
     identifier = PatientIdentifier(
         patient=patient,
+        organisation_id=patient.organisation_id,
         assigning_authority=assigning_authority.strip(),
         value=value.strip(),
         type_code=type_code,
