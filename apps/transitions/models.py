@@ -328,6 +328,15 @@ class ChecklistItem(BaseModel):
     def is_done(self) -> bool:
         return self.done_at is not None
 
+    @property
+    def booked_after_discharge(self) -> bool:
+        """A follow-up booked only once the patient had left: done, but not as the item asks."""
+        return (
+            self.code == ChecklistItemCode.FOLLOW_UP_BOOKED
+            and self.done_at is not None
+            and self.done_at > self.handoff.occurred_at
+        )
+
 
 class ReconciliationStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
