@@ -1,12 +1,15 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
-from apps.interop.models import AdtMessage, PatientMatchRequest
+from apps.core.exceptions import ApplicationError
+from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
 from apps.interop.selectors import adt_message_raw_for_user
+from apps.interop.services import adt_message_replay, can_replay_adt
 
 
 @admin.register(AdtMessage)
@@ -27,6 +30,7 @@ class AdtMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = [field.name for field in AdtMessage._meta.fields]
+    actions = ["replay"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AdtMessage]:
         rows = super().get_queryset(request).defer("raw", "ack")
@@ -49,6 +53,28 @@ class AdtMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        actor = request_actor(request)
+        return can_replay_adt(actor, actor.organisation_id or 0)
+
+    @admin.action(description="Replay the selected refused messages", permissions=["replay"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[AdtMessage]) -> None:
+        actor = request_actor(request)
+        outcomes: dict[str, int] = {}
+        for message in queryset.order_by("created_at", "pk"):
+            try:
+                replayed = adt_message_replay(actor=actor, message=message)
+            except (ApplicationError, PermissionDenied) as error:
+                self.message_user(
+                    request, f"Message {message.control_id or message.pk}: {error}", messages.ERROR
+                )
+                continue
+            label = AdtStatus(replayed.status).label
+            outcomes[label] = outcomes.get(label, 0) + 1
+        if outcomes:
+            summary = "; ".join(f"{count} {label.lower()}" for label, count in outcomes.items())
+            self.message_user(request, f"Replayed: {summary}.", messages.SUCCESS)
 
 
 @admin.register(PatientMatchRequest)

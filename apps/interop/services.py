@@ -10,7 +10,9 @@ through the transitions services, all in one transaction:
   domain is untouched (the event is applied in a savepoint that is rolled
   back), while the raw message is kept for audit and replay;
 - a patient found by none of the PID-3 identifiers is not guessed: the
-  message waits in the match queue (ACK AA, "queued").
+  message waits in the match queue (ACK AA, "queued");
+- a refused message can be replayed from its stored text once the cause is
+  fixed (`adt_message_replay`, Django admin's "Replay" action).
 """
 
 import logging
@@ -519,3 +521,79 @@ def patient_match_dismiss(
         detail={"fields": ["status"], "message_id": request.message_id},
     )
     return request
+
+
+REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED)
+
+
+def can_replay_adt(user: User, organisation_id: int) -> bool:
+    """The organisation's staff who hold the admin right over the ADT store."""
+    return bool(
+        user.is_active
+        and user.is_staff
+        and user.has_perm("interop.change_adtmessage")
+        and (user.is_superuser or user.organisation_id == organisation_id)
+    )
+
+
+@transaction.atomic
+def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
+    """Processes a refused (AE/AR) message again from its stored text.
+
+    For a message refused for a cause since fixed: a parser that now reads
+    it, a missing setting. It is applied as the interface account that
+    received it, exactly as if it arrived now; the sender's ACK stays what it
+    was told. One that still cannot be applied stays refused with the new
+    reason. Applied, ignored and queued messages have had their effect and
+    are refused here.
+    """
+    message = (
+        AdtMessage.objects.select_for_update().select_related("received_by").get(pk=message.pk)
+    )
+    if not can_replay_adt(actor, message.organisation_id):
+        raise PermissionDenied("Replaying ADT messages is for this organisation's admins.")
+    if message.status not in REPLAYABLE:
+        raise ApplicationError(
+            f"Only refused messages are replayed; this one is {message.get_status_display()}."
+        )
+    sender = message.received_by
+    if not (
+        sender.is_active
+        and sender.is_interface
+        and sender.organisation_id == message.organisation_id
+    ):
+        raise ApplicationError(
+            "The interface account that received this message is no longer active."
+        )
+    before = message.status
+    try:
+        header = read_header(message.raw)
+        with transaction.atomic():
+            check_header(header)
+            outcome = adt_apply(actor=sender, message=message, event=parse_adt(message.raw))
+    except IntegrityError:
+        # Its identifiers match no patient, and it has been through the queue already.
+        message.ack_text = "Replayed; still refused: the patient is not matched."
+        message.save(update_fields=["ack_text", "updated_at"])
+    except (AdtProblem, ApplicationError, PermissionDenied) as error:
+        text = getattr(error, "text", None) or getattr(error, "message", None) or str(error)
+        message.ack_text = f"Replayed; still refused: {text}"[:200]
+        message.save(update_fields=["ack_text", "updated_at"])
+    else:
+        message.status = outcome.status
+        message.ack_text = f"Replayed: {outcome.text}"[:200]
+        message.patient = outcome.patient
+        message.handoff = outcome.handoff
+        message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
+        message.save(
+            update_fields=["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=ADT_MESSAGE,
+        object_id=message.pk,
+        patient_id=message.patient_id,
+        detail={"replay": True, "from": before, "to": message.status},
+    )
+    return message
