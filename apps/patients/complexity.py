@@ -75,7 +75,11 @@ COMPARED_FIELDS = (
     "reasons",
     "summary",
 )
-WRITTEN_FIELDS = [name.removesuffix("_id") for name in COMPARED_FIELDS] + ["as_of", "computed_at"]
+WRITTEN_FIELDS = [name.removesuffix("_id") for name in COMPARED_FIELDS] + [
+    "as_of",
+    "computed_at",
+    "flagged_at",
+]
 
 
 def thresholds_for(organisation: Organisation | int) -> ComplexityThresholds:
@@ -342,7 +346,9 @@ def _write(
 ) -> list[PatientComplexity]:
     existing = {
         row["patient_id"]: row
-        for row in PatientComplexity.objects.filter(scope).values("patient_id", *COMPARED_FIELDS)
+        for row in PatientComplexity.objects.filter(scope).values(
+            "patient_id", "flagged_at", *COMPARED_FIELDS
+        )
     }
     now = timezone.now()
     changed = []
@@ -352,7 +358,15 @@ def _write(
         old = existing.get(pk)
         if old is not None and all(old[name] == fresh[name] for name in COMPARED_FIELDS):
             continue
-        changed.append(PatientComplexity(patient_id=pk, as_of=as_of, computed_at=now, **fresh))
+        flagged_at = None
+        if fresh["is_complex"]:
+            was_on = old is not None and old["is_complex"] and old["flagged_at"] is not None
+            flagged_at = old["flagged_at"] if old is not None and was_on else now
+        changed.append(
+            PatientComplexity(
+                patient_id=pk, as_of=as_of, computed_at=now, flagged_at=flagged_at, **fresh
+            )
+        )
     if changed:
         PatientComplexity.objects.bulk_create(
             changed,

@@ -390,6 +390,9 @@ class PatientComplexity(models.Model):
     summary = models.TextField(blank=True)
     as_of = models.DateField()
     computed_at = models.DateTimeField()
+    # When the flag last turned on (kept while it stays on, empty while off):
+    # "newly complex" means this, not a recomputation with fresh evidence.
+    flagged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "patient complexities"

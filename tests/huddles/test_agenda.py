@@ -368,6 +368,22 @@ def test_newly_complex_patient_comes_up_once_with_the_three_domains(frozen, team
     assert agenda(open_huddle(team, nurse)) == []
 
 
+def test_fresh_evidence_for_a_patient_already_discussed_as_complex_is_not_news(
+    frozen, team, nurse, patient
+):
+    _make_complex(nurse, patient)
+    first = open_huddle(team, nurse)
+    (item,) = agenda(first)
+    services.huddle_item_discuss(actor=nurse, item=item, decision="Enrol in programme")
+    run_and_close(first, nurse)
+    frozen.shift(timedelta(days=2))
+    clinical.encounter_add(
+        actor=nurse, patient=patient, kind="ed", admit_date=MONDAY.date() + timedelta(days=1)
+    )  # recomputed, still complex
+    frozen.shift(timedelta(days=5))
+    assert agenda(open_huddle(team, nurse)) == []
+
+
 def test_patient_flagged_before_the_last_huddle_is_not_new(frozen, team, nurse, patient):
     _make_complex(nurse, patient)
     frozen.shift(timedelta(days=1))

@@ -87,11 +87,11 @@ def urgent_social_needs(context: AgendaContext) -> list[Candidate]:
 
 
 def newly_complex(context: AgendaContext) -> list[Candidate]:
-    """Patients the complex-needs rule flags, new to this team's huddles.
+    """Patients whose complex-needs flag turned on since the last huddle.
 
-    A flag computed since the last huddle comes up once; after the team has
-    discussed (or skipped) it, it returns only when the evidence behind the
-    flag is computed afresh.
+    Each comes up once; after the team has discussed (or skipped) it, it
+    returns only if the flag goes off and on again. Fresh evidence for a
+    patient already flagged is not news.
     """
     carried = context.carried_ids(ItemSource.NEWLY_COMPLEX, "p")
     seen = AgendaItem.objects.filter(
@@ -99,13 +99,13 @@ def newly_complex(context: AgendaContext) -> list[Candidate]:
         source=ItemSource.NEWLY_COMPLEX,
         patient_id=OuterRef("patient_id"),
         status__in=[ItemStatus.DISCUSSED, ItemStatus.SKIPPED],
-        closed_at__gte=OuterRef("computed_at"),
+        closed_at__gte=OuterRef("flagged_at"),
     )
     rows = (
         PatientComplexity.objects.filter(
             patient__care_team_id=context.team_id, patient__is_active=True, is_complex=True
         )
-        .filter(Q(computed_at__gte=context.since) | Q(patient_id__in=carried))
+        .filter(Q(flagged_at__gte=context.since) | Q(patient_id__in=carried))
         .exclude(Exists(seen))
         .values("patient_id", "cci", "acute_events_12m", "reasons")
     )
