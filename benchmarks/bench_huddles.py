@@ -217,6 +217,7 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
             "is_complex": "g % 20 = 0",
             "as_of": "current_date",
             "computed_at": "now() - (g % 60) * interval '1 day'",
+            "flagged_at": "CASE WHEN g % 20 = 0 THEN now() - (g % 60) * interval '1 day' END",
         },
     )
     _insert(
