@@ -19,9 +19,22 @@ EMAIL_BODY = (
 
 
 def _email_one(notification_id: int) -> None:
+    """Emails one notification: at least once, and once unless a process dies mid-send.
+
+    The notification row is claimed with FOR UPDATE SKIP LOCKED and held while
+    the mail goes out, so a second worker emailing the same id at the same
+    time skips it, and one coming later finds `emailed_at` set. We chose
+    at-least-once for the crash window: a worker killed after the mail server
+    took the message but before `emailed_at` commits leaves the row unmarked,
+    and the redelivered job (acks_late, reject_on_worker_lost) sends it again.
+    A duplicate reminder is better than a silently lost one. Only the
+    notification is locked (`of=("self",)`): locking the joined recipient row
+    too would make this skip, and so lose, the email of anyone whose user row
+    another transaction holds, such as a second email to the same person.
+    """
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id, emailed_at__isnull=True)
             .first()

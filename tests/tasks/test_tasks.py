@@ -1,11 +1,13 @@
 """The due-reminder sweep: one reminder, one escalation, whatever runs twice or at once."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,19 +16,27 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind, TaskSettings
+from apps.tasks.services.lifecycle import task_link
 from apps.tasks.services.reminders import escalation_key, reminder_key, task_reminders_sweep
-from apps.tasks.tasks import task_reminder_sweep_task
+from apps.tasks.tasks import (
+    notification_email_batch_task,
+    notification_email_task,
+    task_reminder_sweep_task,
+)
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_add, team_member_remove
 from caregraph.celery import app as celery_app
 from tests import factories
+from tests.tasks import mailbox
 from tests.tasks.factories import make_task
+from tests.transitions import workers
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -316,3 +326,386 @@ def test_the_beat_job_reminds_in_a_real_worker_and_a_second_run_changes_nothing(
     )
     assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.REMINDED).count() == 1
     assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.ESCALATED).count() == 1
+
+
+# --- Emails: each once, also when two jobs send at once -------------------------------------
+
+
+def _notifications_for(recipients: list, count: int) -> list[Notification]:
+    return [
+        Notification.objects.create(
+            recipient=recipients[index % len(recipients)],
+            idempotency_key=f"test:{index}:due",
+            kind="task_due",
+            subject=f"Due soon: Task {index}",
+            link=f"/tasks/{index}/",
+        )
+        for index in range(count)
+    ]
+
+
+def _email_at_once(*jobs: list[int]) -> None:
+    """Runs the email batch job for each list of ids, all in threads started together."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def send(ids: list[int]) -> None:
+        try:
+            barrier.wait()
+            notification_email_batch_task(ids)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(ids,)) for ids in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+
+
+def _people_with_email(team, count: int) -> list[User]:
+    people = [factories.make_member(team, Role.CHW) for _ in range(count)]
+    for index, person in enumerate(people):
+        person.email = f"person{index}@example.org"
+        person.save(update_fields=["email"])
+    return people
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_email_jobs_for_the_same_notifications_at_once_send_each_email_once(team, settings):
+    settings.EMAIL_BACKEND = mailbox.SLOW_LOCMEM_BACKEND
+    ids = [notification.pk for notification in _notifications_for(_people_with_email(team, 3), 60)]
+    # Same ids, same order, same start: without a claim both would send every one.
+    _email_at_once(ids, ids)
+    sent = Counter((message.to[0], message.body) for message in mail.outbox)
+    assert len(sent) == 60
+    assert set(sent.values()) == {1}
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_email_jobs_at_once_to_the_same_person_send_all_their_emails(team, settings):
+    settings.EMAIL_BACKEND = mailbox.SLOW_LOCMEM_BACKEND
+    (person,) = _people_with_email(team, 1)
+    ids = [notification.pk for notification in _notifications_for([person], 40)]
+    # Like two sweeps' batches escalating to one lead coordinator at the same time.
+    _email_at_once(ids[::2], ids[1::2])
+    bodies = Counter(message.body for message in mail.outbox)
+    assert len(bodies) == 40
+    assert set(bodies.values()) == {1}
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_goes_out_while_another_transaction_holds_the_recipients_user_row(chw):
+    chw.email = "chw@example.org"
+    chw.save(update_fields=["email"])
+    (notification,) = _notifications_for([chw], 1)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_user_row() -> None:  # e.g. a profile edit or a login stamping last_login
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=chw.pk)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_user_row)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        notification_email_task(notification.pk)
+    finally:
+        release.set()
+        holder.join(30)
+    assert [message.to for message in mail.outbox] == [["chw@example.org"]]
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+# --- Real workers: two sweeps at once, a killed pool child, a killed worker -----------------
+#
+# `celery worker` processes on the test database and Redis (tests/transitions/workers.py),
+# sending their emails to a folder. "Mid-sweep" is made deterministic by another session
+# holding an uncommitted notification with a key the sweep is about to insert: the sweep
+# waits inside that batch, its tasks locked, with the batches before it committed.
+
+SWEEP_BATCH = 200  # apps.tasks.services.reminders.BATCH_SIZE, which the beat job uses
+
+
+@pytest.fixture
+def processes(transactional_db):
+    started = workers.Processes()
+    yield started
+    started.stop_all()
+
+
+@pytest.fixture
+def queue(transactional_db):
+    with workers.private_queue("test-tasks") as name:
+        yield name
+
+
+@pytest.fixture
+def mail_folder(tmp_path):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def owners(team, nurse) -> list[User]:
+    """Three CHWs who own the work, and the lead nurse, all with an email address."""
+    nurse.email = "lead@example.org"
+    nurse.save(update_fields=["email"])
+    people = [factories.make_member(team, Role.CHW) for _ in range(3)]
+    for index, person in enumerate(people):
+        person.email = f"owner{index}@example.org"
+        person.save(update_fields=["email"])
+    return people
+
+
+def start_worker(processes, queue, mail_folder, *, name, pool="solo", **env):
+    return processes.worker(
+        queue,
+        name=name,
+        pool=pool,
+        app="tests.tasks.worker_app",  # its email jobs go to `queue` too
+        env={
+            "CG_TEST_QUEUE": queue,
+            "EMAIL_BACKEND": mailbox.FOLDER_BACKEND,
+            "CG_TEST_MAIL_DIR": str(mail_folder),
+            **env,
+        },
+    )
+
+
+def overdue_tasks(patient, owners: list[User], count: int) -> list[Task]:
+    """Tasks two days overdue, in the order the sweep claims them (oldest first)."""
+    start = timezone.now() - timedelta(days=2)
+    return [
+        make_task(
+            patient,
+            owners[index % len(owners)],
+            due_at=start + timedelta(seconds=index),
+            title=f"Task {index}",
+        )
+        for index in range(count)
+    ]
+
+
+class KeyHolder:
+    """Another session holding an uncommitted notification with `key`: an insert of it waits."""
+
+    def __init__(self, key: str, recipient_id: int) -> None:
+        self.key = key
+        self.recipient_id = recipient_id
+        self.ready = threading.Event()
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    recipient_id=self.recipient_id,
+                    idempotency_key=self.key,
+                    kind="placeholder",
+                    subject="placeholder",
+                )
+                self.ready.set()
+                self.release.wait(120)
+                transaction.set_rollback(True)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "KeyHolder":
+        self.thread.start()
+        assert self.ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.thread.join(30)
+
+
+def _count(sql: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0])
+
+
+def sessions_waiting_for_a_lock() -> int:
+    return _count(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+
+
+def other_sessions_in_a_transaction() -> int:
+    return _count(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        " AND xact_start IS NOT NULL"
+    )
+
+
+def reminded() -> int:
+    return Task.objects.filter(reminded_at__isnull=False).count()
+
+
+def escalated() -> int:
+    return Task.objects.filter(escalated_at__isnull=False).count()
+
+
+def finish(processes, queue, mail_folder, tasks, live) -> None:
+    """Waits for every email, then stops the workers so nothing still runs while we count."""
+    workers.wait_for(
+        lambda: len(list(mail_folder.glob("*.eml"))) >= 2 * len(tasks),
+        workers=live,
+        what="every email",
+    )
+    workers.wait_for(lambda: workers.queue_length(queue) == 0, workers=live, what="drain")
+    processes.stop_all()
+
+
+def assert_each_task_reminded_escalated_and_emailed_once(
+    tasks: list[Task], lead: User, mail_folder
+) -> None:
+    task_ids = sorted(task.pk for task in tasks)
+    for kind in (TaskEventKind.REMINDED, TaskEventKind.ESCALATED):
+        events = TaskEvent.objects.filter(kind=kind).values_list("task_id", flat=True)
+        assert sorted(events) == task_ids, f"not one {kind} event per task"
+    owner_of: dict[int, int] = {task.pk: task.owner_id for task in tasks if task.owner_id}
+    reminders = Notification.objects.filter(kind="task_due")
+    assert sorted(reminders.values_list("idempotency_key", flat=True)) == sorted(
+        reminder_key(task_id) for task_id in task_ids
+    )
+    assert all(owner_of[task] == to for task, to in reminders.values_list("task_id", "recipient"))
+    escalations = Notification.objects.filter(kind="task_overdue")
+    assert sorted(escalations.values_list("idempotency_key", flat=True)) == sorted(
+        escalation_key(task_id) for task_id in task_ids
+    )
+    assert set(escalations.values_list("recipient", flat=True)) == {lead.pk}
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+    email_of = dict(User.objects.filter(pk__in=owner_of.values()).values_list("pk", "email"))
+    base = settings.CAREGRAPH_BASE_URL
+    expected = Counter(
+        [
+            (email_of[owner_of[task]], "[caregraph] task due", base + task_link(task))
+            for task in task_ids
+        ]
+        + [(lead.email, "[caregraph] task overdue", base + task_link(task)) for task in task_ids]
+    )
+    sent: Counter[tuple[str, str, str]] = Counter()
+    for message in mailbox.sent(mail_folder):
+        body = message.get_payload()
+        assert isinstance(body, str)
+        link = re.search(r"Open caregraph to see it: (\S+)", body)
+        assert link is not None, body
+        sent[(message["To"], message["Subject"], link.group(1))] += 1
+    assert sent == expected
+
+
+@pytest.mark.celery_worker
+@pytest.mark.timeout(240)
+def test_two_sweeps_at_once_on_two_workers_remind_escalate_and_email_each_task_once(
+    processes, queue, mail_folder, patient, nurse, owners
+):
+    tasks = overdue_tasks(patient, owners, 3 * SWEEP_BATCH)
+    first = start_worker(processes, queue, mail_folder, name="one")
+    second = start_worker(processes, queue, mail_folder, name="two")
+    # Whichever sweep claims the oldest batch stops inside it with those tasks locked; the
+    # other one, on the other worker, must skip them and do all the rest meanwhile.
+    with KeyHolder(reminder_key(tasks[0].pk), owners[0].pk):
+        task_reminder_sweep_task.delay()
+        task_reminder_sweep_task.delay()
+        workers.wait_for(
+            lambda: (
+                reminded() == escalated() == 2 * SWEEP_BATCH and sessions_waiting_for_a_lock() == 1
+            ),
+            workers=(first, second),
+            what="one sweep done around the other one's held batch",
+        )
+    workers.wait_for(
+        lambda: reminded() == escalated() == len(tasks),
+        workers=(first, second),
+        what="the held sweep to finish",
+    )
+    finish(processes, queue, mail_folder, tasks, (first, second))
+    assert_each_task_reminded_escalated_and_emailed_once(tasks, nurse, mail_folder)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.timeout(240)
+def test_a_pool_child_killed_mid_sweep_loses_no_reminder_and_doubles_none(
+    processes, queue, mail_folder, patient, nurse, owners
+):
+    tasks = overdue_tasks(patient, owners, SWEEP_BATCH + 100)
+    worker = start_worker(processes, queue, mail_folder, name="prefork", pool="prefork")
+    with KeyHolder(reminder_key(tasks[SWEEP_BATCH + 50].pk), owners[0].pk):
+        task_reminder_sweep_task.delay()
+        workers.wait_for(
+            lambda: reminded() == SWEEP_BATCH and sessions_waiting_for_a_lock() == 1,
+            workers=(worker,),
+            what="the sweep held in its second batch",
+        )
+        children = workers.children_of(worker.pid)
+        assert len(children) == 1
+        workers.kill(children[0])
+    # The worker sees its child die, puts the message back (acks_late +
+    # reject_on_worker_lost) and runs it again: nobody sends anything, yet the
+    # tasks reminded before the kill get their escalations, and once only.
+    workers.wait_for(
+        lambda: escalated() >= SWEEP_BATCH, workers=(worker,), what="the redelivered sweep"
+    )
+    # The killed child's batch stayed locked until the database noticed; the next
+    # beat's sweep takes whatever the redelivered run skipped.
+    task_reminder_sweep_task.delay()
+    workers.wait_for(
+        lambda: reminded() == escalated() == len(tasks), workers=(worker,), what="every task"
+    )
+    finish(processes, queue, mail_folder, tasks, (worker,))
+    assert_each_task_reminded_escalated_and_emailed_once(tasks, nurse, mail_folder)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.timeout(240)
+def test_a_whole_worker_killed_mid_sweep_is_redelivered_after_the_visibility_timeout(
+    processes, queue, mail_folder, patient, nurse, owners
+):
+    tasks = overdue_tasks(patient, owners, SWEEP_BATCH + 100)
+    short = {"CELERY_VISIBILITY_TIMEOUT": "3"}
+    worker = start_worker(processes, queue, mail_folder, name="doomed", **short)
+    # Held this time in the escalations' second batch, after every reminder went out.
+    with KeyHolder(escalation_key(tasks[SWEEP_BATCH + 50].pk), nurse.pk):
+        task_reminder_sweep_task.delay()
+        workers.wait_for(
+            lambda: (
+                reminded() == len(tasks)
+                and escalated() == SWEEP_BATCH
+                and sessions_waiting_for_a_lock() == 1
+            ),
+            workers=(worker,),
+            what="the sweep held in its second batch of escalations",
+        )
+        workers.kill(worker.pid)
+        worker.wait(10)
+    # Its session ends (rolling the held batch back) once its insert may go on.
+    workers.wait_for(lambda: other_sessions_in_a_transaction() == 0, what="the dead session")
+    assert escalated() == SWEEP_BATCH
+    # A new worker restores messages left unacknowledged for longer than the
+    # visibility timeout: the sweep, and the email jobs the dead worker queued.
+    threading.Event().wait(4)
+    rescuer = start_worker(processes, queue, mail_folder, name="rescuer", **short)
+    workers.wait_for(
+        lambda: escalated() == len(tasks), workers=(rescuer,), what="the redelivered sweep"
+    )
+    finish(processes, queue, mail_folder, tasks, (rescuer,))
+    assert_each_task_reminded_escalated_and_emailed_once(tasks, nurse, mail_folder)

@@ -90,6 +90,7 @@ class Processes:
         pool: str = "solo",
         concurrency: int = 1,
         env: dict[str, str] | None = None,
+        app: str = "caregraph",
     ) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
             [
@@ -97,7 +98,7 @@ class Processes:
                 "-m",
                 "celery",
                 "-A",
-                "caregraph",
+                app,
                 "worker",
                 f"--pool={pool}",
                 f"--concurrency={concurrency}",
