@@ -9,7 +9,6 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.interop.models import AdtMessage, AdtStatus
 from apps.interop.services import adt_receive
-from apps.patients.services import patient_identifier_add
 from apps.transitions.models import (
     ChecklistItem,
     Episode,
@@ -19,21 +18,7 @@ from apps.transitions.models import (
     HandoffKind,
     Setting,
 )
-from tests import factories
 from tests.interop.messages import adt
-
-
-@pytest.fixture
-def interface(organisation):
-    return factories.make_user(organisation, username="hl7", is_interface=True)
-
-
-@pytest.fixture
-def known_patient(patient, org_admin, nurse):
-    patient_identifier_add(
-        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
-    )
-    return patient
 
 
 def send(interface: User, event: str, control_id: str, **fields: Any) -> AdtMessage:

@@ -4,7 +4,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.interop.models import AdtMessage
-from apps.patients.services import patient_identifier_add
 from apps.transitions.models import Handoff
 from tests import factories
 from tests.interop.messages import adt
@@ -19,14 +18,6 @@ def interface_client(organisation):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=interface).key}")
     return client
-
-
-@pytest.fixture
-def known_patient(patient, org_admin):
-    patient_identifier_add(
-        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
-    )
-    return patient
 
 
 def test_interface_token_posts_er7_and_gets_an_hl7_ack(interface_client, known_patient, nurse):

@@ -16,26 +16,11 @@ from django.utils import timezone
 
 from apps.interop.mllp import END_BLOCK, START_BLOCK, MllpServer, frame
 from apps.interop.models import AdtChannel, AdtMessage
-from apps.patients.services import patient_identifier_add
 from apps.transitions.models import Handoff, HandoffKind
-from tests import factories
 from tests.interop.messages import adt
 from tests.transitions import workers
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def interface(organisation):
-    return factories.make_user(organisation, username="hl7", is_interface=True)
-
-
-@pytest.fixture
-def known_patient(patient, org_admin):
-    patient_identifier_add(
-        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
-    )
-    return patient
 
 
 @pytest.fixture

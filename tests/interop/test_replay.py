@@ -9,23 +9,9 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
 from apps.interop.models import AdtMessage, AdtStatus
 from apps.interop.services import adt_message_replay, adt_receive
-from apps.patients.services import patient_identifier_add
 from apps.transitions.models import Episode, EpisodeStatus, Handoff
 from tests import factories
 from tests.interop.messages import adt
-
-
-@pytest.fixture
-def interface(organisation):
-    return factories.make_user(organisation, username="hl7", is_interface=True)
-
-
-@pytest.fixture
-def known_patient(patient, org_admin):
-    patient_identifier_add(
-        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
-    )
-    return patient
 
 
 @pytest.fixture

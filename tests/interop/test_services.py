@@ -19,19 +19,6 @@ from tests import factories
 from tests.interop.messages import V23_DISCHARGE, adt
 
 
-@pytest.fixture
-def interface(organisation):
-    return factories.make_user(organisation, username="hl7", is_interface=True)
-
-
-@pytest.fixture
-def known_patient(patient, org_admin):
-    patient_identifier_add(
-        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
-    )
-    return patient
-
-
 def msa(ack: str) -> tuple[str, str, str]:
     segment = hl7.parse(ack).segment("MSA")
     return str(segment[1]), str(segment[2]), str(segment[3])

@@ -1,0 +1,22 @@
+"""What the interop tests share: the hospital's interface account and a patient it knows."""
+
+import pytest
+
+from apps.accounts.models import Organisation, User
+from apps.patients.models import Patient
+from apps.patients.services import patient_identifier_add
+from tests import factories
+
+
+@pytest.fixture
+def interface(organisation: Organisation) -> User:
+    return factories.make_user(organisation, username="hl7", is_interface=True)
+
+
+@pytest.fixture
+def known_patient(patient: Patient, org_admin: User) -> Patient:
+    """The patient, known to General Hospital's ADT feed as GENHOSP H12345."""
+    patient_identifier_add(
+        actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
+    )
+    return patient
