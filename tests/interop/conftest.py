@@ -3,9 +3,12 @@
 import pytest
 
 from apps.accounts.models import Organisation, User
+from apps.interop.models import PatientMatchRequest
+from apps.interop.services import adt_receive
 from apps.patients.models import Patient
 from apps.patients.services import patient_identifier_add
 from tests import factories
+from tests.interop.messages import adt
 
 
 @pytest.fixture
@@ -20,3 +23,10 @@ def known_patient(patient: Patient, org_admin: User) -> Patient:
         actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
     )
     return patient
+
+
+@pytest.fixture
+def queued(interface: User, patient: Patient) -> PatientMatchRequest:
+    """An admission for someone the hospital knows by an identifier we do not: queued."""
+    adt_receive(actor=interface, raw=adt("A01", control_id="V1", name="Unknown^Person"))
+    return PatientMatchRequest.objects.get()

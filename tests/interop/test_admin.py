@@ -8,19 +8,10 @@ from django.urls import reverse
 
 from apps.core.models import AuditAction, AuditEvent
 from apps.interop.models import AdtMessage, PatientMatchRequest
-from apps.interop.services import adt_receive
 from tests import factories
-from tests.interop.messages import adt
 
 MISSING_ID = 987_654_321
 PRIVATE = (b"Unknown", b"Person", b"H12345")
-
-
-@pytest.fixture
-def queued(organisation, patient):
-    interface = factories.make_user(organisation, is_interface=True)
-    adt_receive(actor=interface, raw=adt("A01", control_id="V1", name="Unknown^Person"))
-    return PatientMatchRequest.objects.get()
 
 
 @pytest.fixture

@@ -12,23 +12,14 @@ import pytest
 from django.test import Client
 
 from apps.interop.models import AdtMessage, MatchStatus, PatientMatchRequest
-from apps.interop.services import adt_receive
 from apps.patients.models import PatientIdentifier
 from apps.transitions.models import Episode, Handoff
 from tests import factories
-from tests.interop.messages import adt
 
 MISSING_ID = 987_654_321
 # What the hospital says and who our patient is: none of it may reach a refused user.
 PRIVATE = (b"Unknown", b"Person", b"H12345", b"Garcia", b"MRN0001")
 CSRF_TOKEN = re.compile(rb'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*')
-
-
-@pytest.fixture
-def queued(organisation, patient):
-    interface = factories.make_user(organisation, is_interface=True)
-    adt_receive(actor=interface, raw=adt("A01", control_id="V1", name="Unknown^Person"))
-    return PatientMatchRequest.objects.get()
 
 
 @pytest.fixture
