@@ -480,7 +480,11 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
 def transition_update(
     *, actor: User | None, patient: Patient, visit: VisitDetails
 ) -> Handoff | None:
-    """A08: corrected visit details (class, unit, facility) on the stay; None when unknown."""
+    """A08: corrected visit details (class, unit, facility) on the stay's latest handoff.
+
+    That is the admission, a transfer or the discharge, whichever the visit is
+    at now: an update describes the current state. None when the visit is unknown.
+    """
     permissions.require_can_record_transition(actor, patient)
     patient = _lock(patient)
     if not visit.visit_number:
