@@ -1,15 +1,9 @@
 """The due-reminder sweep: one reminder, one escalation, whatever runs twice or at once."""
 
-import os
 import re
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,7 +32,6 @@ from tests.tasks import mailbox
 from tests.tasks.factories import make_task
 from tests.transitions import workers
 
-ROOT = Path(__file__).resolve().parents[2]
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("America/New_York"))
 
 
@@ -236,98 +229,6 @@ def test_two_sweeps_at_once_remind_and_escalate_each_task_exactly_once(team, nur
     assert not Task.objects.filter(reminded_at__isnull=True).exists()
 
 
-# --- The beat job in a real worker process ---------------------------------------------
-
-
-@pytest.fixture
-def worker_queue(transactional_db):
-    if not settings.REDIS_URL:
-        pytest.fail("REDIS_URL must point at a Redis database for the worker test")
-    queue = f"test-tasks-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DATABASE_CONN_MAX_AGE": "0"}
-    env.pop("TEST_DATABASE_NAME", None)
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue  # the emails it queues go to this worker too
-    worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "caregraph",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            # The worker queues its emails on the default queue (Redis db of this test run).
-            f"{queue},{previous}",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield queue, worker
-    finally:
-        celery_app.conf.task_default_queue = previous
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-@pytest.mark.celery_worker
-def test_the_beat_job_reminds_in_a_real_worker_and_a_second_run_changes_nothing(
-    worker_queue, nurse, chw, social_worker, patient
-):
-    queue, worker = worker_queue
-    chw.email = "chw@example.org"
-    chw.save(update_fields=["email"])
-    task = make_task(patient, chw, actor=nurse, due_in=timedelta(hours=-2))
-
-    def wait_for(condition, what):
-        deadline = time.monotonic() + 90
-        while not condition() and time.monotonic() < deadline:
-            if worker.poll() is not None:
-                pytest.fail("the worker died:\n" + worker.stderr.read().decode()[-3000:])
-            time.sleep(0.3)
-        assert condition(), what
-
-    task_reminder_sweep_task.apply_async(queue=queue)
-    wait_for(
-        lambda: Notification.objects.filter(emailed_at__isnull=False, recipient=chw).exists(),
-        "the reminder was not sent and emailed",
-    )
-    wait_for(lambda: Task.objects.get(pk=task.pk).escalated_at is not None, "no escalation")
-    task_reminder_sweep_task.apply_async(queue=queue)
-    # A sentinel behind the second sweep on the same solo worker: a handover whose email
-    # goes out only after that sweep has finished.
-    social_worker.email = "sw@example.org"
-    social_worker.save(update_fields=["email"])
-    services.task_reassign(actor=nurse, task=task, new_owner=social_worker, reason="Cover")
-    wait_for(
-        lambda: Notification.objects.filter(
-            recipient=social_worker, emailed_at__isnull=False
-        ).exists(),
-        "the sentinel email did not go out",
-    )
-    assert _keys(kind__in=["task_due", "task_overdue"]) == sorted(
-        [reminder_key(task.pk), escalation_key(task.pk)]
-    )
-    assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.REMINDED).count() == 1
-    assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.ESCALATED).count() == 1
-
-
 # --- Emails: each once, also when two jobs send at once -------------------------------------
 
 
@@ -429,7 +330,7 @@ def test_an_email_goes_out_while_another_transaction_holds_the_recipients_user_r
     assert notification.emailed_at is not None
 
 
-# --- Real workers: two sweeps at once, a killed pool child, a killed worker -----------------
+# --- Real workers: a rerun, two sweeps at once, a killed pool child, a killed worker -------
 #
 # `celery worker` processes on the test database and Redis (tests/transitions/workers.py),
 # sending their emails to a folder. "Mid-sweep" is made deterministic by another session
@@ -611,6 +512,49 @@ def assert_each_task_reminded_escalated_and_emailed_once(
         assert link is not None, body
         sent[(message["To"], message["Subject"], link.group(1))] += 1
     assert sent == expected
+
+
+@pytest.mark.celery_worker
+def test_the_beat_job_reminds_in_a_real_worker_and_a_second_run_changes_nothing(
+    processes, queue, mail_folder, nurse, chw, social_worker, patient
+):
+    worker = start_worker(processes, queue, mail_folder, name="solo")
+    chw.email = "chw@example.org"
+    chw.save(update_fields=["email"])
+    task = make_task(patient, chw, actor=nurse, due_in=timedelta(hours=-2))
+    task_reminder_sweep_task.delay()
+    workers.wait_for(
+        lambda: Notification.objects.filter(emailed_at__isnull=False, recipient=chw).exists(),
+        workers=(worker,),
+        what="the reminder sent and emailed",
+    )
+    workers.wait_for(
+        lambda: Task.objects.get(pk=task.pk).escalated_at is not None,
+        workers=(worker,),
+        what="the escalation",
+    )
+    task_reminder_sweep_task.delay()
+    # A sentinel behind the second sweep on the same solo worker: a handover whose email
+    # goes out only after that sweep has finished.
+    social_worker.email = "sw@example.org"
+    social_worker.save(update_fields=["email"])
+    services.task_reassign(actor=nurse, task=task, new_owner=social_worker, reason="Cover")
+    workers.wait_for(
+        lambda: Notification.objects.filter(
+            recipient=social_worker, emailed_at__isnull=False
+        ).exists(),
+        workers=(worker,),
+        what="the sentinel email",
+    )
+    assert _keys(kind__in=["task_due", "task_overdue"]) == sorted(
+        [reminder_key(task.pk), escalation_key(task.pk)]
+    )
+    assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.REMINDED).count() == 1
+    assert TaskEvent.objects.filter(task=task, kind=TaskEventKind.ESCALATED).count() == 1
+    assert sorted(message["To"] for message in mailbox.sent(mail_folder)) == [
+        "chw@example.org",
+        "sw@example.org",
+    ]
 
 
 @pytest.mark.celery_worker
