@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -103,6 +104,39 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
     )
     _email_after_commit(pending)
     return pending
+
+
+# An email not sent this long after its notification was made is taken as lost
+# (its job never queued, or it failed); older than the window it is left alone.
+EMAIL_GRACE = timedelta(minutes=10)
+EMAIL_WINDOW = timedelta(days=1)
+REQUEUE_BATCH = 200
+
+
+def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_000) -> int:
+    """Queues again the emails of recent notifications that were never sent.
+
+    An email's job is queued after its notification commits; a process that
+    dies in between, a broker that cannot be reached or a mail server error
+    leaves the notification unsent. The sweep calls this so those emails go
+    out late rather than never. A repeat is harmless: the email job claims
+    each row and skips one already sent or being sent.
+    """
+    now = now or timezone.now()
+    lost = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__gte=now - EMAIL_WINDOW,
+            created_at__lte=now - EMAIL_GRACE,
+            recipient__is_active=True,
+        )
+        .exclude(recipient__email="")
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for start in range(0, len(lost), REQUEUE_BATCH):
+        _email_after_commit(lost[start : start + REQUEUE_BATCH])
+    return len(lost)
 
 
 def notification_mark_read(*, recipient: User, notification_ids: Sequence[int] | None) -> int:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
 from apps.tasks.models import Notification
+from apps.tasks.notifications import notification_emails_requeue
 from apps.tasks.services.reminders import task_reminders_sweep
 
 EMAIL_BODY = (
@@ -69,6 +70,8 @@ def notification_email_batch_task(notification_ids: list[int]) -> None:
 
 @shared_task(acks_late=True)
 def task_reminder_sweep_task() -> None:
-    """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once)."""
+    """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once),
+    then the emails of earlier notifications that never went out."""
     with request_context(RequestContext(source=AuditSource.TASK)):
         task_reminders_sweep()
+        notification_emails_requeue()
