@@ -1,5 +1,7 @@
 """REST API for patients: input serializers parse, the same selectors and services act."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -20,10 +22,13 @@ class CareTeamRefSerializer(serializers.Serializer):
 class ComplexityBriefSerializer(serializers.Serializer):
     is_complex = serializers.BooleanField()
     cci = serializers.IntegerField()
+    ed_visits_12m = serializers.IntegerField()
+    admissions_12m = serializers.IntegerField()
     acute_events_12m = serializers.IntegerField()
     cost_percentile = serializers.IntegerField()
     hrsn_positive_count = serializers.IntegerField()
     adi_percentile = serializers.IntegerField(allow_null=True)
+    adi_suppression = serializers.CharField(help_text="PH, GQ, PH-GQ or QDI; empty with a value")
     clinical_met = serializers.BooleanField()
     utilization_met = serializers.BooleanField()
     social_met = serializers.BooleanField()
@@ -39,6 +44,18 @@ class PatientListItemSerializer(serializers.Serializer):
     sex = serializers.CharField()
     care_team = CareTeamRefSerializer()
     complexity = ComplexityBriefSerializer(allow_null=True, read_only=True)
+
+
+class PatientRowSerializer(PatientListItemSerializer):
+    """The list's rows: a `selectors.PatientRow` already has this shape, field for field.
+
+    Its fields are declared (for the schema) by the parent; the output is the
+    row as a dict, without the per-field walk that took a quarter of the list
+    request. A test keeps the two in step.
+    """
+
+    def to_representation(self, instance: selectors.PatientRow) -> dict[str, Any]:
+        return instance.as_dict()
 
 
 class TeamMemberSerializer(serializers.Serializer):
@@ -67,7 +84,7 @@ class PatientPageSerializer(serializers.Serializer):
     page = serializers.IntegerField(source="number")
     num_pages = serializers.IntegerField()
     page_size = serializers.IntegerField()
-    results = PatientListItemSerializer(many=True, source="patients")
+    results = PatientRowSerializer(many=True, source="patients")
 
 
 class PatientWriteSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -75,29 +75,93 @@ SORTS: dict[str, tuple[str, list[Any]]] = {
 }
 DOMAINS = ("clinical", "utilization", "social")
 
-# What a list row shows (page, API and CSV export): the list reads nothing else,
-# so the complexity's reasons and Charlson categories stay on the chart.
-LIST_FIELDS = (
+
+@dataclass
+class TeamRef:
+    id: int
+    name: str
+
+
+@dataclass
+class ComplexityBrief:
+    """The stored complex-needs result as a list row shows it (no reasons, no categories)."""
+
+    is_complex: bool
+    cci: int
+    ed_visits_12m: int
+    admissions_12m: int
+    acute_events_12m: int
+    cost_percentile: int
+    hrsn_positive_count: int
+    adi_percentile: int | None
+    adi_suppression: str
+    clinical_met: bool
+    utilization_met: bool
+    social_met: bool
+    summary: str
+
+
+@dataclass
+class PatientRow:
+    """A patient as the list page, the API list and the CSV export show it.
+
+    Read as plain tuples: a page of rows costs the database's time, not the
+    building of three model objects per patient.
+    """
+
+    id: int
+    mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str
+    care_team: TeamRef
+    complexity: ComplexityBrief | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as nested dicts (what `dataclasses.asdict` gives, without its deep copies)."""
+        values = dict(self.__dict__)
+        values["care_team"] = dict(self.care_team.__dict__)
+        complexity = self.complexity
+        values["complexity"] = dict(complexity.__dict__) if complexity is not None else None
+        return values
+
+
+ROW_COLUMNS = (
+    "id",
     "mrn",
     "given_name",
     "family_name",
     "date_of_birth",
     "sex",
+    "care_team_id",
     "care_team__name",
-    "complexity__is_complex",
-    "complexity__cci",
-    "complexity__ed_visits_12m",
-    "complexity__admissions_12m",
-    "complexity__acute_events_12m",
-    "complexity__cost_percentile",
-    "complexity__hrsn_positive_count",
-    "complexity__adi_percentile",
-    "complexity__adi_suppression",
-    "complexity__clinical_met",
-    "complexity__utilization_met",
-    "complexity__social_met",
-    "complexity__summary",
+    "complexity__patient_id",
+    *(f"complexity__{field.name}" for field in fields(ComplexityBrief)),
 )
+
+
+def _row(values: tuple[Any, ...]) -> PatientRow:
+    pk, mrn, given_name, family_name, born, sex, team_id, team_name, computed, *brief = values
+    return PatientRow(
+        id=pk,
+        mrn=mrn,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=born,
+        sex=sex,
+        care_team=TeamRef(team_id, team_name),
+        complexity=ComplexityBrief(*brief) if computed is not None else None,
+    )
+
+
+def patient_rows(patients: QuerySet[Patient]) -> list[PatientRow]:
+    """The list rows of `patients` (sliced or not) in their order, from one query. Unaudited."""
+    return [_row(values) for values in patients.values_list(*ROW_COLUMNS)]
 
 
 def patient_list_for_user(
@@ -112,8 +176,8 @@ def patient_list_for_user(
 
     `flag` is "complex" or "not_complex"; `domains` keeps patients whose named
     domains (clinical, utilization, social) cross their thresholds; `sort` is a
-    key of SORTS. The stored complexity comes along in the same query, with
-    only the LIST_FIELDS a row shows.
+    key of SORTS. The stored complexity comes along in the same query; lists
+    read it as rows (`patient_rows`).
     """
     patients = permissions.visible_patients(user).filter(is_active=True)
     if query.strip():
@@ -126,16 +190,14 @@ def patient_list_for_user(
         if domain in DOMAINS:
             patients = patients.filter(**{f"complexity__{domain}_met": True})
     order = SORTS.get(sort, SORTS["name"])[1]
-    return (
-        patients.select_related("care_team", "complexity")
-        .only(*LIST_FIELDS)
-        .order_by(*order, "family_name", "given_name", "id")
+    return patients.select_related("care_team", "complexity").order_by(
+        *order, "family_name", "given_name", "id"
     )
 
 
 @dataclass
 class PatientPage:
-    patients: list[Patient]
+    patients: list[PatientRow]
     total: int
     number: int
     num_pages: int
@@ -171,11 +233,13 @@ def patient_page_for_user(
     """One page of the visible patients with the user's rights per team; audited."""
     page_size = max(1, min(page_size, 100))
     paginator = Paginator(
-        patient_list_for_user(user=user, query=query, flag=flag, domains=domains, sort=sort),
+        patient_list_for_user(
+            user=user, query=query, flag=flag, domains=domains, sort=sort
+        ).values_list(*ROW_COLUMNS),
         page_size,
     )
     page_obj = paginator.get_page(page)
-    patients = list(page_obj.object_list)
+    patients = [_row(values) for values in page_obj.object_list]
     audit_record(
         actor=user,
         action=AuditAction.LIST,
@@ -196,9 +260,9 @@ def patient_page_for_user(
 EXPORT_LIMIT = 5000
 
 
-def patient_export_for_user(*, user: User, query: str = "") -> list[Patient]:
+def patient_export_for_user(*, user: User, query: str = "") -> list[PatientRow]:
     """The visible patients matching `query` for a CSV export, audited as an export."""
-    patients = list(patient_list_for_user(user=user, query=query)[:EXPORT_LIMIT])
+    patients = patient_rows(patient_list_for_user(user=user, query=query)[:EXPORT_LIMIT])
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
