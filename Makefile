@@ -63,6 +63,15 @@ $(PY):
 		echo "error: caregraph needs Python 3.11 (python3.11, or a python3 that is 3.11+)" >&2; \
 		exit 1; \
 	fi; \
+	if ! "$$py" -c 'import ensurepip' >/dev/null 2>&1; then \
+		venv_pkg="python$$("$$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv"; \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			scripts/apt-install.sh "$$venv_pkg"; \
+		else \
+			echo "error: $$py cannot make a virtualenv: apt-get install $$venv_pkg" >&2; \
+			exit 1; \
+		fi; \
+	fi; \
 	echo "creating $(VENV) with $$py ($$("$$py" -V 2>&1))"; \
 	"$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
