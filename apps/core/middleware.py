@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
+from apps.core.refusals import audit_refused_request
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -35,6 +36,11 @@ class RequestContextMiddleware:
         )
         with request_context(context):
             return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # A view's PermissionDenied (the UI's 403); the API answers its own in
+        # apps.core.api.exception_handler, so each refusal is audited once.
+        audit_refused_request(request, exception)
 
 
 class SecurityHeadersMiddleware:
