@@ -109,7 +109,7 @@ def test_the_coordinator_lists_their_team_through_the_selector(panel: Organisati
     coordinator = TeamMembership.objects.get(team=team, is_lead=True).user
     page = patient_page_for_user(user=coordinator, page_size=50)
     assert page.total == 5
-    assert {patient.care_team_id for patient in page.patients} == {team.pk}
+    assert {patient.care_team.id for patient in page.patients} == {team.pk}
     names = [(p.family_name, p.given_name, p.pk) for p in page.patients]
     assert names == sorted(names)
 
