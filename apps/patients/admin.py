@@ -11,9 +11,7 @@ from django.urls import path
 
 from apps.accounts.http import request_actor
 from apps.core.admin import AuditedReadsAdminMixin
-from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.patients import services
 from apps.patients.complexity import complexity_recompute, thresholds_for
 from apps.patients.models import (
@@ -100,12 +98,22 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BreakGlassAccess)
-class BreakGlassAccessAdmin(admin.ModelAdmin):
-    """For reviewing emergency accesses; they are granted only through the service."""
+class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+    """For reviewing emergency accesses; they are granted only through the service.
+
+    An admin reviews their own organisation's patients' accesses; each read is audited."""
 
     list_display = ["created_at", "user", "patient_id", "expires_at"]
     list_filter = ["created_at"]
+    list_select_related = ["user"]
     readonly_fields = ["patient", "user", "reason", "expires_at", "created_at"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BreakGlassAccess]:
+        accesses = super().get_queryset(request)
+        if request.user.is_superuser:
+            return accesses
+        return accesses.filter(patient__organisation_id=request_actor(request).organisation_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -120,11 +128,11 @@ class BreakGlassAccessAdmin(admin.ModelAdmin):
 # --- complex-needs evidence: every write goes through the services ---------------------
 
 
-class _OrganisationScopedAdmin(admin.ModelAdmin):
-    """Rows of the admin's own organisation's patients; reads of patient rows are audited."""
+class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+    """Rows of the admin's own organisation's patients; opening a row and every list page
+    are audited reads (a list names the patients it showed)."""
 
     organisation_path = "patient__organisation_id"
-    audited_type = ""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         rows = super().get_queryset(request)
@@ -138,20 +146,6 @@ class _OrganisationScopedAdmin(admin.ModelAdmin):
                 organisation=request_actor(request).organisation
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and self.audited_type:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type=self.audited_type,
-                object_id=obj.pk,
-                patient_id=getattr(obj, "patient_id", None),
-            )
-        return obj
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -180,7 +174,7 @@ class ConditionAdminForm(ModelForm):
 @admin.register(Condition)
 class ConditionAdmin(_OrganisationScopedAdmin):
     form = ConditionAdminForm
-    audited_type = "patients.condition"
+    audit_object_type = "patients.condition"
     list_display = ["patient", "code", "title", "status", "onset_date", "resolved_date"]
     list_filter = ["status"]
     search_fields = ["=code", "=patient__mrn"]
@@ -244,7 +238,7 @@ class EncounterAdminForm(ModelForm):
 @admin.register(Encounter)
 class EncounterAdmin(_OrganisationScopedAdmin):
     form = EncounterAdminForm
-    audited_type = "patients.encounter"
+    audit_object_type = "patients.encounter"
     list_display = ["patient", "kind", "admit_date", "discharge_date", "attending_provider", "cost"]
     list_filter = ["kind"]
     search_fields = ["=patient__mrn", "attending_provider"]
@@ -272,7 +266,7 @@ class EncounterAdmin(_OrganisationScopedAdmin):
 class SdohScreenAdmin(_OrganisationScopedAdmin):
     """Screens are run from the chart (the question form); here they are reviewed."""
 
-    audited_type = "patients.sdohscreen"
+    audit_object_type = "patients.sdohscreen"
     list_display = ["patient", "screened_on", "screened_by", "positive_summary", "safety_score"]
     list_filter = ["housing_positive", "food_positive", "transportation_positive"]
     search_fields = ["=patient__mrn"]
@@ -308,7 +302,7 @@ class AreaDeprivationAdminForm(ModelForm):
 @admin.register(AreaDeprivation)
 class AreaDeprivationAdmin(_OrganisationScopedAdmin):
     form = AreaDeprivationAdminForm
-    audited_type = "patients.areadeprivation"
+    audit_object_type = "patients.areadeprivation"
     list_display = ["patient", "national_percentile", "state_decile", "suppression_code"]
     list_filter = ["suppression_code", "state_decile"]
     search_fields = ["=patient__mrn", "=block_group"]
@@ -379,7 +373,7 @@ class PatientComplexityAdmin(_OrganisationScopedAdmin):
     """Derived rows, for review; recomputation is the only writer."""
 
     organisation_path = "organisation_id"
-    audited_type = "patients.patientcomplexity"
+    audit_object_type = "patients.patientcomplexity"
     list_display = [
         "patient",
         "is_complex",
