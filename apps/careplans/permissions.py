@@ -2,7 +2,9 @@
 
 Rights are the team object permissions of apps.teams (ROLE_PERMISSIONS): one
 codename per goal domain, `edit_care_plan` for the patient's voice, barriers
-and interventions, and `sign_care_plan` for the PCP's signature.
+and interventions, and `sign_care_plan` for the PCP's signature. Work under a
+goal (its interventions, and barriers addressed by them) needs both
+`edit_care_plan` and the goal's domain right.
 """
 
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.models import Role, User
-from apps.careplans.models import GoalDomain
+from apps.careplans.models import Goal, GoalDomain, Intervention
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.teams.permissions import team_permissions_for_user
@@ -45,6 +47,10 @@ class CarePlanRights:
     def can_edit_goal(self, domain: str) -> bool:
         return domain in self.goal_domains
 
+    def can_edit_goal_work(self, domain: str) -> bool:
+        """Interventions under a goal of `domain` (the rule of can_edit_goal_work)."""
+        return self.edit_plan and domain in self.goal_domains
+
 
 def can_edit_care_plan(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, EDIT_CARE_PLAN)
@@ -64,6 +70,28 @@ def require_can_edit_goal_domain(user: User, patient: Patient, domain: str) -> N
     if not can_edit_goal_domain(user, patient, domain):
         label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
         raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
+
+
+def can_edit_goal_work(user: User, patient: Patient, goal: Goal) -> bool:
+    """Interventions under a goal (and barriers they address) need the plan right *and*
+    the goal's domain right: a social worker plans social work, not medication changes."""
+    return can_edit_care_plan(user, patient) and can_edit_goal_domain(user, patient, goal.domain)
+
+
+def require_can_edit_goal_work(user: User, patient: Patient, goal: Goal) -> None:
+    require_can_edit_care_plan(user, patient)
+    require_can_edit_goal_domain(user, patient, goal.domain)
+
+
+def require_can_edit_barrier(
+    user: User, patient: Patient, interventions: "list[Intervention | None]"
+) -> None:
+    """A barrier is plan-wide unless it points at an intervention: then it sits under that
+    intervention's goal, and the goal's domain right is needed (for the old and the new one)."""
+    require_can_edit_care_plan(user, patient)
+    for intervention in interventions:
+        if intervention is not None:
+            require_can_edit_goal_domain(user, patient, intervention.goal.domain)
 
 
 def can_start_care_plan(user: User, patient: Patient) -> bool:

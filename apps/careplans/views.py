@@ -68,9 +68,14 @@ def _plan_context(
     for goal in detail.goals:
         goal.edit_form = bound.get(f"goal-{goal.pk}")  # type: ignore[attr-defined]
         goal.may_edit = rights.can_edit_goal(goal.domain)  # type: ignore[attr-defined]
+        goal.may_edit_work = rights.can_edit_goal_work(goal.domain)  # type: ignore[attr-defined]
         # The add form is fetched on demand (htmx), so a long plan renders no idle forms.
         add_form = bound.get(f"intervention-for-{goal.pk}")
-        if add_form is None and rights.edit_plan and bound.get("add_intervention") == str(goal.pk):
+        if (
+            add_form is None
+            and goal.may_edit_work  # type: ignore[attr-defined]
+            and bound.get("add_intervention") == str(goal.pk)
+        ):
             add_form = InterventionForm(prefix=f"new-intervention-{goal.pk}", members=members)
         goal.intervention_form = add_form  # type: ignore[attr-defined]
         for intervention in goal.plan_interventions:  # type: ignore[attr-defined]
@@ -233,8 +238,8 @@ def intervention_add(
         members=patient_care_team(patient=plan.patient),
     )
     if request.method == "GET":
-        if not care_plan_rights(request.user, plan.patient).edit_plan:
-            raise PermissionDenied("Your role on this patient's team does not edit the plan.")
+        if not care_plan_rights(request.user, plan.patient).can_edit_goal_work(goal.domain):
+            raise PermissionDenied("Your role on this patient's team does not edit this goal.")
         if not is_htmx(request):
             return redirect(
                 f"{reverse('careplans:plan', args=[plan.patient_id])}"

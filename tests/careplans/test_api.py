@@ -109,7 +109,6 @@ WRITES: list[tuple[str, str, str, str, Any, Any, Any]] = [
             "component": "capability",
             "sub_component": "psychological_capability",
             "description": "Forgets doses",
-            "intervention_id": s.intervention.pk,
         },
         lambda s: s.plan.barriers.filter(description="Forgets doses").exists(),
     ),

@@ -104,7 +104,7 @@ WRITES = [
     ),
     (
         "barrier_add",
-        "social_worker",
+        "nurse",
         "pharmacist",
         lambda s: reverse("careplans:barrier_add", args=[s.plan.patient_id]),
         lambda s, users: {

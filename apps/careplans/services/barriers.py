@@ -20,6 +20,13 @@ from apps.core.models import AuditAction
 BARRIER_FIELDS = ("component", "sub_component", "description", "intervention")
 
 
+def _with_goal(intervention: Intervention | None) -> Intervention | None:
+    """The intervention as stored (its goal read fresh), for the domain check."""
+    if intervention is None or intervention.pk is None:
+        return intervention
+    return Intervention.objects.select_related("goal").filter(pk=intervention.pk).first()
+
+
 def _validate(plan: CarePlan, values: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     component = values["component"]
@@ -50,7 +57,7 @@ def barrier_create(
     intervention: Intervention | None = None,
 ) -> Barrier:
     plan = lock_plan(plan.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    permissions.require_can_edit_barrier(actor, plan.patient, [_with_goal(intervention)])
     values: dict[str, Any] = {
         "component": component,
         "sub_component": sub_component or "",
@@ -67,8 +74,10 @@ def barrier_create(
 @transaction.atomic
 def barrier_update(*, actor: User, barrier: Barrier, **values: Any) -> Barrier:
     plan = lock_plan(barrier.plan_id)
-    barrier = Barrier.objects.select_related("intervention").get(pk=barrier.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    barrier = Barrier.objects.select_related("intervention__goal").get(pk=barrier.pk)
+    permissions.require_can_edit_barrier(
+        actor, plan.patient, [barrier.intervention, _with_goal(values.get("intervention"))]
+    )
     unknown = set(values) - set(BARRIER_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown barrier fields: {', '.join(sorted(unknown))}.")
@@ -91,8 +100,8 @@ def barrier_update(*, actor: User, barrier: Barrier, **values: Any) -> Barrier:
 @transaction.atomic
 def barrier_remove(*, actor: User, barrier: Barrier) -> None:
     plan = lock_plan(barrier.plan_id)
-    barrier = Barrier.objects.get(pk=barrier.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    barrier = Barrier.objects.select_related("intervention__goal").get(pk=barrier.pk)
+    permissions.require_can_edit_barrier(actor, plan.patient, [barrier.intervention])
     audit(actor=actor, action=AuditAction.DELETE, obj=barrier, plan=plan)
     barrier.delete()
     record_version(plan=plan, actor=actor, summary="Removed a barrier")

@@ -61,7 +61,7 @@ def intervention_create(
     """Adds an intervention to a goal and creates its task for the owner, due that day."""
     plan = lock_plan(goal.plan_id)
     goal = Goal.objects.get(pk=goal.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    permissions.require_can_edit_goal_work(actor, plan.patient, goal)
     errors: dict[str, list[str]] = {}
     description = require_text(errors, "description", description, "Say what will be done.")
     if len(description) > TITLE_LIMIT:
@@ -112,7 +112,7 @@ def intervention_update(
     """
     plan = lock_plan(intervention.plan_id)
     intervention = Intervention.objects.select_related("task", "goal").get(pk=intervention.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    permissions.require_can_edit_goal_work(actor, plan.patient, intervention.goal)
     task = intervention.task
     if task is None:  # pragma: no cover - every intervention is created with its task
         raise ApplicationError("This intervention has no task.")
@@ -173,8 +173,8 @@ def intervention_update(
 def intervention_cancel(*, actor: User, intervention: Intervention, reason: str) -> Intervention:
     """Stops an intervention: its task is cancelled with the reason."""
     plan = lock_plan(intervention.plan_id)
-    intervention = Intervention.objects.select_related("task").get(pk=intervention.pk)
-    permissions.require_can_edit_care_plan(actor, plan.patient)
+    intervention = Intervention.objects.select_related("task", "goal").get(pk=intervention.pk)
+    permissions.require_can_edit_goal_work(actor, plan.patient, intervention.goal)
     if not reason.strip():
         raise ApplicationError(
             "Say why the intervention stops.", field_errors={"reason": ["A reason is required."]}
