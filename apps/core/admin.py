@@ -1,15 +1,67 @@
+import datetime
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import connections
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from apps.core.audit import audit_record
 from apps.core.models import AuditAction, AuditEvent
 
 
+class OccurredAtRangeFilter(admin.DateFieldListFilter):
+    """The usual presets, plus any range by URL: `?occurred_at__gte=2026-01-01&
+    occurred_at__lte=2026-01-31`. A bare date is a whole day in the site's time zone, so
+    the "to" day is included; a full timestamp is used as it is."""
+
+    def __init__(
+        self,
+        field: Any,
+        request: Any,
+        params: Any,
+        model: Any,
+        model_admin: Any,
+        field_path: str,
+    ) -> None:
+        self.lookup_kwarg_upto = f"{field_path}__lte"
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def expected_parameters(self) -> list[str | None]:
+        return [*super().expected_parameters(), self.lookup_kwarg_upto]
+
+    def queryset(self, request: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        for name, next_day in ((self.lookup_kwarg_since, False), (self.lookup_kwarg_upto, True)):
+            values = self.used_parameters.get(name)
+            value = values[-1] if isinstance(values, list) else values
+            try:
+                day = parse_date(value) if isinstance(value, str) else None
+            except ValueError as error:
+                raise IncorrectLookupParameters(error) from error
+            if day is None:
+                continue
+            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            del self.used_parameters[name]
+            if next_day:
+                queryset = queryset.filter(
+                    **{f"{self.field_path}__lt": start + datetime.timedelta(days=1)}
+                )
+            else:
+                queryset = queryset.filter(**{f"{self.field_path}__gte": start})
+        narrowed = super().queryset(request, queryset)
+        return queryset if narrowed is None else narrowed
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Searchable, read-only: the trail cannot be edited or deleted from the app."""
+    """Searchable, read-only: the trail cannot be edited or deleted from the app.
+
+    A superuser sees every event; other staff see the events of their organisation's users
+    and of its patients."""
 
     list_display = [
         "occurred_at",
@@ -22,12 +74,43 @@ class AuditEventAdmin(admin.ModelAdmin):
         "break_glass",
         "ip_address",
     ]
-    list_filter = ["action", "source", "break_glass", "object_type"]
+    list_filter = [
+        ("occurred_at", OccurredAtRangeFilter),
+        "action",
+        "source",
+        "break_glass",
+        "object_type",
+    ]
     search_fields = ["actor_username", "=patient_id", "=object_id"]
     date_hierarchy = "occurred_at"
     readonly_fields = [field.name for field in AuditEvent._meta.fields] + ["patient_ids"]
     list_per_page = 100
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        events = super().get_queryset(request)
+        if request.user.is_superuser:
+            return events
+        organisation_id = getattr(request.user, "organisation_id", None)
+        if organisation_id is None:
+            return events.none()
+        # By name, not import: core sits below patients in the layers.
+        patient_model = apps.get_model("patients", "Patient")
+        own_patients = patient_model.objects.filter(organisation_id=organisation_id)
+        return events.filter(
+            Q(actor__organisation_id=organisation_id) | Q(patient_id__in=own_patients.values("pk"))
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
+    ) -> tuple[QuerySet[AuditEvent], bool]:
+        """A patient id also finds the list reads and exports that showed that patient."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        # JSON containment is PostgreSQL's; elsewhere only `patient_id` is searched.
+        if term.isdigit() and len(term) <= 18 and connections[queryset.db].vendor == "postgresql":
+            results = results | queryset.filter(patient_ids__contains=[int(term)])
+        return results, may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
