@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core.exceptions import ApplicationError
-from apps.huddles import selectors, services
+from apps.huddles import permissions, selectors, services
 from apps.huddles.due import DUE_CHOICES, due_at_for_choice
 from apps.huddles.models import Huddle, Weekday
 from apps.patients.selectors import patient_get_for_user
@@ -357,6 +357,8 @@ class HuddleItemAddApi(APIView):
     @extend_schema(request=HuddleItemAddInput, responses={201: HuddleItemSerializer})
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
+        # Refuse before opening the patient: the lookup is audited as a record view.
+        permissions.require_can_run_huddles(request.user, huddle.team_id)
         data = HuddleItemAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
