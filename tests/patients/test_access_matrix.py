@@ -8,14 +8,10 @@ from django.urls import reverse
 
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import (
-    AreaDeprivation,
-    BreakGlassAccess,
     Condition,
     ConditionStatus,
-    Encounter,
-    Patient,
-    SdohScreen,
 )
+from tests.patients.access import assert_no_patient_field, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "clinical-section"}
@@ -27,24 +23,6 @@ def _screen() -> dict:
     return NEGATIVE_SCREEN | {"screened_on": days_ago(1).isoformat(), "food_worry": "often"}
 
 
-def _state() -> tuple:
-    """Every row a write on these pages could touch."""
-    return (
-        list(Patient.objects.order_by("pk").values()),
-        list(Condition.objects.order_by("pk").values()),
-        Encounter.objects.count(),
-        SdohScreen.objects.count(),
-        list(AreaDeprivation.objects.order_by("pk").values()),
-        BreakGlassAccess.objects.count(),
-    )
-
-
-def _assert_no_patient_field(response, patient) -> None:
-    body = response.content.decode()
-    for value in (patient.family_name, patient.given_name, patient.mrn):
-        assert value not in body
-
-
 def _condition(nurse, patient) -> Condition:
     add_conditions(nurse, patient, "I50.9")
     return Condition.objects.get(patient=patient)
@@ -52,7 +30,7 @@ def _condition(nurse, patient) -> Condition:
 
 def test_anonymous_is_sent_to_login_from_every_write_export_and_break_glass(client, nurse, patient):
     condition = _condition(nurse, patient)
-    before = _state()
+    before = patient_data_state()
     posts = [
         (reverse("patients:condition_resolve", args=[patient.pk, condition.pk]), {}),
         (reverse("patients:encounter_add", args=[patient.pk]), ENCOUNTER),
@@ -71,8 +49,8 @@ def test_anonymous_is_sent_to_login_from_every_write_export_and_break_glass(clie
     for response in responses:
         assert response.status_code == 302
         assert "/accounts/login/" in response["Location"]
-        _assert_no_patient_field(response, patient)
-    assert _state() == before
+        assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
 
 
 @pytest.mark.parametrize(
@@ -83,28 +61,28 @@ def test_other_team_gets_404_like_a_missing_patient_and_nothing_changes(
     client_for, outsider, patient, url_name, data
 ):
     payload = _screen() if data == "screen" else data
-    before = _state()
+    before = patient_data_state()
     client = client_for(outsider)
     hidden = client.post(reverse(f"patients:{url_name}", args=[patient.pk]), payload, **HTMX)
     missing = client.post(reverse(f"patients:{url_name}", args=[987654]), payload, **HTMX)
     assert hidden.status_code == missing.status_code == 404
-    _assert_no_patient_field(hidden, patient)
-    assert _state() == before
+    assert_no_patient_field(hidden, patient)
+    assert patient_data_state() == before
 
 
 def test_member_without_the_clinical_right_cannot_resolve_a_condition(
     client_for, nurse, chw, patient
 ):
     condition = _condition(nurse, patient)
-    before = _state()
+    before = patient_data_state()
     response = client_for(chw).post(
         reverse("patients:condition_resolve", args=[patient.pk, condition.pk]),
         {"resolved_date": days_ago(1).isoformat()},
         **HTMX,
     )
     assert response.status_code == 403
-    _assert_no_patient_field(response, patient)
-    assert _state() == before
+    assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
     condition.refresh_from_db()
     assert condition.status == ConditionStatus.ACTIVE
     assert (

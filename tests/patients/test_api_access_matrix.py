@@ -8,14 +8,11 @@ from django.urls import reverse
 
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import (
-    AreaDeprivation,
     BreakGlassAccess,
     Condition,
     ConditionStatus,
-    Encounter,
-    Patient,
-    SdohScreen,
 )
+from tests.patients.access import assert_no_patient_field, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
 REASON = "Unconscious in the ED, need medication history"
@@ -25,23 +22,6 @@ NEW_PATIENT = {
     "family_name": "Silva",
     "date_of_birth": "1970-01-01",
 }
-
-
-def _state() -> tuple:
-    return (
-        list(Patient.objects.order_by("pk").values()),
-        list(Condition.objects.order_by("pk").values()),
-        Encounter.objects.count(),
-        SdohScreen.objects.count(),
-        list(AreaDeprivation.objects.order_by("pk").values()),
-        BreakGlassAccess.objects.count(),
-    )
-
-
-def _assert_no_patient_field(response, patient) -> None:
-    body = response.content.decode()
-    for value in (patient.family_name, patient.given_name, patient.mrn):
-        assert value not in body
 
 
 def _url(name, patient, *extra) -> str:
@@ -64,7 +44,7 @@ def _screen() -> dict:
 def test_anonymous_is_refused_on_every_write_and_nothing_changes(api_for, nurse, team, patient):
     condition = _condition(nurse, patient)
     client = api_for(None)
-    before = _state()
+    before = patient_data_state()
     responses = [
         client.post(
             reverse("api-patient-list"), NEW_PATIENT | {"care_team_id": team.pk}, format="json"
@@ -90,30 +70,30 @@ def test_anonymous_is_refused_on_every_write_and_nothing_changes(api_for, nurse,
     ]
     for response in responses:
         assert response.status_code in (401, 403)
-        _assert_no_patient_field(response, patient)
-    assert _state() == before
+        assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
 
 
 def test_member_without_the_right_cannot_create_a_patient(api_for, chw, team, patient):
-    before = _state()
+    before = patient_data_state()
     response = api_for(chw).post(
         reverse("api-patient-list"), NEW_PATIENT | {"care_team_id": team.pk}, format="json"
     )
     assert response.status_code == 403
-    _assert_no_patient_field(response, patient)
+    assert_no_patient_field(response, patient)
     assert "Silva" not in response.content.decode()
-    assert _state() == before
+    assert patient_data_state() == before
 
 
 def test_member_without_the_clinical_right_cannot_resolve_a_condition(api_for, nurse, chw, patient):
     condition = _condition(nurse, patient)
-    before = _state()
+    before = patient_data_state()
     response = api_for(chw).post(
         _resolve_url(patient, condition), {"resolved_date": days_ago(1).isoformat()}, format="json"
     )
     assert response.status_code == 403
-    _assert_no_patient_field(response, patient)
-    assert _state() == before
+    assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
     condition.refresh_from_db()
     assert condition.status == ConditionStatus.ACTIVE
     assert (
@@ -132,11 +112,11 @@ def test_other_team_gets_404_on_clinical_writes_and_nothing_changes(
     api_for, outsider, patient, endpoint, payload
 ):
     data = _screen() if payload == "screen" else payload
-    before = _state()
+    before = patient_data_state()
     response = api_for(outsider).post(_url(endpoint, patient), data, format="json")
     assert response.status_code == 404
-    _assert_no_patient_field(response, patient)
-    assert _state() == before
+    assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
 
 
 def test_outsider_breaks_the_glass_with_a_reason(api_for, outsider, patient):
@@ -157,12 +137,12 @@ def test_outsider_breaks_the_glass_with_a_reason(api_for, outsider, patient):
 def test_break_glass_without_a_real_reason_is_a_400_and_grants_nothing(
     api_for, outsider, patient, reason
 ):
-    before = _state()
+    before = patient_data_state()
     response = api_for(outsider).post(
         reverse("api-patient-break-glass"), {"mrn": patient.mrn, "reason": reason}, format="json"
     )
     assert response.status_code == 400
     assert "reason" in response.json()["errors"]
-    _assert_no_patient_field(response, patient)
-    assert _state() == before
+    assert_no_patient_field(response, patient)
+    assert patient_data_state() == before
     assert not AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS).exists()
