@@ -15,11 +15,6 @@ from tests.tasks.factories import make_performed, make_task
 
 
 @pytest.fixture
-def viewer(team):
-    return factories.make_member(team, Role.ADMIN, username="viewer")
-
-
-@pytest.fixture
 def task(patient, chw, nurse):
     return make_task(patient, chw, actor=nurse, title="Book follow-up visit")
 

@@ -8,21 +8,9 @@ from django.urls import reverse
 from apps.accounts.models import Role
 from apps.tasks.models import Notification, Task, TaskEvent, TaskStatus
 from apps.tasks.services import task_reassign
-from tests import factories
-from tests.tasks.factories import make_performed, make_task
+from tests.tasks.factories import make_performed
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def viewer(team):
-    """A team member whose role may read but not work on tasks."""
-    return factories.make_member(team, Role.ADMIN, username="viewer")
-
-
-@pytest.fixture
-def task(patient, chw, nurse):
-    return make_task(patient, chw, actor=nurse, title="Arrange transport to clinic")
 
 
 @pytest.fixture

@@ -16,17 +16,6 @@ from tests.tasks.factories import make_performed, make_task
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def viewer(team):
-    """A team member whose role may read but not work on tasks."""
-    return factories.make_member(team, Role.ADMIN, username="viewer")
-
-
-@pytest.fixture
-def task(patient, chw, nurse):
-    return make_task(patient, chw, actor=nurse, title="Arrange transport to clinic")
-
-
 def _state(task):
     task.refresh_from_db()
     return (task.status, task.owner_id, task.verified_by_id, TaskEvent.objects.count())
