@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.careplans import services
-from apps.careplans.models import CarePlan, CarePlanSettings, Pathway
+from apps.careplans.models import CarePlan, CarePlanSettings, Intervention, Pathway
 from apps.careplans.selectors import care_plan_review
 from apps.demo.seeders.people import DemoPeople
 from apps.patients.models import Patient
@@ -88,6 +89,13 @@ def _sign(pcp, plan: CarePlan) -> None:  # type: ignore[no-untyped-def]
     services.care_plan_sign(actor=pcp, plan=plan, fingerprint=review.fingerprint)
 
 
+def _editor_for(intervention: Intervention | None, staff: dict[str, User]) -> User:
+    """Who may work on an intervention: the social worker under a social goal, else the nurse."""
+    if intervention is not None and intervention.goal.domain == "social":
+        return staff["sw"]
+    return staff["nurse"]
+
+
 def seed_careplans(*, people: DemoPeople, rng: random.Random | None = None) -> list[CarePlan]:
     rng = rng or random.Random(7)  # noqa: S311 - synthetic data, not security
     organisation = people.organisation
@@ -150,7 +158,7 @@ def seed_careplans(*, people: DemoPeople, rng: random.Random | None = None) -> l
                 for title, action_owner, due in actions:
                     interventions.append(
                         services.intervention_create(
-                            actor=nurse,
+                            actor=editor,
                             goal=goal,
                             description=title,
                             owner=staff[action_owner],
@@ -162,7 +170,7 @@ def seed_careplans(*, people: DemoPeople, rng: random.Random | None = None) -> l
                     (item for item in interventions if item.owner_id == staff[owner].pk), None
                 )
                 services.barrier_create(
-                    actor=nurse,
+                    actor=_editor_for(addressed, staff),
                     plan=plan,
                     component=component,
                     sub_component=sub_component,
@@ -174,7 +182,7 @@ def seed_careplans(*, people: DemoPeople, rng: random.Random | None = None) -> l
                 if number % 4 == 0 and interventions:
                     # A change after the signature: the PCP's review page shows it.
                     services.intervention_update(
-                        actor=nurse,
+                        actor=_editor_for(interventions[0], staff),
                         intervention=interventions[0],
                         owner=staff["chw"],
                         reason="The CHW visits weekly and can do the calls",
