@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
+from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import User
 from apps.huddles.models import Huddle
 from apps.teams import permissions as team_permissions
@@ -39,11 +40,8 @@ def require_can_run_huddles(user: User, team_id: int) -> None:
 
 def is_organisation_admin(user: User, organisation_id: int) -> bool:
     """Django-admin staff of the team's organisation (the admin door schedules too)."""
-    return bool(
-        user.is_active
-        and user.is_staff
-        and user.has_perm("huddles.change_huddle")
-        and (user.is_superuser or user.organisation_id == organisation_id)
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "huddles.change_huddle"
     )
 
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -469,6 +470,11 @@ def patient_match_resolve(
     return request
 
 
+def _refusal_text(error: Exception) -> str:
+    """What an HL7 problem, a domain rule or a permission refusal says, for the ACK text."""
+    return getattr(error, "text", None) or getattr(error, "message", None) or str(error)
+
+
 def _apply_queued(*, actor: User, item: PatientMatchRequest, patient: Patient) -> None:
     message = item.message
     try:
@@ -476,7 +482,7 @@ def _apply_queued(*, actor: User, item: PatientMatchRequest, patient: Patient) -
         with transaction.atomic():
             outcome = _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
     except (AdtProblem, ApplicationError, PermissionDenied) as error:
-        text = getattr(error, "text", None) or getattr(error, "message", None) or str(error)
+        text = _refusal_text(error)
         message.status = AdtStatus.ERROR
         message.ack_text = f"Matched by a coordinator; not applied: {text}"[:200]
         message.patient = patient
@@ -528,12 +534,7 @@ REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED)
 
 def can_replay_adt(user: User, organisation_id: int) -> bool:
     """The organisation's staff who hold the admin right over the ADT store."""
-    return bool(
-        user.is_active
-        and user.is_staff
-        and user.has_perm("interop.change_adtmessage")
-        and (user.is_superuser or user.organisation_id == organisation_id)
-    )
+    return is_organisation_admin(user, organisation_id, "interop.change_adtmessage")
 
 
 @transaction.atomic
@@ -576,7 +577,7 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         message.ack_text = "Replayed; still refused: the patient is not matched."
         message.save(update_fields=["ack_text", "updated_at"])
     except (AdtProblem, ApplicationError, PermissionDenied) as error:
-        text = getattr(error, "text", None) or getattr(error, "message", None) or str(error)
+        text = _refusal_text(error)
         message.ack_text = f"Replayed; still refused: {text}"[:200]
         message.save(update_fields=["ack_text", "updated_at"])
     else:

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import User
 from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams import permissions as team_permissions
@@ -27,11 +28,9 @@ def can_view_patient(user: User, patient: Patient) -> bool:
 
 
 def is_organisation_admin(user: User, patient: Patient, model_permission: str) -> bool:
-    """Django-admin staff acting for their own organisation (the admin door)."""
-    return bool(
-        user.is_staff
-        and user.has_perm(model_permission)
-        and (user.is_superuser or user.organisation_id == patient.organisation_id)
+    """Django-admin staff acting for the patient's organisation (the admin door)."""
+    return accounts_permissions.is_organisation_admin(
+        user, patient.organisation_id, model_permission
     )
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -23,11 +24,8 @@ THRESHOLD_FIELDS = tuple(THRESHOLD_RANGES)
 
 
 def can_change_thresholds(actor: User, thresholds: ComplexityThresholds) -> bool:
-    return bool(
-        actor.is_active
-        and actor.is_staff
-        and actor.has_perm("patients.change_complexitythresholds")
-        and (actor.is_superuser or actor.organisation_id == thresholds.organisation_id)
+    return is_organisation_admin(
+        actor, thresholds.organisation_id, "patients.change_complexitythresholds"
     )
 
 

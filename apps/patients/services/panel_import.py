@@ -32,6 +32,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent, AuditSource
@@ -72,12 +73,8 @@ RECORDS = ("patient", "condition", "encounter")
 
 
 def can_import(actor: User, organisation: Organisation) -> bool:
-    return bool(
-        actor.is_active
-        and actor.is_staff
-        and actor.has_perm("patients.add_panelimportjob")
-        and actor.has_perm("patients.add_patient")
-        and (actor.is_superuser or actor.organisation_id == organisation.pk)
+    return is_organisation_admin(
+        actor, organisation.pk, "patients.add_panelimportjob", "patients.add_patient"
     )
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -20,11 +21,8 @@ EDITABLE = tuple(
 
 
 def can_change_settings(actor: User, settings: TransitionSettings) -> bool:
-    return bool(
-        actor.is_active
-        and actor.is_staff
-        and actor.has_perm("transitions.change_transitionsettings")
-        and (actor.is_superuser or actor.organisation_id == settings.organisation_id)
+    return is_organisation_admin(
+        actor, settings.organisation_id, "transitions.change_transitionsettings"
     )
 
 
