@@ -11,6 +11,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.careplans import services
 from apps.careplans.models import (
     CarePlan,
@@ -31,10 +32,9 @@ class _OwnOrganisationCodeListAdmin(admin.ModelAdmin):
     written here, inside the admin's transaction."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is not None or not request.user.is_superuser:
@@ -182,10 +182,9 @@ class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:
-        plans = super().get_queryset(request)
-        if request.user.is_superuser:
-            return plans
-        return plans.filter(patient__organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "patient__organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in CarePlan._meta.fields] + ["pathways"]

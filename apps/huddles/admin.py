@@ -9,6 +9,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -25,12 +26,6 @@ from apps.huddles.models import (
 ADMIN_CANCEL_REASON = "Cancelled by an administrator."
 
 
-def _own_organisation(request: HttpRequest, rows: QuerySet[Any], path: str) -> QuerySet[Any]:
-    if request.user.is_superuser:
-        return rows
-    return rows.filter(**{path: request_actor(request).organisation_id})
-
-
 @admin.register(HuddleSettings)
 class HuddleSettingsAdmin(admin.ModelAdmin):
     list_display = [
@@ -42,7 +37,9 @@ class HuddleSettingsAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HuddleSettings]:
-        return _own_organisation(request, super().get_queryset(request), "organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -88,7 +85,9 @@ class HuddleAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Huddle]:
-        return _own_organisation(request, super().get_queryset(request), "team__organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "team__organisation_id"
+        )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -175,7 +174,9 @@ class HuddleSeriesAdmin(admin.ModelAdmin):
     actions = ["end_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HuddleSeries]:
-        return _own_organisation(request, super().get_queryset(request), "team__organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "team__organisation_id"
+        )
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [

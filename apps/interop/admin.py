@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.exceptions import ApplicationError
 from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
 from apps.interop.selectors import adt_message_raw_for_user
@@ -33,9 +34,11 @@ class AdtMessageAdmin(admin.ModelAdmin):
     actions = ["replay"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AdtMessage]:
-        rows = super().get_queryset(request).defer("raw", "ack")
-        actor = request_actor(request)
-        return rows if actor.is_superuser else rows.filter(organisation_id=actor.organisation_id)
+        return own_organisation_rows(
+            request_actor(request),
+            super().get_queryset(request).defer("raw", "ack"),
+            "organisation_id",
+        )
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -97,9 +100,9 @@ class PatientMatchRequestAdmin(admin.ModelAdmin):
     exclude = ["family_name", "given_name", "date_of_birth", "sex"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PatientMatchRequest]:
-        rows = super().get_queryset(request)
-        actor = request_actor(request)
-        return rows if actor.is_superuser else rows.filter(organisation_id=actor.organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

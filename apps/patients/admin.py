@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.patients import services
@@ -55,10 +56,9 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        patients = super().get_queryset(request)
-        if request.user.is_superuser:
-            return patients
-        return patients.filter(organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
         return ["organisation", "mrn"] if obj else ["organisation"]
@@ -110,10 +110,9 @@ class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BreakGlassAccess]:
-        accesses = super().get_queryset(request)
-        if request.user.is_superuser:
-            return accesses
-        return accesses.filter(patient__organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "patient__organisation_id"
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -135,10 +134,9 @@ class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     organisation_path = "patient__organisation_id"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(**{self.organisation_path: request_actor(request).organisation_id})
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), self.organisation_path
+        )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "patient" and not request.user.is_superuser:
@@ -345,10 +343,7 @@ class ComplexityThresholdsAdmin(admin.ModelAdmin):
         actor = request_actor(request)
         if actor.organisation_id:
             thresholds_for(actor.organisation_id)
-        rows = super().get_queryset(request)
-        if actor.is_superuser:
-            return rows
-        return rows.filter(organisation=actor.organisation)
+        return own_organisation_rows(actor, super().get_queryset(request), "organisation_id")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -434,10 +429,9 @@ class PanelImportJobAdmin(admin.ModelAdmin):
     change_form_template = "patients/admin_import_change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PanelImportJob]:
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[override]
         if obj is None:

@@ -11,6 +11,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.referrals import services
@@ -24,12 +25,6 @@ from apps.referrals.models import (
     ResourceService,
 )
 from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
-
-
-def _own_organisation(request: HttpRequest, queryset: QuerySet[Any], path: str) -> QuerySet[Any]:
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(**{path: request_actor(request).organisation_id})
 
 
 def _as_validation_error(error: ApplicationError) -> ValidationError:
@@ -69,7 +64,9 @@ class ResourceOrganisationAdmin(admin.ModelAdmin):
     inlines = [ResourceServiceInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ResourceOrganisation]:
-        return _own_organisation(request, super().get_queryset(request), "organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -104,8 +101,10 @@ class ResourceServiceAdmin(admin.ModelAdmin):
     fields = ("resource_organisation", *SERVICE_FIELDS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ResourceService]:
-        return _own_organisation(
-            request, super().get_queryset(request), "resource_organisation__organisation_id"
+        return own_organisation_rows(
+            request_actor(request),
+            super().get_queryset(request),
+            "resource_organisation__organisation_id",
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -156,7 +155,9 @@ class ReferralSettingsAdmin(admin.ModelAdmin):
     inlines = [TimeLimitInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReferralSettings]:
-        return _own_organisation(request, super().get_queryset(request), "organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -292,7 +293,9 @@ class ReferralAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
-        return _own_organisation(request, super().get_queryset(request), "patient__organisation_id")
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "patient__organisation_id"
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Referral, form: ModelForm, change: bool

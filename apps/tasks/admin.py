@@ -15,6 +15,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.tasks import services
@@ -105,10 +106,9 @@ class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
-        tasks = super().get_queryset(request)
-        if request.user.is_superuser:
-            return tasks
-        return tasks.filter(patient__organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "patient__organisation_id"
+        )
 
     def get_fields(self, request: HttpRequest, obj: Task | None = None) -> Any:
         if obj is None:
@@ -203,10 +203,9 @@ class TaskSettingsAdmin(admin.ModelAdmin):
     list_display = ["organisation", "reminder_lead_hours", "escalation_delay_hours"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TaskSettings]:
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "organisation_id"
+        )
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: TaskSettings | None = None
@@ -249,10 +248,11 @@ class NotificationAdmin(admin.ModelAdmin):
     fields = ("recipient", "kind", "idempotency_key", "created_at", "read_at", "emailed_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
-        rows = super().get_queryset(request).select_related("recipient")
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(recipient__organisation_id=request_actor(request).organisation_id)
+        return own_organisation_rows(
+            request_actor(request),
+            super().get_queryset(request).select_related("recipient"),
+            "recipient__organisation_id",
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

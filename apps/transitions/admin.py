@@ -6,6 +6,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.permissions import own_organisation_rows
 from apps.core.audit import audit_record
 from apps.core.models import AuditAction
 from apps.transitions.models import Episode, Handoff, TransitionSettings
@@ -60,8 +61,7 @@ class TransitionSettingsAdmin(admin.ModelAdmin):
         actor = request_actor(request)
         if actor.organisation_id:
             transition_settings_for(actor.organisation_id)  # created with defaults on first use
-        rows = super().get_queryset(request)
-        return rows if actor.is_superuser else rows.filter(organisation_id=actor.organisation_id)
+        return own_organisation_rows(actor, super().get_queryset(request), "organisation_id")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -121,12 +121,8 @@ class EpisodeAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Episode]:
-        rows = super().get_queryset(request)
-        actor = request_actor(request)
-        return (
-            rows
-            if actor.is_superuser
-            else rows.filter(patient__organisation_id=actor.organisation_id)
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), "patient__organisation_id"
         )
 
     def get_object(
