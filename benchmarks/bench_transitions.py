@@ -8,15 +8,15 @@ Needs PostgreSQL. Run it on a database of its own, e.g.
     DATABASE_URL=postgres://postgres@127.0.0.1:55432/bench_transitions REDIS_URL=... \\
         .venv/bin/python -m benchmarks transitions
 
-1. ADT over MLLP. `manage.py mllp_listen --processes <cores>` runs on its own; 2,500
+1. ADT over MLLP. `manage.py mllp_listen` runs on its own (a process per connection); 2,500
    patients with a hospital identifier each get A01, A03 home, A01 (a
    readmission inside 30 days) and A03 home again: 10,000 messages sent over
    4 connections (a feed per connection, one message in flight each, as
    interface engines do), every ACK checked to be AA. Figures: messages per
    second over the whole run (target over 200) and the p95 time from sending
    a message to having its ACK (target under 50 ms). Then a shorter pass (500
-   patients, 2,000 messages) with one connection per listener process, where
-   no message waits for a busy process. Side by side, the same service called
+   patients, 2,000 messages) with one connection per core, where no message
+   waits for a busy core. Side by side, the same service called
    in-process without a socket, for the price of the door.
    The listener's Celery jobs go to an in-memory broker (nothing reads them):
    the follow-up tasks are not made here, their job is measured by the tests.
@@ -61,11 +61,10 @@ from caregraph.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 ADT_PATIENTS = 2_500
 CONNECTIONS = 4
-# A second, shorter pass with one connection per listener process: latency
-# without queueing for a busy process.
+# A second, shorter pass with one connection per core: latency without
+# queueing for a busy core.
 PAIRED_PATIENTS = 500
-# Listener processes: one per core, as it would be deployed.
-PROCESSES = os.cpu_count() or 1
+CORES = os.cpu_count() or 1
 DIRECT_PATIENTS = 100
 TARGET_RATE = 200.0
 TARGET_P95_MS = 50.0
@@ -203,8 +202,6 @@ def _start_listener(port: int, username: str) -> subprocess.Popen[str]:
             str(port),
             "--user",
             username,
-            "--processes",
-            str(PROCESSES),
         ],
         cwd=ROOT,
         env=env,
@@ -419,7 +416,7 @@ def main() -> None:
         interface, patients = _adt_setup(run)
         mllp = _bench_mllp(run, interface, patients[:ADT_PATIENTS], CONNECTIONS)
         paired = _bench_mllp(
-            run, interface, patients[ADT_PATIENTS : ADT_PATIENTS + PAIRED_PATIENTS], PROCESSES
+            run, interface, patients[ADT_PATIENTS : ADT_PATIENTS + PAIRED_PATIENTS], CORES
         )
         direct = _bench_direct(run, interface, patients)
         discharges = Handoff.objects.filter(
@@ -438,8 +435,8 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
-        f"ADT over MLLP: {int(mllp['messages']):,} messages on {CONNECTIONS} connections to "
-        f"{PROCESSES} listener processes in "
+        f"ADT over MLLP: {int(mllp['messages']):,} messages on {CONNECTIONS} connections "
+        f"(a listener process each) in "
         f"{mllp['seconds']:.1f}s ({discharges:,} discharges recorded)"
     )
     print(
@@ -452,7 +449,7 @@ def main() -> None:
         f"p99 {mllp['p99_ms']:.1f} ms"
     )
     print(
-        f"  one connection per listener process ({PROCESSES}), "
+        f"  one connection per core ({CORES}), "
         f"{int(paired['messages']):,} messages: {paired['rate']:.0f} msg/s, ACK latency "
         f"p50 {paired['p50_ms']:.1f} ms, p95 {paired['p95_ms']:.1f} ms "
         f"(target < {TARGET_P95_MS:.0f}) "

@@ -111,6 +111,16 @@ if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+else:
+    # Parameters bound by the server, and a statement run a few times on one
+    # connection is prepared once: PostgreSQL then skips parsing and planning,
+    # which is most of its work for the short statements of ADT intake and
+    # page views. Behind a transaction-pooling PgBouncer, set it to 0 (off).
+    _prepare_threshold = int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2"))
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": _prepare_threshold > 0,
+        "prepare_threshold": _prepare_threshold or None,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -1,12 +1,17 @@
 """MLLP, the framing interface engines speak over TCP: <VT> message <FS><CR>, one ACK each.
 
-A thread per connection (a sending system keeps one connection open and
-waits for each ACK before the next message, so order within a connection is
-kept); each thread has its own database connection, closed when the peer
-goes away. Every message goes through the same `adt_receive` as HTTP.
+A sending system keeps one connection open and waits for each ACK before
+the next message, so order within a connection is kept. `mllp_listen` serves
+each connection in a process of its own (`ForkingMllpServer`): feeds run on
+every core and never queue behind one another for Python's interpreter lock.
+`MllpServer` serves them on threads of one process (tests, embedding). Either
+way a connection has its own database connection, closed when the peer goes
+away, and every message goes through the same `adt_receive` as HTTP.
 """
 
 import logging
+import os
+import signal
 import socket
 import socketserver
 from typing import Any
@@ -86,9 +91,8 @@ class MllpHandler(socketserver.BaseRequestHandler):
             replies.append(frame(self.server.process(payload, user, peer)))
 
 
-class MllpServer(socketserver.ThreadingTCPServer):
+class _MllpServerBase(socketserver.TCPServer):
     allow_reuse_address = True
-    daemon_threads = True
 
     def __init__(self, address: tuple[str, int], *, user_id: int, **kwargs: Any) -> None:
         self.user_id = user_id
@@ -105,3 +109,32 @@ class MllpServer(socketserver.ThreadingTCPServer):
             return build_ack(
                 Header(), code="AE", text="Internal error; send the message again later."
             )
+
+
+class MllpServer(socketserver.ThreadingMixIn, _MllpServerBase):
+    """A thread per connection, in this process."""
+
+    daemon_threads = True
+
+
+class ForkingMllpServer(socketserver.ForkingMixIn, _MllpServerBase):
+    """A process per connection, forked when the connection is accepted.
+
+    The listening process itself never opens the database: close its
+    connections before serving, so no child inherits one. Past
+    `max_children` open connections, new ones wait until one closes.
+    """
+
+    def __init__(
+        self, address: tuple[str, int], *, user_id: int, max_connections: int = 40, **kwargs: Any
+    ) -> None:
+        super().__init__(address, user_id=user_id, **kwargs)
+        self.max_children = max_connections
+
+    def stop_children(self) -> None:
+        """Asks every connection's process to stop; a message mid-way is rolled back, unACKed."""
+        for pid in list(self.active_children or ()):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue

@@ -96,9 +96,9 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
 
     One transaction when the message is accepted (the domain changes, the
     stored message and its audit event). A refused message rolls everything
-    back and is then stored on its own with its AE/AR. Two copies at once:
-    the second's insert meets the unique index after the first commits, its
-    transaction rolls back, and it answers with the stored ACK.
+    back and is then stored on its own with its AE/AR. A repeat, whether it
+    comes later or at the same time, meets the unique index when it is
+    stored: its transaction rolls back and it answers with the stored ACK.
     """
     organisation_id = _require_interface(actor)
     text = normalise(raw)[:MAX_MESSAGE_CHARS]
@@ -217,9 +217,9 @@ def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
 
 @transaction.atomic
 def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
-    stored = _stored(message.organisation_id, header)
-    if stored is not None:
-        return stored
+    # No look-up for a repeat first: the stored message's unique index finds
+    # it (IntegrityError, everything rolled back, the stored ACK answered).
+    # Repeats are rare; a read before every message is not.
     try:
         check_header(header)
         event = parse_adt(message.raw)
@@ -549,7 +549,9 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
     are refused here.
     """
     message = (
-        AdtMessage.objects.select_for_update().select_related("received_by").get(pk=message.pk)
+        AdtMessage.objects.select_for_update(of=("self",))
+        .select_related("received_by")
+        .get(pk=message.pk)
     )
     if not can_replay_adt(actor, message.organisation_id):
         raise PermissionDenied("Replaying ADT messages is for this organisation's admins.")

@@ -120,11 +120,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.parametrize("processes", [1, 2])
-def test_mllp_listen_command_answers_over_tcp(
-    private_queue, interface, known_patient, nurse, processes
-):
-    port = _free_port()
+def _start_listener(port: int) -> subprocess.Popen[str]:
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -135,29 +131,25 @@ def test_mllp_listen_command_answers_over_tcp(
         "DATABASE_CONN_MAX_AGE": "0",
     }
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [
-            sys.executable,
-            "manage.py",
-            "mllp_listen",
-            "--port",
-            str(port),
-            "--user",
-            "hl7",
-            "--processes",
-            str(processes),
-        ],
+        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", "hl7"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert f"MLLP listening on 127.0.0.1:{port}" in line, line + process.stdout.read()
+    return process
+
+
+def test_mllp_listen_command_answers_over_tcp(private_queue, interface, known_patient, nurse):
+    port = _free_port()
+    process = _start_listener(port)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert f"MLLP listening on 127.0.0.1:{port}" in line
         acks = []
-        for control_id in ("CMD1", "CMD2", "CMD3"):  # one connection each
+        for control_id in ("CMD1", "CMD2", "CMD3"):  # one connection (and process) each
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
                 sock.sendall(frame(adt("A08" if acks else "A01", control_id=control_id)))
                 acks.extend(read_acks(sock, 1))
@@ -167,6 +159,33 @@ def test_mllp_listen_command_answers_over_tcp(
         process.terminate()
         process.wait(10)
     assert process.returncode == 0
+
+
+def test_mllp_listen_serves_feeds_side_by_side_and_stops_with_them_open(
+    private_queue, interface, known_patient, nurse
+):
+    """A connection idle between messages neither blocks another feed nor the shutdown."""
+    port = _free_port()
+    process = _start_listener(port)
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as first,
+            socket.create_connection(("127.0.0.1", port), timeout=10) as second,
+        ):
+            second.sendall(frame(adt("A01", control_id="SIDE2")))
+            first.sendall(frame(adt("A08", control_id="SIDE1")))
+            assert msa(read_acks(first, 1)[0]) == ("AA", "SIDE1")
+            assert msa(read_acks(second, 1)[0]) == ("AA", "SIDE2")
+            process.terminate()  # both connections still open
+            process.wait(10)
+            assert first.recv(1) == b""  # their processes are gone too
+            assert second.recv(1) == b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0
+    assert AdtMessage.objects.filter(control_id__in=["SIDE1", "SIDE2"]).count() == 2
 
 
 def test_the_same_message_sent_twice_at_once_is_applied_once(

@@ -1,7 +1,9 @@
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role
@@ -410,3 +412,41 @@ def test_without_a_care_plan_the_review_item_stays_open(patient, nurse):
     handoff = discharged_home(patient)
     item = ChecklistItem.objects.get(handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED)
     assert item.done_at is None
+
+
+# --- Concurrency on real PostgreSQL ---------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_transition_does_not_hold_up_another_patient_of_the_same_team(
+    team, patient, org_admin
+):
+    """Each transition locks its patient's row only, not the care team all share."""
+    neighbour = factories.make_patient(team, actor=org_admin, mrn="MRN-NEIGHBOUR")
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def admit_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                admit(patient)
+                holding.set()
+                release.wait(15)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=admit_and_hold)
+    thread.start()
+    try:
+        assert holding.wait(15)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            admit(neighbour)  # before: waited on the team's row until the first committed
+    finally:
+        release.set()
+        thread.join()
+    assert not errors
+    assert Episode.objects.filter(patient__in=[patient, neighbour]).count() == 2

@@ -24,7 +24,9 @@ def due_at_for(day: date) -> datetime:
 
 def lock_plan(plan_id: int) -> CarePlan:
     """The plan row, locked: writes to one plan happen one at a time, so versions never race."""
-    plan = CarePlan.objects.select_for_update().select_related("patient").get(pk=plan_id)
+    plan = (
+        CarePlan.objects.select_for_update(of=("self",)).select_related("patient").get(pk=plan_id)
+    )
     if not plan.is_open:
         raise ApplicationError("This care plan is retired. Start a new plan to make changes.")
     return plan

@@ -118,7 +118,7 @@ def _new_item(huddle: Huddle, candidate: Candidate, plan: AgendaPlan, position: 
 
 
 def _locked(huddle: Huddle) -> Huddle:
-    return Huddle.objects.select_for_update().select_related("team").get(pk=huddle.pk)
+    return Huddle.objects.select_for_update(of=("self",)).select_related("team").get(pk=huddle.pk)
 
 
 @transaction.atomic

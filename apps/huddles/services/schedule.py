@@ -40,7 +40,7 @@ def _raise(errors: dict[str, list[str]], message: str) -> None:
 
 
 def _locked(huddle: Huddle) -> Huddle:
-    return Huddle.objects.select_for_update().select_related("team").get(pk=huddle.pk)
+    return Huddle.objects.select_for_update(of=("self",)).select_related("team").get(pk=huddle.pk)
 
 
 @transaction.atomic
@@ -176,7 +176,11 @@ def huddle_series_extend(
     *, series: HuddleSeries, today: date | None = None, horizon_days: int = SERIES_HORIZON_DAYS
 ) -> list[Huddle]:
     """Makes the series' huddles for the coming weeks; running it twice adds nothing."""
-    series = HuddleSeries.objects.select_for_update().select_related("team").get(pk=series.pk)
+    series = (
+        HuddleSeries.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=series.pk)
+    )
     if not series.is_active:
         return []
     start = today or timezone.localdate()
@@ -255,7 +259,11 @@ def huddle_series_create(
 @transaction.atomic
 def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | None = None) -> int:
     """Stops a series; its huddles after `last_day` that have not started are cancelled."""
-    series = HuddleSeries.objects.select_for_update().select_related("team").get(pk=series.pk)
+    series = (
+        HuddleSeries.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=series.pk)
+    )
     require_can_schedule_huddles(actor, series.team)
     end = last_day or timezone.localdate()
     series.ends_on = max(end, series.starts_on)

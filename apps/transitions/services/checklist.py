@@ -73,7 +73,9 @@ def checklist_item_set(
 @transaction.atomic
 def episode_complexity_set(*, actor: User, episode: Episode, complexity: str) -> Episode:
     """Records the transition's complexity; pending follow-ups are not re-timed."""
-    episode = Episode.objects.select_for_update().select_related("patient").get(pk=episode.pk)
+    episode = (
+        Episode.objects.select_for_update(of=("self",)).select_related("patient").get(pk=episode.pk)
+    )
     permissions.require_can_manage_transitions(actor, episode.patient)
     if complexity and complexity not in Complexity.values:
         raise ApplicationError(

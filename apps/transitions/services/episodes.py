@@ -88,7 +88,13 @@ def _validate(visit: VisitDetails) -> None:
 
 
 def _lock(patient: Patient) -> Patient:
-    return Patient.objects.select_for_update().select_related("care_team").get(pk=patient.pk)
+    # Only the patient's row: the care team is read, not locked (a team-wide lock
+    # would make every transition in the team wait for the one before).
+    return (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("care_team")
+        .get(pk=patient.pk)
+    )
 
 
 def _handoffs(patient: Patient) -> QuerySet[Handoff]:
@@ -194,6 +200,7 @@ def _set_episode(episode: Episode, *, actor: User | None, **values: object) -> N
 
 def _new_episode(*, actor: User | None, patient: Patient, started_at: datetime) -> Episode:
     episode = Episode.objects.create(patient=patient, started_at=started_at)
+    episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,

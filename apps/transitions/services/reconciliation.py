@@ -71,7 +71,9 @@ def _require_editable(reconciliation: MedicationReconciliation) -> None:
 def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconciliation:
     """Opens (or returns) the reconciliation of a discharge."""
     handoff = (
-        Handoff.objects.select_for_update().select_related("episode__patient").get(pk=handoff.pk)
+        Handoff.objects.select_for_update(of=("self",))
+        .select_related("episode__patient")
+        .get(pk=handoff.pk)
     )
     permissions.require_can_reconcile(actor, handoff.episode.patient)
     if handoff.kind != HandoffKind.DISCHARGE or handoff.cancelled_at is not None:

@@ -1,4 +1,3 @@
-import os
 import signal
 from typing import Any
 
@@ -7,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from apps.accounts.models import User
-from apps.interop.mllp import MllpServer
+from apps.interop.mllp import ForkingMllpServer
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -16,8 +15,9 @@ def _stop(signum: int, frame: object) -> None:
 
 class Command(BaseCommand):
     help = (
-        "Receives HL7 v2 ADT over MLLP and answers each message with its ACK. "
-        "Messages are processed as an interface account (User.is_interface) of one organisation."
+        "Receives HL7 v2 ADT over MLLP and answers each message with its ACK, each "
+        "connection in a process of its own. Messages are processed as an interface "
+        "account (User.is_interface) of one organisation."
     )
 
     # The listener serves no URLs: check the models, not the URL configuration.
@@ -36,63 +36,37 @@ class Command(BaseCommand):
             help="Username of the interface account (default: the only active one)",
         )
         parser.add_argument(
-            "--processes",
+            "--max-connections",
             type=int,
-            default=1,
+            default=40,
             help=(
-                "Processes sharing the port (default 1). Each connection stays in one "
-                "process, so a feed's messages keep their order; more processes use more cores."
+                "Connections served at once (default 40), each by its own process; "
+                "further ones wait until one closes."
             ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self._interface_user(options["user"])
-        server = MllpServer((options["host"], options["port"]), user_id=user.pk)
-        port = server.server_address[1]
-        processes = max(1, options["processes"])
+        server = ForkingMllpServer(
+            (options["host"], options["port"]),
+            user_id=user.pk,
+            max_connections=max(1, options["max_connections"]),
+        )
+        connections.close_all()  # each connection's process opens its own
+        # Inherited by the connections' processes too: SIGTERM ends each cleanly.
         signal.signal(signal.SIGTERM, _stop)
-        children = self._fork(server, processes - 1) if processes > 1 else []
         self.stdout.write(
-            f"MLLP listening on {options['host']}:{port} as {user.username}"
-            + (f" ({processes} processes)" if processes > 1 else "")
+            f"MLLP listening on {options['host']}:{server.server_address[1]} as {user.username}"
         )
         self.stdout.flush()
-        self._serve(server)
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                continue
-        self.stdout.write("MLLP listener stopped")
-
-    def _fork(self, server: MllpServer, count: int) -> list[int]:
-        """Pre-forks processes that accept on the same socket (none holds a DB connection)."""
-        connections.close_all()
-        # Whichever process loses the race to accept a connection must not block in accept().
-        server.socket.setblocking(False)
-        children = []
-        for _ in range(count):
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    self._serve(server)
-                finally:
-                    os._exit(0)
-            children.append(pid)
-        return children
-
-    def _serve(self, server: MllpServer) -> None:
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
         finally:
-            server.server_close()
+            server.stop_children()
+            server.server_close()  # waits for them
+        self.stdout.write("MLLP listener stopped")
 
     def _interface_user(self, username: str) -> User:
         users = User.objects.filter(is_interface=True, is_active=True, organisation__isnull=False)
