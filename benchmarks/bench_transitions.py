@@ -189,6 +189,7 @@ def _start_listener(port: int, username: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "CELERY_BROKER_URL": "memory://",
+        "DATABASE_PREPARE_THRESHOLD": "2",  # as docker-compose.yml runs it
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + uuid.uuid4().hex),
         "LOG_LEVEL": "WARNING",

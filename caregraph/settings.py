@@ -111,15 +111,15 @@ if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-else:
-    # Parameters bound by the server, and a statement run a few times on one
-    # connection is prepared once: PostgreSQL then skips parsing and planning,
-    # which is most of its work for the short statements of ADT intake and
-    # page views. Behind a transaction-pooling PgBouncer, set it to 0 (off).
-    _prepare_threshold = int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2"))
+elif int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "0")) > 0:
+    # Server-side parameters, and a statement a connection runs this often is
+    # prepared: PostgreSQL stops parsing and planning it each time. It pays
+    # for many short, repeated statements (the MLLP listener turns it on);
+    # elsewhere leave it off, as a plan made once can suit a time-range
+    # query (the sweeps' "due by now") badly. Not behind transaction pooling.
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": _prepare_threshold > 0,
-        "prepare_threshold": _prepare_threshold or None,
+        "server_side_binding": True,
+        "prepare_threshold": int(os.environ["DATABASE_PREPARE_THRESHOLD"]),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

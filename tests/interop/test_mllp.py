@@ -129,6 +129,7 @@ def _start_listener(port: int) -> subprocess.Popen[str]:
             f"{database['PORT']}/{database['NAME']}"
         ),
         "DATABASE_CONN_MAX_AGE": "0",
+        "DATABASE_PREPARE_THRESHOLD": "2",  # as docker-compose.yml runs it
     }
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
         [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", "hl7"],
