@@ -79,6 +79,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # And, on PostgreSQL, a GIN index on patient_ids (migration 0003).
         indexes = [
             models.Index(fields=["actor", "occurred_at"]),
             models.Index(fields=["patient_id", "occurred_at"]),

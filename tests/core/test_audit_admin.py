@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -119,3 +120,14 @@ def test_staff_cannot_open_another_organisations_event(client_for, stranger, nur
 def test_a_superuser_sees_every_organisations_events(client_for, org_admin, stranger):
     theirs = _event(stranger)
     assert theirs.pk in _shown(client_for(org_admin))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN is PostgreSQL's")
+def test_the_search_for_a_patient_in_list_reads_is_served_by_an_index(db):
+    """Containment on patient_ids, as the admin search runs it, need not read the whole trail."""
+    sql, params = AuditEvent.objects.filter(patient_ids__contains=[42]).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "core_audit_patient_ids_gin" in plan

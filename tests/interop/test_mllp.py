@@ -17,8 +17,8 @@ from django.utils import timezone
 from apps.interop.mllp import END_BLOCK, START_BLOCK, MllpServer, frame
 from apps.interop.models import AdtChannel, AdtMessage
 from apps.transitions.models import Handoff, HandoffKind
+from tests import workers
 from tests.interop.messages import adt
-from tests.transitions import workers
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -27,10 +27,10 @@ from apps.tasks.tasks import (
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_add, team_member_remove
 from caregraph.celery import app as celery_app
-from tests import factories
+from tests import factories, workers
 from tests.tasks import mailbox
 from tests.tasks.factories import make_task
-from tests.transitions import workers
+from tests.threads import held_open
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("America/New_York"))
 
@@ -305,26 +305,10 @@ def test_an_email_goes_out_while_another_transaction_holds_the_recipients_user_r
     chw.email = "chw@example.org"
     chw.save(update_fields=["email"])
     (notification,) = _notifications_for([chw], 1)
-    holding = threading.Event()
-    release = threading.Event()
 
-    def hold_user_row() -> None:  # e.g. a profile edit or a login stamping last_login
-        try:
-            with transaction.atomic():
-                User.objects.select_for_update().get(pk=chw.pk)
-                holding.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_user_row)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    # e.g. a profile edit or a login stamping last_login
+    with held_open(lambda: User.objects.select_for_update().get(pk=chw.pk)):
         notification_email_task(notification.pk)
-    finally:
-        release.set()
-        holder.join(30)
     assert [message.to for message in mail.outbox] == [["chw@example.org"]]
     notification.refresh_from_db()
     assert notification.emailed_at is not None
@@ -332,7 +316,7 @@ def test_an_email_goes_out_while_another_transaction_holds_the_recipients_user_r
 
 # --- Real workers: a rerun, two sweeps at once, a killed pool child, a killed worker -------
 #
-# `celery worker` processes on the test database and Redis (tests/transitions/workers.py),
+# `celery worker` processes on the test database and Redis (tests/workers.py),
 # sending their emails to a folder. "Mid-sweep" is made deterministic by another session
 # holding an uncommitted notification with a key the sweep is about to insert: the sweep
 # waits inside that batch, its tasks locked, with the batches before it committed.

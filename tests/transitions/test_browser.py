@@ -9,10 +9,9 @@ from rest_framework.authtoken.models import Token
 from apps.patients.services import patient_identifier_add
 from apps.tasks.models import TaskStatus
 from apps.transitions.models import FollowUp, FollowUpStatus
-from tests import factories
+from tests import factories, workers
 from tests.browser import login
 from tests.interop.messages import adt
-from tests.transitions import workers
 
 
 def post_hl7(live_server, token: str, message: str) -> str:

@@ -1,4 +1,3 @@
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -40,6 +39,7 @@ from apps.transitions.services import (
 from apps.transitions.services.followups import SWEEP_GRACE
 from tests import factories
 from tests.careplans.factories import make_plan
+from tests.threads import held_open
 from tests.transitions.factories import admit, discharge, discharged_home, visit
 
 
@@ -423,30 +423,8 @@ def test_an_open_transition_does_not_hold_up_another_patient_of_the_same_team(
 ):
     """Each transition locks its patient's row only, not the care team all share."""
     neighbour = factories.make_patient(team, actor=org_admin, mrn="MRN-NEIGHBOUR")
-    holding, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def admit_and_hold() -> None:
-        try:
-            with transaction.atomic():
-                admit(patient)
-                holding.set()
-                release.wait(15)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=admit_and_hold)
-    thread.start()
-    try:
-        assert holding.wait(15)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            admit(neighbour)  # before: waited on the team's row until the first committed
-    finally:
-        release.set()
-        thread.join()
-    assert not errors
+    with held_open(lambda: admit(patient)), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        admit(neighbour)  # before: waited on the team's row until the first committed
     assert Episode.objects.filter(patient__in=[patient, neighbour]).count() == 2

@@ -23,9 +23,8 @@ from apps.tasks.models import Notification, Task
 from apps.transitions.models import FollowUp, FollowUpStatus
 from apps.transitions.services.followups import SWEEP_GRACE, follow_up_key
 from apps.transitions.tasks import follow_up_schedule_task, transitions_sweep_task
-from tests import factories
+from tests import factories, workers
 from tests.interop.messages import adt
-from tests.transitions import workers
 from tests.transitions.factories import admit, discharge
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.timeout(240)]

@@ -20,7 +20,7 @@ from django.db import connection
 
 from caregraph.celery import app as celery_app
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def forget_permission_caches() -> None:
