@@ -1,0 +1,61 @@
+"""Gives the application's own database role what it needs, and not the audit trail's past.
+
+Run as the role that owns the schema (the one `migrate` runs as), after each
+migrate; it is idempotent. The web app, workers, beat and MLLP listener then
+connect as ROLE: it reads and writes the application's tables but cannot
+change or remove an audit event (no UPDATE, DELETE or TRUNCATE on the trail)
+and, owning nothing, cannot drop the append-only trigger or alter a table.
+"""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+AUDIT_TABLE = "core_auditevent"
+
+
+class Command(BaseCommand):
+    help = (
+        "Grants an application role (a PostgreSQL login that owns nothing) read and write "
+        "on the application's tables, and only SELECT and INSERT on the audit trail."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("role", help="The application's login role; it must exist already")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("Database roles are PostgreSQL's; SQLite has none to grant.")
+        role = options["role"]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rolsuper, pg_has_role(rolname, tableowner, 'USAGE') "
+                "FROM pg_roles, pg_tables WHERE rolname = %s AND tablename = %s",
+                [role, AUDIT_TABLE],
+            )
+            found = cursor.fetchone()
+            if found is None:
+                raise CommandError(f"There is no role {role!r} (or the database is not migrated).")
+            superuser, owner = found
+            if superuser or owner:
+                raise CommandError(
+                    f"{role!r} is a superuser or owns the tables: it could change the audit "
+                    "trail whatever is granted. Give the application a role of its own."
+                )
+            quoted = connection.ops.quote_name(role)
+            database = connection.ops.quote_name(connection.settings_dict["NAME"])
+            for statement in (
+                f"GRANT CONNECT ON DATABASE {database} TO {quoted}",
+                f"GRANT USAGE ON SCHEMA public TO {quoted}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+                f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}",
+                # Migrations are the owner's business.
+                f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {quoted}",
+            ):
+                cursor.execute(statement)
+        self.stdout.write(
+            f"{role}: read and write on the application's tables; "
+            f"{AUDIT_TABLE} SELECT and INSERT only."
+        )

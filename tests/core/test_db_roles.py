@@ -1,0 +1,79 @@
+"""The application's own database role: it works the application's tables, but what the
+audit trail holds it can neither change nor remove, trigger or no trigger."""
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from apps.core.audit import audit_record
+from apps.core.models import AuditAction
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="database roles are PostgreSQL's"
+)
+
+
+def _owner_sql(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.fixture
+def app_role(transactional_db) -> Iterator[str]:
+    """A login that owns nothing, as the web app and workers would connect in production."""
+    role = f"cg_app_{uuid.uuid4().hex[:8]}"
+    _owner_sql(f"CREATE ROLE {role} LOGIN")
+    try:
+        yield role
+    finally:
+        _owner_sql(f"DROP OWNED BY {role}")
+        _owner_sql(f"DROP ROLE {role}")
+
+
+def _as(role: str) -> psycopg.Connection:
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        dbname=settings["NAME"],
+        user=role,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    )
+
+
+def test_the_app_role_adds_to_the_trail_but_cannot_change_remove_or_unprotect_it(app_role):
+    event = audit_record(actor=None, action=AuditAction.VIEW, object_type="patients.patient")
+    call_command("db_grant_app_role", app_role)
+
+    with _as(app_role) as app:
+        app.execute(
+            "INSERT INTO core_auditevent (occurred_at, actor_username, action, source, "
+            "object_type, object_id, patient_ids, path, break_glass, detail) VALUES "
+            "(now(), '', 'view', 'system', 'patients.patient', '', '[]', '', false, '{}')"
+        )
+        assert app.execute("SELECT count(*) FROM core_auditevent").fetchone() == (2,)
+        app.execute("SELECT count(*) FROM patients_patient")  # the application's tables work
+        for statement in (
+            "UPDATE core_auditevent SET object_id = 'x'",
+            "DELETE FROM core_auditevent",
+            "TRUNCATE core_auditevent",
+            "DROP TRIGGER core_auditevent_append_only ON core_auditevent",
+            "ALTER TABLE core_auditevent DISABLE TRIGGER ALL",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
+    event.refresh_from_db()
+    assert event.object_id == ""
+
+
+def test_a_role_that_could_change_the_trail_anyway_is_refused(transactional_db):
+    owner = connection.settings_dict["USER"]
+    with pytest.raises(CommandError, match="superuser or owns the tables"):
+        call_command("db_grant_app_role", owner)
+    with pytest.raises(CommandError, match="no role"):
+        call_command("db_grant_app_role", "no_such_role_here")
