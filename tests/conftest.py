@@ -1,5 +1,7 @@
 """Shared fixtures: one organisation, two care teams, a member in every role."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -7,7 +9,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Organisation, Role, User
 from apps.patients.models import Patient
 from apps.teams.models import CareTeam
-from tests import factories
+from tests import factories, workers
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +26,8 @@ def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
     transactional = "transactional_db" in request.fixturenames or bool(
         marker and marker.kwargs.get("transaction")
     )
-    if not transactional:
-        return
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.shortcuts import clear_ct_cache
-
-    from apps.teams import permissions as team_permissions
-
-    ContentType.objects.clear_cache()
-    clear_ct_cache()
-    team_permissions._permission_ids.cache_clear()
+    if transactional:
+        workers.forget_permission_caches()
 
 
 @pytest.fixture
@@ -132,6 +126,14 @@ def api_for():
         return client
 
     return authenticate
+
+
+@pytest.fixture
+def processes(transactional_db: None) -> Iterator[workers.Processes]:
+    """Real Celery worker (and beat) processes on the test database; all stopped after."""
+    started = workers.Processes()
+    yield started
+    started.stop_all()
 
 
 pytest_plugins = ["tests.browser"]

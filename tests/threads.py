@@ -8,9 +8,20 @@ from django.db import connection, transaction
 
 
 @contextlib.contextmanager
-def held_open(work: Callable[[], object], *, timeout: float = 15) -> Iterator[None]:
+def held_open(
+    work: Callable[[], object],
+    *,
+    rollback: bool = False,
+    timeout: float = 15,
+    hold_for: float = 120,
+) -> Iterator[None]:
     """Runs `work` in a transaction on another thread (its own connection) and keeps that
-    transaction open, with the locks it took, until the block ends; then commits it."""
+    transaction open, with the locks and uncommitted rows it made, until the block ends;
+    then commits it, or rolls it back.
+
+    An uncommitted row with a unique key makes anyone inserting the same key wait
+    for it: that is how a test stops a sweep at a known row.
+    """
     holding, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -19,7 +30,8 @@ def held_open(work: Callable[[], object], *, timeout: float = 15) -> Iterator[No
             with transaction.atomic():
                 work()
                 holding.set()
-                release.wait(timeout * 2)
+                release.wait(hold_for)
+                transaction.set_rollback(rollback)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -33,6 +45,6 @@ def held_open(work: Callable[[], object], *, timeout: float = 15) -> Iterator[No
         yield
     finally:
         release.set()
-        thread.join(timeout * 2)
+        thread.join(30)
     if errors:
         raise errors[0]

@@ -12,13 +12,6 @@ from tests import workers
 pytestmark = [pytest.mark.celery_worker, pytest.mark.timeout(180)]
 
 
-@pytest.fixture
-def processes(transactional_db):
-    started = workers.Processes()
-    yield started
-    started.stop_all()
-
-
 def test_series_sweep_in_a_real_worker_fills_gaps_and_a_rerun_adds_nothing(processes, team, nurse):
     series = huddle_series_create(
         actor=nurse, team=team, weekday=Weekday.TUESDAY, start_time=time(9, 0)

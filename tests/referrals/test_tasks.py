@@ -2,30 +2,24 @@
 their own connections), and a real Celery worker on real Redis, including a worker
 killed mid-sweep whose message is redelivered."""
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind, ReferralState
-from apps.referrals.services.sweep import referral_reminder_sweep
+from apps.referrals.services.sweep import referral_reminder_sweep, reminder_key
 from apps.referrals.tasks import referral_reminder_sweep_task
 from apps.tasks.models import Notification
+from tests import workers
 from tests.referrals.factories import make_referral
+from tests.tasks.factories import notification_key_held
 
-ROOT = Path(__file__).resolve().parents[2]
 S = ReferralState
 
 
@@ -96,119 +90,85 @@ def test_two_sweeps_at_once_on_separate_connections_send_one_reminder_per_referr
 
 
 # --- a real worker ----------------------------------------------------------------------
+#
+# `celery worker` processes on the test database and Redis (tests/workers.py).
 
-
-def _worker(queue: str, *args: str) -> subprocess.Popen:
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    env.pop("TEST_DATABASE_NAME", None)
-    return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "caregraph",
-            "worker",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-            *args,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+MAIL = {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
 
 
 @pytest.fixture
 def queue(transactional_db):
-    if not settings.REDIS_URL:
-        pytest.fail("REDIS_URL must point at a Redis database for the worker tests")
-    name = f"test-referrals-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis.Redis.from_url(settings.REDIS_URL).delete(name)
+    with workers.private_queue("test-referrals") as name:
+        yield name
 
 
-def _wait_for(condition, worker: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if worker.poll() is not None:
-            pytest.fail("the worker died:\n" + worker.stderr.read().decode()[-3000:])
-        if time.monotonic() > deadline:
-            pytest.fail("the worker did not finish in time")
-        time.sleep(0.05)
+def reminded() -> int:
+    return Notification.objects.filter(kind="referral_reminder").count()
+
+
+def none_left_to_remind() -> bool:
+    return not Referral.objects.filter(reminder_sent_at__isnull=True).exists()
 
 
 @pytest.mark.celery_worker
 def test_a_real_worker_runs_two_sweeps_at_once_and_a_redelivery_sends_nothing_twice(
-    queue, patient, nurse, food_service
+    processes, queue, patient, nurse, food_service
 ):
     ids = make_due(patient, nurse, food_service, 400)
-    worker = _worker(queue, "--pool=prefork", "--concurrency=2")
-    try:
-        # Two sweeps at once (one per pool process), then the same message again, as
-        # if Redis had redelivered it.
-        referral_reminder_sweep_task.apply_async(queue=queue)
-        referral_reminder_sweep_task.apply_async(queue=queue)
-        _wait_for(
-            lambda: not Referral.objects.filter(reminder_sent_at__isnull=True).exists(), worker
-        )
-        referral_reminder_sweep_task.apply_async(queue=queue)
-        time.sleep(3)
-        assert worker.poll() is None
-    finally:
-        _stop(worker)
+    worker = processes.worker(queue, name="pair", pool="prefork", concurrency=2, env=MAIL)
+    # Two sweeps at once (one per pool process), then the same message again, as
+    # if Redis had redelivered it.
+    referral_reminder_sweep_task.delay()
+    referral_reminder_sweep_task.delay()
+    workers.wait_for(none_left_to_remind, workers=(worker,), timeout=120, what="the sweeps")
+    referral_reminder_sweep_task.delay()
+    workers.wait_for(lambda: workers.queue_length(queue) == 0, workers=(worker,), what="drain")
+    time.sleep(2)
+    assert worker.poll() is None
     assert_exactly_one_reminder_each(ids)
 
 
-def _pool_children(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children]
+@pytest.mark.celery_worker
+def test_a_pool_child_killed_mid_sweep_loses_nothing_and_duplicates_nothing(
+    processes, queue, patient, nurse, food_service
+):
+    ids = make_due(patient, nurse, food_service, 3000)
+    worker = processes.worker(queue, name="child", pool="prefork", concurrency=1, env=MAIL)
+    workers.wait_for(lambda: bool(workers.children_of(worker.pid)), workers=(worker,))
+    referral_reminder_sweep_task.delay()
+    # Kill the pool process as soon as the first batch has committed.
+    workers.wait_for(lambda: reminded() > 0, workers=(worker,), what="the first batch")
+    for child in workers.children_of(worker.pid):
+        workers.kill(child)
+    assert 0 < reminded() < len(ids)
+    # acks_late + reject_on_worker_lost: the message goes back to Redis and a fresh
+    # pool process runs the sweep again from what the database says is still due.
+    workers.wait_for(none_left_to_remind, workers=(worker,), timeout=120, what="the rerun")
+    assert_exactly_one_reminder_each(ids)
 
 
 @pytest.mark.celery_worker
-def test_a_worker_killed_mid_sweep_loses_nothing_and_duplicates_nothing(
-    queue, patient, nurse, food_service
+def test_a_whole_worker_killed_mid_sweep_is_redelivered_after_the_visibility_timeout(
+    processes, queue, patient, nurse, food_service
 ):
-    ids = make_due(patient, nurse, food_service, 3000)
-    worker = _worker(queue, "--pool=prefork", "--concurrency=1")
-    try:
-        _wait_for(lambda: bool(_pool_children(worker.pid)), worker, seconds=60)
-        referral_reminder_sweep_task.apply_async(queue=queue)
-        # Kill the pool process as soon as the first batch has committed.
-        _wait_for(lambda: Notification.objects.exists(), worker)
-        sent_before_kill = Notification.objects.count()
-        for child in _pool_children(worker.pid):
-            os.kill(child, signal.SIGKILL)
-        assert 0 < sent_before_kill < len(ids)
-        # acks_late + reject_on_worker_lost: the message goes back to Redis and a fresh
-        # pool process runs the sweep again from what the database says is still due.
-        _wait_for(
-            lambda: not Referral.objects.filter(reminder_sent_at__isnull=True).exists(), worker
-        )
-    finally:
-        _stop(worker)
+    ids = make_due(patient, nurse, food_service, 1200)
+    last = Referral.objects.get(pk=max(ids))
+    short = {**MAIL, "CELERY_VISIBILITY_TIMEOUT": "3"}
+    worker = processes.worker(queue, name="doomed", env=short)
+    # The sweep waits at the last referral's reminder (another session holds its
+    # key), its earlier batches committed: the worker dies right there.
+    with notification_key_held(reminder_key(last), nurse.pk):
+        referral_reminder_sweep_task.delay()
+        workers.wait_for(lambda: reminded() >= 500, workers=(worker,), what="the first batch")
+        workers.kill(worker.pid)
+        worker.wait(10)
+    assert 0 < reminded() < len(ids)
+    assert workers.queue_length(queue) == 0  # the message sits unacknowledged in Redis
+    # A new worker restores messages unacknowledged for longer than the
+    # visibility timeout when it starts polling.
+    time.sleep(4)
+    rescuer = processes.worker(queue, name="rescuer", env=short)
+    workers.wait_for(
+        none_left_to_remind, workers=(rescuer,), timeout=120, what="the redelivered sweep"
+    )
     assert_exactly_one_reminder_each(ids)

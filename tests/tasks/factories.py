@@ -1,5 +1,6 @@
 """Tasks built through the real services (grants, history and audit included)."""
 
+import contextlib
 import itertools
 from datetime import datetime, timedelta
 
@@ -7,8 +8,9 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.patients.models import Patient
-from apps.tasks.models import Task
+from apps.tasks.models import Notification, Task
 from apps.tasks.services import task_complete, task_create
+from tests.threads import held_open
 
 _sequence = itertools.count(1)
 
@@ -39,3 +41,17 @@ def make_performed(patient: Patient, owner: User, *, role: str, doer: User | Non
     """A task that needs a check by `role`, done by `doer` (the owner by default)."""
     task = make_task(patient, owner, verification_role=role)
     return task_complete(actor=doer or owner, task=task)
+
+
+def notification_key_held(key: str, recipient_id: int) -> contextlib.AbstractContextManager[None]:
+    """Another session holding an uncommitted notification with `key`, rolled back at the
+    end: a sweep inserting that key waits there, its earlier batches committed."""
+    return held_open(
+        lambda: Notification.objects.create(
+            recipient_id=recipient_id,
+            idempotency_key=key,
+            kind="placeholder",
+            subject="placeholder",
+        ),
+        rollback=True,
+    )

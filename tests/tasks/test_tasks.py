@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from apps.teams.services import team_member_add, team_member_remove
 from caregraph.celery import app as celery_app
 from tests import factories, workers
 from tests.tasks import mailbox
-from tests.tasks.factories import make_task
+from tests.tasks.factories import make_task, notification_key_held
 from tests.threads import held_open
 
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -325,13 +325,6 @@ SWEEP_BATCH = 200  # apps.tasks.services.reminders.BATCH_SIZE, which the beat jo
 
 
 @pytest.fixture
-def processes(transactional_db):
-    started = workers.Processes()
-    yield started
-    started.stop_all()
-
-
-@pytest.fixture
 def queue(transactional_db):
     with workers.private_queue("test-tasks") as name:
         yield name
@@ -383,41 +376,6 @@ def overdue_tasks(patient, owners: list[User], count: int) -> list[Task]:
         )
         for index in range(count)
     ]
-
-
-class KeyHolder:
-    """Another session holding an uncommitted notification with `key`: an insert of it waits."""
-
-    def __init__(self, key: str, recipient_id: int) -> None:
-        self.key = key
-        self.recipient_id = recipient_id
-        self.ready = threading.Event()
-        self.release = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self) -> None:
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    recipient_id=self.recipient_id,
-                    idempotency_key=self.key,
-                    kind="placeholder",
-                    subject="placeholder",
-                )
-                self.ready.set()
-                self.release.wait(120)
-                transaction.set_rollback(True)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "KeyHolder":
-        self.thread.start()
-        assert self.ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.thread.join(30)
 
 
 def _count(sql: str) -> int:
@@ -551,7 +509,7 @@ def test_two_sweeps_at_once_on_two_workers_remind_escalate_and_email_each_task_o
     second = start_worker(processes, queue, mail_folder, name="two")
     # Whichever sweep claims the oldest batch stops inside it with those tasks locked; the
     # other one, on the other worker, must skip them and do all the rest meanwhile.
-    with KeyHolder(reminder_key(tasks[0].pk), owners[0].pk):
+    with notification_key_held(reminder_key(tasks[0].pk), owners[0].pk):
         task_reminder_sweep_task.delay()
         task_reminder_sweep_task.delay()
         workers.wait_for(
@@ -577,7 +535,7 @@ def test_a_pool_child_killed_mid_sweep_loses_no_reminder_and_doubles_none(
 ):
     tasks = overdue_tasks(patient, owners, SWEEP_BATCH + 100)
     worker = start_worker(processes, queue, mail_folder, name="prefork", pool="prefork")
-    with KeyHolder(reminder_key(tasks[SWEEP_BATCH + 50].pk), owners[0].pk):
+    with notification_key_held(reminder_key(tasks[SWEEP_BATCH + 50].pk), owners[0].pk):
         task_reminder_sweep_task.delay()
         workers.wait_for(
             lambda: reminded() == SWEEP_BATCH and sessions_waiting_for_a_lock() == 1,
@@ -612,7 +570,7 @@ def test_a_whole_worker_killed_mid_sweep_is_redelivered_after_the_visibility_tim
     short = {"CELERY_VISIBILITY_TIMEOUT": "3"}
     worker = start_worker(processes, queue, mail_folder, name="doomed", **short)
     # Held this time in the escalations' second batch, after every reminder went out.
-    with KeyHolder(escalation_key(tasks[SWEEP_BATCH + 50].pk), nurse.pk):
+    with notification_key_held(escalation_key(tasks[SWEEP_BATCH + 50].pk), nurse.pk):
         task_reminder_sweep_task.delay()
         workers.wait_for(
             lambda: (

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.interop.services import adt_receive
@@ -25,17 +24,10 @@ from apps.transitions.services.followups import SWEEP_GRACE, follow_up_key
 from apps.transitions.tasks import follow_up_schedule_task, transitions_sweep_task
 from tests import factories, workers
 from tests.interop.messages import adt
+from tests.threads import held_open
 from tests.transitions.factories import admit, discharge
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.timeout(240)]
-
-
-@pytest.fixture
-def processes(transactional_db):
-    workers.forget_permission_caches()
-    started = workers.Processes()
-    yield started
-    started.stop_all()
 
 
 @pytest.fixture
@@ -76,41 +68,20 @@ def scheduled() -> int:
     return FollowUp.objects.filter(status=FollowUpStatus.SCHEDULED).count()
 
 
-class Blocker:
-    """Another session holding an uncommitted task with `key`: an insert of it waits."""
-
-    def __init__(self, follow_up: FollowUp, owner_id: int) -> None:
-        self.key = follow_up_key(follow_up, "contact")
-        self.patient_id = follow_up.episode.patient_id
-        self.owner_id = owner_id
-        self.ready = threading.Event()
-        self.release = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self) -> None:
-        try:
-            with transaction.atomic():
-                Task.objects.create(
-                    patient_id=self.patient_id,
-                    owner_id=self.owner_id,
-                    title="placeholder",
-                    due_at=timezone.now(),
-                    idempotency_key=self.key,
-                )
-                self.ready.set()
-                self.release.wait(120)
-                transaction.set_rollback(True)
-        finally:
-            connection.close()
-
-    def __enter__(self) -> "Blocker":
-        self.thread.start()
-        assert self.ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.thread.join(30)
+def holding_contact_task(follow_up: FollowUp, owner_id: int):
+    """Another session holding an uncommitted task with the follow-up's contact key: the
+    sweep's insert of it waits."""
+    patient_id, key = follow_up.episode.patient_id, follow_up_key(follow_up, "contact")
+    return held_open(
+        lambda: Task.objects.create(
+            patient_id=patient_id,
+            owner_id=owner_id,
+            title="placeholder",
+            due_at=timezone.now(),
+            idempotency_key=key,
+        ),
+        rollback=True,
+    )
 
 
 def test_a_discharge_over_adt_gets_its_tasks_from_a_real_worker_once_whatever_reruns(
@@ -167,7 +138,7 @@ def test_a_pool_child_killed_mid_sweep_loses_nothing_and_doubles_nothing(
 ):
     follow_ups = lost_follow_ups(team, org_admin, 30)
     worker = processes.worker(queue, name="prefork", pool="prefork", concurrency=1)
-    with Blocker(follow_ups[14], nurse.pk):
+    with holding_contact_task(follow_ups[14], nurse.pk):
         transitions_sweep_task.delay()
         workers.wait_for(lambda: scheduled() == 14, workers=(worker,), what="the first 14")
         children = workers.children_of(worker.pid)
@@ -200,7 +171,7 @@ def test_a_whole_worker_killed_mid_sweep_is_redelivered_after_the_visibility_tim
     follow_ups = lost_follow_ups(team, org_admin, 30)
     short = {"CELERY_VISIBILITY_TIMEOUT": "3"}
     worker = processes.worker(queue, name="doomed", env=short)
-    with Blocker(follow_ups[14], nurse.pk):
+    with holding_contact_task(follow_ups[14], nurse.pk):
         transitions_sweep_task.delay()
         workers.wait_for(lambda: scheduled() == 14, workers=(worker,), what="the first 14")
         workers.kill(worker.pid)
