@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.core.models import AuditAction, AuditEvent
 from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind, TaskSettings
 from apps.tasks.services.lifecycle import task_link
@@ -56,6 +57,28 @@ def test_a_task_coming_due_gets_one_reminder_to_its_owner_however_often_the_swee
     assert soon.reminded_at == MONDAY_9AM
     assert later.reminded_at is None
     assert TaskEvent.objects.filter(task=soon, kind=TaskEventKind.REMINDED).count() == 1
+
+
+@time_machine.travel(MONDAY_9AM, tick=False)
+def test_each_sweep_batch_is_audited_once_with_the_tasks_and_patients_it_marked(
+    nurse, chw, patient, other_patient, outsider
+):
+    ours = [make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))]
+    ours.append(make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=3)))
+    theirs = make_task(other_patient, outsider, due_at=MONDAY_9AM + timedelta(hours=4))
+    before = AuditEvent.objects.count()
+
+    assert task_reminders_sweep(batch_size=2).reminded == 3
+
+    events = list(AuditEvent.objects.order_by("pk")[before:])
+    assert [event.detail for event in events] == [
+        {"fields": ["reminded_at"], "task_ids": [ours[0].pk, ours[1].pk]},
+        {"fields": ["reminded_at"], "task_ids": [theirs.pk]},
+    ]
+    assert [event.patient_ids for event in events] == [[patient.pk], [other_patient.pk]]
+    assert {(event.action, event.object_type, event.actor_id) for event in events} == {
+        (AuditAction.UPDATE, "tasks.task", None)
+    }
 
 
 def test_the_reminder_comes_when_time_moves_within_the_lead_time(nurse, chw, patient):
