@@ -158,16 +158,18 @@ class Task(BaseModel):
                 condition=Q(status__in=OPEN_STATUSES),
                 name="task_open_by_patient_idx",
             ),
-            # The reminder sweep reads only rows still waiting for their reminder/escalation.
+            # The reminder sweep reads only rows still waiting for their reminder/escalation,
+            # in its claim order (due_at, id): a batch is the index's next entries, with no
+            # sort of everything due (many tasks share a due time, e.g. 9:00 follow-ups).
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=Q(status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True),
-                name="task_unreminded_due_idx",
+                name="task_unreminded_due_id_idx",
             ),
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=Q(status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True),
-                name="task_unescalated_due_idx",
+                name="task_unescalated_due_id_idx",
             ),
             models.Index(
                 fields=["patient"],
