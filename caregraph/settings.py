@@ -109,9 +109,10 @@ DATABASES = {
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without colliding.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+_prepare_threshold = int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "0"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-elif int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "0")) > 0:
+elif _prepare_threshold > 0:
     # Server-side parameters, and a statement a connection runs this often is
     # prepared: PostgreSQL stops parsing and planning it each time. It pays
     # for many short, repeated statements (the MLLP listener turns it on);
@@ -119,7 +120,7 @@ elif int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "0")) > 0:
     # query (the sweeps' "due by now") badly. Not behind transaction pooling.
     DATABASES["default"]["OPTIONS"] = {
         "server_side_binding": True,
-        "prepare_threshold": int(os.environ["DATABASE_PREPARE_THRESHOLD"]),
+        "prepare_threshold": _prepare_threshold,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,7 +1,10 @@
 """Test data built through the real services, so tests exercise the grants and audit."""
 
 import itertools
+from collections.abc import Iterable
 from datetime import date
+
+from django.contrib.auth.models import Permission
 
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
@@ -36,6 +39,16 @@ def make_user(
         validate=False,
         **extra,  # type: ignore[arg-type]
     )
+
+
+def make_staff(
+    organisation: Organisation, permissions: Iterable[Permission], *, username: str | None = None
+) -> User:
+    """A staff member (admin site) of `organisation` holding these model permissions; read
+    back fresh, so no permission cache from before the grant lingers."""
+    user = make_user(organisation, username=username, is_staff=True)
+    user.user_permissions.add(*permissions)
+    return User.objects.get(pk=user.pk)
 
 
 def make_team(organisation: Organisation, name: str | None = None) -> CareTeam:

@@ -13,9 +13,11 @@ from tests import factories
 
 
 def _staff(organisation: Organisation, username: str) -> User:
-    user = factories.make_user(organisation, username=username, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="careplans"))
-    return User.objects.get(pk=user.pk)
+    return factories.make_staff(
+        organisation,
+        Permission.objects.filter(content_type__app_label="careplans"),
+        username=username,
+    )
 
 
 @pytest.fixture

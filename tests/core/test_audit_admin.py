@@ -15,9 +15,9 @@ from tests import factories
 
 
 def _auditor(organisation: Organisation, username: str) -> User:
-    user = factories.make_user(organisation, username=username, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
-    return User.objects.get(pk=user.pk)
+    return factories.make_staff(
+        organisation, Permission.objects.filter(codename="view_auditevent"), username=username
+    )
 
 
 @pytest.fixture

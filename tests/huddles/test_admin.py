@@ -2,6 +2,7 @@
 
 from datetime import time, timedelta
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,10 +68,9 @@ def test_admin_cancel_action_uses_the_service(client_for, org_admin, team, nurse
 
 def test_admin_of_another_organisation_sees_no_huddles(client_for, team, nurse):
     make_huddle(team, nurse)
-    stranger = factories.make_user(factories.make_organisation(), is_staff=True, is_superuser=False)
-    from django.contrib.auth.models import Permission
-
-    stranger.user_permissions.add(*Permission.objects.filter(content_type__app_label="huddles"))
+    stranger = factories.make_staff(
+        factories.make_organisation(), Permission.objects.filter(content_type__app_label="huddles")
+    )
     response = client_for(stranger).get(reverse("admin:huddles_huddle_changelist"))
     assert response.status_code == 200
     assert "Northside huddle" not in response.content.decode()

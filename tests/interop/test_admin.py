@@ -17,9 +17,9 @@ PRIVATE = (b"Unknown", b"Person", b"H12345")
 @pytest.fixture
 def staff_elsewhere(db):
     """Staff of another organisation holding every interop model permission."""
-    user = factories.make_user(factories.make_organisation(), is_staff=True, is_superuser=False)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="interop"))
-    return user
+    return factories.make_staff(
+        factories.make_organisation(), Permission.objects.filter(content_type__app_label="interop")
+    )
 
 
 def state() -> list[Any]:

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def private_queue(transactional_db) -> Iterator[str]:
     """Follow-up jobs enqueued by these committed discharges go to a queue removed after."""
-    workers.forget_permission_caches()
     with workers.private_queue("test-interop") as queue:
         yield queue
 

@@ -28,11 +28,11 @@ def refused_cancel(interface, known_patient, nurse):
 
 
 def staff_with_replay_right(organisation, username="interfaces"):
-    user = factories.make_user(organisation, username=username, is_staff=True)
-    user.user_permissions.add(
-        Permission.objects.get(content_type__app_label="interop", codename="change_adtmessage")
+    return factories.make_staff(
+        organisation,
+        Permission.objects.filter(content_type__app_label="interop", codename="change_adtmessage"),
+        username=username,
     )
-    return user
 
 
 def test_a_refused_message_replayed_once_its_cause_is_fixed_is_applied(

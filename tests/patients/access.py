@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import (
     AreaDeprivation,
     BreakGlassAccess,
@@ -28,3 +29,10 @@ def assert_no_patient_field(response: Any, patient: Patient) -> None:
     body = response.content.decode()
     for value in (patient.family_name, patient.given_name, patient.mrn):
         assert value not in body
+
+
+def denials(user: Any, patient: Patient) -> int:
+    """DENIED events the trail holds for this user on this patient."""
+    return AuditEvent.objects.filter(
+        actor=user, action=AuditAction.DENIED, patient_id=patient.pk
+    ).count()

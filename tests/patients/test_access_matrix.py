@@ -6,12 +6,11 @@ Denied cases show no patient field and change no row.
 import pytest
 from django.urls import reverse
 
-from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import (
     Condition,
     ConditionStatus,
 )
-from tests.patients.access import assert_no_patient_field, patient_data_state
+from tests.patients.access import assert_no_patient_field, denials, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "clinical-section"}
@@ -85,12 +84,7 @@ def test_member_without_the_clinical_right_cannot_resolve_a_condition(
     assert patient_data_state() == before
     condition.refresh_from_db()
     assert condition.status == ConditionStatus.ACTIVE
-    assert (
-        AuditEvent.objects.filter(
-            actor=chw, action=AuditAction.DENIED, patient_id=patient.pk
-        ).count()
-        == 1
-    )
+    assert denials(chw, patient) == 1
 
 
 def test_member_with_the_clinical_right_resolves_the_condition(client_for, nurse, pcp, patient):

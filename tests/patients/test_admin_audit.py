@@ -24,9 +24,11 @@ LIST_PAGES = [
 
 
 def _staff(organisation: Organisation, username: str) -> User:
-    user = factories.make_user(organisation, username=username, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="patients"))
-    return User.objects.get(pk=user.pk)
+    return factories.make_staff(
+        organisation,
+        Permission.objects.filter(content_type__app_label="patients"),
+        username=username,
+    )
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from apps.patients.models import (
     Condition,
     ConditionStatus,
 )
-from tests.patients.access import assert_no_patient_field, patient_data_state
+from tests.patients.access import assert_no_patient_field, denials, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
 REASON = "Unconscious in the ED, need medication history"
@@ -96,12 +96,7 @@ def test_member_without_the_clinical_right_cannot_resolve_a_condition(api_for, n
     assert patient_data_state() == before
     condition.refresh_from_db()
     assert condition.status == ConditionStatus.ACTIVE
-    assert (
-        AuditEvent.objects.filter(
-            actor=chw, action=AuditAction.DENIED, patient_id=patient.pk
-        ).count()
-        == 1
-    )
+    assert denials(chw, patient) == 1
 
 
 @pytest.mark.parametrize(

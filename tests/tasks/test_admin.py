@@ -1,6 +1,7 @@
 """The admin door goes through the task services: it cannot clear an owner or self-verify."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from apps.accounts.models import Role
@@ -124,11 +125,8 @@ def test_admin_cannot_delete_tasks_and_its_list_is_audited(admin_client, nurse, 
 
 def test_admin_sees_only_its_own_organisations_tasks(client, nurse, patient):
     elsewhere = factories.make_organisation()
-    staff = factories.make_user(elsewhere, is_staff=True)
-    from django.contrib.auth.models import Permission
-
-    staff.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_task", "change_task"])
+    staff = factories.make_staff(
+        elsewhere, Permission.objects.filter(codename__in=["view_task", "change_task"])
     )
     task = make_task(patient, nurse)
     client.force_login(staff)

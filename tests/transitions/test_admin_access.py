@@ -18,9 +18,10 @@ MISSING_ID = 987_654_321
 @pytest.fixture
 def staff_elsewhere(db):
     """Staff of another organisation holding every transitions model permission."""
-    user = factories.make_user(factories.make_organisation(), is_staff=True, is_superuser=False)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="transitions"))
-    return user
+    return factories.make_staff(
+        factories.make_organisation(),
+        Permission.objects.filter(content_type__app_label="transitions"),
+    )
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ import pytest
 from apps.tasks.models import Task
 from apps.transitions.models import (
     ChecklistItem,
-    ChecklistItemCode,
     MedicationLine,
     MedicationReconciliation,
     ReconciliationStatus,
 )
-from apps.transitions.services import medication_line_add, reconciliation_start
-from tests.transitions.factories import discharged_home
+from tests.transitions.access import reconciliation_world
 
 BASE = "/api/v1/transitions"
 MISSING_ID = 987_654_321
@@ -22,19 +20,7 @@ PATIENT_FIELDS = ("Garcia", "Rosa", "MRN0001", "Furosemide")
 
 @pytest.fixture
 def world(patient, nurse, pharmacist, chw, outsider):
-    """A discharge home with an open reconciliation of one explained line."""
-    discharge = discharged_home(patient)
-    reconciliation = reconciliation_start(actor=nurse, handoff=discharge)
-    line = medication_line_add(
-        actor=nurse,
-        reconciliation=reconciliation,
-        name="Furosemide",
-        on_pre_admission=True,
-        pre_dose="40 mg",
-        reason="Dry at discharge",
-    )
-    item = ChecklistItem.objects.get(handoff=discharge, code=ChecklistItemCode.SUMMARY_RECEIVED)
-    return {"discharge": discharge, "reconciliation": reconciliation, "line": line, "item": item}
+    return reconciliation_world(patient, nurse)
 
 
 def state() -> tuple[list[Any], ...]:

@@ -25,18 +25,11 @@ def post_hl7(live_server, token: str, message: str) -> str:
         return response.read().decode()
 
 
-@pytest.fixture
-def fresh_permission_caches(transactional_db):
-    """Content types and permissions get new ids after each transactional test's flush;
-    process-wide caches (guardian's, the team permission ids) may still hold the old ones."""
-    workers.forget_permission_caches()
-
-
 @pytest.mark.browser
 @pytest.mark.celery_worker
 @pytest.mark.timeout(180)
 def test_a03_reaches_the_board_and_the_contact_call_closes_the_task(
-    fresh_permission_caches, browser_page, live_server, organisation, patient, nurse, org_admin
+    transactional_db, browser_page, live_server, organisation, patient, nurse, org_admin
 ):
     from django.utils import timezone
 

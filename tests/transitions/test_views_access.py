@@ -18,14 +18,12 @@ from apps.transitions.models import (
     ChecklistItem,
     Complexity,
     Episode,
-    FollowUp,
     MedicationLine,
     MedicationReconciliation,
     ReconciliationStatus,
 )
-from apps.transitions.services import medication_line_add, reconciliation_start
 from tests import factories
-from tests.transitions.factories import discharged_home
+from tests.transitions.access import reconciliation_world
 
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 PATIENT_FIELDS = (b"Garcia", b"Rosa", b"MRN0001")
@@ -42,24 +40,7 @@ def team_admin(team):
 
 @pytest.fixture
 def world(patient, nurse, pharmacist, chw, outsider, team_admin):
-    """A discharge home with its follow-up tasks and an open reconciliation of one line."""
-    discharge = discharged_home(patient)
-    reconciliation = reconciliation_start(actor=nurse, handoff=discharge)
-    line = medication_line_add(
-        actor=nurse,
-        reconciliation=reconciliation,
-        name="Furosemide",
-        on_pre_admission=True,
-        pre_dose="40 mg",
-        reason="Dry at discharge",
-    )
-    return {
-        "discharge": discharge,
-        "episode": discharge.episode,
-        "reconciliation": reconciliation,
-        "line": line,
-        "follow_up": FollowUp.objects.get(handoff=discharge),
-    }
+    return reconciliation_world(patient, nurse)
 
 
 def state() -> tuple[list[Any], ...]:
