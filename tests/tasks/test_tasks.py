@@ -60,25 +60,26 @@ def test_a_task_coming_due_gets_one_reminder_to_its_owner_however_often_the_swee
 
 
 @time_machine.travel(MONDAY_9AM, tick=False)
-def test_each_sweep_batch_is_audited_once_with_the_tasks_and_patients_it_marked(
+def test_each_reminded_task_is_audited_with_its_own_patient(
     nurse, chw, patient, other_patient, outsider
 ):
-    ours = [make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))]
-    ours.append(make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=3)))
+    """One batch spans organisations; each event names one task and its patient, so each
+    organisation's staff find their own patients' events in the audit admin."""
+    ours = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))
     theirs = make_task(other_patient, outsider, due_at=MONDAY_9AM + timedelta(hours=4))
     before = AuditEvent.objects.count()
 
-    assert task_reminders_sweep(batch_size=2).reminded == 3
+    assert task_reminders_sweep().reminded == 2
 
     events = list(AuditEvent.objects.order_by("pk")[before:])
-    assert [event.detail for event in events] == [
-        {"fields": ["reminded_at"], "task_ids": [ours[0].pk, ours[1].pk]},
-        {"fields": ["reminded_at"], "task_ids": [theirs.pk]},
+    assert [(event.object_id, event.patient_id) for event in events] == [
+        (str(ours.pk), patient.pk),
+        (str(theirs.pk), other_patient.pk),
     ]
-    assert [event.patient_ids for event in events] == [[patient.pk], [other_patient.pk]]
-    assert {(event.action, event.object_type, event.actor_id) for event in events} == {
-        (AuditAction.UPDATE, "tasks.task", None)
-    }
+    assert {
+        (event.action, event.object_type, event.actor_id, tuple(event.detail["fields"]))
+        for event in events
+    } == {(AuditAction.UPDATE, "tasks.task", None, ("reminded_at",))}
 
 
 def test_the_reminder_comes_when_time_moves_within_the_lead_time(nurse, chw, patient):

@@ -18,9 +18,9 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
+from apps.core.models import AuditAction, AuditEvent
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
@@ -124,18 +124,17 @@ def _due_by(deadlines: dict[int, datetime], default: datetime) -> tuple[Q, datet
 
 
 def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
-    """One event for the batch, naming every task it marked and their patients.
-
-    A set-wise write is audited set-wise, as a list read is: the trail finds
-    it by any of the patients (`patient_ids`), and each task's own history
-    has its reminder or escalation event as well.
-    """
-    audit_record(
-        actor=None,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        patient_ids=sorted({patient_id for _, patient_id in rows}),
-        detail={"fields": [field], "task_ids": [task_id for task_id, _ in rows]},
+    """One event per task, naming its patient: a batch spans organisations, and each
+    organisation's staff find their own patients' events in the audit admin."""
+    audit_record_many(
+        AuditEvent(
+            action=AuditAction.UPDATE,
+            object_type=TASK,
+            object_id=str(task_id),
+            patient_id=patient_id,
+            detail={"fields": [field]},
+        )
+        for task_id, patient_id in rows
     )
 
 
