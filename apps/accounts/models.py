@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from apps.core.actors import JobActor
 from apps.core.models import BaseModel
 
 
@@ -72,3 +73,8 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+# Who a service acts as: a person or interface account (a User), or a job
+# acting for a named person or organisation. Never None.
+Actor = User | JobActor

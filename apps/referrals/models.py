@@ -148,6 +148,16 @@ class ConsentMethod(models.TextChoices):
     ELECTRONIC = "electronic", "Electronic signature"
 
 
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def open(self) -> "ReferralQuerySet":
+        return self.filter(state__in=OPEN_STATES)
+
+    def overdue(self, now: datetime) -> "ReferralQuerySet":
+        """Open and past its state's first time limit (reminded or not): the one meaning
+        of "overdue" for referrals, as `Referral.is_overdue` is for one row."""
+        return self.filter(state__in=OPEN_STATES, remind_at__lte=now)
+
+
 class Referral(BaseModel):
     """One referral of one patient to a specialist or a community service, followed to closure.
 
@@ -157,6 +167,8 @@ class Referral(BaseModel):
     range scan; `reminder_sent_at` / `escalation_sent_at` mark the steps done.
     The database refuses a closed loop without a documented result.
     """
+
+    objects = ReferralQuerySet.as_manager()
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     service = models.ForeignKey(ResourceService, on_delete=models.PROTECT, related_name="referrals")

@@ -7,18 +7,14 @@ whether a move is allowed.
 
 from dataclasses import dataclass
 
-from apps.core.exceptions import ApplicationError
+from apps.core.states import Move, StateTable
 from apps.referrals.models import FINAL_STATES, ReferralState
 
 S = ReferralState
 
 
 @dataclass(frozen=True)
-class Transition:
-    source: ReferralState
-    target: ReferralState
-    label: str
-    needs_reason: bool = False
+class Transition(Move):
     needs_result: bool = False
     needs_consent: bool = False
     # Marks the way a partner sends a referral back a step (e.g. a missed
@@ -44,6 +40,9 @@ _TABLE = (
     Transition(S.COMPLETED, S.CLOSED, "Close the loop", needs_result=True),
 )
 
+REFERRAL_STATES = StateTable(
+    noun="referral", states=ReferralState, moves=_TABLE, final=FINAL_STATES, field="to_state"
+)
 TRANSITIONS: dict[tuple[str, str], Transition] = {
     (transition.source, transition.target): transition for transition in _TABLE
 }
@@ -51,36 +50,9 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 
 def transitions_from(state: str) -> list[Transition]:
     """The moves allowed from `state`, in the order the table lists them."""
-    return [transition for transition in _TABLE if transition.source == state]
-
-
-def _label(state: str) -> str:
-    try:
-        return ReferralState(state).label
-    except ValueError:
-        return repr(state)
+    return REFERRAL_STATES.moves_from(state)
 
 
 def transition_get(source: str, target: str) -> Transition:
     """The transition from `source` to `target`, or an ApplicationError saying what is allowed."""
-    if target not in ReferralState.values:
-        raise ApplicationError(
-            f"{_label(target)} is not a referral state.",
-            field_errors={"to_state": [f"Choose one of: {', '.join(ReferralState.values)}."]},
-        )
-    transition = TRANSITIONS.get((source, target))
-    if transition is not None:
-        return transition
-    if source in FINAL_STATES:
-        message = (
-            f"This referral is {_label(source)}: it is finished and cannot become {_label(target)}."
-        )
-    elif source == target:
-        message = f"This referral is already {_label(source)}."
-    else:
-        allowed = ", ".join(_label(t.target) for t in transitions_from(source))
-        message = (
-            f"A referral cannot go from {_label(source)} to {_label(target)}. "
-            f"From {_label(source)} it can go to: {allowed}."
-        )
-    raise ApplicationError(message, field_errors={"to_state": [message]})
+    return REFERRAL_STATES.move(source, target)

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -43,6 +45,20 @@ class TaskSource(models.TextChoices):
     TRANSITION = "transition", "Transition of care"
     REFERRAL = "referral", "Referral"
     HUDDLE = "huddle", "Huddle decision"
+
+
+def task_is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
+    """The row form of `TaskQuerySet.overdue`, for a task or worklist row already read."""
+    return status in OPEN_STATUSES and due_at < now
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def open(self) -> "TaskQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime) -> "TaskQuerySet":
+        """Open and past its due time: the one meaning of "overdue" for tasks."""
+        return self.filter(status__in=OPEN_STATUSES, due_at__lt=now)
 
 
 class Task(BaseModel):
@@ -109,6 +125,8 @@ class Task(BaseModel):
     # Set by the reminder sweep: each step happens once per task.
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         constraints = [

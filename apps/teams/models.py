@@ -48,8 +48,28 @@ class CareTeam(BaseModel):
         return self.name
 
 
+class MembershipQuerySet(models.QuerySet["TeamMembership"]):
+    """What "member" means, in one place for every app that asks."""
+
+    def open(self) -> "MembershipQuerySet":
+        """Memberships not ended (the person may have been deactivated since)."""
+        return self.filter(ended_at__isnull=True)
+
+    def live(self) -> "MembershipQuerySet":
+        """Live members who may own work on the team: an open membership of an active
+        account that is a person, not an interface account. Every place that picks or
+        accepts an owner, or looks for orphaned work, asks this."""
+        return self.filter(ended_at__isnull=True, user__is_active=True, user__is_interface=False)
+
+    def leads(self) -> "MembershipQuerySet":
+        """The live lead coordinator's membership (none when the lead was deactivated)."""
+        return self.live().filter(is_lead=True)
+
+
 class TeamMembership(BaseModel):
     """A person's place on a team. Ending it revokes their access at once; the row stays."""
+
+    objects = MembershipQuerySet.as_manager()
 
     team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(

@@ -11,23 +11,28 @@ def team_list_for_user(*, user: User) -> QuerySet[CareTeam]:
 
 
 def team_active_members(*, team_ids: list[int]) -> QuerySet[TeamMembership]:
-    """Current members of the given teams, lead first, with their user loaded."""
+    """Live members of the given teams (who may own work), lead first, with their user loaded."""
     return (
-        TeamMembership.objects.filter(team_id__in=team_ids, ended_at__isnull=True)
+        TeamMembership.objects.live()
+        .filter(team_id__in=team_ids)
         .select_related("user")
         .order_by("team_id", "-is_lead", "role", "user__last_name", "user__first_name")
     )
 
 
 def team_lead(*, team_id: int) -> TeamMembership | None:
-    return (
-        TeamMembership.objects.filter(team_id=team_id, is_lead=True, ended_at__isnull=True)
-        .select_related("user")
-        .first()
-    )
+    """The team's live lead coordinator; None when there is none or their account is
+    deactivated (the team then shows "no lead coordinator" as a problem to fix)."""
+    return TeamMembership.objects.leads().filter(team_id=team_id).select_related("user").first()
 
 
 def membership_active(*, team_id: int, user_id: int) -> TeamMembership | None:
-    return TeamMembership.objects.filter(
-        team_id=team_id, user_id=user_id, ended_at__isnull=True
-    ).first()
+    """The user's open membership of the team (whatever their account's state)."""
+    return TeamMembership.objects.open().filter(team_id=team_id, user_id=user_id).first()
+
+
+def is_live_member(*, team_id: int | None, user: object) -> bool:
+    """May `user` own work on this team? (open membership, active account, a person)."""
+    if team_id is None or user is None or getattr(user, "pk", None) is None:
+        return False
+    return TeamMembership.objects.live().filter(team_id=team_id, user_id=user.pk).exists()  # type: ignore[attr-defined]
