@@ -24,6 +24,7 @@ from apps.tasks.models import (
     TaskStatus,
 )
 from apps.tasks.notifications import notification_send
+from apps.tasks.sources import TaskChange, task_source_changed
 from apps.teams.selectors import membership_active
 
 TASK = "tasks.task"
@@ -203,6 +204,9 @@ def task_update(
         patient_id=task.patient_id,
         detail={"fields": changed},
     )
+    task_source_changed(
+        TaskChange(actor=actor, task=task, kind=TaskEventKind.UPDATED, detail={"fields": changed})
+    )
     return task
 
 
@@ -244,6 +248,9 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
         object_id=task.pk,
         patient_id=task.patient_id,
         detail={"fields": ["owner"]},
+    )
+    task_source_changed(
+        TaskChange(actor=actor, task=task, kind=TaskEventKind.REASSIGNED, from_owner_id=previous)
     )
     if actor is None or actor.pk != new_owner.pk:
         notification_send(
@@ -287,6 +294,7 @@ def _set_status(
         patient_id=task.patient_id,
         detail={"fields": ["status", *extra_fields]},
     )
+    task_source_changed(TaskChange(actor=actor, task=task, kind=kind, from_status=previous))
     return task
 
 

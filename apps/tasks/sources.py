@@ -1,0 +1,46 @@
+"""What a task's change means for the work it came from, said by the app that owns that work.
+
+A task made for a higher app's object (a care-plan intervention, a medication
+reconciliation, a referral, a post-discharge follow-up) is done, verified,
+reassigned or cancelled from any door: My work, the team worklist, the API,
+the admin. The tasks app cannot import those apps (layers), so each one
+registers, in its AppConfig.ready(), one handler per TaskSource; the task
+services call `task_source_changed` inside their own transaction after every
+change, so the source follows in the same step or the whole change is refused.
+This is an explicit, ordered call made by the service, not a signal.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.tasks.models import Task
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """One change of one task: `kind` is the TaskEventKind written to its history."""
+
+    actor: Any
+    task: Task
+    kind: str
+    from_status: str = ""
+    from_owner_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[TaskChange], None]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def task_source_register(source_type: str, handler: Handler) -> None:
+    """Called once per process from an app's ready(); registering twice is harmless."""
+    handlers = _handlers.setdefault(source_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def task_source_changed(change: TaskChange) -> None:
+    """Runs the handlers of the task's source, in the caller's transaction."""
+    for handler in _handlers.get(change.task.source_type, ()):
+        handler(change)
