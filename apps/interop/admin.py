@@ -9,13 +9,18 @@ from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.exceptions import ApplicationError
 from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
+from apps.interop.permissions import can_replay_adt
 from apps.interop.selectors import adt_message_raw_for_user
-from apps.interop.services import adt_message_replay, can_replay_adt
+from apps.interop.services import adt_message_dismiss, adt_message_replay
 
 
 @admin.register(AdtMessage)
 class AdtMessageAdmin(admin.ModelAdmin):
-    """The ADT store, read-only; opening a message (its raw text) is audited."""
+    """The ADT store, read-only; opening a message (its raw text) is audited.
+
+    Refused messages and control id clashes are worked here: replayed once
+    their cause is fixed, or dismissed when they will never apply.
+    """
 
     list_display = [
         "created_at",
@@ -25,18 +30,20 @@ class AdtMessageAdmin(admin.ModelAdmin):
         "channel",
         "status",
         "ack_code",
+        "clash_of",
     ]
     list_filter = ["status", "event_code", "channel", "ack_code"]
     search_fields = ["=control_id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = [field.name for field in AdtMessage._meta.fields]
-    actions = ["replay"]
+    # The bytes as received stay out of the page: the raw text shows them escaped.
+    readonly_fields = [field.name for field in AdtMessage._meta.fields if field.name != "raw_bytes"]
+    actions = ["replay", "dismiss"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AdtMessage]:
         return own_organisation_rows(
             request_actor(request),
-            super().get_queryset(request).defer("raw", "ack"),
+            super().get_queryset(request).defer("raw", "raw_bytes", "ack"),
             "organisation_id",
         )
 
@@ -78,6 +85,26 @@ class AdtMessageAdmin(admin.ModelAdmin):
         if outcomes:
             summary = "; ".join(f"{count} {label.lower()}" for label, count in outcomes.items())
             self.message_user(request, f"Replayed: {summary}.", messages.SUCCESS)
+
+    @admin.action(
+        description="Dismiss the selected refused or clashing messages (never applied)",
+        permissions=["replay"],
+    )
+    def dismiss(self, request: HttpRequest, queryset: QuerySet[AdtMessage]) -> None:
+        actor = request_actor(request)
+        dismissed = 0
+        for message in queryset.order_by("created_at", "pk"):
+            reason = f"{AdtStatus(message.status).label.split(':')[0]}; dismissed in the admin"
+            try:
+                adt_message_dismiss(actor=actor, message=message, reason=reason)
+            except (ApplicationError, PermissionDenied) as error:
+                self.message_user(
+                    request, f"Message {message.control_id or message.pk}: {error}", messages.ERROR
+                )
+                continue
+            dismissed += 1
+        if dismissed:
+            self.message_user(request, f"Dismissed: {dismissed}.", messages.SUCCESS)
 
 
 @admin.register(PatientMatchRequest)

@@ -16,6 +16,8 @@ class AdtStatus(models.TextChoices):
     UNMATCHED = "unmatched", "Waiting for a coordinator to match the patient"
     ERROR = "error", "Refused (AE): content error, nothing changed"
     REJECTED = "rejected", "Rejected (AR): not a message we take, nothing changed"
+    CLASH = "clash", "Control id clash (AE): MSH-10 already used for another message"
+    DISMISSED = "dismissed", "Dismissed by an admin, never applied"
 
 
 class AdtChannel(models.TextChoices):
@@ -27,10 +29,14 @@ class AdtChannel(models.TextChoices):
 class AdtMessage(BaseModel):
     """One HL7 v2 ADT message as received, with the acknowledgement we answered.
 
-    A message is identified by its sender (MSH-3, MSH-4) and control id
-    (MSH-10): the same message delivered twice is answered with the stored
-    acknowledgement and changes nothing. The raw text holds patient data:
-    read it only through the selector that audits the read.
+    A message is identified by its sender (MSH-3, MSH-4), control id
+    (MSH-10) and content (`content_hash`, the message without MSH-7): the same
+    message delivered twice is answered with the stored acknowledgement and
+    changes nothing. Senders reuse and restart control ids, so a different
+    message under a used control id is no repeat: it is kept as a clash
+    (`clash_of` names the first one), answered AE and left for an admin to
+    replay or dismiss. The raw text holds patient data: read it only through
+    the selector that audits the read.
     """
 
     organisation = models.ForeignKey(
@@ -47,6 +53,20 @@ class AdtMessage(BaseModel):
     event_code = models.CharField(max_length=8, blank=True)
     version = models.CharField(max_length=12, blank=True)
     raw = models.TextField()
+    # The bytes as received, kept only when the text above cannot hold them
+    # faithfully (invalid UTF-8, NUL and other control characters).
+    raw_bytes = models.BinaryField(null=True, blank=True)
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the message without MSH-7"
+    )
+    clash_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clashes",
+        help_text="The earlier message of this sender under the same control id",
+    )
     status = models.CharField(max_length=10, choices=AdtStatus.choices)
     ack_code = models.CharField(max_length=2)
     ack_text = models.CharField(max_length=200, blank=True)
@@ -63,8 +83,19 @@ class AdtMessage(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "sending_application", "sending_facility", "control_id"],
-                condition=~Q(control_id=""),
+                condition=~Q(control_id="") & Q(clash_of__isnull=True),
                 name="adt_message_once_per_sender",
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "organisation",
+                    "sending_application",
+                    "sending_facility",
+                    "control_id",
+                    "content_hash",
+                ],
+                condition=~Q(control_id="") & Q(clash_of__isnull=False),
+                name="adt_clash_once_per_content",
             ),
         ]
         indexes = [

@@ -3,8 +3,10 @@
 `adt_receive` stores the message, answers with an ACK and applies the event
 through the transitions services, all in one transaction:
 
-- the same message (sender + MSH-10) again gets the stored ACK and changes
-  nothing; two copies arriving at once serialise on the unique index;
+- the same message (sender + MSH-10 + content without MSH-7) again gets the
+  stored ACK and changes nothing; two copies arriving at once serialise on
+  the unique index; a different message under a used MSH-10 is a clash:
+  stored, answered AE naming the clash, never given the earlier ACK;
 - a message we do not take (not ADT, unknown version, no control id,
   unparseable) is answered AR, one with wrong content AE; either way the
   domain is untouched (the event is applied in a savepoint that is rolled
@@ -22,8 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.accounts.permissions import is_organisation_admin
+from apps.accounts.models import Actor, User
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -34,6 +35,7 @@ from apps.interop.adt.parse import (
     AdtProblem,
     Header,
     check_header,
+    content_hash,
     normalise,
     parse_adt,
     read_header,
@@ -45,6 +47,7 @@ from apps.interop.models import (
     MatchStatus,
     PatientMatchRequest,
 )
+from apps.interop.permissions import can_replay_adt
 from apps.interop.selectors import can_work_match_queue
 from apps.patients.models import Patient, PatientIdentifier
 from apps.patients.permissions import can_change_patient
@@ -119,6 +122,7 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
         event_code=header.event_code,
         version=header.version,
         raw=text,
+        content_hash=content_hash(text),
     )
     try:
         try:
@@ -126,9 +130,9 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
         except _Refused as refused:
             return _store_refusal(actor=actor, message=message, header=header, refused=refused)
     except IntegrityError:
-        stored = _stored(organisation_id, header)
-        if stored is not None:
-            return stored
+        earlier = _repeat_or_clash(actor=actor, message=message, header=header)
+        if earlier is not None:
+            return earlier
         logger.exception("ADT message could not be processed")
     except Exception:
         # Not stored: the sender's retry is processed afresh (e.g. a lost database).
@@ -155,29 +159,66 @@ class _Refused(Exception):
         self.location = location
 
 
-def _stored(organisation_id: int, header: Header) -> AdtResult | None:
-    """The acknowledgement already given for this sender's message control id, if any."""
+def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> AdtResult | None:
+    """The answer to a control id this sender used before, or None when it is new.
+
+    The very same message (same content without MSH-7) gets the stored ACK
+    and changes nothing. A different one is a clash: stored on its own with
+    an AE naming the clash, for an admin to replay or dismiss; the sender is
+    never told AA for a message that was not processed.
+    """
     if not header.control_id:
         return None
-    original = (
+    earlier = list(
         AdtMessage.objects.filter(
-            organisation_id=organisation_id,
+            organisation_id=message.organisation_id,
             sending_application=header.sending_application,
             sending_facility=header.sending_facility,
             control_id=header.control_id,
         )
-        .only("pk", "ack", "ack_code", "status")
-        .first()
+        .only("pk", "ack", "ack_code", "status", "content_hash", "clash_of_id", "created_at")
+        .order_by("pk")
     )
+    original = next((row for row in earlier if row.clash_of_id is None), None)
     if original is None:
         return None
-    return AdtResult(
-        ack=original.ack,
-        ack_code=original.ack_code,
-        status=original.status,
-        message_id=original.pk,
-        duplicate=True,
+    for row in earlier:
+        # Messages stored before content hashes existed are hashed from their text.
+        if (row.content_hash or content_hash(row.raw)) == message.content_hash:
+            return AdtResult(
+                ack=row.ack,
+                ack_code=row.ack_code,
+                status=row.status,
+                message_id=row.pk,
+                duplicate=True,
+            )
+    try:
+        return _store_clash(actor=actor, message=message, header=header, original=original)
+    except IntegrityError:
+        # The same clashing message, stored a moment ago by a parallel delivery.
+        return _repeat_or_clash(actor=actor, message=message, header=header)
+
+
+@transaction.atomic
+def _store_clash(
+    *, actor: User, message: AdtMessage, header: Header, original: AdtMessage
+) -> AdtResult:
+    received = timezone.localtime(original.created_at).strftime("%Y-%m-%d %H:%M")
+    text = (
+        f"Control id {header.control_id} clash: already used by this sender for another "
+        f"message (received {received}); not processed, kept for review."
     )
+    message.pk = None
+    message._state.adding = True
+    message.status = AdtStatus.CLASH
+    message.clash_of = original
+    message.ack_code = "AE"
+    message.ack_text = text[:200]
+    message.patient = None
+    message.handoff = None
+    message.applied_at = None
+    message.ack = build_ack(header, code="AE", text=text, error_code="205", location="MSH^1^10")
+    return _finish(actor=actor, message=message)
 
 
 def _refuse_unreadable(
@@ -208,7 +249,11 @@ def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
         object_type=ADT_MESSAGE,
         object_id=message.pk,
         patient_id=message.patient_id,
-        detail={"event": message.event_code, "status": message.status},
+        detail={
+            "event": message.event_code,
+            "status": message.status,
+            **({"clash_of": message.clash_of_id} if message.clash_of_id else {}),
+        },
     )
     return AdtResult(
         ack=message.ack, ack_code=message.ack_code, status=message.status, message_id=message.pk
@@ -247,9 +292,9 @@ def _store_refusal(
     *, actor: User, message: AdtMessage, header: Header, refused: _Refused
 ) -> AdtResult:
     """Keeps a refused message (raw included, for replay) with the AE/AR it was answered."""
-    stored = _stored(message.organisation_id, header)
-    if stored is not None:
-        return stored
+    earlier = _repeat_or_clash(actor=actor, message=message, header=header)
+    if earlier is not None:
+        return earlier
     message.pk = None
     message._state.adding = True
     message.status = AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR
@@ -529,12 +574,7 @@ def patient_match_dismiss(
     return request
 
 
-REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED)
-
-
-def can_replay_adt(user: User, organisation_id: int) -> bool:
-    """The organisation's staff who hold the admin right over the ADT store."""
-    return is_organisation_admin(user, organisation_id, "interop.change_adtmessage")
+REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED, AdtStatus.CLASH)
 
 
 @transaction.atomic
@@ -598,5 +638,37 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         object_id=message.pk,
         patient_id=message.patient_id,
         detail={"replay": True, "from": before, "to": message.status},
+    )
+    return message
+
+
+@transaction.atomic
+def adt_message_dismiss(*, actor: Actor, message: AdtMessage, reason: str) -> AdtMessage:
+    """Closes a refused or clashing message an admin decides will never be applied.
+
+    What the sender was told stays on record; the message is no longer
+    replayable and leaves the admin's list of work to do.
+    """
+    message = AdtMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
+    if not can_replay_adt(actor, message.organisation_id):
+        raise PermissionDenied("Dismissing ADT messages is for this organisation's admins.")
+    if message.status not in REPLAYABLE:
+        raise ApplicationError(
+            f"Only refused messages are dismissed; this one is {message.get_status_display()}."
+        )
+    if not reason.strip():
+        raise ApplicationError(
+            "Say why the message is dismissed.", field_errors={"reason": ["A reason is required."]}
+        )
+    before = message.status
+    message.status = AdtStatus.DISMISSED
+    message.ack_text = f"Dismissed: {reason.strip()}"[:200]
+    message.save(update_fields=["status", "ack_text", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=ADT_MESSAGE,
+        object_id=message.pk,
+        detail={"dismissed": True, "from": before, "to": message.status},
     )
     return message

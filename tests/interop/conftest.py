@@ -1,5 +1,7 @@
 """What the interop tests share: the hospital's interface account and a patient it knows."""
 
+from collections.abc import Iterator
+
 import pytest
 
 from apps.accounts.models import Organisation, User
@@ -7,7 +9,8 @@ from apps.interop.models import PatientMatchRequest
 from apps.interop.services import adt_receive
 from apps.patients.models import Patient
 from apps.patients.services import patient_identifier_add
-from tests import factories
+from tests import factories, workers
+from tests.interop.doors import HttpDoor, MllpDoor, mllp_serving
 from tests.interop.messages import adt
 
 
@@ -30,3 +33,15 @@ def queued(interface: User, patient: Patient) -> PatientMatchRequest:
     """An admission for someone the hospital knows by an identifier we do not: queued."""
     adt_receive(actor=interface, raw=adt("A01", control_id="V1", name="Unknown^Person"))
     return PatientMatchRequest.objects.get()
+
+
+@pytest.fixture(
+    params=["http", pytest.param("mllp", marks=pytest.mark.django_db(transaction=True))]
+)
+def door(request: pytest.FixtureRequest, interface: User) -> Iterator[HttpDoor | MllpDoor]:
+    """The HTTP door, then the MLLP door over a real socket (committed data, a private queue)."""
+    if request.param == "http":
+        yield HttpDoor(interface)
+        return
+    with workers.private_queue("test-interop"), mllp_serving(interface) as server:
+        yield MllpDoor(server.server_address[1])

@@ -66,11 +66,8 @@ def msa(ack: str) -> tuple[str, str]:
 
 def test_each_framed_message_gets_its_own_ack_in_order(server, known_patient, nurse):
     port = server.server_address[1]
-    messages = [
-        adt("A01", control_id="M1"),
-        adt("A03", control_id="M2", discharged_at=timezone.now(), disposition="01"),
-        adt("A03", control_id="M2", discharged_at=timezone.now(), disposition="01"),
-    ]
+    discharge = adt("A03", control_id="M2", discharged_at=timezone.now(), disposition="01")
+    messages = [adt("A01", control_id="M1"), discharge, discharge]
     with socket.create_connection(("127.0.0.1", port)) as sock:
         # Two frames in one write, the third split across writes.
         sock.sendall(frame(messages[0]) + frame(messages[1]))

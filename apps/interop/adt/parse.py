@@ -10,6 +10,7 @@ acknowledgement code (AR: we do not take this message; AE: its content is
 wrong) and an HL7 table 0357 error code with its location.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -129,6 +130,22 @@ def normalise(raw: str) -> str:
     text = raw.strip("\x0b\x1c\r\n \t")
     text = text.replace("\r\n", "\r").replace("\n", "\r")
     return "\r".join(line for line in text.split("\r") if line.strip())
+
+
+def content_hash(raw: str) -> str:
+    """What makes two deliveries one message: all of it but MSH-7, the time it was sent.
+
+    An engine resending a message may restamp MSH-7; anything else that
+    differs (event, patient, times in EVN or PV1) makes it another message.
+    """
+    segments = normalise(raw).split("\r")
+    first = segments[0]
+    if first.startswith("MSH") and len(first) > 3:
+        parts = first.split(first[3])
+        if len(parts) > 6:  # parts[6] is MSH-7
+            parts[6] = ""
+        segments[0] = first[3].join(parts)
+    return hashlib.sha256("\r".join(segments).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def read_header(raw: str) -> Header:
