@@ -305,6 +305,11 @@ LOGGING = {
     },
 }
 
+# The largest HL7 v2 payload taken (one HTTP body or one MLLP frame, a batch
+# included), in bytes. Over it: HTTP 413, or an AR ACK and the MLLP connection
+# closed; a message is never cut short and then parsed.
+HL7_MAX_MESSAGE_BYTES = int(os.environ.get("HL7_MAX_MESSAGE_BYTES", str(1024 * 1024)))
+
 # Emergency access to a patient outside one's teams lasts this long (minutes).
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
 

@@ -6,7 +6,9 @@ each connection in a process of its own (`ForkingMllpServer`): feeds run on
 every core and never queue behind one another for Python's interpreter lock.
 `MllpServer` serves them on threads of one process (tests, embedding). Either
 way a connection has its own database connection, closed when the peer goes
-away, and every message goes through the same `adt_receive` as HTTP.
+away, and every frame goes through the same intake as HTTP: one ACK frame per
+message (a batch in one frame gets one per message it holds). A frame over
+HL7_MAX_MESSAGE_BYTES gets an AR and the connection is closed.
 """
 
 import logging
@@ -23,26 +25,20 @@ from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import Header
+from apps.interop.intake import adt_receive_payload, adt_refuse_oversized, max_message_bytes
 from apps.interop.models import AdtChannel
-from apps.interop.services import adt_receive
 
 logger = logging.getLogger(__name__)
 
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
-MAX_FRAME_BYTES = 4 * 1024 * 1024
 IDLE_TIMEOUT_SECONDS = 600
+# Enough of an oversized frame to read its MSH and address the AR to it.
+HEAD_BYTES = 4096
 
 
 def frame(message: str) -> bytes:
     return START_BLOCK + message.encode("utf-8") + END_BLOCK
-
-
-def decode(payload: bytes) -> str:
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return payload.decode("latin-1")
 
 
 class MllpHandler(socketserver.BaseRequestHandler):
@@ -56,6 +52,7 @@ class MllpHandler(socketserver.BaseRequestHandler):
         buffer = b""
         try:
             user = User.objects.get(pk=self.server.user_id)
+            limit = max_message_bytes()
             while True:
                 try:
                     chunk = sock.recv(65536)
@@ -64,31 +61,39 @@ class MllpHandler(socketserver.BaseRequestHandler):
                 if not chunk:
                     break
                 buffer += chunk
-                buffer, replies = self._drain(buffer, user, peer)
+                buffer, replies, oversized = self._drain(buffer, user, peer, limit)
                 for reply in replies:
                     sock.sendall(reply)
-                if len(buffer) > MAX_FRAME_BYTES:
-                    logger.warning(
-                        "MLLP frame over %s bytes; closing the connection", MAX_FRAME_BYTES
-                    )
+                if oversized:
+                    # The rest of the frame is still coming: the stream cannot be
+                    # trusted to find the next frame, so the sender reconnects.
+                    logger.warning("MLLP frame over %s bytes; AR sent, connection closed", limit)
                     break
         except (ConnectionError, OSError):
             logger.info("MLLP connection from %s ended abruptly", peer)
         finally:
             connections.close_all()
 
-    def _drain(self, buffer: bytes, user: User, peer: str | None) -> tuple[bytes, list[bytes]]:
+    def _drain(
+        self, buffer: bytes, user: User, peer: str | None, limit: int
+    ) -> tuple[bytes, list[bytes], bool]:
+        """Answers every complete frame; (rest, replies, whether a frame went over the limit)."""
         replies: list[bytes] = []
         while True:
             start = buffer.find(START_BLOCK)
             if start < 0:
-                return b"", replies  # bytes outside a frame are noise
+                return b"", replies, False  # bytes outside a frame are noise
             end = buffer.find(END_BLOCK, start + 1)
+            size = (end if end >= 0 else len(buffer.rstrip(b"\x1c"))) - start - 1
+            if size > limit:
+                head = buffer[start + 1 : start + 1 + HEAD_BYTES]
+                replies.append(frame(self.server.refuse_oversized(head, size, user, peer)))
+                return b"", replies, True
             if end < 0:
-                return buffer[start:], replies
+                return buffer[start:], replies, False
             payload = buffer[start + 1 : end]
             buffer = buffer[end + len(END_BLOCK) :]
-            replies.append(frame(self.server.process(payload, user, peer)))
+            replies.extend(frame(ack) for ack in self.server.process(payload, user, peer))
 
 
 class _MllpServerBase(socketserver.TCPServer):
@@ -98,17 +103,25 @@ class _MllpServerBase(socketserver.TCPServer):
         self.user_id = user_id
         super().__init__(address, MllpHandler, **kwargs)
 
-    def process(self, payload: bytes, user: User, peer: str | None) -> str:
+    def process(self, payload: bytes, user: User, peer: str | None) -> list[str]:
+        """One ACK per message in the frame (a batch has several), in order."""
         close_old_connections()
         context = RequestContext(source=AuditSource.HL7, ip_address=peer, path="mllp")
         try:
             with request_context(context):
-                return adt_receive(actor=user, raw=decode(payload), channel=AdtChannel.MLLP).ack
+                answer = adt_receive_payload(actor=user, payload=payload, channel=AdtChannel.MLLP)
+                return list(answer.acks)
         except Exception:
             logger.exception("MLLP message could not be processed")
-            return build_ack(
-                Header(), code="AE", text="Internal error; send the message again later."
-            )
+            return [
+                build_ack(Header(), code="AE", text="Internal error; send the message again later.")
+            ]
+
+    def refuse_oversized(self, head: bytes, size: int, user: User, peer: str | None) -> str:
+        close_old_connections()
+        context = RequestContext(source=AuditSource.HL7, ip_address=peer, path="mllp")
+        with request_context(context):
+            return adt_refuse_oversized(actor=user, size=size, head=head, channel=AdtChannel.MLLP)
 
 
 class MllpServer(socketserver.ThreadingMixIn, _MllpServerBase):

@@ -105,6 +105,12 @@ class AdtMessage(BaseModel):
     def __str__(self) -> str:
         return f"ADT {self.event_code or '?'} #{self.pk}"
 
+    def received_text(self) -> str:
+        """The message as it arrived, bad bytes included, for hashing and replay."""
+        if self.raw_bytes is not None:
+            return bytes(self.raw_bytes).decode("utf-8", errors="surrogateescape")
+        return self.raw
+
 
 class MatchStatus(models.TextChoices):
     OPEN = "open", "Open"

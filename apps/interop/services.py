@@ -39,6 +39,7 @@ from apps.interop.adt.parse import (
     normalise,
     parse_adt,
     read_header,
+    storable,
 )
 from apps.interop.models import (
     AdtChannel,
@@ -68,7 +69,6 @@ from apps.transitions.services import (
 logger = logging.getLogger(__name__)
 ADT_MESSAGE = "interop.adtmessage"
 MATCH_REQUEST = "interop.patientmatchrequest"
-MAX_MESSAGE_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     stored: its transaction rolls back and it answers with the stored ACK.
     """
     organisation_id = _require_interface(actor)
-    text = normalise(raw)[:MAX_MESSAGE_CHARS]
+    # Never cut: the doors refuse a message over HL7_MAX_MESSAGE_BYTES whole.
+    text = normalise(raw)
     try:
         header = read_header(text)
     except AdtProblem as problem:
@@ -184,7 +185,7 @@ def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> Adt
         return None
     for row in earlier:
         # Messages stored before content hashes existed are hashed from their text.
-        if (row.content_hash or content_hash(row.raw)) == message.content_hash:
+        if (row.content_hash or content_hash(row.received_text())) == message.content_hash:
             return AdtResult(
                 ack=row.ack,
                 ack_code=row.ack_code,
@@ -224,24 +225,54 @@ def _store_clash(
 def _refuse_unreadable(
     *, actor: User, organisation_id: int, raw: str, channel: str, problem: AdtProblem
 ) -> AdtResult:
-    header = Header()
-    ack = build_ack(
-        header, code="AR", text=problem.text, error_code=problem.error_code, location="MSH"
+    return adt_store_refused(
+        actor=actor,
+        raw=raw,
+        channel=channel,
+        header=Header(),
+        problem=AdtProblem(problem.ack_code, problem.text, problem.error_code, "MSH"),
     )
-    message = AdtMessage.objects.create(
-        organisation_id=organisation_id,
+
+
+@transaction.atomic
+def adt_store_refused(
+    *, actor: Actor, raw: str, channel: str, header: Header, problem: AdtProblem
+) -> AdtResult:
+    """Keeps what could not be taken as a message (no readable MSH, a broken batch) with its AR.
+
+    Stored without a control id, so never mistaken for a repeat; the raw text
+    (bad bytes kept beside it) stays for audit and replay, and the receipt
+    is audited like any message's.
+    """
+    if not isinstance(actor, User) or actor.organisation_id is None:
+        raise PermissionDenied("Only an interface account of an organisation may send ADT.")
+    message = AdtMessage(
+        organisation_id=actor.organisation_id,
         channel=channel,
         received_by=actor,
+        sending_application=header.sending_application,
+        sending_facility=header.sending_facility,
+        message_type=header.message_type,
+        event_code=header.event_code,
+        version=header.version,
         raw=raw,
         status=AdtStatus.REJECTED,
-        ack_code="AR",
+        ack_code=problem.ack_code,
         ack_text=problem.text[:200],
-        ack=ack,
+        ack=build_ack(
+            header,
+            code=problem.ack_code,
+            text=problem.text,
+            error_code=problem.error_code,
+            location=problem.location,
+        ),
     )
-    return AdtResult(ack=ack, ack_code="AR", status=message.status, message_id=message.pk)
+    return _finish(actor=actor, message=message)
 
 
 def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
+    if message.raw_bytes is None:  # not yet made storable (a clash may come back here)
+        message.raw, message.raw_bytes = storable(message.raw)
     message.save()
     audit_record(
         actor=actor,
@@ -610,10 +641,11 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         )
     before = message.status
     try:
-        header = read_header(message.raw)
+        text = message.received_text()
+        header = read_header(text)
         with transaction.atomic():
             check_header(header)
-            outcome = adt_apply(actor=sender, message=message, event=parse_adt(message.raw))
+            outcome = adt_apply(actor=sender, message=message, event=parse_adt(text))
     except IntegrityError:
         # Its identifiers match no patient, and it has been through the queue already.
         message.ack_text = "Replayed; still refused: the patient is not matched."

@@ -107,3 +107,36 @@ def build_ack(
             )
         segments.append(err)
     return "\r".join(segments) + "\r"
+
+
+def build_batch_ack(envelope: Header, acks: list[str], *, with_file: bool) -> str:
+    """The ACKs of a batch, wrapped in BHS/BTS (and FHS/FTS when the batch came in a file).
+
+    BHS-12 (FHS-12) names the batch (file) acknowledged; BTS-1 counts the
+    ACKs inside, so the sender can check nothing went missing.
+    """
+    sep = envelope.field_separator or "|"
+    encoding = envelope.encoding_characters or "^~\\&"
+    now = timezone.now().strftime("%Y%m%d%H%M%S+0000")
+
+    def head(name: str) -> str:
+        fields = [
+            name,
+            encoding,
+            RECEIVING_APPLICATION,
+            _escape(envelope.receiving_facility, envelope),
+            _escape(envelope.sending_application, envelope),
+            _escape(envelope.sending_facility, envelope),
+            now,
+            "",
+            "",
+            "",
+            uuid.uuid4().hex[:20].upper(),
+            _escape(envelope.control_id, envelope),
+        ]
+        return sep.join(fields)
+
+    segments = [head("BHS"), *(ack.rstrip("\r") for ack in acks), f"BTS{sep}{len(acks)}"]
+    if with_file:
+        segments = [head("FHS"), *segments, f"FTS{sep}1"]
+    return "\r".join(segments) + "\r"

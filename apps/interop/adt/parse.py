@@ -12,7 +12,7 @@ wrong) and an HL7 table 0357 error code with its location.
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -125,6 +125,86 @@ class AdtEvent:
     z_segments: tuple[str, ...] = field(default_factory=tuple)
 
 
+# C0 controls and DEL have no place in ER7 text; CR and LF end segments, TAB is
+# tolerated in free text. Lone surrogates stand for bytes that were not UTF-8.
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc80-\udcff]")
+_UNSTORABLE = re.compile(r"[\x00\udc80-\udcff]")
+# MSH-18 values that mean Latin-1 (or its Euro variant, the same bytes for text).
+_LATIN_CHARSETS = ("8859/1", "8859/15", "ISO-8859-1", "ISO-8859-15", "LATIN1", "LATIN-1")
+
+
+def decode_payload(payload: bytes) -> str:
+    """Bytes from a door as text: UTF-8 unless MSH-18 says Latin-1.
+
+    Bytes that are not valid in the character set become lone surrogates
+    (Python's surrogateescape): nothing is lost, `check_characters` refuses
+    the message naming where they are, and `storable` keeps the bytes.
+    """
+    if _declared_charset(payload).upper() in _LATIN_CHARSETS:
+        return payload.decode("latin-1")
+    return payload.decode("utf-8", errors="surrogateescape")
+
+
+def _declared_charset(payload: bytes) -> str:
+    start = payload.find(b"MSH")
+    if start < 0 or len(payload) < start + 4:
+        return ""
+    line = payload[start:].split(b"\r", 1)[0].split(b"\n", 1)[0]
+    fields = line.split(payload[start + 3 : start + 4])
+    if len(fields) < 18:  # fields[17] is MSH-18
+        return ""
+    return fields[17].split(b"~", 1)[0].decode("ascii", errors="replace").strip()
+
+
+def storable(text: str) -> tuple[str, bytes | None]:
+    """Text the database can hold, and the exact bytes when that text had to escape some.
+
+    PostgreSQL text holds neither NUL nor bytes that are not UTF-8: those are
+    shown as \\xNN in the text, and the bytes are kept beside it for replay.
+    """
+    if not _UNSTORABLE.search(text):
+        return text, None
+    shown = _UNSTORABLE.sub(lambda match: f"\\x{_byte_of(match.group())[0]:02X}", text)
+    return shown, text.encode("utf-8", errors="surrogateescape")
+
+
+def _byte_of(char: str) -> bytes:
+    return char.encode("utf-8", errors="surrogateescape")
+
+
+def check_characters(text: str) -> None:
+    """Refuses (AE) a message holding control characters or bytes that are not text.
+
+    Names the first one and where it sits (segment and field), so the
+    interface team can find it; no patient data goes into the answer.
+    """
+    match = _BAD_CHARACTER.search(text)
+    if match is None:
+        return
+    char = match.group()
+    start = text.rfind("\r", 0, match.start()) + 1
+    segment = text[start : match.start()]
+    name = segment[:3]
+    separator = segment[3] if len(segment) > 3 else "|"
+    number = segment.count(separator) - (1 if name == "MSH" else 0)
+    where = f"{name}-{number}" if number > 0 else name
+    location = f"{name}^1^{number}" if number > 0 else name
+    if "\udc80" <= char <= "\udcff":
+        raise AdtProblem(
+            "AE",
+            f"Byte 0x{_byte_of(char)[0]:02X} in {where} is not UTF-8; declare MSH-18 "
+            "(e.g. 8859/1) or send UTF-8.",
+            "102",
+            location,
+        )
+    raise AdtProblem(
+        "AE",
+        f"Control character 0x{ord(char):02X} in {where}; ER7 text may not hold it.",
+        "102",
+        location,
+    )
+
+
 def normalise(raw: str) -> str:
     """Segments end in CR; tolerate LF and CRLF, MLLP bytes and trailing blanks."""
     text = raw.strip("\x0b\x1c\r\n \t")
@@ -155,6 +235,12 @@ def read_header(raw: str) -> Header:
         raise AdtProblem("AR", "The message does not start with an MSH segment.", error_code="100")
     separator = text[3]
     first = text.split("\r", 1)[0]
+    if _BAD_CHARACTER.search(first):
+        raise AdtProblem(
+            "AR",
+            "The MSH segment holds control characters or bytes that are not text; unreadable.",
+            "100",
+        )
     parts = first.split(separator)
     encoding = parts[1] if len(parts) > 1 else "^~\\&"
     component = encoding[0] if encoding else "^"
@@ -179,6 +265,14 @@ def read_header(raw: str) -> Header:
         processing_id=part(11).split(component)[0],
         version=part(12).split(component)[0][:12],
     )
+
+
+def read_envelope(segment: str) -> Header:
+    """FHS or BHS, whose fields 1-7 are MSH's; their control id is field 11."""
+    header = read_header("MSH" + segment[3:])
+    parts = segment.split(header.field_separator)
+    control_id = parts[10] if len(parts) > 10 else ""
+    return replace(header, message_type="", event_code="", control_id=control_id[:199])
 
 
 def check_header(header: Header) -> None:
@@ -294,6 +388,7 @@ def parse_adt(raw: str) -> AdtEvent:
     """The whole message; the header must already have passed `check_header`."""
     header = read_header(raw)
     check_header(header)
+    check_characters(normalise(raw))
     try:
         message = hl7.parse(normalise(raw))
     except Exception as error:  # the parser raises assorted errors on broken input

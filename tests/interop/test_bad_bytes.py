@@ -1,0 +1,138 @@
+"""Bad bytes and oversized payloads get a clear answer over both doors, never a 500."""
+
+import socket
+
+import pytest
+
+from apps.core.models import AuditAction, AuditEvent
+from apps.interop.mllp import END_BLOCK, START_BLOCK
+from apps.interop.models import AdtMessage, AdtStatus
+from apps.transitions.models import Handoff
+from tests.interop.doors import HttpDoor, msa, read_frames
+from tests.interop.messages import adt
+
+
+def with_bytes(message: str, old: str, new: bytes) -> bytes:
+    head, _, tail = message.partition(old)
+    return head.encode() + new + tail.encode()
+
+
+def receipt_audited(message: AdtMessage) -> bool:
+    return AuditEvent.objects.filter(
+        object_type="interop.adtmessage", object_id=str(message.pk), action=AuditAction.CREATE
+    ).exists()
+
+
+@pytest.mark.parametrize(("bad", "shown"), [(b"\x00", "0x00"), (b"\x07", "0x07")])
+def test_control_characters_get_ae_naming_the_field_and_the_bytes_are_kept(
+    door, known_patient, nurse, bad, shown
+):
+    payload = with_bytes(adt("A01", control_id="NUL1", name="Garcia^Rosa"), "Rosa", b"Ro" + bad)
+
+    reply = door.send(payload)
+
+    code, control_id, text = msa(reply.acks[0])
+    assert (reply.status, code, control_id) == (200, "AE", "NUL1")
+    assert shown in text
+    assert "PID-5" in text
+    assert not Handoff.objects.exists()
+    stored = AdtMessage.objects.get()
+    assert stored.status == AdtStatus.ERROR
+    assert bad in stored.received_text().encode("utf-8", errors="surrogateescape")
+    assert receipt_audited(stored)
+
+
+def test_bytes_that_are_not_utf8_get_ae_and_are_kept_exactly(door, known_patient, nurse):
+    payload = with_bytes(adt("A01", control_id="U8", name="Garcia^Rosa"), "Rosa", b"R\xf6sa")
+
+    reply = door.send(payload)
+
+    code, _, text = msa(reply.acks[0])
+    assert code == "AE"
+    assert "0xF6" in text
+    assert "MSH-18" in text
+    stored = AdtMessage.objects.get()
+    assert b"R\xf6sa" in bytes(stored.raw_bytes)
+    assert "R\\xF6sa" in stored.raw
+    assert receipt_audited(stored)
+
+
+def test_latin1_declared_in_msh18_is_read_as_latin1(door, known_patient, nurse):
+    message = adt("A01", control_id="L1", name="Garcia^Rosa")
+    header, _, rest = message.partition("\r")
+    header += "||||||8859/1"  # MSH-13 to MSH-17 empty, MSH-18 the character set
+    payload = with_bytes(f"{header}\r{rest}", "Rosa", b"R\xf6sa")
+
+    reply = door.send(payload)
+
+    assert msa(reply.acks[0])[:2] == ("AA", "L1")
+    assert "R\u00f6sa" in AdtMessage.objects.get().raw
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x00\x01\x02\xff\xfe",
+        b"MSH|^~\\&|EPIC\x00ADT|GENHOSP|X|Y|20250101||ADT^A01|Z|P|2.5\rPID|1",
+    ],
+    ids=["binary", "nul-in-msh"],
+)
+def test_an_unreadable_msh_gets_ar_stored_and_audited(door, known_patient, payload):
+    reply = door.send(payload)
+
+    assert reply.status == 200
+    assert msa(reply.acks[0])[0] == "AR"
+    stored = AdtMessage.objects.get()
+    assert stored.status == AdtStatus.REJECTED
+    assert bytes(stored.raw_bytes) == payload.rstrip(b"\r")
+    assert receipt_audited(stored)
+
+
+def test_an_empty_http_body_is_a_400_with_a_reason(interface, known_patient):
+    reply = HttpDoor(interface).send(b"  \r\n")
+    assert reply.status == 400
+    assert b"empty" in reply.body
+    assert not AdtMessage.objects.exists()
+
+
+def test_over_the_size_limit_http_is_413_and_nothing_is_parsed(interface, known_patient, settings):
+    settings.HL7_MAX_MESSAGE_BYTES = 600
+    message = adt("A01", control_id="BIG1", extra_segments=("ZXX|" + "x" * 700,))
+
+    reply = HttpDoor(interface).send(message)
+
+    assert reply.status == 413
+    assert b"HL7_MAX_MESSAGE_BYTES" in reply.body
+    assert not AdtMessage.objects.exists()
+    assert not Handoff.objects.exists()
+    assert AuditEvent.objects.filter(
+        object_type="interop.adtmessage", detail__reason="too large"
+    ).exists()
+
+
+def test_a_message_at_the_size_limit_is_processed(door, known_patient, nurse, settings):
+    message = adt("A01", control_id="EDGE1")
+    settings.HL7_MAX_MESSAGE_BYTES = len(message.encode())
+    assert msa(door.send(message).acks[0])[:2] == ("AA", "EDGE1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_the_size_limit_mllp_gets_ar_before_the_connection_closes(
+    interface, known_patient, settings
+):
+    from tests.interop.doors import mllp_serving
+
+    settings.HL7_MAX_MESSAGE_BYTES = 600
+    message = adt("A01", control_id="BIG2", extra_segments=("ZXX|" + "x" * 5000,))
+    with (
+        mllp_serving(interface) as server,
+        socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as sock,
+    ):
+        sock.sendall(START_BLOCK + message.encode()[:2000])  # the rest never needs to come
+        acks, _ = read_frames(sock, 1)
+        assert sock.recv(1) == b""  # then closed
+    code, control_id, text = msa(acks[0])
+    assert (code, control_id) == ("AR", "BIG2")
+    assert "HL7_MAX_MESSAGE_BYTES" in text
+    assert not AdtMessage.objects.exists()
+    assert END_BLOCK not in acks[0].encode()
