@@ -69,3 +69,16 @@ def test_interface_of_another_organisation_cannot_touch_our_patient(known_patien
     assert b"MSA|AA|" in response.content  # accepted into its own organisation's queue
     assert not Handoff.objects.exists()
     assert AdtMessage.objects.get().organisation_id == stranger.organisation_id
+
+
+@pytest.mark.parametrize("media_type", ["application/hl7-v2", "application/hl7-v2+er7"])
+def test_the_content_types_engines_use_are_accepted(
+    interface_client, known_patient, nurse, media_type
+):
+    response = interface_client.post(
+        URL, data=adt("A01", control_id="CT1"), content_type=f"{media_type}; charset=utf-8"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(media_type)
+    assert str(hl7.parse(response.content.decode()).segment("MSA")[1]) == "AA"
+    assert Handoff.objects.filter(episode__patient=known_patient).count() == 1
