@@ -136,3 +136,21 @@ def test_over_the_size_limit_mllp_gets_ar_before_the_connection_closes(
     assert "HL7_MAX_MESSAGE_BYTES" in text
     assert not AdtMessage.objects.exists()
     assert END_BLOCK not in acks[0].encode()
+
+
+def test_a_message_refused_for_its_bytes_is_replayed_from_the_exact_bytes(
+    interface, known_patient, org_admin
+):
+    from apps.interop.adt.parse import decode_payload
+    from apps.interop.services import adt_message_replay, adt_receive
+
+    payload = with_bytes(adt("A01", control_id="RB1", name="Garcia^Rosa"), "Rosa", b"Ro\x00sa")
+    refused = adt_receive(actor=interface, raw=decode_payload(payload))
+    message = AdtMessage.objects.get(pk=refused.message_id)
+    assert "Ro\\x00sa" in message.raw  # shown escaped; the database holds no NUL
+
+    replayed = adt_message_replay(actor=org_admin, message=message)
+
+    assert replayed.status == AdtStatus.ERROR
+    assert "0x00" in replayed.ack_text  # the NUL itself was seen again, not its escaped form
+    assert not Handoff.objects.exists()
