@@ -84,3 +84,16 @@ def test_a_batch_cut_short_is_refused_whole_with_ar(door, known_patient, nurse):
     assert "trailer" in msa(reply.acks[0])[2]
     assert not Handoff.objects.exists()
     assert not AdtMessage.objects.filter(control_id="T-1").exists()
+
+
+def test_two_messages_reaching_the_service_as_one_are_refused_never_half_applied(
+    interface, known_patient, nurse
+):
+    from apps.interop.services import adt_receive
+
+    result = adt_receive(
+        actor=interface, raw=adt("A01", control_id="S-1") + adt("A08", control_id="S-2")
+    )
+    assert (result.ack_code, msa(result.ack)[1]) == ("AR", "S-1")
+    assert "second MSH" in msa(result.ack)[2]
+    assert not Handoff.objects.exists()

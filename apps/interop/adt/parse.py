@@ -389,6 +389,12 @@ def parse_adt(raw: str) -> AdtEvent:
     header = read_header(raw)
     check_header(header)
     check_characters(normalise(raw))
+    if f"\rMSH{header.field_separator}" in normalise(raw):
+        # The doors split payloads first; one message reaching here with a second
+        # MSH would have the rest dropped under the first's ACK.
+        raise AdtProblem(
+            "AR", "More than one message (a second MSH segment); none was processed.", "100"
+        )
     try:
         message = hl7.parse(normalise(raw))
     except Exception as error:  # the parser raises assorted errors on broken input
