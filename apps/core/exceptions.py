@@ -26,3 +26,7 @@ class NotFoundError(ApplicationError):
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
+
+
+class ConflictError(ApplicationError):
+    """The request was fine but the object has moved on (e.g. its state changed meanwhile): 409."""
