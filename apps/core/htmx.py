@@ -49,7 +49,9 @@ def refusal_text(error: ApplicationError) -> str:
     return " ".join([error.message, *refusal_lines(error)])
 
 
-def refusal_response(request: HttpRequest, error: ApplicationError | PermissionDenied) -> HttpResponse:
+def refusal_response(
+    request: HttpRequest, error: ApplicationError | PermissionDenied
+) -> HttpResponse:
     """The refusal as an htmx fragment, with the status that says what kind it is."""
     if isinstance(error, PermissionDenied):
         message = str(error) or "Your role on this care team does not allow that action."

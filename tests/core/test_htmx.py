@@ -1,4 +1,4 @@
-"""A refused htmx action answers with its message and a status that says why, never a silent no-op."""
+"""A refused htmx action answers with its message and a status that says why."""
 
 import pytest
 from django.urls import reverse
@@ -73,9 +73,7 @@ def test_refused_htmx_action_returns_its_message_with_status(
     assert Referral.objects.get(pk=referral.pk).state == ReferralState.DRAFT
 
 
-def test_refused_plain_post_shows_the_message_on_the_page_it_came_from(
-    client_for, patient, nurse
-):
+def test_refused_plain_post_shows_the_message_on_the_page_it_came_from(client_for, patient, nurse):
     handoff = _unexplained_dose_change(patient, nurse)
     episode_url = reverse("transitions:episode", args=[handoff.episode_id])
     client = client_for(nurse)
