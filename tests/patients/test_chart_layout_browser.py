@@ -21,7 +21,8 @@ control => {
   if (hit === control || control.contains(hit)) return null;
   if (!hit) return `nothing at ${x},${y}`;
   const card = hit.closest("section, .card");
-  return `${hit.tagName.toLowerCase()}.${hit.className} in ${card ? card.id || card.className : "page"}`;
+  const where = card ? card.id || card.className : "page";
+  return `${hit.tagName.toLowerCase()}.${hit.className} in ${where}`;
 }
 """
 
