@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from apps.core.exceptions import ApplicationError, ConflictError, NotFoundError
+from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
 from apps.core.refusals import audit_refused_request
 from apps.core.views import is_htmx
 
@@ -27,14 +27,6 @@ REFUSAL_TEMPLATE = "core/_refusal.html"
 REFUSAL_HEADER = "X-Refusal"
 
 View = Callable[..., HttpResponse]
-
-
-def refusal_status(error: Exception) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, ConflictError):
-        return 409
-    return 400
 
 
 def refusal_lines(error: ApplicationError) -> list[str]:
