@@ -27,6 +27,7 @@ from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
 from apps.careplans.permissions import care_plan_rights
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_care_team, patient_get_for_user
@@ -104,15 +105,12 @@ def _after_write(request: AuthenticatedHttpRequest, patient: Patient, note: str)
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
+@htmx_action
 def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's plan; POST starts one."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     if request.method == "POST":
-        try:
-            services.care_plan_create(actor=request.user, patient=patient)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-            return redirect("careplans:plan", patient_id=patient.pk)
+        services.care_plan_create(actor=request.user, patient=patient)
         return _after_write(request, patient, "Care plan started.")
     return _plan_response(
         request, patient, {"add_intervention": request.GET.get("add_intervention", "")}
@@ -131,6 +129,7 @@ def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = CarePlanVoiceForm.for_plan(plan, request.POST)
@@ -147,6 +146,7 @@ def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespon
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = CarePlanProfileForm.for_plan(
@@ -170,6 +170,7 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     rights = care_plan_rights(request.user, plan.patient)
@@ -194,6 +195,7 @@ def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
+@htmx_action
 def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
@@ -216,6 +218,7 @@ def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) 
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
@@ -226,6 +229,7 @@ def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
+@htmx_action
 def intervention_add(
     request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 ) -> HttpResponse:
@@ -263,6 +267,7 @@ def intervention_add(
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
+@htmx_action
 def intervention_edit(
     request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
 ) -> HttpResponse:
@@ -288,6 +293,7 @@ def intervention_edit(
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
+@htmx_action
 def intervention_cancel(
     request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
 ) -> HttpResponse:
@@ -311,6 +317,7 @@ def intervention_cancel(
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = BarrierForm(request.POST, prefix="barrier", plan=plan)
@@ -327,6 +334,7 @@ def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def barrier_remove(
     request: AuthenticatedHttpRequest, patient_id: int, barrier_id: int
 ) -> HttpResponse:

@@ -5,11 +5,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
 from apps.core.refusals import audit_refused_request
 
 
@@ -19,7 +19,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, ApplicationError):
         return Response(
             {"detail": exc.message, "errors": exc.field_errors},
-            status=status.HTTP_400_BAD_REQUEST,
+            status=refusal_status(exc),
         )
     elif isinstance(exc, PermissionDenied | exceptions.PermissionDenied):
         audit_refused_request(context["request"], exc)

@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 
 class ApplicationError(Exception):
     """A domain rule refused the request: shown to the user, never a 500.
@@ -26,3 +28,16 @@ class NotFoundError(ApplicationError):
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
+
+
+class ConflictError(ApplicationError):
+    """The request was fine but the object has moved on (e.g. its state changed meanwhile): 409."""
+
+
+def refusal_status(error: Exception) -> int:
+    """The HTTP status of a refusal, the same on every door (pages, htmx, API)."""
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, ConflictError):
+        return 409
+    return 400

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from django.db import models
 
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ConflictError
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class StateTable(Generic[T]):
         return (source, target) in self._by_pair
 
     def move(self, source: str, target: str) -> T:
-        """The move from `source` to `target`, or an ApplicationError saying what is allowed."""
+        """The move from `source` to `target`; else an ApplicationError (a ConflictError when
+        the state is real but not reachable from here) saying what is allowed."""
         noun, field = self.noun, self.field
         if target not in self.states.values:
             raise ApplicationError(
@@ -85,4 +86,5 @@ class StateTable(Generic[T]):
                 f"A {noun} cannot go from {source_label} to {target_label}. "
                 f"From {source_label} it can go to: {allowed or 'nothing'}."
             )
-        raise ApplicationError(message, field_errors={field: [message]})
+        # The request names a real state; the object is just not where that move starts.
+        raise ConflictError(message, field_errors={field: [message]})

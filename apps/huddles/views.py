@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.huddles import permissions, selectors, services
 from apps.huddles.due import due_at_for_choice, due_at_on
@@ -35,14 +36,12 @@ from apps.tasks.models import TaskPriority
 from apps.teams.models import CareTeam
 
 
-def _error_text(error: ApplicationError) -> str:
-    details = [text for texts in error.field_errors.values() for text in texts]
-    return " ".join([error.message, *details]) if details else error.message
-
-
-def _form_errors(form: object) -> str:
+def _form_problem(form: object) -> ApplicationError:
     errors = getattr(form, "errors", {})
-    return " ".join(str(message) for messages_ in errors.values() for message in messages_)
+    return ApplicationError(
+        "Please correct the form.",
+        field_errors={name: [str(text) for text in texts] for name, texts in errors.items()},
+    )
 
 
 def _back(huddle: Huddle) -> HttpResponse:
@@ -189,121 +188,103 @@ def huddle_minutes(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def huddle_open(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
-    try:
-        services.huddle_open(actor=request.user, huddle=huddle)
-    except ApplicationError as error:
-        messages.error(request, _error_text(error))
+    services.huddle_open(actor=request.user, huddle=huddle)
     return _hx_redirect(request, reverse("huddles:detail", args=[huddle.pk]))
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     form = ReasonForm(request.POST)
-    try:
-        services.huddle_cancel(
-            actor=request.user,
-            huddle=huddle,
-            reason=form.data.get("reason", "") if form.is_bound else "",
-        )
-        messages.success(request, "Huddle cancelled.")
-    except ApplicationError as error:
-        messages.error(request, _error_text(error))
+    services.huddle_cancel(
+        actor=request.user,
+        huddle=huddle,
+        reason=form.data.get("reason", "") if form.is_bound else "",
+    )
+    messages.success(request, "Huddle cancelled.")
     return _back(huddle)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def huddle_close(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
-    try:
-        services.huddle_close(actor=request.user, huddle=huddle)
-    except ApplicationError as error:
-        if is_htmx(request):
-            return render(request, "huddles/_flash.html", {"error": _error_text(error)})
-        messages.error(request, _error_text(error))
-        return _back(huddle)
+    services.huddle_close(actor=request.user, huddle=huddle)
     messages.success(request, "Huddle closed. The minutes are below.")
     return _hx_redirect(request, reverse("huddles:minutes", args=[huddle.pk]))
 
 
-def _agenda_response(
-    request: AuthenticatedHttpRequest, huddle: Huddle, *, error: str = ""
-) -> HttpResponse:
+def _agenda_response(request: AuthenticatedHttpRequest, huddle: Huddle) -> HttpResponse:
     if not is_htmx(request):
-        if error:
-            messages.error(request, error)
         return _back(huddle)
     huddle.refresh_from_db()
-    context = _board_context(request, huddle, agenda_error=error)
+    context = _board_context(request, huddle)
     return render(request, "huddles/_agenda.html", context)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def huddle_refresh(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
-    try:
-        services.huddle_agenda_refresh(actor=request.user, huddle=huddle)
-    except ApplicationError as error:
-        return _agenda_response(request, huddle, error=_error_text(error))
+    services.huddle_agenda_refresh(actor=request.user, huddle=huddle)
     return _agenda_response(request, huddle)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     permissions.require_can_run_huddles(request.user, huddle.team_id)
     form = ItemAddForm(request.POST)
     if not form.is_valid():
-        return _agenda_response(request, huddle, error=_form_errors(form))
+        raise _form_problem(form)
     patient = selectors.team_patient_by_mrn(
         user=request.user, team_id=huddle.team_id, mrn=form.cleaned_data["mrn"]
     )
     if patient is None:
-        return _agenda_response(request, huddle, error="No patient of this team has that MRN.")
-    try:
-        services.huddle_item_add(
-            actor=request.user,
-            huddle=huddle,
-            patient=patient,
-            title=form.cleaned_data["title"],
-            note=form.cleaned_data["note"],
+        raise ApplicationError(
+            "No patient of this team has that MRN.",
+            field_errors={"mrn": ["No patient of this team has that MRN."]},
         )
-    except ApplicationError as error:
-        return _agenda_response(request, huddle, error=_error_text(error))
+    services.huddle_item_add(
+        actor=request.user,
+        huddle=huddle,
+        patient=patient,
+        title=form.cleaned_data["title"],
+        note=form.cleaned_data["note"],
+    )
     return _agenda_response(request, huddle)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def attendance_set(request: AuthenticatedHttpRequest, huddle_id: int, user_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     form = AttendanceForm(request.POST)
     present = bool(form.is_valid() and form.cleaned_data["present"])
-    error = ""
-    try:
-        services.huddle_attendance_set(
-            actor=request.user, huddle=huddle, user_id=user_id, present=present
-        )
-    except ApplicationError as error_:
-        error = _error_text(error_)
+    services.huddle_attendance_set(
+        actor=request.user, huddle=huddle, user_id=user_id, present=present
+    )
     if not is_htmx(request):
         return _back(huddle)
     context = {
         "huddle": huddle,
         "attendance": selectors.huddle_attendance(huddle=huddle),
         "can_run": permissions.can_run_huddles(request.user, huddle.team_id),
-        "attendance_error": error,
     }
     return render(request, "huddles/_attendance.html", context)
 
@@ -319,15 +300,9 @@ def _item(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> Ag
 def _item_response(
     request: AuthenticatedHttpRequest,
     item: AgendaItem,
-    *,
-    error: str = "",
-    task_form: TaskFromItemForm | None = None,
-    decision_form: DecisionForm | None = None,
 ) -> HttpResponse:
     huddle = item.huddle
     if not is_htmx(request):
-        if error:
-            messages.error(request, error)
         return _back(huddle)
     board = selectors.huddle_board_for_user(user=request.user, huddle=huddle, item_ids=[item.pk])
     row = board.item_row(item.pk)
@@ -337,94 +312,78 @@ def _item_response(
         "huddle": huddle,
         "board": board,
         "row": row,
-        "error": error,
-        "task_form": task_form,
-        "decision_form": decision_form,
     }
     response = render(request, "huddles/_item.html", context)
-    if not error:
-        response["HX-Trigger"] = "huddleChanged"
+    response["HX-Trigger"] = "huddleChanged"
     return response
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_move(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int, direction: str
 ) -> HttpResponse:
     if direction not in ("up", "down"):
         raise NotFoundError("No such direction.")
     item = _item(request, huddle_id, item_id)
-    try:
-        services.huddle_item_move(
-            actor=request.user, item=item, offset=-1 if direction == "up" else 1
-        )
-    except ApplicationError as error:
-        return _agenda_response(request, item.huddle, error=_error_text(error))
+    services.huddle_item_move(actor=request.user, item=item, offset=-1 if direction == "up" else 1)
     return _agenda_response(request, item.huddle)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        item = services.huddle_item_decision_record(
-            actor=request.user, item=item, decision=form.cleaned_data.get("decision", "")
-        )
-    except ApplicationError as error:
-        return _item_response(request, item, error=_error_text(error), decision_form=form)
+    item = services.huddle_item_decision_record(
+        actor=request.user, item=item, decision=form.cleaned_data.get("decision", "")
+    )
     return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        item = services.huddle_item_discuss(
-            actor=request.user,
-            item=item,
-            decision=form.cleaned_data.get("decision", ""),
-            reason=form.cleaned_data.get("reason", ""),
-        )
-    except ApplicationError as error:
-        return _item_response(request, item, error=_error_text(error), decision_form=form)
+    item = services.huddle_item_discuss(
+        actor=request.user,
+        item=item,
+        decision=form.cleaned_data.get("decision", ""),
+        reason=form.cleaned_data.get("reason", ""),
+    )
     return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        item = services.huddle_item_skip(
-            actor=request.user, item=item, reason=form.cleaned_data.get("reason", "")
-        )
-    except ApplicationError as error:
-        return _item_response(request, item, error=_error_text(error), decision_form=form)
+    item = services.huddle_item_skip(
+        actor=request.user, item=item, reason=form.cleaned_data.get("reason", "")
+    )
     return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_reopen(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
-    try:
-        item = services.huddle_item_reopen(actor=request.user, item=item)
-    except ApplicationError as error:
-        return _item_response(request, item, error=_error_text(error))
+    item = services.huddle_item_reopen(actor=request.user, item=item)
     return _item_response(request, item)
 
 
@@ -444,6 +403,7 @@ def _due_at(huddle: Huddle, form: TaskFromItemForm) -> datetime | None:
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def item_task_create(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int
 ) -> HttpResponse:
@@ -452,23 +412,19 @@ def item_task_create(
     members = selectors.team_members(team_id=item.huddle.team_id)
     form = TaskFromItemForm(request.POST, members=members)
     if not form.is_valid():
-        return _item_response(request, item, error=_form_errors(form), task_form=form)
+        raise _form_problem(form)
     owner = next(
         (member.user for member in members if member.user_id == form.cleaned_data["owner"]), None
     )
-    try:
-        services.huddle_item_task_create(
-            actor=request.user,
-            item=item,
-            title=form.cleaned_data["title"],
-            owner=owner,
-            due_at=_due_at(item.huddle, form),
-            priority=form.cleaned_data["priority"] or TaskPriority.ROUTINE,
-            token=form.cleaned_data["token"],
-        )
-    except ApplicationError as error:
-        add_errors_to_form(form, error)
-        return _item_response(request, item, error=_error_text(error), task_form=form)
+    services.huddle_item_task_create(
+        actor=request.user,
+        item=item,
+        title=form.cleaned_data["title"],
+        owner=owner,
+        due_at=_due_at(item.huddle, form),
+        priority=form.cleaned_data["priority"] or TaskPriority.ROUTINE,
+        token=form.cleaned_data["token"],
+    )
     return _item_response(request, item)
 
 

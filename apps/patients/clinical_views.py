@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.forms import (
     AreaDeprivationForm,
@@ -78,6 +79,7 @@ def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> Http
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = ConditionForm(request.POST)
@@ -99,6 +101,7 @@ def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def condition_resolve(
     request: AuthenticatedHttpRequest, patient_id: int, condition_id: int
 ) -> HttpResponse:
@@ -131,6 +134,7 @@ def condition_resolve(
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = EncounterForm(request.POST)
@@ -147,6 +151,7 @@ def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = SdohScreenForm(request.POST)
@@ -168,6 +173,7 @@ def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def area_deprivation_set(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = AreaDeprivationForm(request.POST)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.selectors import patient_get_for_user
 from apps.referrals import permissions, selectors, services, states
@@ -93,13 +94,11 @@ def _detail_context(
 
 
 def _render_detail(
-    request: AuthenticatedHttpRequest, referral: Referral, *, status: int = 200, **extra: Any
+    request: AuthenticatedHttpRequest, referral: Referral, **extra: Any
 ) -> HttpResponse:
     context = _detail_context(request, referral, **extra)
-    if is_htmx(request):
-        # htmx swaps only 2xx answers: a refusal comes back as the panel with its message.
-        return render(request, "referrals/_detail_main.html", context)
-    return render(request, "referrals/detail.html", context, status=status)
+    template = "referrals/_detail_main.html" if is_htmx(request) else "referrals/detail.html"
+    return render(request, template, context)
 
 
 @login_required
@@ -116,20 +115,11 @@ def _act(
     action: Callable[[Referral], object],
     success: str,
 ) -> HttpResponse:
-    """Runs one service call on the referral; a refusal is shown on the referral's page."""
+    """Runs one service call on the referral; a refusal is answered by `htmx_action`."""
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
     # Someone without the right learns nothing from form feedback: refuse first.
     permissions.require_can_work_on(request.user, referral)
-    try:
-        action(referral)
-    except ApplicationError as error:
-        problems = [error.message] + [
-            message
-            for messages_ in error.field_errors.values()
-            for message in messages_
-            if message != error.message
-        ]
-        return _render_detail(request, referral, status=400, action_errors=problems)
+    action(referral)
     if not is_htmx(request):
         messages.success(request, success)
         return redirect("referrals:detail", referral_id=referral.pk)
@@ -147,6 +137,7 @@ def _form_problem(form: Any) -> ApplicationError:
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = TransitionForm(request.POST)
 
@@ -162,6 +153,7 @@ def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> 
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = ConsentForm(request.POST)
 
@@ -181,6 +173,7 @@ def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> Htt
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     def reassign(referral: Referral) -> None:
         form = ReassignForm(
@@ -201,6 +194,7 @@ def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> Ht
 @login_required
 @not_found_as_404
 @require_POST
+@htmx_action
 def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = SnoozeForm(request.POST)
 

@@ -291,6 +291,9 @@ class Notification(models.Model):
 
     Reminders and escalations from every workflow land here; the key (for
     example "referral:42:sent:reminder") makes a repeated sweep a no-op.
+    `about` names the event the message tells of (e.g. "task:7:due", shared by
+    the owner's reminder and the lead's escalation): one person hears of one
+    event once, so an owner who is also the lead is not told twice.
     """
 
     recipient = models.ForeignKey(
@@ -307,6 +310,7 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     link = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=160, unique=True)
+    about = models.CharField(max_length=160, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -314,6 +318,13 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "about"],
+                condition=~models.Q(about=""),
+                name="notification_one_per_event_per_person",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.recipient_id}"

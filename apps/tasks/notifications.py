@@ -31,11 +31,14 @@ def notification_send(
     link: str = "",
     patient: Patient | None = None,
     task: Task | None = None,
+    about: str = "",
 ) -> Notification | None:
     """Creates the notification unless one with this key exists; returns None for a repeat.
 
-    The email goes out after commit, by a Celery task that takes only the
-    notification's id. Email text carries no patient details, only a link.
+    Also None when the recipient was already told of the same event (`about`,
+    see Notification). The email goes out after commit, by a Celery task that
+    takes only the notification's id. Email text carries no patient details,
+    only a link.
     """
     try:
         with transaction.atomic():
@@ -48,6 +51,7 @@ def notification_send(
                 link=link,
                 patient=patient,
                 task=task,
+                about=about,
             )
     except IntegrityError:
         return None
@@ -67,13 +71,17 @@ class NotificationDraft:
     link: str = ""
     patient_id: int | None = None
     task_id: int | None = None
+    # The event told of: drafts for one person about one event make one notification.
+    about: str = ""
 
 
 def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
     """The set-wise `notification_send`: one INSERT that skips keys already used.
 
-    Returns the ids of these keys' notifications whose email has not gone out
-    yet; their emails are queued after commit (the email task itself is
+    A draft whose recipient already has (or gets earlier in `drafts`) a
+    notification about the same event is skipped too, so list the one that
+    should win first. Returns the ids of these keys' notifications whose email
+    has not gone out yet; their emails are queued after commit (the email task itself is
     exactly-once per notification, so a repeat is harmless).
     """
     if not drafts:
@@ -89,6 +97,7 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
                 link=draft.link[:255],
                 patient_id=draft.patient_id,
                 task_id=draft.task_id,
+                about=draft.about[:160],
             )
             for draft in drafts
         ],

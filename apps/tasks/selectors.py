@@ -643,7 +643,10 @@ def _my_notifications(user: User) -> QuerySet[Notification]:
 
 
 def notification_list_for_user(*, user: User, limit: int = 50) -> list[Notification]:
-    notifications = list(_my_notifications(user).order_by("-created_at", "-pk")[:limit])
+    # The patient is named in the app (never in the email): loaded with the list, not per row.
+    notifications = list(
+        _my_notifications(user).select_related("patient").order_by("-created_at", "-pk")[:limit]
+    )
     patient_ids = sorted({n.patient_id for n in notifications if n.patient_id})
     if patient_ids:
         audit_record(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.permissions import has_patient_permission, require_patient_permission
 from apps.patients.selectors import patient_get_for_user
@@ -42,18 +43,11 @@ def _variant(request: AuthenticatedHttpRequest) -> str:
     return variant if variant in VARIANTS else "my"
 
 
-def _error_text(error: ApplicationError) -> str:
-    details = [message for messages_ in error.field_errors.values() for message in messages_]
-    return " ".join([error.message, *details]) if details else error.message
-
-
-def _row_response(
-    request: AuthenticatedHttpRequest, task_id: int, *, error: str = "", **extra: object
-) -> HttpResponse:
+def _row_response(request: AuthenticatedHttpRequest, task_id: int, **extra: object) -> HttpResponse:
     row = selectors.task_row_for_user(user=request.user, task_id=task_id)
-    context = {"row": row, "variant": _variant(request), "error": error, **extra}
+    context = {"row": row, "variant": _variant(request), **extra}
     response = render(request, "tasks/_task_row.html", context)
-    if not error and "reassign_form" not in extra:
+    if "reassign_form" not in extra:
         response["HX-Trigger"] = "taskChanged"
     return response
 
@@ -132,6 +126,7 @@ def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     team_ids = selectors.require_lead_teams(request.user)
     members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
@@ -242,23 +237,19 @@ def patient_tasks(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 def _act(
     request: AuthenticatedHttpRequest, task_id: int, action: Callable[[Task], object]
 ) -> HttpResponse:
+    """Runs the action and redraws the row; a refusal is answered by `htmx_action`."""
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
-    try:
-        action(task)
-    except ApplicationError as error:
-        if is_htmx(request):
-            return _row_response(request, task.pk, error=_error_text(error))
-        messages.error(request, _error_text(error))
-    else:
-        if is_htmx(request):
-            return _row_response(request, task.pk)
-        messages.success(request, "Saved.")
+    action(task)
+    if is_htmx(request):
+        return _row_response(request, task.pk)
+    messages.success(request, "Saved.")
     return redirect("tasks:detail", task_id=task.pk)
 
 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_start(actor=request.user, task=task))
 
@@ -266,6 +257,7 @@ def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -279,6 +271,7 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_verify(actor=request.user, task=task))
 
@@ -286,6 +279,7 @@ def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _act(
@@ -298,6 +292,7 @@ def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _act(
@@ -310,6 +305,7 @@ def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
+@htmx_action
 def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """GET: the inline form (in place of the row); POST: hand the task over with a reason."""
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.permissions import has_patient_permission
 from apps.patients.selectors import patient_get_for_user
@@ -45,9 +46,7 @@ def _rights(user: Any, episode: Episode) -> dict[str, bool]:
     }
 
 
-def _episode_context(
-    request: AuthenticatedHttpRequest, episode_id: int, error: str = ""
-) -> dict[str, Any]:
+def _episode_context(request: AuthenticatedHttpRequest, episode_id: int) -> dict[str, Any]:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
     config = selectors.transition_settings_for(episode.patient.organisation_id)
     return {
@@ -58,36 +57,21 @@ def _episode_context(
         "line_form": MedicationLineForm(),
         "note_form": TaskNoteForm(),
         "complexity_form": ComplexityForm(initial={"complexity": episode.complexity}),
-        "error": error,
     }
 
 
-def _answer(request: AuthenticatedHttpRequest, episode_id: int, error: str = "") -> HttpResponse:
+def _answer(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     if is_htmx(request):
-        context = _episode_context(request, episode_id, error)
-        status = 400 if error else 200
-        return render(request, "transitions/_episode_body.html", context, status=status)
-    if error:
-        messages.error(request, error)
+        context = _episode_context(request, episode_id)
+        return render(request, "transitions/_episode_body.html", context)
     return redirect("transitions:episode", episode_id=episode_id)
-
-
-def _error_text(error: ApplicationError) -> str:
-    details = [text for texts in error.field_errors.values() for text in texts]
-    return " ".join([error.message, *details]) if details else error.message
 
 
 def _act(
     request: AuthenticatedHttpRequest, episode_id: int, action: Callable[[], object]
 ) -> HttpResponse:
-    try:
-        action()
-    except ApplicationError as error:
-        return _answer(request, episode_id, _error_text(error))
-    except PermissionDenied as error:
-        if is_htmx(request):
-            return HttpResponse(str(error), status=403)
-        raise
+    """Runs the action and redraws the episode; a refusal is answered by `htmx_action`."""
+    action()
     return _answer(request, episode_id)
 
 
@@ -124,12 +108,13 @@ def episode_detail(request: AuthenticatedHttpRequest, episode_id: int) -> HttpRe
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
     episode_id = item.handoff.episode_id
     form = ChecklistItemForm(request.POST)
     if not form.is_valid():
-        return _answer(request, episode_id, "Give a valid date and time.")
+        raise ApplicationError("Give a valid date and time.")
     return _act(
         request,
         episode_id,
@@ -146,11 +131,12 @@ def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> Ht
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
     form = ComplexityForm(request.POST)
     if not form.is_valid():
-        return _answer(request, episode.pk, "Choose high or moderate.")
+        raise ApplicationError("Choose high or moderate.")
     return _act(
         request,
         episode.pk,
@@ -163,6 +149,7 @@ def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> Ht
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     return _act(
@@ -175,14 +162,15 @@ def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
     if reconciliation is None:
-        return _answer(request, handoff.episode_id, "Start the reconciliation first.")
+        raise ApplicationError("Start the reconciliation first.")
     form = MedicationLineForm(request.POST)
     if not form.is_valid():
-        return _answer(request, handoff.episode_id, "Name the medication.")
+        raise ApplicationError("Name the medication.")
     return _act(
         request,
         handoff.episode_id,
@@ -195,12 +183,13 @@ def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> H
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
     episode_id = line.reconciliation.handoff.episode_id
     form = LineReasonForm(request.POST)
     if not form.is_valid():
-        return _answer(request, episode_id, "Give the reason.")
+        raise ApplicationError("Give the reason.")
     return _act(
         request,
         episode_id,
@@ -213,6 +202,7 @@ def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> H
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
     episode_id = line.reconciliation.handoff.episode_id
@@ -226,11 +216,12 @@ def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> H
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
     if reconciliation is None:
-        return _answer(request, handoff.episode_id, "Start the reconciliation first.")
+        raise ApplicationError("Start the reconciliation first.")
     return _act(
         request,
         handoff.episode_id,
@@ -241,11 +232,12 @@ def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) 
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
     if reconciliation is None:
-        return _answer(request, handoff.episode_id, "There is no reconciliation to verify.")
+        raise ApplicationError("There is no reconciliation to verify.")
     return _act(
         request,
         handoff.episode_id,
@@ -256,6 +248,7 @@ def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) ->
 @login_required
 @require_POST
 @not_found_as_404
+@htmx_action
 def follow_up_task_done(
     request: AuthenticatedHttpRequest, follow_up_id: int, which: str
 ) -> HttpResponse:
@@ -265,7 +258,7 @@ def follow_up_task_done(
     follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
     task = follow_up.contact_task if which == "contact" else follow_up.visit_task
     if task is None:
-        return _answer(request, follow_up.episode_id, "The follow-up tasks are not made yet.")
+        raise ApplicationError("The follow-up tasks are not made yet.")
     form = TaskNoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     return _act(

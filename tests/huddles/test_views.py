@@ -99,7 +99,8 @@ def test_run_screen_shows_agenda_with_patient_and_evidence(client_for, nurse, ru
 def test_closing_an_item_without_decision_or_reason_shows_the_rule(client_for, nurse, running):
     huddle, item = running
     response = client_for(nurse).post(url("item_discuss", huddle.pk, item.pk), {}, **HX)
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert response["X-Refusal"] == "1"
     assert "Record the decision" in response.content.decode()
     item.refresh_from_db()
     assert item.status == ItemStatus.PENDING
@@ -238,8 +239,9 @@ def test_task_form_never_makes_a_task_without_one_owner_on_the_team(
         {"title": "Call", "owner": value, "due": "1bd", "token": "t"},
         **HX,
     )
-    assert response.status_code == 200
-    assert 'class="form-errors" role="alert"' in response.content.decode()
+    assert response.status_code == 400
+    assert response["X-Refusal"] == "1"
+    assert "data-refusal" in response.content.decode()
     assert not Task.objects.filter(source_type=TaskSource.HUDDLE).exists()
 
 

@@ -48,7 +48,7 @@ def test_a_coordinator_refers_a_patient_and_follows_the_loop_to_closure(
 
     # Closing without the result is refused on the page, the loop stays open.
     page.click("button[data-to-state='closed']")
-    page.wait_for_selector("#action-errors:has-text('Document what happened')")
+    page.wait_for_selector(".refusal-alert[role=alert]:has-text('Document what happened')")
     assert page.locator("#referral-state").text_content() == "Completed"
 
     page.fill("#result-summary", "Enrolled; weekly food box from Monday")

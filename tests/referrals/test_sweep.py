@@ -153,6 +153,21 @@ def test_a_sweep_after_an_outage_sends_both_steps_once(
     assert len(notes_for(referral)) == 2
 
 
+@pytest.mark.parametrize("sweeps", [[(2026, 11, 10), (2026, 11, 13)], [(2026, 12, 1)]])
+def test_a_referral_owned_by_the_lead_tells_the_lead_once_per_limit_crossed(
+    limits, patient, nurse, food_service, sweeps
+):
+    """The lead owns it: the reminder and the escalation tell of one event, so one note,
+    whether the two steps fall due on different days or in one sweep after an outage."""
+    referral = sent_on(at(2026, 11, 6), patient, nurse, nurse, food_service)
+    for day in sweeps:
+        sweep_at(at(*day))
+    assert [note.recipient for note in notes_for(referral)] == [nurse]
+    referral.refresh_from_db()
+    assert referral.reminder_sent_at is not None
+    assert referral.escalation_sent_at is not None
+
+
 def test_entering_a_state_again_brings_new_reminders_but_a_repeat_sweep_none(
     organisation, patient, nurse, social_worker, food_service
 ):

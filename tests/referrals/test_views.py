@@ -178,12 +178,13 @@ def test_an_illegal_move_through_the_page_is_refused_with_the_message(
     response = client_for(social_worker).post(
         reverse("referrals:transition", args=[referral.pk]), {"to_state": "closed", **RESULT}
     )
-    assert response.status_code == 400
+    # The referral is not where that move starts: a conflict with its state.
+    assert response.status_code == 409
     assert "A referral cannot go from Draft to Closed" in response.content.decode()
     assert Referral.objects.get(pk=referral.pk).state == S.DRAFT
 
 
-def test_an_illegal_move_through_htmx_comes_back_as_the_panel_with_the_message(
+def test_an_illegal_move_through_htmx_comes_back_as_a_refusal_with_the_message(
     client_for, social_worker, referral
 ):
     response = client_for(social_worker).post(
@@ -192,8 +193,9 @@ def test_an_illegal_move_through_htmx_comes_back_as_the_panel_with_the_message(
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
-    assert response.status_code == 200
-    assert body.startswith('<div id="referral-main"')
+    assert response.status_code == 400
+    assert response["X-Refusal"] == "1"
+    assert "data-refusal" in body
     assert "Say why the referral is cancelled." in body
     assert Referral.objects.get(pk=referral.pk).state == S.DRAFT
 

@@ -46,6 +46,14 @@ def reminder_key(referral: Referral) -> str:
     return f"{key}:snooze{referral.snooze_count}" if referral.snooze_count else key
 
 
+def stuck_event(referral: Referral) -> str:
+    """What a reminder and the escalation after it both tell of: this limit crossed.
+
+    Its owner hears of it once even when they are also the lead (Notification.about).
+    """
+    return reminder_key(referral)
+
+
 def escalation_key(referral: Referral) -> str:
     return f"referral:{referral.pk}:{referral.state}:{referral.state_sequence}:escalation"
 
@@ -144,6 +152,8 @@ def _sweep_batch(
     reminded: list[int] = []
     escalated: list[int] = []
     drafts: list[NotificationDraft] = []
+    # Listed first: when both steps are due at once for one person, they hear the escalation.
+    escalation_drafts: list[NotificationDraft] = []
     events: list[ReferralEvent] = []
     audits: list[AuditEvent] = []
     link_to = _link_maker()
@@ -170,6 +180,7 @@ def _sweep_batch(
                     ),
                     link=link,
                     patient_id=row.patient_id,
+                    about=stuck_event(row),
                 )
             )
             reminded.append(row.pk)
@@ -190,7 +201,7 @@ def _sweep_batch(
         ):
             lead = _lead_of(team_id, leads)
             recipient_id = lead or row.owner_id
-            drafts.append(
+            escalation_drafts.append(
                 NotificationDraft(
                     recipient_id=recipient_id,
                     idempotency_key=escalation_key(row),
@@ -206,6 +217,7 @@ def _sweep_batch(
                     ),
                     link=link,
                     patient_id=row.patient_id,
+                    about=stuck_event(row),
                 )
             )
             escalated.append(row.pk)
@@ -230,7 +242,7 @@ def _sweep_batch(
             )
         )
     # Keys already used (a redelivered or overlapping run) are skipped by the insert.
-    notification_send_many(drafts)
+    notification_send_many(escalation_drafts + drafts)
     Referral.objects.filter(pk__in=[row.pk for row in rows]).update(
         reminder_sent_at=Case(
             When(pk__in=reminded, then=Value(sent_at)), default=F("reminder_sent_at")

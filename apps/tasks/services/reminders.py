@@ -51,6 +51,14 @@ def reminder_key(task_id: int) -> str:
     return f"task:{task_id}:due"
 
 
+def due_event(task_id: int) -> str:
+    """What the reminder and the escalation both tell of: this task's due time.
+
+    An owner who is also the lead coordinator hears of it once (see Notification.about).
+    """
+    return f"task:{task_id}:due"
+
+
 def escalation_key(task_id: int) -> str:
     return f"task:{task_id}:overdue"
 
@@ -162,6 +170,7 @@ def _remind_batch(*, now: datetime, leads: dict[int, timedelta], batch_size: int
                 link=task_link(task_id),
                 patient_id=patient_id,
                 task_id=task_id,
+                about=due_event(task_id),
             )
             for task_id, owner_id, patient_id, title, due_at in rows
         ]
@@ -215,6 +224,7 @@ def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: 
                 link=task_link(task_id),
                 patient_id=patient_id,
                 task_id=task_id,
+                about=due_event(task_id),
             )
         )
     notification_send_many(drafts)
