@@ -6,8 +6,12 @@ import pytest
 from django.urls import reverse
 
 from apps.careplans.models import CarePlan, CarePlanStatus, Goal, Pathway
+from apps.core.actors import JobActor
 from apps.tasks.models import Task, TaskSource
 from tests.careplans.factories import PlanSetup, in_days, make_goal, make_plan, state
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def plan_url(name: str, s: PlanSetup, *extra: int) -> str:
@@ -204,7 +208,7 @@ def test_list_and_due_for_review_show_only_the_users_patients(
 
     make_plan(other_patient, outsider)
     for each in (setup.plan.patient, other_patient):
-        services.care_plan_review_request(actor=None, patient=each, reason="Admitted")
+        services.care_plan_review_request(actor=REVIEW_JOB, patient=each, reason="Admitted")
     listed = api_for(users["nurse"]).get(reverse("api-careplan-list")).json()
     assert [row["patient_id"] for row in listed] == [setup.plan.patient_id]
     due = api_for(users["pcp"]).get(reverse("api-careplan-due-for-review")).json()

@@ -5,8 +5,12 @@ from django.urls import reverse
 
 from apps.careplans.models import Barrier, CarePlan, CarePlanStatus, Goal
 from apps.careplans.selectors import care_plan_review
+from apps.core.actors import JobActor
 from apps.tasks.models import Task
 from tests.careplans.factories import in_days, make_goal, make_plan, state
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def goal_data(prefix: str, owner, domain: str = "social", target: str = "Lease signed") -> dict:
@@ -422,7 +426,7 @@ def test_the_review_worklist_lists_due_plans_with_a_pinned_query_count(
     for _ in range(5):
         other = factories.make_patient(team)
         make_plan(other, nurse)
-        services.care_plan_review_request(actor=None, patient=other, reason="Discharged home")
+        services.care_plan_review_request(actor=REVIEW_JOB, patient=other, reason="Discharged home")
     client = client_for(pcp)
     client.get(reverse("careplans:review_list"))  # warm the session and permission caches
     with django_assert_max_num_queries(12):
