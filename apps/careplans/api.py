@@ -86,6 +86,8 @@ class RightsSerializer(serializers.Serializer):
     edit_plan = serializers.BooleanField()
     goal_domains = serializers.ListField(child=serializers.CharField())
     sign = serializers.BooleanField()
+    request_signoff = serializers.BooleanField()
+    return_plan = serializers.BooleanField()
 
 
 class CarePlanDetailSerializer(CarePlanListItemSerializer):
@@ -100,6 +102,8 @@ class CarePlanDetailSerializer(CarePlanListItemSerializer):
     advance_directive_reference = serializers.CharField()
     advance_directive_date = serializers.DateField(allow_null=True)
     review_request_reason = serializers.CharField()
+    returned_at = serializers.DateTimeField(allow_null=True)
+    return_comments = serializers.CharField()
     retired_at = serializers.DateTimeField(allow_null=True)
     retired_reason = serializers.CharField()
     pathways = PathwaySerializer(many=True)
@@ -192,6 +196,8 @@ def _plan_detail(user: User, plan: CarePlan) -> dict[str, Any]:
             "edit_plan": rights.edit_plan,
             "goal_domains": sorted(rights.goal_domains),
             "sign": rights.sign,
+            "request_signoff": rights.request_signoff,
+            "return_plan": rights.return_plan,
         },
     )
     return dict(CarePlanDetailSerializer(values).data)
@@ -273,6 +279,22 @@ class BarrierWriteSerializer(serializers.Serializer):
 class BarrierUpdateSerializer(BarrierWriteSerializer):
     component = serializers.ChoiceField(choices=ComB.choices, required=False)
     description = serializers.CharField(max_length=300, required=False)
+
+
+class SignoffRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="What the PCP should look at")
+
+
+class ReturnSerializer(serializers.Serializer):
+    comments = serializers.CharField(
+        max_length=2000, help_text="What should change before the PCP signs"
+    )
+
+
+class ReturnedSerializer(serializers.Serializer):
+    task_id = serializers.IntegerField(source="pk")
+    owner = UserRefSerializer()
+    due_at = serializers.DateTimeField()
 
 
 class SignSerializer(serializers.Serializer):
@@ -550,6 +572,30 @@ class CarePlanSignApi(APIView):
             actor=request.user, plan=plan, fingerprint=data.validated_data["fingerprint"]
         )
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class CarePlanSignoffRequestApi(APIView):
+    @extend_schema(request=SignoffRequestSerializer, responses=CarePlanDetailSerializer)
+    def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
+        plan = _plan(request, plan_id)
+        data = SignoffRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.plan_signoff_request(
+            actor=request.user, plan=plan, reason=data.validated_data["reason"]
+        )
+        return Response(_plan_detail(request.user, _plan(request, plan_id)))
+
+
+class CarePlanReturnApi(APIView):
+    @extend_schema(request=ReturnSerializer, responses={201: ReturnedSerializer})
+    def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
+        plan = _plan(request, plan_id)
+        data = ReturnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.plan_signoff_return(
+            actor=request.user, plan=plan, comments=data.validated_data["comments"]
+        )
+        return Response(ReturnedSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
 class CarePlanVersionListApi(APIView):

@@ -21,7 +21,9 @@ from apps.careplans.forms import (
     InterventionEditForm,
     InterventionForm,
     RetireForm,
+    ReturnForm,
     SignForm,
+    SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
@@ -61,6 +63,8 @@ def _plan_context(
         )
         context["barrier_form"] = bound.get("barrier") or BarrierForm(prefix="barrier", plan=plan)
         context["retire_form"] = RetireForm(prefix="retire")
+    if rights.request_signoff and plan.unsigned_since is not None:
+        context["signoff_form"] = bound.get("signoff") or SignoffRequestForm(prefix="signoff")
     if rights.edit_any_goal:
         context["goal_form"] = bound.get("goal") or GoalForm(
             prefix="goal", members=members, domains=rights.goal_domains
@@ -358,14 +362,48 @@ def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 @login_required
 @not_found_as_404
+@require_POST
+def plan_signoff_request(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """An editor sends the plan's unsigned changes to the PCP, with the reason."""
+    plan = _open_plan(request, patient_id)
+    form = SignoffRequestForm(request.POST, prefix="signoff")
+    if form.is_valid():
+        try:
+            services.plan_signoff_request(
+                actor=request.user, plan=plan, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, "The plan was sent to the PCP for sign-off.")
+    return _plan_response(request, plan.patient, {"signoff": form})
+
+
+def _review_response(
+    request: AuthenticatedHttpRequest,
+    review: selectors.CarePlanReview,
+    return_form: ReturnForm | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "careplans/review.html",
+        {
+            "review": review,
+            "plan": review.plan,
+            "patient": review.plan.patient,
+            "form": SignForm(initial={"fingerprint": review.fingerprint}),
+            "return_form": return_form or ReturnForm(prefix="return"),
+        },
+    )
+
+
+@login_required
+@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """What changed since the last signed version; a PCP on the team signs it here."""
     review = selectors.care_plan_review_for_user(user=request.user, patient_id=patient_id)
-    form = SignForm(
-        request.POST if request.method == "POST" else None,
-        initial={"fingerprint": review.fingerprint},
-    )
+    form = SignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.care_plan_sign(
@@ -376,11 +414,28 @@ def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
         else:
             messages.success(request, f"You signed version {version.number} of the care plan.")
         return redirect("careplans:review", patient_id=review.plan.patient_id)
-    return render(
-        request,
-        "careplans/review.html",
-        {"review": review, "plan": review.plan, "patient": review.plan.patient, "form": form},
-    )
+    return _review_response(request, review)
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def plan_signoff_return(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The PCP sends the plan back to its editors with comments instead of signing it."""
+    review = selectors.care_plan_review_for_user(user=request.user, patient_id=patient_id)
+    form = ReturnForm(request.POST, prefix="return")
+    if form.is_valid():
+        try:
+            task = services.plan_signoff_return(
+                actor=request.user, plan=review.plan, comments=form.cleaned_data["comments"]
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            owner = task.owner.display_name if task.owner else "its editors"
+            messages.success(request, f"The plan went back to {owner} with your comments.")
+            return redirect("careplans:review_list")
+    return _review_response(request, review, form)
 
 
 @login_required

@@ -232,6 +232,8 @@ def test_create_through_the_api_and_the_detail_shape(api_for, patient, nurse, or
         "edit_plan": True,
         "goal_domains": ["behavioral", "functional", "medical"],
         "sign": False,
+        "request_signoff": True,
+        "return_plan": False,
     }
     again = api_for(nurse).post(
         reverse("api-careplan-list"), {"patient_id": patient.pk}, format="json"
