@@ -145,6 +145,22 @@ WRITES = [
         },
         lambda s: s.plan.versions.filter(signed_by__username="pcp").exists(),
     ),
+    (
+        "signoff_request",
+        "nurse",
+        "chw",
+        lambda s: reverse("careplans:signoff", args=[s.plan.patient_id]),
+        lambda s, users: {"signoff-reason": "New inhaler plan"},
+        lambda s: CarePlan.objects.get(pk=s.plan.pk).review_request_reason == "New inhaler plan",
+    ),
+    (
+        "signoff_return",
+        "pcp",
+        "nurse",
+        lambda s: reverse("careplans:signoff_return", args=[s.plan.patient_id]),
+        lambda s, users: {"return-comments": "Add a spacer to the inhaler step"},
+        lambda s: Task.objects.filter(description="Add a spacer to the inhaler step").exists(),
+    ),
 ]
 WRITE_IDS = [row[0] for row in WRITES]
 
