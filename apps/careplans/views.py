@@ -1,7 +1,9 @@
 """Care plan pages. One view per page; htmx posts get the re-rendered plan body back."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -105,6 +107,27 @@ def _after_write(request: AuthenticatedHttpRequest, patient: Patient, note: str)
     return redirect("careplans:plan", patient_id=patient.pk)
 
 
+def _write_from_form(
+    request: AuthenticatedHttpRequest,
+    plan: CarePlan,
+    form: forms.Form,
+    write: Callable[[dict[str, Any]], object],
+    *,
+    note: str,
+    bound: dict[str, Any],
+) -> HttpResponse:
+    """A plan form's POST: the service writes from the cleaned data, or the plan comes back
+    with the form (under `bound`) showing the refusal where the user typed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, note)
+    return _plan_response(request, plan.patient, bound)
+
+
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
@@ -138,14 +161,14 @@ def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = CarePlanVoiceForm.for_plan(plan, request.POST)
-    if form.is_valid():
-        try:
-            services.care_plan_update(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "The patient's voice was saved.")
-    return _plan_response(request, plan.patient, {"voice": form, "open_section": "voice"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.care_plan_update(actor=request.user, plan=plan, **values),
+        note="The patient's voice was saved.",
+        bound={"voice": form, "open_section": "voice"},
+    )
 
 
 @login_required
@@ -159,16 +182,16 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
         list(plan.pathways.all()),
         request.POST,
     )
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        values["pathways"] = list(values["pathways"])
-        try:
-            services.care_plan_update(actor=request.user, plan=plan, **values)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "The plan details were saved.")
-    return _plan_response(request, plan.patient, {"profile": form, "open_section": "profile"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.care_plan_update(
+            actor=request.user, plan=plan, **{**values, "pathways": list(values["pathways"])}
+        ),
+        note="The plan details were saved.",
+        bound={"profile": form, "open_section": "profile"},
+    )
 
 
 @login_required
@@ -185,14 +208,14 @@ def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse
         members=patient_care_team(patient=plan.patient),
         domains=rights.goal_domains,
     )
-    if form.is_valid():
-        try:
-            services.goal_create(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Goal added.")
-    return _plan_response(request, plan.patient, {"goal": form, "open_section": "goal"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.goal_create(actor=request.user, plan=plan, **values),
+        note="Goal added.",
+        bound={"goal": form, "open_section": "goal"},
+    )
 
 
 @login_required
@@ -207,14 +230,14 @@ def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) 
         care_plan_rights(request.user, plan.patient).goal_domains,
         request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.goal_update(actor=request.user, goal=goal, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Goal saved.")
-    return _plan_response(request, plan.patient, {f"goal-{goal.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.goal_update(actor=request.user, goal=goal, **values),
+        note="Goal saved.",
+        bound={f"goal-{goal.pk}": form},
+    )
 
 
 @login_required
@@ -254,14 +277,14 @@ def intervention_add(
             "careplans/_intervention_add_form.html",
             {"form": form, "goal": goal, "patient": plan.patient},
         )
-    if form.is_valid():
-        try:
-            services.intervention_create(actor=request.user, goal=goal, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention added; its task is created.")
-    return _plan_response(request, plan.patient, {f"intervention-for-{goal.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_create(actor=request.user, goal=goal, **values),
+        note="Intervention added; its task is created.",
+        bound={f"intervention-for-{goal.pk}": form},
+    )
 
 
 @login_required
@@ -277,16 +300,16 @@ def intervention_edit(
         patient_care_team(patient=plan.patient),
         request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intervention_update(
-                actor=request.user, intervention=intervention, **form.cleaned_data
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention saved.")
-    return _plan_response(request, plan.patient, {f"intervention-{intervention.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_update(
+            actor=request.user, intervention=intervention, **values
+        ),
+        note="Intervention saved.",
+        bound={f"intervention-{intervention.pk}": form},
+    )
 
 
 @login_required
@@ -300,16 +323,16 @@ def intervention_cancel(
     form = InterventionCancelForm(
         request.POST if request.method == "POST" else None, prefix=f"cancel-{intervention.pk}"
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intervention_cancel(
-                actor=request.user, intervention=intervention, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention cancelled.")
-    return _plan_response(request, plan.patient, {f"cancel-{intervention.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_cancel(
+            actor=request.user, intervention=intervention, reason=values["reason"]
+        ),
+        note="Intervention cancelled.",
+        bound={f"cancel-{intervention.pk}": form},
+    )
 
 
 @login_required
@@ -318,14 +341,14 @@ def intervention_cancel(
 def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = BarrierForm(request.POST, prefix="barrier", plan=plan)
-    if form.is_valid():
-        try:
-            services.barrier_create(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Barrier added.")
-    return _plan_response(request, plan.patient, {"barrier": form, "open_section": "barrier"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.barrier_create(actor=request.user, plan=plan, **values),
+        note="Barrier added.",
+        bound={"barrier": form, "open_section": "barrier"},
+    )
 
 
 @login_required
@@ -367,16 +390,16 @@ def plan_signoff_request(request: AuthenticatedHttpRequest, patient_id: int) -> 
     """An editor sends the plan's unsigned changes to the PCP, with the reason."""
     plan = _open_plan(request, patient_id)
     form = SignoffRequestForm(request.POST, prefix="signoff")
-    if form.is_valid():
-        try:
-            services.plan_signoff_request(
-                actor=request.user, plan=plan, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "The plan was sent to the PCP for sign-off.")
-    return _plan_response(request, plan.patient, {"signoff": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.plan_signoff_request(
+            actor=request.user, plan=plan, reason=values["reason"]
+        ),
+        note="The plan was sent to the PCP for sign-off.",
+        bound={"signoff": form},
+    )
 
 
 def _review_response(

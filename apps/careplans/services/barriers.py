@@ -14,6 +14,7 @@ from apps.careplans.services._common import (
     require_text,
 )
 from apps.core.actors import person_behind
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 
@@ -84,15 +85,16 @@ def barrier_update(*, actor: Actor, barrier: Barrier, **values: Any) -> Barrier:
     merged = {name: values.get(name, getattr(barrier, name)) for name in BARRIER_FIELDS}
     merged["sub_component"] = merged["sub_component"] or ""
     _validate(plan, merged)
-    changed = sorted(name for name in values if getattr(barrier, name) != merged[name])
+    changed = record_change(
+        actor=actor,
+        instance=barrier,
+        values={name: merged[name] for name in values},
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk},
+        message="Please correct the barrier.",
+    )
     if not changed:
         return barrier
-    for name in changed:
-        setattr(barrier, name, merged[name])
-    barrier.save(update_fields=[*changed, "updated_at"])
-    audit(
-        actor=actor, action=AuditAction.UPDATE, obj=barrier, plan=plan, detail={"fields": changed}
-    )
     record_version(plan=plan, actor=actor, summary=f"Changed a barrier: {', '.join(changed)}")
     return barrier
 

@@ -176,19 +176,26 @@ def care_plan_update(*, actor: Actor, plan: CarePlan, **values: Any) -> CarePlan
         if name in values:
             values[name] = (values[name] or "").strip()
     _validate_values(plan, values)
-    changed = sorted(name for name, value in values.items() if getattr(plan, name) != value)
-    for name in changed:
-        setattr(plan, name, values[name])
-    if changed:
-        plan.save(update_fields=[*changed, "updated_at"])
+    links_changed = False
     if pathways is not None:
         chosen = _validated_pathways(plan.patient, pathways)
         if {pathway.pk for pathway in chosen} != set(plan.pathways.values_list("pk", flat=True)):
             plan.pathways.set(chosen)
-            changed.append("pathways")
+            links_changed = True
+    changed = record_change(
+        actor=actor,
+        instance=plan,
+        values=values,
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk, **({"links": ["pathways"]} if links_changed else {})},
+        # _validate_values has checked the agreement rules across the fields.
+        clean=False,
+        always_audit=links_changed,
+    )
+    if links_changed:
+        changed.append("pathways")
     if not changed:
         return plan
-    audit(actor=actor, action=AuditAction.UPDATE, obj=plan, plan=plan, detail={"fields": changed})
     record_version(plan=plan, actor=actor, summary=f"Plan details changed: {', '.join(changed)}")
     return plan
 
