@@ -185,7 +185,7 @@ def can_request_care_plan_review(actor: Actor, patient: Patient) -> bool:
     if isinstance(actor, JobActor):
         return actor.organisation_id in (None, patient.organisation_id)
     if actor.is_interface:
-        return actor.is_active and actor.organisation_id == patient.organisation_id
+        return actor.is_active and actor.organisation_id in (None, patient.organisation_id)
     return can_view_patient(actor, patient) or can_administer_care_plan(actor, patient)
 
 

@@ -624,6 +624,26 @@ def test_a_review_request_from_outside_the_team_is_refused(patient, nurse, outsi
         services.care_plan_review_request(actor=outsider, patient=patient, reason="x")
 
 
+def test_a_review_request_by_a_job_is_audited_for_the_person_it_acts_for(patient, nurse):
+    from apps.core.models import AuditEvent
+
+    plan = make_plan(patient, nurse)
+    job = JobActor(job="transitions.plan_review", for_user=nurse)
+    services.care_plan_review_request(actor=job, patient=patient, reason="Discharged home")
+    event = AuditEvent.objects.filter(object_id=str(plan.pk)).order_by("-id").first()
+    assert event.actor == nurse
+    assert "review_requested_at" in event.detail["fields"]
+
+
+def test_a_job_for_another_organisation_cannot_flag_the_plan(patient, nurse):
+    plan = make_plan(patient, nurse)
+    elsewhere = JobActor(job="transitions.plan_review", organisation_id=patient.organisation_id + 1)
+    with pytest.raises(PermissionDenied):
+        services.care_plan_review_request(actor=elsewhere, patient=patient, reason="x")
+    plan.refresh_from_db()
+    assert plan.review_requested_at is None
+
+
 def test_care_plan_settings_are_created_with_defaults_on_first_use(organisation):
     settings_row = services.care_plan_settings_get(organisation=organisation)
     assert (settings_row.unsigned_days, settings_row.review_interval_days) == (14, 90)
