@@ -115,6 +115,20 @@ def test_pcp_returns_plan_with_comments_and_editor_gets_a_task(
     assert returned_tasks(plan).count() == 1
 
 
+def test_a_plan_sent_again_after_a_return_can_be_returned_again_with_a_new_task(setup, nurse, pcp):
+    plan = signed_then_changed(setup, nurse, pcp)
+    services.plan_signoff_request(actor=nurse, plan=plan, reason="First try")
+    first = services.plan_signoff_return(actor=pcp, plan=plan, comments="Add a target date")
+    services.plan_signoff_request(actor=nurse, plan=plan, reason="Nothing to add, please sign")
+    second = services.plan_signoff_return(actor=pcp, plan=plan, comments="Still needs a date")
+    assert second.pk != first.pk
+    assert second.description == "Still needs a date"
+    assert returned_tasks(plan).count() == 2
+    plan.refresh_from_db()
+    assert plan.review_requested_at is None
+    assert plan.return_comments == "Still needs a date"
+
+
 def test_a_returned_plan_goes_to_the_lead_when_the_requester_left_the_team(
     setup, nurse, pcp, social_worker, org_admin
 ):

@@ -432,9 +432,9 @@ def plan_signoff_return(*, actor: Actor, plan: CarePlan, comments: str) -> Task:
     """The PCP sends the plan back to its editors with comments instead of signing it.
 
     The editors get one task (to the requester while they are a live member of
-    the team, else the lead coordinator) carrying the comments; returning the
-    same version again gives back that task. The review request is closed;
-    the plan waits for its editors, then for a new request.
+    the team, else the lead coordinator) carrying the comments; returning it
+    again before anyone changed or re-sent it gives back that task. The review
+    request is closed; the plan waits for its editors, then for a new request.
     """
     plan = lock_plan(plan.pk)
     permissions.require_can_return_care_plan(actor, plan.patient)
@@ -448,12 +448,19 @@ def plan_signoff_return(*, actor: Actor, plan: CarePlan, comments: str) -> Task:
         raise ApplicationError(
             "Keep the comments shorter.", field_errors={"comments": ["At most 2,000 characters."]}
         )
-    key = f"care-plan:{plan.pk}:returned:v{plan.version_count}"
-    already = Task.objects.filter(idempotency_key=key).first()
-    if already is not None:
-        return already
+    prefix = f"care-plan:{plan.pk}:returned:v{plan.version_count}:"
+    if plan.returned_at is not None and plan.review_requested_at is None:
+        # Returned already, unchanged and not sent again since: the same return (a
+        # second click, a retried API call) gives back its task.
+        already = Task.objects.filter(idempotency_key__startswith=prefix).order_by("-id").first()
+        if already is not None:
+            return already
     if plan.unsigned_since is None and plan.review_requested_at is None:
         raise ApplicationError("Nothing on this plan waits for your sign-off.")
+    # One task per version and request: a plan sent again (even unchanged) can be
+    # returned again.
+    requested = plan.review_requested_at
+    key = prefix + (f"{requested.timestamp():.6f}" if requested else "unrequested")
     owner = _returned_plan_owner(plan)
     due_day = organisation_add_business_days(
         organisation=plan.patient.organisation,
