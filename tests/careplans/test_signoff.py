@@ -120,6 +120,8 @@ def test_a_plan_sent_again_after_a_return_can_be_returned_again_with_a_new_task(
     services.plan_signoff_request(actor=nurse, plan=plan, reason="First try")
     first = services.plan_signoff_return(actor=pcp, plan=plan, comments="Add a target date")
     services.plan_signoff_request(actor=nurse, plan=plan, reason="Nothing to add, please sign")
+    first.refresh_from_db()
+    assert first.status == TaskStatus.DONE  # sending it again answered the first return
     second = services.plan_signoff_return(actor=pcp, plan=plan, comments="Still needs a date")
     assert second.pk != first.pk
     assert second.description == "Still needs a date"

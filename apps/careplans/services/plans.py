@@ -39,8 +39,8 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.tasks import permissions as task_permissions
-from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority
-from apps.tasks.services import task_cancel, task_create
+from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority, TaskQuerySet
+from apps.tasks.services import task_cancel, task_complete, task_create
 from apps.teams.selectors import is_live_member, team_lead
 
 PLAN_FIELDS = (
@@ -408,7 +408,23 @@ def plan_signoff_request(*, actor: Actor, plan: CarePlan, reason: str) -> CarePl
         clean=False,
         always_audit=True,
     )
+    _close_return_tasks(actor=actor, plan=plan)
     return plan
+
+
+def _return_tasks(plan: CarePlan) -> TaskQuerySet:
+    return Task.objects.filter(
+        patient_id=plan.patient_id, idempotency_key__startswith=f"care-plan:{plan.pk}:returned:"
+    )
+
+
+def _close_return_tasks(*, actor: Actor, plan: CarePlan) -> None:
+    """Sending the plan again answers the PCP's return: its open task is done, when the
+    sender may work on it (otherwise its owner closes it)."""
+    person = person_behind(actor)
+    for task in _return_tasks(plan).open().select_related("patient"):
+        if person is not None and task_permissions.can_work_on_task(person, task):
+            task_complete(actor=person, task=task, note="Sent for sign-off again")
 
 
 def _returned_plan_owner(plan: CarePlan) -> User:
@@ -452,7 +468,9 @@ def plan_signoff_return(*, actor: Actor, plan: CarePlan, comments: str) -> Task:
     if plan.returned_at is not None and plan.review_requested_at is None:
         # Returned already, unchanged and not sent again since: the same return (a
         # second click, a retried API call) gives back its task.
-        already = Task.objects.filter(idempotency_key__startswith=prefix).order_by("-id").first()
+        already = (
+            _return_tasks(plan).filter(idempotency_key__startswith=prefix).order_by("id").last()
+        )
         if already is not None:
             return already
     if plan.unsigned_since is None and plan.review_requested_at is None:
