@@ -86,6 +86,8 @@ class RightsSerializer(serializers.Serializer):
     edit_plan = serializers.BooleanField()
     goal_domains = serializers.ListField(child=serializers.CharField())
     sign = serializers.BooleanField()
+    request_signoff = serializers.BooleanField()
+    return_plan = serializers.BooleanField()
 
 
 class CarePlanDetailSerializer(CarePlanListItemSerializer):
@@ -100,6 +102,8 @@ class CarePlanDetailSerializer(CarePlanListItemSerializer):
     advance_directive_reference = serializers.CharField()
     advance_directive_date = serializers.DateField(allow_null=True)
     review_request_reason = serializers.CharField()
+    returned_at = serializers.DateTimeField(allow_null=True)
+    return_comments = serializers.CharField()
     retired_at = serializers.DateTimeField(allow_null=True)
     retired_reason = serializers.CharField()
     pathways = PathwaySerializer(many=True)
@@ -192,6 +196,8 @@ def _plan_detail(user: User, plan: CarePlan) -> dict[str, Any]:
             "edit_plan": rights.edit_plan,
             "goal_domains": sorted(rights.goal_domains),
             "sign": rights.sign,
+            "request_signoff": rights.request_signoff,
+            "return_plan": rights.return_plan,
         },
     )
     return dict(CarePlanDetailSerializer(values).data)
@@ -275,6 +281,22 @@ class BarrierUpdateSerializer(BarrierWriteSerializer):
     description = serializers.CharField(max_length=300, required=False)
 
 
+class SignoffRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="What the PCP should look at")
+
+
+class ReturnSerializer(serializers.Serializer):
+    comments = serializers.CharField(
+        max_length=2000, help_text="What should change before the PCP signs"
+    )
+
+
+class ReturnedSerializer(serializers.Serializer):
+    task_id = serializers.IntegerField(source="pk")
+    owner = UserRefSerializer()
+    due_at = serializers.DateTimeField()
+
+
 class SignSerializer(serializers.Serializer):
     fingerprint = serializers.CharField(
         help_text="The fingerprint from GET .../review/: you sign what you reviewed"
@@ -314,6 +336,15 @@ def _plan_values(values: dict[str, Any], organisation_id: int) -> dict[str, Any]
     return values
 
 
+def _input(
+    serializer: type[serializers.Serializer], request: AuthenticatedRequest, partial: bool = False
+) -> dict[str, Any]:
+    """The request body parsed by `serializer`; a bad body is a 400 with the field messages."""
+    data = serializer(data=request.data, partial=partial)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
 def _plan(request: AuthenticatedRequest, plan_id: int, what: str = "plan") -> CarePlan:
     return selectors.care_plan_get_for_user(user=request.user, plan_id=plan_id, what=what)
 
@@ -329,9 +360,7 @@ class CarePlanListCreateApi(APIView):
 
     @extend_schema(request=CarePlanCreateSerializer, responses={201: CarePlanDetailSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = CarePlanCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _input(CarePlanCreateSerializer, request)
         patient = patient_get_for_user(user=request.user, patient_id=values.pop("patient_id"))
         plan = services.care_plan_create(
             actor=request.user,
@@ -375,9 +404,8 @@ class CarePlanDetailApi(APIView):
     @extend_schema(request=CarePlanWriteSerializer, responses=CarePlanDetailSerializer)
     def patch(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = CarePlanWriteSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = _plan_values(dict(data.validated_data), plan.patient.organisation_id)
+        data = _input(CarePlanWriteSerializer, request, partial=True)
+        values = _plan_values(data, plan.patient.organisation_id)
         services.care_plan_update(actor=request.user, plan=plan, **values)
         return Response(_plan_detail(request.user, _plan(request, plan_id)))
 
@@ -386,11 +414,8 @@ class CarePlanRetireApi(APIView):
     @extend_schema(request=ReasonSerializer, responses=CarePlanDetailSerializer)
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        plan = services.care_plan_retire(
-            actor=request.user, plan=plan, reason=data.validated_data["reason"]
-        )
+        data = _input(ReasonSerializer, request)
+        plan = services.care_plan_retire(actor=request.user, plan=plan, reason=data["reason"])
         return Response(_plan_detail(request.user, plan))
 
 
@@ -401,9 +426,7 @@ class GoalCreateApi(APIView):
     @extend_schema(request=GoalWriteSerializer, responses={201: GoalSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = GoalWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _input(GoalWriteSerializer, request)
         values["owner"] = _owner(values.pop("owner_id"))
         goal = services.goal_create(actor=request.user, plan=plan, **values)
         return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
@@ -414,9 +437,7 @@ class GoalDetailApi(APIView):
     def patch(self, request: AuthenticatedRequest, plan_id: int, goal_id: int) -> Response:
         plan = _plan(request, plan_id)
         goal = selectors.goal_get_for_plan(plan=plan, goal_id=goal_id)
-        data = GoalUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _input(GoalUpdateSerializer, request, partial=True)
         if "owner_id" in values:
             values["owner"] = _owner(values.pop("owner_id"))
         goal = services.goal_update(actor=request.user, goal=goal, **values)
@@ -434,9 +455,7 @@ class InterventionCreateApi(APIView):
     @extend_schema(request=InterventionCreateSerializer, responses={201: InterventionSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = InterventionCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _input(InterventionCreateSerializer, request)
         goal = selectors.goal_get_for_plan(plan=plan, goal_id=values.pop("goal_id"))
         values["owner"] = _owner(values.pop("owner_id"))
         intervention = services.intervention_create(actor=request.user, goal=goal, **values)
@@ -450,9 +469,7 @@ class InterventionDetailApi(APIView):
         intervention = selectors.intervention_get_for_plan(
             plan=plan, intervention_id=intervention_id
         )
-        data = InterventionUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = _input(InterventionUpdateSerializer, request, partial=True)
         if "owner_id" in values:
             values["owner"] = _owner(values.pop("owner_id"))
         intervention = services.intervention_update(
@@ -468,10 +485,9 @@ class InterventionCancelApi(APIView):
         intervention = selectors.intervention_get_for_plan(
             plan=plan, intervention_id=intervention_id
         )
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _input(ReasonSerializer, request)
         intervention = services.intervention_cancel(
-            actor=request.user, intervention=intervention, reason=data.validated_data["reason"]
+            actor=request.user, intervention=intervention, reason=data["reason"]
         )
         return Response(InterventionSerializer(intervention).data)
 
@@ -491,10 +507,9 @@ class BarrierCreateApi(APIView):
     @extend_schema(request=BarrierWriteSerializer, responses={201: BarrierSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = BarrierWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _input(BarrierWriteSerializer, request)
         try:
-            values = _barrier_values(plan, dict(data.validated_data))
+            values = _barrier_values(plan, data)
         except NotFoundError as error:
             raise ApplicationError(
                 "Please correct the barrier.",
@@ -509,10 +524,9 @@ class BarrierDetailApi(APIView):
     def patch(self, request: AuthenticatedRequest, plan_id: int, barrier_id: int) -> Response:
         plan = _plan(request, plan_id)
         barrier = selectors.barrier_get_for_plan(plan=plan, barrier_id=barrier_id)
-        data = BarrierUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
+        data = _input(BarrierUpdateSerializer, request, partial=True)
         try:
-            values = _barrier_values(plan, dict(data.validated_data))
+            values = _barrier_values(plan, data)
         except NotFoundError as error:
             raise ApplicationError(
                 "Please correct the barrier.",
@@ -544,12 +558,31 @@ class CarePlanSignApi(APIView):
     @extend_schema(request=SignSerializer, responses={201: VersionSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = _plan(request, plan_id)
-        data = SignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _input(SignSerializer, request)
         version = services.care_plan_sign(
-            actor=request.user, plan=plan, fingerprint=data.validated_data["fingerprint"]
+            actor=request.user, plan=plan, fingerprint=data["fingerprint"]
         )
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class CarePlanSignoffRequestApi(APIView):
+    @extend_schema(request=SignoffRequestSerializer, responses=CarePlanDetailSerializer)
+    def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
+        plan = _plan(request, plan_id)
+        data = _input(SignoffRequestSerializer, request)
+        services.plan_signoff_request(actor=request.user, plan=plan, reason=data["reason"])
+        return Response(_plan_detail(request.user, _plan(request, plan_id)))
+
+
+class CarePlanReturnApi(APIView):
+    @extend_schema(request=ReturnSerializer, responses={201: ReturnedSerializer})
+    def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
+        plan = _plan(request, plan_id)
+        data = _input(ReturnSerializer, request)
+        task = services.plan_signoff_return(
+            actor=request.user, plan=plan, comments=data["comments"]
+        )
+        return Response(ReturnedSerializer(task).data, status=status.HTTP_201_CREATED)
 
 
 class CarePlanVersionListApi(APIView):

@@ -43,6 +43,12 @@ urlpatterns = [
     ),
     path(PLAN + "review/", api.CarePlanReviewApi.as_view(), name="api-careplan-review"),
     path(PLAN + "sign/", api.CarePlanSignApi.as_view(), name="api-careplan-sign"),
+    path(
+        PLAN + "signoff-request/",
+        api.CarePlanSignoffRequestApi.as_view(),
+        name="api-careplan-signoff-request",
+    ),
+    path(PLAN + "return/", api.CarePlanReturnApi.as_view(), name="api-careplan-return"),
     path(PLAN + "versions/", api.CarePlanVersionListApi.as_view(), name="api-careplan-versions"),
     path(
         PLAN + "versions/<int:number>/",

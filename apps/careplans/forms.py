@@ -19,6 +19,7 @@ from apps.careplans.models import (
     Intervention,
     Pathway,
 )
+from apps.careplans.states import goal_status_choices
 from apps.teams.models import TeamMembership
 
 
@@ -174,6 +175,7 @@ class GoalForm(forms.Form):
         *args: Any,
         members: list[TeamMembership],
         domains: Iterable[str],
+        current_status: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +184,8 @@ class GoalForm(forms.Form):
         self.fields["domain"].choices = [  # type: ignore[attr-defined]
             (value, label) for value, label in GoalDomain.choices if value in allowed
         ]
+        # Offer only the moves the goal table allows from where the goal is now.
+        self.fields["status"].choices = goal_status_choices(current_status)  # type: ignore[attr-defined]
 
     @classmethod
     def for_goal(
@@ -195,6 +199,7 @@ class GoalForm(forms.Form):
             initial=initial,
             members=members,
             domains={goal.domain, *domains},
+            current_status=goal.status,
         )
 
 
@@ -263,3 +268,19 @@ class SignForm(forms.Form):
 
 class RetireForm(forms.Form):
     reason = forms.CharField(label="Why is the plan retired?", max_length=200)
+
+
+class SignoffRequestForm(forms.Form):
+    reason = forms.CharField(
+        label="What should the PCP look at?",
+        max_length=200,
+        help_text="For example: new social goal after the housing screen",
+    )
+
+
+class ReturnForm(forms.Form):
+    comments = forms.CharField(
+        label="What should change before you sign?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -136,6 +136,21 @@ class CarePlan(BaseModel):
     last_signed_at = models.DateTimeField(null=True, blank=True)
     review_requested_at = models.DateTimeField(null=True, blank=True)
     review_request_reason = models.CharField(max_length=200, blank=True)
+    review_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who sent the plan for sign-off (empty: a transition of care or an admin)",
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_comments = models.TextField(
+        blank=True, help_text="What the PCP asked to change before signing"
+    )
     retired_at = models.DateTimeField(null=True, blank=True)
     retired_reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
 from apps.careplans.models import Goal, GoalDomain, Intervention
+from apps.core.actors import JobActor
 from apps.patients.models import Patient
-from apps.patients.permissions import has_patient_permission, is_organisation_admin
+from apps.patients.permissions import (
+    can_view_patient,
+    has_patient_permission,
+    is_organisation_admin,
+)
 from apps.teams.permissions import team_permissions_for_user
 from apps.teams.selectors import membership_active
 
@@ -51,40 +56,60 @@ class CarePlanRights:
         """Interventions under a goal of `domain` (the rule of can_edit_goal_work)."""
         return self.edit_plan and domain in self.goal_domains
 
+    @property
+    def request_signoff(self) -> bool:
+        """The rule of can_request_care_plan_signoff: whoever edits the plan."""
+        return self.edit_plan
 
-def can_edit_care_plan(user: User, patient: Patient) -> bool:
-    return has_patient_permission(user, patient, EDIT_CARE_PLAN)
+    @property
+    def return_plan(self) -> bool:
+        """The rule of can_return_care_plan: whoever signs it."""
+        return self.sign
 
 
-def require_can_edit_care_plan(user: User, patient: Patient) -> None:
+def _person(actor: Actor) -> User | None:
+    """Plan rights are held by people on the team; a job holds none of them."""
+    return actor if isinstance(actor, User) else None
+
+
+def has_plan_permission(actor: Actor, patient: Patient, codename: str) -> bool:
+    user = _person(actor)
+    return user is not None and has_patient_permission(user, patient, codename)
+
+
+def can_edit_care_plan(user: Actor, patient: Patient) -> bool:
+    return has_plan_permission(user, patient, EDIT_CARE_PLAN)
+
+
+def require_can_edit_care_plan(user: Actor, patient: Patient) -> None:
     if not can_edit_care_plan(user, patient):
         raise PermissionDenied("Your role on this patient's team does not allow editing the plan.")
 
 
-def can_edit_goal_domain(user: User, patient: Patient, domain: str) -> bool:
+def can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> bool:
     codename = GOAL_DOMAIN_PERMISSIONS.get(domain)
-    return codename is not None and has_patient_permission(user, patient, codename)
+    return codename is not None and has_plan_permission(user, patient, codename)
 
 
-def require_can_edit_goal_domain(user: User, patient: Patient, domain: str) -> None:
+def require_can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> None:
     if not can_edit_goal_domain(user, patient, domain):
         label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
         raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
 
 
-def can_edit_goal_work(user: User, patient: Patient, goal: Goal) -> bool:
+def can_edit_goal_work(user: Actor, patient: Patient, goal: Goal) -> bool:
     """Interventions under a goal (and barriers they address) need the plan right *and*
     the goal's domain right: a social worker plans social work, not medication changes."""
     return can_edit_care_plan(user, patient) and can_edit_goal_domain(user, patient, goal.domain)
 
 
-def require_can_edit_goal_work(user: User, patient: Patient, goal: Goal) -> None:
+def require_can_edit_goal_work(user: Actor, patient: Patient, goal: Goal) -> None:
     require_can_edit_care_plan(user, patient)
     require_can_edit_goal_domain(user, patient, goal.domain)
 
 
 def require_can_edit_barrier(
-    user: User, patient: Patient, interventions: "list[Intervention | None]"
+    user: Actor, patient: Patient, interventions: "list[Intervention | None]"
 ) -> None:
     """A barrier is plan-wide unless it points at an intervention: then it sits under that
     intervention's goal, and the goal's domain right is needed (for the old and the new one)."""
@@ -94,30 +119,74 @@ def require_can_edit_barrier(
             require_can_edit_goal_domain(user, patient, intervention.goal.domain)
 
 
-def can_start_care_plan(user: User, patient: Patient) -> bool:
+def can_start_care_plan(user: Actor, patient: Patient) -> bool:
     return can_edit_care_plan(user, patient) or any(
         can_edit_goal_domain(user, patient, domain) for domain in GoalDomain.values
     )
 
 
-def can_sign_care_plan(user: User, patient: Patient) -> bool:
+def can_sign_care_plan(user: Actor, patient: Patient) -> bool:
     """A PCP who is a current member of this patient's team, holding the sign right there."""
-    if not has_patient_permission(user, patient, SIGN_CARE_PLAN):
+    person = _person(user)
+    if person is None or not has_patient_permission(person, patient, SIGN_CARE_PLAN):
         return False
-    membership = membership_active(team_id=patient.care_team_id, user_id=user.pk)
+    membership = membership_active(team_id=patient.care_team_id, user_id=person.pk)
     return membership is not None and membership.role == Role.PCP
 
 
-def require_can_sign_care_plan(user: User, patient: Patient) -> None:
+def require_can_sign_care_plan(user: Actor, patient: Patient) -> None:
     if not can_sign_care_plan(user, patient):
         raise PermissionDenied(
             "Only a primary care physician on the patient's team signs the plan."
         )
 
 
-def can_administer_care_plan(user: User, patient: Patient) -> bool:
+def can_request_care_plan_signoff(user: Actor, patient: Patient) -> bool:
+    """Whoever may edit the plan may send its changes to the PCP."""
+    return can_edit_care_plan(user, patient)
+
+
+def require_can_request_care_plan_signoff(user: Actor, patient: Patient) -> None:
+    if not can_request_care_plan_signoff(user, patient):
+        raise PermissionDenied(
+            "Your role on this patient's team does not edit the plan, so it cannot send it "
+            "for sign-off."
+        )
+
+
+def can_return_care_plan(user: Actor, patient: Patient) -> bool:
+    """Returning a plan with comments is the signer's alternative to signing it."""
+    return can_sign_care_plan(user, patient)
+
+
+def require_can_return_care_plan(user: Actor, patient: Patient) -> None:
+    if not can_return_care_plan(user, patient):
+        raise PermissionDenied(
+            "Only a primary care physician on the patient's team returns the plan."
+        )
+
+
+def can_administer_care_plan(user: Actor, patient: Patient) -> bool:
     """The admin door: staff of the patient's organisation with the model permission."""
-    return is_organisation_admin(user, patient, "careplans.change_careplan")
+    person = _person(user)
+    return person is not None and is_organisation_admin(
+        person, patient, "careplans.change_careplan"
+    )
+
+
+def can_retire_care_plan(user: Actor, patient: Patient) -> bool:
+    return can_edit_care_plan(user, patient) or can_administer_care_plan(user, patient)
+
+
+def can_request_care_plan_review(actor: Actor, patient: Patient) -> bool:
+    """Flagging a plan for review (after a transition of care): someone who sees the
+    patient, the admin, or a job or interface account working for the patient's
+    organisation (an ADT feed reporting a discharge)."""
+    if isinstance(actor, JobActor):
+        return actor.organisation_id in (None, patient.organisation_id)
+    if actor.is_interface:
+        return actor.is_active and actor.organisation_id in (None, patient.organisation_id)
+    return can_view_patient(actor, patient) or can_administer_care_plan(actor, patient)
 
 
 def care_plan_rights(user: User, patient: Patient) -> CarePlanRights:

@@ -52,7 +52,9 @@ def care_plan_current_for_patient(*, patient: Patient) -> CarePlan | None:
     """The patient's open plan, if any. The caller has already checked access."""
     return (
         CarePlan.objects.filter(patient=patient, status__in=OPEN_PLAN_STATUSES)
-        .select_related("patient__care_team", "patient__organisation")
+        .select_related(
+            "patient__care_team", "patient__organisation", "review_requested_by", "returned_by"
+        )
         .first()
     )
 
@@ -172,6 +174,7 @@ class CarePlanReview:
     fingerprint: str
     can_sign: bool
     latest_number: int
+    can_return: bool = False
 
 
 def _last_signed_version(plan: CarePlan) -> CarePlanVersion | None:
@@ -205,6 +208,7 @@ def care_plan_review(*, user: User, plan: CarePlan) -> CarePlanReview:
         fingerprint=snapshot_fingerprint(current),
         can_sign=plan.is_open and permissions.can_sign_care_plan(user, plan.patient),
         latest_number=plan.version_count,
+        can_return=plan.is_open and permissions.can_return_care_plan(user, plan.patient),
     )
 
 

@@ -41,7 +41,13 @@ urlpatterns = [
         name="barrier_remove",
     ),
     path("patients/<int:patient_id>/retire/", views.plan_retire, name="retire"),
+    path("patients/<int:patient_id>/signoff/", views.plan_signoff_request, name="signoff"),
     path("patients/<int:patient_id>/review/", views.plan_review, name="review"),
+    path(
+        "patients/<int:patient_id>/review/return/",
+        views.plan_signoff_return,
+        name="signoff_return",
+    ),
     path("patients/<int:patient_id>/versions/", views.plan_versions, name="versions"),
     path(
         "patients/<int:patient_id>/versions/<int:number>/diff/",

@@ -1,7 +1,9 @@
 """Care plan pages. One view per page; htmx posts get the re-rendered plan body back."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +23,9 @@ from apps.careplans.forms import (
     InterventionEditForm,
     InterventionForm,
     RetireForm,
+    ReturnForm,
     SignForm,
+    SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
@@ -62,6 +66,8 @@ def _plan_context(
         )
         context["barrier_form"] = bound.get("barrier") or BarrierForm(prefix="barrier", plan=plan)
         context["retire_form"] = RetireForm(prefix="retire")
+    if rights.request_signoff and plan.unsigned_since is not None:
+        context["signoff_form"] = bound.get("signoff") or SignoffRequestForm(prefix="signoff")
     if rights.edit_any_goal:
         context["goal_form"] = bound.get("goal") or GoalForm(
             prefix="goal", members=members, domains=rights.goal_domains
@@ -102,6 +108,27 @@ def _after_write(request: AuthenticatedHttpRequest, patient: Patient, note: str)
     return redirect("careplans:plan", patient_id=patient.pk)
 
 
+def _write_from_form(
+    request: AuthenticatedHttpRequest,
+    plan: CarePlan,
+    form: forms.Form,
+    write: Callable[[dict[str, Any]], object],
+    *,
+    note: str,
+    bound: dict[str, Any],
+) -> HttpResponse:
+    """A plan form's POST: the service writes from the cleaned data, or the plan comes back
+    with the form (under `bound`) showing the refusal where the user typed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            return _after_write(request, plan.patient, note)
+    return _plan_response(request, plan.patient, bound)
+
+
 @login_required
 @not_found_as_404
 @require_http_methods(["GET", "POST"])
@@ -133,14 +160,14 @@ def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = CarePlanVoiceForm.for_plan(plan, request.POST)
-    if form.is_valid():
-        try:
-            services.care_plan_update(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "The patient's voice was saved.")
-    return _plan_response(request, plan.patient, {"voice": form, "open_section": "voice"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.care_plan_update(actor=request.user, plan=plan, **values),
+        note="The patient's voice was saved.",
+        bound={"voice": form, "open_section": "voice"},
+    )
 
 
 @login_required
@@ -155,16 +182,16 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
         list(plan.pathways.all()),
         request.POST,
     )
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        values["pathways"] = list(values["pathways"])
-        try:
-            services.care_plan_update(actor=request.user, plan=plan, **values)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "The plan details were saved.")
-    return _plan_response(request, plan.patient, {"profile": form, "open_section": "profile"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.care_plan_update(
+            actor=request.user, plan=plan, **{**values, "pathways": list(values["pathways"])}
+        ),
+        note="The plan details were saved.",
+        bound={"profile": form, "open_section": "profile"},
+    )
 
 
 @login_required
@@ -182,14 +209,14 @@ def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse
         members=patient_care_team(patient=plan.patient),
         domains=rights.goal_domains,
     )
-    if form.is_valid():
-        try:
-            services.goal_create(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Goal added.")
-    return _plan_response(request, plan.patient, {"goal": form, "open_section": "goal"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.goal_create(actor=request.user, plan=plan, **values),
+        note="Goal added.",
+        bound={"goal": form, "open_section": "goal"},
+    )
 
 
 @login_required
@@ -205,14 +232,14 @@ def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) 
         care_plan_rights(request.user, plan.patient).goal_domains,
         request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.goal_update(actor=request.user, goal=goal, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Goal saved.")
-    return _plan_response(request, plan.patient, {f"goal-{goal.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.goal_update(actor=request.user, goal=goal, **values),
+        note="Goal saved.",
+        bound={f"goal-{goal.pk}": form},
+    )
 
 
 @login_required
@@ -254,14 +281,14 @@ def intervention_add(
             "careplans/_intervention_add_form.html",
             {"form": form, "goal": goal, "patient": plan.patient},
         )
-    if form.is_valid():
-        try:
-            services.intervention_create(actor=request.user, goal=goal, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention added; its task is created.")
-    return _plan_response(request, plan.patient, {f"intervention-for-{goal.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_create(actor=request.user, goal=goal, **values),
+        note="Intervention added; its task is created.",
+        bound={f"intervention-for-{goal.pk}": form},
+    )
 
 
 @login_required
@@ -278,16 +305,16 @@ def intervention_edit(
         patient_care_team(patient=plan.patient),
         request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intervention_update(
-                actor=request.user, intervention=intervention, **form.cleaned_data
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention saved.")
-    return _plan_response(request, plan.patient, {f"intervention-{intervention.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_update(
+            actor=request.user, intervention=intervention, **values
+        ),
+        note="Intervention saved.",
+        bound={f"intervention-{intervention.pk}": form},
+    )
 
 
 @login_required
@@ -302,16 +329,16 @@ def intervention_cancel(
     form = InterventionCancelForm(
         request.POST if request.method == "POST" else None, prefix=f"cancel-{intervention.pk}"
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intervention_cancel(
-                actor=request.user, intervention=intervention, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Intervention cancelled.")
-    return _plan_response(request, plan.patient, {f"cancel-{intervention.pk}": form})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.intervention_cancel(
+            actor=request.user, intervention=intervention, reason=values["reason"]
+        ),
+        note="Intervention cancelled.",
+        bound={f"cancel-{intervention.pk}": form},
+    )
 
 
 @login_required
@@ -321,14 +348,14 @@ def intervention_cancel(
 def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
     form = BarrierForm(request.POST, prefix="barrier", plan=plan)
-    if form.is_valid():
-        try:
-            services.barrier_create(actor=request.user, plan=plan, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, "Barrier added.")
-    return _plan_response(request, plan.patient, {"barrier": form, "open_section": "barrier"})
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.barrier_create(actor=request.user, plan=plan, **values),
+        note="Barrier added.",
+        bound={"barrier": form, "open_section": "barrier"},
+    )
 
 
 @login_required
@@ -366,14 +393,48 @@ def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 @login_required
 @not_found_as_404
+@require_POST
+def plan_signoff_request(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """An editor sends the plan's unsigned changes to the PCP, with the reason."""
+    plan = _open_plan(request, patient_id)
+    form = SignoffRequestForm(request.POST, prefix="signoff")
+    return _write_from_form(
+        request,
+        plan,
+        form,
+        lambda values: services.plan_signoff_request(
+            actor=request.user, plan=plan, reason=values["reason"]
+        ),
+        note="The plan was sent to the PCP for sign-off.",
+        bound={"signoff": form},
+    )
+
+
+def _review_response(
+    request: AuthenticatedHttpRequest,
+    review: selectors.CarePlanReview,
+    return_form: ReturnForm | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "careplans/review.html",
+        {
+            "review": review,
+            "plan": review.plan,
+            "patient": review.plan.patient,
+            "form": SignForm(initial={"fingerprint": review.fingerprint}),
+            "return_form": return_form or ReturnForm(prefix="return"),
+        },
+    )
+
+
+@login_required
+@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """What changed since the last signed version; a PCP on the team signs it here."""
     review = selectors.care_plan_review_for_user(user=request.user, patient_id=patient_id)
-    form = SignForm(
-        request.POST if request.method == "POST" else None,
-        initial={"fingerprint": review.fingerprint},
-    )
+    form = SignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.care_plan_sign(
@@ -384,11 +445,28 @@ def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
         else:
             messages.success(request, f"You signed version {version.number} of the care plan.")
         return redirect("careplans:review", patient_id=review.plan.patient_id)
-    return render(
-        request,
-        "careplans/review.html",
-        {"review": review, "plan": review.plan, "patient": review.plan.patient, "form": form},
-    )
+    return _review_response(request, review)
+
+
+@login_required
+@not_found_as_404
+@require_POST
+def plan_signoff_return(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The PCP sends the plan back to its editors with comments instead of signing it."""
+    review = selectors.care_plan_review_for_user(user=request.user, patient_id=patient_id)
+    form = ReturnForm(request.POST, prefix="return")
+    if form.is_valid():
+        try:
+            task = services.plan_signoff_return(
+                actor=request.user, plan=review.plan, comments=form.cleaned_data["comments"]
+            )
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            owner = task.owner.display_name if task.owner else "its editors"
+            messages.success(request, f"The plan went back to {owner} with your comments.")
+            return redirect("careplans:review_list")
+    return _review_response(request, review, form)
 
 
 @login_required

@@ -6,8 +6,12 @@ import pytest
 from django.urls import reverse
 
 from apps.careplans.models import CarePlan, CarePlanStatus, Goal, Pathway
+from apps.core.actors import JobActor
 from apps.tasks.models import Task, TaskSource
 from tests.careplans.factories import PlanSetup, in_days, make_goal, make_plan, state
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def plan_url(name: str, s: PlanSetup, *extra: int) -> str:
@@ -204,7 +208,7 @@ def test_list_and_due_for_review_show_only_the_users_patients(
 
     make_plan(other_patient, outsider)
     for each in (setup.plan.patient, other_patient):
-        services.care_plan_review_request(actor=None, patient=each, reason="Admitted")
+        services.care_plan_review_request(actor=REVIEW_JOB, patient=each, reason="Admitted")
     listed = api_for(users["nurse"]).get(reverse("api-careplan-list")).json()
     assert [row["patient_id"] for row in listed] == [setup.plan.patient_id]
     due = api_for(users["pcp"]).get(reverse("api-careplan-due-for-review")).json()
@@ -228,6 +232,8 @@ def test_create_through_the_api_and_the_detail_shape(api_for, patient, nurse, or
         "edit_plan": True,
         "goal_domains": ["behavioral", "functional", "medical"],
         "sign": False,
+        "request_signoff": True,
+        "return_plan": False,
     }
     again = api_for(nurse).post(
         reverse("api-careplan-list"), {"patient_id": patient.pk}, format="json"

@@ -10,10 +10,14 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.careplans import selectors, services
 from apps.careplans.models import CarePlanSettings
+from apps.core.actors import JobActor
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from tests import factories
 from tests.careplans.factories import make_goal, make_intervention, make_plan
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def sign_now(pcp, plan):
@@ -80,7 +84,7 @@ def test_a_review_requested_after_a_transition_is_due_at_once(patient, nurse, pc
     plan = make_plan(patient, nurse)
     sign_now(pcp, plan)
     assert due_patient_ids(pcp) == []
-    services.care_plan_review_request(actor=None, patient=patient, reason="Discharged home")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="Discharged home")
     rows = selectors.care_plans_due_for_review(user=pcp)
     assert rows[0].reasons == ["Review requested: Discharged home"]
     sign_now(pcp, plan)
@@ -91,9 +95,9 @@ def test_retired_plans_and_other_teams_plans_are_not_listed(
     patient, other_patient, nurse, pcp, outsider
 ):
     make_plan(other_patient, outsider)
-    services.care_plan_review_request(actor=None, patient=other_patient, reason="ED visit")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=other_patient, reason="ED visit")
     plan = make_plan(patient, nurse)
-    services.care_plan_review_request(actor=None, patient=patient, reason="Admitted")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="Admitted")
     assert due_patient_ids(pcp) == [patient.pk]
     assert due_patient_ids(outsider) == [other_patient.pk]
     services.care_plan_retire(actor=nurse, plan=plan, reason="Moved away")
@@ -106,14 +110,14 @@ def test_the_team_filter_narrows_the_list(patient, nurse, team, other_team, pcp)
     make_plan(patient, nurse)
     make_plan(other_patient, nurse)
     for each in (patient, other_patient):
-        services.care_plan_review_request(actor=None, patient=each, reason="Admitted")
+        services.care_plan_review_request(actor=REVIEW_JOB, patient=each, reason="Admitted")
     assert sorted(due_patient_ids(nurse)) == sorted([patient.pk, other_patient.pk])
     assert due_patient_ids(nurse, team_id=other_team.pk) == [other_patient.pk]
 
 
 def test_the_due_list_is_audited_with_the_patients_shown(patient, nurse, pcp):
     make_plan(patient, nurse)
-    services.care_plan_review_request(actor=None, patient=patient, reason="Admitted")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="Admitted")
     selectors.care_plans_due_for_review(user=pcp)
     event = AuditEvent.objects.filter(actor=pcp, action=AuditAction.LIST).latest("id")
     assert event.patient_ids == [patient.pk]
@@ -126,7 +130,7 @@ def test_the_due_list_runs_a_fixed_number_of_queries(team, nurse, pcp):
             make_plan(factories.make_patient(team), nurse)
         services_patients = [plan.patient for plan in selectors.care_plan_list_for_user(user=nurse)]
         for each in services_patients:
-            services.care_plan_review_request(actor=None, patient=each, reason="Admitted")
+            services.care_plan_review_request(actor=REVIEW_JOB, patient=each, reason="Admitted")
         as_in_a_request = type(pcp).objects.get(pk=pcp.pk)  # no rights cached from before
         with CaptureQueriesContext(connection) as queries:
             rows = selectors.care_plans_due_for_review(user=as_in_a_request)

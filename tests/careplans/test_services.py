@@ -19,6 +19,7 @@ from apps.careplans.models import (
     InterventionState,
     Pathway,
 )
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
 from apps.tasks.models import Task, TaskSource, TaskStatus
@@ -32,6 +33,9 @@ from tests.careplans.factories import (
     make_intervention,
     make_plan,
 )
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def sign(pcp, plan):
@@ -564,24 +568,28 @@ def test_a_review_without_changes_is_kept_as_a_new_signed_version(patient, nurse
     assert second.snapshot == first.snapshot
 
 
-def test_changes_made_from_the_task_lists_become_their_own_version_before_signing(
+def test_a_reassignment_from_the_task_lists_is_its_own_version_at_once_and_is_signed(
     patient, nurse, pcp, social_worker
 ):
+    """Was: the change waited for the next signature to become a version (no author)."""
     from apps.tasks.services import task_reassign
 
     plan = make_plan(patient, nurse)
     intervention = make_intervention(make_goal(plan, nurse), nurse)
     sign(pcp, plan)
     task_reassign(actor=nurse, task=intervention.task, new_owner=social_worker, reason="Leave")
+    plan.refresh_from_db()
+    latest = plan.versions.order_by("-number").first()
+    assert latest.summary == "Intervention task reassigned from the task lists"
+    assert latest.created_by == nurse
     version = sign(pcp, plan)
-    assert version.summary == "Changes made from the task lists"
-    assert version.created_by is None
+    assert version.pk == latest.pk
     assert version.snapshot["interventions"][0]["owner_id"] == social_worker.pk
 
 
 def test_signing_clears_a_review_request(patient, nurse, pcp):
     plan = make_plan(patient, nurse)
-    services.care_plan_review_request(actor=None, patient=patient, reason="Discharged home")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="Discharged home")
     plan.refresh_from_db()
     assert plan.review_requested_at is not None
     sign(pcp, plan)
@@ -598,7 +606,7 @@ def test_a_review_request_keeps_the_first_time_and_the_latest_reason(patient, nu
     services.care_plan_review_request(actor=nurse, patient=patient, reason="Admitted")
     plan.refresh_from_db()
     first = plan.review_requested_at
-    services.care_plan_review_request(actor=None, patient=patient, reason="Discharged to SNF")
+    services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="Discharged to SNF")
     plan.refresh_from_db()
     assert plan.review_requested_at == first
     assert plan.review_request_reason == "Discharged to SNF"
@@ -606,7 +614,7 @@ def test_a_review_request_keeps_the_first_time_and_the_latest_reason(patient, nu
 
 
 def test_a_review_request_without_a_plan_does_nothing(patient):
-    assert services.care_plan_review_request(actor=None, patient=patient, reason="x") is None
+    assert services.care_plan_review_request(actor=REVIEW_JOB, patient=patient, reason="x") is None
     assert not CarePlan.objects.exists()
 
 
@@ -614,6 +622,26 @@ def test_a_review_request_from_outside_the_team_is_refused(patient, nurse, outsi
     make_plan(patient, nurse)
     with pytest.raises(PermissionDenied):
         services.care_plan_review_request(actor=outsider, patient=patient, reason="x")
+
+
+def test_a_review_request_by_a_job_is_audited_for_the_person_it_acts_for(patient, nurse):
+    from apps.core.models import AuditEvent
+
+    plan = make_plan(patient, nurse)
+    job = JobActor(job="transitions.plan_review", for_user=nurse)
+    services.care_plan_review_request(actor=job, patient=patient, reason="Discharged home")
+    event = AuditEvent.objects.filter(object_id=str(plan.pk)).order_by("-id").first()
+    assert event.actor == nurse
+    assert "review_requested_at" in event.detail["fields"]
+
+
+def test_a_job_for_another_organisation_cannot_flag_the_plan(patient, nurse):
+    plan = make_plan(patient, nurse)
+    elsewhere = JobActor(job="transitions.plan_review", organisation_id=patient.organisation_id + 1)
+    with pytest.raises(PermissionDenied):
+        services.care_plan_review_request(actor=elsewhere, patient=patient, reason="x")
+    plan.refresh_from_db()
+    assert plan.review_requested_at is None
 
 
 def test_care_plan_settings_are_created_with_defaults_on_first_use(organisation):

@@ -5,8 +5,12 @@ from django.urls import reverse
 
 from apps.careplans.models import Barrier, CarePlan, CarePlanStatus, Goal
 from apps.careplans.selectors import care_plan_review
+from apps.core.actors import JobActor
 from apps.tasks.models import Task
 from tests.careplans.factories import in_days, make_goal, make_plan, state
+
+# A transition of care asks for the review through a job acting for the organisation.
+REVIEW_JOB = JobActor(job="transitions.plan_review")
 
 
 def goal_data(prefix: str, owner, domain: str = "social", target: str = "Lease signed") -> dict:
@@ -140,6 +144,22 @@ WRITES = [
             "fingerprint": care_plan_review(user=users["pcp"], plan=s.plan).fingerprint
         },
         lambda s: s.plan.versions.filter(signed_by__username="pcp").exists(),
+    ),
+    (
+        "signoff_request",
+        "nurse",
+        "chw",
+        lambda s: reverse("careplans:signoff", args=[s.plan.patient_id]),
+        lambda s, users: {"signoff-reason": "New inhaler plan"},
+        lambda s: CarePlan.objects.get(pk=s.plan.pk).review_request_reason == "New inhaler plan",
+    ),
+    (
+        "signoff_return",
+        "pcp",
+        "nurse",
+        lambda s: reverse("careplans:signoff_return", args=[s.plan.patient_id]),
+        lambda s, users: {"return-comments": "Add a spacer to the inhaler step"},
+        lambda s: Task.objects.filter(description="Add a spacer to the inhaler step").exists(),
     ),
 ]
 WRITE_IDS = [row[0] for row in WRITES]
@@ -422,7 +442,7 @@ def test_the_review_worklist_lists_due_plans_with_a_pinned_query_count(
     for _ in range(5):
         other = factories.make_patient(team)
         make_plan(other, nurse)
-        services.care_plan_review_request(actor=None, patient=other, reason="Discharged home")
+        services.care_plan_review_request(actor=REVIEW_JOB, patient=other, reason="Discharged home")
     client = client_for(pcp)
     client.get(reverse("careplans:review_list"))  # warm the session and permission caches
     with django_assert_max_num_queries(12):

@@ -14,6 +14,8 @@ from apps.careplans.services.plans import (
     care_plan_settings_get,
     care_plan_sign,
     care_plan_update,
+    plan_signoff_request,
+    plan_signoff_return,
 )
 
 __all__ = [
@@ -32,4 +34,6 @@ __all__ = [
     "intervention_cancel",
     "intervention_create",
     "intervention_update",
+    "plan_signoff_request",
+    "plan_signoff_return",
 ]

@@ -1,14 +1,19 @@
 """What every care plan write shares: the plan lock, the version record, the audit event."""
 
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.careplans.models import CarePlan, CarePlanStatus, CarePlanVersion
 from apps.careplans.snapshots import plan_snapshot, snapshot_fingerprint
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -17,9 +22,42 @@ from apps.teams.selectors import membership_active
 # An intervention due on a day is due by the end of that working day.
 DUE_TIME = time(17, 0)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+# True while a care plan service runs: the task changes it makes (a reassignment, a
+# cancellation) belong to the version that service records, under its own summary.
+_plan_service_running: ContextVar[bool] = ContextVar("care_plan_service_running", default=False)
+
+
+def plan_service(func: Callable[P, R]) -> Callable[P, R]:
+    """A care plan write: one transaction, and its task changes versioned by the service itself."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _plan_service_running.set(True)
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        finally:
+            _plan_service_running.reset(token)
+
+    return run
+
+
+def plan_service_running() -> bool:
+    return _plan_service_running.get()
+
 
 def due_at_for(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, DUE_TIME))
+
+
+def person_of(actor: Actor) -> User:
+    """The person doing a plan edit. Plan rights are held only by people, so a job has
+    been refused by the permission check before this is asked."""
+    if not isinstance(actor, User):
+        raise PermissionDenied("A scheduled job does not edit care plans.")
+    return actor
 
 
 def lock_plan(plan_id: int) -> CarePlan:
@@ -63,7 +101,7 @@ def raise_if(errors: dict[str, list[str]], message: str) -> None:
 
 def audit(
     *,
-    actor: User | None,
+    actor: Actor,
     action: AuditAction,
     obj: models.Model,
     plan: CarePlan,
@@ -84,20 +122,21 @@ def latest_version(plan: CarePlan) -> CarePlanVersion | None:
 
 
 def create_version(
-    *, plan: CarePlan, actor: User | None, summary: str, snapshot: dict[str, Any], fingerprint: str
+    *, plan: CarePlan, actor: Actor, summary: str, snapshot: dict[str, Any], fingerprint: str
 ) -> CarePlanVersion:
+    """The next version; a job's version names the person it acted for (or no one)."""
     plan.version_count += 1
     return CarePlanVersion.objects.create(
         plan=plan,
         number=plan.version_count,
-        created_by=actor,
+        created_by=person_behind(actor),
         summary=summary[:200],
         snapshot=snapshot,
         fingerprint=fingerprint,
     )
 
 
-def record_version(*, plan: CarePlan, actor: User | None, summary: str) -> CarePlanVersion | None:
+def record_version(*, plan: CarePlan, actor: Actor, summary: str) -> CarePlanVersion | None:
     """Keeps the plan as it now stands as the next version, unless nothing changed.
 
     A change to a signed plan makes it "revised" and starts the unsigned clock.

@@ -2,18 +2,19 @@
 
 from typing import Any
 
-from django.db import transaction
-
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.careplans import permissions
 from apps.careplans.models import SUB_COMPONENTS, Barrier, CarePlan, ComB, Intervention
 from apps.careplans.services._common import (
     audit,
     lock_plan,
+    plan_service,
     raise_if,
     record_version,
     require_text,
 )
+from apps.core.actors import person_behind
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 
@@ -46,10 +47,10 @@ def _validate(plan: CarePlan, values: dict[str, Any]) -> None:
     raise_if(errors, "Please correct the barrier.")
 
 
-@transaction.atomic
+@plan_service
 def barrier_create(
     *,
-    actor: User,
+    actor: Actor,
     plan: CarePlan,
     component: str,
     description: str,
@@ -65,14 +66,14 @@ def barrier_create(
         "intervention": intervention,
     }
     _validate(plan, values)
-    barrier = Barrier.objects.create(plan=plan, created_by=actor, **values)
+    barrier = Barrier.objects.create(plan=plan, created_by=person_behind(actor), **values)
     audit(actor=actor, action=AuditAction.CREATE, obj=barrier, plan=plan)
     record_version(plan=plan, actor=actor, summary=f"Added a {component} barrier")
     return barrier
 
 
-@transaction.atomic
-def barrier_update(*, actor: User, barrier: Barrier, **values: Any) -> Barrier:
+@plan_service
+def barrier_update(*, actor: Actor, barrier: Barrier, **values: Any) -> Barrier:
     plan = lock_plan(barrier.plan_id)
     barrier = Barrier.objects.select_related("intervention__goal").get(pk=barrier.pk)
     permissions.require_can_edit_barrier(
@@ -84,21 +85,22 @@ def barrier_update(*, actor: User, barrier: Barrier, **values: Any) -> Barrier:
     merged = {name: values.get(name, getattr(barrier, name)) for name in BARRIER_FIELDS}
     merged["sub_component"] = merged["sub_component"] or ""
     _validate(plan, merged)
-    changed = sorted(name for name in values if getattr(barrier, name) != merged[name])
+    changed = record_change(
+        actor=actor,
+        instance=barrier,
+        values={name: merged[name] for name in values},
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk},
+        message="Please correct the barrier.",
+    )
     if not changed:
         return barrier
-    for name in changed:
-        setattr(barrier, name, merged[name])
-    barrier.save(update_fields=[*changed, "updated_at"])
-    audit(
-        actor=actor, action=AuditAction.UPDATE, obj=barrier, plan=plan, detail={"fields": changed}
-    )
     record_version(plan=plan, actor=actor, summary=f"Changed a barrier: {', '.join(changed)}")
     return barrier
 
 
-@transaction.atomic
-def barrier_remove(*, actor: User, barrier: Barrier) -> None:
+@plan_service
+def barrier_remove(*, actor: Actor, barrier: Barrier) -> None:
     plan = lock_plan(barrier.plan_id)
     barrier = Barrier.objects.select_related("intervention__goal").get(pk=barrier.pk)
     permissions.require_can_edit_barrier(actor, plan.patient, [barrier.intervention])

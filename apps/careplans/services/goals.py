@@ -3,14 +3,13 @@
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.careplans import permissions
 from apps.careplans.models import CarePlan, Goal, GoalDomain, GoalStatus
 from apps.careplans.services._common import (
     audit,
     lock_plan,
+    plan_service,
     raise_if,
     record_version,
     require_not_past,
@@ -18,12 +17,14 @@ from apps.careplans.services._common import (
     require_text,
 )
 from apps.careplans.services.plans import cancel_open_tasks
+from apps.careplans.states import GOAL_CLOSING_REASONS, GOAL_START_STATUSES, GOAL_STATES
+from apps.core.actors import person_behind
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.tasks.models import Task
 
 GOAL_FIELDS = ("domain", "description", "target", "target_date", "status", "owner", "patient_steps")
-GOAL_CLOSING_STATUSES = (GoalStatus.CANCELLED,)
 
 
 def _check_domain(domain: str) -> None:
@@ -39,10 +40,10 @@ def _check_lengths(errors: dict[str, list[str]], values: dict[str, Any]) -> None
             errors.setdefault(name, []).append("At most 300 characters.")
 
 
-@transaction.atomic
+@plan_service
 def goal_create(
     *,
-    actor: User,
+    actor: Actor,
     plan: CarePlan,
     domain: str,
     description: str,
@@ -63,31 +64,39 @@ def goal_create(
     if target_date is None:
         errors["target_date"] = ["Give a target date."]
     require_not_past(errors, "target_date", target_date)
-    if status not in GoalStatus.values:
-        errors["status"] = [f"'{status}' is not a goal status."]
+    if status not in GOAL_START_STATUSES:
+        errors["status"] = ["A new goal is proposed or active."]
     raise_if(errors, "Please correct the goal.")
     require_team_member(plan=plan, user=owner, field="owner")
-    goal = Goal.objects.create(
-        plan=plan,
-        domain=domain,
-        description=description,
-        target=target,
-        target_date=target_date,
-        status=status,
-        owner=owner,
-        patient_steps=(patient_steps or "").strip(),
-        created_by=actor,
+    goal = record_create(
+        actor=actor,
+        instance=Goal(
+            plan=plan,
+            domain=domain,
+            description=description,
+            target=target,
+            target_date=target_date,
+            status=status,
+            owner=owner,
+            patient_steps=(patient_steps or "").strip(),
+            created_by=person_behind(actor),
+        ),
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk, "domain": domain},
+        message="Please correct the goal.",
     )
-    audit(actor=actor, action=AuditAction.CREATE, obj=goal, plan=plan, detail={"domain": domain})
     record_version(plan=plan, actor=actor, summary=f"Added a {domain} goal")
     return goal
 
 
-@transaction.atomic
-def goal_update(*, actor: User, goal: Goal, reason: str = "", **values: Any) -> Goal:
+@plan_service
+def goal_update(*, actor: Actor, goal: Goal, reason: str = "", **values: Any) -> Goal:
     """Changes a goal. Moving it to another domain needs the rights of both domains.
 
-    Cancelling a goal cancels the open tasks of its interventions.
+    The status moves only as the goal table allows (apps.careplans.states). A goal
+    achieved, not achieved or cancelled closes the open tasks of its interventions in
+    the same step, with `reason` or the table's ("Goal achieved", ...), and the plan
+    version records both.
     """
     plan = lock_plan(goal.plan_id)
     goal = Goal.objects.select_related("owner").get(pk=goal.pk)
@@ -110,31 +119,34 @@ def goal_update(*, actor: User, goal: Goal, reason: str = "", **values: Any) -> 
             errors["target_date"] = ["Give a target date."]
         elif values["target_date"] != goal.target_date:
             require_not_past(errors, "target_date", values["target_date"])
-    if "status" in values and values["status"] not in GoalStatus.values:
-        errors["status"] = [f"'{values['status']}' is not a goal status."]
     raise_if(errors, "Please correct the goal.")
+    if "status" in values and values["status"] != goal.status:
+        GOAL_STATES.move(goal.status, values["status"])
     if "owner" in values and values["owner"].pk != goal.owner_id:
         require_team_member(plan=plan, user=values["owner"], field="owner")
-    changed = sorted(name for name, value in values.items() if getattr(goal, name) != value)
+    changed = record_change(
+        actor=actor,
+        instance=goal,
+        values=values,
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk},
+        message="Please correct the goal.",
+    )
     if not changed:
         return goal
-    for name in changed:
-        setattr(goal, name, values[name])
-    goal.save(update_fields=[*changed, "updated_at"])
-    if "status" in changed and goal.status in GOAL_CLOSING_STATUSES:
+    if "status" in changed and goal.status in GOAL_CLOSING_REASONS:
         cancel_open_tasks(
             actor=actor,
             plan=plan,
             tasks=Task.objects.filter(care_plan_intervention__goal=goal),
-            reason=(reason or "").strip() or "The care plan goal was cancelled.",
+            reason=(reason or "").strip() or GOAL_CLOSING_REASONS[goal.status],
         )
-    audit(actor=actor, action=AuditAction.UPDATE, obj=goal, plan=plan, detail={"fields": changed})
     record_version(plan=plan, actor=actor, summary=f"Changed a goal: {', '.join(changed)}")
     return goal
 
 
-@transaction.atomic
-def goal_remove(*, actor: User, goal: Goal) -> None:
+@plan_service
+def goal_remove(*, actor: Actor, goal: Goal) -> None:
     """Removes a goal entered by mistake, with its interventions; their open tasks are cancelled.
 
     Earlier versions keep the goal; the next review shows it as removed.

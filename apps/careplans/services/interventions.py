@@ -6,21 +6,23 @@ so a reassignment from a worklist and one from the plan land in the same place.
 
 from datetime import date, datetime
 
-from django.db import transaction
-
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.careplans import permissions
-from apps.careplans.models import CarePlan, Goal, GoalStatus, Intervention
+from apps.careplans.models import CarePlan, Goal, Intervention
 from apps.careplans.services._common import (
     audit,
     due_at_for,
     lock_plan,
+    person_of,
+    plan_service,
     raise_if,
     record_version,
     require_not_past,
     require_team_member,
     require_text,
 )
+from apps.careplans.states import GOAL_CLOSING_REASONS
+from apps.core.actors import person_behind
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.tasks.models import Task, TaskSource
@@ -34,10 +36,10 @@ def _task_description(goal: Goal) -> str:
 
 
 def _new_task(
-    *, actor: User, plan: CarePlan, intervention: Intervention, owner: User, due_at: datetime
+    *, actor: Actor, plan: CarePlan, intervention: Intervention, owner: User, due_at: datetime
 ) -> Task:
     return task_create(
-        actor=actor,
+        actor=person_of(actor),
         patient=plan.patient,
         title=intervention.description,
         owner=owner,
@@ -48,10 +50,10 @@ def _new_task(
     )
 
 
-@transaction.atomic
+@plan_service
 def intervention_create(
     *,
-    actor: User,
+    actor: Actor,
     goal: Goal,
     description: str,
     owner: User,
@@ -69,8 +71,10 @@ def intervention_create(
     if due_date is None:
         errors["due_date"] = ["Give a due date."]
     require_not_past(errors, "due_date", due_date)
-    if goal.status == GoalStatus.CANCELLED:
-        errors.setdefault("goal", []).append("The goal is cancelled; reopen it first.")
+    if goal.status in GOAL_CLOSING_REASONS:
+        errors.setdefault("goal", []).append(
+            f"The goal is {goal.get_status_display().lower()}; add work to an open goal."
+        )
     raise_if(errors, "Please correct the intervention.")
     require_team_member(plan=plan, user=owner, field="owner")
     intervention = Intervention.objects.create(
@@ -78,7 +82,7 @@ def intervention_create(
         goal=goal,
         description=description,
         details=(details or "").strip(),
-        created_by=actor,
+        created_by=person_behind(actor),
     )
     intervention.task = _new_task(
         actor=actor,
@@ -93,10 +97,10 @@ def intervention_create(
     return intervention
 
 
-@transaction.atomic
+@plan_service
 def intervention_update(
     *,
-    actor: User,
+    actor: Actor,
     intervention: Intervention,
     description: str | None = None,
     details: str | None = None,
@@ -140,7 +144,7 @@ def intervention_update(
         changed.append("details")
     if new_owner and owner is not None:
         require_team_member(plan=plan, user=owner, field="owner")
-        task_reassign(actor=actor, task=task, new_owner=owner, reason=reason.strip())
+        task_reassign(actor=person_of(actor), task=task, new_owner=owner, reason=reason.strip())
         changed.append("owner")
     if new_title and description is not None:
         intervention.description = description
@@ -149,7 +153,7 @@ def intervention_update(
         changed.append("due_date")
     if new_title or new_due:
         task_update(
-            actor=actor,
+            actor=person_of(actor),
             task=task,
             title=intervention.description if new_title else None,
             due_at=wanted_due if new_due else None,
@@ -169,8 +173,8 @@ def intervention_update(
     return intervention
 
 
-@transaction.atomic
-def intervention_cancel(*, actor: User, intervention: Intervention, reason: str) -> Intervention:
+@plan_service
+def intervention_cancel(*, actor: Actor, intervention: Intervention, reason: str) -> Intervention:
     """Stops an intervention: its task is cancelled with the reason."""
     plan = lock_plan(intervention.plan_id)
     intervention = Intervention.objects.select_related("task", "goal").get(pk=intervention.pk)
@@ -182,7 +186,7 @@ def intervention_cancel(*, actor: User, intervention: Intervention, reason: str)
     if not intervention.is_open:
         return intervention
     assert intervention.task is not None  # noqa: S101 - created together
-    task_cancel(actor=actor, task=intervention.task, reason=reason.strip())
+    task_cancel(actor=person_of(actor), task=intervention.task, reason=reason.strip())
     intervention.task.refresh_from_db()
     audit(
         actor=actor,

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
+from apps.accounts.models import Actor, Organisation, User
+from apps.accounts.selectors import organisation_add_business_days
 from apps.careplans import permissions
 from apps.careplans.models import (
     OPEN_PLAN_STATUSES,
@@ -23,18 +24,24 @@ from apps.careplans.models import (
 from apps.careplans.services._common import (
     audit,
     create_version,
+    due_at_for,
     latest_version,
     lock_plan,
+    person_of,
+    plan_service,
     raise_if,
     record_version,
 )
 from apps.careplans.snapshots import plan_snapshot, snapshot_fingerprint
+from apps.core.actors import JobActor, person_behind
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.patients.permissions import can_view_patient, has_patient_permission
-from apps.tasks.models import OPEN_STATUSES, Task
-from apps.tasks.services import task_cancel
+from apps.tasks import permissions as task_permissions
+from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority, TaskQuerySet
+from apps.tasks.services import task_cancel, task_complete, task_create
+from apps.teams.selectors import is_live_member, team_lead
 
 PLAN_FIELDS = (
     "what_matters",
@@ -118,8 +125,8 @@ def _validated_pathways(patient: Patient, pathways: Iterable[Pathway]) -> list[P
     return chosen
 
 
-@transaction.atomic
-def care_plan_create(*, actor: User, patient: Patient, **values: Any) -> CarePlan:
+@plan_service
+def care_plan_create(*, actor: Actor, patient: Patient, **values: Any) -> CarePlan:
     """Starts the patient's plan as a draft (version 1). One open plan per patient."""
     if not permissions.can_start_care_plan(actor, patient):
         raise PermissionDenied("Your role on this patient's team does not start care plans.")
@@ -133,7 +140,9 @@ def care_plan_create(*, actor: User, patient: Patient, **values: Any) -> CarePla
         )
     if CarePlan.objects.filter(patient=patient, status__in=OPEN_PLAN_STATUSES).exists():
         raise ApplicationError("This patient already has a care plan. Revise it instead.")
-    plan = CarePlan(patient=patient, created_by=actor, unsigned_since=timezone.now(), **values)
+    plan = CarePlan(
+        patient=patient, created_by=person_behind(actor), unsigned_since=timezone.now(), **values
+    )
     _validate_values(plan, {})
     chosen = _validated_pathways(patient, pathways or [])
     try:
@@ -150,8 +159,8 @@ def care_plan_create(*, actor: User, patient: Patient, **values: Any) -> CarePla
     return plan
 
 
-@transaction.atomic
-def care_plan_update(*, actor: User, plan: CarePlan, **values: Any) -> CarePlan:
+@plan_service
+def care_plan_update(*, actor: Actor, plan: CarePlan, **values: Any) -> CarePlan:
     """Changes the patient's voice, agreement, activation, literacy and links (a new version).
 
     The advance directive is only referenced (where it is filed and its date);
@@ -167,25 +176,32 @@ def care_plan_update(*, actor: User, plan: CarePlan, **values: Any) -> CarePlan:
         if name in values:
             values[name] = (values[name] or "").strip()
     _validate_values(plan, values)
-    changed = sorted(name for name, value in values.items() if getattr(plan, name) != value)
-    for name in changed:
-        setattr(plan, name, values[name])
-    if changed:
-        plan.save(update_fields=[*changed, "updated_at"])
+    links_changed = False
     if pathways is not None:
         chosen = _validated_pathways(plan.patient, pathways)
         if {pathway.pk for pathway in chosen} != set(plan.pathways.values_list("pk", flat=True)):
             plan.pathways.set(chosen)
-            changed.append("pathways")
+            links_changed = True
+    changed = record_change(
+        actor=actor,
+        instance=plan,
+        values=values,
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk, **({"links": ["pathways"]} if links_changed else {})},
+        # _validate_values has checked the agreement rules across the fields.
+        clean=False,
+        always_audit=links_changed,
+    )
+    if links_changed:
+        changed.append("pathways")
     if not changed:
         return plan
-    audit(actor=actor, action=AuditAction.UPDATE, obj=plan, plan=plan, detail={"fields": changed})
     record_version(plan=plan, actor=actor, summary=f"Plan details changed: {', '.join(changed)}")
     return plan
 
 
-@transaction.atomic
-def care_plan_sign(*, actor: User, plan: CarePlan, fingerprint: str) -> CarePlanVersion:
+@plan_service
+def care_plan_sign(*, actor: Actor, plan: CarePlan, fingerprint: str) -> CarePlanVersion:
     """A PCP on the patient's team signs the plan exactly as they reviewed it.
 
     `fingerprint` identifies the content the PCP saw (selectors.care_plan_review);
@@ -212,20 +228,24 @@ def care_plan_sign(*, actor: User, plan: CarePlan, fingerprint: str) -> CarePlan
         )
         version = create_version(
             plan=plan,
-            actor=actor if summary == "Reviewed without changes" else None,
+            actor=actor if summary == "Reviewed without changes" else TASK_LISTS,
             summary=summary,
             snapshot=snapshot,
             fingerprint=current,
         )
     now = timezone.now()
     version.signed_at = now
-    version.signed_by = actor
+    version.signed_by = person_of(actor)
     version.save(update_fields=["signed_at", "signed_by"])
     plan.status = CarePlanStatus.ACTIVE
     plan.last_signed_at = now
     plan.unsigned_since = None
     plan.review_requested_at = None
     plan.review_request_reason = ""
+    plan.review_requested_by = None
+    plan.returned_at = None
+    plan.returned_by = None
+    plan.return_comments = ""
     plan.save(
         update_fields=[
             "status",
@@ -234,6 +254,10 @@ def care_plan_sign(*, actor: User, plan: CarePlan, fingerprint: str) -> CarePlan
             "unsigned_since",
             "review_requested_at",
             "review_request_reason",
+            "review_requested_by",
+            "returned_at",
+            "returned_by",
+            "return_comments",
             "updated_at",
         ]
     )
@@ -247,26 +271,34 @@ def care_plan_sign(*, actor: User, plan: CarePlan, fingerprint: str) -> CarePlan
     return version
 
 
-def cancel_open_tasks(
-    *, actor: User | None, plan: CarePlan, tasks: Iterable[Task], reason: str
-) -> None:
-    """Closes the open tasks of interventions the plan no longer carries."""
-    may_work = actor is not None and has_patient_permission(actor, plan.patient, "manage_tasks")
+def _task_actor(actor: Actor, task: Task) -> User | None:
+    """Who closes an intervention's task that a plan change ends: the person, when the task
+    rules let them work on it; otherwise the step is the system's (an administrator
+    retiring a plan is not on the team). The task services take None for a system step
+    until they accept a JobActor naming the person."""
+    person = person_behind(actor)
+    if person is not None and (
+        task_permissions.can_work_on_task(person, task)
+        or task_permissions.is_task_admin(person, task.patient)
+    ):
+        return person  # type: ignore[no-any-return]
+    return None
+
+
+def cancel_open_tasks(*, actor: Actor, plan: CarePlan, tasks: Iterable[Task], reason: str) -> None:
+    """Closes the open tasks of interventions the plan no longer carries (the plan service
+    has authorised the change)."""
     for task in tasks:
         if task.status in OPEN_STATUSES:
-            # The plan service has authorised the change; an admin retiring a plan
-            # is not on the team, so the cancellation is then recorded as the system's.
-            task_cancel(actor=actor if may_work else None, task=task, reason=reason)
+            task.patient = plan.patient
+            task_cancel(actor=_task_actor(actor, task), task=task, reason=reason)
 
 
-@transaction.atomic
-def care_plan_retire(*, actor: User, plan: CarePlan, reason: str) -> CarePlan:
+@plan_service
+def care_plan_retire(*, actor: Actor, plan: CarePlan, reason: str) -> CarePlan:
     """Ends the plan (the patient left, died, or a new plan replaces it); open work is cancelled."""
     plan = lock_plan(plan.pk)
-    if not (
-        permissions.can_edit_care_plan(actor, plan.patient)
-        or permissions.can_administer_care_plan(actor, plan.patient)
-    ):
+    if not permissions.can_retire_care_plan(actor, plan.patient):
         raise PermissionDenied("Your role on this patient's team does not retire care plans.")
     reason = reason.strip()
     if not reason:
@@ -296,18 +328,14 @@ def care_plan_retire(*, actor: User, plan: CarePlan, reason: str) -> CarePlan:
     return plan
 
 
-@transaction.atomic
-def care_plan_review_request(
-    *, actor: User | None, patient: Patient, reason: str
-) -> CarePlan | None:
+@plan_service
+def care_plan_review_request(*, actor: Actor, patient: Patient, reason: str) -> CarePlan | None:
     """Marks the patient's open plan as due for a PCP review (after a transition of care).
 
     The earliest outstanding request keeps its time, so the worklist shows how
     long the plan has waited; the latest reason is kept. No plan: nothing to do.
     """
-    if actor is not None and not (
-        can_view_patient(actor, patient) or permissions.can_administer_care_plan(actor, patient)
-    ):
+    if not permissions.can_request_care_plan_review(actor, patient):
         raise PermissionDenied("You may not flag this patient's plan for review.")
     reason = " ".join(reason.split())
     if not reason:
@@ -321,17 +349,165 @@ def care_plan_review_request(
     )
     if plan is None:
         return None
-    fields = ["review_request_reason", "updated_at"]
-    if plan.review_requested_at is None:
-        plan.review_requested_at = timezone.now()
-        fields.append("review_requested_at")
-    plan.review_request_reason = reason[:200]
-    plan.save(update_fields=fields)
-    audit(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        obj=plan,
-        plan=plan,
-        detail={"fields": ["review_requested_at"]},
+        instance=plan,
+        values={
+            "review_requested_at": plan.review_requested_at or timezone.now(),
+            "review_request_reason": reason[:200],
+        },
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk},
+        clean=False,
+        always_audit=True,
     )
     return plan
+
+
+# The author of a version made for changes that came from the task lists.
+TASK_LISTS = JobActor(job="careplans.task_list_changes")
+RETURN_DUE_BUSINESS_DAYS = 2
+
+
+@plan_service
+def plan_signoff_request(*, actor: Actor, plan: CarePlan, reason: str) -> CarePlan:
+    """Sends a plan changed since its last signature to the PCP, with the reason.
+
+    Anyone who may edit the plan may ask; the plan shows at once on the PCP's
+    plan reviews with the reason. A plan without unsigned changes has nothing
+    to sign and is refused. Asking again keeps the first request's time (the
+    wait shows) and the latest reason and requester.
+    """
+    plan = lock_plan(plan.pk)
+    permissions.require_can_request_care_plan_signoff(actor, plan.patient)
+    reason = " ".join((reason or "").split())
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = ["Say what the PCP should look at."]
+    elif len(reason) > 200:
+        errors["reason"] = ["At most 200 characters."]
+    raise_if(errors, "Say why the plan needs the PCP's sign-off.")
+    if plan.unsigned_since is None:
+        raise ApplicationError(
+            "The plan has not changed since the PCP last signed it: there is nothing to sign."
+        )
+    record_change(
+        actor=actor,
+        instance=plan,
+        values={
+            "review_requested_at": plan.review_requested_at or timezone.now(),
+            "review_request_reason": reason,
+            "review_requested_by": person_behind(actor),
+            # Sent again after a return: the PCP's comments have been answered.
+            "returned_at": None,
+            "returned_by": None,
+            "return_comments": "",
+        },
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk, "signoff": "requested"},
+        clean=False,
+        always_audit=True,
+    )
+    _close_return_tasks(actor=actor, plan=plan)
+    return plan
+
+
+def _return_tasks(plan: CarePlan) -> TaskQuerySet:
+    return Task.objects.filter(
+        patient_id=plan.patient_id, idempotency_key__startswith=f"care-plan:{plan.pk}:returned:"
+    )
+
+
+def _close_return_tasks(*, actor: Actor, plan: CarePlan) -> None:
+    """Sending the plan again answers the PCP's return: its open task is done, when the
+    sender may work on it (otherwise its owner closes it)."""
+    person = person_behind(actor)
+    for task in _return_tasks(plan).open().select_related("patient"):
+        if person is not None and task_permissions.can_work_on_task(person, task):
+            task_complete(actor=person, task=task, note="Sent for sign-off again")
+
+
+def _returned_plan_owner(plan: CarePlan) -> User:
+    """The person who asked for the sign-off, while they may own work on the team; else the
+    lead coordinator. Never someone who cannot act on it."""
+    team_id = plan.patient.care_team_id
+    requester = plan.review_requested_by
+    if requester is not None and is_live_member(team_id=team_id, user=requester):
+        return requester
+    lead = team_lead(team_id=team_id)
+    if lead is None:
+        raise ApplicationError(
+            "Nobody can take the returned plan: the person who asked has left the team and "
+            "the team has no lead coordinator. Ask an administrator to name one."
+        )
+    return lead.user
+
+
+@plan_service
+def plan_signoff_return(*, actor: Actor, plan: CarePlan, comments: str) -> Task:
+    """The PCP sends the plan back to its editors with comments instead of signing it.
+
+    The editors get one task (to the requester while they are a live member of
+    the team, else the lead coordinator) carrying the comments; returning it
+    again before anyone changed or re-sent it gives back that task. The review
+    request is closed; the plan waits for its editors, then for a new request.
+    """
+    plan = lock_plan(plan.pk)
+    permissions.require_can_return_care_plan(actor, plan.patient)
+    comments = (comments or "").strip()
+    if not comments:
+        raise ApplicationError(
+            "Say what should change before you sign.",
+            field_errors={"comments": ["Comments are required."]},
+        )
+    if len(comments) > 2000:
+        raise ApplicationError(
+            "Keep the comments shorter.", field_errors={"comments": ["At most 2,000 characters."]}
+        )
+    prefix = f"care-plan:{plan.pk}:returned:v{plan.version_count}:"
+    if plan.returned_at is not None and plan.review_requested_at is None:
+        # Returned already, unchanged and not sent again since: the same return (a
+        # second click, a retried API call) gives back its task.
+        already = (
+            _return_tasks(plan).filter(idempotency_key__startswith=prefix).order_by("id").last()
+        )
+        if already is not None:
+            return already
+    if plan.unsigned_since is None and plan.review_requested_at is None:
+        raise ApplicationError("Nothing on this plan waits for your sign-off.")
+    # One task per version and request: a plan sent again (even unchanged) can be
+    # returned again.
+    requested = plan.review_requested_at
+    key = prefix + (f"{requested.timestamp():.6f}" if requested else "unrequested")
+    owner = _returned_plan_owner(plan)
+    due_day = organisation_add_business_days(
+        organisation=plan.patient.organisation,
+        start=timezone.localdate(),
+        days=RETURN_DUE_BUSINESS_DAYS,
+    )
+    task = task_create(
+        actor=person_of(actor),
+        patient=plan.patient,
+        title="Care plan returned by the PCP: revise it and send it for sign-off again",
+        owner=owner,
+        due_at=due_at_for(due_day),
+        priority=TaskPriority.ROUTINE,
+        description=comments,
+        idempotency_key=key,
+    )
+    record_change(
+        actor=actor,
+        instance=plan,
+        values={
+            "review_requested_at": None,
+            "review_request_reason": "",
+            "review_requested_by": None,
+            "returned_at": timezone.now(),
+            "returned_by": person_behind(actor),
+            "return_comments": comments,
+        },
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk, "signoff": "returned", "task_id": task.pk},
+        clean=False,
+    )
+    return task

@@ -15,6 +15,7 @@ from apps.tasks import permissions
 from apps.tasks.models import OPEN_STATUSES, Task, TaskEvent, TaskEventKind
 from apps.tasks.notifications import notification_send
 from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK
+from apps.tasks.sources import TaskChange, task_source_changed
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 
@@ -115,6 +116,17 @@ def task_bulk_reassign(
         )
         for pk, _, patient_id in moving
     )
+    # The work each task came from follows, as after a single reassignment.
+    moved = Task.objects.in_bulk([pk for pk, *_ in moving])
+    for pk, owner_id, _ in moving:
+        task_source_changed(
+            TaskChange(
+                actor=actor,
+                task=moved[pk],
+                kind=TaskEventKind.REASSIGNED,
+                from_owner_id=owner_id,
+            )
+        )
     if new_owner.pk != actor.pk:
         count = len(moving)
         notification_send(

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.careplans.services import care_plan_review_request
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.transitions.models import ChecklistItem, ChecklistItemCode, Handoff
 
@@ -17,11 +18,17 @@ logger = logging.getLogger(__name__)
 def plan_review_request_for(*, actor: User | None, handoff: Handoff) -> bool:
     """Asks the care plan app for a review and ticks the checklist item when it took it.
 
-    Interface accounts ask as the system. A refusal or a patient without a
-    care plan must not undo the transition: the call runs in a savepoint and
-    leaves the item open, where the board shows it.
+    Interface accounts ask as themselves, a job (no actor) as the organisation's
+    job. A refusal or a patient without a care plan must not undo the transition:
+    the call runs in a savepoint and leaves the item open, where the board shows it.
     """
-    requester = None if actor is None or actor.is_interface else actor
+    requester = (
+        actor
+        if actor is not None
+        else JobActor(
+            job="transitions.plan_review", organisation_id=handoff.episode.patient.organisation_id
+        )
+    )
     try:
         with transaction.atomic():
             plan = care_plan_review_request(
