@@ -80,15 +80,13 @@ class OrphanedFilter(admin.SimpleListFilter):
     parameter_name = "orphaned"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Owner no longer on the team")]
+        return [("yes", "Owner no longer a live member of the team")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
         if self.value() != "yes":
             return queryset
-        on_team = TeamMembership.objects.filter(
-            team_id=OuterRef("patient__care_team_id"),
-            user_id=OuterRef("owner_id"),
-            ended_at__isnull=True,
+        on_team = TeamMembership.objects.live().filter(
+            team_id=OuterRef("patient__care_team_id"), user_id=OuterRef("owner_id")
         )
         return queryset.filter(status__in=OPEN_STATUSES).exclude(Exists(on_team))
 

@@ -35,8 +35,11 @@ def notification_send(
     """Creates the notification unless one with this key exists; returns None for a repeat.
 
     The email goes out after commit, by a Celery task that takes only the
-    notification's id. Email text carries no patient details, only a link.
+    notification's id. Email text carries no patient details, only a link. A
+    deactivated account is told nothing (callers route its work to the team lead).
     """
+    if not recipient.is_active:
+        return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(

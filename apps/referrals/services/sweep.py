@@ -134,11 +134,12 @@ def _sweep_batch(
         return 0
     result.batches += 1
     on_team = set(
-        TeamMembership.objects.filter(
-            ended_at__isnull=True,
+        TeamMembership.objects.live()
+        .filter(
             team_id__in={row.team_id for row in rows},
             user_id__in={row.owner_id for row in rows},
-        ).values_list("team_id", "user_id")
+        )
+        .values_list("team_id", "user_id")
     )
     sent_at = timezone.now()
     reminded: list[int] = []

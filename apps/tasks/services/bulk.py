@@ -70,11 +70,11 @@ def task_bulk_reassign(
             field_errors={"task_ids": [f"Task {pk} is closed." for pk in closed]},
         )
     member_of = set(
-        TeamMembership.objects.filter(
-            user_id=new_owner.pk, team_id__in=team_ids, ended_at__isnull=True
-        ).values_list("team_id", flat=True)
+        TeamMembership.objects.live()
+        .filter(user_id=new_owner.pk, team_id__in=team_ids)
+        .values_list("team_id", flat=True)
     )
-    if not new_owner.is_active or new_owner.is_interface or member_of != team_ids:
+    if member_of != team_ids:
         raise ApplicationError(
             "The new owner must be a person on every selected patient's care team.",
             field_errors={"owner": ["Choose a current member of each patient's care team."]},

@@ -25,7 +25,7 @@ from apps.tasks.models import (
 )
 from apps.tasks.notifications import notification_send
 from apps.tasks.sources import TaskChange, task_source_changed
-from apps.teams.selectors import membership_active
+from apps.teams.selectors import live_member_validate, membership_active
 
 TASK = "tasks.task"
 ASSIGNED_KIND = "task_assigned"
@@ -36,25 +36,6 @@ def task_link(task_id: int) -> str:
     return reverse("tasks:detail", args=[task_id])
 
 
-def _require_owner_candidate(*, patient: Patient, user: User | None, field: str) -> User:
-    """An owner is one active person (not an interface account) on the patient's team."""
-    if user is None:
-        raise ApplicationError(
-            "A task needs exactly one accountable owner.",
-            field_errors={field: ["Choose the person who owns this task."]},
-        )
-    if (
-        not user.is_active
-        or user.is_interface
-        or membership_active(team_id=patient.care_team_id, user_id=user.pk) is None
-    ):
-        raise ApplicationError(
-            "The owner must be a person on the patient's care team.",
-            field_errors={field: ["Choose a current member of the patient's care team."]},
-        )
-    return user
-
-
 def _require_can_work(actor: User | None, task: Task) -> None:
     """Jobs (actor None) act for the system; people need the rights in tasks.permissions."""
     if actor is not None and not permissions.is_task_admin(actor, task.patient):
@@ -62,8 +43,14 @@ def _require_can_work(actor: User | None, task: Task) -> None:
 
 
 def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
-    """Raises ApplicationError unless `user` may own a task of `patient` (forms check early)."""
-    return _require_owner_candidate(patient=patient, user=user, field=field)
+    """`user`, if they may own a task of `patient`: a live member of the patient's team
+    (the one definition, in teams); else ApplicationError on `field`. Forms check early."""
+    if user is None:
+        raise ApplicationError(
+            "A task needs exactly one accountable owner.",
+            field_errors={field: ["Choose the person who owns this task."]},
+        )
+    return live_member_validate(team_id=patient.care_team_id, user=user, field=field)
 
 
 def _locked(task: Task) -> Task:
@@ -117,7 +104,7 @@ def task_create(
         errors["verification_role"] = [f"'{verification_role}' is not a role."]
     if errors:
         raise ApplicationError("The task is not valid.", field_errors=errors)
-    _require_owner_candidate(patient=patient, user=owner, field="owner")
+    task_owner_validate(patient=patient, user=owner, field="owner")
     task = Task(
         patient=patient,
         title=title.strip(),
@@ -229,7 +216,7 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
         raise ApplicationError(
             "That person already owns the task.", field_errors={"owner": ["Choose someone else."]}
         )
-    _require_owner_candidate(patient=task.patient, user=new_owner, field="owner")
+    task_owner_validate(patient=task.patient, user=new_owner, field="owner")
     previous = task.owner_id
     task.owner = new_owner
     task.save(update_fields=["owner", "updated_at"])
