@@ -29,6 +29,7 @@ from apps.careplans.services._common import (
     record_version,
 )
 from apps.careplans.snapshots import plan_snapshot, snapshot_fingerprint
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
@@ -255,8 +256,13 @@ def cancel_open_tasks(
     for task in tasks:
         if task.status in OPEN_STATUSES:
             # The plan service has authorised the change; an admin retiring a plan
-            # is not on the team, so the cancellation is then recorded as the system's.
-            task_cancel(actor=actor if may_work else None, task=task, reason=reason)
+            # is not on the team, so the system cancels for them (and names them).
+            doer = (
+                actor
+                if actor is not None and may_work
+                else JobActor(job="careplans.plan_change", for_user=actor)
+            )
+            task_cancel(actor=doer, task=task, reason=reason)
 
 
 @transaction.atomic

@@ -17,10 +17,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record, audit_record_many
+from apps.accounts.models import Actor, Organisation
+from apps.core.actors import JobActor
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
@@ -31,7 +32,7 @@ from apps.tasks.models import (
     TaskSettings,
 )
 from apps.tasks.notifications import NotificationDraft, notification_send_many
-from apps.tasks.services.lifecycle import TASK, task_link
+from apps.tasks.services.lifecycle import TASK, actor_checked, task_link
 from apps.teams.models import TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ BATCH_SIZE = 200
 # A safety stop: a sweep that somehow kept finding work would end here and resume next run.
 MAX_BATCHES = 1000
 MAX_HOURS = 24 * 30
+
+# The sweep acts for no one person: its audit events name the job.
+SWEEP = JobActor(job="tasks.reminder_sweep")
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
 DEFAULT_ESCALATION_DELAY = timedelta(hours=DEFAULT_ESCALATION_DELAY_HOURS)
@@ -71,12 +75,13 @@ def task_settings_get(*, organisation: Organisation) -> TaskSettings:
 @transaction.atomic
 def task_settings_update(
     *,
-    actor: User | None,
+    actor: Actor,
     organisation: Organisation,
     reminder_lead_hours: int,
     escalation_delay_hours: int,
 ) -> TaskSettings:
     """Sets when owners are reminded and when the lead coordinator is told (whole hours)."""
+    actor_checked(actor)
     errors: dict[str, list[str]] = {}
     if not 0 <= reminder_lead_hours <= MAX_HOURS:
         errors["reminder_lead_hours"] = [f"Between 0 and {MAX_HOURS} hours."]
@@ -128,10 +133,11 @@ def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
     """One event per task, naming its patient: a batch spans organisations, and each
     organisation's staff find their own patients' events in the audit admin."""
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=SWEEP,
             action=AuditAction.UPDATE,
             object_type=TASK,
-            object_id=str(task_id),
+            object_id=task_id,
             patient_id=patient_id,
             detail={"fields": [field]},
         )
