@@ -16,7 +16,7 @@ from apps.teams.models import CareTeam, TeamMembership
 
 @transaction.atomic
 def care_team_create(
-    *, actor: User | None, organisation: Organisation, name: str, description: str = ""
+    *, actor: Actor, organisation: Organisation, name: str, description: str = ""
 ) -> CareTeam:
     team = CareTeam(organisation=organisation, name=name.strip(), description=description)
     try:
@@ -32,7 +32,7 @@ def care_team_create(
 
 @transaction.atomic
 def team_member_add(
-    *, actor: User | None, team: CareTeam, user: User, role: str, is_lead: bool = False
+    *, actor: Actor, team: CareTeam, user: User, role: str, is_lead: bool = False
 ) -> TeamMembership:
     """Puts `user` on `team` in `role`; they see the team's patients from this moment."""
     if role not in Role.values:
@@ -62,7 +62,7 @@ def team_member_add(
 
 
 @transaction.atomic
-def team_member_remove(*, actor: User | None, membership: TeamMembership) -> TeamMembership:
+def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembership:
     """Ends a membership and revokes its rights at once. Open work shows as orphaned."""
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
@@ -87,7 +87,7 @@ def team_member_remove(*, actor: User | None, membership: TeamMembership) -> Tea
 
 @transaction.atomic
 def team_member_update(
-    *, actor: User | None, membership: TeamMembership, role: str, is_lead: bool
+    *, actor: Actor, membership: TeamMembership, role: str, is_lead: bool
 ) -> TeamMembership:
     """Changes a member's role or lead flag, moving them between the team's role groups."""
     if role not in Role.values:
@@ -122,7 +122,7 @@ def team_member_update(
     return membership
 
 
-def _end_current_lead(*, actor: User | None, team: CareTeam) -> None:
+def _end_current_lead(*, actor: Actor, team: CareTeam) -> None:
     current = (
         # Open, not live: a deactivated lead still holds the flag until replaced.
         TeamMembership.objects.select_for_update().open().filter(team=team, is_lead=True).first()
