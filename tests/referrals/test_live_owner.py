@@ -1,10 +1,16 @@
 """A referral's owner follows the one rule for who may own work, as a task's does."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from apps.core.exceptions import ApplicationError
 from apps.referrals import selectors, services
-from apps.referrals.models import Referral
+from apps.referrals.models import Referral, ReferralState, ReferralTimeLimit
+from apps.referrals.services.sweep import referral_reminder_sweep
+from apps.tasks.models import Notification
 from apps.tasks.services import task_owner_validate
 from apps.teams.services import user_deactivate
 from tests import factories
@@ -44,3 +50,25 @@ def test_referral_owner_choices_list_only_live_members(
     assert nurse in choices
     assert social_worker not in choices
     assert interface not in choices
+
+
+def test_a_deactivated_referral_owner_is_not_reminded_the_lead_is(
+    organisation, patient, nurse, social_worker, org_admin, food_service
+):
+    services.referral_settings_get(organisation=organisation)
+    limit = ReferralTimeLimit.objects.get(
+        settings__organisation=organisation, state=ReferralState.SENT, urgency="routine"
+    )
+    services.referral_time_limit_update(
+        actor=org_admin, limit=limit, remind_after=2, escalate_after=4
+    )
+    new_york = ZoneInfo("America/New_York")
+    with time_machine.travel(datetime(2026, 11, 6, 10, tzinfo=new_york), tick=False):
+        referral = make_referral(
+            patient, actor=nurse, service=food_service, owner=social_worker, state="sent"
+        )
+    user_deactivate(actor=org_admin, user=social_worker, reason="Left")
+    with time_machine.travel(datetime(2026, 11, 10, 10, tzinfo=new_york), tick=False):
+        assert referral_reminder_sweep().reminders == 1
+    [reminder] = Notification.objects.filter(idempotency_key__startswith=f"referral:{referral.pk}:")
+    assert reminder.recipient == nurse
