@@ -110,3 +110,15 @@ def test_admin_orphaned_filter_shows_a_deactivated_owners_work(
     client.force_login(org_admin)
     page = client.get(reverse("admin:tasks_task_changelist"), {"orphaned": "yes"})
     assert list(page.context["cl"].result_list) == [orphaned]
+
+
+def test_admin_owner_choices_list_only_live_members(client, team, nurse, chw, pcp, org_admin):
+    patient = factories.make_patient(team, actor=org_admin)
+    task = make_task(patient, pcp, actor=nurse)
+    user_deactivate(actor=org_admin, user=chw, reason="Left")
+    client.force_login(org_admin)
+    page = client.get(reverse("admin:tasks_task_change", args=[task.pk]))
+    choices = set(page.context["adminform"].form.fields["owner"].queryset)
+    assert {nurse, pcp} <= choices
+    assert chw not in choices
+    assert org_admin not in choices
