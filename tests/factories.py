@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
+from apps.core.actors import JobActor
 from apps.patients.models import Patient
 from apps.patients.services import patient_create
 from apps.teams.models import CareTeam
@@ -15,6 +16,8 @@ from apps.teams.services import care_team_create, team_member_add
 
 PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
+# Who builds test data: services take an actor, never nothing.
+SETUP = JobActor(job="tests.setup")
 
 
 def make_organisation(name: str | None = None) -> Organisation:
@@ -53,7 +56,7 @@ def make_staff(
 
 def make_team(organisation: Organisation, name: str | None = None) -> CareTeam:
     return care_team_create(
-        actor=None, organisation=organisation, name=name or f"Team {next(_sequence)}"
+        actor=SETUP, organisation=organisation, name=name or f"Team {next(_sequence)}"
     )
 
 
@@ -66,7 +69,7 @@ def make_member(
     username: str | None = None,
 ) -> User:
     user = user or make_user(team.organisation, username=username, profession=role)
-    team_member_add(actor=None, team=team, user=user, role=role, is_lead=is_lead)
+    team_member_add(actor=SETUP, team=team, user=user, role=role, is_lead=is_lead)
     return user
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from apps.accounts.models import Organisation, OrganisationClosure, User
+from apps.accounts.models import Organisation, OrganisationClosure
 
 
 class ClosureInline(admin.TabularInline):
@@ -17,9 +17,12 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [ClosureInline]
 
 
-@admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Team access is granted by team memberships, never by editing groups here."""
+    """Team access is granted by team memberships, never by editing groups here.
+
+    Registered by apps.teams.admin, whose subclass sends (de)activation through
+    the teams services: deactivating an account changes who owns work.
+    """
 
     list_display = [
         "username",

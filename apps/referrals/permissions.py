@@ -76,9 +76,7 @@ def can_keep_directory(user: User) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return TeamMembership.objects.filter(
-        user=user, ended_at__isnull=True, role__in=DIRECTORY_KEEPER_ROLES
-    ).exists()
+    return TeamMembership.objects.open().filter(user=user, role__in=DIRECTORY_KEEPER_ROLES).exists()
 
 
 def require_can_keep_directory(user: User) -> None:

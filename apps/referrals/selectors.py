@@ -41,6 +41,7 @@ from apps.referrals.models import (
     ResourceService,
     ServiceType,
 )
+from apps.teams.models import TeamMembership
 
 REFERRAL = "referrals.referral"
 
@@ -459,11 +460,7 @@ def goals_for_patient(*, patient: Patient) -> QuerySet[Goal]:
 
 
 def team_users_for_patient(*, patient: Patient) -> QuerySet[User]:
-    """The current members of the patient's care team: who may own or make a referral."""
-    return (
-        User.objects.filter(
-            memberships__team_id=patient.care_team_id, memberships__ended_at__isnull=True
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "id")
-    )
+    """The live members of the patient's care team: who may own or make a referral."""
+    return User.objects.filter(
+        pk__in=TeamMembership.objects.live().filter(team_id=patient.care_team_id).values("user_id")
+    ).order_by("last_name", "first_name", "id")

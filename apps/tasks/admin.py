@@ -10,11 +10,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.models import User
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
@@ -60,6 +61,15 @@ class TaskAdminForm(forms.ModelForm):
         if "owner" in self.fields:
             # One accountable owner, always: the admin cannot clear it.
             self.fields["owner"].required = True
+            if self.instance.pk:
+                # The choice list follows the one rule (live members of the patient's team);
+                # the current owner stays listed so an unchanged form still saves.
+                live = TeamMembership.objects.live().filter(
+                    team_id=self.instance.patient.care_team_id
+                )
+                self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+                    Q(pk__in=live.values("user_id")) | Q(pk=self.instance.owner_id)
+                ).order_by("last_name", "first_name", "pk")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -80,15 +90,13 @@ class OrphanedFilter(admin.SimpleListFilter):
     parameter_name = "orphaned"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Owner no longer on the team")]
+        return [("yes", "Owner no longer a live member of the team")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
         if self.value() != "yes":
             return queryset
-        on_team = TeamMembership.objects.filter(
-            team_id=OuterRef("patient__care_team_id"),
-            user_id=OuterRef("owner_id"),
-            ended_at__isnull=True,
+        on_team = TeamMembership.objects.live().filter(
+            team_id=OuterRef("patient__care_team_id"), user_id=OuterRef("owner_id")
         )
         return queryset.filter(status__in=OPEN_STATUSES).exclude(Exists(on_team))
 

@@ -38,8 +38,11 @@ def notification_send(
     Also None when the recipient was already told of the same event (`about`,
     see Notification). The email goes out after commit, by a Celery task that
     takes only the notification's id. Email text carries no patient details,
-    only a link.
+    only a link. A deactivated account is told nothing (callers route its work
+    to the team lead).
     """
+    if not recipient.is_active:
+        return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(

@@ -91,9 +91,7 @@ def team_roles_for_user(user: User) -> dict[int, str]:
     if not user.is_authenticated:
         return {}
     return dict(
-        TeamMembership.objects.filter(user_id=user.pk, ended_at__isnull=True).values_list(
-            "team_id", "role"
-        )
+        TeamMembership.objects.open().filter(user_id=user.pk).values_list("team_id", "role")
     )
 
 

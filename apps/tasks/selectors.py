@@ -150,7 +150,7 @@ def _rows(tasks: QuerySet[Task], *, now: datetime, with_role: bool = False) -> l
         row.is_overdue = row.due_at < now and row.status in OPEN_STATUSES
         if with_role:
             row.owner_role = values[-1] or ""
-            row.is_orphaned = row.is_open and (not row.owner_role or not row.owner_is_active)
+            row.is_orphaned = row.is_open and not row.owner_role
         rows.append(row)
     return rows
 
@@ -255,11 +255,10 @@ def my_work_for_user(
         visible.filter(owner_id=user.pk, status__in=OPEN_STATUSES).order_by("due_at", "pk"),
         now=now,
     )
-    in_my_role = TeamMembership.objects.filter(
+    in_my_role = TeamMembership.objects.open().filter(
         team_id=OuterRef("patient__care_team_id"),
         user_id=user.pk,
         role=OuterRef("verification_role"),
-        ended_at__isnull=True,
     )
     awaiting = _rows(
         visible.filter(status=TaskStatus.AWAITING_VERIFICATION)
@@ -364,7 +363,7 @@ class _TeamWork:
 
     @property
     def orphaned_pairs(self) -> list[tuple[int, int | None]]:
-        """Owners who are no longer active members of the patient's team: orphaned work.
+        """Owners who are no longer live members of the patient's team: orphaned work.
 
         Worked out from the live memberships at read time, so a task is
         orphaned the moment its owner's membership ends, with no hook involved.
@@ -402,7 +401,7 @@ def _team_work(
     return _TeamWork(
         tasks=tasks,
         members=members,
-        role_of={(m.team_id, m.user_id): m.role for m in members if m.user.is_active},
+        role_of={(m.team_id, m.user_id): m.role for m in members},
         groups=groups,
     )
 
@@ -474,7 +473,8 @@ def team_worklist_for_user(
 
 
 def orphaned_tasks_for_user(*, user: User, now: datetime | None = None) -> list[TaskRow]:
-    """Open tasks on the teams the user leads whose owner left the team (or was deactivated)."""
+    """Open tasks on the teams the user leads whose owner is no longer a live member
+    (left the team, or their account was deactivated)."""
     now = now or timezone.now()
     work = _team_work(require_lead_teams(user), now)
     rows = work.finish(
@@ -489,11 +489,10 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
     """The My work counts alone, in one aggregate query (no patient data, so not audited)."""
     now = now or timezone.now()
     end_of_today = _end_of_today(now)
-    in_my_role = TeamMembership.objects.filter(
+    in_my_role = TeamMembership.objects.open().filter(
         team_id=OuterRef("patient__care_team_id"),
         user_id=user.pk,
         role=OuterRef("verification_role"),
-        ended_at__isnull=True,
     )
     mine = Q(owner_id=user.pk, status__in=ACTIONABLE_STATUSES)
     awaiting = (
@@ -588,11 +587,12 @@ def task_row_for_user(*, user: User, task_id: int, now: datetime | None = None) 
 
 
 def _team_tasks_any(user: User) -> QuerySet[Task]:
-    role_on_team = TeamMembership.objects.filter(
-        team_id=OuterRef("patient__care_team_id"),
-        user_id=OuterRef("owner_id"),
-        ended_at__isnull=True,
-    ).values("role")[:1]
+    # The owner's role while they are a live member; none marks the task orphaned.
+    role_on_team = (
+        TeamMembership.objects.live()
+        .filter(team_id=OuterRef("patient__care_team_id"), user_id=OuterRef("owner_id"))
+        .values("role")[:1]
+    )
     return _visible_tasks(user).annotate(owner_role=Subquery(role_on_team))
 
 
@@ -614,12 +614,8 @@ def task_list_for_patient(
 
 
 def task_owner_choices(*, team_id: int) -> list[TeamMembership]:
-    """Who can own a task of this team: its active members, lead first."""
-    return [
-        membership
-        for membership in team_active_members(team_ids=[team_id])
-        if membership.user.is_active and not membership.user.is_interface
-    ]
+    """Who can own a task of this team: its live members, lead first."""
+    return list(team_active_members(team_ids=[team_id]))
 
 
 def user_get(*, user_id: int | str | None) -> User | None:

@@ -40,7 +40,12 @@ def _email_one(notification_id: int) -> None:
             .filter(pk=notification_id, emailed_at__isnull=True)
             .first()
         )
-        if notification is None or not notification.recipient.email:
+        # A deactivated account is never emailed (its work goes to the team lead instead).
+        if (
+            notification is None
+            or not notification.recipient.email
+            or not notification.recipient.is_active
+        ):
             return
         base = getattr(settings, "CAREGRAPH_BASE_URL", "")
         send_mail(

@@ -77,8 +77,7 @@ def _team_context(
     request: AuthenticatedHttpRequest, bulk_form: BulkReassignForm | None = None
 ) -> dict[str, object]:
     team_ids = selectors.require_lead_teams(request.user)
-    all_members = list(team_active_members(team_ids=team_ids))
-    members = [m for m in all_members if m.user.is_active]
+    members = list(team_active_members(team_ids=team_ids))
     filter_form = TeamFilterForm(request.GET or None, members=members)
     filters, page = selectors.TeamWorklistFilters(), 1
     if filter_form.is_valid():
@@ -92,7 +91,7 @@ def _team_context(
         )
         page = data["page"] or 1
     worklist = selectors.team_worklist_for_user(
-        user=request.user, filters=filters, page=page, members=all_members
+        user=request.user, filters=filters, page=page, members=members
     )
     query = {
         key: value
@@ -129,7 +128,7 @@ def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 @htmx_action
 def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     team_ids = selectors.require_lead_teams(request.user)
-    members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
+    members = list(team_active_members(team_ids=team_ids))
     form = BulkReassignForm(request.POST, members=members)
     if form.is_valid():
         new_owner = selectors.user_get(user_id=form.cleaned_data["owner"])

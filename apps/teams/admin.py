@@ -5,9 +5,15 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from apps.accounts.admin import UserAdmin
 from apps.accounts.http import request_actor
-from apps.teams import services
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError
+from apps.teams import selectors, services
 from apps.teams.models import CareTeam, TeamMembership
+
+ADMIN_DEACTIVATION_REASON = "Deactivated by an administrator in the admin site."
+ADMIN_REACTIVATION_REASON = "Reactivated by an administrator in the admin site."
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,12 +30,33 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+class NoLeadFilter(admin.SimpleListFilter):
+    title = "lead coordinator"
+    parameter_name = "no_lead"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "No lead coordinator")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CareTeam]) -> QuerySet[CareTeam]:
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(pk__in=selectors.teams_without_lead().values("pk"))
+
+
 @admin.register(CareTeam)
 class CareTeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation"]
-    list_filter = ["organisation"]
+    list_display = ["name", "organisation", "lead_coordinator"]
+    list_filter = ["organisation", NoLeadFilter]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CareTeam]:
+        return super().get_queryset(request).select_related("organisation")
+
+    @admin.display(description="Lead coordinator")
+    def lead_coordinator(self, obj: CareTeam) -> str:
+        lead = selectors.team_lead(team_id=obj.pk)
+        return lead.user.display_name if lead else "No lead coordinator: name one"
 
     def save_model(
         self, request: HttpRequest, obj: CareTeam, form: ModelForm, change: bool
@@ -89,3 +116,55 @@ class TeamMembershipAdmin(admin.ModelAdmin):
         for membership in queryset:
             services.team_member_remove(actor=request_actor(request), membership=membership)
         self.message_user(request, "Memberships ended; access revoked.", messages.SUCCESS)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Ticking or unticking "active", and the actions, go through the account services:
+    deactivation orphans the person's open work and leaves a team they led without a lead."""
+
+    actions = ["deactivate_users", "reactivate_users"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        if not change or "is_active" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        wanted = obj.is_active
+        # Other edits save as usual; the activation change is the service's to make.
+        obj.is_active = not wanted
+        super().save_model(request, obj, form, change)
+        try:
+            if wanted:
+                services.user_reactivate(
+                    actor=request_actor(request), user=obj, reason=ADMIN_REACTIVATION_REASON
+                )
+            else:
+                services.user_deactivate(
+                    actor=request_actor(request), user=obj, reason=ADMIN_DEACTIVATION_REASON
+                )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.is_active = wanted
+
+    @admin.action(description="Deactivate the selected accounts (their open work is orphaned)")
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                services.user_deactivate(
+                    actor=request_actor(request), user=user, reason=ADMIN_DEACTIVATION_REASON
+                )
+            except ApplicationError as error:
+                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
+                continue
+            done += 1
+        self.message_user(request, f"{done} account(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate the selected accounts")
+    def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            services.user_reactivate(
+                actor=request_actor(request), user=user, reason=ADMIN_REACTIVATION_REASON
+            )
+        self.message_user(request, "Accounts reactivated.", messages.SUCCESS)

@@ -1,10 +1,12 @@
-"""Team membership: joining grants, leaving revokes, in the same transaction."""
+"""Team membership and the accounts behind it: joining grants, leaving revokes, in the same
+transaction; deactivating an account ends its ownership of work at once."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, Role, User
+from apps.accounts.models import Actor, Organisation, Role, User
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -14,7 +16,7 @@ from apps.teams.models import CareTeam, TeamMembership
 
 @transaction.atomic
 def care_team_create(
-    *, actor: User | None, organisation: Organisation, name: str, description: str = ""
+    *, actor: Actor, organisation: Organisation, name: str, description: str = ""
 ) -> CareTeam:
     team = CareTeam(organisation=organisation, name=name.strip(), description=description)
     try:
@@ -30,7 +32,7 @@ def care_team_create(
 
 @transaction.atomic
 def team_member_add(
-    *, actor: User | None, team: CareTeam, user: User, role: str, is_lead: bool = False
+    *, actor: Actor, team: CareTeam, user: User, role: str, is_lead: bool = False
 ) -> TeamMembership:
     """Puts `user` on `team` in `role`; they see the team's patients from this moment."""
     if role not in Role.values:
@@ -40,7 +42,7 @@ def team_member_add(
             "That person belongs to another organisation.",
             field_errors={"user": ["Choose someone from the team's organisation."]},
         )
-    if TeamMembership.objects.filter(team=team, user=user, ended_at__isnull=True).exists():
+    if TeamMembership.objects.open().filter(team=team, user=user).exists():
         raise ApplicationError(
             "That person is already on the team.",
             field_errors={"user": ["Already an active member; change their role instead."]},
@@ -60,7 +62,7 @@ def team_member_add(
 
 
 @transaction.atomic
-def team_member_remove(*, actor: User | None, membership: TeamMembership) -> TeamMembership:
+def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembership:
     """Ends a membership and revokes its rights at once. Open work shows as orphaned."""
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
@@ -85,7 +87,7 @@ def team_member_remove(*, actor: User | None, membership: TeamMembership) -> Tea
 
 @transaction.atomic
 def team_member_update(
-    *, actor: User | None, membership: TeamMembership, role: str, is_lead: bool
+    *, actor: Actor, membership: TeamMembership, role: str, is_lead: bool
 ) -> TeamMembership:
     """Changes a member's role or lead flag, moving them between the team's role groups."""
     if role not in Role.values:
@@ -120,11 +122,10 @@ def team_member_update(
     return membership
 
 
-def _end_current_lead(*, actor: User | None, team: CareTeam) -> None:
+def _end_current_lead(*, actor: Actor, team: CareTeam) -> None:
     current = (
-        TeamMembership.objects.select_for_update()
-        .filter(team=team, is_lead=True, ended_at__isnull=True)
-        .first()
+        # Open, not live: a deactivated lead still holds the flag until replaced.
+        TeamMembership.objects.select_for_update().open().filter(team=team, is_lead=True).first()
     )
     if current is None:
         return
@@ -138,3 +139,73 @@ def _end_current_lead(*, actor: User | None, team: CareTeam) -> None:
         object_id=current.pk,
         detail={"fields": ["is_lead"], "team_id": team.pk},
     )
+
+
+@transaction.atomic
+def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
+    """Deactivates an account: the one path for the admin form, its action and any job.
+
+    Memberships stay (a reactivation restores them), but from this moment the
+    person is no live member anywhere: their open work shows as orphaned on
+    every list that asks `TeamMembership.objects.live()`, a team they led has
+    no lead coordinator (`team_lead()` is None) until one is named, and no
+    reminder, escalation or email goes to them. Audited with the teams they
+    led, so the admin can see what needs fixing.
+    """
+    if actor is None:
+        raise TypeError("user_deactivate needs an actor (a person or a JobActor)")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            "Say why the account is deactivated.",
+            field_errors={"reason": ["A reason is required."]},
+        )
+    person = person_behind(actor)
+    if person is not None and person.pk == user.pk:
+        raise ApplicationError(
+            "You cannot deactivate your own account.",
+            field_errors={"is_active": ["Ask another administrator."]},
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    led = sorted(
+        TeamMembership.objects.open()
+        .filter(user_id=user.pk, is_lead=True)
+        .values_list("team_id", flat=True)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=User,
+        object_id=user.pk,
+        detail={
+            "fields": ["is_active"],
+            "is_active": False,
+            "reason": reason,
+            "teams_left_without_lead": led,
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, actor: Actor, user: User, reason: str = "") -> User:
+    """Reactivates an account: its open memberships (and a lead flag still held) count again."""
+    if actor is None:
+        raise TypeError("user_reactivate needs an actor (a person or a JobActor)")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=User,
+        object_id=user.pk,
+        detail={"fields": ["is_active"], "is_active": True, "reason": reason.strip()},
+    )
+    return user

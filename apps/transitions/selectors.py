@@ -63,12 +63,8 @@ def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:
         return lead.user, OwnerRule.LEAD
     members = {
         member.role: member
-        for member in TeamMembership.objects.filter(
-            team_id=patient.care_team_id,
-            ended_at__isnull=True,
-            role__in=FALLBACK_OWNER_ROLES,
-            user__is_active=True,
-        )
+        for member in TeamMembership.objects.live()
+        .filter(team_id=patient.care_team_id, role__in=FALLBACK_OWNER_ROLES)
         .select_related("user")
         .order_by("-created_at", "-id")
     }
@@ -81,12 +77,8 @@ def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:
 def verification_owner(*, patient: Patient, performer: User) -> User | None:
     """A pharmacist on the patient's team other than the person who reconciled."""
     member = (
-        TeamMembership.objects.filter(
-            team_id=patient.care_team_id,
-            ended_at__isnull=True,
-            role=Role.PHARMACIST,
-            user__is_active=True,
-        )
+        TeamMembership.objects.live()
+        .filter(team_id=patient.care_team_id, role=Role.PHARMACIST)
         .exclude(user_id=performer.pk)
         .select_related("user")
         .order_by("created_at", "id")

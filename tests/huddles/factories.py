@@ -11,6 +11,7 @@ from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority
 from apps.tasks.services import task_create
 from apps.teams.models import CareTeam
+from tests.factories import SETUP
 
 
 def make_task(
@@ -22,7 +23,7 @@ def make_task(
     priority: str = TaskPriority.ROUTINE,
 ) -> Task:
     return task_create(
-        actor=None,
+        actor=SETUP,
         patient=patient,
         title=title,
         owner=owner,

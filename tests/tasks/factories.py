@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.patients.models import Patient
 from apps.tasks.models import Notification, Task
 from apps.tasks.services import task_complete, task_create
+from tests.factories import SETUP
 from tests.threads import held_open
 
 _sequence = itertools.count(1)
@@ -19,7 +20,7 @@ def make_task(
     patient: Patient,
     owner: User,
     *,
-    actor: User | None = None,
+    actor: Actor | None = None,
     title: str | None = None,
     due_at: datetime | None = None,
     due_in: timedelta = timedelta(days=3),
@@ -27,7 +28,7 @@ def make_task(
     **extra: object,
 ) -> Task:
     return task_create(
-        actor=actor,
+        actor=actor or SETUP,
         patient=patient,
         title=title or f"Follow-up call {next(_sequence)}",
         owner=owner,

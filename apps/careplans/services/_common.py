@@ -17,7 +17,7 @@ from apps.core.actors import person_behind
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
-from apps.teams.selectors import membership_active
+from apps.teams.selectors import live_member_validate
 
 # An intervention due on a day is due by the end of that working day.
 DUE_TIME = time(17, 0)
@@ -71,15 +71,8 @@ def lock_plan(plan_id: int) -> CarePlan:
 
 
 def require_team_member(*, plan: CarePlan, user: User | None, field: str) -> User:
-    if (
-        user is None
-        or membership_active(team_id=plan.patient.care_team_id, user_id=user.pk) is None
-    ):
-        raise ApplicationError(
-            "The owner must be a person on the patient's care team.",
-            field_errors={field: ["Choose a current member of the patient's care team."]},
-        )
-    return user
+    """Goal and intervention owners follow the one rule for who may own work (teams)."""
+    return live_member_validate(team_id=plan.patient.care_team_id, user=user, field=field)
 
 
 def require_text(errors: dict[str, list[str]], name: str, value: str, message: str) -> str:

@@ -271,18 +271,17 @@ def care_plan_sign(*, actor: Actor, plan: CarePlan, fingerprint: str) -> CarePla
     return version
 
 
-def _task_actor(actor: Actor, task: Task) -> User | None:
+def _task_actor(actor: Actor, task: Task) -> Actor:
     """Who closes an intervention's task that a plan change ends: the person, when the task
-    rules let them work on it; otherwise the step is the system's (an administrator
-    retiring a plan is not on the team). The task services take None for a system step
-    until they accept a JobActor naming the person."""
+    rules let them work on it; otherwise the system does it for them and names them (an
+    administrator retiring a plan is not on the team)."""
     person = person_behind(actor)
     if person is not None and (
         task_permissions.can_work_on_task(person, task)
         or task_permissions.is_task_admin(person, task.patient)
     ):
         return person  # type: ignore[no-any-return]
-    return None
+    return JobActor(job="careplans.plan_change", for_user=person)
 
 
 def cancel_open_tasks(*, actor: Actor, plan: CarePlan, tasks: Iterable[Task], reason: str) -> None:

@@ -126,6 +126,6 @@ def _orphaned_work(
             ("Visit to check smoke alarms at home", 30),
         )
     ]
-    membership = TeamMembership.objects.get(team=team, user=floater, ended_at__isnull=True)
+    membership = TeamMembership.objects.open().get(team=team, user=floater)
     team_member_remove(actor=people.admin, membership=membership)
     return tasks

@@ -53,9 +53,11 @@ def agenda_context(
         else (huddle.opened_at or now) - timedelta(days=lookback_days)
     )
     # A deactivated account owns nothing any more: its work is orphaned too.
-    members = TeamMembership.objects.filter(
-        team_id=huddle.team_id, ended_at__isnull=True, user__is_active=True
-    ).values_list("user_id", flat=True)
+    members = (
+        TeamMembership.objects.live()
+        .filter(team_id=huddle.team_id)
+        .values_list("user_id", flat=True)
+    )
     return AgendaContext(
         team_id=huddle.team_id,
         organisation_id=huddle.team.organisation_id,
@@ -154,7 +156,7 @@ def huddle_open(*, actor: User, huddle: Huddle) -> Huddle:
     AgendaItem.objects.bulk_create(items)
     if added:
         AgendaItem.objects.bulk_update(added, ["position"])
-    members = TeamMembership.objects.filter(team_id=huddle.team_id, ended_at__isnull=True)
+    members = TeamMembership.objects.live().filter(team_id=huddle.team_id)
     HuddleAttendance.objects.bulk_create(
         [
             HuddleAttendance(
@@ -272,9 +274,9 @@ def huddle_attendance_set(
         raise ApplicationError("Attendance is taken while the huddle is in progress.")
     row = HuddleAttendance.objects.filter(huddle=huddle, user_id=user_id).first()
     if row is None:
-        member = TeamMembership.objects.filter(
-            team_id=huddle.team_id, user_id=user_id, ended_at__isnull=True
-        ).first()
+        member = (
+            TeamMembership.objects.live().filter(team_id=huddle.team_id, user_id=user_id).first()
+        )
         if member is None:
             raise ApplicationError(
                 "Only members of the care team are on the attendance list.",

@@ -30,7 +30,7 @@ from apps.referrals.models import (
     ResourceService,
 )
 from apps.referrals.services.settings import Limits, due_times, referral_settings_get, same_time_on
-from apps.teams.selectors import membership_active
+from apps.teams.selectors import live_member_validate
 
 REFERRAL = "referrals.referral"
 DRAFT_FIELDS = ("reason", "urgency", "service", "specialist_name", "goal")
@@ -45,11 +45,8 @@ def _locked(referral: Referral) -> Referral:
 
 
 def _require_team_member(*, patient: Patient, user: User | None, field: str, who: str) -> None:
-    if user is None or membership_active(team_id=patient.care_team_id, user_id=user.pk) is None:
-        raise ApplicationError(
-            f"The {who} must be a person on the patient's care team.",
-            field_errors={field: ["Choose a current member of the patient's care team."]},
-        )
+    """A referral's owner (and referrer) may own work on the patient's team, as a task's does."""
+    live_member_validate(team_id=patient.care_team_id, user=user, field=field, who=who)
 
 
 def _check_service(patient: Patient, service: ResourceService | None) -> list[str]:

@@ -14,6 +14,7 @@ emails queued as one job after commit), however many rows it holds.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -125,7 +126,8 @@ def _sweep_batch(
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)[:batch_size]
     )
-    rows = list(
+    # Annotated rows (team_id, service_name, owner names): typed loosely for that reason.
+    rows: list[Any] = list(
         Referral.objects.filter(pk__in=claimed)
         # Only what the messages need: a sweep should not build patients and users.
         .only(*CLAIMED_FIELDS)
@@ -142,11 +144,12 @@ def _sweep_batch(
         return 0
     result.batches += 1
     on_team = set(
-        TeamMembership.objects.filter(
-            ended_at__isnull=True,
+        TeamMembership.objects.live()
+        .filter(
             team_id__in={row.team_id for row in rows},
             user_id__in={row.owner_id for row in rows},
-        ).values_list("team_id", "user_id")
+        )
+        .values_list("team_id", "user_id")
     )
     sent_at = timezone.now()
     reminded: list[int] = []

@@ -8,13 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.audit import audit_record_many
+from apps.core.audit import audit_event, audit_record_many
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction
 from apps.tasks import permissions
 from apps.tasks.models import OPEN_STATUSES, Task, TaskEvent, TaskEventKind
 from apps.tasks.notifications import notification_send
-from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK
+from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK, actor_checked
 from apps.tasks.sources import TaskChange, task_source_changed
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
@@ -34,6 +34,8 @@ def task_bulk_reassign(
     are left as they are. Rows are locked in id order, so a concurrent
     single reassignment waits instead of interleaving.
     """
+    if not isinstance(actor_checked(actor), User):
+        raise PermissionDenied("Only the lead coordinator may reassign the team's tasks.")
     ids = sorted({int(task_id) for task_id in task_ids})
     if not ids:
         raise ApplicationError(
@@ -71,11 +73,11 @@ def task_bulk_reassign(
             field_errors={"task_ids": [f"Task {pk} is closed." for pk in closed]},
         )
     member_of = set(
-        TeamMembership.objects.filter(
-            user_id=new_owner.pk, team_id__in=team_ids, ended_at__isnull=True
-        ).values_list("team_id", flat=True)
+        TeamMembership.objects.live()
+        .filter(user_id=new_owner.pk, team_id__in=team_ids)
+        .values_list("team_id", flat=True)
     )
-    if not new_owner.is_active or new_owner.is_interface or member_of != team_ids:
+    if member_of != team_ids:
         raise ApplicationError(
             "The new owner must be a person on every selected patient's care team.",
             field_errors={"owner": ["Choose a current member of each patient's care team."]},
@@ -105,12 +107,11 @@ def task_bulk_reassign(
         ]
     )
     audit_record_many(
-        AuditEvent(
+        audit_event(
             actor=actor,
-            actor_username=actor.get_username(),
             action=AuditAction.UPDATE,
             object_type=TASK,
-            object_id=str(pk),
+            object_id=pk,
             patient_id=patient_id,
             detail={"fields": ["owner"], "bulk": True},
         )

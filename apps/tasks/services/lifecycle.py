@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
+from apps.core.actors import JobActor, is_job, person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -25,7 +26,7 @@ from apps.tasks.models import (
 )
 from apps.tasks.notifications import notification_send
 from apps.tasks.sources import TaskChange, task_source_changed
-from apps.teams.selectors import membership_active
+from apps.teams.selectors import live_member_validate, membership_active
 
 TASK = "tasks.task"
 ASSIGNED_KIND = "task_assigned"
@@ -36,34 +37,36 @@ def task_link(task_id: int) -> str:
     return reverse("tasks:detail", args=[task_id])
 
 
-def _require_owner_candidate(*, patient: Patient, user: User | None, field: str) -> User:
-    """An owner is one active person (not an interface account) on the patient's team."""
+def actor_checked(actor: object) -> Actor:
+    """The actor, if it says who acts: a person (or interface account) or a job.
+
+    Nothing ("None") is refused outright, so no door can skip a rights check by
+    leaving the actor out; a job passes a `JobActor` naming itself.
+    """
+    if not isinstance(actor, User | JobActor):
+        raise TypeError(
+            f"a task service needs an actor (a User or a JobActor), not {type(actor).__name__}"
+        )
+    return actor
+
+
+def _require_can_work(actor: Actor, task: Task) -> None:
+    """A job acts for the system (no person's rights to check); a person needs the rights in
+    tasks.permissions."""
+    actor_checked(actor)
+    if not is_job(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
+        permissions.require_can_work_on_task(actor, task)  # type: ignore[arg-type]
+
+
+def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
+    """`user`, if they may own a task of `patient`: a live member of the patient's team
+    (the one definition, in teams); else ApplicationError on `field`. Forms check early."""
     if user is None:
         raise ApplicationError(
             "A task needs exactly one accountable owner.",
             field_errors={field: ["Choose the person who owns this task."]},
         )
-    if (
-        not user.is_active
-        or user.is_interface
-        or membership_active(team_id=patient.care_team_id, user_id=user.pk) is None
-    ):
-        raise ApplicationError(
-            "The owner must be a person on the patient's care team.",
-            field_errors={field: ["Choose a current member of the patient's care team."]},
-        )
-    return user
-
-
-def _require_can_work(actor: User | None, task: Task) -> None:
-    """Jobs (actor None) act for the system; people need the rights in tasks.permissions."""
-    if actor is not None and not permissions.is_task_admin(actor, task.patient):
-        permissions.require_can_work_on_task(actor, task)
-
-
-def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
-    """Raises ApplicationError unless `user` may own a task of `patient` (forms check early)."""
-    return _require_owner_candidate(patient=patient, user=user, field=field)
+    return live_member_validate(team_id=patient.care_team_id, user=user, field=field)
 
 
 def _locked(task: Task) -> Task:
@@ -79,7 +82,7 @@ def _required_reason(reason: str, message: str) -> str:
 @transaction.atomic
 def task_create(
     *,
-    actor: User | None,
+    actor: Actor,
     patient: Patient,
     title: str,
     owner: User,
@@ -96,11 +99,12 @@ def task_create(
     With an `idempotency_key` a second call returns the first task unchanged,
     so a job that runs twice (or two at once) makes one task.
     """
+    actor_checked(actor)
     if idempotency_key:
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    if actor is not None and not permissions.can_create_task(actor, patient):
+    if not is_job(actor) and not permissions.can_create_task(actor, patient):  # type: ignore[arg-type]
         raise PermissionDenied("You may not create tasks for this patient.")
     errors: dict[str, list[str]] = {}
     if not title.strip():
@@ -117,7 +121,7 @@ def task_create(
         errors["verification_role"] = [f"'{verification_role}' is not a role."]
     if errors:
         raise ApplicationError("The task is not valid.", field_errors=errors)
-    _require_owner_candidate(patient=patient, user=owner, field="owner")
+    task_owner_validate(patient=patient, user=owner, field="owner")
     task = Task(
         patient=patient,
         title=title.strip(),
@@ -125,7 +129,7 @@ def task_create(
         due_at=due_at,
         priority=priority,
         owner=owner,
-        created_by=actor,
+        created_by=person_behind(actor),
         source_type=source_type,
         source_id=source_id,
         verification_role=verification_role,
@@ -140,7 +144,11 @@ def task_create(
             return Task.objects.get(idempotency_key=idempotency_key)
         raise
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=TaskEventKind.CREATED, to_owner=owner, to_status=task.status
+        task=task,
+        actor=person_behind(actor),
+        kind=TaskEventKind.CREATED,
+        to_owner=owner,
+        to_status=task.status,
     )
     audit_record(
         actor=actor,
@@ -155,7 +163,7 @@ def task_create(
 @transaction.atomic
 def task_update(
     *,
-    actor: User | None,
+    actor: Actor,
     task: Task,
     title: str | None = None,
     description: str | None = None,
@@ -194,7 +202,7 @@ def task_update(
         setattr(task, name, values[name])
     task.save(update_fields=[*changed, "updated_at"])
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=TaskEventKind.UPDATED, reason=", ".join(changed)
+        task=task, actor=person_behind(actor), kind=TaskEventKind.UPDATED, reason=", ".join(changed)
     )
     audit_record(
         actor=actor,
@@ -211,7 +219,7 @@ def task_update(
 
 
 @transaction.atomic
-def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: str) -> Task:
+def task_reassign(*, actor: Actor, task: Task, new_owner: User, reason: str) -> Task:
     """Hands the task to another team member. The reason is kept in the task's history.
 
     The row is locked first, so two reassignments at once happen one after the
@@ -219,23 +227,25 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
     told (unless they reassigned it to themselves); a reminder or escalation
     already sent is not repeated.
     """
+    actor_checked(actor)
     task = _locked(task)
     if not task.is_open:
         raise ApplicationError("A closed task cannot be reassigned.")
-    if actor is not None and not permissions.is_task_admin(actor, task.patient):
-        permissions.require_can_reassign_task(actor, task)
+    if not is_job(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
+        permissions.require_can_reassign_task(actor, task)  # type: ignore[arg-type]
     reason = _required_reason(reason, "Say why the task changes hands.")
     if new_owner is not None and new_owner.pk == task.owner_id:
         raise ApplicationError(
             "That person already owns the task.", field_errors={"owner": ["Choose someone else."]}
         )
-    _require_owner_candidate(patient=task.patient, user=new_owner, field="owner")
+    task_owner_validate(patient=task.patient, user=new_owner, field="owner")
     previous = task.owner_id
     task.owner = new_owner
     task.save(update_fields=["owner", "updated_at"])
+    person = person_behind(actor)
     event = TaskEvent.objects.create(
         task=task,
-        actor=actor,
+        actor=person,
         kind=TaskEventKind.REASSIGNED,
         from_owner_id=previous,
         to_owner=new_owner,
@@ -252,7 +262,7 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.REASSIGNED, from_owner_id=previous)
     )
-    if actor is None or actor.pk != new_owner.pk:
+    if person is None or person.pk != new_owner.pk:
         notification_send(
             recipient=new_owner,
             idempotency_key=f"task:{task.pk}:assigned:{event.pk}",
@@ -269,7 +279,7 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
 def _set_status(
     task: Task,
     *,
-    actor: User | None,
+    actor: Actor,
     status: str,
     reason: str = "",
     kind: str = TaskEventKind.STATUS_CHANGED,
@@ -284,7 +294,12 @@ def _set_status(
         update_fields=["status", "status_reason", "completed_at", "updated_at", *extra_fields]
     )
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=kind, from_status=previous, to_status=status, reason=reason
+        task=task,
+        actor=person_behind(actor),
+        kind=kind,
+        from_status=previous,
+        to_status=status,
+        reason=reason,
     )
     audit_record(
         actor=actor,
@@ -299,7 +314,7 @@ def _set_status(
 
 
 @transaction.atomic
-def task_start(*, actor: User | None, task: Task) -> Task:
+def task_start(*, actor: Actor, task: Task) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in (TaskStatus.REQUESTED, TaskStatus.ON_HOLD):
@@ -308,7 +323,7 @@ def task_start(*, actor: User | None, task: Task) -> Task:
 
 
 @transaction.atomic
-def task_hold(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_hold(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
@@ -318,13 +333,13 @@ def task_hold(*, actor: User | None, task: Task, reason: str) -> Task:
 
 
 @transaction.atomic
-def task_complete(*, actor: User, task: Task, note: str = "") -> Task:
+def task_complete(*, actor: Actor, task: Task, note: str = "") -> Task:
     """Marks the work done. A task that needs verification waits for a second person."""
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in ACTIONABLE_STATUSES:
         raise ApplicationError("This task is not open for completion.")
-    task.performed_by = actor
+    task.performed_by = person_behind(actor)
     task.performed_at = timezone.now()
     if task.verification_role:
         return _set_status(
@@ -346,7 +361,10 @@ def task_complete(*, actor: User, task: Task, note: str = "") -> Task:
 
 @transaction.atomic
 def task_verify(*, actor: User, task: Task) -> Task:
-    """The independent check: a different person, in the named role on the patient's team."""
+    """The independent check: a different person, in the named role on the patient's team.
+    Only a person verifies: a job never does."""
+    if not isinstance(actor_checked(actor), User):
+        raise PermissionDenied("Only a person may verify work.")
     task = _locked(task)
     if task.status != TaskStatus.AWAITING_VERIFICATION:
         raise ApplicationError("This task is not awaiting verification.")
@@ -374,7 +392,7 @@ def task_verify(*, actor: User, task: Task) -> Task:
 
 
 @transaction.atomic
-def task_cancel(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_cancel(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if not task.is_open:
@@ -384,7 +402,7 @@ def task_cancel(*, actor: User | None, task: Task, reason: str) -> Task:
 
 
 @transaction.atomic
-def task_fail(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_fail(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in OPEN_STATUSES:

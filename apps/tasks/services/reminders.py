@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record, audit_record_many
+from apps.accounts.models import Actor, Organisation
+from apps.core.actors import JobActor
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
@@ -31,17 +32,21 @@ from apps.tasks.models import (
     TaskSettings,
 )
 from apps.tasks.notifications import NotificationDraft, notification_send_many
-from apps.tasks.services.lifecycle import TASK, task_link
+from apps.tasks.services.lifecycle import TASK, actor_checked, task_link
 from apps.teams.models import TeamMembership
 
 logger = logging.getLogger(__name__)
 
 REMINDER_KIND = "task_due"
 ESCALATION_KIND = "task_overdue"
+ORPHANED_KIND = "task_orphaned"
 BATCH_SIZE = 200
 # A safety stop: a sweep that somehow kept finding work would end here and resume next run.
 MAX_BATCHES = 1000
 MAX_HOURS = 24 * 30
+
+# The sweep acts for no one person: its audit events name the job.
+SWEEP = JobActor(job="tasks.reminder_sweep")
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
 DEFAULT_ESCALATION_DELAY = timedelta(hours=DEFAULT_ESCALATION_DELAY_HOURS)
@@ -78,12 +83,13 @@ def task_settings_get(*, organisation: Organisation) -> TaskSettings:
 @transaction.atomic
 def task_settings_update(
     *,
-    actor: User | None,
+    actor: Actor,
     organisation: Organisation,
     reminder_lead_hours: int,
     escalation_delay_hours: int,
 ) -> TaskSettings:
     """Sets when owners are reminded and when the lead coordinator is told (whole hours)."""
+    actor_checked(actor)
     errors: dict[str, list[str]] = {}
     if not 0 <= reminder_lead_hours <= MAX_HOURS:
         errors["reminder_lead_hours"] = [f"Between 0 and {MAX_HOURS} hours."]
@@ -135,14 +141,56 @@ def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
     """One event per task, naming its patient: a batch spans organisations, and each
     organisation's staff find their own patients' events in the audit admin."""
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=SWEEP,
             action=AuditAction.UPDATE,
             object_type=TASK,
-            object_id=str(task_id),
+            object_id=task_id,
             patient_id=patient_id,
             detail={"fields": [field]},
         )
         for task_id, patient_id in rows
+    )
+
+
+def _live_lead() -> Subquery:
+    """The live lead coordinator of the task's patient's team (none when deactivated)."""
+    return Subquery(
+        TeamMembership.objects.leads()
+        .filter(team_id=OuterRef("patient__care_team_id"))
+        .values("user_id")[:1]
+    )
+
+
+def _owner_is_live() -> Exists:
+    """May the owner still own the task? (`TeamMembership.objects.live()`, the one rule.)"""
+    return Exists(
+        TeamMembership.objects.live().filter(
+            team_id=OuterRef("patient__care_team_id"), user_id=OuterRef("owner_id")
+        )
+    )
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _orphaned_draft(
+    *, task_id: int, patient_id: int, title: str, lead_id: int, owner: str, owner_active: bool
+) -> NotificationDraft:
+    """The reminder an orphaned task's owner cannot act on, told once to the team lead instead
+    (under the reminder's key, so it is never also sent to the owner)."""
+    why = "whose account is deactivated" if not owner_active else "who is no longer on the team"
+    return NotificationDraft(
+        recipient_id=lead_id,
+        idempotency_key=reminder_key(task_id),
+        kind=ORPHANED_KIND,
+        subject=f"Orphaned work, owned by {owner} {why}: {title}",
+        body="Reassign it to a current member of the team.",
+        link=task_link(task_id),
+        patient_id=patient_id,
+        task_id=task_id,
+        about=due_event(task_id),
     )
 
 
@@ -151,34 +199,68 @@ def _remind_batch(*, now: datetime, leads: dict[int, timedelta], batch_size: int
     condition, bound = _due_by(
         {org: now + lead for org, lead in leads.items()}, now + DEFAULT_REMINDER_LEAD
     )
+    # An owner who is no live member (left the team, account deactivated) gets nothing: the
+    # team lead is told of the orphaned task instead. Without a live lead the task waits here
+    # until one is named (the team shows "no lead coordinator").
     rows = list(
         Task.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True, due_at__lte=bound)
         .filter(condition)
+        .annotate(owner_live=_owner_is_live(), lead_id=_live_lead())
+        .filter(Q(owner_live=True) | Q(lead_id__isnull=False))
         .order_by("due_at", "pk")
-        .values_list("pk", "owner_id", "patient_id", "title", "due_at")[:batch_size]
+        .values_list(
+            "pk",
+            "owner_id",
+            "patient_id",
+            "title",
+            "due_at",
+            "owner_live",
+            "lead_id",
+            "owner__is_active",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )[:batch_size]
     )
     if not rows:
         return 0
-    notification_send_many(
-        [
-            NotificationDraft(
-                recipient_id=owner_id,
-                idempotency_key=reminder_key(task_id),
-                kind=REMINDER_KIND,
-                subject=f"{'Overdue' if due_at <= now else 'Due soon'}: {title}",
-                link=task_link(task_id),
-                patient_id=patient_id,
-                task_id=task_id,
-                about=due_event(task_id),
+    drafts = []
+    for task_id, owner_id, patient_id, title, due_at, live, lead_id, active, *name in rows:
+        if live:
+            drafts.append(
+                NotificationDraft(
+                    recipient_id=owner_id,
+                    idempotency_key=reminder_key(task_id),
+                    kind=REMINDER_KIND,
+                    subject=f"{'Overdue' if due_at <= now else 'Due soon'}: {title}",
+                    link=task_link(task_id),
+                    patient_id=patient_id,
+                    task_id=task_id,
+                    about=due_event(task_id),
+                )
             )
-            for task_id, owner_id, patient_id, title, due_at in rows
-        ]
-    )
+        else:
+            drafts.append(
+                _orphaned_draft(
+                    task_id=task_id,
+                    patient_id=patient_id,
+                    title=title,
+                    lead_id=lead_id,
+                    owner=_name(*name),
+                    owner_active=active,
+                )
+            )
+    notification_send_many(drafts)
     Task.objects.filter(pk__in=[row[0] for row in rows]).update(reminded_at=now)
     TaskEvent.objects.bulk_create(
-        TaskEvent(task_id=task_id, kind=TaskEventKind.REMINDED, to_owner_id=owner_id)
-        for task_id, owner_id, *_ in rows
+        TaskEvent(
+            task_id=task_id,
+            kind=TaskEventKind.REMINDED,
+            to_owner_id=owner_id,
+            reason="" if live else "Owner is no live member: the team lead was told.",
+        )
+        for task_id, owner_id, _, _, _, live, *_ in rows
     )
     _audit_marks([(row[0], row[2]) for row in rows], "reminded_at")
     return len(rows)
@@ -189,15 +271,12 @@ def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: 
     condition, bound = _due_by(
         {org: now - delay for org, delay in delays.items()}, now - DEFAULT_ESCALATION_DELAY
     )
-    lead = TeamMembership.objects.filter(
-        team_id=OuterRef("patient__care_team_id"), is_lead=True, ended_at__isnull=True
-    ).values("user_id")[:1]
-    # A team without a lead keeps its overdue tasks waiting here until one is named.
+    # A team without a live lead keeps its overdue tasks waiting here until one is named.
     rows = list(
         Task.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True, due_at__lte=bound)
         .filter(condition)
-        .annotate(lead_id=Subquery(lead))
+        .annotate(lead_id=_live_lead())
         .filter(lead_id__isnull=False)
         .order_by("due_at", "pk")
         .values_list(
@@ -208,13 +287,14 @@ def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: 
             "owner__first_name",
             "owner__last_name",
             "owner__username",
+            "owner__is_active",
         )[:batch_size]
     )
     if not rows:
         return 0
     drafts = []
-    for task_id, patient_id, title, lead_id, first, last, username in rows:
-        owner_name = f"{first} {last}".strip() or username
+    for task_id, patient_id, title, lead_id, first, last, username, active in rows:
+        owner_name = _name(first, last, username) + ("" if active else " (deactivated)")
         drafts.append(
             NotificationDraft(
                 recipient_id=lead_id,

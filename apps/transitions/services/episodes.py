@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -316,7 +317,7 @@ def _flag_readmission(*, actor: User | None, episode: Episode, admitted_at: date
     if owner is None:
         return  # the flag on both episodes still shows on the board
     task_create(
-        actor=None,
+        actor=JobActor(job="transitions.readmission_watch", for_user=person_behind(actor)),
         patient=episode.patient,
         title="Readmitted within 30 days: review the last transition",
         owner=owner,
@@ -351,7 +352,11 @@ def _unflag_readmission(*, actor: User | None, episode: Episode) -> None:
     )
     task = Task.objects.filter(idempotency_key=readmission_key(previous, episode)).first()
     if task is not None:
-        task_cancel(actor=None, task=task, reason="The readmission was cancelled by the hospital.")
+        task_cancel(
+            actor=JobActor(job="transitions.readmission_watch", for_user=person_behind(actor)),
+            task=task,
+            reason="The readmission was cancelled by the hospital.",
+        )
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import organisation_add_business_days
+from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import Patient, PatientComplexity
@@ -120,7 +121,12 @@ def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> F
     """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock."""
     for task in (follow_up.contact_task, follow_up.visit_task):
         if task is not None and task.status in OPEN_STATUSES:
-            task_cancel(actor=None, task=task, reason=reason)
+            # The person whose action undid the follow-up is named in the audit trail.
+            task_cancel(
+                actor=JobActor(job="transitions.follow_up_undo", for_user=person_behind(actor)),
+                task=task,
+                reason=reason,
+            )
     follow_up.status = FollowUpStatus.CANCELLED
     follow_up.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -147,13 +153,14 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
             update_fields=["status", "owner_rule", "attempts", "last_attempt_at", "updated_at"]
         )
         return False
+    job = JobActor(job="transitions.follow_up_schedule", organisation_id=patient.organisation_id)
     fallback_note = (
         "\n\nAssigned to you because the care team has no lead coordinator."
         if rule == OwnerRule.FALLBACK
         else ""
     )
     follow_up.contact_task = task_create(
-        actor=None,
+        actor=job,
         patient=patient,
         title="Post-discharge contact: call the patient or caregiver",
         owner=owner,
@@ -172,7 +179,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         timezone.localtime(follow_up.visit_due_at) - timezone.localtime(follow_up.discharged_at)
     ).days
     follow_up.visit_task = task_create(
-        actor=None,
+        actor=job,
         patient=patient,
         title=f"Post-discharge face-to-face visit within {days} days",
         owner=owner,
@@ -210,7 +217,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         task=follow_up.contact_task,
     )
     audit_record(
-        actor=None,
+        actor=job,
         action=AuditAction.UPDATE,
         object_type=FOLLOW_UP,
         object_id=follow_up.pk,

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -242,8 +243,9 @@ def reconciliation_complete(
             "Nobody on the care team can hold the verification task; add a pharmacist."
         )
     now = timezone.now()
+    # The system makes the verification task for the person who reconciled.
     task = task_create(
-        actor=None,
+        actor=JobActor(job="transitions.reconciliation_verification", for_user=actor),
         patient=patient,
         title="Verify the discharge medication reconciliation",
         owner=owner,
