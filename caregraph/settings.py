@@ -271,23 +271,23 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each app appends its own periodic jobs below, one entry per job.
     "tasks-reminder-sweep": {
-        "task": "apps.tasks.tasks.task_reminder_sweep_task",
+        "task": "apps.tasks.workers.task_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "patients-complexity-nightly": {
-        "task": "apps.patients.tasks.complexity_recompute_all_task",
+        "task": "apps.patients.workers.complexity_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
     "transitions-follow-up-sweep": {
-        "task": "apps.transitions.tasks.transitions_sweep_task",
+        "task": "apps.transitions.workers.transitions_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "referrals-reminder-sweep": {
-        "task": "apps.referrals.tasks.referral_reminder_sweep_task",
+        "task": "apps.referrals.workers.referral_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "huddles-series-extend": {
-        "task": "apps.huddles.tasks.huddle_series_extend_task",
+        "task": "apps.huddles.workers.huddle_series_extend_task",
         "schedule": crontab(hour=1, minute=15),
     },
 }

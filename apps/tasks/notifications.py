@@ -9,16 +9,8 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.patients.models import Patient
+from apps.tasks.jobs import notification_emails_enqueue
 from apps.tasks.models import Notification, Task
-
-
-def _email_after_commit(notification_ids: list[int]) -> None:
-    from apps.tasks.tasks import notification_email_batch_task, notification_email_task
-
-    if len(notification_ids) == 1:
-        transaction.on_commit(lambda: notification_email_task.delay(notification_ids[0]))
-    elif notification_ids:
-        transaction.on_commit(lambda: notification_email_batch_task.delay(notification_ids))
 
 
 def notification_send(
@@ -51,7 +43,7 @@ def notification_send(
             )
     except IntegrityError:
         return None
-    _email_after_commit([notification.pk])
+    notification_emails_enqueue([notification.pk])
     return notification
 
 
@@ -102,7 +94,7 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    _email_after_commit(pending)
+    notification_emails_enqueue(pending)
     return pending
 
 
@@ -135,7 +127,7 @@ def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_0
         .values_list("pk", flat=True)[:limit]
     )
     for start in range(0, len(lost), REQUEUE_BATCH):
-        _email_after_commit(lost[start : start + REQUEUE_BATCH])
+        notification_emails_enqueue(lost[start : start + REQUEUE_BATCH])
     return len(lost)
 
 

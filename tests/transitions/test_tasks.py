@@ -21,7 +21,7 @@ from apps.patients.services import patient_identifier_add
 from apps.tasks.models import Notification, Task
 from apps.transitions.models import FollowUp, FollowUpStatus
 from apps.transitions.services.followups import SWEEP_GRACE, follow_up_key
-from apps.transitions.tasks import follow_up_schedule_task, transitions_sweep_task
+from apps.transitions.workers import follow_up_schedule_task, transitions_sweep_task
 from tests import factories, workers
 from tests.interop.messages import adt
 from tests.threads import held_open

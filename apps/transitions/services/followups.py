@@ -22,6 +22,7 @@ from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
 from apps.tasks.services import task_cancel, task_create
+from apps.transitions.jobs import follow_up_schedule_enqueue
 from apps.transitions.models import (
     Complexity,
     Episode,
@@ -109,10 +110,7 @@ def follow_up_plan(
         object_id=follow_up.pk,
         patient_id=episode.patient_id,
     )
-    from apps.transitions.tasks import follow_up_schedule_task
-
-    follow_up_id = follow_up.pk
-    transaction.on_commit(lambda: follow_up_schedule_task.delay(follow_up_id))
+    follow_up_schedule_enqueue(follow_up.pk)
     return follow_up
 
 
