@@ -1,0 +1,69 @@
+"""Running a job's items one by one, so one item that fails cannot stop the others.
+
+A sweep asks `run_isolated` to handle each item in a transaction of its own.
+A savepoint is not enough: some errors (a dropped connection, an aborted
+transaction) poison everything after them, so each item commits or rolls
+back alone, and a failing item is handed to the sweep's `on_error` (in a
+fresh transaction) to be marked with its reason; then the sweep goes on with
+the next item, whichever organisation it belongs to.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from apps.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+
+
+def error_summary(error: BaseException) -> str:
+    """What went wrong, safe to store and show: the error's kind, and the message only of
+    refusals this code base writes itself (which never quote patient values)."""
+    kind = type(error).__name__
+    if isinstance(error, ApplicationError | PermissionDenied):
+        message = str(getattr(error, "message", "") or error)
+        return f"{kind}: {message}"[:300]
+    return kind
+
+
+@dataclass
+class ItemsResult:
+    done: int = 0
+    failed: int = 0
+    failed_ids: list[object] = field(default_factory=list)
+
+
+def run_isolated(
+    items: Iterable[Item],
+    handle: Callable[[Item], object],
+    *,
+    job: str,
+    on_error: Callable[[Item, BaseException], None] | None = None,
+) -> ItemsResult:
+    """Calls `handle(item)` for each item in its own transaction; a failure is logged (by
+    the item's id, never its content), marked through `on_error`, and the loop goes on."""
+    result = ItemsResult()
+    for item in items:
+        try:
+            with transaction.atomic():
+                handle(item)
+        except Exception as error:
+            result.failed += 1
+            result.failed_ids.append(item)
+            logger.warning("%s: item %s failed: %s", job, item, type(error).__name__)
+            if on_error is not None:
+                try:
+                    with transaction.atomic():
+                        on_error(item, error)
+                except Exception:
+                    logger.error("%s: could not mark item %s as failed", job, item)
+        else:
+            result.done += 1
+    return result
