@@ -33,11 +33,21 @@ def error_summary(error: BaseException) -> str:
     return kind
 
 
+class ItemsFailed(ApplicationError):
+    """Raised by a job after its loop when some items failed and no row of theirs can
+    carry the reason: the job's run is recorded as failed (check_jobs, admin home)."""
+
+
 @dataclass
 class ItemsResult:
     done: int = 0
     failed: int = 0
     failed_ids: list[object] = field(default_factory=list)
+
+    def raise_if_failed(self, what: str) -> None:
+        if self.failed:
+            ids = ", ".join(str(item) for item in self.failed_ids[:20])
+            raise ItemsFailed(f"{self.failed} of {self.done + self.failed} {what} failed: {ids}.")
 
 
 def run_isolated(

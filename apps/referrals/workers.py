@@ -2,10 +2,12 @@
 
 from celery import shared_task
 
+from apps.core.jobruns import recorded_job
 from apps.referrals.services.sweep import referral_reminder_sweep
 
 
 @shared_task(acks_late=True)
+@recorded_job
 def referral_reminder_sweep_task() -> dict[str, int]:
     """Run by beat. A redelivered or overlapping run finds nothing left to send twice."""
     result = referral_reminder_sweep()

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.context import RequestContext, request_context
+from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
 from apps.tasks.models import Notification
 from apps.tasks.notifications import notification_emails_requeue
@@ -69,6 +70,7 @@ def notification_email_batch_task(notification_ids: list[int]) -> None:
 
 
 @shared_task(acks_late=True)
+@recorded_job
 def task_reminder_sweep_task() -> None:
     """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once),
     then the emails of earlier notifications that never went out."""
