@@ -1,72 +1,77 @@
 """Celery tasks of the tasks app. They take ids only and may run twice harmlessly."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
+from celery.utils.time import get_exponential_backoff_interval
+from django.db import DatabaseError, connection
+from kombu.exceptions import OperationalError as BrokerError
 
 from apps.core.context import RequestContext, request_context
 from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
-from apps.tasks.models import Notification
-from apps.tasks.notifications import notification_emails_requeue
+from apps.tasks.notifications import (
+    notification_email_failed,
+    notification_email_send,
+    notification_emails_requeue,
+)
 from apps.tasks.services.reminders import task_reminders_sweep
 
-EMAIL_BODY = (
-    "You have a new item in caregraph: {subject}\n\n"
-    "Open caregraph to see it: {link}\n\n"
-    "This message holds no patient details; sign in to read them."
+# Failures that may pass: the database, the broker, the mail server or the network.
+# (A refused address is not one of them: the service records it and goes on.)
+TRANSIENT = (DatabaseError, BrokerError, SMTPException, OSError)
+RETRY_BACKOFF = 30  # seconds, doubled on each retry
+RETRY_BACKOFF_MAX = 15 * 60
+MAX_RETRIES = 5
+
+
+def _send(notification_id: int) -> None:
+    try:
+        notification_email_send(notification_id=notification_id)
+    except TRANSIENT as error:
+        if isinstance(error, DatabaseError):
+            # A broken connection would fail every email after this one.
+            connection.close_if_unusable_or_obsolete()
+        notification_email_failed(notification_id=notification_id, error=error)
+        raise
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
 )
-
-
-def _email_one(notification_id: int) -> None:
-    """Emails one notification: at least once, and once unless a process dies mid-send.
-
-    The notification row is claimed with FOR UPDATE SKIP LOCKED and held while
-    the mail goes out, so a second worker emailing the same id at the same
-    time skips it, and one coming later finds `emailed_at` set. We chose
-    at-least-once for the crash window: a worker killed after the mail server
-    took the message but before `emailed_at` commits leaves the row unmarked,
-    and the redelivered job (acks_late, reject_on_worker_lost) sends it again.
-    A duplicate reminder is better than a silently lost one. Only the
-    notification is locked (`of=("self",)`): locking the joined recipient row
-    too would make this skip, and so lose, the email of anyone whose user row
-    another transaction holds, such as a second email to the same person.
-    """
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .first()
-        )
-        if notification is None or not notification.recipient.email:
-            return
-        base = getattr(settings, "CAREGRAPH_BASE_URL", "")
-        send_mail(
-            subject=f"[caregraph] {notification.kind.replace('_', ' ')}",
-            message=EMAIL_BODY.format(
-                subject=notification.kind.replace("_", " "),
-                link=f"{base}{notification.link}" or base or "caregraph",
-            ),
-            from_email=None,
-            recipient_list=[notification.recipient.email],
-        )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-
-
-@shared_task(acks_late=True)
 def notification_email_task(notification_id: int) -> None:
-    _email_one(notification_id)
+    _send(notification_id)
 
 
-@shared_task(acks_late=True)
-def notification_email_batch_task(notification_ids: list[int]) -> None:
-    """Emails for one sweep batch; each one commits alone, so a rerun skips those sent."""
+@shared_task(acks_late=True, bind=True, max_retries=MAX_RETRIES)
+def notification_email_batch_task(self, notification_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Emails for one sweep batch, each sent and recorded on its own.
+
+    A refused address is marked and skipped; the emails that met a transient
+    failure are retried later (exponential backoff), and only they: the rest
+    of the batch is not sent again, nor held back.
+    """
+    failed: list[int] = []
+    last_error: BaseException | None = None
     for notification_id in notification_ids:
-        _email_one(int(notification_id))
+        try:
+            _send(int(notification_id))
+        except TRANSIENT as error:
+            failed.append(int(notification_id))
+            last_error = error
+    if failed:
+        countdown = get_exponential_backoff_interval(
+            factor=RETRY_BACKOFF,
+            retries=self.request.retries,
+            maximum=RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        )
+        raise self.retry(args=[failed], exc=last_error, countdown=countdown)
 
 
 @shared_task(acks_late=True)
