@@ -9,7 +9,7 @@ the next item, whichever organisation it belongs to.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -76,4 +76,46 @@ def run_isolated(
                     logger.error("%s: could not mark item %s as failed", job, item)
         else:
             result.done += 1
+    return result
+
+
+Batch = Callable[[Collection[int], Collection[int] | None], int]
+
+
+def run_batches(
+    batch: Batch,
+    candidates: Callable[[Collection[int]], list[int]],
+    *,
+    job: str,
+    batch_size: int,
+    max_batches: int,
+) -> ItemsResult:
+    """Set-wise sweeps: `batch(exclude, only)` claims and handles up to `batch_size` rows
+    in its own transaction and returns how many it claimed, until a short batch.
+
+    A batch that fails is done again row by row (`only=[id]`, the ids from
+    `candidates(exclude)`); a row that fails alone is left out for the rest of
+    the run, so it can hold back neither its batch nor the batches after it.
+    The result counts rows done and names those that failed.
+    """
+    result = ItemsResult()
+    skip: set[int] = set()
+    for _ in range(max_batches):
+        try:
+            with transaction.atomic():
+                claimed = batch(skip, None)
+        except Exception as error:
+            logger.warning("%s: a batch failed (%s); going row by row", job, type(error).__name__)
+            ids = candidates(skip)[:batch_size]
+            if not ids:
+                break
+            alone = run_isolated(ids, lambda pk: batch(skip, [pk]), job=job)
+            result.done += alone.done
+            result.failed += alone.failed
+            result.failed_ids.extend(alone.failed_ids)
+            skip.update(int(pk) for pk in alone.failed_ids)  # type: ignore[call-overload]
+            continue
+        result.done += claimed
+        if claimed < batch_size:
+            break
     return result

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection
 from kombu.exceptions import OperationalError as BrokerError
 
 from apps.core.context import RequestContext, request_context
+from apps.core.items import ItemsFailed
 from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
 from apps.tasks.notifications import (
@@ -80,5 +81,9 @@ def task_reminder_sweep_task() -> None:
     """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once),
     then the emails of earlier notifications that never went out."""
     with request_context(RequestContext(source=AuditSource.TASK)):
-        task_reminders_sweep()
+        result = task_reminders_sweep()
         notification_emails_requeue()
+    if result.failed:
+        # Everything else went out; the run is recorded as failed, naming the tasks.
+        ids = ", ".join(str(pk) for pk in result.failed[:20])
+        raise ItemsFailed(f"{len(result.failed)} task reminder(s) failed: {ids}.")
