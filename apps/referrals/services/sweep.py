@@ -19,7 +19,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.audit import audit_record_many
+from apps.core.actors import JobActor
+from apps.core.audit import audit_event, audit_record_many
 from apps.core.items import run_batches
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
@@ -261,7 +262,8 @@ def _sweep_rows(
                 )
             )
         audits.append(
-            AuditEvent(
+            audit_event(
+                actor=JobActor(job=SWEEP_JOB),
                 action=AuditAction.UPDATE,
                 source=AuditSource.TASK,
                 object_type=REFERRAL,

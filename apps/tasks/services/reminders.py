@@ -19,10 +19,11 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record, audit_record_many
+from apps.core.actors import JobActor
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.items import run_batches
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
@@ -132,7 +133,8 @@ def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
     """One event per task, naming its patient: a batch spans organisations, and each
     organisation's staff find their own patients' events in the audit admin."""
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=JobActor(job=REMINDER_JOB),
             action=AuditAction.UPDATE,
             object_type=TASK,
             object_id=str(task_id),

@@ -17,9 +17,9 @@ from django.utils import timezone
 from apps.accounts.models import Actor, User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor
-from apps.core.audit import audit_record, audit_record_many
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.items import error_summary, run_isolated
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
@@ -383,9 +383,10 @@ def episode_watch_close(*, now: datetime) -> int:
         status=EpisodeStatus.CLOSED, ended_at=F("watch_until"), updated_at=now
     )
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=JobActor(job=FOLLOW_UP_SWEEP),
             action=AuditAction.UPDATE,
-            object_type="transitions.episode",
+            object_type=Episode,
             object_id=str(pk),
             patient_id=patient_id,
             detail={"fields": ["status", "ended_at"], "reason": "watch ended"},
