@@ -79,18 +79,11 @@ def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:
     return None, OwnerRule.NONE
 
 
-def follow_up_problem_recipients(*, patient: Patient) -> list[User]:
-    """Who hears that a follow-up of this patient cannot be scheduled: the team's live
-    lead, else (the missing lead being the problem) the organisation's administrators."""
-    lead = team_lead(team_id=patient.care_team_id)
-    if lead is not None:
-        return [lead.user]
+def organisation_admins(*, organisation_id: int) -> list[User]:
+    """The organisation's active administrators (Django admin staff), who fix its teams."""
     return list(
         User.objects.filter(
-            organisation_id=patient.organisation_id,
-            is_active=True,
-            is_staff=True,
-            is_interface=False,
+            organisation_id=organisation_id, is_active=True, is_staff=True, is_interface=False
         ).order_by("pk")
     )
 

@@ -79,10 +79,11 @@ def test_one_poisoned_follow_up_among_many_across_two_organisations_does_not_sto
     poisoned.refresh_from_db()
     assert poisoned.status in FOLLOW_UP_PROBLEM_STATUSES
     assert poisoned.contact_task_id is None
-    # Visible where people look, and told once (the team has no live lead: its admins).
+    # Visible where people look, and told once: the team has no live lead, so its
+    # organisation's admin hears to name one (without the patient: not on that team).
     assert follow_up_problems_for_user(user=world["viewer"]) == [poisoned]
     told = Notification.objects.filter(kind="transition_follow_up_problem")
-    assert list(told.values_list("recipient_id", flat=True)) == [world["A"]["admin"].pk]
+    assert list(told.values_list("recipient_id", "patient_id")) == [(world["A"]["admin"].pk, None)]
 
 
 def test_a_follow_up_that_poisons_its_transaction_is_marked_error_and_its_lead_told_once(

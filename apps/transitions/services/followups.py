@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -24,6 +25,7 @@ from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
 from apps.tasks.services import task_cancel, task_create
+from apps.teams.selectors import team_lead
 from apps.transitions.jobs import follow_up_schedule_enqueue
 from apps.transitions.models import (
     FOLLOW_UP_PROBLEM_STATUSES,
@@ -36,11 +38,7 @@ from apps.transitions.models import (
     OwnerRule,
     TransitionSettings,
 )
-from apps.transitions.selectors import (
-    follow_up_owner,
-    follow_up_problem_recipients,
-    transition_settings_for,
-)
+from apps.transitions.selectors import follow_up_owner, organisation_admins, transition_settings_for
 
 FOLLOW_UP = "transitions.followup"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
@@ -350,22 +348,40 @@ def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseExcepti
 
 
 def _tell_team_of_problem(follow_up: FollowUp) -> None:
-    """The team's lead hears once per problem; a team without a live lead is itself the
-    problem, so its organisation's administrators hear instead."""
+    """The team's lead hears once per problem, with the patient (they are on the team).
+
+    A team without a live lead is itself the problem, so its organisation's
+    administrators hear instead, once a day per team, without the patient:
+    they may not be on that team, and what they can fix is the team.
+    """
     patient = follow_up.episode.patient
-    key = f"{follow_up_key(follow_up, 'problem')}:{follow_up.status}"
-    for recipient in follow_up_problem_recipients(patient=patient):
+    lead = team_lead(team_id=patient.care_team_id)
+    if lead is not None:
         notification_send(
-            recipient=recipient,
-            idempotency_key=f"{key}:{recipient.pk}",
+            recipient=lead.user,
+            idempotency_key=f"{follow_up_key(follow_up, 'problem')}:{follow_up.status}",
             kind="transition_follow_up_problem",
             subject=(
-                "A discharge follow-up has nobody to own it: name a lead coordinator"
+                "A discharge follow-up has nobody to own it: see the transitions board"
                 if follow_up.status == FollowUpStatus.UNASSIGNED
                 else "A discharge follow-up could not be scheduled: see the transitions board"
             ),
             link=f"/transitions/episodes/{follow_up.episode_id}/",
             patient=patient,
+        )
+        return
+    team = patient.care_team
+    day = timezone.localdate().isoformat()
+    for admin in organisation_admins(organisation_id=patient.organisation_id):
+        notification_send(
+            recipient=admin,
+            idempotency_key=f"team:{team.pk}:follow-up-problem:{day}:{admin.pk}",
+            kind="transition_follow_up_problem",
+            subject=(
+                f"Care team {team.name} has no lead coordinator who can own discharge "
+                "follow-ups: name one"
+            )[:200],
+            link=reverse("admin:teams_careteam_change", args=[team.pk]),
         )
 
 
