@@ -6,4 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caregraph.settings")
 
 app = Celery("caregraph")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Celery task modules are named workers.py, so the clinical Task (apps.tasks) and a
+# Celery task are never confused.
+app.autodiscover_tasks(related_name="workers")

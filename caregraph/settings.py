@@ -39,7 +39,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a home page that lists late jobs and other warnings.
+    "apps.core.admin_site.CaregraphAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -164,6 +165,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The container health check asks over plain HTTP from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -237,6 +240,8 @@ ANONYMOUS_USER_NAME = None
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# Seconds before Redis hands a job that a dead worker took to another worker.
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     # kombu expects its folders to exist; a fresh checkout has none.
@@ -253,9 +258,11 @@ else:
     # Longer than any task runs, so a message is redelivered only after its
     # worker really died (acks_late + reject_on_worker_lost). Workers look for
     # such messages every 10 s (kombu's default scan is ten times rarer), so a
-    # lost delivery waits the visibility timeout and little more.
+    # lost delivery waits the visibility timeout and little more. Set on
+    # purpose (README, .env.example): the longest job (the nightly complexity
+    # recompute) takes minutes, and a dead worker's jobs wait this long.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
     }
@@ -268,26 +275,36 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# Records the beat's ticks and the jobs it schedules (apps.core.jobruns, check_jobs).
+CELERY_BEAT_SCHEDULER = "apps.core.beat:RecordingScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Each app appends its own periodic jobs below, one entry per job.
+    # Each app appends its own periodic jobs below, one entry per job. Each job's
+    # body is wrapped in apps.core.jobruns.recorded_job; check_jobs reports one
+    # that has not succeeded within twice its interval here.
+    "core-heartbeat": {
+        # Taken by any worker: its age is how long no worker has taken work.
+        "task": "apps.core.workers.heartbeat_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
     "tasks-reminder-sweep": {
-        "task": "apps.tasks.tasks.task_reminder_sweep_task",
+        "task": "apps.tasks.workers.task_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "patients-complexity-nightly": {
-        "task": "apps.patients.tasks.complexity_recompute_all_task",
+        "task": "apps.patients.workers.complexity_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
     "transitions-follow-up-sweep": {
-        "task": "apps.transitions.tasks.transitions_sweep_task",
+        "task": "apps.transitions.workers.transitions_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "referrals-reminder-sweep": {
-        "task": "apps.referrals.tasks.referral_reminder_sweep_task",
+        "task": "apps.referrals.workers.referral_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
     },
     "huddles-series-extend": {
-        "task": "apps.huddles.tasks.huddle_series_extend_task",
+        "task": "apps.huddles.workers.huddle_series_extend_task",
         "schedule": crontab(hour=1, minute=15),
     },
 }

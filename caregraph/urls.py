@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.core.views import healthz
+
 api_v1 = [
     path("", include("apps.patients.api_urls")),
     path("", include("apps.teams.api_urls")),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("transitions/", include("apps.transitions.urls")),
     path("interop/", include("apps.interop.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -19,8 +19,9 @@
 # PostgreSQL comes from PATH or /usr/lib/postgresql/*/bin, redis-server from
 # PATH; as root, missing ones are installed with apt (scripts/apt-install.sh).
 # PostgreSQL will not run as root, so as root it runs as the `postgres` user,
-# or as a system user `caregraph-pg` created for it. The servers trade crash
-# safety for speed (fsync=off, no persistence): they hold nothing to keep.
+# or as a system user `caregraph-pg` created for it. PostgreSQL trades crash
+# safety for speed (fsync=off). Redis keeps an append-only file in its data
+# directory, as compose's does, so queued jobs survive a Redis restart.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -212,7 +213,7 @@ redis_start() {
     for attempt in 1 2 3; do
         REDIS_PORT="$(free_port)"
         rm -f "$dir/redis.pid"
-        "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
             --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
             --dir "$dir" >/dev/null
         for _ in $(seq 1 100); do

@@ -47,3 +47,17 @@ def test_the_mllp_service_runs_the_listener_with_prepared_statements(
     words = ran.stdout.split()
     assert words[:4] == ["2", "manage.py", "mllp_listen", "--host"]
     assert words[-len(expected_tail) :] == expected_tail
+
+
+def test_web_worker_and_beat_have_health_checks_that_use_check_jobs(compose):
+    services = compose["services"]
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["worker"]["healthcheck"]["test"][-2:] == ["check_jobs", "--worker"]
+    assert services["beat"]["healthcheck"]["test"][-2:] == ["check_jobs", "--beat"]
+
+
+def test_every_redis_keeps_its_queue_across_a_restart(compose):
+    assert compose["services"]["redis"]["command"][-2:] == ["--appendonly", "yes"]
+    services_script = (ROOT / "scripts" / "services.sh").read_text()
+    assert "--appendonly yes" in services_script
+    assert "--appendonly no" not in services_script

@@ -95,3 +95,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("audit events are append-only")
+
+
+class JobRun(models.Model):
+    """When a scheduled job last started, succeeded and failed: one row per job.
+
+    Written by every beat job (`apps.core.jobruns.recorded_job`), by the beat
+    itself ("core.beat") and by the worker heartbeat, so `check_jobs` and the
+    admin home page can say which job has not succeeded for too long.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    # When the beat first scheduled the job: a job that never ran is late only
+    # once twice its interval has passed since then.
+    registered_at = models.DateTimeField(default=timezone.now)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    # The error's kind (and a refusal's own words): never patient values.
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -37,3 +37,12 @@ def add_errors_to_form(form: forms.Form, error: ApplicationError) -> None:
 
 def is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the web container's health check: the app answers and reaches its database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -34,7 +34,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.accounts.models import Organisation
+from apps.core.actors import JobActor
 from apps.core.audit import audit_record
+from apps.core.items import run_isolated
 from apps.core.models import AuditAction, AuditSource
 from apps.patients import charlson, hrsn
 from apps.patients.models import (
@@ -473,8 +475,20 @@ def complexity_recompute(
 
 
 def complexity_recompute_all(*, as_of: date | None = None) -> dict[int, RecomputeResult]:
-    """Every organisation, one transaction each (the nightly job)."""
-    return {
-        organisation_id: complexity_recompute(organisation_id=organisation_id, as_of=as_of)
-        for organisation_id in Organisation.objects.order_by("id").values_list("id", flat=True)
-    }
+    """Every organisation, one transaction each (the nightly job). One organisation that
+    fails does not stop the others; the run then ends in `ItemsFailed` naming its id."""
+    results: dict[int, RecomputeResult] = {}
+
+    def recompute(organisation_id: int) -> None:
+        results[organisation_id] = complexity_recompute(
+            organisation_id=organisation_id,
+            as_of=as_of,
+            actor=JobActor(job=COMPLEXITY_JOB, organisation_id=organisation_id),
+        )
+
+    organisation_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
+    run_isolated(organisation_ids, recompute, job=COMPLEXITY_JOB).raise_if_failed("organisations")
+    return results
+
+
+COMPLEXITY_JOB = "patients.complexity_recompute_all"

@@ -20,7 +20,14 @@ from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.tasks import services
-from apps.tasks.models import OPEN_STATUSES, Notification, Task, TaskEvent, TaskSettings
+from apps.tasks.models import (
+    OPEN_STATUSES,
+    EmailAddressStatus,
+    Notification,
+    Task,
+    TaskEvent,
+    TaskSettings,
+)
 from apps.teams.models import TeamMembership
 
 DETAIL_FIELDS = ("title", "description", "due_at", "priority")
@@ -243,8 +250,16 @@ class TaskSettingsAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     """Read-only: for answering "was I told?". Notifications are sent only by services."""
 
-    list_display = ["created_at", "recipient", "kind", "read_at", "emailed_at"]
-    list_filter = ["kind"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+        "email_error",
+    ]
+    list_filter = ["kind", ("email_failed_at", admin.EmptyFieldListFilter)]
     readonly_fields = [
         "recipient",
         "kind",
@@ -252,8 +267,21 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
         "read_at",
         "emailed_at",
+        "email_attempts",
+        "email_failed_at",
+        "email_error",
     ]
-    fields = ("recipient", "kind", "idempotency_key", "created_at", "read_at", "emailed_at")
+    fields = (
+        "recipient",
+        "kind",
+        "idempotency_key",
+        "created_at",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+        "email_failed_at",
+        "email_error",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
         return own_organisation_rows(
@@ -269,4 +297,46 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class FailingFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "failing"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Failing (no more email)"), ("no", "Refused now and then")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[EmailAddressStatus]
+    ) -> QuerySet[EmailAddressStatus]:
+        if self.value() == "yes":
+            return queryset.filter(failing_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(failing_since__isnull=True)
+        return queryset
+
+
+@admin.register(EmailAddressStatus)
+class EmailAddressStatusAdmin(admin.ModelAdmin):
+    """Addresses the mail server refused. Fix the person's address on their user page:
+    a new address starts afresh and gets email again."""
+
+    list_display = ("user", "address", "refusals", "last_refused_at", "failing_since", "last_error")
+    list_filter = [FailingFilter]
+    search_fields = ["user__username", "address"]
+    fields = list_display
+    readonly_fields = list_display
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EmailAddressStatus]:
+        return own_organisation_rows(
+            request_actor(request),
+            super().get_queryset(request).select_related("user"),
+            "user__organisation_id",
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -314,6 +314,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Failed sends of this email: the requeue gives up after MAX_EMAIL_ATTEMPTS.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_failed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -328,3 +332,35 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.recipient_id}"
+
+
+# A notification's email is tried this many times (each with its own retries) at most.
+MAX_EMAIL_ATTEMPTS = 5
+# An address the mail server refused this many times in a row is marked as failing.
+EMAIL_REFUSALS_FAILING = 3
+
+
+class EmailAddressStatus(BaseModel):
+    """How mail to one person's address is going: refusals in a row, failing after a few.
+
+    Kept per person and address: once the address is changed (Django admin),
+    the old refusals no longer count. A failing address gets no more emails
+    (in-app notifications still arrive) and is listed for the organisation's
+    administrator, on the admin home page and under "Email addresses".
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_status"
+    )
+    address = models.EmailField()
+    refusals = models.PositiveIntegerField(default=0)
+    last_refused_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "email address"
+        verbose_name_plural = "email addresses"
+
+    def __str__(self) -> str:
+        return f"email of user {self.user_id}"

@@ -1,24 +1,39 @@
 """Sending in-app notifications (and their email) exactly once per idempotency key."""
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from smtplib import SMTPRecipientsRefused
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.actors import JobActor
+from apps.core.audit import audit_record
+from apps.core.items import error_summary
+from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.tasks.models import Notification, Task
+from apps.tasks.jobs import notification_emails_enqueue
+from apps.tasks.models import (
+    EMAIL_REFUSALS_FAILING,
+    MAX_EMAIL_ATTEMPTS,
+    EmailAddressStatus,
+    Notification,
+    Task,
+)
 
-
-def _email_after_commit(notification_ids: list[int]) -> None:
-    from apps.tasks.tasks import notification_email_batch_task, notification_email_task
-
-    if len(notification_ids) == 1:
-        transaction.on_commit(lambda: notification_email_task.delay(notification_ids[0]))
-    elif notification_ids:
-        transaction.on_commit(lambda: notification_email_batch_task.delay(notification_ids))
+EMAIL_JOB = "tasks.notification_email"
+EMAIL_BODY = (
+    "You have a new item in caregraph: {subject}\n\n"
+    "Open caregraph to see it: {link}\n\n"
+    "This message holds no patient details; sign in to read them."
+)
+SENT, SKIPPED, REFUSED = "sent", "skipped", "refused"
 
 
 def notification_send(
@@ -58,7 +73,7 @@ def notification_send(
             )
     except IntegrityError:
         return None
-    _email_after_commit([notification.pk])
+    notification_emails_enqueue([notification.pk])
     return notification
 
 
@@ -114,7 +129,7 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    _email_after_commit(pending)
+    notification_emails_enqueue(pending)
     return pending
 
 
@@ -137,18 +152,148 @@ def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_0
     now = now or timezone.now()
     lost = list(
         Notification.objects.filter(
+            Q(email_failed_at__isnull=True) | Q(email_failed_at__lte=now - EMAIL_GRACE),
             emailed_at__isnull=True,
             created_at__gte=now - EMAIL_WINDOW,
             created_at__lte=now - EMAIL_GRACE,
             recipient__is_active=True,
+            # One that keeps failing is given up on, so the same batch is not requeued
+            # forever; an address marked failing gets no email until it is changed.
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
         )
         .exclude(recipient__email="")
+        .exclude(
+            Exists(
+                EmailAddressStatus.objects.filter(
+                    user_id=OuterRef("recipient_id"),
+                    address=OuterRef("recipient__email"),
+                    failing_since__isnull=False,
+                )
+            )
+        )
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     for start in range(0, len(lost), REQUEUE_BATCH):
-        _email_after_commit(lost[start : start + REQUEUE_BATCH])
+        notification_emails_enqueue(lost[start : start + REQUEUE_BATCH])
     return len(lost)
+
+
+def _address_failing(user: User) -> bool:
+    return EmailAddressStatus.objects.filter(
+        user_id=user.pk, address=user.email, failing_since__isnull=False
+    ).exists()
+
+
+def notification_email_send(*, notification_id: int) -> str:
+    """Emails one notification: at least once, and once unless a process dies mid-send.
+
+    The notification row is claimed with FOR UPDATE SKIP LOCKED and held while
+    the mail goes out, so a second worker emailing the same id at the same
+    time skips it, and one coming later finds `emailed_at` set. We chose
+    at-least-once for the crash window: a worker killed after the mail server
+    took the message but before `emailed_at` commits leaves the row unmarked,
+    and the redelivered job (acks_late, reject_on_worker_lost) sends it again.
+    A duplicate reminder is better than a silently lost one. Only the
+    notification is locked (`of=("self",)`): locking the joined recipient row
+    too would make this skip, and so lose, the email of anyone whose user row
+    another transaction holds, such as a second email to the same person.
+
+    An address the mail server refuses is recorded (on the notification and
+    the person's `EmailAddressStatus`) and the call returns REFUSED: a refusal
+    is about this address, never a reason to stop anyone else's mail. Any
+    other error (database, mail server down) is raised for the job to retry.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return SKIPPED
+        recipient = notification.recipient
+        if not recipient.email or not recipient.is_active or _address_failing(recipient):
+            return SKIPPED
+        base = getattr(settings, "CAREGRAPH_BASE_URL", "")
+        try:
+            send_mail(
+                subject=f"[caregraph] {notification.kind.replace('_', ' ')}",
+                message=EMAIL_BODY.format(
+                    subject=notification.kind.replace("_", " "),
+                    link=f"{base}{notification.link}" or base or "caregraph",
+                ),
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+        except SMTPRecipientsRefused as error:
+            _email_refused(notification, error)
+            return REFUSED
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+        EmailAddressStatus.objects.filter(
+            user_id=recipient.pk, address=recipient.email, refusals__gt=0
+        ).update(refusals=0, updated_at=notification.emailed_at)
+    return SENT
+
+
+def _email_refused(notification: Notification, error: BaseException) -> None:
+    """Counts a refusal on the notification and the address; after a few in a row the
+    address is marked failing (audited) and shown to the organisation's administrator."""
+    now = timezone.now()
+    reason = error_summary(error)
+    notification.email_attempts += 1
+    notification.email_failed_at = now
+    notification.email_error = reason
+    notification.save(update_fields=["email_attempts", "email_failed_at", "email_error"])
+    recipient = notification.recipient
+    status, _created = EmailAddressStatus.objects.select_for_update().get_or_create(
+        user_id=recipient.pk, defaults={"address": recipient.email}
+    )
+    if status.address != recipient.email:
+        # A new address starts afresh: the old one's refusals do not count.
+        status.address, status.refusals, status.failing_since = recipient.email, 0, None
+    status.refusals += 1
+    status.last_refused_at = now
+    status.last_error = reason
+    became_failing = status.failing_since is None and status.refusals >= EMAIL_REFUSALS_FAILING
+    if became_failing:
+        status.failing_since = now
+    status.save()
+    if became_failing:
+        audit_record(
+            actor=JobActor(job=EMAIL_JOB, organisation_id=recipient.organisation_id),
+            action=AuditAction.UPDATE,
+            object_type=EmailAddressStatus,
+            object_id=status.pk,
+            detail={"fields": ["failing_since"], "user_id": recipient.pk},
+        )
+
+
+def notification_email_failed(*, notification_id: int, error: BaseException) -> None:
+    """A transient failure (database, mail server): counted, so that an email that never
+    gets through is given up on after MAX_EMAIL_ATTEMPTS instead of requeued forever.
+    Best effort: the database may be the thing that failed."""
+    with contextlib.suppress(Exception):
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            email_attempts=F("email_attempts") + 1,
+            email_failed_at=timezone.now(),
+            email_error=error_summary(error),
+        )
+
+
+def failing_addresses_for_admin(user: User) -> int:
+    """How many people of the admin's organisation (every one, for a superuser) have an
+    address the mail server keeps refusing."""
+    failing = EmailAddressStatus.objects.filter(
+        failing_since__isnull=False, address=F("user__email"), user__is_active=True
+    )
+    if not user.is_superuser:
+        if user.organisation_id is None:
+            return 0
+        failing = failing.filter(user__organisation_id=user.organisation_id)
+    return failing.count()
 
 
 def notification_mark_read(*, recipient: User, notification_ids: Sequence[int] | None) -> int:

@@ -32,6 +32,7 @@ from apps.tasks.models import (
     TaskPriority,
     TaskStatus,
 )
+from apps.tasks.sources import WorkProblem, work_problems
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
@@ -327,6 +328,8 @@ class TeamWorklist:
     members: list[TeamMembership]
     team_ids: list[int]
     filters: TeamWorklistFilters
+    # Work other apps could not put on anyone's list (follow-ups with no owner, ...).
+    problems: list[WorkProblem] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -469,6 +472,7 @@ def team_worklist_for_user(
         members=work.members,
         team_ids=team_ids,
         filters=filters,
+        problems=work_problems(team_ids),
     )
 
 

@@ -44,3 +44,29 @@ def task_source_changed(change: TaskChange) -> None:
     """Runs the handlers of the task's source, in the caller's transaction."""
     for handler in _handlers.get(change.task.source_type, ()):
         handler(change)
+
+
+@dataclass(frozen=True)
+class WorkProblem:
+    """Work that a higher app could not put on anyone's list (e.g. a follow-up with no
+    owner): the team worklist shows how many, with a link to where they are fixed."""
+
+    label: str
+    count: int
+    link: str
+
+
+ProblemCounter = Callable[[list[int]], WorkProblem | None]
+_problem_counters: list[ProblemCounter] = []
+
+
+def work_problem_register(counter: ProblemCounter) -> None:
+    """Called from an app's ready(): `counter(team_ids)` says how many items wait for a fix."""
+    if counter not in _problem_counters:
+        _problem_counters.append(counter)
+
+
+def work_problems(team_ids: list[int]) -> list[WorkProblem]:
+    """Every registered app's problems on these teams, those with a count only."""
+    problems = (counter(team_ids) for counter in _problem_counters)
+    return [problem for problem in problems if problem is not None and problem.count]

@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class TransitionsConfig(AppConfig):
     name = "apps.transitions"
     label = "transitions"
+
+    def ready(self) -> None:
+        from django.urls import reverse
+
+        from apps.tasks.sources import WorkProblem, work_problem_register
+        from apps.transitions.selectors import follow_up_problem_counts
+
+        def follow_up_problems(team_ids: list[int]) -> WorkProblem:
+            return WorkProblem(
+                label="Discharge follow-ups that could not be scheduled (transitions board)",
+                count=follow_up_problem_counts(team_ids=team_ids),
+                link=reverse("transitions:board") + "#follow-up-problems",
+            )
+
+        work_problem_register(follow_up_problems)

@@ -464,7 +464,12 @@ class FollowUpStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the follow-up job"
     SCHEDULED = "scheduled", "Follow-up tasks created"
     UNASSIGNED = "unassigned", "No one on the team can own the tasks"
+    ERROR = "error", "Could not be scheduled (see the error)"
     CANCELLED = "cancelled", "Cancelled (discharge cancelled or readmitted)"
+
+
+# Follow-ups that wait for someone to fix their team before the sweep can schedule them.
+FOLLOW_UP_PROBLEM_STATUSES = (FollowUpStatus.UNASSIGNED, FollowUpStatus.ERROR)
 
 
 class OwnerRule(models.TextChoices):
@@ -498,12 +503,15 @@ class FollowUp(BaseModel):
     owner_rule = models.CharField(max_length=10, choices=OwnerRule.choices, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt failed, for the board: the error's kind and the refusal's own
+    # words (never patient values); empty once scheduled.
+    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [
             models.Index(
                 fields=["created_at"],
-                condition=Q(status__in=["pending", "unassigned"]),
+                condition=Q(status__in=["pending", "unassigned", "error"]),
                 name="followup_waiting_idx",
             ),
         ]

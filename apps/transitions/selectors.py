@@ -16,6 +16,7 @@ from apps.tasks.models import OPEN_STATUSES, Task
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 from apps.transitions.models import (
+    FOLLOW_UP_PROBLEM_STATUSES,
     ChecklistItem,
     Episode,
     FollowUp,
@@ -72,6 +73,44 @@ def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:
         if role in members:
             return members[role].user, OwnerRule.FALLBACK
     return None, OwnerRule.NONE
+
+
+def organisation_admins(*, organisation_id: int) -> list[User]:
+    """The organisation's active administrators (Django admin staff), who fix its teams."""
+    return list(
+        User.objects.filter(
+            organisation_id=organisation_id, is_active=True, is_staff=True, is_interface=False
+        ).order_by("pk")
+    )
+
+
+def follow_up_problems_for_user(*, user: User, limit: int = 50) -> list[FollowUp]:
+    """Follow-ups on the user's teams that wait for a fix (no owner, or an error), oldest
+    first, whatever the date of their discharge: the board shows them above its table."""
+    problems = list(
+        FollowUp.objects.filter(
+            status__in=FOLLOW_UP_PROBLEM_STATUSES,
+            episode__patient__in=visible_patients(user),
+        )
+        .select_related("episode__patient", "episode__patient__care_team", "handoff")
+        .order_by("created_at", "id")[:limit]
+    )
+    if problems:
+        audit_record(
+            actor=user,
+            action=AuditAction.LIST,
+            object_type=FollowUp,
+            patient_ids=sorted({follow_up.episode.patient_id for follow_up in problems}),
+            detail={"view": "follow_up_problems"},
+        )
+    return problems
+
+
+def follow_up_problem_counts(*, team_ids: list[int]) -> int:
+    """How many follow-ups of these teams' patients wait for a fix (ids only, no PHI)."""
+    return FollowUp.objects.filter(
+        status__in=FOLLOW_UP_PROBLEM_STATUSES, episode__patient__care_team_id__in=team_ids
+    ).count()
 
 
 def verification_owner(*, patient: Patient, performer: User) -> User | None:

@@ -84,7 +84,8 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
         days = 30
     days = days if days in BOARD_DAYS else 30
     rows = selectors.transitions_board_for_user(user=request.user, days=days)
-    context = {"rows": rows, "days": days, "day_choices": BOARD_DAYS}
+    problems = selectors.follow_up_problems_for_user(user=request.user)
+    context = {"rows": rows, "problems": problems, "days": days, "day_choices": BOARD_DAYS}
     return render(request, "transitions/board.html", context)
 
 

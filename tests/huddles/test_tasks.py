@@ -6,7 +6,7 @@ import pytest
 
 from apps.huddles.models import Huddle, HuddleSeries, Weekday
 from apps.huddles.services import huddle_series_create
-from apps.huddles.tasks import huddle_series_extend_task
+from apps.huddles.workers import huddle_series_extend_task
 from tests import workers
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.timeout(180)]

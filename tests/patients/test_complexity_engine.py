@@ -131,7 +131,7 @@ def test_changing_thresholds_recomputes_the_organisation_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         complexity_thresholds_update(actor=org_admin, thresholds=thresholds, cci_min=6)
     assert len(callbacks) == 1
-    from apps.patients.tasks import complexity_recompute_organisation_task
+    from apps.patients.workers import complexity_recompute_organisation_task
 
     assert complexity_recompute_organisation_task(organisation.pk) == 1
     row = PatientComplexity.objects.get(patient=patient)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.patients.models import PatientComplexity
-from apps.patients.tasks import complexity_recompute_all_task
+from apps.patients.workers import complexity_recompute_all_task
 from tests import factories
 from tests.patients.factories import make_complex
 

@@ -384,3 +384,32 @@ def test_default_limits_exist_for_every_open_state_and_urgency(organisation):
     settings = services.referral_settings_get(organisation=organisation)
     assert set(settings.by_state) == set(services.DEFAULT_TIME_LIMITS)
     assert all(escalate > remind >= 1 for remind, escalate in settings.by_state.values())
+
+
+def test_one_referral_that_cannot_be_swept_holds_back_no_other(
+    monkeypatch, limits, patient, nurse, social_worker, food_service
+):
+    from apps.referrals.services import sweep as sweep_module
+
+    referrals = [
+        sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service) for _ in range(7)
+    ]
+    poisoned = referrals[1]
+    send_many = sweep_module.notification_send_many
+
+    def refusing(drafts):
+        if any(draft.idempotency_key.startswith(f"referral:{poisoned.pk}:") for draft in drafts):
+            raise RuntimeError("cannot write this referral's reminder")
+        return send_many(drafts)
+
+    monkeypatch.setattr(sweep_module, "notification_send_many", refusing)
+    with time_machine.travel(at(2026, 11, 10, 10), tick=False):
+        result = referral_reminder_sweep(batch_size=3)
+
+    assert result.failed == [poisoned.pk]
+    assert result.reminders == 6
+    reminded = set(
+        Referral.objects.filter(reminder_sent_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert reminded == {referral.pk for referral in referrals} - {poisoned.pk}
+    assert notes_for(poisoned) == []

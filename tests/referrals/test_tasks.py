@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind, ReferralState
 from apps.referrals.services.sweep import referral_reminder_sweep, reminder_key
-from apps.referrals.tasks import referral_reminder_sweep_task
+from apps.referrals.workers import referral_reminder_sweep_task
 from apps.tasks.models import Notification
 from tests import workers
 from tests.referrals.factories import make_referral

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from email.message import Message
 from pathlib import Path
+from smtplib import SMTPRecipientsRefused, SMTPServerDisconnected
 
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
@@ -44,3 +45,32 @@ class SlowLocmemEmailBackend(locmem.EmailBackend):
 def sent(folder: Path) -> list[Message]:
     """The messages FolderEmailBackend wrote to `folder`."""
     return [email.message_from_bytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
+
+
+REFUSING_BACKEND = "tests.tasks.mailbox.RefusingLocmemEmailBackend"
+REFUSED_ADDRESS = "gone@example.org"
+FLAKY_BACKEND = "tests.tasks.mailbox.FlakyLocmemEmailBackend"
+flaky_failures: list[str] = []
+
+
+class RefusingLocmemEmailBackend(locmem.EmailBackend):
+    """Django's test outbox behind a mail server that refuses one address, as an SMTP
+    server answering 550 to RCPT TO does (smtplib raises SMTPRecipientsRefused)."""
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        for message in messages:
+            if REFUSED_ADDRESS in message.to:
+                raise SMTPRecipientsRefused({REFUSED_ADDRESS: (550, b"No such user")})
+        return super().send_messages(messages)
+
+
+class FlakyLocmemEmailBackend(locmem.EmailBackend):
+    """A mail server that drops the connection once for each address in `flaky_failures`."""
+
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
+        for message in messages:
+            for address in message.to:
+                if address in flaky_failures:
+                    flaky_failures.remove(address)
+                    raise SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)

@@ -238,4 +238,5 @@ def test_team_worklist_costs_the_same_queries_for_5_and_50_tasks(team, nurse, ch
     small = measure()
     _fill(patient, nurse, 45)
     assert measure() == small
-    assert small <= 7
+    # 7, plus one count of the work other apps could not schedule (follow-up problems).
+    assert small <= 8

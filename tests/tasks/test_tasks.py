@@ -20,7 +20,7 @@ from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind, TaskSettings
 from apps.tasks.services.lifecycle import task_link
 from apps.tasks.services.reminders import escalation_key, reminder_key, task_reminders_sweep
-from apps.tasks.tasks import (
+from apps.tasks.workers import (
     notification_email_batch_task,
     notification_email_task,
     task_reminder_sweep_task,

@@ -9,7 +9,7 @@ from caregraph.celery import app
 
 app.conf.beat_schedule = {
     "transitions-follow-up-sweep": {
-        "task": "apps.transitions.tasks.transitions_sweep_task",
+        "task": "apps.transitions.workers.transitions_sweep_task",
         "schedule": float(os.environ.get("CG_TEST_BEAT_SECONDS", "1")),
         "options": {"queue": os.environ.get("CG_TEST_QUEUE", "celery")},
     }

@@ -16,12 +16,14 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core.jobruns import BEAT
+from apps.core.models import JobRun
 from apps.interop.services import adt_receive
 from apps.patients.services import patient_identifier_add
 from apps.tasks.models import Notification, Task
 from apps.transitions.models import FollowUp, FollowUpStatus
 from apps.transitions.services.followups import SWEEP_GRACE, follow_up_key
-from apps.transitions.tasks import follow_up_schedule_task, transitions_sweep_task
+from apps.transitions.workers import follow_up_schedule_task, transitions_sweep_task
 from tests import factories, workers
 from tests.interop.messages import adt
 from tests.threads import held_open
@@ -204,3 +206,20 @@ def test_the_sweep_is_on_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["transitions-follow-up-sweep"]
     assert entry["task"] == transitions_sweep_task.name
     assert entry["schedule"] <= timedelta(minutes=10)
+
+
+def test_a_real_beat_and_worker_record_the_beat_s_tick_and_the_sweep_s_success(
+    processes, queue, tmp_path
+):
+    worker = processes.worker(queue, name="recorded")
+    beat = processes.beat(queue, schedule_dir=tmp_path, seconds=1)
+    sweep = transitions_sweep_task.name
+    workers.wait_for(
+        lambda: (
+            JobRun.objects.filter(name=BEAT, last_success_at__isnull=False).exists()
+            and JobRun.objects.filter(name=sweep, last_success_at__isnull=False).exists()
+        ),
+        workers=(worker, beat),
+        what="the beat's tick and the sweep's run",
+    )
+    assert JobRun.objects.get(name=sweep).registered_at is not None

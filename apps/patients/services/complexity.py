@@ -10,6 +10,7 @@ from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.patients.jobs import complexity_recompute_organisation_enqueue
 from apps.patients.models import ComplexityThresholds
 
 # field -> (lowest, highest); every one but cci_min may be blank (None) to switch it off.
@@ -34,8 +35,6 @@ def complexity_thresholds_update(
     *, actor: User, thresholds: ComplexityThresholds, **values: Any
 ) -> ComplexityThresholds:
     """Saves new thresholds and, after commit, recomputes the organisation's patients."""
-    from apps.patients.tasks import complexity_recompute_organisation_task
-
     if not can_change_thresholds(actor, thresholds):
         raise PermissionDenied("Only an administrator of the organisation changes thresholds.")
     unknown = set(values) - set(THRESHOLD_FIELDS)
@@ -69,6 +68,5 @@ def complexity_thresholds_update(
         object_id=thresholds.pk,
         detail={"fields": changed},
     )
-    organisation_id = thresholds.organisation_id
-    transaction.on_commit(lambda: complexity_recompute_organisation_task.delay(organisation_id))
+    complexity_recompute_organisation_enqueue(thresholds.organisation_id)
     return thresholds

@@ -37,6 +37,7 @@ from apps.core.audit import audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.patients.complexity import complexity_recompute
+from apps.patients.jobs import panel_import_enqueue
 from apps.patients.models import (
     Condition,
     ConditionStatus,
@@ -89,8 +90,6 @@ def panel_import_submit(
     enqueue: bool = True,
 ) -> PanelImportJob:
     """Stores the upload as a job and queues it after commit (the job's id is all it passes)."""
-    from apps.patients.tasks import panel_import_task
-
     if not can_import(actor, organisation):
         raise PermissionDenied("Only an administrator of the organisation imports panels.")
     if isinstance(content, bytes):
@@ -127,7 +126,7 @@ def panel_import_submit(
         detail={"dry_run": dry_run},
     )
     if enqueue:
-        transaction.on_commit(lambda: panel_import_task.delay(job.pk))
+        panel_import_enqueue(job.pk)
     return job
 
 

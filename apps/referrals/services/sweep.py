@@ -11,17 +11,18 @@ batch costs the same handful of queries (notifications in one INSERT, their
 emails queued as one job after commit), however many rows it holds.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.audit import audit_record_many
+from apps.core.actors import JobActor
+from apps.core.audit import audit_event, audit_record_many
+from apps.core.items import run_batches
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
 from apps.tasks.notifications import NotificationDraft, notification_send_many
@@ -29,6 +30,7 @@ from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 
 REFERRAL = "referrals.referral"
+SWEEP_JOB = "referrals.reminder_sweep"
 BATCH_SIZE = 500
 # A run stops after this many batches; the next beat tick picks up the rest.
 MAX_BATCHES = 200
@@ -39,6 +41,8 @@ class SweepResult:
     reminders: int = 0
     escalations: int = 0
     batches: int = 0
+    # Referrals whose reminder or escalation failed this run (ids; due again next run).
+    failed: list[int] = field(default_factory=list)
 
 
 def reminder_key(referral: Referral) -> str:
@@ -87,10 +91,28 @@ def referral_reminder_sweep(
     now = now or timezone.now()
     result = SweepResult()
     leads: dict[int, int | None] = {}
-    for _ in range(max_batches):
-        claimed = _sweep_batch(now=now, batch_size=batch_size, leads=leads, result=result)
-        if claimed < batch_size:
-            break
+    # A batch that fails is redone referral by referral: one referral that cannot be
+    # swept holds back neither the rest of its batch nor the batches after it.
+    outcome = run_batches(
+        lambda exclude, only: _sweep_batch(
+            now=now,
+            batch_size=batch_size,
+            leads=leads,
+            result=result,
+            exclude=exclude,
+            only=only,
+        ),
+        lambda exclude: list(
+            Referral.objects.filter(due_filter(now))
+            .exclude(pk__in=list(exclude))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        ),
+        job=SWEEP_JOB,
+        batch_size=batch_size,
+        max_batches=max_batches,
+    )
+    result.failed = [int(pk) for pk in outcome.failed_ids]  # type: ignore[call-overload]
     return result
 
 
@@ -114,17 +136,25 @@ def _owner_name(row: Referral) -> str:
     return f"{first} {last}".strip() or row.owner_username  # type: ignore[attr-defined]
 
 
-@transaction.atomic
 def _sweep_batch(
-    *, now: datetime, batch_size: int, leads: dict[int, int | None], result: SweepResult
+    *,
+    now: datetime,
+    batch_size: int,
+    leads: dict[int, int | None],
+    result: SweepResult,
+    exclude: Collection[int] = (),
+    only: Collection[int] | None = None,
 ) -> int:
-    """One batch in one transaction, set-wise: a fixed number of queries per batch."""
+    """One batch in the caller's transaction, set-wise: a fixed number of queries per batch."""
     # Claim on the referral table alone, so the plan stays two range scans on the
     # partial indexes whatever the joins below would tempt the planner into.
+    due = Referral.objects.filter(due_filter(now))
+    if exclude:
+        due = due.exclude(pk__in=list(exclude))
+    if only is not None:
+        due = due.filter(pk__in=list(only))
     claimed = list(
-        Referral.objects.filter(due_filter(now))
-        .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)[:batch_size]
+        due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size]
     )
     # Annotated rows (team_id, service_name, owner names): typed loosely for that reason.
     rows: list[Any] = list(
@@ -142,6 +172,18 @@ def _sweep_batch(
     )
     if not rows:
         return 0
+    counts = (result.reminders, result.escalations, result.batches)
+    try:
+        return _sweep_rows(rows, now=now, leads=leads, result=result)
+    except Exception:
+        # The batch rolls back: so do its counts.
+        result.reminders, result.escalations, result.batches = counts
+        raise
+
+
+def _sweep_rows(
+    rows: list[Any], *, now: datetime, leads: dict[int, int | None], result: SweepResult
+) -> int:
     result.batches += 1
     on_team = set(
         TeamMembership.objects.live()
@@ -235,7 +277,8 @@ def _sweep_batch(
                 )
             )
         audits.append(
-            AuditEvent(
+            audit_event(
+                actor=JobActor(job=SWEEP_JOB),
                 action=AuditAction.UPDATE,
                 source=AuditSource.TASK,
                 object_type=REFERRAL,

@@ -10,17 +10,19 @@ twice. Every batch costs a fixed number of queries, whatever its size.
 """
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation
 from apps.core.actors import JobActor
 from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
+from apps.core.items import run_batches
 from apps.core.models import AuditAction
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
@@ -45,8 +47,9 @@ BATCH_SIZE = 200
 MAX_BATCHES = 1000
 MAX_HOURS = 24 * 30
 
+REMINDER_JOB = "tasks.reminder_sweep"
 # The sweep acts for no one person: its audit events name the job.
-SWEEP = JobActor(job="tasks.reminder_sweep")
+SWEEP = JobActor(job=REMINDER_JOB)
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
 DEFAULT_ESCALATION_DELAY = timedelta(hours=DEFAULT_ESCALATION_DELAY_HOURS)
@@ -72,6 +75,8 @@ def escalation_key(task_id: int) -> str:
 class SweepResult:
     reminded: int = 0
     escalated: int = 0
+    # Tasks whose reminder or escalation failed this run (ids; retried next run).
+    failed: tuple[int, ...] = ()
 
 
 def task_settings_get(*, organisation: Organisation) -> TaskSettings:
@@ -194,22 +199,37 @@ def _orphaned_draft(
     )
 
 
-@transaction.atomic
-def _remind_batch(*, now: datetime, leads: dict[int, timedelta], batch_size: int) -> int:
+def _remind_due(now: datetime, leads: dict[int, timedelta]) -> QuerySet[Task]:
+    """Tasks whose reminder is due. An owner who is no live member (left the team, account
+    deactivated) gets nothing: the team lead is told of the orphaned task instead. Without a
+    live lead the task waits here until one is named (the team shows "no lead coordinator")."""
     condition, bound = _due_by(
         {org: now + lead for org, lead in leads.items()}, now + DEFAULT_REMINDER_LEAD
     )
-    # An owner who is no live member (left the team, account deactivated) gets nothing: the
-    # team lead is told of the orphaned task instead. Without a live lead the task waits here
-    # until one is named (the team shows "no lead coordinator").
-    rows = list(
-        Task.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True, due_at__lte=bound)
+    return (
+        Task.objects.filter(
+            status__in=ACTIONABLE_STATUSES, reminded_at__isnull=True, due_at__lte=bound
+        )
         .filter(condition)
         .annotate(owner_live=_owner_is_live(), lead_id=_live_lead())
         .filter(Q(owner_live=True) | Q(lead_id__isnull=False))
         .order_by("due_at", "pk")
-        .values_list(
+    )
+
+
+def _remind_batch(
+    *,
+    now: datetime,
+    leads: dict[int, timedelta],
+    batch_size: int,
+    exclude: Collection[int] = (),
+    only: Collection[int] | None = None,
+) -> int:
+    due = _remind_due(now, leads).exclude(pk__in=list(exclude))
+    if only is not None:
+        due = due.filter(pk__in=list(only))
+    rows = list(
+        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
             "pk",
             "owner_id",
             "patient_id",
@@ -266,20 +286,36 @@ def _remind_batch(*, now: datetime, leads: dict[int, timedelta], batch_size: int
     return len(rows)
 
 
-@transaction.atomic
-def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: int) -> int:
+def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]:
+    """Tasks overdue past the escalation delay. A team without a live lead keeps its overdue
+    tasks waiting here until one is named."""
     condition, bound = _due_by(
         {org: now - delay for org, delay in delays.items()}, now - DEFAULT_ESCALATION_DELAY
     )
-    # A team without a live lead keeps its overdue tasks waiting here until one is named.
-    rows = list(
-        Task.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True, due_at__lte=bound)
+    return (
+        Task.objects.filter(
+            status__in=ACTIONABLE_STATUSES, escalated_at__isnull=True, due_at__lte=bound
+        )
         .filter(condition)
         .annotate(lead_id=_live_lead())
         .filter(lead_id__isnull=False)
         .order_by("due_at", "pk")
-        .values_list(
+    )
+
+
+def _escalate_batch(
+    *,
+    now: datetime,
+    delays: dict[int, timedelta],
+    batch_size: int,
+    exclude: Collection[int] = (),
+    only: Collection[int] | None = None,
+) -> int:
+    due = _escalate_due(now, delays).exclude(pk__in=list(exclude))
+    if only is not None:
+        due = due.filter(pk__in=list(only))
+    rows = list(
+        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
             "pk",
             "patient_id",
             "title",
@@ -319,19 +355,45 @@ def _escalate_batch(*, now: datetime, delays: dict[int, timedelta], batch_size: 
 def task_reminders_sweep(
     *, now: datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> SweepResult:
-    """One pass of reminders, then escalations; each batch commits on its own."""
+    """One pass of reminders, then escalations; each batch commits on its own, and a
+    batch that fails is redone task by task, so one task that cannot be reminded about
+    holds back no other (its id is in `failed`, and the next run tries it again)."""
     now = now or timezone.now()
     leads, delays = _timings()
-    reminded = escalated = 0
-    for _ in range(MAX_BATCHES):
-        claimed = _remind_batch(now=now, leads=leads, batch_size=batch_size)
-        reminded += claimed
-        if claimed < batch_size:
-            break
-    for _ in range(MAX_BATCHES):
-        claimed = _escalate_batch(now=now, delays=delays, batch_size=batch_size)
-        escalated += claimed
-        if claimed < batch_size:
-            break
-    logger.info("task reminder sweep: %d reminded, %d escalated", reminded, escalated)
-    return SweepResult(reminded=reminded, escalated=escalated)
+    reminded = run_batches(
+        lambda exclude, only: _remind_batch(
+            now=now, leads=leads, batch_size=batch_size, exclude=exclude, only=only
+        ),
+        lambda exclude: list(
+            _remind_due(now, leads)
+            .exclude(pk__in=list(exclude))
+            .values_list("pk", flat=True)[:batch_size]
+        ),
+        job=REMINDER_JOB,
+        batch_size=batch_size,
+        max_batches=MAX_BATCHES,
+    )
+    escalated = run_batches(
+        lambda exclude, only: _escalate_batch(
+            now=now, delays=delays, batch_size=batch_size, exclude=exclude, only=only
+        ),
+        lambda exclude: list(
+            _escalate_due(now, delays)
+            .exclude(pk__in=list(exclude))
+            .values_list("pk", flat=True)[:batch_size]
+        ),
+        job=REMINDER_JOB,
+        batch_size=batch_size,
+        max_batches=MAX_BATCHES,
+    )
+    logger.info(
+        "task reminder sweep: %d reminded, %d escalated, %d failed",
+        reminded.done,
+        escalated.done,
+        reminded.failed + escalated.failed,
+    )
+    return SweepResult(
+        reminded=reminded.done,
+        escalated=escalated.done,
+        failed=tuple(int(pk) for pk in [*reminded.failed_ids, *escalated.failed_ids]),  # type: ignore[call-overload]
+    )

@@ -12,18 +12,23 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
-from apps.core.audit import audit_record, audit_record_many
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.items import error_summary, run_isolated
+from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
 from apps.tasks.services import task_cancel, task_create
+from apps.teams.selectors import team_lead
+from apps.transitions.jobs import follow_up_schedule_enqueue
 from apps.transitions.models import (
+    FOLLOW_UP_PROBLEM_STATUSES,
     Complexity,
     Episode,
     EpisodeStatus,
@@ -33,7 +38,7 @@ from apps.transitions.models import (
     OwnerRule,
     TransitionSettings,
 )
-from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.selectors import follow_up_owner, organisation_admins, transition_settings_for
 
 FOLLOW_UP = "transitions.followup"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
@@ -110,10 +115,7 @@ def follow_up_plan(
         object_id=follow_up.pk,
         patient_id=episode.patient_id,
     )
-    from apps.transitions.tasks import follow_up_schedule_task
-
-    follow_up_id = follow_up.pk
-    transaction.on_commit(lambda: follow_up_schedule_task.delay(follow_up_id))
+    follow_up_schedule_enqueue(follow_up.pk)
     return follow_up
 
 
@@ -140,27 +142,45 @@ def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> F
     return follow_up
 
 
-def _schedule_locked(follow_up: FollowUp) -> bool:
+def _schedule_locked(follow_up: FollowUp, *, actor: Actor) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
     owner, rule = follow_up_owner(patient=patient)
     if owner is None:
+        was = follow_up.status
         follow_up.status = FollowUpStatus.UNASSIGNED
         follow_up.owner_rule = OwnerRule.NONE
+        follow_up.last_error = ""
         follow_up.save(
-            update_fields=["status", "owner_rule", "attempts", "last_attempt_at", "updated_at"]
+            update_fields=[
+                "status",
+                "owner_rule",
+                "last_error",
+                "attempts",
+                "last_attempt_at",
+                "updated_at",
+            ]
         )
+        if was != FollowUpStatus.UNASSIGNED:
+            audit_record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                object_type=FollowUp,
+                object_id=follow_up.pk,
+                patient_id=patient.pk,
+                detail={"fields": ["status", "owner_rule"]},
+            )
+        _tell_team_of_problem(follow_up)
         return False
-    job = JobActor(job="transitions.follow_up_schedule", organisation_id=patient.organisation_id)
     fallback_note = (
         "\n\nAssigned to you because the care team has no lead coordinator."
         if rule == OwnerRule.FALLBACK
         else ""
     )
     follow_up.contact_task = task_create(
-        actor=job,
+        actor=actor,
         patient=patient,
         title="Post-discharge contact: call the patient or caregiver",
         owner=owner,
@@ -179,7 +199,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         timezone.localtime(follow_up.visit_due_at) - timezone.localtime(follow_up.discharged_at)
     ).days
     follow_up.visit_task = task_create(
-        actor=job,
+        actor=actor,
         patient=patient,
         title=f"Post-discharge face-to-face visit within {days} days",
         owner=owner,
@@ -196,10 +216,12 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
     )
     follow_up.status = FollowUpStatus.SCHEDULED
     follow_up.owner_rule = rule
+    follow_up.last_error = ""
     follow_up.save(
         update_fields=[
             "status",
             "owner_rule",
+            "last_error",
             "contact_task",
             "visit_task",
             "attempts",
@@ -217,7 +239,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         task=follow_up.contact_task,
     )
     audit_record(
-        actor=job,
+        actor=actor,
         action=AuditAction.UPDATE,
         object_type=FOLLOW_UP,
         object_id=follow_up.pk,
@@ -227,12 +249,18 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
     return True
 
 
-_WAITING = (FollowUpStatus.PENDING, FollowUpStatus.UNASSIGNED)
+_WAITING = (FollowUpStatus.PENDING, *FOLLOW_UP_PROBLEM_STATUSES)
+FOLLOW_UP_JOB = "transitions.follow_up_schedule"
+FOLLOW_UP_SWEEP = "transitions.follow_up_sweep"
 
 
 @transaction.atomic
 def follow_up_schedule(*, follow_up_id: int) -> bool:
-    """The job's body: a no-op unless the follow-up still waits (cancelled, done, missing)."""
+    """The job's body: a no-op unless the follow-up still waits (cancelled, done, missing).
+
+    A failure here rolls back and leaves the follow-up waiting: the job's
+    retry or the sweep tries again, and the sweep marks it if it keeps failing.
+    """
     follow_up = (
         FollowUp.objects.select_for_update(of=("self",))
         .select_related("episode__patient", "handoff")
@@ -241,7 +269,7 @@ def follow_up_schedule(*, follow_up_id: int) -> bool:
     )
     if follow_up is None:
         return False
-    return _schedule_locked(follow_up)
+    return _schedule_locked(follow_up, actor=JobActor(job=FOLLOW_UP_JOB))
 
 
 def _waiting(now: datetime) -> QuerySet[FollowUp]:
@@ -255,26 +283,111 @@ def _waiting(now: datetime) -> QuerySet[FollowUp]:
 def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[str, int]:
     """Periodic safety net; safe to run on several workers (and beats) at once.
 
-    - waiting follow-ups whose job was lost (or that had no owner) are each
-      claimed with SKIP LOCKED in a short transaction of their own, so two
-      sweeps share the list and a sweep killed half-way keeps what it did;
-    - watches that ran out close their episodes.
+    - waiting follow-ups whose job was lost (or that had no owner, or failed)
+      are each claimed with SKIP LOCKED in a transaction of their own, so two
+      sweeps share the list and a sweep killed half-way keeps what it did; one
+      that cannot be scheduled is marked (unassigned, or error with the
+      reason), shown on the board and told to the team's lead once, and the
+      sweep goes on with every other follow-up, other organisations' included;
+    - watches that ran out close their episodes, whatever failed before.
     """
     now = now or timezone.now()
+    actor = JobActor(job=FOLLOW_UP_SWEEP)
     scheduled = 0
-    for follow_up_id in list(_waiting(now).order_by("id").values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            follow_up = (
-                _waiting(now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("episode__patient", "handoff")
-                .filter(pk=follow_up_id)
-                .first()
-            )
-            if follow_up is not None:
-                scheduled += int(_schedule_locked(follow_up))
+
+    def schedule_one(follow_up_id: int) -> None:
+        nonlocal scheduled
+        follow_up = (
+            _waiting(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("episode__patient", "handoff")
+            .filter(pk=follow_up_id)
+            .first()
+        )
+        if follow_up is not None:
+            scheduled += int(_schedule_locked(follow_up, actor=actor))
+
+    ids = list(_waiting(now).order_by("id").values_list("pk", flat=True)[:limit])
+    outcome = run_isolated(
+        ids,
+        schedule_one,
+        job=FOLLOW_UP_SWEEP,
+        on_error=lambda follow_up_id, error: follow_up_mark_failed(
+            actor=actor, follow_up_id=follow_up_id, error=error
+        ),
+    )
     closed = episode_watch_close(now=now)
-    return {"scheduled": scheduled, "closed": closed}
+    return {"scheduled": scheduled, "failed": outcome.failed, "closed": closed}
+
+
+def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseException) -> None:
+    """Marks a follow-up that could not be scheduled with the reason, and tells the team.
+
+    The follow-up stays waiting (status error), so the next sweep tries again
+    once the team is fixed; the notification's key makes it once per problem.
+    """
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("episode__patient")
+        .filter(pk=follow_up_id, status__in=_WAITING)
+        .first()
+    )
+    if follow_up is None:
+        return
+    follow_up.status = FollowUpStatus.ERROR
+    follow_up.last_error = error_summary(error)
+    follow_up.attempts += 1
+    follow_up.last_attempt_at = timezone.now()
+    follow_up.save(
+        update_fields=["status", "last_error", "attempts", "last_attempt_at", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=FollowUp,
+        object_id=follow_up.pk,
+        patient_id=follow_up.episode.patient_id,
+        detail={"fields": ["status", "last_error"], "error": type(error).__name__},
+    )
+    _tell_team_of_problem(follow_up)
+
+
+def _tell_team_of_problem(follow_up: FollowUp) -> None:
+    """The team's lead hears once per problem, with the patient (they are on the team).
+
+    A team without a live lead is itself the problem, so its organisation's
+    administrators hear instead, once a day per team, without the patient:
+    they may not be on that team, and what they can fix is the team.
+    """
+    patient = follow_up.episode.patient
+    lead = team_lead(team_id=patient.care_team_id)
+    if lead is not None:
+        notification_send(
+            recipient=lead.user,
+            idempotency_key=f"{follow_up_key(follow_up, 'problem')}:{follow_up.status}",
+            kind="transition_follow_up_problem",
+            subject=(
+                "A discharge follow-up has nobody to own it: see the transitions board"
+                if follow_up.status == FollowUpStatus.UNASSIGNED
+                else "A discharge follow-up could not be scheduled: see the transitions board"
+            ),
+            link=f"/transitions/episodes/{follow_up.episode_id}/",
+            patient=patient,
+        )
+        return
+    team = patient.care_team
+    day = timezone.localdate().isoformat()
+    for admin in organisation_admins(organisation_id=patient.organisation_id):
+        notification_send(
+            recipient=admin,
+            idempotency_key=f"team:{team.pk}:follow-up-problem:{day}:{admin.pk}",
+            kind="transition_follow_up_problem",
+            subject=(
+                f"Care team {team.name} has no lead coordinator who can own discharge "
+                "follow-ups: name one"
+            )[:200],
+            link=reverse("admin:teams_careteam_change", args=[team.pk]),
+        )
 
 
 @transaction.atomic
@@ -291,9 +404,10 @@ def episode_watch_close(*, now: datetime) -> int:
         status=EpisodeStatus.CLOSED, ended_at=F("watch_until"), updated_at=now
     )
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=JobActor(job=FOLLOW_UP_SWEEP),
             action=AuditAction.UPDATE,
-            object_type="transitions.episode",
+            object_type=Episode,
             object_id=str(pk),
             patient_id=patient_id,
             detail={"fields": ["status", "ended_at"], "reason": "watch ended"},

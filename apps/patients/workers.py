@@ -3,11 +3,13 @@
 from celery import shared_task
 
 from apps.core.context import RequestContext, request_context
+from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
 from apps.patients.complexity import complexity_recompute, complexity_recompute_all
 
 
 @shared_task(acks_late=True)
+@recorded_job
 def complexity_recompute_all_task() -> int:
     """Nightly: every active patient of every organisation; returns the rows changed."""
     with request_context(RequestContext(source=AuditSource.TASK)):

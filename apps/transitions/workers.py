@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from apps.core.context import RequestContext, request_context
+from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
 from apps.transitions.services.followups import follow_up_schedule, follow_up_sweep
 from apps.transitions.services.reconciliation import reconciliation_sync_verified
@@ -16,6 +17,7 @@ def follow_up_schedule_task(follow_up_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+@recorded_job
 def transitions_sweep_task() -> dict[str, int]:
     """Beat job: schedules follow-ups whose job was lost, closes ended watches."""
     with request_context(RequestContext(source=AuditSource.TASK)):
