@@ -44,3 +44,25 @@ def task_source_changed(change: TaskChange) -> None:
     """Runs the handlers of the task's source, in the caller's transaction."""
     for handler in _handlers.get(change.task.source_type, ()):
         handler(change)
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """Where the work behind a task is done (e.g. the reconciliation with its lines)."""
+
+    label: str
+    url: str
+
+
+Linker = Callable[[Task], SourceLink | None]
+_linkers: dict[str, Linker] = {}
+
+
+def task_source_link_register(source_type: str, linker: Linker) -> None:
+    """Called from an app's ready(): the task page links to the page `linker` names."""
+    _linkers[source_type] = linker
+
+
+def task_source_link(task: Task) -> SourceLink | None:
+    linker = _linkers.get(task.source_type)
+    return linker(task) if linker is not None else None

@@ -6,9 +6,11 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.patients.models import Patient
-from apps.transitions.models import FollowUp, Handoff
+from apps.transitions.models import FollowUp, FollowUpContact, Handoff
 from apps.transitions.services import (
+    ContactDetails,
     VisitDetails,
+    follow_up_contact_record,
     follow_up_schedule,
     transition_admit,
     transition_discharge,
@@ -65,3 +67,27 @@ def discharged_home(
     if schedule:
         follow_up_schedule(follow_up_id=FollowUp.objects.get(handoff=handoff).pk)
     return handoff
+
+
+def record_contact(
+    actor: User,
+    follow_up: FollowUp,
+    *,
+    kind: str = "contact",
+    at: datetime | None = None,
+    performed_by: User | None = None,
+    outcome: str = "reached",
+    attempts: int = 1,
+) -> FollowUpContact:
+    """Documents the contact (or visit) through the service, which completes its task."""
+    return follow_up_contact_record(
+        actor=actor,
+        follow_up=follow_up,
+        kind=kind,
+        details=ContactDetails(
+            contact_at=at or timezone.now(),
+            performed_by=performed_by or actor,
+            outcome=outcome,
+            attempts=attempts,
+        ),
+    )

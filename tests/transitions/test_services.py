@@ -9,7 +9,6 @@ from apps.accounts.models import Role
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
 from apps.tasks.models import Task, TaskPriority, TaskStatus
-from apps.tasks.services import task_complete
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from apps.transitions.models import (
@@ -40,7 +39,7 @@ from apps.transitions.services.followups import SWEEP_GRACE
 from tests import factories
 from tests.careplans.factories import make_plan
 from tests.threads import held_open
-from tests.transitions.factories import admit, discharge, discharged_home, visit
+from tests.transitions.factories import admit, discharge, discharged_home, record_contact, visit
 
 
 def test_admission_starts_an_episode_in_care_from_home_to_hospital(patient):
@@ -203,7 +202,7 @@ def test_update_changes_descriptive_fields_of_the_visit_only(patient):
 def test_cancel_discharge_cancels_the_pending_follow_ups_and_reopens_the_stay(patient, nurse):
     handoff = discharged_home(patient)
     follow_up = FollowUp.objects.get(handoff=handoff)
-    task_complete(actor=nurse, task=follow_up.contact_task)
+    record_contact(nurse, follow_up)
     transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
     follow_up.refresh_from_db()
     handoff.refresh_from_db()
