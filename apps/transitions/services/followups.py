@@ -134,6 +134,19 @@ def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> F
     return follow_up
 
 
+def visit_window_days(follow_up: FollowUp) -> int:
+    """The visit's window in calendar days (7 or 14 as configured when it was planned).
+
+    Counted between local dates, as `follow_up_due_times` sets them: elapsed
+    time would call a 7-day visit "6 days" after a late-evening discharge or
+    across a change of clock.
+    """
+    return (
+        timezone.localtime(follow_up.visit_due_at).date()
+        - timezone.localtime(follow_up.discharged_at).date()
+    ).days
+
+
 def _schedule_locked(follow_up: FollowUp) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
@@ -168,9 +181,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         source_id=follow_up.handoff_id,
         idempotency_key=follow_up_key(follow_up, "contact"),
     )
-    days = (
-        timezone.localtime(follow_up.visit_due_at) - timezone.localtime(follow_up.discharged_at)
-    ).days
+    days = visit_window_days(follow_up)
     follow_up.visit_task = task_create(
         actor=None,
         patient=patient,
