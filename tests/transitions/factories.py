@@ -1,10 +1,11 @@
-"""Transitions through the real services, as a job (actor None) unless told otherwise."""
+"""Transitions through the real services, as a job (JOB) unless told otherwise."""
 
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
+from apps.core.actors import JobActor
 from apps.patients.models import Patient
 from apps.transitions.models import FollowUp, FollowUpContact, Handoff
 from apps.transitions.services import (
@@ -16,6 +17,9 @@ from apps.transitions.services import (
     transition_discharge,
 )
 
+# An HL7 feed or a sweep: a job acting for nobody in particular.
+JOB = JobActor(job="tests.transitions")
+
 
 def visit(at: datetime | None = None, **values: object) -> VisitDetails:
     return VisitDetails(occurred_at=at or timezone.now(), **values)  # type: ignore[arg-type]
@@ -25,7 +29,7 @@ def admit(
     patient: Patient,
     *,
     at: datetime | None = None,
-    actor: User | None = None,
+    actor: Actor = JOB,
     visit_number: str = "V1",
     **values: object,
 ) -> Handoff:
@@ -40,7 +44,7 @@ def discharge(
     patient: Patient,
     *,
     at: datetime | None = None,
-    actor: User | None = None,
+    actor: Actor = JOB,
     visit_number: str = "V1",
     disposition: str = "01",
     **values: object,

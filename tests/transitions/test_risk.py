@@ -8,7 +8,7 @@ from apps.transitions.process import LATE, MET, MISSED, NOT_APPLICABLE, PENDING,
 from apps.transitions.risk import chain_risk, handoff_failure
 from apps.transitions.selectors import episode_view, transition_settings_for
 from apps.transitions.services import transition_discharge_cancel
-from tests.transitions.factories import admit, discharge, discharged_home, record_contact
+from tests.transitions.factories import JOB, admit, discharge, discharged_home, record_contact
 
 
 def test_handoff_failure_combines_the_base_and_the_missing_items():
@@ -46,7 +46,7 @@ def test_clean_journey_is_the_product_over_the_discharges(organisation, patient,
 
 def test_cancelled_discharges_do_not_count(organisation, patient, nurse):
     discharged_home(patient)
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     episode = Episode.objects.prefetch_related("handoffs__checklist").get()
     risk = chain_risk(episode.handoffs.all(), transition_settings_for(organisation))
     assert (risk.handoffs, risk.clean, risk.costliest) == ([], 1.0, None)

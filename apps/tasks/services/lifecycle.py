@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
+from apps.core.actors import is_job, person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -55,10 +56,15 @@ def _require_owner_candidate(*, patient: Patient, user: User | None, field: str)
     return user
 
 
-def _require_can_work(actor: User | None, task: Task) -> None:
-    """Jobs (actor None) act for the system; people need the rights in tasks.permissions."""
-    if actor is not None and not permissions.is_task_admin(actor, task.patient):
-        permissions.require_can_work_on_task(actor, task)
+def _is_system(actor: Actor | None) -> bool:
+    """A job (JobActor, or the legacy None) acts for the system: no person's rights apply."""
+    return actor is None or is_job(actor)
+
+
+def _require_can_work(actor: Actor | None, task: Task) -> None:
+    """Jobs act for the system; people need the rights in tasks.permissions."""
+    if not _is_system(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
+        permissions.require_can_work_on_task(actor, task)  # type: ignore[arg-type]
 
 
 def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
@@ -79,7 +85,7 @@ def _required_reason(reason: str, message: str) -> str:
 @transaction.atomic
 def task_create(
     *,
-    actor: User | None,
+    actor: Actor | None,
     patient: Patient,
     title: str,
     owner: User,
@@ -100,7 +106,7 @@ def task_create(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    if actor is not None and not permissions.can_create_task(actor, patient):
+    if not _is_system(actor) and not permissions.can_create_task(actor, patient):  # type: ignore[arg-type]
         raise PermissionDenied("You may not create tasks for this patient.")
     errors: dict[str, list[str]] = {}
     if not title.strip():
@@ -125,7 +131,7 @@ def task_create(
         due_at=due_at,
         priority=priority,
         owner=owner,
-        created_by=actor,
+        created_by=person_behind(actor),
         source_type=source_type,
         source_id=source_id,
         verification_role=verification_role,
@@ -140,7 +146,11 @@ def task_create(
             return Task.objects.get(idempotency_key=idempotency_key)
         raise
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=TaskEventKind.CREATED, to_owner=owner, to_status=task.status
+        task=task,
+        actor=person_behind(actor),
+        kind=TaskEventKind.CREATED,
+        to_owner=owner,
+        to_status=task.status,
     )
     audit_record(
         actor=actor,
@@ -155,7 +165,7 @@ def task_create(
 @transaction.atomic
 def task_update(
     *,
-    actor: User | None,
+    actor: Actor | None,
     task: Task,
     title: str | None = None,
     description: str | None = None,
@@ -194,7 +204,7 @@ def task_update(
         setattr(task, name, values[name])
     task.save(update_fields=[*changed, "updated_at"])
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=TaskEventKind.UPDATED, reason=", ".join(changed)
+        task=task, actor=person_behind(actor), kind=TaskEventKind.UPDATED, reason=", ".join(changed)
     )
     audit_record(
         actor=actor,
@@ -211,7 +221,7 @@ def task_update(
 
 
 @transaction.atomic
-def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: str) -> Task:
+def task_reassign(*, actor: Actor | None, task: Task, new_owner: User, reason: str) -> Task:
     """Hands the task to another team member. The reason is kept in the task's history.
 
     The row is locked first, so two reassignments at once happen one after the
@@ -222,8 +232,8 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
     task = _locked(task)
     if not task.is_open:
         raise ApplicationError("A closed task cannot be reassigned.")
-    if actor is not None and not permissions.is_task_admin(actor, task.patient):
-        permissions.require_can_reassign_task(actor, task)
+    if not _is_system(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
+        permissions.require_can_reassign_task(actor, task)  # type: ignore[arg-type]
     reason = _required_reason(reason, "Say why the task changes hands.")
     if new_owner is not None and new_owner.pk == task.owner_id:
         raise ApplicationError(
@@ -235,7 +245,7 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
     task.save(update_fields=["owner", "updated_at"])
     event = TaskEvent.objects.create(
         task=task,
-        actor=actor,
+        actor=person_behind(actor),
         kind=TaskEventKind.REASSIGNED,
         from_owner_id=previous,
         to_owner=new_owner,
@@ -269,7 +279,7 @@ def task_reassign(*, actor: User | None, task: Task, new_owner: User, reason: st
 def _set_status(
     task: Task,
     *,
-    actor: User | None,
+    actor: Actor | None,
     status: str,
     reason: str = "",
     kind: str = TaskEventKind.STATUS_CHANGED,
@@ -284,7 +294,12 @@ def _set_status(
         update_fields=["status", "status_reason", "completed_at", "updated_at", *extra_fields]
     )
     TaskEvent.objects.create(
-        task=task, actor=actor, kind=kind, from_status=previous, to_status=status, reason=reason
+        task=task,
+        actor=person_behind(actor),
+        kind=kind,
+        from_status=previous,
+        to_status=status,
+        reason=reason,
     )
     audit_record(
         actor=actor,
@@ -299,7 +314,7 @@ def _set_status(
 
 
 @transaction.atomic
-def task_start(*, actor: User | None, task: Task) -> Task:
+def task_start(*, actor: Actor | None, task: Task) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in (TaskStatus.REQUESTED, TaskStatus.ON_HOLD):
@@ -308,7 +323,7 @@ def task_start(*, actor: User | None, task: Task) -> Task:
 
 
 @transaction.atomic
-def task_hold(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_hold(*, actor: Actor | None, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
@@ -374,7 +389,7 @@ def task_verify(*, actor: User, task: Task) -> Task:
 
 
 @transaction.atomic
-def task_cancel(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_cancel(*, actor: Actor | None, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if not task.is_open:
@@ -384,7 +399,7 @@ def task_cancel(*, actor: User | None, task: Task, reason: str) -> Task:
 
 
 @transaction.atomic
-def task_fail(*, actor: User | None, task: Task, reason: str) -> Task:
+def task_fail(*, actor: Actor | None, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if task.status not in OPEN_STATUSES:

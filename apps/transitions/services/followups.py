@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
+from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import Patient, PatientComplexity
@@ -35,6 +36,7 @@ from apps.transitions.models import (
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
 
 FOLLOW_UP = "transitions.followup"
+FOLLOW_UP_JOB = "transitions.follow_up_schedule"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
 SWEEP_GRACE = timedelta(minutes=2)
 
@@ -87,7 +89,7 @@ def follow_up_due_times(
 
 
 def follow_up_plan(
-    *, actor: User | None, handoff: Handoff, episode: Episode, config: TransitionSettings
+    *, actor: Actor, handoff: Handoff, episode: Episode, config: TransitionSettings
 ) -> FollowUp:
     """Called by the discharge service inside its transaction."""
     complexity = follow_up_complexity(episode, config)
@@ -116,11 +118,16 @@ def follow_up_plan(
     return follow_up
 
 
-def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> FollowUp:
-    """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock."""
+def follow_up_undo(*, actor: Actor, follow_up: FollowUp, reason: str) -> FollowUp:
+    """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock.
+
+    The tasks are cancelled as a step of the actor's action (a nurse cancelling
+    the discharge, an interface's A13): the trail names that person.
+    """
+    step = JobActor(job="transitions.follow_up_undo", for_user=person_behind(actor))
     for task in (follow_up.contact_task, follow_up.visit_task):
         if task is not None and task.status in OPEN_STATUSES:
-            task_cancel(actor=None, task=task, reason=reason)
+            task_cancel(actor=step, task=task, reason=reason)
     follow_up.status = FollowUpStatus.CANCELLED
     follow_up.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -150,6 +157,8 @@ def visit_window_days(follow_up: FollowUp) -> int:
 def _schedule_locked(follow_up: FollowUp) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
+    # The job acts for whoever entered the discharge by hand (None for an ADT message).
+    actor = JobActor(job=FOLLOW_UP_JOB, for_user=follow_up.handoff.recorded_by)
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
     owner, rule = follow_up_owner(patient=patient)
@@ -166,7 +175,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         else ""
     )
     follow_up.contact_task = task_create(
-        actor=None,
+        actor=actor,
         patient=patient,
         title="Post-discharge contact: call the patient or caregiver",
         owner=owner,
@@ -183,7 +192,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
     )
     days = visit_window_days(follow_up)
     follow_up.visit_task = task_create(
-        actor=None,
+        actor=actor,
         patient=patient,
         title=f"Post-discharge face-to-face visit within {days} days",
         owner=owner,
@@ -221,7 +230,7 @@ def _schedule_locked(follow_up: FollowUp) -> bool:
         task=follow_up.contact_task,
     )
     audit_record(
-        actor=None,
+        actor=actor,
         action=AuditAction.UPDATE,
         object_type=FOLLOW_UP,
         object_id=follow_up.pk,

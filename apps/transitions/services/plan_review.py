@@ -6,22 +6,23 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.careplans.services import care_plan_review_request
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.transitions.models import ChecklistItem, ChecklistItemCode, Handoff
 
 logger = logging.getLogger(__name__)
 
 
-def plan_review_request_for(*, actor: User | None, handoff: Handoff) -> bool:
+def plan_review_request_for(*, actor: Actor, handoff: Handoff) -> bool:
     """Asks the care plan app for a review and ticks the checklist item when it took it.
 
-    Interface accounts ask as the system. A refusal or a patient without a
+    Interface accounts and jobs ask as the system. A refusal or a patient without a
     care plan must not undo the transition: the call runs in a savepoint and
     leaves the item open, where the board shows it.
     """
-    requester = None if actor is None or actor.is_interface else actor
+    requester = None if isinstance(actor, JobActor) or actor.is_interface else actor
     try:
         with transaction.atomic():
             plan = care_plan_review_request(

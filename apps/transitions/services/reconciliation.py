@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -243,7 +244,7 @@ def reconciliation_complete(
         )
     now = timezone.now()
     task = task_create(
-        actor=None,
+        actor=JobActor(job="transitions.reconciliation_verification", for_user=actor),
         patient=patient,
         title="Verify the discharge medication reconciliation",
         owner=owner,
