@@ -33,6 +33,7 @@ from apps.transitions.forms import (
 )
 from apps.transitions.models import ContactKind, Episode, EpisodeStatus, HandoffKind
 from apps.transitions.services.contacts import ContactDetails
+from apps.transitions.states import EPISODE_STATES
 
 BOARD_DAYS = (7, 14, 30, 60)
 
@@ -55,6 +56,7 @@ def _episode_context(
     return {
         "view": selectors.episode_view(episode, config=config),
         "episode": episode,
+        "episode_moves": EPISODE_STATES.moves_from(episode.status),
         "patient": episode.patient,
         "rights": _rights(request.user, episode),
         "line_form": MedicationLineForm(),

@@ -43,6 +43,7 @@ from apps.transitions.models import (
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
 from apps.transitions.services.followups import follow_up_plan, follow_up_undo
 from apps.transitions.services.plan_review import plan_review_request_for
+from apps.transitions.states import EPISODE_STATES
 
 HANDOFF = "transitions.handoff"
 EPISODE = "transitions.episode"
@@ -189,9 +190,12 @@ def _add_handoff(
 
 
 def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
+    """Changes the episode's fields; a status change must be a move of EPISODE_STATES."""
     changed = [name for name, value in values.items() if getattr(episode, name) != value]
     if not changed:
         return
+    if "status" in changed:
+        EPISODE_STATES.move(episode.status, str(values["status"]))
     for name in changed:
         setattr(episode, name, values[name])
     episode.save(update_fields=[*changed, "updated_at"])

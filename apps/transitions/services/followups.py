@@ -17,8 +17,8 @@ from django.utils import timezone
 from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
-from apps.core.audit import audit_record, audit_record_many
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
@@ -34,6 +34,7 @@ from apps.transitions.models import (
     TransitionSettings,
 )
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.states import EPISODE_STATES
 
 FOLLOW_UP = "transitions.followup"
 FOLLOW_UP_JOB = "transitions.follow_up_schedule"
@@ -293,6 +294,7 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
 @transaction.atomic
 def episode_watch_close(*, now: datetime) -> int:
     """Episodes whose 30-day watch passed without a readmission are closed (set-wise)."""
+    EPISODE_STATES.move(EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED)
     expired = list(
         Episode.objects.select_for_update(skip_locked=True)
         .filter(status=EpisodeStatus.FOLLOW_UP, watch_until__lte=now)
@@ -303,11 +305,13 @@ def episode_watch_close(*, now: datetime) -> int:
     Episode.objects.filter(pk__in=[pk for pk, _patient_id in expired]).update(
         status=EpisodeStatus.CLOSED, ended_at=F("watch_until"), updated_at=now
     )
+    actor = JobActor(job="transitions.watch_close")
     audit_record_many(
-        AuditEvent(
+        audit_event(
+            actor=actor,
             action=AuditAction.UPDATE,
-            object_type="transitions.episode",
-            object_id=str(pk),
+            object_type=Episode,
+            object_id=pk,
             patient_id=patient_id,
             detail={"fields": ["status", "ended_at"], "reason": "watch ended"},
         )
