@@ -105,3 +105,17 @@ def test_documented_contact_counts_and_undocumented_does_not(team, org_admin, pa
     assert process_measures(undocumented, undocumented.handoff).contact == PENDING
     after_due = undocumented.contact_due_at + timedelta(hours=1)
     assert process_measures(undocumented, undocumented.handoff, now=after_due).contact == MISSED
+
+
+def test_completing_a_follow_up_task_from_the_task_page_says_where_to_document_it(
+    follow_up, nurse, client_for
+):
+    client = client_for(nurse)
+    response = client.post(
+        reverse("tasks:complete", args=[follow_up.contact_task_id]), HTTP_HX_REQUEST="true"
+    )
+    # The refusal shows where the user clicked (its status code is the doors' rule).
+    assert "Record the interactive contact" in response.content.decode()
+    assert _status(follow_up.contact_task) == TaskStatus.REQUESTED
+    page = client.get(reverse("tasks:detail", args=[follow_up.contact_task_id])).content.decode()
+    assert f"#discharge-{follow_up.handoff_id}" in page

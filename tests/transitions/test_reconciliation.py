@@ -276,3 +276,16 @@ def test_removing_a_line_and_roles_without_the_right(reconciliation, nurse, chw)
         add(chw, reconciliation, "Aspirin", on_discharge=True, discharge_dose="81 mg")
     medication_line_remove(actor=nurse, line=line)
     assert not MedicationLine.objects.exists()
+
+
+def test_the_task_page_of_a_reconciliation_task_leads_to_its_lines_and_verify_button(
+    reconciliation, nurse, pharmacist, client_for
+):
+    task = _awaiting(reconciliation, nurse)
+    client = client_for(pharmacist)
+    page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
+    episode_url = reverse("transitions:episode", args=[reconciliation.handoff.episode_id])
+    assert f'href="{episode_url}#reconciliation-{reconciliation.handoff_id}"' in page
+    episode = client.get(episode_url).content.decode()
+    assert "Lisinopril" in episode
+    assert "Verify the reconciliation" in episode
