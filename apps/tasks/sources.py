@@ -52,6 +52,9 @@ class SourceLink:
 
     label: str
     url: str
+    # The work is documented there (e.g. a follow-up call's when, who and outcome):
+    # the task page sends the user there instead of offering a bare "Complete".
+    completes_there: bool = False
 
 
 Linker = Callable[[Task], SourceLink | None]

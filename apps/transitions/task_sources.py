@@ -49,5 +49,6 @@ def transition_task_link(task: Task) -> SourceLink | None:
         return SourceLink(
             label="The follow-up: record when, who and the outcome there",
             url=reverse("transitions:episode", args=[episode_id]) + f"#discharge-{handoff_id}",
+            completes_there=True,
         )
     return None

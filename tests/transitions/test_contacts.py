@@ -119,3 +119,5 @@ def test_completing_a_follow_up_task_from_the_task_page_says_where_to_document_i
     assert _status(follow_up.contact_task) == TaskStatus.REQUESTED
     page = client.get(reverse("tasks:detail", args=[follow_up.contact_task_id])).content.decode()
     assert f"#discharge-{follow_up.handoff_id}" in page
+    assert 'id="task-complete-there"' in page  # instead of a bare "Complete"
+    assert reverse("tasks:complete", args=[follow_up.contact_task_id]) not in page
