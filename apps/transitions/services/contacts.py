@@ -53,7 +53,8 @@ def _check(follow_up: FollowUp, details: ContactDetails) -> dict[str, list[str]]
         errors["contact_at"] = ["Give the date and time the contact happened."]
     elif when > timezone.now() + FUTURE_TOLERANCE:
         errors["contact_at"] = ["The contact cannot be in the future."]
-    elif when < follow_up.discharged_at:
+    elif when < follow_up.discharged_at.replace(second=0, microsecond=0):
+        # Forms give minutes: a call in the minute of the discharge is after it.
         errors["contact_at"] = ["A post-discharge contact happens after the discharge."]
     team_id = follow_up.episode.patient.care_team_id
     if details.performed_by is None:
