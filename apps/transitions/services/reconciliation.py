@@ -333,7 +333,12 @@ def _mark_verified(
 
 
 def reconciliation_sync_verified() -> int:
-    """For the sweep: reconciliations whose task was verified from the task list."""
+    """For the sweep, a safety net: reconciliations whose task is verified but which are not.
+
+    Verifying the task from any door now verifies the reconciliation in the
+    same transaction (apps.transitions.task_sources); this only catches rows
+    left behind before that, and should find none.
+    """
     synced = 0
     waiting = MedicationReconciliation.objects.filter(
         status=ReconciliationStatus.AWAITING_VERIFICATION,
