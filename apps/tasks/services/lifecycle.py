@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Actor, Role, User
-from apps.core.actors import is_job, person_behind
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -55,15 +55,17 @@ def _require_owner_candidate(*, patient: Patient, user: User | None, field: str)
     return user
 
 
-def _is_system(actor: Actor | None) -> bool:
-    """A job (JobActor, or the legacy None) acts for the system: no person's rights apply."""
-    return actor is None or is_job(actor)
+def _user_acting(actor: Actor | None) -> User | None:
+    """The account whose rights apply; None for a job (a JobActor, or the legacy None),
+    which acts for the system: the audit still names the person a JobActor acts for."""
+    return actor if isinstance(actor, User) else None
 
 
 def _require_can_work(actor: Actor | None, task: Task) -> None:
     """Jobs act for the system; people need the rights in tasks.permissions."""
-    if not _is_system(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
-        permissions.require_can_work_on_task(actor, task)  # type: ignore[arg-type]
+    user = _user_acting(actor)
+    if user is not None and not permissions.is_task_admin(user, task.patient):
+        permissions.require_can_work_on_task(user, task)
 
 
 def task_owner_validate(*, patient: Patient, user: User | None, field: str = "owner") -> User:
@@ -105,7 +107,8 @@ def task_create(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    if not _is_system(actor) and not permissions.can_create_task(actor, patient):  # type: ignore[arg-type]
+    user = _user_acting(actor)
+    if user is not None and not permissions.can_create_task(user, patient):
         raise PermissionDenied("You may not create tasks for this patient.")
     errors: dict[str, list[str]] = {}
     if not title.strip():
@@ -231,8 +234,9 @@ def task_reassign(*, actor: Actor | None, task: Task, new_owner: User, reason: s
     task = _locked(task)
     if not task.is_open:
         raise ApplicationError("A closed task cannot be reassigned.")
-    if not _is_system(actor) and not permissions.is_task_admin(actor, task.patient):  # type: ignore[arg-type]
-        permissions.require_can_reassign_task(actor, task)  # type: ignore[arg-type]
+    user = _user_acting(actor)
+    if user is not None and not permissions.is_task_admin(user, task.patient):
+        permissions.require_can_reassign_task(user, task)
     reason = _required_reason(reason, "Say why the task changes hands.")
     if new_owner is not None and new_owner.pk == task.owner_id:
         raise ApplicationError(

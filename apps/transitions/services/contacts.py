@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Actor, User
+from apps.accounts.models import User
 from apps.core.changes import record_create
 from apps.core.exceptions import ApplicationError
 from apps.tasks.models import ACTIONABLE_STATUSES, Task
@@ -77,11 +77,12 @@ def _check(follow_up: FollowUp, details: ContactDetails) -> dict[str, list[str]]
 
 @transaction.atomic
 def follow_up_contact_record(
-    *, actor: Actor, follow_up: FollowUp, kind: str, details: ContactDetails
+    *, actor: User, follow_up: FollowUp, kind: str, details: ContactDetails
 ) -> FollowUpContact:
     """Documents the contact (or visit) and completes its task, in one step.
 
-    Refused with field messages, nothing written, when the time, the person or
+    A person records it (the task's performer); who made the contact may be
+    another member of the team. Refused with field messages, nothing written, when the time, the person or
     the outcome is missing or wrong; the task services check the actor's right
     to complete the task.
     """
@@ -116,13 +117,13 @@ def follow_up_contact_record(
             outcome=details.outcome,
             attempts=attempts,
             note=details.note.strip(),
-            recorded_by=actor if isinstance(actor, User) else None,
+            recorded_by=actor,
         ),
         patient_id=follow_up.episode.patient_id,
         detail={"kind": kind, "outcome": details.outcome},
     )
     task_complete(
-        actor=actor,  # type: ignore[arg-type]
+        actor=actor,
         task=task,
         note=" — ".join(
             part
