@@ -14,7 +14,9 @@ from django.core.exceptions import PermissionDenied
 from apps.accounts.models import User
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
-from apps.tasks.models import ACTIONABLE_STATUSES, OPEN_STATUSES, TaskStatus
+from apps.tasks import states
+from apps.tasks.models import TaskStatus
+from apps.tasks.states import task_actions_from
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 
@@ -112,19 +114,18 @@ def task_actions(
     user: User, task: TaskLike, *, roles: dict[int, str] | None = None
 ) -> frozenset[str]:
     """The buttons to offer `user` on `task`; the services check again when pressed."""
+    allowed = task_actions_from(task.status)
+    if not allowed:
+        return frozenset()  # closed: nothing to do, not even reassigning
     actions: set[str] = set()
-    if task.status not in OPEN_STATUSES:
-        return frozenset()
     if can_work_on_task(user, task):
-        if task.status in (TaskStatus.REQUESTED, TaskStatus.ON_HOLD):
-            actions.add("start")
-        if task.status in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
-            actions.add("hold")
-        if task.status in ACTIONABLE_STATUSES:
-            actions.add("complete")
-        actions.add("cancel")
+        actions |= allowed & {states.START, states.HOLD, states.COMPLETE, states.CANCEL}
     if can_reassign_task(user, task):
         actions.add("reassign")
-    if roles is not None and can_verify_task(user, task, role_on_team=roles.get(task.team_id)):
-        actions.add("verify")
+    if (
+        states.VERIFY in allowed
+        and roles is not None
+        and can_verify_task(user, task, role_on_team=roles.get(task.team_id))
+    ):
+        actions.add(states.VERIFY)
     return frozenset(actions)

@@ -70,3 +70,28 @@ def work_problems(team_ids: list[int]) -> list[WorkProblem]:
     """Every registered app's problems on these teams, those with a count only."""
     problems = (counter(team_ids) for counter in _problem_counters)
     return [problem for problem in problems if problem is not None and problem.count]
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """Where the work behind a task is done (e.g. the reconciliation with its lines)."""
+
+    label: str
+    url: str
+    # The work is documented there (e.g. a follow-up call's when, who and outcome):
+    # the task page sends the user there instead of offering a bare "Complete".
+    completes_there: bool = False
+
+
+Linker = Callable[[Task], SourceLink | None]
+_linkers: dict[str, Linker] = {}
+
+
+def task_source_link_register(source_type: str, linker: Linker) -> None:
+    """Called from an app's ready(): the task page links to the page `linker` names."""
+    _linkers[source_type] = linker
+
+
+def task_source_link(task: Task) -> SourceLink | None:
+    linker = _linkers.get(task.source_type)
+    return linker(task) if linker is not None else None

@@ -31,6 +31,7 @@ from apps.tasks.forms import (
 )
 from apps.tasks.models import Task
 from apps.tasks.notifications import notification_mark_read
+from apps.tasks.sources import task_source_link
 from apps.teams.selectors import team_active_members
 
 VARIANTS = ("my", "team", "patient")
@@ -172,6 +173,7 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
     context = {
         "task": task,
         "history": selectors.task_history(task=task),
+        "source_link": task_source_link(task),
         "actions": actions,
         "reassign_form": ReassignForm(members=members, current_owner_id=task.owner_id),
         "complete_form": CompleteForm(),

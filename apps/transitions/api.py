@@ -9,11 +9,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.patients.selectors import patient_get_for_user
+from apps.teams.selectors import team_active_members
 from apps.transitions import permissions, selectors, services
 from apps.transitions.forms import MANUAL_KINDS, MANUAL_SOURCES
-from apps.transitions.models import EpisodeStatus, HandoffKind, Setting
+from apps.transitions.models import (
+    ContactKind,
+    ContactOutcome,
+    EpisodeStatus,
+    HandoffKind,
+    Setting,
+)
 from apps.transitions.selectors import DischargeView, EpisodeView
 
 # --- output ---------------------------------------------------------------------------
@@ -26,6 +33,18 @@ class TaskRefSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
     owner_id = serializers.IntegerField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class FollowUpContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    follow_up_id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    contact_at = serializers.DateTimeField()
+    performed_by_id = serializers.IntegerField()
+    outcome = serializers.CharField()
+    attempts = serializers.IntegerField()
+    note = serializers.CharField()
 
 
 class FollowUpSerializer(serializers.Serializer):
@@ -201,6 +220,14 @@ class MedicationLineInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class FollowUpContactInput(serializers.Serializer):
+    contact_at = serializers.DateTimeField()
+    performed_by = serializers.IntegerField(help_text="The team member who made the contact")
+    outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
+    attempts = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
 class MedicationLineUpdateInput(MedicationLineInput):
     name = serializers.CharField(max_length=120, required=False)
     on_pre_admission = serializers.BooleanField(required=False)
@@ -366,3 +393,33 @@ class ReconciliationVerifyApi(APIView):
         return Response(
             ReconciliationSerializer(selectors.reconciliation_for_handoff(handoff=handoff)).data
         )
+
+
+class FollowUpContactApi(APIView):
+    """Documents the post-discharge contact (or visit) and completes its task in one step."""
+
+    @extend_schema(request=FollowUpContactInput, responses={201: FollowUpContactSerializer})
+    def post(self, request: AuthenticatedRequest, follow_up_id: int, which: str) -> Response:
+        if which not in ContactKind.values:
+            raise NotFoundError("No such follow-up task.")
+        follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
+        data = FollowUpContactInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        members = team_active_members(team_ids=[follow_up.episode.patient.care_team_id])
+        performer = next(
+            (member.user for member in members if member.user_id == values["performed_by"]), None
+        )
+        record = services.follow_up_contact_record(
+            actor=request.user,
+            follow_up=follow_up,
+            kind=which,
+            details=services.ContactDetails(
+                contact_at=values["contact_at"],
+                performed_by=performer,
+                outcome=values["outcome"],
+                attempts=values["attempts"],
+                note=values["note"],
+            ),
+        )
+        return Response(FollowUpContactSerializer(record).data, status=status.HTTP_201_CREATED)

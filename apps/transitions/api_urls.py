@@ -41,6 +41,11 @@ urlpatterns = [
         name="api-reconciliation-verify",
     ),
     path(
+        "transitions/follow-ups/<int:follow_up_id>/<str:which>/",
+        api.FollowUpContactApi.as_view(),
+        name="api-follow-up-contact",
+    ),
+    path(
         "transitions/medication-lines/<int:line_id>/",
         api.MedicationLineApi.as_view(),
         name="api-medication-line",

@@ -8,8 +8,18 @@ class TransitionsConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import reverse
 
-        from apps.tasks.sources import WorkProblem, work_problem_register
+        from apps.tasks.models import TaskSource
+        from apps.tasks.sources import (
+            WorkProblem,
+            task_source_link_register,
+            task_source_register,
+            work_problem_register,
+        )
         from apps.transitions.selectors import follow_up_problem_counts
+        from apps.transitions.task_sources import transition_task_changed, transition_task_link
+
+        task_source_register(TaskSource.TRANSITION, transition_task_changed)
+        task_source_link_register(TaskSource.TRANSITION, transition_task_link)
 
         def follow_up_problems(team_ids: list[int]) -> WorkProblem:
             return WorkProblem(

@@ -1,7 +1,15 @@
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
-from apps.transitions.models import Complexity, HandoffKind, HandoffSource, Setting
+from apps.transitions.models import (
+    Complexity,
+    ContactOutcome,
+    HandoffKind,
+    HandoffSource,
+    Setting,
+)
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -71,15 +79,27 @@ class LineReasonForm(forms.Form):
     reason = forms.CharField(max_length=300)
 
 
-class TaskNoteForm(forms.Form):
-    note = forms.CharField(
-        max_length=1000,
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": "What was done"}),
-    )
-
-
 class ComplexityForm(forms.Form):
     complexity = forms.ChoiceField(
         choices=[("", "From the patient's flag / default"), *Complexity.choices], required=False
     )
+
+
+class ContactRecordForm(forms.Form):
+    """A post-discharge contact or visit as it happened: when, who, the outcome."""
+
+    contact_at = forms.DateTimeField(label="When", widget=_WHEN, input_formats=_WHEN_FORMATS)
+    # Blank: the person recording it made it.
+    performed_by = forms.TypedChoiceField(
+        label="Who made it", coerce=int, required=False, empty_value=None
+    )
+    outcome = forms.ChoiceField(choices=[("", "— the outcome —"), *ContactOutcome.choices])
+    attempts = forms.IntegerField(label="Attempts", min_value=1, max_value=50, initial=1)
+    note = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args: Any, members: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["performed_by"]
+        field.choices = [  # type: ignore[attr-defined]
+            (member.user_id, member.user.display_name) for member in members
+        ]

@@ -518,3 +518,51 @@ class FollowUp(BaseModel):
 
     def __str__(self) -> str:
         return f"Follow-up #{self.pk}"
+
+
+class ContactKind(models.TextChoices):
+    CONTACT = "contact", "Interactive contact"
+    VISIT = "visit", "Face-to-face visit"
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", "Reached the patient or caregiver"
+    NOT_REACHED = "not_reached", "Not reached after repeated attempts"
+    DECLINED = "declined", "Patient declined"
+
+
+class FollowUpContact(BaseModel):
+    """How a post-discharge contact or visit was done: when, by whom, with what outcome.
+
+    A follow-up task is done only with one of these; measures count only the
+    documented ones.
+    """
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="contacts")
+    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="follow_up_contact")
+    kind = models.CharField(max_length=8, choices=ContactKind.choices)
+    contact_at = models.DateTimeField(help_text="When the contact or visit happened")
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=12, choices=ContactOutcome.choices)
+    attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="Attempts made, this one included"
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attempts__gte=1), name="follow_up_contact_has_an_attempt"
+            ),
+            models.UniqueConstraint(
+                fields=["follow_up", "kind"], name="one_documented_contact_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of follow-up {self.follow_up_id}"

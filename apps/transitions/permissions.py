@@ -2,7 +2,8 @@
 
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
+from apps.core.actors import JobActor
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission
 
@@ -18,14 +19,14 @@ def is_interface_for(user: User, patient: Patient) -> bool:
     )
 
 
-def can_record_transition(user: User | None, patient: Patient) -> bool:
-    """Jobs (None), the organisation's interface accounts, and team members with the right."""
-    if user is None:
+def can_record_transition(user: Actor, patient: Patient) -> bool:
+    """Jobs, the organisation's interface accounts, and team members with the right."""
+    if isinstance(user, JobActor):
         return True
     return is_interface_for(user, patient) or has_patient_permission(user, patient, MANAGE)
 
 
-def require_can_record_transition(user: User | None, patient: Patient) -> None:
+def require_can_record_transition(user: Actor, patient: Patient) -> None:
     if not can_record_transition(user, patient):
         raise PermissionDenied("Your role on this patient's team does not record transitions.")
 

@@ -1,7 +1,8 @@
 """Process measures of a discharge home (DOMAIN 8), from prefetched rows only.
 
-- contact: the interactive contact was done by its due time (2 business days);
-- visit: the face-to-face visit was done by its due time (7 or 14 days);
+- contact: the interactive contact was documented as made by its due time
+  (2 business days); a task closed without when, who and outcome does not count;
+- visit: the face-to-face visit was documented as made by its due time (7 or 14 days);
 - reconciliation by the visit: the medication reconciliation was done no
   later than the visit;
 - summary before the visit: the PCP had the discharge summary by the visit.
@@ -11,10 +12,17 @@ Each is met, late/missed, pending (its time has not come) or not applicable.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
-from apps.tasks.models import OPEN_STATUSES, Task, TaskStatus
-from apps.transitions.models import ChecklistItemCode, FollowUp, FollowUpStatus, Handoff
+from apps.tasks.models import Task, TaskStatus
+from apps.transitions.models import (
+    ChecklistItemCode,
+    FollowUp,
+    FollowUpContact,
+    FollowUpStatus,
+    Handoff,
+)
 
 MET = "met"
 LATE = "late"
@@ -39,22 +47,34 @@ class ProcessMeasures:
         }
 
 
+def documented_contact(task: Task | None) -> FollowUpContact | None:
+    """The documentation of a follow-up task (selected with it), or None."""
+    if task is None:
+        return None
+    try:
+        return task.follow_up_contact  # type: ignore[attr-defined,no-any-return]
+    except ObjectDoesNotExist:
+        return None
+
+
 def _task_measure(task: Task | None, due_at: datetime, now: datetime) -> str:
+    """Counts only a documented contact or visit, at the time it happened."""
     if task is None:
         return MISSED if now > due_at else PENDING
-    if task.status == TaskStatus.DONE and task.completed_at is not None:
-        return MET if task.completed_at <= due_at else LATE
-    if task.status in OPEN_STATUSES:
-        return MISSED if now > due_at else PENDING
-    return NOT_APPLICABLE if task.status == TaskStatus.CANCELLED else MISSED
+    record = documented_contact(task)
+    if record is not None:
+        return MET if record.contact_at <= due_at else LATE
+    if task.status == TaskStatus.CANCELLED:
+        return NOT_APPLICABLE
+    # Open, failed, or closed without saying when, who and the outcome: not a contact.
+    return MISSED if now > due_at else PENDING
 
 
 def _by_visit(
     done_at: datetime | None, visit: Task | None, visit_due: datetime, now: datetime
 ) -> str:
-    visit_done_at = (
-        visit.completed_at if visit is not None and visit.status == TaskStatus.DONE else None
-    )
+    record = documented_contact(visit)
+    visit_done_at = record.contact_at if record is not None else None
     if visit_done_at is not None:
         return MET if done_at is not None and done_at <= visit_done_at else MISSED
     if done_at is not None:

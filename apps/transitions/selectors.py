@@ -137,8 +137,10 @@ def _handoff_queryset() -> QuerySet[Handoff]:
             "follow_up",
             "follow_up__contact_task",
             "follow_up__contact_task__owner",
+            "follow_up__contact_task__follow_up_contact__performed_by",
             "follow_up__visit_task",
             "follow_up__visit_task__owner",
+            "follow_up__visit_task__follow_up_contact__performed_by",
         )
         .prefetch_related(
             Prefetch(

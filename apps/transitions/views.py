@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
@@ -21,17 +22,19 @@ from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
 from apps.patients.permissions import has_patient_permission
 from apps.patients.selectors import patient_get_for_user
-from apps.tasks.services import task_complete
+from apps.teams.selectors import team_active_members
 from apps.transitions import permissions, selectors, services
 from apps.transitions.forms import (
     ChecklistItemForm,
     ComplexityForm,
+    ContactRecordForm,
     LineReasonForm,
     MedicationLineForm,
-    TaskNoteForm,
     TransitionRecordForm,
 )
-from apps.transitions.models import Episode, EpisodeStatus, HandoffKind
+from apps.transitions.models import ContactKind, Episode, EpisodeStatus, HandoffKind
+from apps.transitions.services.contacts import ContactDetails
+from apps.transitions.states import EPISODE_STATES
 
 BOARD_DAYS = (7, 14, 30, 60)
 
@@ -52,10 +55,14 @@ def _episode_context(request: AuthenticatedHttpRequest, episode_id: int) -> dict
     return {
         "view": selectors.episode_view(episode, config=config),
         "episode": episode,
+        "episode_moves": EPISODE_STATES.moves_from(episode.status),
         "patient": episode.patient,
         "rights": _rights(request.user, episode),
         "line_form": MedicationLineForm(),
-        "note_form": TaskNoteForm(),
+        "contact_form": ContactRecordForm(
+            members=_contact_members(episode.patient),
+            initial={"contact_at": timezone.localtime(), "performed_by": request.user.pk},
+        ),
         "complexity_form": ComplexityForm(initial={"complexity": episode.complexity}),
     }
 
@@ -246,6 +253,18 @@ def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) ->
     )
 
 
+def _contact_members(patient: Any) -> list[Any]:
+    return list(team_active_members(team_ids=[patient.care_team_id]))
+
+
+def _form_error_text(form: ContactRecordForm) -> str:
+    details = [
+        f"{form.fields[name].label or name}: {' '.join(str(error) for error in errors)}"
+        for name, errors in form.errors.items()
+    ]
+    return " ".join(["Say when it happened, who did it and the outcome.", *details])
+
+
 @login_required
 @require_POST
 @not_found_as_404
@@ -253,19 +272,31 @@ def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) ->
 def follow_up_task_done(
     request: AuthenticatedHttpRequest, follow_up_id: int, which: str
 ) -> HttpResponse:
-    """Records the contact call (or the visit): completes that follow-up task."""
-    if which not in ("contact", "visit"):
+    """Documents the contact call (or the visit) and so completes that follow-up task."""
+    if which not in ContactKind.values:
         raise NotFoundError("No such follow-up task.")
     follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
-    task = follow_up.contact_task if which == "contact" else follow_up.visit_task
-    if task is None:
-        raise ApplicationError("The follow-up tasks are not made yet.")
-    form = TaskNoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    members = _contact_members(follow_up.episode.patient)
+    form = ContactRecordForm(request.POST, members=members)
+    if not form.is_valid():
+        raise ApplicationError(_form_error_text(form))
+    data = form.cleaned_data
+    by_id = {member.user_id: member.user for member in members}
+    details = ContactDetails(
+        contact_at=data["contact_at"],
+        performed_by=(
+            by_id.get(data["performed_by"]) if data["performed_by"] is not None else request.user
+        ),
+        outcome=data["outcome"],
+        attempts=data["attempts"],
+        note=data["note"],
+    )
     return _act(
         request,
         follow_up.episode_id,
-        lambda: task_complete(actor=request.user, task=task, note=note),
+        lambda: services.follow_up_contact_record(
+            actor=request.user, follow_up=follow_up, kind=which, details=details
+        ),
     )
 
 

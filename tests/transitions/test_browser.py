@@ -68,6 +68,7 @@ def test_a03_reaches_the_board_and_the_contact_call_closes_the_task(
     row.locator("text=Garcia, Rosa").click()
     page.wait_for_selector("h1:has-text('Garcia, Rosa')")
     page.fill(f"#contact-note-{follow_up.handoff_id}", "Spoke with the patient; meds understood")
+    page.select_option(f"#contact-outcome-{follow_up.handoff_id}", "reached")
     page.click(f"#record-contact-{follow_up.handoff_id}")
     page.wait_for_selector(f"#contact-task-{follow_up.handoff_id}:has-text('Done')")
     follow_up.contact_task.refresh_from_db()

@@ -11,7 +11,7 @@ from apps.accounts.models import OrganisationClosure
 from apps.patients.models import PatientComplexity
 from apps.transitions.models import Complexity, Episode, FollowUp
 from apps.transitions.selectors import transition_settings_for
-from tests.transitions.factories import admit, discharge
+from tests.transitions.factories import admit, discharge, discharged_home
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -112,3 +112,37 @@ def test_due_times_are_aware_and_stored_in_utc(patient, nurse):
     follow_up = discharge_at(patient, local(2025, 3, 11, 14, 0))
     assert timezone.is_aware(follow_up.contact_due_at)
     assert follow_up.contact_due_at.astimezone(ZoneInfo("UTC")).hour == 21  # 17:00 EDT
+
+
+@pytest.mark.parametrize(
+    ("local_discharge", "complexity", "days"),
+    [
+        ((2026, 6, 10, 0, 1), Complexity.HIGH, 7),
+        ((2026, 6, 10, 16, 59), Complexity.HIGH, 7),
+        ((2026, 6, 10, 17, 30), Complexity.MODERATE, 14),
+        ((2026, 6, 10, 23, 59), Complexity.HIGH, 7),
+        ((2026, 6, 10, 23, 59), Complexity.MODERATE, 14),
+        # Clocks go forward on Sun 8 March 2026 and back on Sun 1 November (New York).
+        ((2026, 3, 5, 17, 0), Complexity.HIGH, 7),
+        ((2026, 3, 5, 23, 59), Complexity.MODERATE, 14),
+        ((2026, 10, 28, 23, 59), Complexity.HIGH, 7),
+        ((2026, 10, 28, 16, 0), Complexity.MODERATE, 14),
+    ],
+)
+def test_visit_title_says_7_or_14_days_whatever_the_discharge_hour(
+    patient, nurse, organisation, local_discharge, complexity, days
+):
+    config = transition_settings_for(organisation)
+    config.default_complexity = complexity
+    config.save(update_fields=["default_complexity"])
+    zone = ZoneInfo("America/New_York")
+    with timezone.override(zone):
+        at = datetime(*local_discharge, tzinfo=zone)
+        handoff = discharged_home(patient, at=at)
+    follow_up = FollowUp.objects.select_related("visit_task").get(handoff=handoff)
+    title = follow_up.visit_task.title
+    assert title == f"Post-discharge face-to-face visit within {days} days"
+    assert f"within {days} days of discharge" in follow_up.visit_task.description
+    assert timezone.localtime(follow_up.visit_due_at, zone).date() == at.date() + timedelta(
+        days=days
+    )

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.core.exceptions import ApplicationError
@@ -10,6 +11,7 @@ from apps.transitions.models import (
     ChecklistItemCode,
     MedicationClass,
     MedicationLine,
+    MedicationReconciliation,
     ReconciliationStatus,
 )
 from apps.transitions.services import (
@@ -188,20 +190,73 @@ def test_without_a_second_pharmacist_the_lead_holds_the_task_until_one_verifies(
     assert reconciliation.verification_task.owner == nurse
 
 
-def test_verifying_the_task_from_the_task_list_is_picked_up_by_the_sweep(
-    reconciliation, nurse, pharmacist
-):
+def _awaiting(reconciliation, nurse):
     add(nurse, reconciliation, "Lisinopril", **both())
     reconciliation_complete(actor=nurse, reconciliation=reconciliation)
     reconciliation.refresh_from_db()
-    task_verify(actor=pharmacist, task=reconciliation.verification_task)
-    assert reconciliation_sync_verified() == 1
+    return reconciliation.verification_task
+
+
+def _assert_verified_and_ticked(reconciliation, pharmacist):
     reconciliation.refresh_from_db()
     assert (reconciliation.status, reconciliation.verified_by) == (
         ReconciliationStatus.VERIFIED,
         pharmacist,
     )
+    item = ChecklistItem.objects.get(
+        handoff=reconciliation.handoff, code=ChecklistItemCode.RECONCILIATION_VERIFIED
+    )
+    assert (item.done_by, item.done_at is not None) == (pharmacist, True)
+    task = Task.objects.get(pk=reconciliation.verification_task_id)
+    assert (task.status, task.verified_by) == (TaskStatus.DONE, pharmacist)
+
+
+def test_verifying_the_reconciliation_task_from_my_work_verifies_the_reconciliation_and_ticks_the_checklist(  # noqa: E501
+    reconciliation, nurse, pharmacist, client_for
+):
+    task = _awaiting(reconciliation, nurse)
+    response = client_for(pharmacist).post(
+        reverse("tasks:verify", args=[task.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    _assert_verified_and_ticked(reconciliation, pharmacist)
+    # Nothing left for the sweep's safety net to pick up.
     assert reconciliation_sync_verified() == 0
+
+
+def test_verifying_the_reconciliation_task_through_the_api_verifies_the_reconciliation(
+    reconciliation, nurse, pharmacist, api_for
+):
+    task = _awaiting(reconciliation, nurse)
+    response = api_for(pharmacist).post(reverse("api-task-verify", args=[task.pk]))
+    assert response.status_code == 200
+    _assert_verified_and_ticked(reconciliation, pharmacist)
+
+
+def test_verifying_on_the_reconciliation_page_closes_the_task(
+    reconciliation, nurse, pharmacist, client_for
+):
+    _awaiting(reconciliation, nurse)
+    response = client_for(pharmacist).post(
+        reverse("transitions:reconciliation_verify", args=[reconciliation.handoff_id]),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    _assert_verified_and_ticked(reconciliation, pharmacist)
+    assert "awaiting pharmacist verification" not in response.content.decode().lower()
+
+
+def test_a_refused_reconciliation_verification_leaves_the_task_open(
+    reconciliation, nurse, pharmacist
+):
+    task = _awaiting(reconciliation, nurse)
+    MedicationReconciliation.objects.filter(pk=reconciliation.pk).update(performed_by=pharmacist)
+    with pytest.raises(ApplicationError):
+        task_verify(actor=pharmacist, task=task)
+    task.refresh_from_db()
+    reconciliation.refresh_from_db()
+    assert task.status == TaskStatus.AWAITING_VERIFICATION
+    assert reconciliation.status == ReconciliationStatus.AWAITING_VERIFICATION
 
 
 def test_lines_need_a_dose_on_each_list_they_are_on(reconciliation, nurse):
@@ -221,3 +276,16 @@ def test_removing_a_line_and_roles_without_the_right(reconciliation, nurse, chw)
         add(chw, reconciliation, "Aspirin", on_discharge=True, discharge_dose="81 mg")
     medication_line_remove(actor=nurse, line=line)
     assert not MedicationLine.objects.exists()
+
+
+def test_the_task_page_of_a_reconciliation_task_leads_to_its_lines_and_verify_button(
+    reconciliation, nurse, pharmacist, client_for
+):
+    task = _awaiting(reconciliation, nurse)
+    client = client_for(pharmacist)
+    page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
+    episode_url = reverse("transitions:episode", args=[reconciliation.handoff.episode_id])
+    assert f'href="{episode_url}#reconciliation-{reconciliation.handoff_id}"' in page
+    episode = client.get(episode_url).content.decode()
+    assert "Lisinopril" in episode
+    assert "Verify the reconciliation" in episode

@@ -3,13 +3,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.tasks.services import task_complete
 from apps.transitions.models import ChecklistItem, ChecklistItemCode, Episode, FollowUp
 from apps.transitions.process import LATE, MET, MISSED, NOT_APPLICABLE, PENDING, process_measures
 from apps.transitions.risk import chain_risk, handoff_failure
 from apps.transitions.selectors import episode_view, transition_settings_for
 from apps.transitions.services import transition_discharge_cancel
-from tests.transitions.factories import admit, discharge, discharged_home
+from tests.transitions.factories import JOB, admit, discharge, discharged_home, record_contact
 
 
 def test_handoff_failure_combines_the_base_and_the_missing_items():
@@ -47,7 +46,7 @@ def test_clean_journey_is_the_product_over_the_discharges(organisation, patient,
 
 def test_cancelled_discharges_do_not_count(organisation, patient, nurse):
     discharged_home(patient)
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     episode = Episode.objects.prefetch_related("handoffs__checklist").get()
     risk = chain_risk(episode.handoffs.all(), transition_settings_for(organisation))
     assert (risk.handoffs, risk.clean, risk.costliest) == ([], 1.0, None)
@@ -61,8 +60,8 @@ def test_process_measures_follow_the_tasks_and_the_checklist(patient, nurse):
     ChecklistItem.objects.filter(handoff=handoff, code=ChecklistItemCode.SUMMARY_RECEIVED).update(
         done_at=timezone.now()
     )
-    task_complete(actor=nurse, task=follow_up.contact_task)
-    task_complete(actor=nurse, task=follow_up.visit_task)
+    record_contact(nurse, follow_up)
+    record_contact(nurse, follow_up, kind="visit")
     follow_up.refresh_from_db()
     measures = process_measures(follow_up, handoff)
     assert (measures.contact, measures.visit) == (MET, MET)

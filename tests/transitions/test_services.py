@@ -8,8 +8,7 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
-from apps.tasks.models import Task, TaskPriority, TaskStatus
-from apps.tasks.services import task_complete
+from apps.tasks.models import Task, TaskEvent, TaskPriority, TaskStatus
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from apps.transitions.models import (
@@ -40,7 +39,14 @@ from apps.transitions.services.followups import SWEEP_GRACE
 from tests import factories
 from tests.careplans.factories import make_plan
 from tests.threads import held_open
-from tests.transitions.factories import admit, discharge, discharged_home, visit
+from tests.transitions.factories import (
+    JOB,
+    admit,
+    discharge,
+    discharged_home,
+    record_contact,
+    visit,
+)
 
 
 def test_admission_starts_an_episode_in_care_from_home_to_hospital(patient):
@@ -150,7 +156,7 @@ def test_discharge_without_a_recorded_admission_infers_it(patient, nurse):
 
 def test_ed_treat_and_release_closes_the_episode_without_follow_up(patient, nurse):
     registration = transition_register(
-        actor=None,
+        actor=JOB,
         patient=patient,
         visit=visit(timezone.now() - timedelta(hours=5), patient_class="E", visit_number="ED1"),
     )
@@ -162,7 +168,7 @@ def test_ed_treat_and_release_closes_the_episode_without_follow_up(patient, nurs
 
 def test_outpatient_registration_is_not_a_transition(patient):
     result = transition_register(
-        actor=None, patient=patient, visit=visit(patient_class="O", visit_number="CLINIC1")
+        actor=JOB, patient=patient, visit=visit(patient_class="O", visit_number="CLINIC1")
     )
     assert result is None
     assert not Episode.objects.exists()
@@ -179,7 +185,7 @@ def test_death_closes_the_episode_without_follow_up(patient, nurse):
 def test_transfer_records_the_move_within_the_stay(patient):
     stay = admit(patient, location="ED")
     moved = transition_transfer(
-        actor=None, patient=patient, visit=visit(visit_number="V1", location="ICU 4")
+        actor=JOB, patient=patient, visit=visit(visit_number="V1", location="ICU 4")
     )
     assert moved.episode_id == stay.episode_id
     assert (moved.kind, moved.location, moved.to_setting) == (
@@ -192,19 +198,19 @@ def test_transfer_records_the_move_within_the_stay(patient):
 def test_update_changes_descriptive_fields_of_the_visit_only(patient):
     stay = admit(patient, patient_class="O")
     updated = transition_update(
-        actor=None, patient=patient, visit=visit(visit_number="V1", patient_class="I")
+        actor=JOB, patient=patient, visit=visit(visit_number="V1", patient_class="I")
     )
     assert updated.pk == stay.pk
     stay.refresh_from_db()
     assert stay.patient_class == "I"
-    assert transition_update(actor=None, patient=patient, visit=visit(visit_number="NOPE")) is None
+    assert transition_update(actor=JOB, patient=patient, visit=visit(visit_number="NOPE")) is None
 
 
 def test_cancel_discharge_cancels_the_pending_follow_ups_and_reopens_the_stay(patient, nurse):
     handoff = discharged_home(patient)
     follow_up = FollowUp.objects.get(handoff=handoff)
-    task_complete(actor=nurse, task=follow_up.contact_task)
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    record_contact(nurse, follow_up)
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     follow_up.refresh_from_db()
     handoff.refresh_from_db()
     assert handoff.cancelled_at is not None
@@ -214,7 +220,7 @@ def test_cancel_discharge_cancels_the_pending_follow_ups_and_reopens_the_stay(pa
     episode = Episode.objects.get(pk=handoff.episode_id)
     assert (episode.status, episode.watch_until) == (EpisodeStatus.IN_CARE, None)
     # repeated A13: nothing more changes
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     assert Task.objects.filter(status=TaskStatus.CANCELLED).count() == 1
 
 
@@ -222,14 +228,14 @@ def test_cancel_discharge_before_the_job_ran_leaves_the_job_nothing_to_do(patien
     admit(patient)
     handoff = discharge(patient)
     follow_up = FollowUp.objects.get(handoff=handoff)
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     assert follow_up_schedule(follow_up_id=follow_up.pk) is False
     assert not Task.objects.exists()
 
 
 def test_a_new_discharge_after_a_cancelled_one_gets_its_own_follow_up(patient, nurse):
     first = discharged_home(patient)
-    transition_discharge_cancel(actor=None, patient=patient, visit_number="V1", reason="A13")
+    transition_discharge_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A13")
     second = discharge(patient, at=timezone.now() - timedelta(minutes=10))
     assert second.pk != first.pk
     follow_up_schedule(follow_up_id=FollowUp.objects.get(handoff=second).pk)
@@ -260,7 +266,7 @@ def test_admission_after_the_watch_is_not_a_readmission(patient, nurse):
 def test_cancelled_readmission_unflags_the_previous_episode(patient, nurse):
     first = discharged_home(patient, at=timezone.now() - timedelta(days=5))
     admit(patient, at=timezone.now() - timedelta(hours=6), visit_number="V2")
-    transition_admit_cancel(actor=None, patient=patient, visit_number="V2", reason="A11")
+    transition_admit_cancel(actor=JOB, patient=patient, visit_number="V2", reason="A11")
     previous = Episode.objects.get(pk=first.episode_id)
     assert previous.readmitted_at is None
     assert previous.status == EpisodeStatus.FOLLOW_UP
@@ -271,14 +277,14 @@ def test_cancelled_readmission_unflags_the_previous_episode(patient, nurse):
 def test_cancel_admission_after_a_discharge_is_refused_and_changes_nothing(patient, nurse):
     handoff = discharged_home(patient)
     with pytest.raises(ApplicationError):
-        transition_admit_cancel(actor=None, patient=patient, visit_number="V1", reason="A11")
+        transition_admit_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A11")
     assert not Handoff.objects.filter(cancelled_at__isnull=False).exists()
     assert Episode.objects.get(pk=handoff.episode_id).status == EpisodeStatus.FOLLOW_UP
 
 
 def test_cancel_admission_cancels_the_episode(patient):
     handoff = admit(patient)
-    transition_admit_cancel(actor=None, patient=patient, visit_number="V1", reason="A11")
+    transition_admit_cancel(actor=JOB, patient=patient, visit_number="V1", reason="A11")
     assert Episode.objects.get(pk=handoff.episode_id).status == EpisodeStatus.CANCELLED
 
 
@@ -428,3 +434,37 @@ def test_an_open_transition_does_not_hold_up_another_patient_of_the_same_team(
             cursor.execute("SET LOCAL lock_timeout = '2s'")
         admit(neighbour)  # before: waited on the team's row until the first committed
     assert Episode.objects.filter(patient__in=[patient, neighbour]).count() == 2
+
+
+def test_follow_up_tasks_cancelled_by_a_nurses_action_are_audited_with_that_nurse(patient, nurse):
+    handoff = discharged_home(patient)
+    follow_up = FollowUp.objects.get(handoff=handoff)
+    task_ids = [follow_up.contact_task_id, follow_up.visit_task_id]
+    transition_discharge_cancel(
+        actor=nurse, patient=patient, visit_number="V1", reason="Entered on the wrong patient"
+    )
+    assert set(Task.objects.filter(pk__in=task_ids).values_list("status", flat=True)) == {
+        TaskStatus.CANCELLED
+    }
+    events = AuditEvent.objects.filter(
+        object_type="tasks.task", object_id__in=[str(pk) for pk in task_ids]
+    ).exclude(action=AuditAction.CREATE)
+    assert events.count() == 2
+    assert {(event.actor_id, event.detail.get("job")) for event in events} == {
+        (nurse.pk, "transitions.follow_up_undo")
+    }
+    history = TaskEvent.objects.filter(task_id__in=task_ids, to_status=TaskStatus.CANCELLED)
+    assert [event.actor_id for event in history] == [nurse.pk, nurse.pk]
+
+
+def test_the_follow_up_job_acts_for_the_person_who_entered_the_discharge(patient, nurse):
+    admit(patient, at=timezone.now() - timedelta(days=2))
+    handoff = discharge(patient, actor=nurse)
+    follow_up_schedule(follow_up_id=FollowUp.objects.get(handoff=handoff).pk)
+    follow_up = FollowUp.objects.get(handoff=handoff)
+    created = AuditEvent.objects.get(
+        object_type="tasks.task",
+        object_id=str(follow_up.contact_task_id),
+        action=AuditAction.CREATE,
+    )
+    assert (created.actor_id, created.detail["job"]) == (nurse.pk, "transitions.follow_up_schedule")

@@ -11,6 +11,7 @@ from apps.transitions.models import (
     ChecklistItemCode,
     Episode,
     FollowUp,
+    FollowUpContact,
     Handoff,
     HandoffKind,
     HandoffSource,
@@ -145,18 +146,47 @@ def test_checklist_denied_changes_nothing(client_for, request, who, status, disc
     assert item.done_at is None
 
 
-def test_recording_the_contact_call_closes_the_contact_task(client_for, nurse, discharge):
+def test_recording_the_contact_call_closes_the_contact_task(client_for, nurse, chw, discharge):
     follow_up = FollowUp.objects.get(handoff=discharge)
+    when = timezone.localtime() - timedelta(minutes=30)
     response = client_for(nurse).post(
         f"/transitions/follow-ups/{follow_up.pk}/contact/done/",
-        {"note": "Spoke with daughter"},
+        {
+            "contact_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "performed_by": chw.pk,
+            "outcome": "reached",
+            "attempts": "1",
+            "note": "Spoke with daughter",
+        },
         **HTMX,
     )
     assert response.status_code == 200
     follow_up.contact_task.refresh_from_db()
     assert follow_up.contact_task.status == TaskStatus.DONE
-    assert follow_up.contact_task.status_reason == "Spoke with daughter"
+    record = FollowUpContact.objects.get(follow_up=follow_up)
+    assert (record.performed_by, record.outcome, record.note) == (
+        chw,
+        "reached",
+        "Spoke with daughter",
+    )
+    assert "Reached the patient or caregiver" in response.content.decode()
     assert follow_up.visit_task.status == TaskStatus.REQUESTED
+
+
+def test_the_contact_form_without_an_outcome_says_so_and_changes_nothing(
+    client_for, nurse, discharge
+):
+    follow_up = FollowUp.objects.get(handoff=discharge)
+    response = client_for(nurse).post(
+        f"/transitions/follow-ups/{follow_up.pk}/contact/done/",
+        {"contact_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "performed_by": nurse.pk},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert "Outcome" in response.content.decode()
+    follow_up.contact_task.refresh_from_db()
+    assert follow_up.contact_task.status == TaskStatus.REQUESTED
+    assert not FollowUpContact.objects.exists()
 
 
 def test_an_outsider_cannot_record_the_contact_call(client_for, outsider, discharge):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.tasks.models import Task, TaskStatus
@@ -62,6 +63,13 @@ def state() -> tuple[list[Any], ...]:
     )
 
 
+Data = dict[str, str] | Callable[[dict[str, Any]], dict[str, str]]
+
+
+def form_data(data: Data, world: dict[str, Any]) -> dict[str, str]:
+    return data(world) if callable(data) else data
+
+
 def page(response: Any) -> bytes:
     return CSRF_TOKEN.sub(rb"\1", response.content)
 
@@ -101,14 +109,15 @@ def _line_removed(world: dict[str, Any], user: Any) -> None:
 
 def _visit_done(world: dict[str, Any], user: Any) -> None:
     task = Task.objects.get(pk=world["follow_up"].visit_task_id)
-    assert (task.status, task.performed_by, task.status_reason) == (
+    assert (task.status, task.performed_by, task.follow_up_contact.note) == (
         TaskStatus.DONE,
         user,
         "Seen in clinic",
     )
+    assert task.follow_up_contact.performed_by == user  # blank "who" is the person recording
 
 
-ACTIONS: dict[str, tuple[Callable[[dict[str, Any]], str], str, dict[str, str], str, str, Check]] = {
+ACTIONS: dict[str, tuple[Callable[[dict[str, Any]], str], str, Data, str, str, Check]] = {
     "complexity": (
         lambda w: f"/transitions/episodes/{w['episode'].pk}/complexity/",
         f"/transitions/episodes/{MISSING_ID}/complexity/",
@@ -152,7 +161,12 @@ ACTIONS: dict[str, tuple[Callable[[dict[str, Any]], str], str, dict[str, str], s
     "visit_done": (
         lambda w: f"/transitions/follow-ups/{w['follow_up'].pk}/visit/done/",
         f"/transitions/follow-ups/{MISSING_ID}/visit/done/",
-        {"note": "Seen in clinic"},
+        lambda w: {
+            "contact_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "reached",
+            "attempts": "1",
+            "note": "Seen in clinic",
+        },
         "team_admin",
         "chw",
         _visit_done,
@@ -164,7 +178,7 @@ ACTIONS: dict[str, tuple[Callable[[dict[str, Any]], str], str, dict[str, str], s
 def test_anonymous_is_sent_to_login_and_nothing_changes(action, world):
     url, _missing, data, *_ = ACTIONS[action]
     before = state()
-    response = Client().post(url(world), data, **HTMX)
+    response = Client().post(url(world), form_data(data, world), **HTMX)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert state() == before
@@ -177,9 +191,9 @@ def test_another_team_gets_the_404_of_a_missing_object_and_nothing_changes(
     url, missing, data, *_ = ACTIONS[action]
     client = client_for(outsider)
     before = state()
-    response = client.post(url(world), data, **HTMX)
+    response = client.post(url(world), form_data(data, world), **HTMX)
     assert state() == before
-    absent = client.post(missing, data, **HTMX)
+    absent = client.post(missing, form_data(data, world), **HTMX)
     assert (response.status_code, absent.status_code) == (404, 404)
     assert page(response) == page(absent)
     assert_no_patient_field(response)
@@ -193,7 +207,7 @@ def test_a_member_without_the_right_is_refused_and_nothing_changes(
     url, _missing, data, lacking, *_ = ACTIONS[action]
     before = state()
     response = client_for(request.getfixturevalue(lacking)).post(
-        url(world), data, **(HTMX if htmx else {})
+        url(world), form_data(data, world), **(HTMX if htmx else {})
     )
     assert response.status_code == 403
     assert_no_patient_field(response)
@@ -204,7 +218,7 @@ def test_a_member_without_the_right_is_refused_and_nothing_changes(
 def test_a_member_with_the_right_succeeds(action, world, client_for, request):
     url, _missing, data, _lacking, holder, changed = ACTIONS[action]
     user = request.getfixturevalue(holder)
-    response = client_for(user).post(url(world), data, **HTMX)
+    response = client_for(user).post(url(world), form_data(data, world), **HTMX)
     assert response.status_code == 200, response.content.decode()[:500]
     assert b'id="episode-chain"' in response.content  # the episode body, redrawn
     changed(world, user)

@@ -19,10 +19,18 @@ from apps.demo.seeders.people import DemoPeople
 from apps.interop.models import AdtChannel
 from apps.interop.services import adt_receive
 from apps.patients.models import Patient
-from apps.tasks.services import task_complete
-from apps.transitions.models import ChecklistItem, ChecklistItemCode, FollowUp, FollowUpStatus
+from apps.transitions.models import (
+    ChecklistItem,
+    ChecklistItemCode,
+    ContactKind,
+    ContactOutcome,
+    FollowUp,
+    FollowUpStatus,
+)
 from apps.transitions.services import (
+    ContactDetails,
     VisitDetails,
+    follow_up_contact_record,
     follow_up_schedule,
     medication_line_add,
     reconciliation_start,
@@ -138,7 +146,17 @@ def _work_done(*, nurse: User, team_id: int) -> None:
         )
     ):
         if position % 3 == 0 and follow_up.contact_task is not None:
-            task_complete(actor=nurse, task=follow_up.contact_task, note="Spoke with the patient")
+            follow_up_contact_record(
+                actor=nurse,
+                follow_up=follow_up,
+                kind=ContactKind.CONTACT,
+                details=ContactDetails(
+                    contact_at=min(timezone.now(), follow_up.discharged_at + timedelta(days=1)),
+                    performed_by=nurse,
+                    outcome=ContactOutcome.REACHED,
+                    note="Spoke with the patient",
+                ),
+            )
         if position % 2 == 0:
             ChecklistItem.objects.filter(
                 handoff=follow_up.handoff,

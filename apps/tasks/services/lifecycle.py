@@ -13,10 +13,8 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.tasks import permissions
+from apps.tasks import permissions, states
 from apps.tasks.models import (
-    ACTIONABLE_STATUSES,
-    OPEN_STATUSES,
     Task,
     TaskEvent,
     TaskEventKind,
@@ -26,6 +24,7 @@ from apps.tasks.models import (
 )
 from apps.tasks.notifications import notification_send
 from apps.tasks.sources import TaskChange, task_source_changed
+from apps.tasks.states import task_move
 from apps.teams.selectors import live_member_validate, membership_active
 
 TASK = "tasks.task"
@@ -317,8 +316,7 @@ def _set_status(
 def task_start(*, actor: Actor, task: Task) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    if task.status not in (TaskStatus.REQUESTED, TaskStatus.ON_HOLD):
-        raise ApplicationError("Only a requested or held task can be started.")
+    task_move(task.status, TaskStatus.IN_PROGRESS, states.START)
     return _set_status(task, actor=actor, status=TaskStatus.IN_PROGRESS)
 
 
@@ -326,8 +324,7 @@ def task_start(*, actor: Actor, task: Task) -> Task:
 def task_hold(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    if task.status not in (TaskStatus.REQUESTED, TaskStatus.IN_PROGRESS):
-        raise ApplicationError("Only a requested or started task can be put on hold.")
+    task_move(task.status, TaskStatus.ON_HOLD, states.HOLD)
     reason = _required_reason(reason, "Say why the task is on hold.")
     return _set_status(task, actor=actor, status=TaskStatus.ON_HOLD, reason=reason)
 
@@ -337,8 +334,8 @@ def task_complete(*, actor: Actor, task: Task, note: str = "") -> Task:
     """Marks the work done. A task that needs verification waits for a second person."""
     task = _locked(task)
     _require_can_work(actor, task)
-    if task.status not in ACTIONABLE_STATUSES:
-        raise ApplicationError("This task is not open for completion.")
+    target = TaskStatus.AWAITING_VERIFICATION if task.verification_role else TaskStatus.DONE
+    task_move(task.status, target, states.COMPLETE)
     task.performed_by = person_behind(actor)
     task.performed_at = timezone.now()
     if task.verification_role:
@@ -366,8 +363,7 @@ def task_verify(*, actor: User, task: Task) -> Task:
     if not isinstance(actor_checked(actor), User):
         raise PermissionDenied("Only a person may verify work.")
     task = _locked(task)
-    if task.status != TaskStatus.AWAITING_VERIFICATION:
-        raise ApplicationError("This task is not awaiting verification.")
+    task_move(task.status, TaskStatus.DONE, states.VERIFY)
     if actor.pk == task.performed_by_id:
         raise ApplicationError(
             "The person who did the work cannot also verify it.",
@@ -396,7 +392,8 @@ def task_cancel(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
     if not task.is_open:
-        return task
+        return task  # cancelling twice is harmless
+    task_move(task.status, TaskStatus.CANCELLED, states.CANCEL)
     reason = _required_reason(reason, "Say why the task is cancelled.")
     return _set_status(task, actor=actor, status=TaskStatus.CANCELLED, reason=reason)
 
@@ -405,7 +402,6 @@ def task_cancel(*, actor: Actor, task: Task, reason: str) -> Task:
 def task_fail(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    if task.status not in OPEN_STATUSES:
-        raise ApplicationError("This task is already closed.")
+    task_move(task.status, TaskStatus.FAILED, states.FAIL)
     reason = _required_reason(reason, "Say why the task could not be done.")
     return _set_status(task, actor=actor, status=TaskStatus.FAILED, reason=reason)

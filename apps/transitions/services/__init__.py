@@ -1,6 +1,7 @@
 """Writes of the transitions app; see the modules for the rules."""
 
 from apps.transitions.services.checklist import checklist_item_set, episode_complexity_set
+from apps.transitions.services.contacts import ContactDetails, follow_up_contact_record
 from apps.transitions.services.episodes import (
     VisitDetails,
     transition_admit,
@@ -25,9 +26,11 @@ from apps.transitions.services.reconciliation import (
 )
 
 __all__ = [
+    "ContactDetails",
     "VisitDetails",
     "checklist_item_set",
     "episode_complexity_set",
+    "follow_up_contact_record",
     "follow_up_schedule",
     "follow_up_sweep",
     "medication_line_add",

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
@@ -43,6 +43,7 @@ from apps.transitions.models import (
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
 from apps.transitions.services.followups import follow_up_plan, follow_up_undo
 from apps.transitions.services.plan_review import plan_review_request_for
+from apps.transitions.states import EPISODE_STATES
 
 HANDOFF = "transitions.handoff"
 EPISODE = "transitions.episode"
@@ -140,9 +141,15 @@ def _next_sequence(episode: Episode) -> int:
     return max((handoff.sequence for handoff in _chain(episode)), default=0) + 1
 
 
+def _recorder(actor: Actor) -> User | None:
+    """The person who entered a transition by hand (not an interface account or a job)."""
+    person = person_behind(actor)
+    return person if person is not None and not person.is_interface else None
+
+
 def _add_handoff(
     *,
-    actor: User | None,
+    actor: Actor,
     episode: Episode,
     kind: str,
     visit: VisitDetails,
@@ -167,7 +174,7 @@ def _add_handoff(
         source=visit.source,
         source_reference=visit.source_reference[:120],
         note=visit.note,
-        recorded_by=actor if actor is not None and not actor.is_interface else None,
+        recorded_by=_recorder(actor),
         inferred=inferred,
     )
     _chain(episode).append(handoff)
@@ -182,10 +189,13 @@ def _add_handoff(
     return handoff
 
 
-def _set_episode(episode: Episode, *, actor: User | None, **values: object) -> None:
+def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
+    """Changes the episode's fields; a status change must be a move of EPISODE_STATES."""
     changed = [name for name, value in values.items() if getattr(episode, name) != value]
     if not changed:
         return
+    if "status" in changed:
+        EPISODE_STATES.move(episode.status, str(values["status"]))
     for name in changed:
         setattr(episode, name, values[name])
     episode.save(update_fields=[*changed, "updated_at"])
@@ -199,7 +209,7 @@ def _set_episode(episode: Episode, *, actor: User | None, **values: object) -> N
     )
 
 
-def _new_episode(*, actor: User | None, patient: Patient, started_at: datetime) -> Episode:
+def _new_episode(*, actor: Actor, patient: Patient, started_at: datetime) -> Episode:
     episode = Episode.objects.create(patient=patient, started_at=started_at)
     episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
     audit_record(
@@ -229,7 +239,7 @@ def _current_setting(episode: Episode) -> str:
     return last.to_setting if last is not None else Setting.HOME
 
 
-def _arrive(*, actor: User | None, patient: Patient, visit: VisitDetails, kind: str) -> Handoff:
+def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -> Handoff:
     """Admission or registration: joins the open episode, else starts one."""
     stays = _handoffs(patient).filter(kind=kind)
     if visit.visit_number:
@@ -265,7 +275,7 @@ def _arrive(*, actor: User | None, patient: Patient, visit: VisitDetails, kind: 
     return handoff
 
 
-def _refresh(*, actor: User | None, handoff: Handoff, visit: VisitDetails) -> Handoff:
+def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
     """A repeat of a message we already applied: only descriptive fields may change."""
     values = {
         "facility": visit.facility[:120] or handoff.facility,
@@ -288,7 +298,7 @@ def _refresh(*, actor: User | None, handoff: Handoff, visit: VisitDetails) -> Ha
     return handoff
 
 
-def _flag_readmission(*, actor: User | None, episode: Episode, admitted_at: datetime) -> None:
+def _flag_readmission(*, actor: Actor, episode: Episode, admitted_at: datetime) -> None:
     """An admission inside another episode's watch window is a readmission: flag both."""
     if episode.readmission_of_id is not None:
         return
@@ -317,7 +327,7 @@ def _flag_readmission(*, actor: User | None, episode: Episode, admitted_at: date
     if owner is None:
         return  # the flag on both episodes still shows on the board
     task_create(
-        actor=JobActor(job="transitions.readmission_watch", for_user=person_behind(actor)),
+        actor=JobActor(job="transitions.readmission_review", for_user=person_behind(actor)),
         patient=episode.patient,
         title="Readmitted within 30 days: review the last transition",
         owner=owner,
@@ -337,7 +347,7 @@ def readmission_key(previous: Episode, episode: Episode) -> str:
     return f"episode:{previous.pk}:readmission:{episode.pk}"
 
 
-def _unflag_readmission(*, actor: User | None, episode: Episode) -> None:
+def _unflag_readmission(*, actor: Actor, episode: Episode) -> None:
     previous = episode.readmission_of
     if previous is None:
         return
@@ -353,14 +363,14 @@ def _unflag_readmission(*, actor: User | None, episode: Episode) -> None:
     task = Task.objects.filter(idempotency_key=readmission_key(previous, episode)).first()
     if task is not None:
         task_cancel(
-            actor=JobActor(job="transitions.readmission_watch", for_user=person_behind(actor)),
+            actor=JobActor(job="transitions.readmission_cancel", for_user=person_behind(actor)),
             task=task,
             reason="The readmission was cancelled by the hospital.",
         )
 
 
 @transaction.atomic
-def transition_admit(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+def transition_admit(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A01: the patient is admitted. An admission inside a watch window flags a readmission."""
     permissions.require_can_record_transition(actor, patient)
     _validate(visit)
@@ -369,9 +379,7 @@ def transition_admit(*, actor: User | None, patient: Patient, visit: VisitDetail
 
 
 @transaction.atomic
-def transition_register(
-    *, actor: User | None, patient: Patient, visit: VisitDetails
-) -> Handoff | None:
+def transition_register(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff | None:
     """A04: an emergency registration starts (or joins) an episode; outpatient ones do not."""
     permissions.require_can_record_transition(actor, patient)
     _validate(visit)
@@ -382,7 +390,7 @@ def transition_register(
 
 
 @transaction.atomic
-def transition_transfer(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+def transition_transfer(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A02: a move within the facility (new unit or bed); recorded in the chain."""
     permissions.require_can_record_transition(actor, patient)
     _validate(visit)
@@ -402,7 +410,7 @@ def transition_transfer(*, actor: User | None, patient: Patient, visit: VisitDet
     )
 
 
-def _infer_stay(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+def _infer_stay(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A later message for a stay whose admission never arrived: record it as implied."""
     episode = _open_episode(patient)
     arrived_at = visit.admitted_at or visit.occurred_at
@@ -425,7 +433,7 @@ def _infer_stay(*, actor: User | None, patient: Patient, visit: VisitDetails) ->
 
 
 @transaction.atomic
-def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDetails) -> Handoff:
+def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A03: the patient leaves the setting.
 
     Home or community: the episode's follow-up starts (contact, visit and the
@@ -489,9 +497,7 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
 
 
 @transaction.atomic
-def transition_update(
-    *, actor: User | None, patient: Patient, visit: VisitDetails
-) -> Handoff | None:
+def transition_update(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff | None:
     """A08: corrected visit details (class, unit, facility) on the stay's latest handoff.
 
     That is the admission, a transfer or the discharge, whichever the visit is
@@ -515,7 +521,7 @@ def transition_update(
 
 @transaction.atomic
 def transition_admit_cancel(
-    *, actor: User | None, patient: Patient, visit_number: str, reason: str
+    *, actor: Actor, patient: Patient, visit_number: str, reason: str
 ) -> Handoff | None:
     """A11: the admission (and its transfers) never happened. Refused after a discharge."""
     permissions.require_can_record_transition(actor, patient)
@@ -564,7 +570,7 @@ def _status_after_discharge(discharge: Handoff) -> str:
     return EpisodeStatus.IN_TRANSIT
 
 
-def _cancel_handoff(*, actor: User | None, handoff: Handoff, reason: str) -> None:
+def _cancel_handoff(*, actor: Actor, handoff: Handoff, reason: str) -> None:
     handoff.cancelled_at = timezone.now()
     handoff.cancel_reason = reason[:200]
     handoff.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
@@ -580,7 +586,7 @@ def _cancel_handoff(*, actor: User | None, handoff: Handoff, reason: str) -> Non
 
 @transaction.atomic
 def transition_discharge_cancel(
-    *, actor: User | None, patient: Patient, visit_number: str, reason: str
+    *, actor: Actor, patient: Patient, visit_number: str, reason: str
 ) -> Handoff | None:
     """A13: the discharge never happened. Its pending follow-ups are cancelled.
 

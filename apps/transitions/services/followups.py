@@ -15,7 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Actor, User
+from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_event, audit_record, audit_record_many
@@ -39,8 +39,10 @@ from apps.transitions.models import (
     TransitionSettings,
 )
 from apps.transitions.selectors import follow_up_owner, organisation_admins, transition_settings_for
+from apps.transitions.states import EPISODE_STATES
 
 FOLLOW_UP = "transitions.followup"
+FOLLOW_UP_JOB = "transitions.follow_up_schedule"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
 SWEEP_GRACE = timedelta(minutes=2)
 
@@ -93,7 +95,7 @@ def follow_up_due_times(
 
 
 def follow_up_plan(
-    *, actor: User | None, handoff: Handoff, episode: Episode, config: TransitionSettings
+    *, actor: Actor, handoff: Handoff, episode: Episode, config: TransitionSettings
 ) -> FollowUp:
     """Called by the discharge service inside its transaction."""
     complexity = follow_up_complexity(episode, config)
@@ -119,16 +121,16 @@ def follow_up_plan(
     return follow_up
 
 
-def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> FollowUp:
-    """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock."""
+def follow_up_undo(*, actor: Actor, follow_up: FollowUp, reason: str) -> FollowUp:
+    """Cancels a follow-up and its open tasks; done tasks stay done. Caller holds the lock.
+
+    The tasks are cancelled as a step of the actor's action (a nurse cancelling
+    the discharge, an interface's A13): the trail names that person.
+    """
+    step = JobActor(job="transitions.follow_up_undo", for_user=person_behind(actor))
     for task in (follow_up.contact_task, follow_up.visit_task):
         if task is not None and task.status in OPEN_STATUSES:
-            # The person whose action undid the follow-up is named in the audit trail.
-            task_cancel(
-                actor=JobActor(job="transitions.follow_up_undo", for_user=person_behind(actor)),
-                task=task,
-                reason=reason,
-            )
+            task_cancel(actor=step, task=task, reason=reason)
     follow_up.status = FollowUpStatus.CANCELLED
     follow_up.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -142,9 +144,24 @@ def follow_up_undo(*, actor: User | None, follow_up: FollowUp, reason: str) -> F
     return follow_up
 
 
-def _schedule_locked(follow_up: FollowUp, *, actor: Actor) -> bool:
+def visit_window_days(follow_up: FollowUp) -> int:
+    """The visit's window in calendar days (7 or 14 as configured when it was planned).
+
+    Counted between local dates, as `follow_up_due_times` sets them: elapsed
+    time would call a 7-day visit "6 days" after a late-evening discharge or
+    across a change of clock.
+    """
+    return (
+        timezone.localtime(follow_up.visit_due_at).date()
+        - timezone.localtime(follow_up.discharged_at).date()
+    ).days
+
+
+def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
+    # The job acts for whoever entered the discharge by hand (None for an ADT message).
+    actor = actor.acting_for(follow_up.handoff.recorded_by)
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
     owner, rule = follow_up_owner(patient=patient)
@@ -195,9 +212,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: Actor) -> bool:
         source_id=follow_up.handoff_id,
         idempotency_key=follow_up_key(follow_up, "contact"),
     )
-    days = (
-        timezone.localtime(follow_up.visit_due_at) - timezone.localtime(follow_up.discharged_at)
-    ).days
+    days = visit_window_days(follow_up)
     follow_up.visit_task = task_create(
         actor=actor,
         patient=patient,
@@ -250,7 +265,6 @@ def _schedule_locked(follow_up: FollowUp, *, actor: Actor) -> bool:
 
 
 _WAITING = (FollowUpStatus.PENDING, *FOLLOW_UP_PROBLEM_STATUSES)
-FOLLOW_UP_JOB = "transitions.follow_up_schedule"
 FOLLOW_UP_SWEEP = "transitions.follow_up_sweep"
 
 
@@ -263,7 +277,7 @@ def follow_up_schedule(*, follow_up_id: int) -> bool:
     """
     follow_up = (
         FollowUp.objects.select_for_update(of=("self",))
-        .select_related("episode__patient", "handoff")
+        .select_related("episode__patient", "handoff__recorded_by")
         .filter(pk=follow_up_id, status__in=_WAITING)
         .first()
     )
@@ -300,7 +314,7 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
         follow_up = (
             _waiting(now)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("episode__patient", "handoff")
+            .select_related("episode__patient", "handoff__recorded_by")
             .filter(pk=follow_up_id)
             .first()
         )
@@ -393,6 +407,7 @@ def _tell_team_of_problem(follow_up: FollowUp) -> None:
 @transaction.atomic
 def episode_watch_close(*, now: datetime) -> int:
     """Episodes whose 30-day watch passed without a readmission are closed (set-wise)."""
+    EPISODE_STATES.move(EpisodeStatus.FOLLOW_UP, EpisodeStatus.CLOSED)
     expired = list(
         Episode.objects.select_for_update(skip_locked=True)
         .filter(status=EpisodeStatus.FOLLOW_UP, watch_until__lte=now)
@@ -403,12 +418,13 @@ def episode_watch_close(*, now: datetime) -> int:
     Episode.objects.filter(pk__in=[pk for pk, _patient_id in expired]).update(
         status=EpisodeStatus.CLOSED, ended_at=F("watch_until"), updated_at=now
     )
+    actor = JobActor(job="transitions.watch_close")
     audit_record_many(
         audit_event(
-            actor=JobActor(job=FOLLOW_UP_SWEEP),
+            actor=actor,
             action=AuditAction.UPDATE,
             object_type=Episode,
-            object_id=str(pk),
+            object_id=pk,
             patient_id=patient_id,
             detail={"fields": ["status", "ended_at"], "reason": "watch ended"},
         )

@@ -6,33 +6,25 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.careplans.services import care_plan_review_request
-from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.transitions.models import ChecklistItem, ChecklistItemCode, Handoff
 
 logger = logging.getLogger(__name__)
 
 
-def plan_review_request_for(*, actor: User | None, handoff: Handoff) -> bool:
+def plan_review_request_for(*, actor: Actor, handoff: Handoff) -> bool:
     """Asks the care plan app for a review and ticks the checklist item when it took it.
 
-    Interface accounts ask as themselves, a job (no actor) as the organisation's
-    job. A refusal or a patient without a care plan must not undo the transition:
+    Interface accounts ask as themselves, a job as its JobActor (naming the person behind
+    it, if any). A refusal or a patient without a care plan must not undo the transition:
     the call runs in a savepoint and leaves the item open, where the board shows it.
     """
-    requester = (
-        actor
-        if actor is not None
-        else JobActor(
-            job="transitions.plan_review", organisation_id=handoff.episode.patient.organisation_id
-        )
-    )
     try:
         with transaction.atomic():
             plan = care_plan_review_request(
-                actor=requester,
+                actor=actor,
                 patient=handoff.episode.patient,
                 reason=f"Transition of care: {handoff.get_kind_display().lower()} "
                 f"to {handoff.get_to_setting_display().lower()}",

@@ -11,7 +11,7 @@ from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
-from apps.tasks.models import TaskPriority, TaskSource, TaskStatus
+from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
 from apps.tasks.services import task_complete, task_create, task_verify
 from apps.transitions import permissions
 from apps.transitions.models import (
@@ -293,10 +293,25 @@ def reconciliation_verify(
             "The person who reconciled cannot also verify.",
             field_errors={"verified_by": ["Ask another pharmacist to verify."]},
         )
+    # Marked first: verifying the task runs this app's task handler, which then
+    # finds the reconciliation verified and does not come back here.
+    reconciliation = _mark_verified(reconciliation, actor=actor, when=timezone.now())
     task = reconciliation.verification_task
     if task is not None and task.status == TaskStatus.AWAITING_VERIFICATION:
-        task = task_verify(actor=actor, task=task)
-    return _mark_verified(reconciliation, actor=actor, when=timezone.now())
+        task_verify(actor=actor, task=task)
+    return reconciliation
+
+
+def reconciliation_task_verified(*, actor: User, task: Task) -> MedicationReconciliation | None:
+    """The verification task was verified from another door (My work, the tasks API):
+    the reconciliation is verified with it, in the same transaction, or the task's
+    verification is refused with the reconciliation's reason."""
+    reconciliation = MedicationReconciliation.objects.filter(
+        verification_task_id=task.pk, status=ReconciliationStatus.AWAITING_VERIFICATION
+    ).first()
+    if reconciliation is None:
+        return None
+    return reconciliation_verify(actor=actor, reconciliation=reconciliation)
 
 
 def _mark_verified(
@@ -319,7 +334,12 @@ def _mark_verified(
 
 
 def reconciliation_sync_verified() -> int:
-    """For the sweep: reconciliations whose task was verified from the task list."""
+    """For the sweep, a safety net: reconciliations whose task is verified but which are not.
+
+    Verifying the task from any door now verifies the reconciliation in the
+    same transaction (apps.transitions.task_sources); this only catches rows
+    left behind before that, and should find none.
+    """
     synced = 0
     waiting = MedicationReconciliation.objects.filter(
         status=ReconciliationStatus.AWAITING_VERIFICATION,
