@@ -39,7 +39,8 @@ def test_goal_status_changes_follow_the_table(api_for, setup, nurse):
         {"status": GoalStatus.ACTIVE},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # a state conflict, with the table's message
+    assert "finished" in str(response.json())
     assert Goal.objects.get(pk=goal.pk).status == GoalStatus.ACHIEVED
 
     # A new goal starts proposed or active.
