@@ -27,7 +27,7 @@ from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
 from apps.careplans.permissions import care_plan_rights
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_care_team, patient_get_for_user
 
@@ -102,7 +102,6 @@ def _after_write(request: AuthenticatedHttpRequest, patient: Patient, note: str)
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's plan; POST starts one."""
@@ -120,7 +119,6 @@ def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The chart section, loaded lazily by htmx."""
@@ -129,7 +127,6 @@ def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -145,7 +142,6 @@ def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespon
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -168,7 +164,6 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -192,7 +187,6 @@ def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -214,7 +208,6 @@ def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) 
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -224,7 +217,6 @@ def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def intervention_add(
     request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
@@ -261,7 +253,6 @@ def intervention_add(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def intervention_edit(
     request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
@@ -286,7 +277,6 @@ def intervention_edit(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def intervention_cancel(
     request: AuthenticatedHttpRequest, patient_id: int, intervention_id: int
@@ -309,7 +299,6 @@ def intervention_cancel(
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -325,7 +314,6 @@ def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def barrier_remove(
     request: AuthenticatedHttpRequest, patient_id: int, barrier_id: int
@@ -337,7 +325,6 @@ def barrier_remove(
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -357,7 +344,6 @@ def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """What changed since the last signed version; a PCP on the team signs it here."""
@@ -384,7 +370,6 @@ def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_versions(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan, versions = selectors.care_plan_history_for_user(user=request.user, patient_id=patient_id)
@@ -396,7 +381,6 @@ def plan_versions(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -411,7 +395,6 @@ def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's take-home summary: large type, plain words, print stylesheet."""
@@ -420,7 +403,6 @@ def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_summary_pdf(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     summary = selectors.care_plan_summary_for_user(

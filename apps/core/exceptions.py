@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 
 class ApplicationError(Exception):
     """A domain rule refused the request: shown to the user, never a 500.
@@ -26,3 +28,21 @@ class NotFoundError(ApplicationError):
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
+
+
+class Refused(PermissionDenied):
+    """A right was refused (403): the permission check says which patient and object it
+    concerned, so the door's audit event names them even when the URL does not."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        patient_id: int | None = None,
+        object_type: str = "",
+        object_id: object = "",
+    ) -> None:
+        super().__init__(message)
+        self.patient_id = patient_id
+        self.object_type = object_type
+        self.object_id = object_id

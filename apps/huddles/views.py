@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.huddles import permissions, selectors, services
 from apps.huddles.due import due_at_for_choice, due_at_on
 from apps.huddles.forms import (
@@ -125,7 +125,6 @@ def huddle_schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def series_end(request: AuthenticatedHttpRequest, series_id: int) -> HttpResponse:
     series = selectors.series_get_for_user(user=request.user, series_id=series_id)
     cancelled = services.huddle_series_end(actor=request.user, series=series)
@@ -153,7 +152,6 @@ def _board_context(
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_detail(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     return render(request, "huddles/detail.html", _board_context(request, huddle))
@@ -161,7 +159,6 @@ def huddle_detail(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResp
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_preview(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     preview = selectors.huddle_agenda_preview_for_user(user=request.user, huddle=huddle)
@@ -170,7 +167,6 @@ def huddle_preview(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_clock(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     clock = selectors.huddle_clock(huddle=huddle, now=timezone.now())
@@ -179,7 +175,6 @@ def huddle_clock(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_minutes(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     board = selectors.huddle_board_for_user(user=request.user, huddle=huddle)
@@ -188,7 +183,6 @@ def huddle_minutes(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def huddle_open(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     try:
@@ -200,7 +194,6 @@ def huddle_open(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-@not_found_as_404
 def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     form = ReasonForm(request.POST)
@@ -218,7 +211,6 @@ def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResp
 
 @login_required
 @require_POST
-@not_found_as_404
 def huddle_close(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     try:
@@ -246,7 +238,6 @@ def _agenda_response(
 
 @login_required
 @require_POST
-@not_found_as_404
 def huddle_refresh(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     try:
@@ -258,7 +249,6 @@ def huddle_refresh(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     permissions.require_can_run_huddles(request.user, huddle.team_id)
@@ -285,7 +275,6 @@ def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def attendance_set(request: AuthenticatedHttpRequest, huddle_id: int, user_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     form = AttendanceForm(request.POST)
@@ -349,7 +338,6 @@ def _item_response(
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_move(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int, direction: str
 ) -> HttpResponse:
@@ -367,7 +355,6 @@ def item_move(
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
@@ -383,7 +370,6 @@ def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: in
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
@@ -402,7 +388,6 @@ def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     form = DecisionForm(request.POST)
@@ -418,7 +403,6 @@ def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_reopen(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
     try:
@@ -443,7 +427,6 @@ def _due_at(huddle: Huddle, form: TaskFromItemForm) -> datetime | None:
 
 @login_required
 @require_POST
-@not_found_as_404
 def item_task_create(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int
 ) -> HttpResponse:
@@ -477,7 +460,6 @@ def item_task_create(
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_history(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient, entries = selectors.patient_huddle_history_for_user(
         user=request.user, patient_id=patient_id

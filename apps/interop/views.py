@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.views import add_errors_to_form, not_found_as_404
+from apps.core.views import add_errors_to_form
 from apps.interop import selectors, services
 from apps.interop.forms import CandidateSearchForm, DismissForm, MatchForm
 from apps.patients.selectors import patient_get_for_user
@@ -25,7 +25,6 @@ def match_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-@not_found_as_404
 def match_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     search = CandidateSearchForm(request.GET)
@@ -43,7 +42,6 @@ def match_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResp
 
 @login_required
 @require_POST
-@not_found_as_404
 def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     form = MatchForm(request.POST)
@@ -64,7 +62,6 @@ def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def match_dismiss(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     form = DismissForm(request.POST)

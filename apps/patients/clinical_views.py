@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.forms import (
     AreaDeprivationForm,
     ConditionForm,
@@ -69,7 +69,6 @@ def _done(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     return _section(request, patient)
@@ -77,7 +76,6 @@ def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> Http
 
 @login_required
 @require_POST
-@not_found_as_404
 def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = ConditionForm(request.POST)
@@ -98,7 +96,6 @@ def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def condition_resolve(
     request: AuthenticatedHttpRequest, patient_id: int, condition_id: int
 ) -> HttpResponse:
@@ -130,7 +127,6 @@ def condition_resolve(
 
 @login_required
 @require_POST
-@not_found_as_404
 def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = EncounterForm(request.POST)
@@ -146,7 +142,6 @@ def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = SdohScreenForm(request.POST)
@@ -167,7 +162,6 @@ def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 @login_required
 @require_POST
-@not_found_as_404
 def area_deprivation_set(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = AreaDeprivationForm(request.POST)

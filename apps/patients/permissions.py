@@ -1,11 +1,11 @@
 """Rights over one patient, derived from the rights over the patient's care team."""
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import User
+from apps.core.exceptions import Refused
 from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams import permissions as team_permissions
 
@@ -40,8 +40,9 @@ def has_patient_permission(user: User, patient: Patient, codename: str) -> bool:
 
 def require_patient_permission(user: User, patient: Patient, codename: str) -> None:
     if not has_patient_permission(user, patient, codename):
-        raise PermissionDenied(
-            f"Your role on this patient's team does not allow this ({codename})."
+        raise Refused(
+            f"Your role on this patient's team does not allow this ({codename}).",
+            patient_id=patient.pk,
         )
 
 
@@ -53,7 +54,7 @@ def can_change_patient(user: User, patient: Patient) -> bool:
 
 def require_can_change_patient(user: User, patient: Patient) -> None:
     if not can_change_patient(user, patient):
-        raise PermissionDenied("You may not change this patient's record.")
+        raise Refused("You may not change this patient's record.", patient_id=patient.pk)
 
 
 def can_record_clinical_data(user: User, patient: Patient) -> bool:
@@ -71,11 +72,15 @@ def can_record_sdoh_screen(user: User, patient: Patient) -> bool:
 
 def require_can_record_clinical_data(user: User, patient: Patient) -> None:
     if not can_record_clinical_data(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not record clinical data.")
+        raise Refused(
+            "Your role on this patient's team does not record clinical data.",
+            patient_id=patient.pk,
+        )
 
 
 def require_can_record_sdoh_screen(user: User, patient: Patient) -> None:
     if not can_record_sdoh_screen(user, patient):
-        raise PermissionDenied(
-            "Your role on this patient's team does not run social needs screens."
+        raise Refused(
+            "Your role on this patient's team does not run social needs screens.",
+            patient_id=patient.pk,
         )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients import selectors, services
 from apps.patients.forms import BreakGlassForm, PatientListFilterForm, PatientSearchForm
 
@@ -77,7 +77,6 @@ def patient_export(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     members = selectors.patient_care_team(patient=patient)

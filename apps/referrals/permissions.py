@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from apps.accounts.models import Role, User
+from apps.core.exceptions import Refused
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
 from apps.referrals.models import Referral
@@ -49,7 +50,9 @@ def can_manage_referrals(user: User, patient: Patient) -> bool:
 
 def require_can_manage_referrals(user: User, patient: Patient) -> None:
     if not can_manage_referrals(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow referrals.")
+        raise Refused(
+            "Your role on this patient's team does not allow referrals.", patient_id=patient.pk
+        )
 
 
 def can_work_on(user: User | None, referral: Referral) -> bool:
@@ -67,7 +70,12 @@ def can_work_on(user: User | None, referral: Referral) -> bool:
 
 def require_can_work_on(user: User | None, referral: Referral) -> None:
     if not can_work_on(user, referral):
-        raise PermissionDenied("Only the referral's owner or a coordinator may change it.")
+        raise Refused(
+            "Only the referral's owner or a coordinator may change it.",
+            patient_id=referral.patient_id,
+            object_type="referrals.referral",
+            object_id=referral.pk,
+        )
 
 
 def can_keep_directory(user: User) -> bool:

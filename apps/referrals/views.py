@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.referrals import permissions, selectors, services, states
 from apps.referrals.forms import (
@@ -103,7 +103,6 @@ def _render_detail(
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def referral_detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
@@ -145,7 +144,6 @@ def _form_problem(form: Any) -> ApplicationError:
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = TransitionForm(request.POST)
@@ -160,7 +158,6 @@ def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> 
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = ConsentForm(request.POST)
@@ -179,7 +176,6 @@ def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> Htt
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     def reassign(referral: Referral) -> None:
@@ -199,7 +195,6 @@ def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> Ht
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = SnoozeForm(request.POST)
@@ -218,7 +213,6 @@ def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> Http
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -251,7 +245,6 @@ def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -335,7 +328,6 @@ def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request: AuthenticatedHttpRequest, organisation_id: int) -> HttpResponse:
     _keeper_only(request)
@@ -364,7 +356,6 @@ def organisation_edit(request: AuthenticatedHttpRequest, organisation_id: int) -
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def service_create(request: AuthenticatedHttpRequest, organisation_id: int) -> HttpResponse:
     _keeper_only(request)
@@ -391,7 +382,6 @@ def service_create(request: AuthenticatedHttpRequest, organisation_id: int) -> H
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def service_edit(request: AuthenticatedHttpRequest, service_id: int) -> HttpResponse:
     _keeper_only(request)

@@ -9,9 +9,8 @@ person holding the named role on the team.
 
 from typing import Protocol
 
-from django.core.exceptions import PermissionDenied
-
 from apps.accounts.models import User
+from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.tasks.models import ACTIONABLE_STATUSES, OPEN_STATUSES, TaskStatus
@@ -59,7 +58,12 @@ def can_work_on_task(user: User, task: TaskLike) -> bool:
 
 def require_can_work_on_task(user: User, task: TaskLike) -> None:
     if not can_work_on_task(user, task):
-        raise PermissionDenied("You may not work on this task.")
+        raise Refused(
+            "You may not work on this task.",
+            patient_id=getattr(task, "patient_id", None),
+            object_type="tasks.task",
+            object_id=getattr(task, "pk", ""),
+        )
 
 
 def can_reassign_task(user: User, task: TaskLike) -> bool:
@@ -70,7 +74,12 @@ def can_reassign_task(user: User, task: TaskLike) -> bool:
 
 def require_can_reassign_task(user: User, task: TaskLike) -> None:
     if not can_reassign_task(user, task):
-        raise PermissionDenied("Only the owner or the lead coordinator may reassign this task.")
+        raise Refused(
+            "Only the owner or the lead coordinator may reassign this task.",
+            patient_id=getattr(task, "patient_id", None),
+            object_type="tasks.task",
+            object_id=getattr(task, "pk", ""),
+        )
 
 
 def can_lead_team(user: User, team_id: int) -> bool:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.permissions import has_patient_permission, require_patient_permission
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
@@ -131,7 +131,6 @@ def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
     team_ids = selectors.require_lead_teams(request.user)
     members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
@@ -168,7 +167,6 @@ def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@not_found_as_404
 def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     actions = permissions.task_actions(
@@ -188,7 +186,6 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     require_patient_permission(request.user, patient, "manage_tasks")
@@ -223,7 +220,6 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_tasks(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The open tasks section of a patient's chart, loaded lazily by htmx."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -258,14 +254,12 @@ def _act(
 
 @login_required
 @require_POST
-@not_found_as_404
 def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_start(actor=request.user, task=task))
 
 
 @login_required
 @require_POST
-@not_found_as_404
 def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -278,14 +272,12 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-@not_found_as_404
 def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_verify(actor=request.user, task=task))
 
 
 @login_required
 @require_POST
-@not_found_as_404
 def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _act(
@@ -297,7 +289,6 @@ def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _act(
@@ -309,7 +300,6 @@ def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """GET: the inline form (in place of the row); POST: hand the task over with a reason."""
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
@@ -343,7 +333,6 @@ def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 
 @login_required
 @require_GET
-@not_found_as_404
 def task_row(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """The row alone, to put it back after an inline form is dismissed."""
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)

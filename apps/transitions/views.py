@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.permissions import has_patient_permission
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks.services import task_complete
@@ -116,14 +116,12 @@ def episode_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@not_found_as_404
 def episode_detail(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     return render(request, "transitions/episode.html", _episode_context(request, episode_id))
 
 
 @login_required
 @require_POST
-@not_found_as_404
 def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
     episode_id = item.handoff.episode_id
@@ -145,7 +143,6 @@ def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> Ht
 
 @login_required
 @require_POST
-@not_found_as_404
 def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
     form = ComplexityForm(request.POST)
@@ -162,7 +159,6 @@ def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> Ht
 
 @login_required
 @require_POST
-@not_found_as_404
 def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     return _act(
@@ -174,7 +170,6 @@ def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> 
 
 @login_required
 @require_POST
-@not_found_as_404
 def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
@@ -194,7 +189,6 @@ def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
     episode_id = line.reconciliation.handoff.episode_id
@@ -212,7 +206,6 @@ def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
     episode_id = line.reconciliation.handoff.episode_id
@@ -225,7 +218,6 @@ def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
@@ -240,7 +232,6 @@ def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) 
 
 @login_required
 @require_POST
-@not_found_as_404
 def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
     reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
@@ -255,7 +246,6 @@ def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) ->
 
 @login_required
 @require_POST
-@not_found_as_404
 def follow_up_task_done(
     request: AuthenticatedHttpRequest, follow_up_id: int, which: str
 ) -> HttpResponse:
@@ -277,7 +267,6 @@ def follow_up_task_done(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """Manual entry for a transition reported by phone or fax; the same services as ADT."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -314,7 +303,6 @@ def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> Htt
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The chart's transitions section (lazy-loaded): recent episodes and their chains."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
