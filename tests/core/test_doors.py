@@ -29,7 +29,10 @@ def _refusals(task, referral, huddle):
     """(path, body) pairs of writes a pharmacist may not make, none with a patient id in the URL."""
     return [
         (reverse("api-task-reassign", args=[task.pk]), {"owner_id": task.owner_id, "reason": "x"}),
-        (reverse("api-referral-snooze", args=[referral.pk]), {"until": "2030-01-01", "reason": "x"}),
+        (
+            reverse("api-referral-snooze", args=[referral.pk]),
+            {"until": "2030-01-01", "reason": "r"},
+        ),
         (reverse("api-huddle-open", args=[huddle.pk]), {}),
         (reverse("api-huddle-cancel", args=[huddle.pk]), {"reason": "x"}),
         (
