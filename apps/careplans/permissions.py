@@ -72,6 +72,14 @@ def require_can_edit_goal_domain(user: User, patient: Patient, domain: str) -> N
         raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
 
 
+def require_can_edit_any_goal(user: User, patient: Patient) -> CarePlanRights:
+    """The user's plan rights, refused when they edit goals of no domain at all."""
+    rights = care_plan_rights(user, patient)
+    if not rights.edit_any_goal:
+        raise PermissionDenied("Your role on this patient's team does not edit goals.")
+    return rights
+
+
 def can_edit_goal_work(user: User, patient: Patient, goal: Goal) -> bool:
     """Interventions under a goal (and barriers they address) need the plan right *and*
     the goal's domain right: a social worker plans social work, not medication changes."""

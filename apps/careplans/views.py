@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,11 @@ from apps.careplans.forms import (
 )
 from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
-from apps.careplans.permissions import care_plan_rights
+from apps.careplans.permissions import (
+    care_plan_rights,
+    require_can_edit_any_goal,
+    require_can_edit_goal_work,
+)
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.models import Patient
@@ -167,9 +170,7 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 @require_POST
 def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
-    rights = care_plan_rights(request.user, plan.patient)
-    if not rights.edit_any_goal:
-        raise PermissionDenied("Your role on this patient's team does not edit goals.")
+    rights = require_can_edit_any_goal(request.user, plan.patient)
     form = GoalForm(
         request.POST,
         prefix="goal",
@@ -230,8 +231,7 @@ def intervention_add(
         members=patient_care_team(patient=plan.patient),
     )
     if request.method == "GET":
-        if not care_plan_rights(request.user, plan.patient).can_edit_goal_work(goal.domain):
-            raise PermissionDenied("Your role on this patient's team does not edit this goal.")
+        require_can_edit_goal_work(request.user, plan.patient, goal)
         if not is_htmx(request):
             return redirect(
                 f"{reverse('careplans:plan', args=[plan.patient_id])}"

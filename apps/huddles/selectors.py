@@ -142,7 +142,7 @@ class HuddleList:
         return round(self.totals.items / self.closed_count, 1) if self.closed_count else None
 
     @property
-    def can_schedule(self) -> bool:
+    def offers_scheduling(self) -> bool:
         return bool(self.runnable_team_ids)
 
 

@@ -9,8 +9,9 @@ from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.exceptions import ApplicationError
 from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
+from apps.interop.permissions import can_replay_adt
 from apps.interop.selectors import adt_message_raw_for_user
-from apps.interop.services import adt_message_replay, can_replay_adt
+from apps.interop.services import adt_message_replay
 
 
 @admin.register(AdtMessage)

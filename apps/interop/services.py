@@ -23,10 +23,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.interop import permissions
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
     HANDLED_EVENTS,
@@ -45,11 +45,8 @@ from apps.interop.models import (
     MatchStatus,
     PatientMatchRequest,
 )
-from apps.interop.selectors import can_work_match_queue
 from apps.patients.models import Patient, PatientIdentifier
-from apps.patients.permissions import can_change_patient
 from apps.patients.services import patient_identifier_add
-from apps.transitions import permissions as transition_permissions
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
     VisitDetails,
@@ -85,12 +82,6 @@ class Outcome:
     handoff: Handoff | None = None
 
 
-def _require_interface(actor: User) -> int:
-    if not (actor.is_active and actor.is_interface and actor.organisation_id):
-        raise PermissionDenied("Only an interface account of an organisation may send ADT.")
-    return actor.organisation_id
-
-
 def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> AdtResult:
     """Receives one ER7 message and returns the ACK to send back. Never raises on content.
 
@@ -100,7 +91,7 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     comes later or at the same time, meets the unique index when it is
     stored: its transaction rolls back and it answers with the stored ACK.
     """
-    organisation_id = _require_interface(actor)
+    organisation_id = permissions.require_can_send_adt(actor)
     text = normalise(raw)[:MAX_MESSAGE_CHARS]
     try:
         header = read_header(text)
@@ -396,16 +387,6 @@ def _queue(*, message: AdtMessage, event: AdtEvent) -> PatientMatchRequest:
     )
 
 
-def _require_can_match(actor: User, patient: Patient) -> None:
-    if not (
-        transition_permissions.can_manage_transitions(actor, patient)
-        and can_change_patient(actor, patient)
-    ):
-        raise PermissionDenied(
-            "Matching needs the rights to record transitions and change the patient's record."
-        )
-
-
 @transaction.atomic
 def patient_match_resolve(
     *, actor: User, request: PatientMatchRequest, patient: Patient
@@ -426,7 +407,7 @@ def patient_match_resolve(
         raise ApplicationError(
             "Choose a patient of your organisation.", field_errors={"patient": ["Not found."]}
         )
-    _require_can_match(actor, patient)
+    permissions.require_can_match_to(actor, patient)
     for key in request.identifiers:
         authority, _, value = key.partition("|")
         owner = PatientIdentifier.objects.filter(
@@ -504,8 +485,7 @@ def patient_match_dismiss(
 ) -> PatientMatchRequest:
     """Not one of our patients (e.g. a feed sent too widely): closed with a reason, unapplied."""
     request = PatientMatchRequest.objects.select_for_update().get(pk=request.pk)
-    if not can_work_match_queue(actor, request.organisation_id):
-        raise PermissionDenied("You do not work this organisation's match queue.")
+    permissions.require_can_work_match_queue(actor, request.organisation_id)
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
     if not reason.strip():
@@ -532,11 +512,6 @@ def patient_match_dismiss(
 REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED)
 
 
-def can_replay_adt(user: User, organisation_id: int) -> bool:
-    """The organisation's staff who hold the admin right over the ADT store."""
-    return is_organisation_admin(user, organisation_id, "interop.change_adtmessage")
-
-
 @transaction.atomic
 def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
     """Processes a refused (AE/AR) message again from its stored text.
@@ -553,8 +528,7 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         .select_related("received_by")
         .get(pk=message.pk)
     )
-    if not can_replay_adt(actor, message.organisation_id):
-        raise PermissionDenied("Replaying ADT messages is for this organisation's admins.")
+    permissions.require_can_replay_adt(actor, message.organisation_id)
     if message.status not in REPLAYABLE:
         raise ApplicationError(
             f"Only refused messages are replayed; this one is {message.get_status_display()}."

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.views import add_errors_to_form
-from apps.interop import selectors, services
+from apps.interop import permissions, selectors, services
 from apps.interop.forms import CandidateSearchForm, DismissForm, MatchForm
 from apps.patients.selectors import patient_get_for_user
 
@@ -19,7 +19,7 @@ from apps.patients.selectors import patient_get_for_user
 @require_GET
 def match_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     requests = selectors.match_queue_for_user(user=request.user)
-    allowed = selectors.can_work_match_queue(request.user, request.user.organisation_id)
+    allowed = permissions.can_work_match_queue(request.user, request.user.organisation_id)
     return render(request, "interop/match_queue.html", {"requests": requests, "allowed": allowed})
 
 

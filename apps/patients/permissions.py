@@ -1,5 +1,6 @@
 """Rights over one patient, derived from the rights over the patient's care team."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -84,3 +85,52 @@ def require_can_record_sdoh_screen(user: User, patient: Patient) -> None:
             "Your role on this patient's team does not run social needs screens.",
             patient_id=patient.pk,
         )
+
+
+def can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> bool:
+    """Those who change patients' records on the team, or the organisation's admins who
+    add or change patients."""
+    return (
+        team_permissions.has_team_permission(user, "change_patient_record", team_id)
+        or accounts_permissions.is_organisation_admin(
+            user, organisation_id, "patients.change_patient"
+        )
+        or accounts_permissions.is_organisation_admin(user, organisation_id, "patients.add_patient")
+    )
+
+
+def require_can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> None:
+    if not can_add_patient_to_team(user, team_id, organisation_id):
+        raise PermissionDenied("You may not add patients to this team.")
+
+
+def can_break_glass(user: User) -> bool:
+    """A person's emergency access; an interface account never breaks the glass."""
+    return bool(user.is_active and not user.is_interface)
+
+
+def require_can_break_glass(user: User) -> None:
+    if not can_break_glass(user):
+        raise PermissionDenied("Interface accounts cannot break the glass.")
+
+
+def can_import_panels(user: User, organisation_id: int) -> bool:
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "patients.add_panelimportjob", "patients.add_patient"
+    )
+
+
+def require_can_import_panels(user: User, organisation_id: int) -> None:
+    if not can_import_panels(user, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation imports panels.")
+
+
+def can_change_complexity_thresholds(user: User, organisation_id: int) -> bool:
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "patients.change_complexitythresholds"
+    )
+
+
+def require_can_change_complexity_thresholds(user: User, organisation_id: int) -> None:
+    if not can_change_complexity_thresholds(user, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation changes thresholds.")

@@ -92,3 +92,20 @@ def can_keep_directory(user: User) -> bool:
 def require_can_keep_directory(user: User) -> None:
     if not can_keep_directory(user):
         raise PermissionDenied("Only coordinators and administrators may change the directory.")
+
+
+def require_can_keep_directory_of(user: User, organisation_id: int) -> None:
+    """A keeper of the directory, changing their own organisation's (any, for a superuser)."""
+    require_can_keep_directory(user)
+    if not user.is_superuser and user.organisation_id != organisation_id:
+        raise PermissionDenied("That directory belongs to another organisation.")
+
+
+def can_change_referral_settings(user: User, organisation_id: int) -> bool:
+    """The organisation's Django-admin staff (any organisation's, for a superuser)."""
+    return bool(user.is_superuser or (user.is_staff and user.organisation_id == organisation_id))
+
+
+def require_can_change_referral_settings(user: User, organisation_id: int) -> None:
+    if not can_change_referral_settings(user, organisation_id):
+        raise PermissionDenied("Only the organisation's administrators may change these settings.")

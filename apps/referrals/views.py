@@ -7,7 +7,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -216,8 +215,7 @@ def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> Http
 @require_http_methods(["GET", "POST"])
 def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    if not permissions.can_manage_referrals(request.user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow referrals.")
+    permissions.require_can_manage_referrals(request.user, patient)
     members = selectors.team_users_for_patient(patient=patient)
     form = ReferralCreateForm(
         request.POST or None,
@@ -300,8 +298,7 @@ def service_options(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _keeper_only(request: AuthenticatedHttpRequest) -> None:
-    if not permissions.can_keep_directory(request.user):
-        raise PermissionDenied("Only coordinators and administrators may change the directory.")
+    permissions.require_can_keep_directory(request.user)
 
 
 @login_required

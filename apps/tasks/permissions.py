@@ -9,6 +9,8 @@ person holding the named role on the team.
 
 from typing import Protocol
 
+from django.core.exceptions import PermissionDenied
+
 from apps.accounts.models import User
 from apps.core.exceptions import Refused
 from apps.patients.models import Patient
@@ -39,6 +41,11 @@ def is_task_admin(user: User, patient: Patient) -> bool:
 
 def can_create_task(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, "manage_tasks") or is_task_admin(user, patient)
+
+
+def require_can_create_task(user: User, patient: Patient) -> None:
+    if not can_create_task(user, patient):
+        raise Refused("You may not create tasks for this patient.", patient_id=patient.pk)
 
 
 def _is_live_owner(user: User, task: TaskLike) -> bool:
@@ -93,6 +100,14 @@ def lead_team_ids(user: User) -> list[int]:
         for team_id, codenames in team_permissions.team_permissions_for_user(user).items()
         if "reassign_tasks" in codenames
     )
+
+
+def require_lead_team_ids(user: User) -> list[int]:
+    """The teams whose worklist `user` runs; refused when they lead none."""
+    team_ids = lead_team_ids(user)
+    if not team_ids:
+        raise PermissionDenied("The team worklist is for lead coordinators.")
+    return team_ids
 
 
 def team_roles_for_user(user: User) -> dict[int, str]:

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.views import add_errors_to_form, is_htmx
-from apps.patients.permissions import has_patient_permission, require_patient_permission
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import (
@@ -82,7 +81,7 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _team_context(
     request: AuthenticatedHttpRequest, bulk_form: BulkReassignForm | None = None
 ) -> dict[str, object]:
-    team_ids = selectors.require_lead_teams(request.user)
+    team_ids = permissions.require_lead_team_ids(request.user)
     all_members = list(team_active_members(team_ids=team_ids))
     members = [m for m in all_members if m.user.is_active]
     filter_form = TeamFilterForm(request.GET or None, members=members)
@@ -132,7 +131,7 @@ def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
-    team_ids = selectors.require_lead_teams(request.user)
+    team_ids = permissions.require_lead_team_ids(request.user)
     members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
     form = BulkReassignForm(request.POST, members=members)
     if form.is_valid():
@@ -188,7 +187,7 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    require_patient_permission(request.user, patient, "manage_tasks")
+    permissions.require_can_create_task(request.user, patient)
     members = selectors.task_owner_choices(team_id=patient.care_team_id)
     initial = (
         {"owner": request.user.pk} if any(m.user_id == request.user.pk for m in members) else {}
@@ -226,7 +225,7 @@ def patient_tasks(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
     context = {
         "patient": patient,
         "rows": selectors.task_list_for_patient(user=request.user, patient=patient),
-        "can_create": has_patient_permission(request.user, patient, "manage_tasks"),
+        "can_create": permissions.can_create_task(request.user, patient),
         "variant": "patient",
     }
     return render(request, "tasks/_patient_tasks.html", context)

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_organisation_admin
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission
 
@@ -55,3 +56,12 @@ def can_verify_reconciliation(user: User, patient: Patient) -> bool:
 def require_can_verify_reconciliation(user: User, patient: Patient) -> None:
     if not can_verify_reconciliation(user, patient):
         raise PermissionDenied("Only the team's pharmacist verifies a reconciliation.")
+
+
+def can_change_transition_settings(user: User, organisation_id: int) -> bool:
+    return is_organisation_admin(user, organisation_id, "transitions.change_transitionsettings")
+
+
+def require_can_change_transition_settings(user: User, organisation_id: int) -> None:
+    if not can_change_transition_settings(user, organisation_id):
+        raise PermissionDenied("You may not change this organisation's transition settings.")

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.views import add_errors_to_form, is_htmx
-from apps.patients.permissions import has_patient_permission
 from apps.patients.selectors import patient_get_for_user
+from apps.tasks.permissions import can_create_task
 from apps.tasks.services import task_complete
 from apps.transitions import permissions, selectors, services
 from apps.transitions.forms import (
@@ -41,7 +41,7 @@ def _rights(user: Any, episode: Episode) -> dict[str, bool]:
         "manage": permissions.can_manage_transitions(user, patient),
         "reconcile": permissions.can_reconcile(user, patient),
         "verify": permissions.can_verify_reconciliation(user, patient),
-        "tasks": has_patient_permission(user, patient, "manage_tasks"),
+        "tasks": can_create_task(user, patient),
     }
 
 
@@ -270,8 +270,7 @@ def follow_up_task_done(
 def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """Manual entry for a transition reported by phone or fax; the same services as ADT."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    if not permissions.can_manage_transitions(request.user, patient):
-        raise PermissionDenied("Your role on this patient's team does not record transitions.")
+    permissions.require_can_manage_transitions(request.user, patient)
     form = TransitionRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
