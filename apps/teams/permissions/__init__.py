@@ -88,8 +88,12 @@ def team_role_group(team: CareTeam, role: str) -> Group:
     return group
 
 
-def team_permissions_sync(team: CareTeam) -> None:
-    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes)."""
+def team_permissions_sync(team: CareTeam) -> tuple[int, int]:
+    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes).
+
+    Returns how many rights were (granted, revoked); a team already in line gives (0, 0).
+    """
+    granted = revoked = 0
     for role in [*ROLE_PERMISSIONS, LEAD_GROUP_ROLE]:
         group = Group.objects.filter(name=role_group_name(team.pk, role)).first()
         if group is None:
@@ -100,10 +104,13 @@ def team_permissions_sync(team: CareTeam) -> None:
                 group=group, content_object=team
             ).values_list("permission__codename", flat=True)
         )
-        for codename in wanted - held:
+        for codename in sorted(wanted - held):
             assign_perm(f"teams.{codename}", group, team)
-        for codename in held - wanted:
+            granted += 1
+        for codename in sorted(held - wanted):
             remove_perm(f"teams.{codename}", group, team)
+            revoked += 1
+    return granted, revoked
 
 
 def membership_grant(membership: TeamMembership) -> None:
