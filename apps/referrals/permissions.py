@@ -7,7 +7,8 @@ referral's owner may always work on the referral they follow up.
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
+from apps.core.actors import is_job
 from apps.core.exceptions import Refused
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
@@ -55,11 +56,12 @@ def require_can_manage_referrals(user: User, patient: Patient) -> None:
         )
 
 
-def can_work_on(user: User | None, referral: Referral) -> bool:
-    """Jobs (no user), the owner while on the team, anyone who manages referrals on the
-    patient's team, or the organisation's administrators through the admin."""
-    if user is None:
+def can_work_on(user: Actor, referral: Referral) -> bool:
+    """Jobs (the system acting), the owner while on the team, anyone who manages referrals
+    on the patient's team, or the organisation's administrators through the admin."""
+    if is_job(user):
         return True
+    assert isinstance(user, User)  # noqa: S101 - an Actor that is not a job is a person
     patient = referral.patient
     if user.pk == referral.owner_id and patient_permissions.can_view_patient(user, patient):
         return True
@@ -68,7 +70,7 @@ def can_work_on(user: User | None, referral: Referral) -> bool:
     )
 
 
-def require_can_work_on(user: User | None, referral: Referral) -> None:
+def require_can_work_on(user: Actor, referral: Referral) -> None:
     if not can_work_on(user, referral):
         raise Refused(
             "Only the referral's owner or a coordinator may change it.",
