@@ -26,6 +26,7 @@ from apps.referrals.forms import (
     ResourceServiceForm,
     SnoozeForm,
     TransitionForm,
+    board_filters,
 )
 from apps.referrals.models import ConsentMethod, Referral, ReferralState
 
@@ -39,20 +40,19 @@ DIRECTORY_PAGE = 100
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BoardFilterForm(request.GET)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    # A bad filter is refused as the API refuses it (400, the field named); the
+    # board then shows everything open rather than a guess at what was meant.
+    valid = form.is_valid()
     page = selectors.referral_board_for_user(
-        user=request.user,
-        state=filters.get("state") or "",
-        mine=bool(filters.get("mine")),
-        overdue_only=bool(filters.get("overdue")),
-        page=filters.get("page") or 1,
+        user=request.user, **board_filters(form.cleaned_data if valid else {})
     )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
+    status = 200 if valid else 400
     if is_htmx(request) and request.htmx.target == "board-results":
-        return render(request, "referrals/_board_results.html", context)
-    return render(request, "referrals/board.html", context)
+        return render(request, "referrals/_board_results.html", context, status=status)
+    return render(request, "referrals/board.html", context, status=status)
 
 
 @login_required
