@@ -26,6 +26,7 @@ from apps.tasks.forms import (
     ReassignForm,
     TaskCreateForm,
     TeamFilterForm,
+    team_filters,
 )
 from apps.tasks.models import Task
 from apps.tasks.notifications import notification_mark_read
@@ -85,19 +86,14 @@ def _team_context(
     all_members = list(team_active_members(team_ids=team_ids))
     members = [m for m in all_members if m.user.is_active]
     filter_form = TeamFilterForm(request.GET or None, members=members)
-    filters, page = selectors.TeamWorklistFilters(), 1
-    if filter_form.is_valid():
-        data = filter_form.cleaned_data
-        filters = selectors.TeamWorklistFilters(
-            owner_id=data["owner"],
-            role=data["role"] or "",
-            patient_id=data["patient"],
-            overdue=bool(data["overdue"]),
-            orphaned=bool(data["orphaned"]),
-        )
-        page = data["page"] or 1
+    # A bad filter is refused as the API refuses it (400, the field named); the
+    # worklist then shows unfiltered, with the error above it.
+    refused = filter_form.is_bound and not filter_form.is_valid()
+    filters, page, page_size = team_filters(
+        TeamFilterForm(members=members) if refused else filter_form
+    )
     worklist = selectors.team_worklist_for_user(
-        user=request.user, filters=filters, page=page, members=all_members
+        user=request.user, filters=filters, page=page, page_size=page_size, members=all_members
     )
     query = {
         key: value
@@ -115,6 +111,7 @@ def _team_context(
         "filter_form": filter_form,
         "bulk_form": bulk_form or BulkReassignForm(members=members),
         "filter_query": urlencode(query),
+        "filter_refused": refused,
         "variant": "team",
     }
 
@@ -123,9 +120,10 @@ def _team_context(
 @require_GET
 def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _team_context(request)
+    status = 400 if context["filter_refused"] else 200
     if is_htmx(request) and request.htmx.target == "team-results":
-        return render(request, "tasks/_team_results.html", context)
-    return render(request, "tasks/team_worklist.html", context)
+        return render(request, "tasks/_team_results.html", context, status=status)
+    return render(request, "tasks/team_worklist.html", context, status=status)
 
 
 @login_required
