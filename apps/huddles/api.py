@@ -9,8 +9,10 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.filters import filters_or_error
 from apps.huddles import permissions, selectors, services
 from apps.huddles.due import DUE_CHOICES, due_at_for_choice
+from apps.huddles.forms import HuddleListFilterForm, huddle_list_team_id
 from apps.huddles.models import Huddle, Weekday
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks.models import TaskPriority
@@ -238,8 +240,10 @@ class HuddleListCreateApi(APIView):
         operation_id="huddles_list",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        raw = request.query_params.get("team_id")
-        team_id = int(raw) if raw and raw.isdigit() else None
+        form = HuddleListFilterForm(
+            request.query_params, teams=team_list_for_user(user=request.user)
+        )
+        team_id = huddle_list_team_id(filters_or_error(form))
         listing = selectors.huddle_list_for_user(user=request.user, team_id=team_id)
         return Response(HuddleListSerializer(listing).data)
 

@@ -24,15 +24,18 @@ from apps.huddles.due import due_at_for_choice, due_at_on
 from apps.huddles.forms import (
     AttendanceForm,
     DecisionForm,
+    HuddleListFilterForm,
     HuddleScheduleForm,
     HuddleSeriesForm,
     ItemAddForm,
     ReasonForm,
     TaskFromItemForm,
+    huddle_list_team_id,
 )
 from apps.huddles.models import AgendaItem, Huddle
 from apps.tasks.models import TaskPriority
 from apps.teams.models import CareTeam
+from apps.teams.selectors import team_list_for_user
 
 
 def _error_text(error: ApplicationError) -> str:
@@ -69,14 +72,14 @@ def _runnable_teams(request: AuthenticatedHttpRequest) -> QuerySet[CareTeam]:
 @login_required
 @require_GET
 def huddle_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        team_id = int(request.GET["team"]) if request.GET.get("team") else None
-    except ValueError:
-        team_id = None
+    form = HuddleListFilterForm(request.GET, teams=team_list_for_user(user=request.user))
+    # A team that is not one of the user's is refused as the API refuses it (400).
+    valid = form.is_valid()
+    team_id = huddle_list_team_id(form.cleaned_data if valid else {})
     listing = selectors.huddle_list_for_user(user=request.user, team_id=team_id)
     series = selectors.series_list_for_user(user=request.user)
-    context = {"listing": listing, "series": series, "team_id": team_id}
-    return render(request, "huddles/list.html", context)
+    context = {"listing": listing, "series": series, "team_id": team_id, "form": form}
+    return render(request, "huddles/list.html", context, status=200 if valid else 400)
 
 
 @login_required
