@@ -315,10 +315,6 @@ class BoardItem:
     # A fresh one-use token per drawn task form: a double submit makes one task.
     task_token: str = field(default_factory=new_task_token)
 
-    @property
-    def has_owned_task(self) -> bool:
-        return any(task.owner_id for task in self.tasks)
-
 
 @dataclass
 class Board:

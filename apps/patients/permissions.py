@@ -39,14 +39,6 @@ def has_patient_permission(user: User, patient: Patient, codename: str) -> bool:
     return team_permissions.has_team_permission(user, codename, patient.care_team_id)
 
 
-def require_patient_permission(user: User, patient: Patient, codename: str) -> None:
-    if not has_patient_permission(user, patient, codename):
-        raise Refused(
-            f"Your role on this patient's team does not allow this ({codename}).",
-            patient_id=patient.pk,
-        )
-
-
 def can_change_patient(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, "change_patient_record") or is_organisation_admin(
         user, patient, "patients.change_patient"

@@ -5,12 +5,10 @@ Rights are object permissions on a CareTeam, granted to one auth Group per
 takes them out. Patient visibility follows from `view_patient_record`.
 """
 
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
@@ -239,18 +237,5 @@ def has_team_permission(user: User, codename: str, team_id: int | None) -> bool:
     return codename in team_permissions_for_user(user).get(team_id, frozenset())
 
 
-def require_team_permission(user: User, codename: str, team_id: int | None) -> None:
-    if not has_team_permission(user, codename, team_id):
-        raise PermissionDenied(f"You do not have the right to {codename.replace('_', ' ')}.")
-
-
 def can_view_team_patients(user: User, team_id: int | None) -> bool:
     return has_team_permission(user, VIEW_PATIENT, team_id)
-
-
-def can_manage_team(user: User, team: CareTeam) -> bool:
-    return user.is_superuser or has_team_permission(user, "manage_team", team.pk)
-
-
-def roles_with_permission(codename: str) -> Iterable[str]:
-    return [role for role, codenames in ROLE_PERMISSIONS.items() if codename in codenames]
