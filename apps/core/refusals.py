@@ -3,9 +3,10 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from rest_framework import exceptions as drf_exceptions
 
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, object_type_of
 from apps.core.models import AuditAction
 
 PATIENT = "patients.patient"
@@ -21,15 +22,24 @@ def _as_id(value: object) -> int | None:
         return None
 
 
-def _refused_object(request: Any, error: Exception) -> tuple[str, object, int | None]:
+def _refused_object(
+    request: Any, error: Exception, obj: Model | None
+) -> tuple[str, object, int | None]:
     """What was refused: (object type, object id, patient id when known).
 
-    A refusal that names its patient (`Refused`) wins; then a `patient_id` in the
-    URL; otherwise the URL's name and its first id say which object was asked for.
+    A refusal that names its patient (`Refused`) wins; then the object the door
+    was acting on; then a `patient_id` in the URL; otherwise the URL's name and
+    its first id say which object was asked for.
     """
     patient_id = _as_id(getattr(error, "patient_id", None))
     object_type = getattr(error, "object_type", "") or ""
     object_id: object = getattr(error, "object_id", "") or ""
+    if obj is not None:
+        if patient_id is None:
+            is_patient = object_type_of(obj) == PATIENT
+            patient_id = _as_id(obj.pk if is_patient else getattr(obj, "patient_id", None))
+        if not object_type:
+            object_type, object_id = object_type_of(obj), obj.pk
     match = getattr(request, "resolver_match", None)
     kwargs = dict(match.kwargs) if match is not None else {}
     if patient_id is None:
@@ -45,7 +55,7 @@ def _refused_object(request: Any, error: Exception) -> tuple[str, object, int | 
     return str(object_type)[:_OBJECT_TYPE_LENGTH], object_id, patient_id
 
 
-def audit_refused_request(request: Any, error: Exception) -> None:
+def audit_refused_request(request: Any, error: Exception, *, obj: Model | None = None) -> None:
     """One DENIED event when a signed-in user is refused (403), whatever the door.
 
     Services raise PermissionDenied after the selector has audited the read, so
@@ -54,15 +64,17 @@ def audit_refused_request(request: Any, error: Exception) -> None:
     asked for (the request's path is recorded with every event); the reason is
     the refusal's text, which names a right or a role, never patient data.
     Readers refused by a selector get a 404 and their DENIED event there, not here.
-    Each door calls this once per request: the UI and admin from the middleware,
-    the API from its exception handler (DRF answers before the middleware sees it).
+    Each door calls this once per refusal: the UI and admin from the middleware,
+    the API from its exception handler (DRF answers before the middleware sees it),
+    and a view or admin action that catches the refusal to show it as a message
+    calls it itself, with the object it was acting on (`obj`).
     """
     if not isinstance(error, PermissionDenied | drf_exceptions.PermissionDenied):
         return
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return
-    object_type, object_id, patient_id = _refused_object(request, error)
+    object_type, object_id, patient_id = _refused_object(request, error, obj)
     audit_record(
         actor=user,
         action=AuditAction.DENIED,

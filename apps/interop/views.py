@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.refusals import audit_refused_request
 from apps.core.views import add_errors_to_form
 from apps.interop import permissions, selectors, services
 from apps.interop.forms import CandidateSearchForm, DismissForm, MatchForm
@@ -54,6 +55,7 @@ def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpRes
         messages.error(request, error.message)
         return redirect("interop:match_detail", request_id=match.pk)
     except PermissionDenied as error:
+        audit_refused_request(request, error, obj=match)
         messages.error(request, str(error))
         return redirect("interop:match_detail", request_id=match.pk)
     messages.success(request, "Matched; the queued messages for this person were applied.")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.refusals import audit_refused_request
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients import selectors, services
 from apps.patients.forms import (
@@ -103,6 +104,7 @@ def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 add_errors_to_form(form, error)
             except PermissionDenied as error:
+                audit_refused_request(request, error, obj=patient)
                 form.add_error(None, str(error))
             else:
                 messages.warning(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.refusals import audit_refused_request
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks.permissions import can_create_task
@@ -86,6 +87,7 @@ def _act(
         return _answer(request, episode_id, _error_text(error))
     except PermissionDenied as error:
         if is_htmx(request):
+            audit_refused_request(request, error)
             return HttpResponse(str(error), status=403)
         raise
     return _answer(request, episode_id)

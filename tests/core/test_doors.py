@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -14,6 +15,7 @@ from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.huddles.models import Huddle
 from apps.referrals.models import Referral, ResourceService
 from apps.tasks.models import Task
+from tests import factories
 from tests.huddles.factories import make_huddle
 from tests.referrals import factories as referral_factories
 from tests.tasks.factories import make_task
@@ -106,3 +108,31 @@ def test_unhandled_domain_refusal_on_a_page_is_a_400_with_its_message(rf, nurse)
     assert response.status_code == 400
     assert b"unexplained change" in response.content
     assert b"<html" not in response.content
+
+
+def test_every_refused_ui_write_is_audited_once(client_for, pharmacist, nurse, patient):
+    huddle = make_huddle(patient.care_team, nurse)
+    client = client_for(pharmacist)
+    paths = [reverse("huddles:open", args=[huddle.pk]), reverse("huddles:cancel", args=[huddle.pk])]
+    for path in paths * 3:
+        assert client.post(path, {"reason": "r"}).status_code == 403
+    denied = AuditEvent.objects.filter(actor=pharmacist, action=AuditAction.DENIED)
+    assert denied.count() == 6
+    assert {(event.source, event.path) for event in denied} == {
+        (AuditSource.UI, path) for path in paths
+    }
+    assert {event.object_id for event in denied} == {str(huddle.pk)}
+    assert Huddle.objects.get(pk=huddle.pk).status == huddle.status
+
+
+def test_a_refused_admin_write_is_audited_once(client_for, organisation, nurse, patient):
+    task = make_task(patient, nurse, actor=nurse)
+    viewer = factories.make_staff(
+        organisation, Permission.objects.filter(codename="view_task"), username="auditor"
+    )
+    path = reverse("admin:tasks_task_change", args=[task.pk])
+    response = client_for(viewer).post(path, {"title": "Changed"})
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(actor=viewer, action=AuditAction.DENIED)
+    assert (event.source, event.path, event.object_id) == (AuditSource.ADMIN, path, str(task.pk))
+    assert Task.objects.get(pk=task.pk).title == task.title
