@@ -5,7 +5,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.exceptions import PermissionDenied as DrfPermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -60,8 +59,6 @@ class AdtReceiveApi(APIView):
         ],
     )
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
-        if not request.user.is_interface:
-            raise DrfPermissionDenied("Only interface accounts send HL7 messages.")
         raw = _body(request)
         context = RequestContext(
             source=AuditSource.HL7, ip_address=client_ip(request._request), path=request.path

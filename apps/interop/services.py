@@ -534,11 +534,7 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
             f"Only refused messages are replayed; this one is {message.get_status_display()}."
         )
     sender = message.received_by
-    if not (
-        sender.is_active
-        and sender.is_interface
-        and sender.organisation_id == message.organisation_id
-    ):
+    if not (permissions.can_send_adt(sender) and sender.organisation_id == message.organisation_id):
         raise ApplicationError(
             "The interface account that received this message is no longer active."
         )

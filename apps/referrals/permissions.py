@@ -80,6 +80,11 @@ def require_can_work_on(user: Actor, referral: Referral) -> None:
         )
 
 
+def can_see_directory(user: User) -> bool:
+    """Anyone signed in to an organisation sees its directory; a superuser sees them all."""
+    return bool(user.is_authenticated and (user.organisation_id is not None or user.is_superuser))
+
+
 def can_keep_directory(user: User) -> bool:
     """Administrators, and coordinators on an active team of the user's organisation."""
     if not (user.is_authenticated and user.is_active) or user.is_interface:
