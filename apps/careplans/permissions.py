@@ -9,10 +9,9 @@ goal (its interventions, and barriers addressed by them) needs both
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
-
 from apps.accounts.models import Role, User
 from apps.careplans.models import Goal, GoalDomain, Intervention
+from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.teams.permissions import team_permissions_for_user
@@ -58,7 +57,10 @@ def can_edit_care_plan(user: User, patient: Patient) -> bool:
 
 def require_can_edit_care_plan(user: User, patient: Patient) -> None:
     if not can_edit_care_plan(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow editing the plan.")
+        raise Refused(
+            "Your role on this patient's team does not allow editing the plan.",
+            patient_id=patient.pk,
+        )
 
 
 def can_edit_goal_domain(user: User, patient: Patient, domain: str) -> bool:
@@ -69,14 +71,20 @@ def can_edit_goal_domain(user: User, patient: Patient, domain: str) -> bool:
 def require_can_edit_goal_domain(user: User, patient: Patient, domain: str) -> None:
     if not can_edit_goal_domain(user, patient, domain):
         label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
-        raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
+        raise Refused(
+            f"Your role on this patient's team does not edit {label} goals.",
+            patient_id=patient.pk,
+        )
 
 
 def require_can_edit_any_goal(user: User, patient: Patient) -> CarePlanRights:
     """The user's plan rights, refused when they edit goals of no domain at all."""
     rights = care_plan_rights(user, patient)
     if not rights.edit_any_goal:
-        raise PermissionDenied("Your role on this patient's team does not edit goals.")
+        raise Refused(
+            "Your role on this patient's team does not edit goals.",
+            patient_id=patient.pk,
+        )
     return rights
 
 
@@ -118,8 +126,9 @@ def can_sign_care_plan(user: User, patient: Patient) -> bool:
 
 def require_can_sign_care_plan(user: User, patient: Patient) -> None:
     if not can_sign_care_plan(user, patient):
-        raise PermissionDenied(
-            "Only a primary care physician on the patient's team signs the plan."
+        raise Refused(
+            "Only a primary care physician on the patient's team signs the plan.",
+            patient_id=patient.pk,
         )
 
 

@@ -136,3 +136,15 @@ def test_a_refused_admin_write_is_audited_once(client_for, organisation, nurse, 
     event = AuditEvent.objects.get(actor=viewer, action=AuditAction.DENIED)
     assert (event.source, event.path, event.object_id) == (AuditSource.ADMIN, path, str(task.pk))
     assert Task.objects.get(pk=task.pk).title == task.title
+
+
+def test_unhandled_domain_refusal_on_a_full_page_is_a_400_page(rf, nurse):
+    request = rf.post("/somewhere/")
+    request.user = nurse
+    request.htmx = False
+    middleware = RequestContextMiddleware(lambda request: HttpResponse())
+    response = middleware.process_exception(request, ApplicationError("Nothing to do."))
+    assert response is not None
+    assert response.status_code == 400
+    assert b"Nothing to do." in response.content
+    assert b"<html" in response.content
