@@ -24,12 +24,15 @@ from apps.tasks.permissions import can_create_task
 from apps.tasks.services import task_complete
 from apps.transitions import permissions, selectors, services
 from apps.transitions.forms import (
+    BoardFilterForm,
     ChecklistItemForm,
     ComplexityForm,
+    EpisodeFilterForm,
     LineReasonForm,
     MedicationLineForm,
     TaskNoteForm,
     TransitionRecordForm,
+    board_days,
 )
 from apps.transitions.models import Episode, EpisodeStatus, HandoffKind
 
@@ -96,24 +99,24 @@ def _act(
 @login_required
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    days = days if days in BOARD_DAYS else 30
+    form = BoardFilterForm(request.GET)
+    # A bad window is refused as the API refuses it (400, the field named).
+    valid = form.is_valid()
+    days = board_days(form.cleaned_data if valid else {})
     rows = selectors.transitions_board_for_user(user=request.user, days=days)
-    context = {"rows": rows, "days": days, "day_choices": BOARD_DAYS}
-    return render(request, "transitions/board.html", context)
+    context = {"rows": rows, "days": days, "day_choices": BOARD_DAYS, "form": form}
+    return render(request, "transitions/board.html", context, status=200 if valid else 400)
 
 
 @login_required
 @require_GET
 def episode_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    status = status if status in EpisodeStatus.values else ""
+    form = EpisodeFilterForm(request.GET)
+    valid = form.is_valid()
+    status = form.cleaned_data.get("status", "") if valid else ""
     views = selectors.episode_views_for_user(user=request.user, status=status)
-    context = {"views": views, "status": status, "statuses": EpisodeStatus.choices}
-    return render(request, "transitions/episode_list.html", context)
+    context = {"views": views, "status": status, "statuses": EpisodeStatus.choices, "form": form}
+    return render(request, "transitions/episode_list.html", context, status=200 if valid else 400)
 
 
 @login_required
