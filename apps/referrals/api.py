@@ -17,7 +17,12 @@ from apps.core.filters import filters_or_error
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_get_for_user
 from apps.referrals import permissions, selectors, services, states
-from apps.referrals.forms import BoardFilterForm, board_filters
+from apps.referrals.forms import (
+    BoardFilterForm,
+    DirectorySearchForm,
+    board_filters,
+    directory_filters,
+)
 from apps.referrals.models import (
     OPEN_STATES,
     ConsentMethod,
@@ -440,12 +445,9 @@ class ResourceServiceListCreateApi(APIView):
         responses=ResourceServiceSerializer(many=True),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
+        filters = filters_or_error(DirectorySearchForm(request.query_params))
         found: QuerySet[ResourceService] = selectors.resource_service_search(
-            user=request.user,
-            query=request.query_params.get("q", ""),
-            service_type=request.query_params.get("service_type", ""),
-            language=request.query_params.get("language", ""),
-            area=request.query_params.get("area", ""),
+            user=request.user, **directory_filters(filters)
         )
         return Response(ResourceServiceSerializer(found[:200], many=True).data)
 

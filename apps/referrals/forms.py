@@ -154,6 +154,17 @@ class DirectorySearchForm(forms.Form):
         max_length=40,
         widget=forms.TextInput(attrs={"placeholder": "Language", "autocomplete": "off"}),
     )
+    area = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput())
+
+
+def directory_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The directory search's arguments from DirectorySearchForm's cleaned data."""
+    return {
+        "query": cleaned.get("q") or "",
+        "service_type": cleaned.get("service_type") or "",
+        "language": cleaned.get("language") or "",
+        "area": cleaned.get("area") or "",
+    }
 
 
 class ResourceOrganisationForm(forms.ModelForm):

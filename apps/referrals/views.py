@@ -27,6 +27,7 @@ from apps.referrals.forms import (
     SnoozeForm,
     TransitionForm,
     board_filters,
+    directory_filters,
 )
 from apps.referrals.models import ConsentMethod, Referral, ReferralState
 
@@ -263,13 +264,8 @@ def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 def _search(request: AuthenticatedHttpRequest) -> tuple[DirectorySearchForm, list[Any]]:
     form = DirectorySearchForm(request.GET)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    found = selectors.resource_service_search(
-        user=request.user,
-        query=filters.get("q") or "",
-        service_type=filters.get("service_type") or "",
-        language=filters.get("language") or "",
-    )
+    filters = directory_filters(form.cleaned_data if form.is_valid() else {})
+    found = selectors.resource_service_search(user=request.user, **filters)
     return form, list(found[:DIRECTORY_PAGE])
 
 
@@ -284,9 +280,11 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_keep": permissions.can_keep_directory(request.user),
         "organisations": selectors.resource_organisation_list_for_user(user=request.user),
     }
+    # A bad search is refused as the API refuses it (400, the field named).
+    status = 200 if form.is_valid() else 400
     if is_htmx(request) and request.htmx.target == "directory-results":
-        return render(request, "referrals/_directory_results.html", context)
-    return render(request, "referrals/directory.html", context)
+        return render(request, "referrals/_directory_results.html", context, status=status)
+    return render(request, "referrals/directory.html", context, status=status)
 
 
 @login_required
