@@ -16,23 +16,6 @@ class TeamChoiceForm(forms.Form):
         self.fields["team"].queryset = teams if teams is not None else CareTeam.objects.none()  # type: ignore[attr-defined]
 
 
-class HuddleListFilterForm(forms.Form):
-    """The huddle list's filter, for the page and the API: one of the user's teams."""
-
-    team_id = forms.ModelChoiceField(
-        queryset=CareTeam.objects.none(), required=False, empty_label="All my teams"
-    )
-
-    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team_id"].queryset = teams  # type: ignore[attr-defined]
-
-
-def huddle_list_team_id(cleaned: dict[str, Any]) -> int | None:
-    team = cleaned.get("team_id")
-    return team.pk if team is not None else None
-
-
 class HuddleScheduleForm(TeamChoiceForm):
     title = forms.CharField(max_length=120, required=False, help_text="Defaults to the team name")
     scheduled_start = forms.DateTimeField(

@@ -24,16 +24,15 @@ from apps.huddles.due import due_at_for_choice, due_at_on
 from apps.huddles.forms import (
     AttendanceForm,
     DecisionForm,
-    HuddleListFilterForm,
     HuddleScheduleForm,
     HuddleSeriesForm,
     ItemAddForm,
     ReasonForm,
     TaskFromItemForm,
-    huddle_list_team_id,
 )
 from apps.huddles.models import AgendaItem, Huddle
 from apps.tasks.models import TaskPriority
+from apps.teams.forms import TeamFilterForm, chosen_team_id
 from apps.teams.models import CareTeam
 from apps.teams.selectors import team_list_for_user
 
@@ -72,10 +71,10 @@ def _runnable_teams(request: AuthenticatedHttpRequest) -> QuerySet[CareTeam]:
 @login_required
 @require_GET
 def huddle_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = HuddleListFilterForm(request.GET, teams=team_list_for_user(user=request.user))
+    form = TeamFilterForm(request.GET, teams=team_list_for_user(user=request.user))
     # A team that is not one of the user's is refused as the API refuses it (400).
     valid = form.is_valid()
-    team_id = huddle_list_team_id(form.cleaned_data if valid else {})
+    team_id = chosen_team_id(form.cleaned_data if valid else {})
     listing = selectors.huddle_list_for_user(user=request.user, team_id=team_id)
     series = selectors.series_list_for_user(user=request.user)
     context = {"listing": listing, "series": series, "team_id": team_id, "form": form}
