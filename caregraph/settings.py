@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "apps.transitions",
     "apps.referrals",
     "apps.huddles",
-    "apps.measures",
     "apps.interop",
     "apps.demo",
 ]

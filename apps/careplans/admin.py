@@ -24,6 +24,7 @@ from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.refusals import audit_refused_request
 
 
 class _OwnOrganisationCodeListAdmin(admin.ModelAdmin):
@@ -204,6 +205,7 @@ class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
                     actor=request_actor(request), plan=plan, reason="Retired by an administrator"
                 )
             except (ApplicationError, PermissionDenied) as error:
+                audit_refused_request(request, error, obj=plan)
                 self.message_user(request, f"Plan #{plan.pk}: {error}", messages.WARNING)
             else:
                 done += 1
@@ -220,6 +222,7 @@ class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
                     reason="Requested by an administrator",
                 )
             except (ApplicationError, PermissionDenied) as error:
+                audit_refused_request(request, error, obj=plan)
                 self.message_user(request, f"Plan #{plan.pk}: {error}", messages.WARNING)
             else:
                 done += flagged is not None

@@ -25,7 +25,10 @@ from apps.careplans.models import (
 from apps.careplans.pdf import render_summary_pdf, summary_filename
 from apps.careplans.permissions import care_plan_rights
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
+from apps.teams.forms import TeamFilterForm, chosen_team_id
+from apps.teams.selectors import team_list_for_user
 
 # --- output ------------------------------------------------------------------
 
@@ -377,9 +380,9 @@ class CarePlansDueForReviewApi(APIView):
         responses=DueReviewSerializer(many=True),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        team_id = request.query_params.get("team_id")
+        form = TeamFilterForm(request.query_params, teams=team_list_for_user(user=request.user))
         rows = selectors.care_plans_due_for_review(
-            user=request.user, team_id=int(team_id) if team_id and team_id.isdigit() else None
+            user=request.user, team_id=chosen_team_id(filters_or_error(form))
         )
         return Response(DueReviewSerializer(rows, many=True).data)
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from apps.accounts.models import Actor, Role, User
 from apps.careplans.models import Goal, GoalDomain, Intervention
 from apps.core.actors import JobActor
+from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import (
     can_view_patient,
@@ -83,7 +84,10 @@ def can_edit_care_plan(user: Actor, patient: Patient) -> bool:
 
 def require_can_edit_care_plan(user: Actor, patient: Patient) -> None:
     if not can_edit_care_plan(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow editing the plan.")
+        raise Refused(
+            "Your role on this patient's team does not allow editing the plan.",
+            patient_id=patient.pk,
+        )
 
 
 def can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> bool:
@@ -94,7 +98,21 @@ def can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> bool:
 def require_can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> None:
     if not can_edit_goal_domain(user, patient, domain):
         label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
-        raise PermissionDenied(f"Your role on this patient's team does not edit {label} goals.")
+        raise Refused(
+            f"Your role on this patient's team does not edit {label} goals.",
+            patient_id=patient.pk,
+        )
+
+
+def require_can_edit_any_goal(user: User, patient: Patient) -> CarePlanRights:
+    """The user's plan rights, refused when they edit goals of no domain at all."""
+    rights = care_plan_rights(user, patient)
+    if not rights.edit_any_goal:
+        raise Refused(
+            "Your role on this patient's team does not edit goals.",
+            patient_id=patient.pk,
+        )
+    return rights
 
 
 def can_edit_goal_work(user: Actor, patient: Patient, goal: Goal) -> bool:
@@ -136,8 +154,9 @@ def can_sign_care_plan(user: Actor, patient: Patient) -> bool:
 
 def require_can_sign_care_plan(user: Actor, patient: Patient) -> None:
     if not can_sign_care_plan(user, patient):
-        raise PermissionDenied(
-            "Only a primary care physician on the patient's team signs the plan."
+        raise Refused(
+            "Only a primary care physician on the patient's team signs the plan.",
+            patient_id=patient.pk,
         )
 
 

@@ -6,7 +6,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,10 +28,14 @@ from apps.careplans.forms import (
 )
 from apps.careplans.models import CarePlan
 from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
-from apps.careplans.permissions import care_plan_rights
+from apps.careplans.permissions import (
+    care_plan_rights,
+    require_can_edit_any_goal,
+    require_can_edit_goal_work,
+)
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_care_team, patient_get_for_user
 
@@ -130,7 +133,6 @@ def _write_from_form(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 @htmx_action
 def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
@@ -145,7 +147,6 @@ def plan_page(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The chart section, loaded lazily by htmx."""
@@ -154,7 +155,6 @@ def plan_card(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespons
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
@@ -171,7 +171,6 @@ def plan_voice(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespon
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
@@ -195,14 +194,11 @@ def plan_profile(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
-    rights = care_plan_rights(request.user, plan.patient)
-    if not rights.edit_any_goal:
-        raise PermissionDenied("Your role on this patient's team does not edit goals.")
+    rights = require_can_edit_any_goal(request.user, plan.patient)
     form = GoalForm(
         request.POST,
         prefix="goal",
@@ -220,7 +216,6 @@ def goal_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 @htmx_action
 def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
@@ -243,7 +238,6 @@ def goal_edit(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) 
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int) -> HttpResponse:
@@ -254,7 +248,6 @@ def goal_remove(request: AuthenticatedHttpRequest, patient_id: int, goal_id: int
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 @htmx_action
 def intervention_add(
@@ -269,8 +262,7 @@ def intervention_add(
         members=patient_care_team(patient=plan.patient),
     )
     if request.method == "GET":
-        if not care_plan_rights(request.user, plan.patient).can_edit_goal_work(goal.domain):
-            raise PermissionDenied("Your role on this patient's team does not edit this goal.")
+        require_can_edit_goal_work(request.user, plan.patient, goal)
         if not is_htmx(request):
             return redirect(
                 f"{reverse('careplans:plan', args=[plan.patient_id])}"
@@ -292,7 +284,6 @@ def intervention_add(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 @htmx_action
 def intervention_edit(
@@ -318,7 +309,6 @@ def intervention_edit(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 @htmx_action
 def intervention_cancel(
@@ -342,7 +332,6 @@ def intervention_cancel(
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
@@ -359,7 +348,6 @@ def barrier_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def barrier_remove(
@@ -372,7 +360,6 @@ def barrier_remove(
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -392,7 +379,6 @@ def plan_retire(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_signoff_request(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """An editor sends the plan's unsigned changes to the PCP, with the reason."""
@@ -429,7 +415,6 @@ def _review_response(
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """What changed since the last signed version; a PCP on the team signs it here."""
@@ -449,7 +434,6 @@ def plan_review(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 
 @login_required
-@not_found_as_404
 @require_POST
 def plan_signoff_return(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The PCP sends the plan back to its editors with comments instead of signing it."""
@@ -470,7 +454,6 @@ def plan_signoff_return(request: AuthenticatedHttpRequest, patient_id: int) -> H
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_versions(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     plan, versions = selectors.care_plan_history_for_user(user=request.user, patient_id=patient_id)
@@ -482,7 +465,6 @@ def plan_versions(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int) -> HttpResponse:
     plan = _open_plan(request, patient_id)
@@ -497,7 +479,6 @@ def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's take-home summary: large type, plain words, print stylesheet."""
@@ -506,7 +487,6 @@ def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def plan_summary_pdf(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     summary = selectors.care_plan_summary_for_user(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -14,7 +14,7 @@ from apps.core.refusals import audit_refused_request
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, NotFoundError):
+    if isinstance(exc, NotFoundError | ObjectDoesNotExist):
         exc = Http404()
     elif isinstance(exc, ApplicationError):
         return Response(

@@ -41,3 +41,21 @@ def refusal_status(error: Exception) -> int:
     if isinstance(error, ConflictError):
         return 409
     return 400
+
+
+class Refused(PermissionDenied):
+    """A right was refused (403): the permission check says which patient and object it
+    concerned, so the door's audit event names them even when the URL does not."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        patient_id: int | None = None,
+        object_type: str = "",
+        object_id: object = "",
+    ) -> None:
+        super().__init__(message)
+        self.patient_id = patient_id
+        self.object_type = object_type
+        self.object_id = object_id

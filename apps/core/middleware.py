@@ -1,11 +1,17 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from apps.core.context import RequestContext, request_context
+from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
+from apps.core.htmx import refusal_lines, refusal_response
 from apps.core.models import AuditSource
 from apps.core.refusals import audit_refused_request
+from apps.core.views import is_htmx
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -37,10 +43,32 @@ class RequestContextMiddleware:
         with request_context(context):
             return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        # A view's PermissionDenied (the UI's 403); the API answers its own in
-        # apps.core.api.exception_handler, so each refusal is audited once.
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """The page doors' one mapping of domain errors, so no view needs a decorator:
+        a selector's "not found" is the 404 page, an unhandled refusal by a domain
+        rule a 400 with its message, and a PermissionDenied (the UI's and the admin's
+        403) is audited once. The API answers its own in apps.core.api.exception_handler.
+        """
         audit_refused_request(request, exception)
+        if isinstance(exception, NotFoundError | ObjectDoesNotExist):
+            return response_for_exception(request, Http404(str(exception)))
+        if isinstance(exception, ApplicationError):
+            return application_error_response(request, exception)
+        return None
+
+
+def application_error_response(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """A domain rule's refusal that no view turned into a form error: its status (400, 409)
+    and message, as the htmx refusal fragment (shown where the user clicked) or as a page."""
+    if is_htmx(request):
+        return refusal_response(request, error)
+    response = TemplateResponse(
+        request,
+        "400.html",
+        {"message": error.message, "lines": refusal_lines(error)},
+        status=refusal_status(error),
+    )
+    return response.render()
 
 
 class SecurityHeadersMiddleware:

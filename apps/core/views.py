@@ -1,26 +1,9 @@
 """Small helpers shared by the htmx views of every app."""
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
-from apps.core.exceptions import ApplicationError, NotFoundError
-
-
-def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A selector's NotFoundError becomes the ordinary 404 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFoundError as error:
-            raise Http404(error.message) from error
-
-    return wrapper
+from apps.core.exceptions import ApplicationError
 
 
 def add_errors_to_form(form: forms.Form, error: ApplicationError) -> None:

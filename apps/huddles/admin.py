@@ -13,6 +13,7 @@ from apps.accounts.permissions import own_organisation_rows
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.refusals import audit_refused_request
 from apps.huddles import services
 from apps.huddles.models import (
     AgendaItem,
@@ -162,6 +163,7 @@ class HuddleAdmin(admin.ModelAdmin):
                 services.huddle_cancel(actor=actor, huddle=huddle, reason=ADMIN_CANCEL_REASON)
                 done += 1
             except (ApplicationError, PermissionDenied) as error:
+                audit_refused_request(request, error, obj=huddle)
                 self.message_user(request, f"{huddle}: {error}", messages.ERROR)
         self.message_user(request, f"{done} huddle(s) cancelled.")
 

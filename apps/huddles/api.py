@@ -9,11 +9,13 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.filters import filters_or_error
 from apps.huddles import permissions, selectors, services
 from apps.huddles.due import DUE_CHOICES, due_at_for_choice
 from apps.huddles.models import Huddle, Weekday
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks.models import TaskPriority
+from apps.teams.forms import TeamFilterForm, chosen_team_id
 from apps.teams.selectors import team_list_for_user
 
 # --- output -----------------------------------------------------------------------------
@@ -238,8 +240,8 @@ class HuddleListCreateApi(APIView):
         operation_id="huddles_list",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        raw = request.query_params.get("team_id")
-        team_id = int(raw) if raw and raw.isdigit() else None
+        form = TeamFilterForm(request.query_params, teams=team_list_for_user(user=request.user))
+        team_id = chosen_team_id(filters_or_error(form))
         listing = selectors.huddle_list_for_user(user=request.user, team_id=team_id)
         return Response(HuddleListSerializer(listing).data)
 

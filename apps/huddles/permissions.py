@@ -25,10 +25,6 @@ def visible_huddles(user: User) -> QuerySet[Huddle]:
     return Huddle.objects.filter(team_id__in=team_permissions.teams_with_permission(user))
 
 
-def can_view_team_huddles(user: User, team_id: int) -> bool:
-    return team_permissions.can_view_team_patients(user, team_id)
-
-
 def can_run_huddles(user: User, team_id: int) -> bool:
     return team_permissions.has_team_permission(user, RUN_HUDDLES, team_id)
 

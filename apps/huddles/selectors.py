@@ -142,7 +142,7 @@ class HuddleList:
         return round(self.totals.items / self.closed_count, 1) if self.closed_count else None
 
     @property
-    def can_schedule(self) -> bool:
+    def offers_scheduling(self) -> bool:
         return bool(self.runnable_team_ids)
 
 
@@ -314,10 +314,6 @@ class BoardItem:
     tasks: list[TaskLine]
     # A fresh one-use token per drawn task form: a double submit makes one task.
     task_token: str = field(default_factory=new_task_token)
-
-    @property
-    def has_owned_task(self) -> bool:
-        return any(task.owner_id for task in self.tasks)
 
 
 @dataclass

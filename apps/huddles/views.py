@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.huddles import permissions, selectors, services
 from apps.huddles.due import due_at_for_choice, due_at_on
 from apps.huddles.forms import (
@@ -33,7 +33,9 @@ from apps.huddles.forms import (
 )
 from apps.huddles.models import AgendaItem, Huddle
 from apps.tasks.models import TaskPriority
+from apps.teams.forms import TeamFilterForm, chosen_team_id
 from apps.teams.models import CareTeam
+from apps.teams.selectors import team_list_for_user
 
 
 def _form_problem(form: object) -> ApplicationError:
@@ -68,14 +70,14 @@ def _runnable_teams(request: AuthenticatedHttpRequest) -> QuerySet[CareTeam]:
 @login_required
 @require_GET
 def huddle_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        team_id = int(request.GET["team"]) if request.GET.get("team") else None
-    except ValueError:
-        team_id = None
+    form = TeamFilterForm(request.GET, teams=team_list_for_user(user=request.user))
+    # A team that is not one of the user's is refused as the API refuses it (400).
+    valid = form.is_valid()
+    team_id = chosen_team_id(form.cleaned_data if valid else {})
     listing = selectors.huddle_list_for_user(user=request.user, team_id=team_id)
     series = selectors.series_list_for_user(user=request.user)
-    context = {"listing": listing, "series": series, "team_id": team_id}
-    return render(request, "huddles/list.html", context)
+    context = {"listing": listing, "series": series, "team_id": team_id, "form": form}
+    return render(request, "huddles/list.html", context, status=200 if valid else 400)
 
 
 @login_required
@@ -124,7 +126,6 @@ def huddle_schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 def series_end(request: AuthenticatedHttpRequest, series_id: int) -> HttpResponse:
     series = selectors.series_get_for_user(user=request.user, series_id=series_id)
     cancelled = services.huddle_series_end(actor=request.user, series=series)
@@ -152,7 +153,6 @@ def _board_context(
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_detail(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     return render(request, "huddles/detail.html", _board_context(request, huddle))
@@ -160,7 +160,6 @@ def huddle_detail(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResp
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_preview(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     preview = selectors.huddle_agenda_preview_for_user(user=request.user, huddle=huddle)
@@ -169,7 +168,6 @@ def huddle_preview(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_clock(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     clock = selectors.huddle_clock(huddle=huddle, now=timezone.now())
@@ -178,7 +176,6 @@ def huddle_clock(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-@not_found_as_404
 def huddle_minutes(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
     board = selectors.huddle_board_for_user(user=request.user, huddle=huddle)
@@ -187,7 +184,6 @@ def huddle_minutes(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def huddle_open(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -197,7 +193,6 @@ def huddle_open(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -213,7 +208,6 @@ def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResp
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def huddle_close(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -232,7 +226,6 @@ def _agenda_response(request: AuthenticatedHttpRequest, huddle: Huddle) -> HttpR
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def huddle_refresh(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -242,7 +235,6 @@ def huddle_refresh(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -270,7 +262,6 @@ def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def attendance_set(request: AuthenticatedHttpRequest, huddle_id: int, user_id: int) -> HttpResponse:
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
@@ -320,7 +311,6 @@ def _item_response(
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_move(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int, direction: str
@@ -334,7 +324,6 @@ def item_move(
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
@@ -348,7 +337,6 @@ def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: in
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
@@ -365,7 +353,6 @@ def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
@@ -379,7 +366,6 @@ def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_reopen(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
     item = _item(request, huddle_id, item_id)
@@ -402,7 +388,6 @@ def _due_at(huddle: Huddle, form: TaskFromItemForm) -> datetime | None:
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def item_task_create(
     request: AuthenticatedHttpRequest, huddle_id: int, item_id: int
@@ -433,7 +418,6 @@ def item_task_create(
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_history(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient, entries = selectors.patient_huddle_history_for_user(
         user=request.user, patient_id=patient_id

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.exceptions import ApplicationError
+from apps.core.refusals import audit_refused_request
 from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
 from apps.interop.permissions import can_replay_adt
 from apps.interop.selectors import adt_message_raw_for_user
@@ -76,6 +77,7 @@ class AdtMessageAdmin(admin.ModelAdmin):
             try:
                 replayed = adt_message_replay(actor=actor, message=message)
             except (ApplicationError, PermissionDenied) as error:
+                audit_refused_request(request, error, obj=message)
                 self.message_user(
                     request, f"Message {message.control_id or message.pk}: {error}", messages.ERROR
                 )

@@ -16,6 +16,7 @@ from apps.accounts.http import AuthenticatedRequest
 from apps.core.context import RequestContext, request_context
 from apps.core.middleware import client_ip
 from apps.core.models import AuditSource
+from apps.interop import permissions
 from apps.interop.intake import adt_receive_payload, adt_refuse_oversized, max_message_bytes
 from apps.interop.models import AdtChannel
 
@@ -89,7 +90,8 @@ class AdtReceiveApi(APIView):
         ],
     )
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
-        if not request.user.is_interface:
+        # Who sends is settled before the body is read or measured (the service asks again).
+        if not permissions.can_send_adt(request.user):
             raise DrfPermissionDenied("Only interface accounts send HL7 messages.")
         context = RequestContext(
             source=AuditSource.HL7, ip_address=client_ip(request._request), path=request.path

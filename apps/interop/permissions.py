@@ -1,7 +1,64 @@
-"""Who may work the ADT store: the organisation's admins, never a job or an interface."""
+"""Who may feed, read and work the ADT store and the patient-match queue."""
+
+from django.core.exceptions import PermissionDenied
 
 from apps.accounts.models import Actor, User
 from apps.accounts.permissions import is_organisation_admin
+from apps.core.exceptions import Refused
+from apps.interop.models import AdtMessage
+from apps.patients.models import Patient
+from apps.patients.permissions import can_change_patient, visible_patients
+from apps.teams.permissions import teams_with_permission
+from apps.transitions import permissions as transition_permissions
+
+
+def can_send_adt(user: User) -> bool:
+    """An active interface account of an organisation: the hospitals' door."""
+    return bool(user.is_active and user.is_interface and user.organisation_id)
+
+
+def require_can_send_adt(user: User) -> int:
+    """The organisation the interface account sends for."""
+    if not can_send_adt(user) or user.organisation_id is None:
+        raise PermissionDenied("Only an interface account of an organisation may send ADT.")
+    return user.organisation_id
+
+
+def can_work_match_queue(user: User, organisation_id: int | None) -> bool:
+    """Coordinators who record transitions on any team of the message's organisation.
+
+    The queue shows who the hospital says the person is (name, birth date,
+    identifiers) before we know they are ours: only those who must match
+    see it, and every view is audited.
+    """
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and not user.is_interface
+        and organisation_id is not None
+        and user.organisation_id == organisation_id
+        and teams_with_permission(user, "manage_transitions").exists()
+    )
+
+
+def require_can_work_match_queue(user: User, organisation_id: int | None) -> None:
+    if not can_work_match_queue(user, organisation_id):
+        raise PermissionDenied("You do not work this organisation's match queue.")
+
+
+def can_match_to(user: User, patient: Patient) -> bool:
+    """Applying a message to a patient records a transition and may add an identifier."""
+    return transition_permissions.can_manage_transitions(user, patient) and can_change_patient(
+        user, patient
+    )
+
+
+def require_can_match_to(user: User, patient: Patient) -> None:
+    if not can_match_to(user, patient):
+        raise Refused(
+            "Matching needs the rights to record transitions and change the patient's record.",
+            patient_id=patient.pk,
+        )
 
 
 def can_replay_adt(actor: Actor, organisation_id: int | None) -> bool:
@@ -13,3 +70,18 @@ def can_replay_adt(actor: Actor, organisation_id: int | None) -> bool:
     return isinstance(actor, User) and is_organisation_admin(
         actor, organisation_id, "interop.change_adtmessage"
     )
+
+
+def require_can_replay_adt(actor: Actor, organisation_id: int | None) -> None:
+    if not can_replay_adt(actor, organisation_id):
+        raise PermissionDenied("Replaying ADT messages is for this organisation's admins.")
+
+
+def can_read_adt_message(user: User, message: AdtMessage) -> bool:
+    """The raw text: the organisation's admins, the patient's team, or the match queue's
+    workers while the message has no patient yet."""
+    if user.is_superuser or (user.is_staff and user.organisation_id == message.organisation_id):
+        return True
+    if message.patient_id is not None:
+        return visible_patients(user).filter(pk=message.patient_id).exists()
+    return can_work_match_queue(user, message.organisation_id)

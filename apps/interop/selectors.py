@@ -7,28 +7,11 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.interop.models import AdtMessage, MatchStatus, PatientMatchRequest
+from apps.interop.permissions import can_read_adt_message, can_work_match_queue
 from apps.patients.permissions import visible_patients
-from apps.teams.permissions import teams_with_permission
 
 MATCH_REQUEST = "interop.patientmatchrequest"
 ADT_MESSAGE = "interop.adtmessage"
-
-
-def can_work_match_queue(user: User, organisation_id: int | None) -> bool:
-    """Coordinators who record transitions on any team of the message's organisation.
-
-    The queue shows who the hospital says the person is (name, birth date,
-    identifiers) before we know they are ours: only those who must match
-    see it, and every view is audited.
-    """
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and not user.is_interface
-        and organisation_id is not None
-        and user.organisation_id == organisation_id
-        and teams_with_permission(user, "manage_transitions").exists()
-    )
 
 
 def match_queue_for_user(*, user: User, limit: int = 200) -> list[PatientMatchRequest]:
@@ -91,15 +74,7 @@ def adt_message_raw_for_user(*, user: User, message_id: int | str) -> AdtMessage
     message = AdtMessage.objects.filter(pk=pk).first()
     if message is None:
         raise NotFoundError("No such message.")
-    allowed = (
-        (user.is_superuser or (user.is_staff and user.organisation_id == message.organisation_id))
-        or (
-            message.patient_id is not None
-            and visible_patients(user).filter(pk=message.patient_id).exists()
-        )
-        or (message.patient_id is None and can_work_match_queue(user, message.organisation_id))
-    )
-    if not allowed:
+    if not can_read_adt_message(user, message):
         audit_record(
             actor=user,
             action=AuditAction.DENIED,

@@ -28,6 +28,7 @@ from apps.accounts.models import Actor, User
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.interop import permissions
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
     HANDLED_EVENTS,
@@ -48,12 +49,8 @@ from apps.interop.models import (
     MatchStatus,
     PatientMatchRequest,
 )
-from apps.interop.permissions import can_replay_adt
-from apps.interop.selectors import can_work_match_queue
 from apps.patients.models import Patient, PatientIdentifier
-from apps.patients.permissions import can_change_patient
 from apps.patients.services import patient_identifier_add
-from apps.transitions import permissions as transition_permissions
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
     VisitDetails,
@@ -88,12 +85,6 @@ class Outcome:
     handoff: Handoff | None = None
 
 
-def _require_interface(actor: User) -> int:
-    if not (actor.is_active and actor.is_interface and actor.organisation_id):
-        raise PermissionDenied("Only an interface account of an organisation may send ADT.")
-    return actor.organisation_id
-
-
 def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> AdtResult:
     """Receives one ER7 message and returns the ACK to send back. Never raises on content.
 
@@ -103,7 +94,7 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     comes later or at the same time, meets the unique index when it is
     stored: its transaction rolls back and it answers with the stored ACK.
     """
-    organisation_id = _require_interface(actor)
+    organisation_id = permissions.require_can_send_adt(actor)
     # Never cut: the doors refuse a message over HL7_MAX_MESSAGE_BYTES whole.
     text = normalise(raw)
     try:
@@ -472,16 +463,6 @@ def _queue(*, message: AdtMessage, event: AdtEvent) -> PatientMatchRequest:
     )
 
 
-def _require_can_match(actor: User, patient: Patient) -> None:
-    if not (
-        transition_permissions.can_manage_transitions(actor, patient)
-        and can_change_patient(actor, patient)
-    ):
-        raise PermissionDenied(
-            "Matching needs the rights to record transitions and change the patient's record."
-        )
-
-
 @transaction.atomic
 def patient_match_resolve(
     *, actor: User, request: PatientMatchRequest, patient: Patient
@@ -502,7 +483,7 @@ def patient_match_resolve(
         raise ApplicationError(
             "Choose a patient of your organisation.", field_errors={"patient": ["Not found."]}
         )
-    _require_can_match(actor, patient)
+    permissions.require_can_match_to(actor, patient)
     for key in request.identifiers:
         authority, _, value = key.partition("|")
         owner = PatientIdentifier.objects.filter(
@@ -580,8 +561,7 @@ def patient_match_dismiss(
 ) -> PatientMatchRequest:
     """Not one of our patients (e.g. a feed sent too widely): closed with a reason, unapplied."""
     request = PatientMatchRequest.objects.select_for_update().get(pk=request.pk)
-    if not can_work_match_queue(actor, request.organisation_id):
-        raise PermissionDenied("You do not work this organisation's match queue.")
+    permissions.require_can_work_match_queue(actor, request.organisation_id)
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
     if not reason.strip():
@@ -624,18 +604,13 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         .select_related("received_by")
         .get(pk=message.pk)
     )
-    if not can_replay_adt(actor, message.organisation_id):
-        raise PermissionDenied("Replaying ADT messages is for this organisation's admins.")
+    permissions.require_can_replay_adt(actor, message.organisation_id)
     if message.status not in REPLAYABLE:
         raise ApplicationError(
             f"Only refused messages are replayed; this one is {message.get_status_display()}."
         )
     sender = message.received_by
-    if not (
-        sender.is_active
-        and sender.is_interface
-        and sender.organisation_id == message.organisation_id
-    ):
+    if not (permissions.can_send_adt(sender) and sender.organisation_id == message.organisation_id):
         raise ApplicationError(
             "The interface account that received this message is no longer active."
         )
@@ -682,8 +657,7 @@ def adt_message_dismiss(*, actor: Actor, message: AdtMessage, reason: str) -> Ad
     replayable and leaves the admin's list of work to do.
     """
     message = AdtMessage.objects.select_for_update(of=("self",)).get(pk=message.pk)
-    if not can_replay_adt(actor, message.organisation_id):
-        raise PermissionDenied("Dismissing ADT messages is for this organisation's admins.")
+    permissions.require_can_replay_adt(actor, message.organisation_id)
     if message.status not in REPLAYABLE:
         raise ApplicationError(
             f"Only refused messages are dismissed; this one is {message.get_status_display()}."

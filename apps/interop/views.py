@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.views import add_errors_to_form, not_found_as_404
-from apps.interop import selectors, services
+from apps.core.refusals import audit_refused_request
+from apps.core.views import add_errors_to_form
+from apps.interop import permissions, selectors, services
 from apps.interop.forms import CandidateSearchForm, DismissForm, MatchForm
 from apps.patients.selectors import patient_get_for_user
 
@@ -19,13 +20,12 @@ from apps.patients.selectors import patient_get_for_user
 @require_GET
 def match_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     requests = selectors.match_queue_for_user(user=request.user)
-    allowed = selectors.can_work_match_queue(request.user, request.user.organisation_id)
+    allowed = permissions.can_work_match_queue(request.user, request.user.organisation_id)
     return render(request, "interop/match_queue.html", {"requests": requests, "allowed": allowed})
 
 
 @login_required
 @require_http_methods(["GET"])
-@not_found_as_404
 def match_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     search = CandidateSearchForm(request.GET)
@@ -43,7 +43,6 @@ def match_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResp
 
 @login_required
 @require_POST
-@not_found_as_404
 def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     form = MatchForm(request.POST)
@@ -56,6 +55,7 @@ def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpRes
         messages.error(request, error.message)
         return redirect("interop:match_detail", request_id=match.pk)
     except PermissionDenied as error:
+        audit_refused_request(request, error, obj=match)
         messages.error(request, str(error))
         return redirect("interop:match_detail", request_id=match.pk)
     messages.success(request, "Matched; the queued messages for this person were applied.")
@@ -64,7 +64,6 @@ def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 def match_dismiss(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     form = DismissForm(request.POST)

@@ -9,7 +9,9 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core.exceptions import NotFoundError
+from apps.core.filters import filters_or_error
 from apps.patients import selectors, services
+from apps.patients.forms import PatientListFilterForm, patient_list_filters
 from apps.patients.models import Patient, Sex
 from apps.teams.selectors import team_list_for_user
 
@@ -139,23 +141,8 @@ class PatientListCreateApi(APIView):
         operation_id="patients_list",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        try:
-            page = int(request.query_params.get("page", "1"))
-            page_size = int(request.query_params.get("page_size", "25"))
-        except ValueError:
-            return Response(
-                {"detail": "page and page_size must be whole numbers."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        result = selectors.patient_page_for_user(
-            user=request.user,
-            query=request.query_params.get("q", ""),
-            page=page,
-            page_size=page_size,
-            flag=request.query_params.get("flag", ""),
-            domains=request.query_params.getlist("met"),
-            sort=request.query_params.get("sort", "name"),
-        )
+        filters = filters_or_error(PatientListFilterForm(request.query_params))
+        result = selectors.patient_page_for_user(user=request.user, **patient_list_filters(filters))
         return Response(PatientPageSerializer(result).data)
 
     @extend_schema(request=PatientCreateSerializer, responses={201: PatientDetailSerializer})

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.forms import (
     AreaDeprivationForm,
     ConditionForm,
@@ -70,7 +70,6 @@ def _done(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     return _section(request, patient)
@@ -78,7 +77,6 @@ def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> Http
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -100,7 +98,6 @@ def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def condition_resolve(
     request: AuthenticatedHttpRequest, patient_id: int, condition_id: int
@@ -133,7 +130,6 @@ def condition_resolve(
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -150,7 +146,6 @@ def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -172,7 +167,6 @@ def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def area_deprivation_set(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)

@@ -33,8 +33,8 @@ from django.db.models import Count, DurationField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.accounts.models import Organisation
-from apps.core.actors import JobActor
+from apps.accounts.models import Actor, Organisation
+from apps.core.actors import JobActor, is_job
 from apps.core.audit import audit_record
 from apps.core.items import run_isolated
 from apps.core.models import AuditAction, AuditSource
@@ -448,12 +448,13 @@ def complexity_recompute(
     organisation_id: int,
     patient_ids: Iterable[int] | None = None,
     as_of: date | None = None,
-    actor: Any = None,
+    actor: Actor,
 ) -> RecomputeResult:
     """Recomputes the given patients of one organisation, or all its active patients.
 
     Services call it with the patient whose evidence changed, inside their
-    transaction; the nightly task and a threshold change call it for everyone.
+    transaction, as the person who changed it; the nightly task and a threshold
+    change call it for everyone, as a `JobActor`.
     """
     day = as_of or timezone.localdate()
     wanted = None if patient_ids is None else sorted(set(patient_ids))
@@ -461,17 +462,21 @@ def complexity_recompute(
         result = _recompute_organisation(organisation_id, day)
     else:
         result = _recompute_patients(organisation_id, wanted, day)
-    if result.changed and (patient_ids is None or actor is None):
+    if result.changed and (patient_ids is None or is_job(actor)):
         # A service that called us audits its own change; a bulk run audits here.
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
             object_type="patients.patientcomplexity",
             patient_ids=result.changed,
-            source=None if actor else AuditSource.TASK,
+            source=AuditSource.TASK if is_job(actor) else None,
             detail={"recomputed": result.patients, "changed": len(result.changed)},
         )
     return result
+
+
+RECOMPUTE_ALL_JOB = "patients.complexity_recompute_all"
+RECOMPUTE_ORGANISATION_JOB = "patients.complexity_recompute_organisation"
 
 
 def complexity_recompute_all(*, as_of: date | None = None) -> dict[int, RecomputeResult]:
@@ -483,12 +488,10 @@ def complexity_recompute_all(*, as_of: date | None = None) -> dict[int, Recomput
         results[organisation_id] = complexity_recompute(
             organisation_id=organisation_id,
             as_of=as_of,
-            actor=JobActor(job=COMPLEXITY_JOB, organisation_id=organisation_id),
+            actor=JobActor(job=RECOMPUTE_ALL_JOB, organisation_id=organisation_id),
         )
 
     organisation_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
-    run_isolated(organisation_ids, recompute, job=COMPLEXITY_JOB).raise_if_failed("organisations")
+    outcome = run_isolated(organisation_ids, recompute, job=RECOMPUTE_ALL_JOB)
+    outcome.raise_if_failed("organisations")
     return results
-
-
-COMPLEXITY_JOB = "patients.complexity_recompute_all"

@@ -1,4 +1,8 @@
+from typing import Any
+
 from django import forms
+
+LIST_PAGE_SIZE = 25
 
 
 class PatientSearchForm(forms.Form):
@@ -54,6 +58,19 @@ class PatientListFilterForm(PatientSearchForm):
         widget=forms.CheckboxSelectMultiple,
     )
     sort = forms.ChoiceField(choices=LIST_SORTS, required=False, label="Sort by")
+    page_size = forms.IntegerField(required=False, min_value=1, max_value=100)
+
+
+def patient_list_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The list selector's arguments from PatientListFilterForm's cleaned data (page and API)."""
+    return {
+        "query": cleaned.get("q") or "",
+        "page": cleaned.get("page") or 1,
+        "page_size": cleaned.get("page_size") or LIST_PAGE_SIZE,
+        "flag": cleaned.get("flag") or "",
+        "domains": cleaned.get("met") or [],
+        "sort": cleaned.get("sort") or "name",
+    }
 
 
 class DateInput(forms.DateInput):

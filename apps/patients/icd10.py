@@ -77,10 +77,6 @@ def title(code: str) -> str:
     return _titles().get(dotless(code), "")
 
 
-def is_known(code: str) -> bool:
-    return dotless(code) in _titles()
-
-
 def all_codes() -> list[str]:
     """Every known code, with its dot; for tests and tooling."""
     return [with_dot(code) for code in _titles()]

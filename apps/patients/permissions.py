@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import User
+from apps.core.exceptions import Refused
 from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams import permissions as team_permissions
 
@@ -38,13 +39,6 @@ def has_patient_permission(user: User, patient: Patient, codename: str) -> bool:
     return team_permissions.has_team_permission(user, codename, patient.care_team_id)
 
 
-def require_patient_permission(user: User, patient: Patient, codename: str) -> None:
-    if not has_patient_permission(user, patient, codename):
-        raise PermissionDenied(
-            f"Your role on this patient's team does not allow this ({codename})."
-        )
-
-
 def can_change_patient(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, "change_patient_record") or is_organisation_admin(
         user, patient, "patients.change_patient"
@@ -53,7 +47,7 @@ def can_change_patient(user: User, patient: Patient) -> bool:
 
 def require_can_change_patient(user: User, patient: Patient) -> None:
     if not can_change_patient(user, patient):
-        raise PermissionDenied("You may not change this patient's record.")
+        raise Refused("You may not change this patient's record.", patient_id=patient.pk)
 
 
 def can_record_clinical_data(user: User, patient: Patient) -> bool:
@@ -71,11 +65,64 @@ def can_record_sdoh_screen(user: User, patient: Patient) -> bool:
 
 def require_can_record_clinical_data(user: User, patient: Patient) -> None:
     if not can_record_clinical_data(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not record clinical data.")
+        raise Refused(
+            "Your role on this patient's team does not record clinical data.",
+            patient_id=patient.pk,
+        )
 
 
 def require_can_record_sdoh_screen(user: User, patient: Patient) -> None:
     if not can_record_sdoh_screen(user, patient):
-        raise PermissionDenied(
-            "Your role on this patient's team does not run social needs screens."
+        raise Refused(
+            "Your role on this patient's team does not run social needs screens.",
+            patient_id=patient.pk,
         )
+
+
+def can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> bool:
+    """Those who change patients' records on the team, or the organisation's admins who
+    add or change patients."""
+    return (
+        team_permissions.has_team_permission(user, "change_patient_record", team_id)
+        or accounts_permissions.is_organisation_admin(
+            user, organisation_id, "patients.change_patient"
+        )
+        or accounts_permissions.is_organisation_admin(user, organisation_id, "patients.add_patient")
+    )
+
+
+def require_can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> None:
+    if not can_add_patient_to_team(user, team_id, organisation_id):
+        raise PermissionDenied("You may not add patients to this team.")
+
+
+def can_break_glass(user: User) -> bool:
+    """A person's emergency access; an interface account never breaks the glass."""
+    return bool(user.is_active and not user.is_interface)
+
+
+def require_can_break_glass(user: User) -> None:
+    if not can_break_glass(user):
+        raise PermissionDenied("Interface accounts cannot break the glass.")
+
+
+def can_import_panels(user: User, organisation_id: int) -> bool:
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "patients.add_panelimportjob", "patients.add_patient"
+    )
+
+
+def require_can_import_panels(user: User, organisation_id: int) -> None:
+    if not can_import_panels(user, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation imports panels.")
+
+
+def can_change_complexity_thresholds(user: User, organisation_id: int) -> bool:
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "patients.change_complexitythresholds"
+    )
+
+
+def require_can_change_complexity_thresholds(user: User, organisation_id: int) -> None:
+    if not can_change_complexity_thresholds(user, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation changes thresholds.")

@@ -12,41 +12,39 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.refusals import audit_refused_request
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients import selectors, services
-from apps.patients.forms import BreakGlassForm, PatientListFilterForm, PatientSearchForm
-
-PAGE_SIZE = 25
+from apps.patients.forms import (
+    BreakGlassForm,
+    PatientListFilterForm,
+    PatientSearchForm,
+    patient_list_filters,
+)
 
 
 @login_required
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PatientListFilterForm(request.GET)
-    query, page_number, flag, sort = "", 1, "", "name"
-    domains: list[str] = []
-    if form.is_valid():
-        query = form.cleaned_data["q"] or ""
-        page_number = form.cleaned_data["page"] or 1
-        flag = form.cleaned_data["flag"] or ""
-        domains = form.cleaned_data["met"] or []
-        sort = form.cleaned_data["sort"] or "name"
-    page = selectors.patient_page_for_user(
-        user=request.user,
-        query=query,
-        page=page_number,
-        page_size=PAGE_SIZE,
-        flag=flag,
-        domains=domains,
-        sort=sort,
-    )
+    # A bad filter is refused as the API refuses it (400, the field named); the
+    # list then shows unfiltered, with the error above it.
+    valid = form.is_valid()
+    filters = patient_list_filters(form.cleaned_data if valid else {})
+    page = selectors.patient_page_for_user(user=request.user, **filters)
     # The pager keeps the search, filters and sort; only the page number changes.
     kept = urlencode(
-        [("q", query), ("flag", flag), ("sort", sort), *(("met", domain) for domain in domains)]
+        [
+            ("q", filters["query"]),
+            ("flag", filters["flag"]),
+            ("sort", filters["sort"]),
+            *(("met", domain) for domain in filters["domains"]),
+        ]
     )
-    context = {"form": form, "page": page, "query": query, "kept": kept}
+    context = {"form": form, "page": page, "query": filters["query"], "kept": kept}
+    status = 200 if valid else 400
     if is_htmx(request) and request.htmx.target == "patient-results":
-        return render(request, "patients/_results.html", context)
-    return render(request, "patients/list.html", context)
+        return render(request, "patients/_results.html", context, status=status)
+    return render(request, "patients/list.html", context, status=status)
 
 
 EXPORT_COLUMNS = ("mrn", "family_name", "given_name", "date_of_birth", "sex", "care_team")
@@ -77,7 +75,6 @@ def patient_export(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     members = selectors.patient_care_team(patient=patient)
@@ -107,6 +104,7 @@ def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 add_errors_to_form(form, error)
             except PermissionDenied as error:
+                audit_refused_request(request, error, obj=patient)
                 form.add_error(None, str(error))
             else:
                 messages.warning(

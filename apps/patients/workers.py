@@ -2,10 +2,15 @@
 
 from celery import shared_task
 
+from apps.core.actors import JobActor
 from apps.core.context import RequestContext, request_context
 from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
-from apps.patients.complexity import complexity_recompute, complexity_recompute_all
+from apps.patients.complexity import (
+    RECOMPUTE_ORGANISATION_JOB,
+    complexity_recompute,
+    complexity_recompute_all,
+)
 
 
 @shared_task(acks_late=True)
@@ -21,7 +26,10 @@ def complexity_recompute_all_task() -> int:
 def complexity_recompute_organisation_task(organisation_id: int) -> int:
     """After a threshold change: the organisation's patients, set-wise."""
     with request_context(RequestContext(source=AuditSource.TASK)):
-        result = complexity_recompute(organisation_id=organisation_id)
+        result = complexity_recompute(
+            organisation_id=organisation_id,
+            actor=JobActor(job=RECOMPUTE_ORGANISATION_JOB, organisation_id=organisation_id),
+        )
     return len(result.changed)
 
 

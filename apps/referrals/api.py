@@ -13,9 +13,16 @@ from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import User
 from apps.careplans.models import Goal
 from apps.core.exceptions import ApplicationError
+from apps.core.filters import filters_or_error
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_get_for_user
 from apps.referrals import permissions, selectors, services, states
+from apps.referrals.forms import (
+    BoardFilterForm,
+    DirectorySearchForm,
+    board_filters,
+    directory_filters,
+)
 from apps.referrals.models import (
     OPEN_STATES,
     ConsentMethod,
@@ -285,15 +292,6 @@ def _detail(user: User, referral: Referral) -> dict[str, Any]:
     return dict(ReferralDetailSerializer(fresh).data)
 
 
-def _int_param(request: AuthenticatedRequest, name: str, default: int) -> int:
-    try:
-        return int(request.query_params.get(name, default))
-    except ValueError as error:
-        raise ApplicationError(
-            f"{name} must be a whole number.", field_errors={name: ["A whole number."]}
-        ) from error
-
-
 # --- referrals -------------------------------------------------------------------------
 
 
@@ -311,15 +309,8 @@ class ReferralListCreateApi(APIView):
         description="The board: open referrals on your teams, overdue first.",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        truthy = {"1", "true", "yes", "on"}
-        page = selectors.referral_board_for_user(
-            user=request.user,
-            state=request.query_params.get("state", ""),
-            mine=request.query_params.get("mine", "").lower() in truthy,
-            overdue_only=request.query_params.get("overdue", "").lower() in truthy,
-            page=_int_param(request, "page", 1),
-            page_size=_int_param(request, "page_size", 50),
-        )
+        filters = filters_or_error(BoardFilterForm(request.query_params))
+        page = selectors.referral_board_for_user(user=request.user, **board_filters(filters))
         return Response(ReferralPageSerializer(page).data)
 
     @extend_schema(request=ReferralCreateInput, responses={201: ReferralDetailSerializer})
@@ -454,12 +445,9 @@ class ResourceServiceListCreateApi(APIView):
         responses=ResourceServiceSerializer(many=True),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
+        filters = filters_or_error(DirectorySearchForm(request.query_params))
         found: QuerySet[ResourceService] = selectors.resource_service_search(
-            user=request.user,
-            query=request.query_params.get("q", ""),
-            service_type=request.query_params.get("service_type", ""),
-            language=request.query_params.get("language", ""),
-            area=request.query_params.get("area", ""),
+            user=request.user, **directory_filters(filters)
         )
         return Response(ResourceServiceSerializer(found[:200], many=True).data)
 

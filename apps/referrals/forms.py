@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from apps.accounts.models import User
 from apps.careplans.models import Goal
+from apps.core.filters import FlagField
 from apps.referrals.models import (
     OPEN_STATES,
     ConsentMethod,
@@ -17,6 +18,7 @@ from apps.referrals.models import (
     ServiceType,
 )
 
+BOARD_PAGE_SIZE = 50
 LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -125,9 +127,10 @@ class BoardFilterForm(forms.Form):
         choices=[("", "All open states")]
         + [(state, ReferralState(state).label) for state in OPEN_STATES],
     )
-    mine = forms.BooleanField(required=False, label="Only mine")
-    overdue = forms.BooleanField(required=False, label="Only overdue")
+    mine = FlagField(label="Only mine")
+    overdue = FlagField(label="Only overdue")
     page = forms.IntegerField(required=False, min_value=1)
+    page_size = forms.IntegerField(required=False, min_value=1, max_value=200)
 
 
 class DirectorySearchForm(forms.Form):
@@ -151,6 +154,17 @@ class DirectorySearchForm(forms.Form):
         max_length=40,
         widget=forms.TextInput(attrs={"placeholder": "Language", "autocomplete": "off"}),
     )
+    area = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput())
+
+
+def directory_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The directory search's arguments from DirectorySearchForm's cleaned data."""
+    return {
+        "query": cleaned.get("q") or "",
+        "service_type": cleaned.get("service_type") or "",
+        "language": cleaned.get("language") or "",
+        "area": cleaned.get("area") or "",
+    }
 
 
 class ResourceOrganisationForm(forms.ModelForm):
@@ -184,3 +198,14 @@ class ResourceServiceForm(forms.ModelForm):
 
     def validate_unique(self) -> None:
         """The service reports a duplicate name itself."""
+
+
+def board_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The board selector's arguments from BoardFilterForm's cleaned data (page and API)."""
+    return {
+        "state": cleaned.get("state") or "",
+        "mine": bool(cleaned.get("mine")),
+        "overdue_only": bool(cleaned.get("overdue")),
+        "page": cleaned.get("page") or 1,
+        "page_size": cleaned.get("page_size") or BOARD_PAGE_SIZE,
+    }

@@ -7,7 +7,9 @@ referral's owner may always work on the referral they follow up.
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
+from apps.core.actors import is_job
+from apps.core.exceptions import Refused
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
 from apps.referrals.models import Referral
@@ -49,14 +51,17 @@ def can_manage_referrals(user: User, patient: Patient) -> bool:
 
 def require_can_manage_referrals(user: User, patient: Patient) -> None:
     if not can_manage_referrals(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow referrals.")
+        raise Refused(
+            "Your role on this patient's team does not allow referrals.", patient_id=patient.pk
+        )
 
 
-def can_work_on(user: User | None, referral: Referral) -> bool:
-    """Jobs (no user), the owner while on the team, anyone who manages referrals on the
-    patient's team, or the organisation's administrators through the admin."""
-    if user is None:
+def can_work_on(user: Actor, referral: Referral) -> bool:
+    """Jobs (the system acting), the owner while on the team, anyone who manages referrals
+    on the patient's team, or the organisation's administrators through the admin."""
+    if is_job(user):
         return True
+    assert isinstance(user, User)  # noqa: S101 - an Actor that is not a job is a person
     patient = referral.patient
     if user.pk == referral.owner_id and patient_permissions.can_view_patient(user, patient):
         return True
@@ -65,9 +70,19 @@ def can_work_on(user: User | None, referral: Referral) -> bool:
     )
 
 
-def require_can_work_on(user: User | None, referral: Referral) -> None:
+def require_can_work_on(user: Actor, referral: Referral) -> None:
     if not can_work_on(user, referral):
-        raise PermissionDenied("Only the referral's owner or a coordinator may change it.")
+        raise Refused(
+            "Only the referral's owner or a coordinator may change it.",
+            patient_id=referral.patient_id,
+            object_type="referrals.referral",
+            object_id=referral.pk,
+        )
+
+
+def can_see_directory(user: User) -> bool:
+    """Anyone signed in to an organisation sees its directory; a superuser sees them all."""
+    return bool(user.is_authenticated and (user.organisation_id is not None or user.is_superuser))
 
 
 def can_keep_directory(user: User) -> bool:
@@ -82,3 +97,20 @@ def can_keep_directory(user: User) -> bool:
 def require_can_keep_directory(user: User) -> None:
     if not can_keep_directory(user):
         raise PermissionDenied("Only coordinators and administrators may change the directory.")
+
+
+def require_can_keep_directory_of(user: User, organisation_id: int) -> None:
+    """A keeper of the directory, changing their own organisation's (any, for a superuser)."""
+    require_can_keep_directory(user)
+    if not user.is_superuser and user.organisation_id != organisation_id:
+        raise PermissionDenied("That directory belongs to another organisation.")
+
+
+def can_change_referral_settings(user: User, organisation_id: int) -> bool:
+    """The organisation's Django-admin staff (any organisation's, for a superuser)."""
+    return bool(user.is_superuser or (user.is_staff and user.organisation_id == organisation_id))
+
+
+def require_can_change_referral_settings(user: User, organisation_id: int) -> None:
+    if not can_change_referral_settings(user, organisation_id):
+        raise PermissionDenied("Only the organisation's administrators may change these settings.")

@@ -60,7 +60,7 @@ def resource_service_search(
 ) -> QuerySet[ResourceService]:
     """The user's organisation's services matching every word of `query` somewhere
     (name, organisation, type, area, languages, eligibility), plus the filters."""
-    if not user.is_authenticated or (user.organisation_id is None and not user.is_superuser):
+    if not permissions.can_see_directory(user):
         return ResourceService.objects.none()
     services = ResourceService.objects.select_related("resource_organisation")
     if user.organisation_id is not None:
@@ -104,7 +104,7 @@ def resource_service_get_for_user(*, user: User, service_id: int | str) -> Resou
 def resource_organisation_list_for_user(
     *, user: User, include_inactive: bool = True
 ) -> QuerySet[ResourceOrganisation]:
-    if not user.is_authenticated or (user.organisation_id is None and not user.is_superuser):
+    if not permissions.can_see_directory(user):
         return ResourceOrganisation.objects.none()
     partners = ResourceOrganisation.objects.all()
     if user.organisation_id is not None:

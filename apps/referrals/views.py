@@ -7,7 +7,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.referrals import permissions, selectors, services, states
 from apps.referrals.forms import (
@@ -28,6 +27,8 @@ from apps.referrals.forms import (
     ResourceServiceForm,
     SnoozeForm,
     TransitionForm,
+    board_filters,
+    directory_filters,
 )
 from apps.referrals.models import ConsentMethod, Referral, ReferralState
 
@@ -41,20 +42,19 @@ DIRECTORY_PAGE = 100
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BoardFilterForm(request.GET)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    # A bad filter is refused as the API refuses it (400, the field named); the
+    # board then shows everything open rather than a guess at what was meant.
+    valid = form.is_valid()
     page = selectors.referral_board_for_user(
-        user=request.user,
-        state=filters.get("state") or "",
-        mine=bool(filters.get("mine")),
-        overdue_only=bool(filters.get("overdue")),
-        page=filters.get("page") or 1,
+        user=request.user, **board_filters(form.cleaned_data if valid else {})
     )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
+    status = 200 if valid else 400
     if is_htmx(request) and request.htmx.target == "board-results":
-        return render(request, "referrals/_board_results.html", context)
-    return render(request, "referrals/board.html", context)
+        return render(request, "referrals/_board_results.html", context, status=status)
+    return render(request, "referrals/board.html", context, status=status)
 
 
 @login_required
@@ -102,7 +102,6 @@ def _render_detail(
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def referral_detail(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
@@ -135,7 +134,6 @@ def _form_problem(form: Any) -> ApplicationError:
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
@@ -151,7 +149,6 @@ def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> 
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
@@ -171,7 +168,6 @@ def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> Htt
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
@@ -192,7 +188,6 @@ def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> Ht
 
 
 @login_required
-@not_found_as_404
 @require_POST
 @htmx_action
 def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
@@ -212,12 +207,10 @@ def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> Http
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    if not permissions.can_manage_referrals(request.user, patient):
-        raise PermissionDenied("Your role on this patient's team does not allow referrals.")
+    permissions.require_can_manage_referrals(request.user, patient)
     members = selectors.team_users_for_patient(patient=patient)
     form = ReferralCreateForm(
         request.POST or None,
@@ -245,7 +238,6 @@ def referral_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 
 @login_required
-@not_found_as_404
 @require_GET
 def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
@@ -266,13 +258,8 @@ def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 
 def _search(request: AuthenticatedHttpRequest) -> tuple[DirectorySearchForm, list[Any]]:
     form = DirectorySearchForm(request.GET)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    found = selectors.resource_service_search(
-        user=request.user,
-        query=filters.get("q") or "",
-        service_type=filters.get("service_type") or "",
-        language=filters.get("language") or "",
-    )
+    filters = directory_filters(form.cleaned_data if form.is_valid() else {})
+    found = selectors.resource_service_search(user=request.user, **filters)
     return form, list(found[:DIRECTORY_PAGE])
 
 
@@ -287,9 +274,11 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_keep": permissions.can_keep_directory(request.user),
         "organisations": selectors.resource_organisation_list_for_user(user=request.user),
     }
+    # A bad search is refused as the API refuses it (400, the field named).
+    status = 200 if form.is_valid() else 400
     if is_htmx(request) and request.htmx.target == "directory-results":
-        return render(request, "referrals/_directory_results.html", context)
-    return render(request, "referrals/directory.html", context)
+        return render(request, "referrals/_directory_results.html", context, status=status)
+    return render(request, "referrals/directory.html", context, status=status)
 
 
 @login_required
@@ -301,8 +290,7 @@ def service_options(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _keeper_only(request: AuthenticatedHttpRequest) -> None:
-    if not permissions.can_keep_directory(request.user):
-        raise PermissionDenied("Only coordinators and administrators may change the directory.")
+    permissions.require_can_keep_directory(request.user)
 
 
 @login_required
@@ -329,7 +317,6 @@ def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request: AuthenticatedHttpRequest, organisation_id: int) -> HttpResponse:
     _keeper_only(request)
@@ -358,7 +345,6 @@ def organisation_edit(request: AuthenticatedHttpRequest, organisation_id: int) -
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def service_create(request: AuthenticatedHttpRequest, organisation_id: int) -> HttpResponse:
     _keeper_only(request)
@@ -385,7 +371,6 @@ def service_create(request: AuthenticatedHttpRequest, organisation_id: int) -> H
 
 
 @login_required
-@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def service_edit(request: AuthenticatedHttpRequest, service_id: int) -> HttpResponse:
     _keeper_only(request)

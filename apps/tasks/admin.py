@@ -19,6 +19,7 @@ from apps.accounts.models import User
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
+from apps.core.refusals import audit_refused_request
 from apps.tasks import services
 from apps.tasks.models import (
     OPEN_STATUSES,
@@ -193,6 +194,7 @@ class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
                     reason=data.get("reassign_reason") or "",
                 )
         except (ApplicationError, PermissionDenied) as error:
+            audit_refused_request(request, error, obj=obj)
             self.message_user(request, f"Not saved: {error}", messages.ERROR)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -206,6 +208,7 @@ class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
             try:
                 services.task_verify(actor=actor, task=task)
             except (ApplicationError, PermissionDenied) as error:
+                audit_refused_request(request, error, obj=task)
                 self.message_user(request, f"Task {task.pk}: {error}", messages.ERROR)
             else:
                 verified += 1

@@ -12,9 +12,12 @@ from rest_framework.views import APIView
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import Role, User
 from apps.core.exceptions import ApplicationError
+from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
+from apps.tasks.forms import TeamFilterForm, team_filters
 from apps.tasks.models import Task, TaskPriority
+from apps.teams.selectors import team_active_members
 
 
 class PatientRefSerializer(serializers.Serializer):
@@ -210,30 +213,11 @@ class TeamWorklistApi(APIView):
         summary="The lead coordinator's worklist of the teams they lead",
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        params = request.query_params
-        try:
-            filters = selectors.TeamWorklistFilters(
-                owner_id=int(params["owner"]) if params.get("owner") else None,
-                role=params.get("role", ""),
-                patient_id=int(params["patient"]) if params.get("patient") else None,
-                overdue=params.get("overdue", "").lower() in {"1", "true", "yes", "on"},
-                orphaned=params.get("orphaned", "").lower() in {"1", "true", "yes", "on"},
-            )
-            page = int(params.get("page", "1"))
-            page_size = int(params.get("page_size", str(selectors.TEAM_PAGE_SIZE)))
-        except ValueError:
-            return Response(
-                {"detail": "owner, patient, page and page_size must be whole numbers."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if filters.role and filters.role not in Role.values:
-            return Response(
-                {
-                    "detail": "Unknown role.",
-                    "errors": {"role": [f"'{filters.role}' is not a role."]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        team_ids = permissions.require_lead_team_ids(request.user)
+        members = [m for m in team_active_members(team_ids=team_ids) if m.user.is_active]
+        form = TeamFilterForm(request.query_params, members=members)
+        filters_or_error(form)
+        filters, page, page_size = team_filters(form)
         worklist = selectors.team_worklist_for_user(
             user=request.user, filters=filters, page=page, page_size=page_size
         )

@@ -5,7 +5,9 @@ from collections.abc import Iterable
 from django import forms
 
 from apps.accounts.models import Role
+from apps.core.filters import FlagField
 from apps.tasks.models import TaskPriority
+from apps.tasks.selectors import TEAM_PAGE_SIZE, TeamWorklistFilters
 from apps.teams.models import TeamMembership
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -97,15 +99,32 @@ class TeamFilterForm(forms.Form):
     owner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
     patient = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput())
-    overdue = forms.BooleanField(required=False, label="Overdue only")
-    orphaned = forms.BooleanField(required=False, label="Orphaned only")
+    overdue = FlagField(label="Overdue only")
+    orphaned = FlagField(label="Orphaned only")
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput())
+    page_size = forms.IntegerField(
+        required=False, min_value=1, max_value=200, widget=forms.HiddenInput()
+    )
 
     def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         choices = member_choices(members)
         choices[0] = ("", "Any owner")
         self.fields["owner"].choices = choices  # type: ignore[attr-defined]
+
+
+def team_filters(form: TeamFilterForm) -> tuple[TeamWorklistFilters, int, int]:
+    """The team worklist's (filters, page, page size) from a valid TeamFilterForm, or the
+    defaults from an unbound one: the page and the API read the same form."""
+    data = form.cleaned_data if form.is_bound else {}
+    filters = TeamWorklistFilters(
+        owner_id=data.get("owner"),
+        role=data.get("role") or "",
+        patient_id=data.get("patient"),
+        overdue=bool(data.get("overdue")),
+        orphaned=bool(data.get("orphaned")),
+    )
+    return filters, data.get("page") or 1, data.get("page_size") or TEAM_PAGE_SIZE
 
 
 class BulkReassignForm(forms.Form):

@@ -12,6 +12,7 @@ from typing import Protocol
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.models import User
+from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.tasks import states
@@ -44,6 +45,11 @@ def can_create_task(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, "manage_tasks") or is_task_admin(user, patient)
 
 
+def require_can_create_task(user: User, patient: Patient) -> None:
+    if not can_create_task(user, patient):
+        raise Refused("You may not create tasks for this patient.", patient_id=patient.pk)
+
+
 def _is_live_owner(user: User, task: TaskLike) -> bool:
     """The owner, while still on the patient's team; after leaving they lose the task too."""
     return (
@@ -61,7 +67,12 @@ def can_work_on_task(user: User, task: TaskLike) -> bool:
 
 def require_can_work_on_task(user: User, task: TaskLike) -> None:
     if not can_work_on_task(user, task):
-        raise PermissionDenied("You may not work on this task.")
+        raise Refused(
+            "You may not work on this task.",
+            patient_id=getattr(task, "patient_id", None),
+            object_type="tasks.task",
+            object_id=getattr(task, "pk", ""),
+        )
 
 
 def can_reassign_task(user: User, task: TaskLike) -> bool:
@@ -72,7 +83,12 @@ def can_reassign_task(user: User, task: TaskLike) -> bool:
 
 def require_can_reassign_task(user: User, task: TaskLike) -> None:
     if not can_reassign_task(user, task):
-        raise PermissionDenied("Only the owner or the lead coordinator may reassign this task.")
+        raise Refused(
+            "Only the owner or the lead coordinator may reassign this task.",
+            patient_id=getattr(task, "patient_id", None),
+            object_type="tasks.task",
+            object_id=getattr(task, "pk", ""),
+        )
 
 
 def can_lead_team(user: User, team_id: int) -> bool:
@@ -86,6 +102,14 @@ def lead_team_ids(user: User) -> list[int]:
         for team_id, codenames in team_permissions.team_permissions_for_user(user).items()
         if "reassign_tasks" in codenames
     )
+
+
+def require_lead_team_ids(user: User) -> list[int]:
+    """The teams whose worklist `user` runs; refused when they lead none."""
+    team_ids = lead_team_ids(user)
+    if not team_ids:
+        raise PermissionDenied("The team worklist is for lead coordinators.")
+    return team_ids
 
 
 def team_roles_for_user(user: User) -> dict[int, str]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -340,13 +339,6 @@ class TeamWorklist:
         return self.number > 1
 
 
-def require_lead_teams(user: User) -> list[int]:
-    team_ids = permissions.lead_team_ids(user)
-    if not team_ids:
-        raise PermissionDenied("The team worklist is for lead coordinators.")
-    return team_ids
-
-
 def _pairs(pairs: list[tuple[int, int | None]]) -> Q:
     """Tasks of these (team, owner) pairs; no pair matches nothing."""
     condition = Q(pk__in=[])
@@ -430,7 +422,7 @@ def team_worklist_for_user(
     now = now or timezone.now()
     filters = filters or TeamWorklistFilters()
     page_size = max(1, min(page_size, 200))
-    team_ids = require_lead_teams(user)
+    team_ids = permissions.require_lead_team_ids(user)
     work = _team_work(team_ids, now, members)
     orphaned_pairs = work.orphaned_pairs
     chosen = work.tasks
@@ -480,7 +472,7 @@ def orphaned_tasks_for_user(*, user: User, now: datetime | None = None) -> list[
     """Open tasks on the teams the user leads whose owner is no longer a live member
     (left the team, or their account was deactivated)."""
     now = now or timezone.now()
-    work = _team_work(require_lead_teams(user), now)
+    work = _team_work(permissions.require_lead_team_ids(user), now)
     rows = work.finish(
         _rows(work.tasks.filter(_pairs(work.orphaned_pairs)).order_by("due_at", "pk"), now=now)
     )

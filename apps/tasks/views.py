@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
-from apps.patients.permissions import has_patient_permission, require_patient_permission
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import (
@@ -28,6 +27,7 @@ from apps.tasks.forms import (
     ReassignForm,
     TaskCreateForm,
     TeamFilterForm,
+    team_filters,
 )
 from apps.tasks.models import Task
 from apps.tasks.notifications import notification_mark_read
@@ -77,22 +77,17 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _team_context(
     request: AuthenticatedHttpRequest, bulk_form: BulkReassignForm | None = None
 ) -> dict[str, object]:
-    team_ids = selectors.require_lead_teams(request.user)
+    team_ids = permissions.require_lead_team_ids(request.user)
     members = list(team_active_members(team_ids=team_ids))
     filter_form = TeamFilterForm(request.GET or None, members=members)
-    filters, page = selectors.TeamWorklistFilters(), 1
-    if filter_form.is_valid():
-        data = filter_form.cleaned_data
-        filters = selectors.TeamWorklistFilters(
-            owner_id=data["owner"],
-            role=data["role"] or "",
-            patient_id=data["patient"],
-            overdue=bool(data["overdue"]),
-            orphaned=bool(data["orphaned"]),
-        )
-        page = data["page"] or 1
+    # A bad filter is refused as the API refuses it (400, the field named); the
+    # worklist then shows unfiltered, with the error above it.
+    refused = filter_form.is_bound and not filter_form.is_valid()
+    filters, page, page_size = team_filters(
+        TeamFilterForm(members=members) if refused else filter_form
+    )
     worklist = selectors.team_worklist_for_user(
-        user=request.user, filters=filters, page=page, members=members
+        user=request.user, filters=filters, page=page, page_size=page_size, members=members
     )
     query = {
         key: value
@@ -110,6 +105,7 @@ def _team_context(
         "filter_form": filter_form,
         "bulk_form": bulk_form or BulkReassignForm(members=members),
         "filter_query": urlencode(query),
+        "filter_refused": refused,
         "variant": "team",
     }
 
@@ -118,17 +114,17 @@ def _team_context(
 @require_GET
 def team_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _team_context(request)
+    status = 400 if context["filter_refused"] else 200
     if is_htmx(request) and request.htmx.target == "team-results":
-        return render(request, "tasks/_team_results.html", context)
-    return render(request, "tasks/team_worklist.html", context)
+        return render(request, "tasks/_team_results.html", context, status=status)
+    return render(request, "tasks/team_worklist.html", context, status=status)
 
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
-    team_ids = selectors.require_lead_teams(request.user)
+    team_ids = permissions.require_lead_team_ids(request.user)
     members = list(team_active_members(team_ids=team_ids))
     form = BulkReassignForm(request.POST, members=members)
     if form.is_valid():
@@ -163,7 +159,6 @@ def team_bulk_reassign(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@not_found_as_404
 def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     actions = permissions.task_actions(
@@ -184,10 +179,9 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    require_patient_permission(request.user, patient, "manage_tasks")
+    permissions.require_can_create_task(request.user, patient)
     members = selectors.task_owner_choices(team_id=patient.care_team_id)
     initial = (
         {"owner": request.user.pk} if any(m.user_id == request.user.pk for m in members) else {}
@@ -219,14 +213,13 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_tasks(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The open tasks section of a patient's chart, loaded lazily by htmx."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     context = {
         "patient": patient,
         "rows": selectors.task_list_for_patient(user=request.user, patient=patient),
-        "can_create": has_patient_permission(request.user, patient, "manage_tasks"),
+        "can_create": permissions.can_create_task(request.user, patient),
         "variant": "patient",
     }
     return render(request, "tasks/_patient_tasks.html", context)
@@ -249,7 +242,6 @@ def _act(
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_start(actor=request.user, task=task))
@@ -257,7 +249,6 @@ def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
@@ -271,7 +262,6 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     return _act(request, task_id, lambda task: services.task_verify(actor=request.user, task=task))
@@ -279,7 +269,6 @@ def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
@@ -292,7 +281,6 @@ def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
@@ -305,7 +293,6 @@ def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 @htmx_action
 def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """GET: the inline form (in place of the row); POST: hand the task over with a reason."""
@@ -340,7 +327,6 @@ def task_reassign(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 
 @login_required
 @require_GET
-@not_found_as_404
 def task_row(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """The row alone, to put it back after an inline form is dismissed."""
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)

@@ -10,10 +10,17 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
 from apps.teams.selectors import team_active_members
 from apps.transitions import permissions, selectors, services
-from apps.transitions.forms import MANUAL_KINDS, MANUAL_SOURCES
+from apps.transitions.forms import (
+    MANUAL_KINDS,
+    MANUAL_SOURCES,
+    BoardFilterForm,
+    EpisodeFilterForm,
+    board_days,
+)
 from apps.transitions.models import (
     ContactKind,
     ContactOutcome,
@@ -245,14 +252,11 @@ def _episode_detail(request: AuthenticatedRequest, episode_id: int) -> dict[str,
 
 class BoardApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="7 to 60, default 30")],
+        parameters=[OpenApiParameter("days", int, description="1 to 60, default 30")],
         responses=BoardRowSerializer(many=True),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        try:
-            days = max(1, min(int(request.query_params.get("days", "30")), 60))
-        except ValueError:
-            days = 30
+        days = board_days(filters_or_error(BoardFilterForm(request.query_params)))
         rows = selectors.transitions_board_for_user(user=request.user, days=days)
         return Response(BoardRowSerializer(rows, many=True).data)
 
@@ -263,11 +267,7 @@ class EpisodeListApi(APIView):
         responses=EpisodeListItemSerializer(many=True),
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        status_filter = request.query_params.get("status", "")
-        if status_filter and status_filter not in EpisodeStatus.values:
-            raise ApplicationError(
-                "Unknown status.", field_errors={"status": [f"'{status_filter}' is not a status."]}
-            )
+        status_filter = filters_or_error(EpisodeFilterForm(request.query_params))["status"]
         views = selectors.episode_views_for_user(user=request.user, status=status_filter)
         return Response(EpisodeListItemSerializer(views, many=True).data)
 

@@ -6,10 +6,13 @@ from django.utils import timezone
 from apps.transitions.models import (
     Complexity,
     ContactOutcome,
+    EpisodeStatus,
     HandoffKind,
     HandoffSource,
     Setting,
 )
+
+BOARD_DEFAULT_DAYS = 30
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -103,3 +106,20 @@ class ContactRecordForm(forms.Form):
         field.choices = [  # type: ignore[attr-defined]
             (member.user_id, member.user.display_name) for member in members
         ]
+
+
+class BoardFilterForm(forms.Form):
+    """The transitions board's window, for the page and the API."""
+
+    days = forms.IntegerField(required=False, min_value=1, max_value=60)
+
+
+def board_days(cleaned: dict[str, object]) -> int:
+    days = cleaned.get("days")
+    return days if isinstance(days, int) else BOARD_DEFAULT_DAYS
+
+
+class EpisodeFilterForm(forms.Form):
+    """The episode list's status filter, for the page and the API."""
+
+    status = forms.ChoiceField(required=False, choices=[("", "Any"), *EpisodeStatus.choices])

@@ -3,7 +3,9 @@
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.models import Actor, User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.actors import JobActor
+from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission
 
@@ -28,7 +30,10 @@ def can_record_transition(user: Actor, patient: Patient) -> bool:
 
 def require_can_record_transition(user: Actor, patient: Patient) -> None:
     if not can_record_transition(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not record transitions.")
+        raise Refused(
+            "Your role on this patient's team does not record transitions.",
+            patient_id=patient.pk,
+        )
 
 
 def can_manage_transitions(user: User, patient: Patient) -> bool:
@@ -37,7 +42,10 @@ def can_manage_transitions(user: User, patient: Patient) -> bool:
 
 def require_can_manage_transitions(user: User, patient: Patient) -> None:
     if not can_manage_transitions(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not manage transitions.")
+        raise Refused(
+            "Your role on this patient's team does not manage transitions.",
+            patient_id=patient.pk,
+        )
 
 
 def can_reconcile(user: User, patient: Patient) -> bool:
@@ -46,7 +54,10 @@ def can_reconcile(user: User, patient: Patient) -> bool:
 
 def require_can_reconcile(user: User, patient: Patient) -> None:
     if not can_reconcile(user, patient):
-        raise PermissionDenied("Your role on this patient's team does not reconcile medications.")
+        raise Refused(
+            "Your role on this patient's team does not reconcile medications.",
+            patient_id=patient.pk,
+        )
 
 
 def can_verify_reconciliation(user: User, patient: Patient) -> bool:
@@ -55,4 +66,16 @@ def can_verify_reconciliation(user: User, patient: Patient) -> bool:
 
 def require_can_verify_reconciliation(user: User, patient: Patient) -> None:
     if not can_verify_reconciliation(user, patient):
-        raise PermissionDenied("Only the team's pharmacist verifies a reconciliation.")
+        raise Refused(
+            "Only the team's pharmacist verifies a reconciliation.",
+            patient_id=patient.pk,
+        )
+
+
+def can_change_transition_settings(user: User, organisation_id: int) -> bool:
+    return is_organisation_admin(user, organisation_id, "transitions.change_transitionsettings")
+
+
+def require_can_change_transition_settings(user: User, organisation_id: int) -> None:
+    if not can_change_transition_settings(user, organisation_id):
+        raise PermissionDenied("You may not change this organisation's transition settings.")

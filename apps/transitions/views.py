@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,18 +18,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx, not_found_as_404
-from apps.patients.permissions import has_patient_permission
+from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
+from apps.tasks.permissions import can_create_task
 from apps.teams.selectors import team_active_members
 from apps.transitions import permissions, selectors, services
 from apps.transitions.forms import (
+    BoardFilterForm,
     ChecklistItemForm,
     ComplexityForm,
     ContactRecordForm,
+    EpisodeFilterForm,
     LineReasonForm,
     MedicationLineForm,
     TransitionRecordForm,
+    board_days,
 )
 from apps.transitions.models import ContactKind, Episode, EpisodeStatus, HandoffKind
 from apps.transitions.services.contacts import ContactDetails
@@ -45,7 +47,7 @@ def _rights(user: Any, episode: Episode) -> dict[str, bool]:
         "manage": permissions.can_manage_transitions(user, patient),
         "reconcile": permissions.can_reconcile(user, patient),
         "verify": permissions.can_verify_reconciliation(user, patient),
-        "tasks": has_patient_permission(user, patient, "manage_tasks"),
+        "tasks": can_create_task(user, patient),
     }
 
 
@@ -85,37 +87,41 @@ def _act(
 @login_required
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    days = days if days in BOARD_DAYS else 30
+    form = BoardFilterForm(request.GET)
+    # A bad window is refused as the API refuses it (400, the field named).
+    valid = form.is_valid()
+    days = board_days(form.cleaned_data if valid else {})
     rows = selectors.transitions_board_for_user(user=request.user, days=days)
     problems = selectors.follow_up_problems_for_user(user=request.user)
-    context = {"rows": rows, "problems": problems, "days": days, "day_choices": BOARD_DAYS}
-    return render(request, "transitions/board.html", context)
+    context = {
+        "rows": rows,
+        "problems": problems,
+        "days": days,
+        "day_choices": BOARD_DAYS,
+        "form": form,
+    }
+    return render(request, "transitions/board.html", context, status=200 if valid else 400)
 
 
 @login_required
 @require_GET
 def episode_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    status = status if status in EpisodeStatus.values else ""
+    form = EpisodeFilterForm(request.GET)
+    valid = form.is_valid()
+    status = form.cleaned_data.get("status", "") if valid else ""
     views = selectors.episode_views_for_user(user=request.user, status=status)
-    context = {"views": views, "status": status, "statuses": EpisodeStatus.choices}
-    return render(request, "transitions/episode_list.html", context)
+    context = {"views": views, "status": status, "statuses": EpisodeStatus.choices, "form": form}
+    return render(request, "transitions/episode_list.html", context, status=200 if valid else 400)
 
 
 @login_required
 @require_GET
-@not_found_as_404
 def episode_detail(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     return render(request, "transitions/episode.html", _episode_context(request, episode_id))
 
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
@@ -138,7 +144,6 @@ def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> Ht
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
@@ -156,7 +161,6 @@ def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> Ht
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
@@ -169,7 +173,6 @@ def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> 
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
@@ -190,7 +193,6 @@ def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
@@ -209,7 +211,6 @@ def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
@@ -223,7 +224,6 @@ def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> H
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
@@ -239,7 +239,6 @@ def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) 
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
@@ -267,7 +266,6 @@ def _form_error_text(form: ContactRecordForm) -> str:
 
 @login_required
 @require_POST
-@not_found_as_404
 @htmx_action
 def follow_up_task_done(
     request: AuthenticatedHttpRequest, follow_up_id: int, which: str
@@ -302,12 +300,10 @@ def follow_up_task_done(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@not_found_as_404
 def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """Manual entry for a transition reported by phone or fax; the same services as ADT."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    if not permissions.can_manage_transitions(request.user, patient):
-        raise PermissionDenied("Your role on this patient's team does not record transitions.")
+    permissions.require_can_manage_transitions(request.user, patient)
     form = TransitionRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -339,7 +335,6 @@ def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> Htt
 
 @login_required
 @require_GET
-@not_found_as_404
 def patient_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The chart's transitions section (lazy-loaded): recent episodes and their chains."""
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import Organisation, User
+from apps.core.actors import JobActor
 from apps.core.models import AuditAction, AuditEvent
 from apps.demo.seeders.scale import (
     IDENTIFIER_AUTHORITY,
@@ -14,12 +15,14 @@ from apps.demo.seeders.scale import (
     TEAM_ROLES,
     scale_organisation_name,
 )
-from apps.patients.complexity import complexity_recompute
+from apps.patients.complexity import RECOMPUTE_ALL_JOB, complexity_recompute
 from apps.patients.models import Patient, PatientComplexity, PatientIdentifier
 from apps.patients.permissions import has_patient_permission, visible_patients
 from apps.patients.selectors import patient_page_for_user
 from apps.teams.models import CareTeam, TeamMembership
 from apps.teams.permissions import LEAD_PERMISSIONS, ROLE_PERMISSIONS, team_permissions_for_user
+
+NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
 PATIENTS = 45
 TEAM_SIZE = 20
@@ -59,7 +62,7 @@ def test_stored_complexity_is_what_the_engine_computes_for_no_evidence(
     panel: Organisation,
 ) -> None:
     assert PatientComplexity.objects.filter(organisation=panel).count() == PATIENTS
-    result = complexity_recompute(organisation_id=panel.pk)
+    result = complexity_recompute(organisation_id=panel.pk, actor=NIGHTLY)
     assert result.patients == PATIENTS
     assert result.changed == []
 

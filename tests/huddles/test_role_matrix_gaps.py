@@ -9,7 +9,7 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from apps.accounts.models import Role
-from apps.core.models import AuditEvent
+from apps.core.models import AuditAction, AuditEvent
 from apps.huddles import services
 from apps.huddles.models import AgendaItem, Huddle, HuddleAttendance, HuddleStatus, ItemStatus
 from apps.huddles.selectors import huddle_measures
@@ -52,7 +52,8 @@ def snapshot():
         ),
         list(HuddleAttendance.objects.order_by("pk").values_list("pk", "present")),
         Task.objects.count(),
-        AuditEvent.objects.count(),
+        # A refusal is audited (one DENIED event); nothing else may be written.
+        AuditEvent.objects.exclude(action=AuditAction.DENIED).count(),
     )
 
 

@@ -7,9 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditEvent
 from apps.patients import complexity
+from apps.patients.complexity import RECOMPUTE_ALL_JOB
 from apps.patients.models import (
     Condition,
     Encounter,
@@ -19,6 +21,8 @@ from apps.patients.models import (
 from apps.patients.services.complexity import complexity_thresholds_update
 from tests import factories
 from tests.patients.factories import days_ago, make_complex
+
+NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
 
 def _panel(team, admin, size, start=0):
@@ -42,7 +46,7 @@ def _panel(team, admin, size, start=0):
 
 def _queries(organisation_id) -> int:
     with CaptureQueriesContext(connection) as captured:
-        complexity.complexity_recompute(organisation_id=organisation_id)
+        complexity.complexity_recompute(organisation_id=organisation_id, actor=NIGHTLY)
     return len(captured)
 
 
@@ -62,11 +66,11 @@ def test_whole_organisation_recompute_uses_the_same_queries_for_3_or_40_patients
 
 def test_a_second_run_changes_nothing(organisation, team, org_admin):
     _panel(team, org_admin, 12)
-    first = complexity.complexity_recompute(organisation_id=organisation.pk)
+    first = complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     assert len(first.changed) == 12
     events = AuditEvent.objects.count()
     stamps = dict(PatientComplexity.objects.values_list("patient_id", "computed_at"))
-    second = complexity.complexity_recompute(organisation_id=organisation.pk)
+    second = complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     assert second.changed == []
     assert second.patients == 12
     assert AuditEvent.objects.count() == events
@@ -76,7 +80,7 @@ def test_a_second_run_changes_nothing(organisation, team, org_admin):
 def test_cost_percentile_is_the_share_of_patients_with_lower_cost(organisation, team, org_admin):
     patients = _panel(team, org_admin, 20)
     without_cost = factories.make_patient(team, actor=org_admin)
-    complexity.complexity_recompute(organisation_id=organisation.pk)
+    complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     rows = dict(PatientComplexity.objects.values_list("patient_id", "cost_percentile"))
     # 21 patients; the costliest has 20 below it: 95th percentile.
     assert rows[patients[-1].pk] == 95
@@ -89,7 +93,7 @@ def test_a_single_patient_recompute_places_them_among_the_stored_costs(
     organisation, team, org_admin, nurse
 ):
     patients = _panel(team, org_admin, 20)
-    complexity.complexity_recompute(organisation_id=organisation.pk)
+    complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     target = patients[0]
     from apps.patients.services import clinical
 
@@ -102,7 +106,7 @@ def test_a_single_patient_recompute_places_them_among_the_stored_costs(
 def test_top_five_percent_cost_alone_crosses_utilization(organisation, team, org_admin):
     patients = _panel(team, org_admin, 20)
     Encounter.objects.filter(kind=EncounterKind.ED).update(kind=EncounterKind.OUTPATIENT)
-    complexity.complexity_recompute(organisation_id=organisation.pk)
+    complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     top = PatientComplexity.objects.get(patient=patients[-1])
     assert top.utilization_met is True
     assert "95th percentile reaches the 95th" in top.reasons["utilization"]["text"]
@@ -115,7 +119,7 @@ def test_blank_thresholds_switch_evidence_off(organisation, team, org_admin, nur
     thresholds = complexity.thresholds_for(organisation)
     thresholds.acute_events_min = None
     thresholds.save()
-    complexity.complexity_recompute(organisation_id=organisation.pk)
+    complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     row = PatientComplexity.objects.get(patient=patient)
     assert row.is_complex is False
     assert "needs the 95th" in row.reasons["utilization"]["text"]
@@ -156,6 +160,6 @@ def test_inactive_patients_are_left_out_of_the_population(organisation, team, or
     patients = _panel(team, org_admin, 10)
     patients[0].is_active = False
     patients[0].save()
-    result = complexity.complexity_recompute(organisation_id=organisation.pk)
+    result = complexity.complexity_recompute(organisation_id=organisation.pk, actor=NIGHTLY)
     assert result.patients == 9
     assert not PatientComplexity.objects.filter(patient=patients[0]).exists()

@@ -4,9 +4,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.patients.complexity import complexity_recompute
+from apps.core.actors import JobActor
+from apps.patients.complexity import RECOMPUTE_ALL_JOB, complexity_recompute
 from apps.patients.models import Condition
 from tests import factories
+
+NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
 # Session, user, team rights, the page's rows and count, the audit event: a
 # query per row, or a new per-request lookup, breaks this at once.
@@ -20,7 +23,7 @@ def _add_patients(team, org_admin, count: int, start: int) -> None:
     ]
     # Half carry evidence, so the complexity columns are filled, not all empty.
     Condition.objects.bulk_create(Condition(patient=p, code="I50.9") for p in patients[::2])
-    complexity_recompute(organisation_id=team.organisation_id)
+    complexity_recompute(organisation_id=team.organisation_id, actor=NIGHTLY)
 
 
 def _queries(client, url: str, **params: object) -> tuple[int, object]:

@@ -1,11 +1,15 @@
 import pytest
 
+from apps.core.actors import JobActor
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients import selectors
+from apps.patients.complexity import RECOMPUTE_ALL_JOB
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+
+NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
 
 def test_patient_list_shows_only_the_users_teams(nurse, patient, other_patient):
@@ -88,7 +92,7 @@ def test_patient_list_query_count_does_not_grow_with_page_size(
         factories.make_patient(team, actor=org_admin, family_name=f"Q{i:03d}") for i in range(60)
     ]
     Condition.objects.bulk_create(Condition(patient=p, code="I50.9") for p in patients[::2])
-    complexity_recompute(organisation_id=team.organisation_id)
+    complexity_recompute(organisation_id=team.organisation_id, actor=NIGHTLY)
 
     def queries_for(page_size: int, **filters: object) -> int:
         nurse.__dict__.pop("_caregraph_team_perms", None)

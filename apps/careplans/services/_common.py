@@ -70,19 +70,19 @@ def lock_plan(plan_id: int) -> CarePlan:
     return plan
 
 
-def require_team_member(*, plan: CarePlan, user: User | None, field: str) -> User:
+def owner_on_team(*, plan: CarePlan, user: User | None, field: str) -> User:
     """Goal and intervention owners follow the one rule for who may own work (teams)."""
     return live_member_validate(team_id=plan.patient.care_team_id, user=user, field=field)
 
 
-def require_text(errors: dict[str, list[str]], name: str, value: str, message: str) -> str:
+def text_or_error(errors: dict[str, list[str]], name: str, value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
         errors.setdefault(name, []).append(message)
     return value
 
 
-def require_not_past(errors: dict[str, list[str]], name: str, value: date | None) -> None:
+def date_not_past_or_error(errors: dict[str, list[str]], name: str, value: date | None) -> None:
     if value is not None and value < timezone.localdate():
         errors.setdefault(name, []).append("Choose today or a later date.")
 

@@ -11,7 +11,7 @@ from apps.careplans.services._common import (
     plan_service,
     raise_if,
     record_version,
-    require_text,
+    text_or_error,
 )
 from apps.core.actors import person_behind
 from apps.core.changes import record_change
@@ -36,7 +36,7 @@ def _validate(plan: CarePlan, values: dict[str, Any]) -> None:
         errors["component"] = [f"'{component}' is not a COM-B component."]
     elif sub_component and sub_component not in SUB_COMPONENTS[component]:
         errors["sub_component"] = [f"Choose a sub-component of {ComB(component).label.lower()}."]
-    values["description"] = require_text(
+    values["description"] = text_or_error(
         errors, "description", values["description"], "Describe the barrier."
     )
     if len(values["description"]) > 300:

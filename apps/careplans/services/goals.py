@@ -8,13 +8,13 @@ from apps.careplans import permissions
 from apps.careplans.models import CarePlan, Goal, GoalDomain, GoalStatus
 from apps.careplans.services._common import (
     audit,
+    date_not_past_or_error,
     lock_plan,
+    owner_on_team,
     plan_service,
     raise_if,
     record_version,
-    require_not_past,
-    require_team_member,
-    require_text,
+    text_or_error,
 )
 from apps.careplans.services.plans import cancel_open_tasks
 from apps.careplans.states import GOAL_CLOSING_REASONS, GOAL_START_STATUSES, GOAL_STATES
@@ -58,16 +58,16 @@ def goal_create(
     _check_domain(domain)
     permissions.require_can_edit_goal_domain(actor, plan.patient, domain)
     errors: dict[str, list[str]] = {}
-    description = require_text(errors, "description", description, "Describe the goal.")
-    target = require_text(errors, "target", target, "Give a measurable target.")
+    description = text_or_error(errors, "description", description, "Describe the goal.")
+    target = text_or_error(errors, "target", target, "Give a measurable target.")
     _check_lengths(errors, {"description": description, "target": target})
     if target_date is None:
         errors["target_date"] = ["Give a target date."]
-    require_not_past(errors, "target_date", target_date)
+    date_not_past_or_error(errors, "target_date", target_date)
     if status not in GOAL_START_STATUSES:
         errors["status"] = ["A new goal is proposed or active."]
     raise_if(errors, "Please correct the goal.")
-    require_team_member(plan=plan, user=owner, field="owner")
+    owner_on_team(plan=plan, user=owner, field="owner")
     goal = record_create(
         actor=actor,
         instance=Goal(
@@ -110,7 +110,7 @@ def goal_update(*, actor: Actor, goal: Goal, reason: str = "", **values: Any) ->
     errors: dict[str, list[str]] = {}
     for name, message in (("description", "Describe the goal."), ("target", "Give a target.")):
         if name in values:
-            values[name] = require_text(errors, name, values[name], message)
+            values[name] = text_or_error(errors, name, values[name], message)
     if "patient_steps" in values:
         values["patient_steps"] = (values["patient_steps"] or "").strip()
     _check_lengths(errors, values)
@@ -118,12 +118,12 @@ def goal_update(*, actor: Actor, goal: Goal, reason: str = "", **values: Any) ->
         if values["target_date"] is None:
             errors["target_date"] = ["Give a target date."]
         elif values["target_date"] != goal.target_date:
-            require_not_past(errors, "target_date", values["target_date"])
+            date_not_past_or_error(errors, "target_date", values["target_date"])
     raise_if(errors, "Please correct the goal.")
     if "status" in values and values["status"] != goal.status:
         GOAL_STATES.move(goal.status, values["status"])
     if "owner" in values and values["owner"].pk != goal.owner_id:
-        require_team_member(plan=plan, user=values["owner"], field="owner")
+        owner_on_team(plan=plan, user=values["owner"], field="owner")
     changed = record_change(
         actor=actor,
         instance=goal,

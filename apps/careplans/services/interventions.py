@@ -11,15 +11,15 @@ from apps.careplans import permissions
 from apps.careplans.models import CarePlan, Goal, Intervention
 from apps.careplans.services._common import (
     audit,
+    date_not_past_or_error,
     due_at_for,
     lock_plan,
+    owner_on_team,
     person_of,
     plan_service,
     raise_if,
     record_version,
-    require_not_past,
-    require_team_member,
-    require_text,
+    text_or_error,
 )
 from apps.careplans.states import GOAL_CLOSING_REASONS
 from apps.core.actors import person_behind
@@ -65,18 +65,18 @@ def intervention_create(
     goal = Goal.objects.get(pk=goal.pk)
     permissions.require_can_edit_goal_work(actor, plan.patient, goal)
     errors: dict[str, list[str]] = {}
-    description = require_text(errors, "description", description, "Say what will be done.")
+    description = text_or_error(errors, "description", description, "Say what will be done.")
     if len(description) > TITLE_LIMIT:
         errors["description"] = [f"At most {TITLE_LIMIT} characters."]
     if due_date is None:
         errors["due_date"] = ["Give a due date."]
-    require_not_past(errors, "due_date", due_date)
+    date_not_past_or_error(errors, "due_date", due_date)
     if goal.status in GOAL_CLOSING_REASONS:
         errors.setdefault("goal", []).append(
             f"The goal is {goal.get_status_display().lower()}; add work to an open goal."
         )
     raise_if(errors, "Please correct the intervention.")
-    require_team_member(plan=plan, user=owner, field="owner")
+    owner_on_team(plan=plan, user=owner, field="owner")
     intervention = Intervention.objects.create(
         plan=plan,
         goal=goal,
@@ -122,7 +122,7 @@ def intervention_update(
         raise ApplicationError("This intervention has no task.")
     errors: dict[str, list[str]] = {}
     if description is not None:
-        description = require_text(errors, "description", description, "Say what will be done.")
+        description = text_or_error(errors, "description", description, "Say what will be done.")
         if len(description) > TITLE_LIMIT:
             errors["description"] = [f"At most {TITLE_LIMIT} characters."]
     new_title = description is not None and description != intervention.description
@@ -130,7 +130,7 @@ def intervention_update(
     new_due = wanted_due != task.due_at
     new_owner = owner is not None and owner.pk != task.owner_id
     if new_due:
-        require_not_past(errors, "due_date", due_date)
+        date_not_past_or_error(errors, "due_date", due_date)
     if new_owner and not reason.strip():
         errors["reason"] = ["Say why the intervention changes hands."]
     raise_if(errors, "Please correct the intervention.")
@@ -143,7 +143,7 @@ def intervention_update(
         intervention.details = details.strip()
         changed.append("details")
     if new_owner and owner is not None:
-        require_team_member(plan=plan, user=owner, field="owner")
+        owner_on_team(plan=plan, user=owner, field="owner")
         task_reassign(actor=person_of(actor), task=task, new_owner=owner, reason=reason.strip())
         changed.append("owner")
     if new_title and description is not None:

@@ -166,4 +166,4 @@ def seed_complexity(*, actor: User, rng: random.Random | None = None) -> int:
             detail={"rows": len(rows), "demo": True},
         )
     assert actor.organisation_id is not None  # noqa: S101 - the demo admin has one
-    return complexity_recompute(organisation_id=actor.organisation_id).flagged
+    return complexity_recompute(organisation_id=actor.organisation_id, actor=actor).flagged

@@ -29,7 +29,7 @@ def _locked_item(item: AgendaItem) -> AgendaItem:
     )
 
 
-def _audit_item(actor: User | None, item: AgendaItem, action: str, **detail: object) -> None:
+def _audit_item(actor: User, item: AgendaItem, action: str, **detail: object) -> None:
     audit_record(
         actor=actor,
         action=action,

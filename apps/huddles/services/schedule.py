@@ -123,11 +123,10 @@ def huddle_update(
 
 
 @transaction.atomic
-def huddle_cancel(*, actor: User | None, huddle: Huddle, reason: str) -> Huddle:
+def huddle_cancel(*, actor: User, huddle: Huddle, reason: str) -> Huddle:
     """Calls off a huddle that has not started; its occurrence is not made again."""
     huddle = _locked(huddle)
-    if actor is not None:
-        require_can_schedule_huddles(actor, huddle.team)
+    require_can_schedule_huddles(actor, huddle.team)
     if huddle.status == HuddleStatus.CANCELLED:
         return huddle
     if huddle.status != HuddleStatus.SCHEDULED:

@@ -4,7 +4,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -16,7 +15,6 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.patients import permissions
 from apps.patients.models import Patient
-from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
@@ -202,14 +200,6 @@ class PatientPage:
     number: int
     num_pages: int
     page_size: int
-    user: User | None = None
-
-    @cached_property
-    def rights_by_team(self) -> dict[int, frozenset[str]]:
-        """The user's rights per team, for per-row actions: one query, only when asked."""
-        if self.user is None:
-            return {}
-        return team_permissions.team_permissions_for_user(self.user)
 
     @property
     def has_next(self) -> bool:
@@ -253,7 +243,6 @@ def patient_page_for_user(
         number=page_obj.number,
         num_pages=paginator.num_pages,
         page_size=page_size,
-        user=user,
     )
 
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -50,13 +50,6 @@ def _validate(patient: Patient) -> None:
         )
 
 
-def _can_create_on_team(actor: User, team: CareTeam) -> bool:
-    probe = Patient(organisation_id=team.organisation_id, care_team=team)
-    return permissions.can_change_patient(actor, probe) or permissions.is_organisation_admin(
-        actor, probe, "patients.add_patient"
-    )
-
-
 @transaction.atomic
 def patient_create(
     *,
@@ -69,8 +62,7 @@ def patient_create(
     **details: Any,
 ) -> Patient:
     """Registers a patient on a care team; their team sees them at once."""
-    if not _can_create_on_team(actor, care_team):
-        raise PermissionDenied("You may not add patients to this team.")
+    permissions.require_can_add_patient_to_team(actor, care_team.pk, care_team.organisation_id)
     unknown = set(details) - set(EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
@@ -170,8 +162,7 @@ def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> B
     refuses everything else.
     """
     reason = reason.strip()
-    if actor.is_interface or not actor.is_active:
-        raise PermissionDenied("Interface accounts cannot break the glass.")
+    permissions.require_can_break_glass(actor)
     if actor.organisation_id != patient.organisation_id:
         raise NotFoundError("No such patient.")
     if len(reason) < BREAK_GLASS_MIN_REASON:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -34,7 +34,7 @@ from apps.patients.models import (
 PROVIDER_MAX = 120
 
 
-def _refresh(actor: User | None, patient: Patient) -> None:
+def _refresh(actor: Actor, patient: Patient) -> None:
     complexity_recompute(
         organisation_id=patient.organisation_id, patient_ids=[patient.pk], actor=actor
     )
@@ -54,7 +54,7 @@ def _raise(message: str, errors: dict[str, list[str]]) -> None:
 
 
 def condition_build(
-    *, patient: Patient, code: str, onset_date: date | None = None, actor: User | None = None
+    *, patient: Patient, code: str, onset_date: date | None = None, recorded_by: User | None = None
 ) -> Condition:
     """A validated, unsaved condition (shared with the CSV import)."""
     errors: dict[str, list[str]] = {}
@@ -71,7 +71,7 @@ def condition_build(
         title=icd10.title(normalized)[:255],
         onset_date=onset_date,
         status=ConditionStatus.ACTIVE,
-        recorded_by=actor,
+        recorded_by=recorded_by,
     )
 
 
@@ -81,7 +81,9 @@ def condition_add(
 ) -> Condition:
     """Adds an active coded condition; the same code cannot be active twice."""
     permissions.require_can_record_clinical_data(actor, patient)
-    condition = condition_build(patient=patient, code=code, onset_date=onset_date, actor=actor)
+    condition = condition_build(
+        patient=patient, code=code, onset_date=onset_date, recorded_by=actor
+    )
     if Condition.objects.filter(
         patient=patient, code=condition.code, status=ConditionStatus.ACTIVE
     ).exists():
@@ -144,7 +146,7 @@ def encounter_build(
     attending_provider: str = "",
     facility: str = "",
     cost: Decimal | str | None = None,
-    actor: User | None = None,
+    recorded_by: User | None = None,
 ) -> Encounter:
     """A validated, unsaved encounter (shared with the CSV import)."""
     errors: dict[str, list[str]] = {}
@@ -179,7 +181,7 @@ def encounter_build(
         attending_provider=attending_provider.strip(),
         facility=facility.strip(),
         cost=amount,
-        recorded_by=actor,
+        recorded_by=recorded_by,
     )
 
 
@@ -205,7 +207,7 @@ def encounter_add(
         attending_provider=attending_provider,
         facility=facility,
         cost=cost,
-        actor=actor,
+        recorded_by=actor,
     )
     encounter.save()
     audit_record(

@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.patients import permissions
 from apps.patients.jobs import complexity_recompute_organisation_enqueue
 from apps.patients.models import ComplexityThresholds
 
@@ -24,19 +24,12 @@ THRESHOLD_RANGES = {
 THRESHOLD_FIELDS = tuple(THRESHOLD_RANGES)
 
 
-def can_change_thresholds(actor: User, thresholds: ComplexityThresholds) -> bool:
-    return is_organisation_admin(
-        actor, thresholds.organisation_id, "patients.change_complexitythresholds"
-    )
-
-
 @transaction.atomic
 def complexity_thresholds_update(
     *, actor: User, thresholds: ComplexityThresholds, **values: Any
 ) -> ComplexityThresholds:
     """Saves new thresholds and, after commit, recomputes the organisation's patients."""
-    if not can_change_thresholds(actor, thresholds):
-        raise PermissionDenied("Only an administrator of the organisation changes thresholds.")
+    permissions.require_can_change_complexity_thresholds(actor, thresholds.organisation_id)
     unknown = set(values) - set(THRESHOLD_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown threshold fields: {', '.join(sorted(unknown))}.")

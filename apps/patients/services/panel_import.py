@@ -27,15 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
-from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.patients import permissions
 from apps.patients.complexity import complexity_recompute
 from apps.patients.jobs import panel_import_enqueue
 from apps.patients.models import (
@@ -73,12 +72,6 @@ COLUMNS = (
 RECORDS = ("patient", "condition", "encounter")
 
 
-def can_import(actor: User, organisation: Organisation) -> bool:
-    return is_organisation_admin(
-        actor, organisation.pk, "patients.add_panelimportjob", "patients.add_patient"
-    )
-
-
 @transaction.atomic
 def panel_import_submit(
     *,
@@ -90,8 +83,7 @@ def panel_import_submit(
     enqueue: bool = True,
 ) -> PanelImportJob:
     """Stores the upload as a job and queues it after commit (the job's id is all it passes)."""
-    if not can_import(actor, organisation):
-        raise PermissionDenied("Only an administrator of the organisation imports panels.")
+    permissions.require_can_import_panels(actor, organisation.pk)
     if isinstance(content, bytes):
         if len(content) > MAX_BYTES:
             raise ApplicationError(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Organisation, User
@@ -25,12 +25,6 @@ SERVICE_FIELDS = (
     "eligibility_notes",
     "is_active",
 )
-
-
-def _require_keeper_of(actor: User, organisation_id: int) -> None:
-    permissions.require_can_keep_directory(actor)
-    if not actor.is_superuser and actor.organisation_id != organisation_id:
-        raise PermissionDenied("That directory belongs to another organisation.")
 
 
 def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +63,7 @@ def _unknown(values: dict[str, Any], allowed: tuple[str, ...]) -> None:
 def resource_organisation_create(
     *, actor: User, organisation: Organisation, name: str, **values: Any
 ) -> ResourceOrganisation:
-    _require_keeper_of(actor, organisation.pk)
+    permissions.require_can_keep_directory_of(actor, organisation.pk)
     _unknown(values, ORGANISATION_FIELDS)
     partner = ResourceOrganisation(
         organisation=organisation, name=name.strip(), **_clean_text(values)
@@ -90,7 +84,7 @@ def resource_organisation_update(
     *, actor: User, resource_organisation: ResourceOrganisation, **values: Any
 ) -> ResourceOrganisation:
     partner = ResourceOrganisation.objects.select_for_update().get(pk=resource_organisation.pk)
-    _require_keeper_of(actor, partner.organisation_id)
+    permissions.require_can_keep_directory_of(actor, partner.organisation_id)
     _unknown(values, ORGANISATION_FIELDS)
     values = _clean_text(values)
     changed = changed_fields(partner, values)
@@ -119,7 +113,7 @@ def resource_service_create(
     service_type: str,
     **values: Any,
 ) -> ResourceService:
-    _require_keeper_of(actor, resource_organisation.organisation_id)
+    permissions.require_can_keep_directory_of(actor, resource_organisation.organisation_id)
     _unknown(values, SERVICE_FIELDS)
     service = ResourceService(
         resource_organisation=resource_organisation,
@@ -148,7 +142,7 @@ def resource_service_update(
         .select_related("resource_organisation")
         .get(pk=service.pk)
     )
-    _require_keeper_of(actor, service.resource_organisation.organisation_id)
+    permissions.require_can_keep_directory_of(actor, service.resource_organisation.organisation_id)
     _unknown(values, SERVICE_FIELDS)
     values = _clean_text(values)
     changed = changed_fields(service, values)

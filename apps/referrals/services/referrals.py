@@ -11,9 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.careplans.models import OPEN_PLAN_STATUSES, Goal
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -95,11 +96,11 @@ TIMER_FIELDS = (
 
 
 def _event(
-    referral: Referral, *, actor: User | None, kind: str, note: str = "", **detail: Any
+    referral: Referral, *, actor: Actor, kind: str, note: str = "", **detail: Any
 ) -> ReferralEvent:
     return ReferralEvent.objects.create(
         referral=referral,
-        actor=actor,
+        actor=person_behind(actor),
         kind=kind,
         from_state=detail.pop("from_state", ""),
         to_state=detail.pop("to_state", ""),
@@ -108,7 +109,7 @@ def _event(
     )
 
 
-def _audit(actor: User | None, referral: Referral, action: str, **detail: Any) -> None:
+def _audit(actor: Actor, referral: Referral, action: str, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -344,7 +345,7 @@ def referral_transition_validate(
 @transaction.atomic
 def referral_transition(
     *,
-    actor: User | None,
+    actor: Actor,
     referral: Referral,
     to_state: str,
     reason: str = "",
@@ -390,7 +391,7 @@ def referral_transition(
     if transition.needs_result:
         referral.result_summary = result_summary.strip()
         referral.result_reported_by = result_reported_by.strip()
-        referral.result_documented_by = actor
+        referral.result_documented_by = person_behind(actor)
         referral.result_documented_at = now
         fields += [
             "result_summary",

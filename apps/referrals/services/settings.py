@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,6 +11,7 @@ from apps.accounts.selectors import organisation_add_business_days
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.referrals import permissions
 from apps.referrals.models import (
     OPEN_STATES,
     ReferralSettings,
@@ -91,18 +91,11 @@ def referral_settings_get(*, organisation: Organisation) -> Limits:
     )
 
 
-def _require_settings_admin(actor: User, organisation_id: int) -> None:
-    if actor.is_superuser:
-        return
-    if not actor.is_staff or actor.organisation_id != organisation_id:
-        raise PermissionDenied("Only the organisation's administrators may change these settings.")
-
-
 @transaction.atomic
 def referral_settings_update(
     *, actor: User, settings: ReferralSettings, max_snooze_business_days: int
 ) -> ReferralSettings:
-    _require_settings_admin(actor, settings.organisation_id)
+    permissions.require_can_change_referral_settings(actor, settings.organisation_id)
     if not 1 <= max_snooze_business_days <= 60:
         raise ApplicationError(
             "The snooze limit is not valid.",
@@ -129,7 +122,7 @@ def referral_time_limit_update(
 ) -> ReferralTimeLimit:
     """Changes one limit. Referrals already in the state keep the times they were given."""
     limit = ReferralTimeLimit.objects.select_related("settings").get(pk=limit.pk)
-    _require_settings_admin(actor, limit.settings.organisation_id)
+    permissions.require_can_change_referral_settings(actor, limit.settings.organisation_id)
     errors: dict[str, list[str]] = {}
     if remind_after < 1:
         errors["remind_after_business_days"] = ["At least one business day."]

@@ -5,12 +5,10 @@ Rights are object permissions on a CareTeam, granted to one auth Group per
 takes them out. Patient visibility follows from `view_patient_record`.
 """
 
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
@@ -88,8 +86,12 @@ def team_role_group(team: CareTeam, role: str) -> Group:
     return group
 
 
-def team_permissions_sync(team: CareTeam) -> None:
-    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes)."""
+def team_permissions_sync(team: CareTeam) -> tuple[int, int]:
+    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes).
+
+    Returns how many rights were (granted, revoked); a team already in line gives (0, 0).
+    """
+    granted = revoked = 0
     for role in [*ROLE_PERMISSIONS, LEAD_GROUP_ROLE]:
         group = Group.objects.filter(name=role_group_name(team.pk, role)).first()
         if group is None:
@@ -100,10 +102,13 @@ def team_permissions_sync(team: CareTeam) -> None:
                 group=group, content_object=team
             ).values_list("permission__codename", flat=True)
         )
-        for codename in wanted - held:
+        for codename in sorted(wanted - held):
             assign_perm(f"teams.{codename}", group, team)
-        for codename in held - wanted:
+            granted += 1
+        for codename in sorted(held - wanted):
             remove_perm(f"teams.{codename}", group, team)
+            revoked += 1
+    return granted, revoked
 
 
 def membership_grant(membership: TeamMembership) -> None:
@@ -232,18 +237,5 @@ def has_team_permission(user: User, codename: str, team_id: int | None) -> bool:
     return codename in team_permissions_for_user(user).get(team_id, frozenset())
 
 
-def require_team_permission(user: User, codename: str, team_id: int | None) -> None:
-    if not has_team_permission(user, codename, team_id):
-        raise PermissionDenied(f"You do not have the right to {codename.replace('_', ' ')}.")
-
-
 def can_view_team_patients(user: User, team_id: int | None) -> bool:
     return has_team_permission(user, VIEW_PATIENT, team_id)
-
-
-def can_manage_team(user: User, team: CareTeam) -> bool:
-    return user.is_superuser or has_team_permission(user, "manage_team", team.pk)
-
-
-def roles_with_permission(codename: str) -> Iterable[str]:
-    return [role for role, codenames in ROLE_PERMISSIONS.items() if codename in codenames]

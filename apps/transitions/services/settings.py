@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.accounts.permissions import is_organisation_admin
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.transitions import permissions
 from apps.transitions.models import TransitionSettings
 
 EDITABLE = tuple(
@@ -20,19 +20,12 @@ EDITABLE = tuple(
 )
 
 
-def can_change_settings(actor: User, settings: TransitionSettings) -> bool:
-    return is_organisation_admin(
-        actor, settings.organisation_id, "transitions.change_transitionsettings"
-    )
-
-
 @transaction.atomic
 def transition_settings_update(
     *, actor: User, settings: TransitionSettings, **values: Any
 ) -> TransitionSettings:
     """Changes follow-up rules or risk weights; applies to discharges from now on."""
-    if not can_change_settings(actor, settings):
-        raise PermissionDenied("You may not change this organisation's transition settings.")
+    permissions.require_can_change_transition_settings(actor, settings.organisation_id)
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ApplicationError(f"Unknown settings: {', '.join(sorted(unknown))}.")
