@@ -14,7 +14,7 @@ from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind
 from apps.tasks.notifications import notification_send
 from apps.tasks.services.reminders import ORPHANED_KIND, reminder_key, task_reminders_sweep
-from apps.tasks.tasks import notification_email_task
+from apps.tasks.workers import notification_email_task
 from apps.teams.services import team_member_add, user_deactivate
 from tests import factories
 from tests.tasks.factories import make_task
