@@ -96,7 +96,9 @@ class ContactRecordForm(forms.Form):
     performed_by = forms.TypedChoiceField(
         label="Who made it", coerce=int, required=False, empty_value=None
     )
-    outcome = forms.ChoiceField(choices=[("", "— the outcome —"), *ContactOutcome.choices])
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("", "— the outcome —"), *ContactOutcome.choices]
+    )
     attempts = forms.IntegerField(label="Attempts", min_value=1, max_value=50, initial=1)
     note = forms.CharField(max_length=1000, required=False)
 
