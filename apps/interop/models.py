@@ -18,6 +18,8 @@ class AdtStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected (AR): not a message we take, nothing changed"
     CLASH = "clash", "Control id clash (AE): MSH-10 already used for another message"
     DISMISSED = "dismissed", "Dismissed by an admin, never applied"
+    BUSY = "busy", "Not processed (AR): records busy, the sender resends"
+    RESENT = "resent", "Not processed here: resent by the sender and processed then"
 
 
 class AdtChannel(models.TextChoices):
@@ -83,7 +85,11 @@ class AdtMessage(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "sending_application", "sending_facility", "control_id"],
-                condition=~Q(control_id="") & Q(clash_of__isnull=True),
+                # A message refused for contention does not hold its control id:
+                # the sender's resend is processed afresh, not answered from it.
+                condition=~Q(control_id="")
+                & Q(clash_of__isnull=True)
+                & ~Q(status__in=["busy", "resent"]),
                 name="adt_message_once_per_sender",
             ),
             models.UniqueConstraint(

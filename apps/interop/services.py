@@ -14,18 +14,25 @@ through the transitions services, all in one transaction:
 - a patient found by none of the PID-3 identifiers is not guessed: the
   message waits in the match queue (ACK AA, "queued");
 - a refused message can be replayed from its stored text once the cause is
-  fixed (`adt_message_replay`, Django admin's "Replay" action).
+  fixed (`adt_message_replay`, Django admin's "Replay" action);
+- contention (a deadlock, a serialization failure, a lock held too long) is
+  retried here, HL7_CONTENTION_ATTEMPTS times in all; a message that still
+  cannot be processed is stored as "busy" and answered AR, so the sender
+  resends it (and its resend is processed afresh).
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.audit import audit_record
+from apps.core.contention import backoff_seconds, is_contention, limit_lock_waits
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.interop.adt.ack import build_ack
@@ -127,9 +134,11 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     )
     try:
         try:
-            return _accept(actor=actor, message=message, header=header)
+            return _accept_retrying(actor=actor, message=message, header=header)
         except _Refused as refused:
             return _store_refusal(actor=actor, message=message, header=header, refused=refused)
+        except _Contended:
+            return _store_busy(actor=actor, message=message, header=header)
     except IntegrityError:
         earlier = _repeat_or_clash(actor=actor, message=message, header=header)
         if earlier is not None:
@@ -138,17 +147,73 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     except Exception:
         # Not stored: the sender's retry is processed afresh (e.g. a lost database).
         logger.exception("ADT message could not be processed")
+    # AR, not AE: in original mode AE says the message itself is wrong (resent
+    # as it is, it fails again), AR that it failed for a reason unrelated to its
+    # content, so the sender may send it again later.
     return AdtResult(
         ack=build_ack(
             header,
-            code="AE",
+            code="AR",
             text="Internal error; send the message again later.",
             error_code="207",
         ),
-        ack_code="AE",
+        ack_code="AR",
         status=AdtStatus.ERROR,
         message_id=None,
     )
+
+
+class _Contended(Exception):
+    """Every attempt met another transaction in the way."""
+
+
+def _accept_retrying(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    """`_accept`, again after a short jittered wait when another transaction was in the way.
+
+    A deadlock (e.g. an A13 arriving while its A03's follow-up job locks the
+    same rows) rolls this message back whole; the next attempt starts clean.
+    """
+    attempts = max(1, int(settings.HL7_CONTENTION_ATTEMPTS))
+    for attempt in range(1, attempts + 1):
+        try:
+            return _accept(actor=actor, message=message, header=header)
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+            logger.warning(
+                "ADT intake met contention (%s), attempt %s of %s",
+                type(error.__cause__).__name__,
+                attempt,
+                attempts,
+            )
+            if attempt == attempts:
+                raise _Contended from error
+            # Rolled back: whatever the attempt saved (a queued message) is gone.
+            message.pk = None
+            message._state.adding = True
+            time.sleep(backoff_seconds(attempt))
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _store_busy(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    """Keeps a message contention kept from being processed, answered AR (HL7 table 0357
+    code 206, record locked) so the sender's engine sends it again.
+
+    The stored row does not hold the control id (see the model's constraint):
+    the resend is processed as new. An admin may also replay it.
+    """
+    text = "Records busy (another update in progress); not processed, send the message again."
+    message.pk = None
+    message._state.adding = True
+    message.status = AdtStatus.BUSY
+    message.ack_code = "AR"
+    message.ack_text = text[:200]
+    message.patient = None
+    message.handoff = None
+    message.applied_at = None
+    message.ack = build_ack(header, code="AR", text=text, error_code="206")
+    return _finish(actor=actor, message=message)
 
 
 class _Refused(Exception):
@@ -177,6 +242,7 @@ def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> Adt
             sending_facility=header.sending_facility,
             control_id=header.control_id,
         )
+        .exclude(status__in=(AdtStatus.BUSY, AdtStatus.RESENT))
         .only("pk", "ack", "ack_code", "status", "content_hash", "clash_of_id", "created_at")
         .order_by("pk")
     )
@@ -296,6 +362,7 @@ def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
     # No look-up for a repeat first: the stored message's unique index finds
     # it (IntegrityError, everything rolled back, the stored ACK answered).
     # Repeats are rare; a read before every message is not.
+    limit_lock_waits(settings.HL7_LOCK_TIMEOUT_MS)
     try:
         check_header(header)
         event = parse_adt(message.raw)
@@ -605,7 +672,7 @@ def patient_match_dismiss(
     return request
 
 
-REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED, AdtStatus.CLASH)
+REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED, AdtStatus.CLASH, AdtStatus.BUSY)
 
 
 @transaction.atomic
@@ -640,6 +707,18 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
             "The interface account that received this message is no longer active."
         )
     before = message.status
+    if before == AdtStatus.BUSY and (resent := _processed_resend(message)) is not None:
+        message.status = AdtStatus.RESENT
+        message.ack_text = f"Resent by the sender and processed as message #{resent}."
+        message.save(update_fields=["status", "ack_text", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=ADT_MESSAGE,
+            object_id=message.pk,
+            detail={"replay": True, "from": before, "to": message.status, "resent_as": resent},
+        )
+        return message
     try:
         text = message.received_text()
         header = read_header(text)
@@ -660,9 +739,14 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         message.patient = outcome.patient
         message.handoff = outcome.handoff
         message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
-        message.save(
-            update_fields=["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
-        )
+        fields = ["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
+        if before == AdtStatus.BUSY:
+            # The sender was asked to resend: its resend now finds this message
+            # and must hear that it was taken, not the AR again.
+            message.ack_code = "AA"
+            message.ack = build_ack(header, code="AA", text=outcome.text)
+            fields += ["ack_code", "ack"]
+        message.save(update_fields=fields)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -672,6 +756,25 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         detail={"replay": True, "from": before, "to": message.status},
     )
     return message
+
+
+def _processed_resend(message: AdtMessage) -> int | None:
+    """The id of the same message from the same sender, processed since it was stored busy."""
+    if not message.control_id:
+        return None
+    return (
+        AdtMessage.objects.filter(
+            organisation_id=message.organisation_id,
+            sending_application=message.sending_application,
+            sending_facility=message.sending_facility,
+            control_id=message.control_id,
+            content_hash=message.content_hash,
+            clash_of__isnull=True,
+        )
+        .exclude(status__in=(AdtStatus.BUSY, AdtStatus.RESENT))
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic
