@@ -57,9 +57,10 @@ from apps.interop.models import (
 )
 from apps.interop.permissions import can_replay_adt
 from apps.interop.selectors import can_work_match_queue
-from apps.patients.models import Patient, PatientIdentifier
+from apps.patients.models import Patient, PatientIdentifier, Sex
 from apps.patients.permissions import can_change_patient
 from apps.patients.services import patient_identifier_add
+from apps.patients.services.feed import patient_update_from_feed
 from apps.transitions import permissions as transition_permissions
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
@@ -448,7 +449,30 @@ def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetai
         admitted_at=event.admitted_at,
         source=HandoffSource.HL7,
         source_reference=f"{message.sending_facility}:{message.control_id}"[:120],
+        deceased=event.deceased,
+        died_at=event.died_at,
     )
+
+
+# HL7 table 0001 (administrative sex) to the record's choices; A, N, O and X
+# (ambiguous, not applicable, other, non-binary) are all "other" here.
+_SEXES = {"F": Sex.FEMALE, "M": Sex.MALE, "U": Sex.UNKNOWN}
+
+
+def _demographics(event: AdtEvent) -> dict[str, object]:
+    code = event.sex.strip().upper()[:1]
+    return {
+        "family_name": event.family_name,
+        "given_name": event.given_name,
+        "date_of_birth": event.date_of_birth,
+        "sex": _SEXES.get(code, Sex.OTHER) if code else "",
+        "address_line": event.address_line,
+        "city": event.city,
+        "state": event.state,
+        "postal_code": event.postal_code,
+        "phone": event.phone,
+        "preferred_language": event.language,
+    }
 
 
 def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
@@ -503,9 +527,20 @@ def _apply_for_patient(
             actor=actor, patient=patient, visit=_visit(event, message, discharged)
         )
     elif code == "A08":
+        changed = patient_update_from_feed(
+            actor=actor,
+            patient=patient,
+            values=_demographics(event),
+            source=f"ADT A08 from {message.sending_facility or 'the sender'}",
+            at=event.recorded_at,
+        )
         handoff = transition_update(
             actor=actor, patient=patient, visit=_visit(event, message, moved)
         )
+        if handoff is None and (changed or event.deceased):
+            said = [f"demographics updated ({', '.join(changed)})"] if changed else []
+            said += ["death recorded"] if event.deceased else []
+            return Outcome(AdtStatus.APPLIED, f"Applied: {'; '.join(said)}.", patient=patient)
     elif code == "A11":
         handoff = transition_admit_cancel(
             actor=actor,

@@ -122,6 +122,16 @@ class AdtEvent:
     discharged_at: datetime | None = None
     disposition: str = ""
     discharged_to: str = ""
+    # PID-30 death indicator (Y) and PID-29 date/time of death.
+    deceased: bool = False
+    died_at: datetime | None = None
+    # Demographics beside the name, birth date and sex (A08 applies them).
+    address_line: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    phone: str = ""
+    language: str = ""
     z_segments: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -457,6 +467,16 @@ def parse_adt(raw: str) -> AdtEvent:
         header.sending_facility
     )
     discharged = reader.repetitions(pv1, 45)
+    addresses = reader.repetitions(pid, 11)
+    address = addresses[0] if addresses else ""
+    street = ", ".join(
+        part.strip()
+        for part in (reader.component(address, 1), reader.component(address, 2))
+        if part
+    )
+    phones = reader.repetitions(pid, 13)
+    phone = _phone(reader, phones[0]) if phones else ""
+    language = reader.component(reader.raw_field(pid, 15), 2) or reader.value(pid, 15)
     return AdtEvent(
         header=header,
         event_code=event_code,
@@ -479,5 +499,25 @@ def parse_adt(raw: str) -> AdtEvent:
         ),
         disposition=reader.value(pv1, 36)[:20],
         discharged_to=reader.value(pv1, 37)[:120],
+        deceased=reader.value(pid, 30).strip().upper() == "Y",
+        died_at=parse_timestamp(reader.value(pid, 29), location="PID^1^29"),
+        address_line=street[:200],
+        city=reader.component(address, 3).strip()[:100],
+        state=reader.component(address, 4).strip()[:40],
+        postal_code=reader.component(address, 5).strip()[:16],
+        phone=phone[:32],
+        language=language.strip()[:40],
         z_segments=z_segments,
+    )
+
+
+def _phone(reader: _Reader, text: str) -> str:
+    """XTN: the number as written (XTN-1), else area code and local number (XTN-6, XTN-7)."""
+    written = reader.component(text, 1).strip()
+    if written:
+        return written
+    return " ".join(
+        part
+        for part in (reader.component(text, 6).strip(), reader.component(text, 7).strip())
+        if part
     )

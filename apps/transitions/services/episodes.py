@@ -40,6 +40,7 @@ from apps.transitions.models import (
     Setting,
 )
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.services.deaths import transition_death
 from apps.transitions.services.followups import follow_up_plan, follow_up_undo
 from apps.transitions.services.plan_review import plan_review_request_for
 
@@ -69,6 +70,9 @@ class VisitDetails:
     source: str = HandoffSource.MANUAL
     source_reference: str = ""
     note: str = ""
+    # The message says the patient died (HL7 PID-30), and when (PID-29).
+    deceased: bool = False
+    died_at: datetime | None = None
 
 
 def _validate(visit: VisitDetails) -> None:
@@ -449,8 +453,10 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
         if repeat is not None:
             return repeat
     episode.patient = patient
-    destination: str = visit.setting or setting_for_disposition(
-        visit.disposition, visit.discharged_to
+    destination: str = (
+        Setting.EXPIRED
+        if visit.deceased
+        else visit.setting or setting_for_disposition(visit.disposition, visit.discharged_to)
     )
     handoff = _add_handoff(
         actor=actor,
@@ -479,6 +485,13 @@ def transition_discharge(*, actor: User | None, patient: Patient, visit: VisitDe
         follow_up_plan(actor=actor, handoff=handoff, episode=episode, config=config)
     else:
         _set_episode(episode, actor=actor, status=EpisodeStatus.IN_TRANSIT)
+    if destination == Setting.EXPIRED:
+        transition_death(
+            actor=actor,
+            patient=patient,
+            died_at=visit.died_at or visit.occurred_at,
+            source=visit.source_reference or visit.source,
+        )
     plan_review_request_for(actor=actor, handoff=handoff)
     return handoff
 
@@ -494,6 +507,13 @@ def transition_update(
     """
     permissions.require_can_record_transition(actor, patient)
     patient = _lock(patient)
+    if visit.deceased:
+        transition_death(
+            actor=actor,
+            patient=patient,
+            died_at=visit.died_at,
+            source=visit.source_reference or visit.source,
+        )
     if not visit.visit_number:
         return None
     handoff = (
