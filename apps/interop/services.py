@@ -451,6 +451,8 @@ def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetai
         source_reference=f"{message.sending_facility}:{message.control_id}"[:120],
         deceased=event.deceased,
         died_at=event.died_at,
+        # Only a discharge's own time (PV1-45, EVN-6) may correct a recorded one.
+        time_reported=bool(event.discharged_at or event.occurred_at),
     )
 
 

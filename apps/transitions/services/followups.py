@@ -17,11 +17,12 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.audit import audit_record, audit_record_many
+from apps.core.changes import record_change
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
-from apps.tasks.services import task_cancel, task_create
+from apps.tasks.services import task_cancel, task_create, task_update
 from apps.transitions.models import (
     Complexity,
     Episode,
@@ -113,6 +114,36 @@ def follow_up_plan(
 
     follow_up_id = follow_up.pk
     transaction.on_commit(lambda: follow_up_schedule_task.delay(follow_up_id))
+    return follow_up
+
+
+def follow_up_reschedule(
+    *, actor: User | None, follow_up: FollowUp, discharged_at: datetime, config: TransitionSettings
+) -> FollowUp:
+    """A corrected discharge time: due times recomputed, open tasks' due dates moved.
+
+    Caller holds the follow-up's lock. Done tasks stay as they are.
+    """
+    contact_due, visit_due = follow_up_due_times(
+        config=config, discharged_at=discharged_at, complexity=follow_up.complexity
+    )
+    changed = record_change(
+        actor=actor,
+        instance=follow_up,
+        values={
+            "discharged_at": discharged_at,
+            "contact_due_at": contact_due,
+            "visit_due_at": visit_due,
+        },
+        patient_id=follow_up.episode.patient_id,
+        detail={"reason": "discharge corrected"},
+        clean=False,
+    )
+    if not changed:
+        return follow_up
+    for task, due_at in ((follow_up.contact_task, contact_due), (follow_up.visit_task, visit_due)):
+        if task is not None and task.status in OPEN_STATUSES and task.due_at != due_at:
+            task_update(actor=None, task=task, due_at=due_at)
     return follow_up
 
 
