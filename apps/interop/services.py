@@ -38,9 +38,11 @@ from apps.core.models import AuditAction
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
     HANDLED_EVENTS,
+    REVIEW_EVENTS,
     AdtEvent,
     AdtProblem,
     Header,
+    Identifier,
     check_header,
     content_hash,
     normalise,
@@ -52,6 +54,7 @@ from apps.interop.models import (
     AdtChannel,
     AdtMessage,
     AdtStatus,
+    MatchKind,
     MatchStatus,
     PatientMatchRequest,
 )
@@ -479,6 +482,8 @@ def _demographics(event: AdtEvent) -> dict[str, object]:
 
 def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
     """Applies one parsed event for the message's organisation (caller holds a savepoint)."""
+    if event.event_code in REVIEW_EVENTS:
+        return _queue_review(message=message, event=event)
     if event.event_code not in HANDLED_EVENTS:
         return Outcome(AdtStatus.IGNORED, f"Event {event.event_code} accepted; not processed.")
     patient = match_patient(organisation_id=message.organisation_id, event=event)
@@ -486,6 +491,99 @@ def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
         _queue(message=message, event=event)
         return Outcome(AdtStatus.UNMATCHED, "Patient not matched; queued for review.")
     return _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
+
+
+def _patient_by_identifiers(
+    organisation_id: int, identifiers: tuple[Identifier, ...]
+) -> Patient | None:
+    if not identifiers:
+        return None
+    try:
+        return match_patient(
+            organisation_id=organisation_id,
+            event=AdtEvent(
+                header=Header(),
+                event_code="",
+                recorded_at=timezone.now(),
+                occurred_at=None,
+                identifiers=identifiers,
+            ),
+        )
+    except AdtProblem:
+        return None
+
+
+def _describe(patient: Patient | None) -> str:
+    if patient is None:
+        return "Not one of our patients"
+    return (
+        f"{patient.family_name}, {patient.given_name} · MRN {patient.mrn} · "
+        f"born {patient.date_of_birth:%Y-%m-%d}"
+    )
+
+
+def _queue_review(*, message: AdtMessage, event: AdtEvent) -> Outcome:
+    """A merge or a class change: nothing is changed; a person sees both sides and decides.
+
+    Answered AA (the message was taken and is visibly queued), never ignored.
+    """
+    patient = match_patient(organisation_id=message.organisation_id, event=event)
+    in_message = f"{event.family_name}, {event.given_name}" + (
+        f" · born {event.date_of_birth:%Y-%m-%d}" if event.date_of_birth else ""
+    )
+    other: Patient | None = None
+    if event.event_code == "A40":
+        other = _patient_by_identifiers(message.organisation_id, event.prior_identifiers)
+        kind = MatchKind.MERGE
+        columns = ["Surviving record (PID)", "Record merged into it (MRG)"]
+        rows = [
+            [
+                "Identifiers",
+                ", ".join(i.key for i in event.identifiers),
+                ", ".join(i.key for i in event.prior_identifiers) or "—",
+            ],
+            ["Our patient", _describe(patient), _describe(other)],
+            ["In the message", in_message, ""],
+        ]
+        text = "Merge queued for review; nothing changed."
+    else:
+        recorded = (
+            Handoff.objects.filter(
+                episode__patient=patient,
+                visit_number=event.visit_number,
+                cancelled_at__isnull=True,
+            )
+            .order_by("-sequence", "-id")
+            .values_list("patient_class", flat=True)
+            .first()
+            if patient is not None and event.visit_number
+            else None
+        )
+        kind = MatchKind.CLASS_CHANGE
+        columns = ["In the message", "On record"]
+        rows = [
+            ["Patient class", event.patient_class or "—", recorded or "—"],
+            ["Visit", event.visit_number or "—", event.visit_number if recorded else "—"],
+            ["Patient", in_message, _describe(patient)],
+        ]
+        text = f"{event.event_code} class change queued for review; nothing changed."
+    if message.pk is None:
+        message.status = AdtStatus.REVIEW
+        message.save()
+    PatientMatchRequest.objects.create(
+        organisation_id=message.organisation_id,
+        message=message,
+        kind=kind,
+        patient=patient,
+        other_patient=other,
+        review={"columns": columns, "rows": rows},
+        identifiers=[identifier.key for identifier in event.identifiers],
+        family_name=event.family_name,
+        given_name=event.given_name,
+        date_of_birth=event.date_of_birth,
+        sex=event.sex,
+    )
+    return Outcome(AdtStatus.REVIEW, text, patient=patient)
 
 
 def _waiting_in_queue(organisation_id: int, event: AdtEvent) -> bool:
@@ -499,7 +597,7 @@ def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
     # database-specific array lookup here.
     return list(
         PatientMatchRequest.objects.filter(
-            organisation_id=organisation_id, status=MatchStatus.OPEN
+            organisation_id=organisation_id, status=MatchStatus.OPEN, kind=MatchKind.MATCH
         ).values_list("identifiers", flat=True)
     )
 
@@ -602,6 +700,11 @@ def patient_match_resolve(
     )
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
+    if request.kind != MatchKind.MATCH:
+        raise ApplicationError(
+            "A merge or class change is not applied from here: act on it in the records, "
+            "then close it with a note."
+        )
     if patient.organisation_id != request.organisation_id:
         raise ApplicationError(
             "Choose a patient of your organisation.", field_errors={"patient": ["Not found."]}
@@ -626,7 +729,11 @@ def patient_match_resolve(
         item
         for item in PatientMatchRequest.objects.select_for_update()
         .select_related("message")
-        .filter(organisation_id=request.organisation_id, status=MatchStatus.OPEN)
+        .filter(
+            organisation_id=request.organisation_id,
+            status=MatchStatus.OPEN,
+            kind=MatchKind.MATCH,
+        )
         .order_by("message__created_at", "message_id")
         if keys & set(item.identifiers)
     ]
@@ -692,7 +799,9 @@ def patient_match_dismiss(
         raise ApplicationError(
             "Say why the message is dismissed.", field_errors={"reason": ["A reason is required."]}
         )
-    request.status = MatchStatus.DISMISSED
+    request.status = (
+        MatchStatus.DISMISSED if request.kind == MatchKind.MATCH else MatchStatus.REVIEWED
+    )
     request.resolved_by = actor
     request.resolved_at = timezone.now()
     request.resolution_note = reason.strip()[:300]
