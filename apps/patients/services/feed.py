@@ -8,11 +8,12 @@ names, never values).
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.audit import changed_fields
-from apps.core.changes import record_change
+from apps.core.changes import record_change, validation_error
 from apps.core.exceptions import ApplicationError
 from apps.patients import permissions
 from apps.patients.models import Patient
@@ -55,6 +56,15 @@ def patient_update_from_feed(
             "The date of birth is in the future.",
             field_errors={"date_of_birth": ["Date of birth is in the future."]},
         )
+    # Only the changed values need checking (lengths, choices): the rest of the
+    # row, its team and its MRN are as they were, so no look-ups are repeated.
+    probe = Patient(**{name: given[name] for name in changed})
+    try:
+        probe.clean_fields(
+            exclude=[field.name for field in Patient._meta.fields if field.name not in changed]
+        )
+    except ValidationError as error:
+        raise validation_error(error, "The demographics in the message are not valid.") from error
     record_change(
         actor=actor,
         instance=patient,
@@ -66,7 +76,7 @@ def patient_update_from_feed(
         },
         patient_id=patient.pk,
         detail={"source": source[:60]},
-        message="The demographics in the message are not valid.",
+        clean=False,
     )
     return changed
 
@@ -85,5 +95,6 @@ def patient_death_record(
         values=values,
         patient_id=patient.pk,
         detail={"source": source[:60]},
+        clean=False,  # a flag and an aware time: nothing for the row's checks to find
     )
     return bool(changed)
