@@ -219,7 +219,13 @@ class _MllpServerBase(socketserver.TCPServer):
         except Exception:
             logger.exception("MLLP message could not be processed")
             return [
-                build_ack(Header(), code="AE", text="Internal error; send the message again later.")
+                # AR: failed for a reason unrelated to the content; the engine resends.
+                build_ack(
+                    Header(),
+                    code="AR",
+                    text="Internal error; send the message again later.",
+                    error_code="207",
+                )
             ]
 
     def refuse_oversized(self, head: bytes, size: int, user: User, peer: str | None) -> str:

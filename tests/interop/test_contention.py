@@ -100,3 +100,19 @@ def test_persistent_contention_stores_the_message_and_asks_the_sender_to_resend(
     replayed = adt_message_replay(actor=admin, message=busy)
     assert replayed.status == AdtStatus.RESENT
     assert Handoff.objects.filter(kind=HandoffKind.ADMISSION).count() == 1
+
+
+def test_an_unexpected_failure_asks_the_sender_to_resend_rather_than_blaming_the_message(
+    door, known_patient, nurse, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("apps.interop.services.adt_apply", broken)
+    reply = door.send(adt("A01", control_id="U1"))
+
+    code, control_id, text = msa(reply.acks[0])
+    # AE would say the content is wrong (a resend fails the same way); AR lets it be resent.
+    assert (code, control_id) == ("AR", "U1")
+    assert "again later" in text
+    assert not AdtMessage.objects.filter(control_id="U1").exists()
