@@ -325,6 +325,13 @@ LOGGING = {
 # included), in bytes. Over it: HTTP 413, or an AR ACK and the MLLP connection
 # closed; a message is never cut short and then parsed.
 HL7_MAX_MESSAGE_BYTES = int(os.environ.get("HL7_MAX_MESSAGE_BYTES", str(1024 * 1024)))
+# Contention inside intake (a deadlock, a serialization failure, a lock held
+# longer than HL7_LOCK_TIMEOUT_MS) is retried this many times in all; a message
+# that still cannot be processed is stored and answered AR so the sender resends.
+HL7_CONTENTION_ATTEMPTS = int(os.environ.get("HL7_CONTENTION_ATTEMPTS", "3"))
+HL7_LOCK_TIMEOUT_MS = int(os.environ.get("HL7_LOCK_TIMEOUT_MS", "5000"))
+# An MLLP connection silent this long is closed (engines reconnect on their next message).
+MLLP_IDLE_TIMEOUT_SECONDS = int(os.environ.get("MLLP_IDLE_TIMEOUT_SECONDS", "300"))
 
 # Emergency access to a patient outside one's teams lasts this long (minutes).
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))

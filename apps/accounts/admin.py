@@ -12,7 +12,7 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "subdivision"]
+    list_display = ["name", "country", "subdivision", "observe_subdivision_holidays"]
     search_fields = ["name"]
     inlines = [ClosureInline]
 

@@ -28,6 +28,15 @@ class Organisation(BaseModel):
     subdivision = models.CharField(
         max_length=10, blank=True, help_text="State or province code for public holidays"
     )
+    # Federal (national) holidays and the organisation's closures always count;
+    # the state's own (e.g. Lincoln's Birthday in Illinois) only when turned on.
+    observe_subdivision_holidays = models.BooleanField(
+        default=False,
+        help_text=(
+            "Also skip the state's or province's own public holidays when counting "
+            "business days (national holidays and closure days always count)."
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -5,12 +5,17 @@ from apps.core.calendar import add_business_days
 
 
 def organisation_add_business_days(*, organisation: Organisation, start: date, days: int) -> date:
-    """`days` business days after `start` for this organisation (its holidays and closures)."""
+    """`days` business days after `start` for this organisation.
+
+    Skipped: weekends, the country's national holidays, the organisation's
+    closure days, and its state's own holidays only when it observes them.
+    """
     closures = frozenset(organisation.closures.values_list("date", flat=True))
+    observed = organisation.subdivision if organisation.observe_subdivision_holidays else ""
     return add_business_days(
         start,
         days,
         country=organisation.country or "US",
-        subdivision=organisation.subdivision or None,
+        subdivision=observed or None,
         extra_holidays=closures,
     )

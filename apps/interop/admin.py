@@ -113,15 +113,18 @@ class AdtMessageAdmin(admin.ModelAdmin):
 class PatientMatchRequestAdmin(admin.ModelAdmin):
     """Review only: matching happens on the queue page, through the match service."""
 
-    list_display = ["created_at", "status", "message", "resolved_by", "resolved_at"]
-    list_filter = ["status"]
+    list_display = ["created_at", "kind", "status", "message", "resolved_by", "resolved_at"]
+    list_filter = ["status", "kind"]
     show_full_result_count = False
     readonly_fields = [
         "organisation",
         "message",
+        "kind",
         "status",
         "identifiers",
         "patient",
+        "other_patient",
+        "review",
         "resolved_by",
         "resolved_at",
         "resolution_note",

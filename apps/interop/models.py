@@ -18,6 +18,9 @@ class AdtStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected (AR): not a message we take, nothing changed"
     CLASH = "clash", "Control id clash (AE): MSH-10 already used for another message"
     DISMISSED = "dismissed", "Dismissed by an admin, never applied"
+    REVIEW = "review", "Accepted; queued for a person to review (merge, class change)"
+    BUSY = "busy", "Not processed (AR): records busy, the sender resends"
+    RESENT = "resent", "Not processed here: resent by the sender and processed then"
 
 
 class AdtChannel(models.TextChoices):
@@ -83,7 +86,11 @@ class AdtMessage(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "sending_application", "sending_facility", "control_id"],
-                condition=~Q(control_id="") & Q(clash_of__isnull=True),
+                # A message refused for contention does not hold its control id:
+                # the sender's resend is processed afresh, not answered from it.
+                condition=~Q(control_id="")
+                & Q(clash_of__isnull=True)
+                & ~Q(status__in=["busy", "resent"]),
                 name="adt_message_once_per_sender",
             ),
             models.UniqueConstraint(
@@ -116,10 +123,18 @@ class MatchStatus(models.TextChoices):
     OPEN = "open", "Open"
     MATCHED = "matched", "Matched and applied"
     DISMISSED = "dismissed", "Dismissed (not our patient)"
+    REVIEWED = "reviewed", "Reviewed and closed"
+
+
+class MatchKind(models.TextChoices):
+    MATCH = "match", "Who is the patient?"
+    MERGE = "merge", "Merge of two records (A40)"
+    CLASS_CHANGE = "class_change", "Patient class change (A06/A07)"
 
 
 class PatientMatchRequest(BaseModel):
-    """The review queue: a message whose identifiers match none of our patients.
+    """The review queue: a message whose identifiers match none of our patients, or an
+    event a person must review (a merge, a class change) before anything changes.
 
     The message is neither dropped nor guessed: a coordinator picks the patient
     (never by name alone; the identifiers are shown) and the message is then
@@ -133,6 +148,18 @@ class PatientMatchRequest(BaseModel):
         AdtMessage, on_delete=models.CASCADE, related_name="match_request"
     )
     status = models.CharField(max_length=10, choices=MatchStatus.choices, default=MatchStatus.OPEN)
+    kind = models.CharField(max_length=12, choices=MatchKind.choices, default=MatchKind.MATCH)
+    # For a review: what the message says beside what we hold, row by row
+    # ({"columns": [left, right], "rows": [[label, left, right], ...]}).
+    review = models.JSONField(default=dict, blank=True)
+    other_patient = models.ForeignKey(
+        Patient,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A40: our patient holding the identifiers of the record merged away",
+    )
     # "authority|value" strings from PID-3, for finding requests of the same person.
     identifiers = models.JSONField(default=list)
     family_name = models.CharField(max_length=100, blank=True)

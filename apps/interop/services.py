@@ -14,27 +14,36 @@ through the transitions services, all in one transaction:
 - a patient found by none of the PID-3 identifiers is not guessed: the
   message waits in the match queue (ACK AA, "queued");
 - a refused message can be replayed from its stored text once the cause is
-  fixed (`adt_message_replay`, Django admin's "Replay" action).
+  fixed (`adt_message_replay`, Django admin's "Replay" action);
+- contention (a deadlock, a serialization failure, a lock held too long) is
+  retried here, HL7_CONTENTION_ATTEMPTS times in all; a message that still
+  cannot be processed is stored as "busy" and answered AR, so the sender
+  resends it (and its resend is processed afresh).
 """
 
 import logging
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.audit import audit_record
+from apps.core.contention import backoff_seconds, is_contention, limit_lock_waits
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.interop import permissions
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
     HANDLED_EVENTS,
+    REVIEW_EVENTS,
     AdtEvent,
     AdtProblem,
     Header,
+    Identifier,
     check_header,
     content_hash,
     normalise,
@@ -46,11 +55,13 @@ from apps.interop.models import (
     AdtChannel,
     AdtMessage,
     AdtStatus,
+    MatchKind,
     MatchStatus,
     PatientMatchRequest,
 )
-from apps.patients.models import Patient, PatientIdentifier
+from apps.patients.models import Patient, PatientIdentifier, Sex
 from apps.patients.services import patient_identifier_add
+from apps.patients.services.feed import patient_update_from_feed
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
     VisitDetails,
@@ -118,9 +129,11 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     )
     try:
         try:
-            return _accept(actor=actor, message=message, header=header)
+            return _accept_retrying(actor=actor, message=message, header=header)
         except _Refused as refused:
             return _store_refusal(actor=actor, message=message, header=header, refused=refused)
+        except _Contended:
+            return _store_busy(actor=actor, message=message, header=header)
     except IntegrityError:
         earlier = _repeat_or_clash(actor=actor, message=message, header=header)
         if earlier is not None:
@@ -129,17 +142,73 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
     except Exception:
         # Not stored: the sender's retry is processed afresh (e.g. a lost database).
         logger.exception("ADT message could not be processed")
+    # AR, not AE: in original mode AE says the message itself is wrong (resent
+    # as it is, it fails again), AR that it failed for a reason unrelated to its
+    # content, so the sender may send it again later.
     return AdtResult(
         ack=build_ack(
             header,
-            code="AE",
+            code="AR",
             text="Internal error; send the message again later.",
             error_code="207",
         ),
-        ack_code="AE",
+        ack_code="AR",
         status=AdtStatus.ERROR,
         message_id=None,
     )
+
+
+class _Contended(Exception):
+    """Every attempt met another transaction in the way."""
+
+
+def _accept_retrying(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    """`_accept`, again after a short jittered wait when another transaction was in the way.
+
+    A deadlock (e.g. an A13 arriving while its A03's follow-up job locks the
+    same rows) rolls this message back whole; the next attempt starts clean.
+    """
+    attempts = max(1, int(settings.HL7_CONTENTION_ATTEMPTS))
+    for attempt in range(1, attempts + 1):
+        try:
+            return _accept(actor=actor, message=message, header=header)
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+            logger.warning(
+                "ADT intake met contention (%s), attempt %s of %s",
+                type(error.__cause__).__name__,
+                attempt,
+                attempts,
+            )
+            if attempt == attempts:
+                raise _Contended from error
+            # Rolled back: whatever the attempt saved (a queued message) is gone.
+            message.pk = None
+            message._state.adding = True
+            time.sleep(backoff_seconds(attempt))
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _store_busy(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    """Keeps a message contention kept from being processed, answered AR (HL7 table 0357
+    code 206, record locked) so the sender's engine sends it again.
+
+    The stored row does not hold the control id (see the model's constraint):
+    the resend is processed as new. An admin may also replay it.
+    """
+    text = "Records busy (another update in progress); not processed, send the message again."
+    message.pk = None
+    message._state.adding = True
+    message.status = AdtStatus.BUSY
+    message.ack_code = "AR"
+    message.ack_text = text[:200]
+    message.patient = None
+    message.handoff = None
+    message.applied_at = None
+    message.ack = build_ack(header, code="AR", text=text, error_code="206")
+    return _finish(actor=actor, message=message)
 
 
 class _Refused(Exception):
@@ -168,6 +237,7 @@ def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> Adt
             sending_facility=header.sending_facility,
             control_id=header.control_id,
         )
+        .exclude(status__in=(AdtStatus.BUSY, AdtStatus.RESENT))
         .only("pk", "ack", "ack_code", "status", "content_hash", "clash_of_id", "created_at")
         .order_by("pk")
     )
@@ -287,6 +357,7 @@ def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
     # No look-up for a repeat first: the stored message's unique index finds
     # it (IntegrityError, everything rolled back, the stored ACK answered).
     # Repeats are rare; a read before every message is not.
+    limit_lock_waits(settings.HL7_LOCK_TIMEOUT_MS)
     try:
         check_header(header)
         event = parse_adt(message.raw)
@@ -372,11 +443,38 @@ def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetai
         admitted_at=event.admitted_at,
         source=HandoffSource.HL7,
         source_reference=f"{message.sending_facility}:{message.control_id}"[:120],
+        deceased=event.deceased,
+        died_at=event.died_at,
+        # Only a discharge's own time (PV1-45, EVN-6) may correct a recorded one.
+        time_reported=bool(event.discharged_at or event.occurred_at),
     )
+
+
+# HL7 table 0001 (administrative sex) to the record's choices; A, N, O and X
+# (ambiguous, not applicable, other, non-binary) are all "other" here.
+_SEXES = {"F": Sex.FEMALE, "M": Sex.MALE, "U": Sex.UNKNOWN}
+
+
+def _demographics(event: AdtEvent) -> dict[str, object]:
+    code = event.sex.strip().upper()[:1]
+    return {
+        "family_name": event.family_name,
+        "given_name": event.given_name,
+        "date_of_birth": event.date_of_birth,
+        "sex": _SEXES.get(code, Sex.OTHER) if code else "",
+        "address_line": event.address_line,
+        "city": event.city,
+        "state": event.state,
+        "postal_code": event.postal_code,
+        "phone": event.phone,
+        "preferred_language": event.language,
+    }
 
 
 def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
     """Applies one parsed event for the message's organisation (caller holds a savepoint)."""
+    if event.event_code in REVIEW_EVENTS:
+        return _queue_review(message=message, event=event)
     if event.event_code not in HANDLED_EVENTS:
         return Outcome(AdtStatus.IGNORED, f"Event {event.event_code} accepted; not processed.")
     patient = match_patient(organisation_id=message.organisation_id, event=event)
@@ -384,6 +482,99 @@ def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
         _queue(message=message, event=event)
         return Outcome(AdtStatus.UNMATCHED, "Patient not matched; queued for review.")
     return _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
+
+
+def _patient_by_identifiers(
+    organisation_id: int, identifiers: tuple[Identifier, ...]
+) -> Patient | None:
+    if not identifiers:
+        return None
+    try:
+        return match_patient(
+            organisation_id=organisation_id,
+            event=AdtEvent(
+                header=Header(),
+                event_code="",
+                recorded_at=timezone.now(),
+                occurred_at=None,
+                identifiers=identifiers,
+            ),
+        )
+    except AdtProblem:
+        return None
+
+
+def _describe(patient: Patient | None) -> str:
+    if patient is None:
+        return "Not one of our patients"
+    return (
+        f"{patient.family_name}, {patient.given_name} · MRN {patient.mrn} · "
+        f"born {patient.date_of_birth:%Y-%m-%d}"
+    )
+
+
+def _queue_review(*, message: AdtMessage, event: AdtEvent) -> Outcome:
+    """A merge or a class change: nothing is changed; a person sees both sides and decides.
+
+    Answered AA (the message was taken and is visibly queued), never ignored.
+    """
+    patient = match_patient(organisation_id=message.organisation_id, event=event)
+    in_message = f"{event.family_name}, {event.given_name}" + (
+        f" · born {event.date_of_birth:%Y-%m-%d}" if event.date_of_birth else ""
+    )
+    other: Patient | None = None
+    if event.event_code == "A40":
+        other = _patient_by_identifiers(message.organisation_id, event.prior_identifiers)
+        kind = MatchKind.MERGE
+        columns = ["Surviving record (PID)", "Record merged into it (MRG)"]
+        rows = [
+            [
+                "Identifiers",
+                ", ".join(i.key for i in event.identifiers),
+                ", ".join(i.key for i in event.prior_identifiers) or "—",
+            ],
+            ["Our patient", _describe(patient), _describe(other)],
+            ["In the message", in_message, ""],
+        ]
+        text = "Merge queued for review; nothing changed."
+    else:
+        recorded = (
+            Handoff.objects.filter(
+                episode__patient=patient,
+                visit_number=event.visit_number,
+                cancelled_at__isnull=True,
+            )
+            .order_by("-sequence", "-id")
+            .values_list("patient_class", flat=True)
+            .first()
+            if patient is not None and event.visit_number
+            else None
+        )
+        kind = MatchKind.CLASS_CHANGE
+        columns = ["In the message", "On record"]
+        rows = [
+            ["Patient class", event.patient_class or "—", recorded or "—"],
+            ["Visit", event.visit_number or "—", event.visit_number if recorded else "—"],
+            ["Patient", in_message, _describe(patient)],
+        ]
+        text = f"{event.event_code} class change queued for review; nothing changed."
+    if message.pk is None:
+        message.status = AdtStatus.REVIEW
+        message.save()
+    PatientMatchRequest.objects.create(
+        organisation_id=message.organisation_id,
+        message=message,
+        kind=kind,
+        patient=patient,
+        other_patient=other,
+        review={"columns": columns, "rows": rows},
+        identifiers=[identifier.key for identifier in event.identifiers],
+        family_name=event.family_name,
+        given_name=event.given_name,
+        date_of_birth=event.date_of_birth,
+        sex=event.sex,
+    )
+    return Outcome(AdtStatus.REVIEW, text, patient=patient)
 
 
 def _waiting_in_queue(organisation_id: int, event: AdtEvent) -> bool:
@@ -397,7 +588,7 @@ def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
     # database-specific array lookup here.
     return list(
         PatientMatchRequest.objects.filter(
-            organisation_id=organisation_id, status=MatchStatus.OPEN
+            organisation_id=organisation_id, status=MatchStatus.OPEN, kind=MatchKind.MATCH
         ).values_list("identifiers", flat=True)
     )
 
@@ -427,9 +618,20 @@ def _apply_for_patient(
             actor=actor, patient=patient, visit=_visit(event, message, discharged)
         )
     elif code == "A08":
+        changed = patient_update_from_feed(
+            actor=actor,
+            patient=patient,
+            values=_demographics(event),
+            source=f"ADT A08 from {message.sending_facility or 'the sender'}",
+            at=event.recorded_at,
+        )
         handoff = transition_update(
             actor=actor, patient=patient, visit=_visit(event, message, moved)
         )
+        if handoff is None and (changed or event.deceased):
+            said = [f"demographics updated ({', '.join(changed)})"] if changed else []
+            said += ["death recorded"] if event.deceased else []
+            return Outcome(AdtStatus.APPLIED, f"Applied: {'; '.join(said)}.", patient=patient)
     elif code == "A11":
         handoff = transition_admit_cancel(
             actor=actor,
@@ -479,6 +681,11 @@ def patient_match_resolve(
     )
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
+    if request.kind != MatchKind.MATCH:
+        raise ApplicationError(
+            "A merge or class change is not applied from here: act on it in the records, "
+            "then close it with a note."
+        )
     if patient.organisation_id != request.organisation_id:
         raise ApplicationError(
             "Choose a patient of your organisation.", field_errors={"patient": ["Not found."]}
@@ -503,7 +710,11 @@ def patient_match_resolve(
         item
         for item in PatientMatchRequest.objects.select_for_update()
         .select_related("message")
-        .filter(organisation_id=request.organisation_id, status=MatchStatus.OPEN)
+        .filter(
+            organisation_id=request.organisation_id,
+            status=MatchStatus.OPEN,
+            kind=MatchKind.MATCH,
+        )
         .order_by("message__created_at", "message_id")
         if keys & set(item.identifiers)
     ]
@@ -568,7 +779,9 @@ def patient_match_dismiss(
         raise ApplicationError(
             "Say why the message is dismissed.", field_errors={"reason": ["A reason is required."]}
         )
-    request.status = MatchStatus.DISMISSED
+    request.status = (
+        MatchStatus.DISMISSED if request.kind == MatchKind.MATCH else MatchStatus.REVIEWED
+    )
     request.resolved_by = actor
     request.resolved_at = timezone.now()
     request.resolution_note = reason.strip()[:300]
@@ -585,7 +798,7 @@ def patient_match_dismiss(
     return request
 
 
-REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED, AdtStatus.CLASH)
+REPLAYABLE = (AdtStatus.ERROR, AdtStatus.REJECTED, AdtStatus.CLASH, AdtStatus.BUSY)
 
 
 @transaction.atomic
@@ -615,6 +828,18 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
             "The interface account that received this message is no longer active."
         )
     before = message.status
+    if before == AdtStatus.BUSY and (resent := _processed_resend(message)) is not None:
+        message.status = AdtStatus.RESENT
+        message.ack_text = f"Resent by the sender and processed as message #{resent}."
+        message.save(update_fields=["status", "ack_text", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=ADT_MESSAGE,
+            object_id=message.pk,
+            detail={"replay": True, "from": before, "to": message.status, "resent_as": resent},
+        )
+        return message
     try:
         text = message.received_text()
         header = read_header(text)
@@ -635,9 +860,14 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         message.patient = outcome.patient
         message.handoff = outcome.handoff
         message.applied_at = timezone.now() if outcome.status == AdtStatus.APPLIED else None
-        message.save(
-            update_fields=["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
-        )
+        fields = ["status", "ack_text", "patient", "handoff", "applied_at", "updated_at"]
+        if before == AdtStatus.BUSY:
+            # The sender was asked to resend: its resend now finds this message
+            # and must hear that it was taken, not the AR again.
+            message.ack_code = "AA"
+            message.ack = build_ack(header, code="AA", text=outcome.text)
+            fields += ["ack_code", "ack"]
+        message.save(update_fields=fields)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -647,6 +877,25 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         detail={"replay": True, "from": before, "to": message.status},
     )
     return message
+
+
+def _processed_resend(message: AdtMessage) -> int | None:
+    """The id of the same message from the same sender, processed since it was stored busy."""
+    if not message.control_id:
+        return None
+    return (
+        AdtMessage.objects.filter(
+            organisation_id=message.organisation_id,
+            sending_application=message.sending_application,
+            sending_facility=message.sending_facility,
+            control_id=message.control_id,
+            content_hash=message.content_hash,
+            clash_of__isnull=True,
+        )
+        .exclude(status__in=(AdtStatus.BUSY, AdtStatus.RESENT))
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic

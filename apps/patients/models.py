@@ -37,6 +37,15 @@ class Patient(BaseModel):
     state = models.CharField(max_length=40, blank=True)
     postal_code = models.CharField(max_length=16, blank=True)
     is_active = models.BooleanField(default=True)
+    # A death reported by a hospital feed (HL7 PID-30) or entered; the time
+    # (PID-29) when it is known.
+    deceased = models.BooleanField(default=False)
+    deceased_at = models.DateTimeField(null=True, blank=True)
+    # The last demographic change a feed made (HL7 A08), shown on the chart
+    # so the team sees what changed without being told.
+    demographics_updated_at = models.DateTimeField(null=True, blank=True)
+    demographics_updated_from = models.CharField(max_length=60, blank=True)
+    demographics_updated_fields = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -57,6 +66,12 @@ class Patient(BaseModel):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def demographics_updated_labels(self) -> list[str]:
+        """The fields the last feed update changed, as the chart names them."""
+        labels = {field.name: str(field.verbose_name) for field in self._meta.concrete_fields}
+        return [labels.get(name, name) for name in self.demographics_updated_fields]
 
 
 class PatientIdentifier(BaseModel):

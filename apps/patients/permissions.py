@@ -5,7 +5,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts import permissions as accounts_permissions
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
+from apps.core.actors import JobActor
 from apps.core.exceptions import Refused
 from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams import permissions as team_permissions
@@ -126,3 +127,24 @@ def can_change_complexity_thresholds(user: User, organisation_id: int) -> bool:
 def require_can_change_complexity_thresholds(user: User, organisation_id: int) -> None:
     if not can_change_complexity_thresholds(user, organisation_id):
         raise PermissionDenied("Only an administrator of the organisation changes thresholds.")
+
+
+def is_interface_for(user: User, patient: Patient) -> bool:
+    """An HL7/FHIR interface account of the patient's own organisation."""
+    return bool(
+        user.is_active and user.is_interface and user.organisation_id == patient.organisation_id
+    )
+
+
+def can_update_from_feed(user: Actor, patient: Patient) -> bool:
+    """What a hospital feed reports about the person (demographics, a death): the
+    organisation's interface accounts, a job of the organisation recording a
+    transition, or anyone who may change the record."""
+    if isinstance(user, JobActor):
+        return user.organisation_id == patient.organisation_id
+    return is_interface_for(user, patient) or can_change_patient(user, patient)
+
+
+def require_can_update_from_feed(user: Actor, patient: Patient) -> None:
+    if not can_update_from_feed(user, patient):
+        raise PermissionDenied("Only the organisation's interfaces report this for a patient.")

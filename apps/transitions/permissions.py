@@ -7,18 +7,11 @@ from apps.accounts.permissions import is_organisation_admin
 from apps.core.actors import JobActor
 from apps.core.exceptions import Refused
 from apps.patients.models import Patient
-from apps.patients.permissions import has_patient_permission
+from apps.patients.permissions import has_patient_permission, is_interface_for
 
 MANAGE = "manage_transitions"
 RECONCILE = "reconcile_medications"
 VERIFY = "verify_medication_reconciliation"
-
-
-def is_interface_for(user: User, patient: Patient) -> bool:
-    """An HL7/FHIR interface account of the patient's own organisation."""
-    return bool(
-        user.is_active and user.is_interface and user.organisation_id == patient.organisation_id
-    )
 
 
 def can_record_transition(user: Actor, patient: Patient) -> bool:

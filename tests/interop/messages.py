@@ -39,6 +39,11 @@ def adt(
     pv1: bool = True,
     extra_segments: tuple[str, ...] = (),
     segment_separator: str = "\r",
+    address: str = "",
+    phone: str = "",
+    language: str = "",
+    died_at: datetime | None = None,
+    deceased: str = "",
 ) -> str:
     """An ADT message; v2.3 and v2.4 leave out MSH-9.3 like their senders did."""
     control_id = control_id or f"MSG{next(_control):06d}"
@@ -50,7 +55,10 @@ def adt(
     ]
     if evn:
         segments.append(f"EVN|{event}|{ts(now)}")
-    segments.append(f"PID|1||{identifiers}||{name}||{birth_date}|{sex}")
+    pid = ["PID", "1", "", identifiers, "", name, "", birth_date, sex] + [""] * 22
+    pid[11], pid[13], pid[15] = address, phone, language
+    pid[29], pid[30] = (ts(died_at) if died_at else ""), deceased
+    segments.append("|".join(pid).rstrip("|"))
     if pv1:
         fields = [""] * (PV1_FIELDS + 1)
         fields[1] = "1"

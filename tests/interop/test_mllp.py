@@ -116,7 +116,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_listener(port: int) -> subprocess.Popen[str]:
+def _start_listener(port: int, *arguments: str) -> subprocess.Popen[str]:
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -128,7 +128,16 @@ def _start_listener(port: int) -> subprocess.Popen[str]:
         "DATABASE_PREPARE_THRESHOLD": "2",  # as docker-compose.yml runs it
     }
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "manage.py", "mllp_listen", "--port", str(port), "--user", "hl7"],
+        [
+            sys.executable,
+            "manage.py",
+            "mllp_listen",
+            "--port",
+            str(port),
+            "--user",
+            "hl7",
+            *arguments,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

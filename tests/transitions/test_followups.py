@@ -65,6 +65,27 @@ def test_an_organisation_closure_day_is_skipped_like_a_holiday(organisation, pat
     assert follow_up.contact_due_at == due(date(2025, 12, 2))
 
 
+@pytest.mark.parametrize(
+    ("observed", "contact_day"),
+    [
+        # Federal only: Thursday 12 Feb 2026 (Lincoln's Birthday in Illinois) is a
+        # working day: Thursday, Friday.
+        (False, date(2026, 2, 13)),
+        # Illinois' holidays turned on: Friday, then Presidents' Day (Monday 16th,
+        # federal) is skipped too: Tuesday.
+        (True, date(2026, 2, 17)),
+    ],
+)
+def test_state_holidays_count_only_when_the_organisation_turns_them_on(
+    organisation, patient, nurse, observed, contact_day
+):
+    organisation.subdivision = "IL"
+    organisation.observe_subdivision_holidays = observed
+    organisation.save(update_fields=["subdivision", "observe_subdivision_holidays"])
+    follow_up = discharge_at(patient, local(2026, 2, 11, 9, 0))
+    assert follow_up.contact_due_at == due(contact_day)
+
+
 def test_visit_is_due_7_calendar_days_after_discharge_for_high_complexity(patient, nurse):
     follow_up = discharge_at(patient, local(2025, 7, 3, 11, 0))
     assert follow_up.complexity == Complexity.HIGH

@@ -35,7 +35,11 @@ SUPPORTED_VERSIONS = (
 # Production and debugging messages are processed; training (T) ones are refused.
 ACCEPTED_PROCESSING_IDS = ("P", "D", "")
 HANDLED_EVENTS = ("A01", "A02", "A03", "A04", "A08", "A11", "A13")
-NEEDS_VISIT = ("A01", "A02", "A03", "A04", "A11", "A13")
+# Events a person must look at before anything changes: a merge of two
+# records (A40) and a change of patient class (A06 outpatient to inpatient,
+# A07 back). Queued for review with both sides shown, never ignored.
+REVIEW_EVENTS = ("A06", "A07", "A40")
+NEEDS_VISIT = ("A01", "A02", "A03", "A04", "A06", "A07", "A11", "A13")
 _HIGHLIGHTS = {"H": "", "N": ""}
 _DTM = re.compile(
     r"^(?P<y>\d{4})(?P<m>\d{2})?(?P<d>\d{2})?(?P<H>\d{2})?(?P<M>\d{2})?(?P<S>\d{2})?"
@@ -122,6 +126,18 @@ class AdtEvent:
     discharged_at: datetime | None = None
     disposition: str = ""
     discharged_to: str = ""
+    # PID-30 death indicator (Y) and PID-29 date/time of death.
+    deceased: bool = False
+    died_at: datetime | None = None
+    # Demographics beside the name, birth date and sex (A08 applies them).
+    address_line: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    phone: str = ""
+    language: str = ""
+    # MRG-1: the identifiers of the record an A40 merges into this one.
+    prior_identifiers: tuple[Identifier, ...] = ()
     z_segments: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -414,7 +430,7 @@ def parse_adt(raw: str) -> AdtEvent:
     z_segments = tuple(
         sorted({str(segment[0]) for segment in message if str(segment[0]).startswith("Z")})
     )
-    if event_code not in HANDLED_EVENTS:
+    if event_code not in HANDLED_EVENTS + REVIEW_EVENTS:
         return AdtEvent(
             header=header,
             event_code=event_code,
@@ -426,18 +442,7 @@ def parse_adt(raw: str) -> AdtEvent:
     pid = reader.segment("PID")
     if pid is None:
         raise AdtProblem("AE", "The message has no PID segment.", "100", "PID")
-    identifiers = []
-    for rep in reader.repetitions(pid, 3):
-        value = reader.component(rep, 1).strip()
-        authority = (reader.component(rep, 4, 1) or reader.component(rep, 4, 2)).strip()
-        if value and authority:
-            identifiers.append(
-                Identifier(
-                    value=value[:64],
-                    authority=authority[:64],
-                    type_code=reader.component(rep, 5)[:10],
-                )
-            )
+    identifiers = _identifiers(reader, reader.repetitions(pid, 3))
     if not identifiers:
         raise AdtProblem(
             "AE",
@@ -457,6 +462,16 @@ def parse_adt(raw: str) -> AdtEvent:
         header.sending_facility
     )
     discharged = reader.repetitions(pv1, 45)
+    addresses = reader.repetitions(pid, 11)
+    address = addresses[0] if addresses else ""
+    street = ", ".join(
+        part.strip()
+        for part in (reader.component(address, 1), reader.component(address, 2))
+        if part
+    )
+    phones = reader.repetitions(pid, 13)
+    phone = _phone(reader, phones[0]) if phones else ""
+    language = reader.component(reader.raw_field(pid, 15), 2) or reader.value(pid, 15)
     return AdtEvent(
         header=header,
         event_code=event_code,
@@ -479,5 +494,43 @@ def parse_adt(raw: str) -> AdtEvent:
         ),
         disposition=reader.value(pv1, 36)[:20],
         discharged_to=reader.value(pv1, 37)[:120],
+        deceased=reader.value(pid, 30).strip().upper() == "Y",
+        died_at=parse_timestamp(reader.value(pid, 29), location="PID^1^29"),
+        address_line=street[:200],
+        city=reader.component(address, 3).strip()[:100],
+        state=reader.component(address, 4).strip()[:40],
+        postal_code=reader.component(address, 5).strip()[:16],
+        phone=phone[:32],
+        language=language.strip()[:40],
+        prior_identifiers=tuple(_identifiers(reader, reader.repetitions(reader.segment("MRG"), 1))),
         z_segments=z_segments,
+    )
+
+
+def _identifiers(reader: _Reader, repetitions: list[str]) -> list[Identifier]:
+    """CX repetitions with both a value (CX.1) and an assigning authority (CX.4)."""
+    identifiers = []
+    for rep in repetitions:
+        value = reader.component(rep, 1).strip()
+        authority = (reader.component(rep, 4, 1) or reader.component(rep, 4, 2)).strip()
+        if value and authority:
+            identifiers.append(
+                Identifier(
+                    value=value[:64],
+                    authority=authority[:64],
+                    type_code=reader.component(rep, 5)[:10],
+                )
+            )
+    return identifiers
+
+
+def _phone(reader: _Reader, text: str) -> str:
+    """XTN: the number as written (XTN-1), else area code and local number (XTN-6, XTN-7)."""
+    written = reader.component(text, 1).strip()
+    if written:
+        return written
+    return " ".join(
+        part
+        for part in (reader.component(text, 6).strip(), reader.component(text, 7).strip())
+        if part
     )

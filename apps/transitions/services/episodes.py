@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
@@ -41,7 +42,12 @@ from apps.transitions.models import (
     Setting,
 )
 from apps.transitions.selectors import follow_up_owner, transition_settings_for
-from apps.transitions.services.followups import follow_up_plan, follow_up_undo
+from apps.transitions.services.deaths import transition_death
+from apps.transitions.services.followups import (
+    follow_up_plan,
+    follow_up_reschedule,
+    follow_up_undo,
+)
 from apps.transitions.services.plan_review import plan_review_request_for
 from apps.transitions.states import EPISODE_STATES
 
@@ -71,6 +77,12 @@ class VisitDetails:
     source: str = HandoffSource.MANUAL
     source_reference: str = ""
     note: str = ""
+    # The message says the patient died (HL7 PID-30), and when (PID-29).
+    deceased: bool = False
+    died_at: datetime | None = None
+    # False when `occurred_at` is only when the message was sent (no event or
+    # discharge time in it): a repeat then never moves a recorded time.
+    time_reported: bool = True
 
 
 def _validate(visit: VisitDetails) -> None:
@@ -460,11 +472,11 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
             None,
         )
         if repeat is not None:
-            return repeat
+            return _correct_discharge(
+                actor=actor, patient=patient, episode=episode, discharge=repeat, visit=visit
+            )
     episode.patient = patient
-    destination: str = visit.setting or setting_for_disposition(
-        visit.disposition, visit.discharged_to
-    )
+    destination = _destination(visit)
     handoff = _add_handoff(
         actor=actor,
         episode=episode,
@@ -492,8 +504,100 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         follow_up_plan(actor=actor, handoff=handoff, episode=episode, config=config)
     else:
         _set_episode(episode, actor=actor, status=EpisodeStatus.IN_TRANSIT)
+    if destination == Setting.EXPIRED:
+        transition_death(
+            actor=actor,
+            patient=patient,
+            died_at=visit.died_at or visit.occurred_at,
+            source=visit.source_reference or visit.source,
+        )
     plan_review_request_for(actor=actor, handoff=handoff)
     return handoff
+
+
+def _destination(visit: VisitDetails) -> str:
+    if visit.deceased:
+        return Setting.EXPIRED
+    return visit.setting or setting_for_disposition(visit.disposition, visit.discharged_to)
+
+
+def _correct_discharge(
+    *,
+    actor: Actor,
+    patient: Patient,
+    episode: Episode,
+    discharge: Handoff,
+    visit: VisitDetails,
+) -> Handoff:
+    """Another discharge message for a visit already discharged.
+
+    The same time and disposition change nothing. A new time or disposition
+    corrects the discharge and what hangs on it: the follow-up's due times
+    (and its open tasks' due dates) and the readmission watch move with the
+    time; a destination that is no longer home cancels the follow-up, one
+    that becomes home starts it, a death ends it.
+    """
+    destination = _destination(visit)
+    occurred_at = visit.occurred_at if visit.time_reported else discharge.occurred_at
+    was_home = discharge.to_setting in FOLLOW_UP_SETTINGS
+    changed = record_change(
+        actor=actor,
+        instance=discharge,
+        values={
+            "occurred_at": occurred_at,
+            "disposition": visit.disposition[:20],
+            "discharged_to": visit.discharged_to[:120],
+            "to_setting": destination,
+        },
+        patient_id=patient.pk,
+        detail={"reason": "discharge corrected"},
+        clean=False,
+    )
+    if not changed:
+        return discharge
+    follow_up = FollowUp.objects.select_for_update(of=("self",)).filter(handoff=discharge).first()
+    live = follow_up is not None and follow_up.status != FollowUpStatus.CANCELLED
+    config = transition_settings_for(patient.organisation_id)
+    if destination in FOLLOW_UP_SETTINGS and (live or was_home):
+        if follow_up is not None and live:
+            follow_up_reschedule(
+                actor=actor, follow_up=follow_up, discharged_at=occurred_at, config=config
+            )
+        if episode.status == EpisodeStatus.FOLLOW_UP:
+            watch = occurred_at + timedelta(days=config.readmission_window_days)
+            _set_episode(episode, actor=actor, watch_until=watch)
+        return discharge
+    reason = "The discharge was corrected by the hospital."
+    if follow_up is not None and live:
+        follow_up_undo(actor=actor, follow_up=follow_up, reason=reason)
+    if destination == Setting.EXPIRED:
+        _set_episode(episode, actor=actor, status=EpisodeStatus.CLOSED, ended_at=occurred_at)
+        transition_death(
+            actor=actor,
+            patient=patient,
+            died_at=visit.died_at or occurred_at,
+            source=visit.source_reference or visit.source,
+        )
+    elif destination in FOLLOW_UP_SETTINGS:
+        if follow_up is not None:
+            raise ApplicationError(
+                "The discharge's follow-up was already cancelled: cancel the discharge (A13) "
+                "and send it again.",
+                field_errors={"visit_number": ["Follow-up already cancelled for this discharge."]},
+            )
+        _set_episode(
+            episode,
+            actor=actor,
+            status=EpisodeStatus.FOLLOW_UP,
+            ended_at=None,
+            watch_until=occurred_at + timedelta(days=config.readmission_window_days),
+        )
+        follow_up_plan(actor=actor, handoff=discharge, episode=episode, config=config)
+    else:
+        _set_episode(
+            episode, actor=actor, status=EpisodeStatus.IN_TRANSIT, ended_at=None, watch_until=None
+        )
+    return discharge
 
 
 @transaction.atomic
@@ -505,6 +609,13 @@ def transition_update(*, actor: Actor, patient: Patient, visit: VisitDetails) ->
     """
     permissions.require_can_record_transition(actor, patient)
     patient = _lock(patient)
+    if visit.deceased:
+        transition_death(
+            actor=actor,
+            patient=patient,
+            died_at=visit.died_at,
+            source=visit.source_reference or visit.source,
+        )
     if not visit.visit_number:
         return None
     handoff = (

@@ -19,12 +19,13 @@ from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.changes import record_change
 from apps.core.items import error_summary, run_isolated
 from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
 from apps.tasks.models import OPEN_STATUSES, TaskPriority, TaskSource
 from apps.tasks.notifications import notification_send
-from apps.tasks.services import task_cancel, task_create
+from apps.tasks.services import task_cancel, task_create, task_update
 from apps.teams.selectors import team_lead
 from apps.transitions.jobs import follow_up_schedule_enqueue
 from apps.transitions.models import (
@@ -118,6 +119,42 @@ def follow_up_plan(
         patient_id=episode.patient_id,
     )
     follow_up_schedule_enqueue(follow_up.pk)
+    return follow_up
+
+
+def follow_up_reschedule(
+    *, actor: Actor, follow_up: FollowUp, discharged_at: datetime, config: TransitionSettings
+) -> FollowUp:
+    """A corrected discharge time: due times recomputed, open tasks' due dates moved.
+
+    Caller holds the follow-up's lock. Done tasks stay as they are.
+    """
+    contact_due, visit_due = follow_up_due_times(
+        config=config, discharged_at=discharged_at, complexity=follow_up.complexity
+    )
+    changed = record_change(
+        actor=actor,
+        instance=follow_up,
+        values={
+            "discharged_at": discharged_at,
+            "contact_due_at": contact_due,
+            "visit_due_at": visit_due,
+        },
+        patient_id=follow_up.episode.patient_id,
+        detail={"reason": "discharge corrected"},
+        clean=False,
+    )
+    if not changed:
+        return follow_up
+    for task, due_at in ((follow_up.contact_task, contact_due), (follow_up.visit_task, visit_due)):
+        if task is not None and task.status in OPEN_STATUSES and task.due_at != due_at:
+            task_update(
+                actor=JobActor(
+                    job="transitions.follow_up_reschedule", for_user=person_behind(actor)
+                ),
+                task=task,
+                due_at=due_at,
+            )
     return follow_up
 
 

@@ -40,8 +40,18 @@ class Command(BaseCommand):
             type=int,
             default=40,
             help=(
-                "Connections served at once (default 40), each by its own process; "
-                "further ones wait until one closes."
+                "Connections served at once (default 40), each by its own process. At the "
+                "cap, a new connection is served at once by closing the one idle longest; "
+                "only when all are busy with a message does it wait for one to finish."
+            ),
+        )
+        parser.add_argument(
+            "--idle-timeout",
+            type=float,
+            default=None,
+            help=(
+                "Seconds a connection may stay silent before it is closed "
+                "(default: MLLP_IDLE_TIMEOUT_SECONDS, 300)."
             ),
         )
 
@@ -51,6 +61,7 @@ class Command(BaseCommand):
             (options["host"], options["port"]),
             user_id=user.pk,
             max_connections=max(1, options["max_connections"]),
+            idle_timeout=options["idle_timeout"],
         )
         connections.close_all()  # each connection's process opens its own
         # Inherited by the connections' processes too: SIGTERM ends each cleanly.
