@@ -138,10 +138,11 @@ def is_interface_for(user: User, patient: Patient) -> bool:
 
 def can_update_from_feed(user: Actor, patient: Patient) -> bool:
     """What a hospital feed reports about the person (demographics, a death): the
-    organisation's interface accounts, a job of the organisation recording a
-    transition, or anyone who may change the record."""
+    organisation's interface accounts, a job recording a transition (of this
+    organisation, or one that works for every organisation), or anyone who may change
+    the record."""
     if isinstance(user, JobActor):
-        return user.organisation_id == patient.organisation_id
+        return user.organisation_id in (None, patient.organisation_id)
     return is_interface_for(user, patient) or can_change_patient(user, patient)
 
 

@@ -21,6 +21,10 @@ _MOVES = (
     Move(S.FOLLOW_UP, S.IN_CARE, "Discharge cancelled", needs_reason=True),
     Move(S.CLOSED, S.IN_CARE, "Discharge cancelled", needs_reason=True),
     Move(S.CLOSED, S.FOLLOW_UP, "Readmission cancelled: the watch runs again"),
+    # A hospital correcting a discharge (an A03 again for the same visit, new destination).
+    Move(S.FOLLOW_UP, S.IN_TRANSIT, "Discharge corrected: to another facility"),
+    Move(S.IN_TRANSIT, S.FOLLOW_UP, "Discharge corrected: home"),
+    Move(S.IN_TRANSIT, S.CLOSED, "Discharge corrected: died"),
 )
 
 EPISODE_STATES: StateTable[Move] = StateTable(
