@@ -52,13 +52,15 @@ def test_refused_htmx_action_returns_its_message_with_status(
     assert "reconcil" in response.content.decode().lower()
     assert MedicationReconciliation.objects.get().status == ReconciliationStatus.IN_PROGRESS
 
-    # ... audited exactly once on a patient's URL, as the 403 page would be.
+    # ... each refusal audited exactly once, naming the patient, as the 403 page would be
+    # (the reconciliation refusal above names its patient too).
+    denials = AuditEvent.objects.filter(actor=chw, action=AuditAction.DENIED, patient_id=patient.pk)
+    assert denials.count() == 1
     response = client_for(chw).post(reverse("careplans:plan", args=[patient.pk]), **HTMX)
     assert response.status_code == 403
     assert response["X-Refusal"] == "1"
     assert not CarePlan.objects.exists()
-    denials = AuditEvent.objects.filter(actor=chw, action=AuditAction.DENIED, patient_id=patient.pk)
-    assert denials.count() == 1
+    assert denials.count() == 2
 
     # The object is not where that move starts: 409 with what is allowed.
     service = make_service(organisation, actor=org_admin)
