@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Organisation, Role, User
+from apps.accounts.models import Actor, Organisation, Role, User, actor_checked
 from apps.core.actors import person_behind
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
@@ -18,6 +18,7 @@ from apps.teams.models import CareTeam, TeamMembership
 def care_team_create(
     *, actor: Actor, organisation: Organisation, name: str, description: str = ""
 ) -> CareTeam:
+    actor_checked(actor)
     team = CareTeam(organisation=organisation, name=name.strip(), description=description)
     try:
         team.full_clean()
@@ -35,6 +36,7 @@ def team_member_add(
     *, actor: Actor, team: CareTeam, user: User, role: str, is_lead: bool = False
 ) -> TeamMembership:
     """Puts `user` on `team` in `role`; they see the team's patients from this moment."""
+    actor_checked(actor)
     if role not in Role.values:
         raise ApplicationError("Unknown role.", field_errors={"role": [f"'{role}' is not a role."]})
     if user.organisation_id is not None and user.organisation_id != team.organisation_id:
@@ -64,6 +66,7 @@ def team_member_add(
 @transaction.atomic
 def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembership:
     """Ends a membership and revokes its rights at once. Open work shows as orphaned."""
+    actor_checked(actor)
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
         return membership
@@ -90,6 +93,7 @@ def team_member_update(
     *, actor: Actor, membership: TeamMembership, role: str, is_lead: bool
 ) -> TeamMembership:
     """Changes a member's role or lead flag, moving them between the team's role groups."""
+    actor_checked(actor)
     if role not in Role.values:
         raise ApplicationError("Unknown role.", field_errors={"role": [f"'{role}' is not a role."]})
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
@@ -152,8 +156,7 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
     reminder, escalation or email goes to them. Audited with the teams they
     led, so the admin can see what needs fixing.
     """
-    if actor is None:
-        raise TypeError("user_deactivate needs an actor (a person or a JobActor)")
+    actor_checked(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -194,8 +197,7 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
 @transaction.atomic
 def user_reactivate(*, actor: Actor, user: User, reason: str = "") -> User:
     """Reactivates an account: its open memberships (and a lead flag still held) count again."""
-    if actor is None:
-        raise TypeError("user_reactivate needs an actor (a person or a JobActor)")
+    actor_checked(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         return user

@@ -7,14 +7,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import User, actor_checked
 from apps.core.audit import audit_event, audit_record_many
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.tasks import permissions
 from apps.tasks.models import OPEN_STATUSES, Task, TaskEvent, TaskEventKind
 from apps.tasks.notifications import notification_send
-from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK, actor_checked
+from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK
 from apps.tasks.sources import TaskChange, task_source_changed
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Role, User
-from apps.core.actors import JobActor, is_job, person_behind
+from apps.accounts.models import Actor, Role, User, actor_checked
+from apps.core.actors import is_job, person_behind
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -34,19 +34,6 @@ TITLE_MAX_LENGTH = 200
 
 def task_link(task_id: int) -> str:
     return reverse("tasks:detail", args=[task_id])
-
-
-def actor_checked(actor: object) -> Actor:
-    """The actor, if it says who acts: a person (or interface account) or a job.
-
-    Nothing ("None") is refused outright, so no door can skip a rights check by
-    leaving the actor out; a job passes a `JobActor` naming itself.
-    """
-    if not isinstance(actor, User | JobActor):
-        raise TypeError(
-            f"a task service needs an actor (a User or a JobActor), not {type(actor).__name__}"
-        )
-    return actor
 
 
 def _require_can_work(actor: Actor, task: Task) -> None:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Organisation
+from apps.accounts.models import Actor, Organisation, actor_checked
 from apps.core.actors import JobActor
 from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
@@ -34,7 +34,7 @@ from apps.tasks.models import (
     TaskSettings,
 )
 from apps.tasks.notifications import NotificationDraft, notification_send_many
-from apps.tasks.services.lifecycle import TASK, actor_checked, task_link
+from apps.tasks.services.lifecycle import TASK, task_link
 from apps.teams.models import TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ MAX_BATCHES = 1000
 MAX_HOURS = 24 * 30
 
 REMINDER_JOB = "tasks.reminder_sweep"
-# The sweep acts for no one person: its audit events name the job.
+# The beat's sweep acts for no one person: its audit events name the job.
 SWEEP = JobActor(job=REMINDER_JOB)
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
@@ -142,12 +142,12 @@ def _due_by(deadlines: dict[int, datetime], default: datetime) -> tuple[Q, datet
     return condition, max([default, *deadlines.values()])
 
 
-def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
+def _audit_marks(actor: JobActor, rows: list[tuple[int, int]], field: str) -> None:
     """One event per task, naming its patient: a batch spans organisations, and each
     organisation's staff find their own patients' events in the audit admin."""
     audit_record_many(
         audit_event(
-            actor=SWEEP,
+            actor=actor,
             action=AuditAction.UPDATE,
             object_type=TASK,
             object_id=task_id,
@@ -219,6 +219,7 @@ def _remind_due(now: datetime, leads: dict[int, timedelta]) -> QuerySet[Task]:
 
 def _remind_batch(
     *,
+    actor: JobActor,
     now: datetime,
     leads: dict[int, timedelta],
     batch_size: int,
@@ -282,7 +283,7 @@ def _remind_batch(
         )
         for task_id, owner_id, _, _, _, live, *_ in rows
     )
-    _audit_marks([(row[0], row[2]) for row in rows], "reminded_at")
+    _audit_marks(actor, [(row[0], row[2]) for row in rows], "reminded_at")
     return len(rows)
 
 
@@ -305,6 +306,7 @@ def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]
 
 def _escalate_batch(
     *,
+    actor: JobActor,
     now: datetime,
     delays: dict[int, timedelta],
     batch_size: int,
@@ -348,21 +350,24 @@ def _escalate_batch(
     TaskEvent.objects.bulk_create(
         TaskEvent(task_id=task_id, kind=TaskEventKind.ESCALATED) for task_id, *_ in rows
     )
-    _audit_marks([(row[0], row[1]) for row in rows], "escalated_at")
+    _audit_marks(actor, [(row[0], row[1]) for row in rows], "escalated_at")
     return len(rows)
 
 
 def task_reminders_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+    *, actor: JobActor, now: datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> SweepResult:
     """One pass of reminders, then escalations; each batch commits on its own, and a
     batch that fails is redone task by task, so one task that cannot be reminded about
-    holds back no other (its id is in `failed`, and the next run tries it again)."""
+    holds back no other (its id is in `failed`, and the next run tries it again).
+    `actor` is the job that runs it (the beat passes `SWEEP`); its audit events name it."""
+    if not isinstance(actor, JobActor):
+        raise TypeError("the reminder sweep is a job: pass a JobActor")
     now = now or timezone.now()
     leads, delays = _timings()
     reminded = run_batches(
         lambda exclude, only: _remind_batch(
-            now=now, leads=leads, batch_size=batch_size, exclude=exclude, only=only
+            actor=actor, now=now, leads=leads, batch_size=batch_size, exclude=exclude, only=only
         ),
         lambda exclude: list(
             _remind_due(now, leads)
@@ -375,7 +380,7 @@ def task_reminders_sweep(
     )
     escalated = run_batches(
         lambda exclude, only: _escalate_batch(
-            now=now, delays=delays, batch_size=batch_size, exclude=exclude, only=only
+            actor=actor, now=now, delays=delays, batch_size=batch_size, exclude=exclude, only=only
         ),
         lambda exclude: list(
             _escalate_due(now, delays)
