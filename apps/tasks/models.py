@@ -47,8 +47,14 @@ class TaskSource(models.TextChoices):
     HUDDLE = "huddle", "Huddle decision"
 
 
+def task_overdue_condition(now: datetime) -> Q:
+    """Open and past its due time: the one meaning of "overdue" for tasks, as a condition
+    (for `TaskQuerySet.overdue` and for counts that filter an aggregate)."""
+    return Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
 def task_is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
-    """The row form of `TaskQuerySet.overdue`, for a task or worklist row already read."""
+    """The row form of `task_overdue_condition`, for a task or worklist row already read."""
     return status in OPEN_STATUSES and due_at < now
 
 
@@ -58,7 +64,7 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
     def overdue(self, now: datetime) -> "TaskQuerySet":
         """Open and past its due time: the one meaning of "overdue" for tasks."""
-        return self.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+        return self.filter(task_overdue_condition(now))
 
 
 class Task(BaseModel):

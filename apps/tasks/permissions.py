@@ -16,7 +16,7 @@ from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.tasks import states
-from apps.tasks.models import TaskStatus
+from apps.tasks.models import Task, TaskStatus
 from apps.tasks.states import task_actions_from
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
@@ -70,7 +70,7 @@ def require_can_work_on_task(user: User, task: TaskLike) -> None:
         raise Refused(
             "You may not work on this task.",
             patient_id=getattr(task, "patient_id", None),
-            object_type="tasks.task",
+            object_type=Task,
             object_id=getattr(task, "pk", ""),
         )
 
@@ -86,7 +86,7 @@ def require_can_reassign_task(user: User, task: TaskLike) -> None:
         raise Refused(
             "Only the owner or the lead coordinator may reassign this task.",
             patient_id=getattr(task, "patient_id", None),
-            object_type="tasks.task",
+            object_type=Task,
             object_id=getattr(task, "pk", ""),
         )
 

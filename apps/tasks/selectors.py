@@ -30,13 +30,14 @@ from apps.tasks.models import (
     TaskEvent,
     TaskPriority,
     TaskStatus,
+    task_is_overdue,
+    task_overdue_condition,
 )
 from apps.tasks.sources import WorkProblem, work_problems
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
-TASK = "tasks.task"
 TEAM_PAGE_SIZE = 50
 ORPHANED_SHOWN = 50
 
@@ -147,7 +148,7 @@ def _rows(tasks: QuerySet[Task], *, now: datetime, with_role: bool = False) -> l
     rows = []
     for values in tasks.values_list(*fields):
         row = TaskRow(*values[: len(_ROW_FIELDS)])
-        row.is_overdue = row.due_at < now and row.status in OPEN_STATUSES
+        row.is_overdue = task_is_overdue(status=row.status, due_at=row.due_at, now=now)
         if with_role:
             row.owner_role = values[-1] or ""
             row.is_orphaned = row.is_open and not row.owner_role
@@ -159,7 +160,7 @@ def _audit_list(user: User, rows: list[TaskRow], view: str) -> None:
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=TASK,
+        object_type=Task,
         patient_ids=sorted({row.patient_id for row in rows}),
         detail={"view": view, "tasks": len(rows)},
     )
@@ -279,7 +280,7 @@ def my_work_for_user(
     for row in owned:
         if row.status not in ACTIONABLE_STATUSES:
             work.sent_for_verification.append(row)
-        elif row.due_at < now:
+        elif row.is_overdue:
             work.overdue.append(row)
         elif row.due_at < end_of_today:
             work.due_today.append(row)
@@ -390,7 +391,7 @@ def _team_work(
         for team_id, owner_id, count, overdue in tasks.values_list(
             "patient__care_team_id", "owner_id"
         )
-        .annotate(count=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
+        .annotate(count=Count("*"), overdue=Count("due_at", filter=task_overdue_condition(now)))
         .order_by()
     ]
     return _TeamWork(
@@ -433,7 +434,7 @@ def team_worklist_for_user(
     if filters.patient_id:
         chosen = chosen.filter(patient_id=filters.patient_id)
     if filters.overdue:
-        chosen = chosen.filter(due_at__lt=now)
+        chosen = chosen.filter(task_overdue_condition(now))
     if filters.orphaned:
         chosen = chosen.filter(_pairs(orphaned_pairs))
     total = chosen.count()
@@ -500,7 +501,7 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
         _visible_tasks(user)
         .filter(Q(owner_id=user.pk, status__in=OPEN_STATUSES) | awaiting)
         .aggregate(
-            overdue=Count("pk", filter=mine & Q(due_at__lt=now)),
+            overdue=Count("pk", filter=mine & task_overdue_condition(now)),
             due_today=Count("pk", filter=mine & Q(due_at__gte=now, due_at__lt=end_of_today)),
             upcoming=Count("pk", filter=mine & Q(due_at__gte=end_of_today)),
             awaiting_my_verification=Count("pk", filter=awaiting),
@@ -538,7 +539,7 @@ def task_get_for_user(*, user: User, task_id: int | str) -> Task:
         audit_record(
             actor=user,
             action=AuditAction.VIEW,
-            object_type=TASK,
+            object_type=Task,
             object_id=pk,
             patient_id=task.patient_id,
         )
@@ -547,7 +548,7 @@ def task_get_for_user(*, user: User, task_id: int | str) -> Task:
         audit_record(
             actor=user,
             action=AuditAction.VIEW,
-            object_type=TASK,
+            object_type=Task,
             object_id=pk,
             patient_id=task.patient_id,
             break_glass=True,
@@ -556,7 +557,7 @@ def task_get_for_user(*, user: User, task_id: int | str) -> Task:
     audit_record(
         actor=user,
         action=AuditAction.DENIED,
-        object_type=TASK,
+        object_type=Task,
         object_id=pk,
         patient_id=task.patient_id if task else None,
     )
@@ -644,7 +645,7 @@ def notification_list_for_user(*, user: User, limit: int = 50) -> list[Notificat
         audit_record(
             actor=user,
             action=AuditAction.LIST,
-            object_type="tasks.notification",
+            object_type=Notification,
             patient_ids=patient_ids,
         )
     return notifications

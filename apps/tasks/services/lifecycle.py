@@ -9,14 +9,13 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, Role, User, actor_checked
 from apps.core.actors import is_job, person_behind
-from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.tasks import permissions, states
+from apps.tasks.events import task_event_record
 from apps.tasks.models import (
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskPriority,
     TaskSource,
@@ -27,7 +26,6 @@ from apps.tasks.sources import TaskChange, task_source_changed
 from apps.tasks.states import task_move
 from apps.teams.selectors import live_member_validate, membership_active
 
-TASK = "tasks.task"
 ASSIGNED_KIND = "task_assigned"
 TITLE_MAX_LENGTH = 200
 
@@ -129,19 +127,13 @@ def task_create(
             # Another worker created it between our check and our insert.
             return Task.objects.get(idempotency_key=idempotency_key)
         raise
-    TaskEvent.objects.create(
-        task=task,
-        actor=person_behind(actor),
-        kind=TaskEventKind.CREATED,
-        to_owner=owner,
-        to_status=task.status,
-    )
-    audit_record(
+    task_event_record(
         actor=actor,
+        task=task,
+        kind=TaskEventKind.CREATED,
         action=AuditAction.CREATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=patient.pk,
+        to_owner_id=owner.pk,
+        to_status=task.status,
     )
     return task
 
@@ -187,16 +179,12 @@ def task_update(
     for name in changed:
         setattr(task, name, values[name])
     task.save(update_fields=[*changed, "updated_at"])
-    TaskEvent.objects.create(
-        task=task, actor=person_behind(actor), kind=TaskEventKind.UPDATED, reason=", ".join(changed)
-    )
-    audit_record(
+    task_event_record(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": changed},
+        task=task,
+        kind=TaskEventKind.UPDATED,
+        fields=changed,
+        reason=", ".join(changed),
     )
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.UPDATED, detail={"fields": changed})
@@ -229,21 +217,14 @@ def task_reassign(*, actor: Actor, task: Task, new_owner: User, reason: str) -> 
     task.owner = new_owner
     task.save(update_fields=["owner", "updated_at"])
     person = person_behind(actor)
-    event = TaskEvent.objects.create(
-        task=task,
-        actor=person,
-        kind=TaskEventKind.REASSIGNED,
-        from_owner_id=previous,
-        to_owner=new_owner,
-        reason=reason,
-    )
-    audit_record(
+    event = task_event_record(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": ["owner"]},
+        task=task,
+        kind=TaskEventKind.REASSIGNED,
+        fields=["owner"],
+        from_owner_id=previous,
+        to_owner_id=new_owner.pk,
+        reason=reason,
     )
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.REASSIGNED, from_owner_id=previous)
@@ -279,21 +260,14 @@ def _set_status(
     task.save(
         update_fields=["status", "status_reason", "completed_at", "updated_at", *extra_fields]
     )
-    TaskEvent.objects.create(
+    task_event_record(
+        actor=actor,
         task=task,
-        actor=person_behind(actor),
         kind=kind,
+        fields=["status", *extra_fields],
         from_status=previous,
         to_status=status,
         reason=reason,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": ["status", *extra_fields]},
     )
     task_source_changed(TaskChange(actor=actor, task=task, kind=kind, from_status=previous))
     return task

@@ -20,21 +20,22 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation, actor_checked
 from apps.core.actors import JobActor
-from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.items import run_batches
 from apps.core.models import AuditAction
+from apps.tasks.events import TaskHappening, task_events_record
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
     DEFAULT_REMINDER_LEAD_HOURS,
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskSettings,
+    task_is_overdue,
 )
 from apps.tasks.notifications import NotificationDraft, notification_send_many
-from apps.tasks.services.lifecycle import TASK, task_link
+from apps.tasks.services.lifecycle import task_link
 from apps.teams.models import TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def task_settings_update(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type="tasks.tasksettings",
+        object_type=TaskSettings,
         object_id=settings.pk,
         detail={"fields": ["reminder_lead_hours", "escalation_delay_hours"]},
     )
@@ -140,22 +141,6 @@ def _due_by(deadlines: dict[int, datetime], default: datetime) -> tuple[Q, datet
     for organisation_id, deadline in deadlines.items():
         condition |= Q(patient__organisation_id=organisation_id, due_at__lte=deadline)
     return condition, max([default, *deadlines.values()])
-
-
-def _audit_marks(actor: JobActor, rows: list[tuple[int, int]], field: str) -> None:
-    """One event per task, naming its patient: a batch spans organisations, and each
-    organisation's staff find their own patients' events in the audit admin."""
-    audit_record_many(
-        audit_event(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type=TASK,
-            object_id=task_id,
-            patient_id=patient_id,
-            detail={"fields": [field]},
-        )
-        for task_id, patient_id in rows
-    )
 
 
 def _live_lead() -> Subquery:
@@ -236,6 +221,7 @@ def _remind_batch(
             "patient_id",
             "title",
             "due_at",
+            "status",
             "owner_live",
             "lead_id",
             "owner__is_active",
@@ -247,14 +233,15 @@ def _remind_batch(
     if not rows:
         return 0
     drafts = []
-    for task_id, owner_id, patient_id, title, due_at, live, lead_id, active, *name in rows:
+    for task_id, owner_id, patient_id, title, due_at, status, live, lead_id, active, *name in rows:
+        overdue = task_is_overdue(status=status, due_at=due_at, now=now)
         if live:
             drafts.append(
                 NotificationDraft(
                     recipient_id=owner_id,
                     idempotency_key=reminder_key(task_id),
                     kind=REMINDER_KIND,
-                    subject=f"{'Overdue' if due_at <= now else 'Due soon'}: {title}",
+                    subject=f"{'Overdue' if overdue else 'Due soon'}: {title}",
                     link=task_link(task_id),
                     patient_id=patient_id,
                     task_id=task_id,
@@ -274,16 +261,22 @@ def _remind_batch(
             )
     notification_send_many(drafts)
     Task.objects.filter(pk__in=[row[0] for row in rows]).update(reminded_at=now)
-    TaskEvent.objects.bulk_create(
-        TaskEvent(
-            task_id=task_id,
-            kind=TaskEventKind.REMINDED,
-            to_owner_id=owner_id,
-            reason="" if live else "Owner is no live member: the team lead was told.",
-        )
-        for task_id, owner_id, _, _, _, live, *_ in rows
+    # One history row and audit event per task, naming its patient: a batch spans
+    # organisations, and each organisation's staff find their own patients' events.
+    task_events_record(
+        actor=actor,
+        happenings=(
+            TaskHappening(
+                task_id=task_id,
+                patient_id=patient_id,
+                kind=TaskEventKind.REMINDED,
+                fields=["reminded_at"],
+                to_owner_id=owner_id,
+                reason="" if live else "Owner is no live member: the team lead was told.",
+            )
+            for task_id, owner_id, patient_id, _, _, _, live, *_ in rows
+        ),
     )
-    _audit_marks(actor, [(row[0], row[2]) for row in rows], "reminded_at")
     return len(rows)
 
 
@@ -347,10 +340,18 @@ def _escalate_batch(
         )
     notification_send_many(drafts)
     Task.objects.filter(pk__in=[row[0] for row in rows]).update(escalated_at=now)
-    TaskEvent.objects.bulk_create(
-        TaskEvent(task_id=task_id, kind=TaskEventKind.ESCALATED) for task_id, *_ in rows
+    task_events_record(
+        actor=actor,
+        happenings=(
+            TaskHappening(
+                task_id=task_id,
+                patient_id=patient_id,
+                kind=TaskEventKind.ESCALATED,
+                fields=["escalated_at"],
+            )
+            for task_id, patient_id, *_ in rows
+        ),
     )
-    _audit_marks(actor, [(row[0], row[1]) for row in rows], "escalated_at")
     return len(rows)
 
 
