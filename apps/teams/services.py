@@ -7,11 +7,35 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation, Role, User, actor_checked
 from apps.core.actors import person_behind
-from apps.core.audit import audit_record, object_type_of
+from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.teams import permissions
 from apps.teams.models import CareTeam, TeamMembership
+
+
+def _membership_audit(
+    actor: Actor, membership: TeamMembership, action: str, **detail: object
+) -> None:
+    """Every membership change is audited with its team, so a team's history can be read."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=membership,
+        object_id=membership.pk,
+        detail={"team_id": membership.team_id, **detail},
+    )
+
+
+def _account_audit(actor: Actor, user: User, **detail: object) -> None:
+    """An account switched on or off: the audit says which way, and why."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=user,
+        object_id=user.pk,
+        detail={"fields": ["is_active"], "is_active": user.is_active, **detail},
+    )
 
 
 @transaction.atomic
@@ -25,9 +49,7 @@ def care_team_create(
     except ValidationError as error:
         raise ApplicationError("The team is not valid.", field_errors=error.message_dict) from error
     team.save()
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type=object_type_of(team), object_id=team.pk
-    )
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type=team, object_id=team.pk)
     return team
 
 
@@ -53,12 +75,8 @@ def team_member_add(
         _end_current_lead(actor=actor, team=team)
     membership = TeamMembership.objects.create(team=team, user=user, role=role, is_lead=is_lead)
     permissions.membership_grant(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={"team_id": team.pk, "user_id": user.pk, "role": role, "is_lead": is_lead},
+    _membership_audit(
+        actor, membership, AuditAction.CREATE, user_id=user.pk, role=role, is_lead=is_lead
     )
     return membership
 
@@ -74,16 +92,8 @@ def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembe
     membership.is_lead = False
     membership.save(update_fields=["ended_at", "is_lead", "updated_at"])
     permissions.membership_revoke(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={
-            "fields": ["ended_at"],
-            "team_id": membership.team_id,
-            "user_id": membership.user_id,
-        },
+    _membership_audit(
+        actor, membership, AuditAction.UPDATE, fields=["ended_at"], user_id=membership.user_id
     )
     return membership
 
@@ -116,13 +126,7 @@ def team_member_update(
     except IntegrityError as error:  # pragma: no cover - guarded by _end_current_lead
         raise ApplicationError("The team already has a lead coordinator.") from error
     permissions.membership_grant(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={"fields": changed, "team_id": membership.team_id},
-    )
+    _membership_audit(actor, membership, AuditAction.UPDATE, fields=changed)
     return membership
 
 
@@ -136,13 +140,7 @@ def _end_current_lead(*, actor: Actor, team: CareTeam) -> None:
     current.is_lead = False
     current.save(update_fields=["is_lead", "updated_at"])
     permissions.lead_revoke(current)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(current),
-        object_id=current.pk,
-        detail={"fields": ["is_lead"], "team_id": team.pk},
-    )
+    _membership_audit(actor, current, AuditAction.UPDATE, fields=["is_lead"])
 
 
 @transaction.atomic
@@ -179,18 +177,7 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
         .filter(user_id=user.pk, is_lead=True)
         .values_list("team_id", flat=True)
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=User,
-        object_id=user.pk,
-        detail={
-            "fields": ["is_active"],
-            "is_active": False,
-            "reason": reason,
-            "teams_left_without_lead": led,
-        },
-    )
+    _account_audit(actor, user, reason=reason, teams_left_without_lead=led)
     return user
 
 
@@ -203,11 +190,5 @@ def user_reactivate(*, actor: Actor, user: User, reason: str = "") -> User:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=User,
-        object_id=user.pk,
-        detail={"fields": ["is_active"], "is_active": True, "reason": reason.strip()},
-    )
+    _account_audit(actor, user, reason=reason.strip())
     return user

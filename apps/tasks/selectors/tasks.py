@@ -45,33 +45,21 @@ def task_get_for_user(*, user: User, task_id: int | str) -> Task:
         if user.is_authenticated
         else None
     )
-    if task is not None and patient_permissions.can_view_patient(user, task.patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=Task,
-            object_id=pk,
-            patient_id=task.patient_id,
-        )
-        return task
-    if task is not None and patient_permissions.has_break_glass(user, task.patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=Task,
-            object_id=pk,
-            patient_id=task.patient_id,
-            break_glass=True,
-        )
-        return task
+    on_team = task is not None and patient_permissions.can_view_patient(user, task.patient)
+    break_glass = (
+        task is not None and not on_team and patient_permissions.has_break_glass(user, task.patient)
+    )
     audit_record(
         actor=user,
-        action=AuditAction.DENIED,
+        action=AuditAction.VIEW if on_team or break_glass else AuditAction.DENIED,
         object_type=Task,
         object_id=pk,
         patient_id=task.patient_id if task else None,
+        break_glass=break_glass,
     )
-    raise NotFoundError("No such task.")
+    if task is None or not (on_team or break_glass):
+        raise NotFoundError("No such task.")
+    return task
 
 
 def task_history(*, task: Task) -> list[TaskEvent]:
