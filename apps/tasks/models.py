@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.accounts.models import Organisation, Role
+from apps.core.fields import person_field
 from apps.core.models import BaseModel
 from apps.patients.models import Patient
 
@@ -85,20 +86,8 @@ class Task(BaseModel):
         max_length=24, choices=TaskStatus.choices, default=TaskStatus.REQUESTED
     )
     status_reason = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_tasks",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    owner = person_field(related_name="owned_tasks")
+    created_by = person_field()
     source_type = models.CharField(
         max_length=32, choices=TaskSource.choices, default=TaskSource.MANUAL
     )
@@ -111,21 +100,9 @@ class Task(BaseModel):
         blank=True,
         help_text="When set, a second person in this role must verify the work",
     )
-    performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    performed_by = person_field()
     performed_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    verified_by = person_field()
     verified_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Set by the reminder sweep: each step happens once per task.
@@ -259,28 +236,10 @@ class TaskEvent(models.Model):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = person_field()
     kind = models.CharField(max_length=20, choices=TaskEventKind.choices)
-    from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    to_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    from_owner = person_field()
+    to_owner = person_field()
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     reason = models.TextField(blank=True)
