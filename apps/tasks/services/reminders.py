@@ -10,9 +10,10 @@ twice. Every batch costs a fixed number of queries, whatever its size.
 """
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -22,7 +23,7 @@ from apps.accounts.models import Actor, Organisation, actor_checked
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
-from apps.core.items import run_batches
+from apps.core.items import ItemsResult, run_batches
 from apps.core.models import AuditAction
 from apps.tasks.events import TaskHappening, task_events_record
 from apps.tasks.models import (
@@ -202,36 +203,24 @@ def _remind_due(now: datetime, leads: dict[int, timedelta]) -> QuerySet[Task]:
     )
 
 
-def _remind_batch(
-    *,
-    actor: JobActor,
-    now: datetime,
-    leads: dict[int, timedelta],
-    batch_size: int,
-    exclude: Collection[int] = (),
-    only: Collection[int] | None = None,
-) -> int:
-    due = _remind_due(now, leads).exclude(pk__in=list(exclude))
-    if only is not None:
-        due = due.filter(pk__in=list(only))
-    rows = list(
-        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
-            "pk",
-            "owner_id",
-            "patient_id",
-            "title",
-            "due_at",
-            "status",
-            "owner_live",
-            "lead_id",
-            "owner__is_active",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-        )[:batch_size]
-    )
-    if not rows:
-        return 0
+REMIND_FIELDS = (
+    "pk",
+    "owner_id",
+    "patient_id",
+    "title",
+    "due_at",
+    "status",
+    "owner_live",
+    "lead_id",
+    "owner__is_active",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
+def _remind(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> None:
+    """Tells each claimed task's owner it is due (or the team lead, when the owner is gone)."""
     drafts = []
     for task_id, owner_id, patient_id, title, due_at, status, live, lead_id, active, *name in rows:
         overdue = task_is_overdue(status=status, due_at=due_at, now=now)
@@ -277,7 +266,6 @@ def _remind_batch(
             for task_id, owner_id, patient_id, _, _, _, live, *_ in rows
         ),
     )
-    return len(rows)
 
 
 def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]:
@@ -297,32 +285,20 @@ def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]
     )
 
 
-def _escalate_batch(
-    *,
-    actor: JobActor,
-    now: datetime,
-    delays: dict[int, timedelta],
-    batch_size: int,
-    exclude: Collection[int] = (),
-    only: Collection[int] | None = None,
-) -> int:
-    due = _escalate_due(now, delays).exclude(pk__in=list(exclude))
-    if only is not None:
-        due = due.filter(pk__in=list(only))
-    rows = list(
-        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
-            "pk",
-            "patient_id",
-            "title",
-            "lead_id",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-            "owner__is_active",
-        )[:batch_size]
-    )
-    if not rows:
-        return 0
+ESCALATE_FIELDS = (
+    "pk",
+    "patient_id",
+    "title",
+    "lead_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "owner__is_active",
+)
+
+
+def _escalate(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> None:
+    """Tells the team lead of each claimed overdue task, once."""
     drafts = []
     for task_id, patient_id, title, lead_id, first, last, username, active in rows:
         owner_name = _name(first, last, username) + ("" if active else " (deactivated)")
@@ -352,7 +328,40 @@ def _escalate_batch(
             for task_id, patient_id, *_ in rows
         ),
     )
-    return len(rows)
+
+
+def _sweep_step(
+    *,
+    actor: JobActor,
+    now: datetime,
+    due: QuerySet[Task],
+    fields: tuple[str, ...],
+    act: Callable[[JobActor, datetime, list[tuple[Any, ...]]], None],
+    batch_size: int,
+) -> ItemsResult:
+    """Claims the `due` tasks batch by batch (SKIP LOCKED, so two sweeps share the work) and
+    `act`s on each batch's rows in its own transaction; a failing batch is redone task by
+    task by `run_batches`."""
+
+    def batch(exclude: Collection[int], only: Collection[int] | None) -> int:
+        claimed = due.exclude(pk__in=list(exclude))
+        if only is not None:
+            claimed = claimed.filter(pk__in=list(only))
+        locked = claimed.select_for_update(skip_locked=True, of=("self",))  # type: ignore[misc]
+        rows = list(locked.values_list(*fields)[:batch_size])
+        if rows:
+            act(actor, now, rows)
+        return len(rows)
+
+    return run_batches(
+        batch,
+        lambda exclude: list(
+            due.exclude(pk__in=list(exclude)).values_list("pk", flat=True)[:batch_size]
+        ),
+        job=REMINDER_JOB,
+        batch_size=batch_size,
+        max_batches=MAX_BATCHES,
+    )
 
 
 def task_reminders_sweep(
@@ -366,31 +375,21 @@ def task_reminders_sweep(
         raise TypeError("the reminder sweep is a job: pass a JobActor")
     now = now or timezone.now()
     leads, delays = _timings()
-    reminded = run_batches(
-        lambda exclude, only: _remind_batch(
-            actor=actor, now=now, leads=leads, batch_size=batch_size, exclude=exclude, only=only
-        ),
-        lambda exclude: list(
-            _remind_due(now, leads)
-            .exclude(pk__in=list(exclude))
-            .values_list("pk", flat=True)[:batch_size]
-        ),
-        job=REMINDER_JOB,
+    reminded = _sweep_step(
+        actor=actor,
+        now=now,
+        due=_remind_due(now, leads),
+        fields=REMIND_FIELDS,
+        act=_remind,
         batch_size=batch_size,
-        max_batches=MAX_BATCHES,
     )
-    escalated = run_batches(
-        lambda exclude, only: _escalate_batch(
-            actor=actor, now=now, delays=delays, batch_size=batch_size, exclude=exclude, only=only
-        ),
-        lambda exclude: list(
-            _escalate_due(now, delays)
-            .exclude(pk__in=list(exclude))
-            .values_list("pk", flat=True)[:batch_size]
-        ),
-        job=REMINDER_JOB,
+    escalated = _sweep_step(
+        actor=actor,
+        now=now,
+        due=_escalate_due(now, delays),
+        fields=ESCALATE_FIELDS,
+        act=_escalate,
         batch_size=batch_size,
-        max_batches=MAX_BATCHES,
     )
     logger.info(
         "task reminder sweep: %d reminded, %d escalated, %d failed",
