@@ -273,21 +273,36 @@ def _set_status(
     return task
 
 
+def _move_locked(
+    task: Task, *, actor: Actor, target: str, action: str, reason: str = "", why: str = ""
+) -> Task:
+    """A plain status move of a locked task: the transition table allows it, a reason is
+    given when the move needs one (`why` says what to ask), then history and audit."""
+    task_move(task.status, target, action)
+    if why:
+        reason = _required_reason(reason, why)
+    return _set_status(task, actor=actor, status=target, reason=reason)
+
+
 @transaction.atomic
 def task_start(*, actor: Actor, task: Task) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.IN_PROGRESS, states.START)
-    return _set_status(task, actor=actor, status=TaskStatus.IN_PROGRESS)
+    return _move_locked(task, actor=actor, target=TaskStatus.IN_PROGRESS, action=states.START)
 
 
 @transaction.atomic
 def task_hold(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.ON_HOLD, states.HOLD)
-    reason = _required_reason(reason, "Say why the task is on hold.")
-    return _set_status(task, actor=actor, status=TaskStatus.ON_HOLD, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.ON_HOLD,
+        action=states.HOLD,
+        reason=reason,
+        why="Say why the task is on hold.",
+    )
 
 
 @transaction.atomic
@@ -354,15 +369,25 @@ def task_cancel(*, actor: Actor, task: Task, reason: str) -> Task:
     _require_can_work(actor, task)
     if not task.is_open:
         return task  # cancelling twice is harmless
-    task_move(task.status, TaskStatus.CANCELLED, states.CANCEL)
-    reason = _required_reason(reason, "Say why the task is cancelled.")
-    return _set_status(task, actor=actor, status=TaskStatus.CANCELLED, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.CANCELLED,
+        action=states.CANCEL,
+        reason=reason,
+        why="Say why the task is cancelled.",
+    )
 
 
 @transaction.atomic
 def task_fail(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.FAILED, states.FAIL)
-    reason = _required_reason(reason, "Say why the task could not be done.")
-    return _set_status(task, actor=actor, status=TaskStatus.FAILED, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.FAILED,
+        action=states.FAIL,
+        reason=reason,
+        why="Say why the task could not be done.",
+    )
