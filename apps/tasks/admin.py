@@ -32,6 +32,20 @@ from apps.tasks.models import (
 from apps.teams.models import TeamMembership
 
 DETAIL_FIELDS = ("title", "description", "due_at", "priority")
+# Shown, never edited here: only the task services write them.
+RECORDED_FIELDS = (
+    "status",
+    "status_reason",
+    "verification_role",
+    "performed_by",
+    "performed_at",
+    "verified_by",
+    "verified_at",
+    "source_type",
+    "source_id",
+    "reminded_at",
+    "escalated_at",
+)
 
 
 class TaskEventInline(admin.TabularInline):
@@ -125,41 +139,12 @@ class TaskAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin, admin.ModelAd
     def get_fields(self, request: HttpRequest, obj: Task | None = None) -> Any:
         if obj is None:
             return [*TaskAdminForm.Meta.fields]
-        return [
-            "patient",
-            *DETAIL_FIELDS,
-            "owner",
-            "reassign_reason",
-            "status",
-            "status_reason",
-            "verification_role",
-            "performed_by",
-            "performed_at",
-            "verified_by",
-            "verified_at",
-            "source_type",
-            "source_id",
-            "reminded_at",
-            "escalated_at",
-        ]
+        return ["patient", *DETAIL_FIELDS, "owner", "reassign_reason", *RECORDED_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> list[str]:
         if obj is None:
             return []
-        return [
-            "patient",
-            "status",
-            "status_reason",
-            "verification_role",
-            "performed_by",
-            "performed_at",
-            "verified_by",
-            "verified_at",
-            "source_type",
-            "source_id",
-            "reminded_at",
-            "escalated_at",
-        ]
+        return ["patient", *RECORDED_FIELDS]
 
     def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
         actor = request_actor(request)

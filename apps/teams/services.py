@@ -1,13 +1,13 @@
 """Team membership and the accounts behind it: joining grants, leaving revokes, in the same
 transaction; deactivating an account ends its ownership of work at once."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation, Role, User, actor_checked
 from apps.core.actors import person_behind
 from apps.core.audit import audit_record
+from apps.core.changes import validate
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.teams import permissions
@@ -44,10 +44,7 @@ def care_team_create(
 ) -> CareTeam:
     actor_checked(actor)
     team = CareTeam(organisation=organisation, name=name.strip(), description=description)
-    try:
-        team.full_clean()
-    except ValidationError as error:
-        raise ApplicationError("The team is not valid.", field_errors=error.message_dict) from error
+    validate(team, message="The team is not valid.")
     team.save()
     audit_record(actor=actor, action=AuditAction.CREATE, object_type=team, object_id=team.pk)
     return team

@@ -166,22 +166,45 @@ def _name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
+def _due_draft(
+    *,
+    task_id: int,
+    patient_id: int,
+    recipient_id: int,
+    key: str,
+    kind: str,
+    subject: str,
+    body: str = "",
+) -> NotificationDraft:
+    """A message about a task's due time: it links to the task, and a person is told of one
+    task's due time once, whichever of reminder, orphan notice or escalation tells them."""
+    return NotificationDraft(
+        recipient_id=recipient_id,
+        idempotency_key=key,
+        kind=kind,
+        subject=subject,
+        body=body,
+        link=task_link(task_id),
+        patient_id=patient_id,
+        task_id=task_id,
+        about=due_event(task_id),
+    )
+
+
 def _orphaned_draft(
     *, task_id: int, patient_id: int, title: str, lead_id: int, owner: str, owner_active: bool
 ) -> NotificationDraft:
     """The reminder an orphaned task's owner cannot act on, told once to the team lead instead
     (under the reminder's key, so it is never also sent to the owner)."""
     why = "whose account is deactivated" if not owner_active else "who is no longer on the team"
-    return NotificationDraft(
+    return _due_draft(
+        task_id=task_id,
+        patient_id=patient_id,
         recipient_id=lead_id,
-        idempotency_key=reminder_key(task_id),
+        key=reminder_key(task_id),
         kind=ORPHANED_KIND,
         subject=f"Orphaned work, owned by {owner} {why}: {title}",
         body="Reassign it to a current member of the team.",
-        link=task_link(task_id),
-        patient_id=patient_id,
-        task_id=task_id,
-        about=due_event(task_id),
     )
 
 
@@ -226,15 +249,13 @@ def _remind(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> None
         overdue = task_is_overdue(status=status, due_at=due_at, now=now)
         if live:
             drafts.append(
-                NotificationDraft(
+                _due_draft(
+                    task_id=task_id,
+                    patient_id=patient_id,
                     recipient_id=owner_id,
-                    idempotency_key=reminder_key(task_id),
+                    key=reminder_key(task_id),
                     kind=REMINDER_KIND,
                     subject=f"{'Overdue' if overdue else 'Due soon'}: {title}",
-                    link=task_link(task_id),
-                    patient_id=patient_id,
-                    task_id=task_id,
-                    about=due_event(task_id),
                 )
             )
         else:
@@ -303,15 +324,13 @@ def _escalate(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> No
     for task_id, patient_id, title, lead_id, first, last, username, active in rows:
         owner_name = _name(first, last, username) + ("" if active else " (deactivated)")
         drafts.append(
-            NotificationDraft(
+            _due_draft(
+                task_id=task_id,
+                patient_id=patient_id,
                 recipient_id=lead_id,
-                idempotency_key=escalation_key(task_id),
+                key=escalation_key(task_id),
                 kind=ESCALATION_KIND,
                 subject=f"Overdue, owned by {owner_name}: {title}",
-                link=task_link(task_id),
-                patient_id=patient_id,
-                task_id=task_id,
-                about=due_event(task_id),
             )
         )
     notification_send_many(drafts)
