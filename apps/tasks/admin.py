@@ -239,17 +239,6 @@ class NotificationAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.Mod
         "email_error",
     ]
     list_filter = ["kind", ("email_failed_at", admin.EmptyFieldListFilter)]
-    readonly_fields = [
-        "recipient",
-        "kind",
-        "idempotency_key",
-        "created_at",
-        "read_at",
-        "emailed_at",
-        "email_attempts",
-        "email_failed_at",
-        "email_error",
-    ]
     fields = (
         "recipient",
         "kind",
@@ -261,7 +250,7 @@ class NotificationAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.Mod
         "email_failed_at",
         "email_error",
     )
-
+    readonly_fields = fields
     organisation_path = "recipient__organisation_id"
     related = ("recipient",)
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.pages import PageNeighbours
 from apps.tasks import permissions
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
@@ -153,7 +154,7 @@ class TeamWorklistFilters:
 
 
 @dataclass
-class TeamWorklist:
+class TeamWorklist(PageNeighbours):
     rows: list[TaskRow]
     total: int
     number: int
@@ -168,14 +169,6 @@ class TeamWorklist:
     filters: TeamWorklistFilters
     # Work other apps could not put on anyone's list (follow-ups with no owner, ...).
     problems: list[WorkProblem] = field(default_factory=list)
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def _pairs(pairs: list[tuple[int, int | None]]) -> Q:
