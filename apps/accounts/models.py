@@ -87,3 +87,17 @@ class User(AbstractUser):
 # Who a service acts as: a person or interface account (a User), or a job
 # acting for a named person or organisation. Never None.
 Actor = User | JobActor
+
+
+def actor_checked(actor: object) -> Actor:
+    """The actor, if it says who acts: a person (or interface account) or a job.
+
+    Nothing ("None") is refused outright, so no door can skip a rights check or
+    leave the audit trail without a name by leaving the actor out; a job passes a
+    `JobActor` naming itself (and the person behind it, when there is one).
+    """
+    if not isinstance(actor, User | JobActor):
+        raise TypeError(
+            f"a service needs an actor (a User or a JobActor), not {type(actor).__name__}"
+        )
+    return actor

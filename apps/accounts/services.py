@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import Organisation, User
+from apps.core import changes
 from apps.core.exceptions import ApplicationError
 
 
@@ -46,10 +47,7 @@ def user_create(
                     "The password is too weak.", field_errors={"password": error.messages}
                 ) from error
         user.set_password(password)
-    try:
-        user.full_clean()
-    except ValidationError as error:
-        raise ApplicationError("The user is not valid.", field_errors=error.message_dict) from error
+    changes.validate(user, message="The user is not valid.")
     user.save()
     return user
 
@@ -58,11 +56,6 @@ def organisation_create(
     *, name: str, country: str = "US", subdivision: str = "", **extra: Any
 ) -> Organisation:
     organisation = Organisation(name=name, country=country, subdivision=subdivision, **extra)
-    try:
-        organisation.full_clean()
-    except ValidationError as error:
-        raise ApplicationError(
-            "The organisation is not valid.", field_errors=error.message_dict
-        ) from error
+    changes.validate(organisation, message="The organisation is not valid.")
     organisation.save()
     return organisation

@@ -56,8 +56,22 @@ class OccurredAtRangeFilter(admin.DateFieldListFilter):
         return queryset if narrowed is None else narrowed
 
 
+class ReadOnlyAdminMixin:
+    """For rows only services write (audit events, notifications, records of failures):
+    the admin shows them and offers no add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Searchable, read-only: the trail cannot be edited or deleted from the app.
 
     A superuser sees every event; other staff see the events of their organisation's users
@@ -111,15 +125,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         if term.isdigit() and len(term) <= 18 and connections[queryset.db].vendor == "postgresql":
             results = results | queryset.filter(patient_ids__contains=[int(term)])
         return results, may_have_duplicates
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AuditedReadsAdminMixin:

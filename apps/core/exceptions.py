@@ -1,6 +1,9 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 
 class ApplicationError(Exception):
@@ -45,14 +48,15 @@ def refusal_status(error: Exception) -> int:
 
 class Refused(PermissionDenied):
     """A right was refused (403): the permission check says which patient and object it
-    concerned, so the door's audit event names them even when the URL does not."""
+    concerned (`object_type` a model, or its label), so the door's audit event names them
+    even when the URL does not."""
 
     def __init__(
         self,
         message: str,
         *,
         patient_id: int | None = None,
-        object_type: str = "",
+        object_type: "str | Model | type[Model]" = "",
         object_id: object = "",
     ) -> None:
         super().__init__(message)

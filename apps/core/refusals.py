@@ -33,6 +33,8 @@ def _refused_object(
     """
     patient_id = _as_id(getattr(error, "patient_id", None))
     object_type = getattr(error, "object_type", "") or ""
+    if not isinstance(object_type, str):
+        object_type = object_type_of(object_type)
     object_id: object = getattr(error, "object_id", "") or ""
     if obj is not None:
         if patient_id is None:

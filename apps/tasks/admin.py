@@ -14,10 +14,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.accounts.models import User
-from apps.accounts.permissions import own_organisation_rows
-from apps.core.admin import AuditedReadsAdminMixin
+from apps.core.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
 from apps.tasks import services
@@ -32,6 +32,20 @@ from apps.tasks.models import (
 from apps.teams.models import TeamMembership
 
 DETAIL_FIELDS = ("title", "description", "due_at", "priority")
+# Shown, never edited here: only the task services write them.
+RECORDED_FIELDS = (
+    "status",
+    "status_reason",
+    "verification_role",
+    "performed_by",
+    "performed_at",
+    "verified_by",
+    "verified_at",
+    "source_type",
+    "source_id",
+    "reminded_at",
+    "escalated_at",
+)
 
 
 class TaskEventInline(admin.TabularInline):
@@ -110,7 +124,7 @@ class OrphanedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Task)
-class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class TaskAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
     form = TaskAdminForm
     list_display = ["title", "patient", "owner", "due_at", "status", "priority"]
     list_filter = ["status", "priority", "source_type", OrphanedFilter]
@@ -120,50 +134,17 @@ class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     inlines = [TaskEventInline]
     actions = ["verify_selected"]
     show_full_result_count = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
+    organisation_path = "patient__organisation_id"
 
     def get_fields(self, request: HttpRequest, obj: Task | None = None) -> Any:
         if obj is None:
             return [*TaskAdminForm.Meta.fields]
-        return [
-            "patient",
-            *DETAIL_FIELDS,
-            "owner",
-            "reassign_reason",
-            "status",
-            "status_reason",
-            "verification_role",
-            "performed_by",
-            "performed_at",
-            "verified_by",
-            "verified_at",
-            "source_type",
-            "source_id",
-            "reminded_at",
-            "escalated_at",
-        ]
+        return ["patient", *DETAIL_FIELDS, "owner", "reassign_reason", *RECORDED_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> list[str]:
         if obj is None:
             return []
-        return [
-            "patient",
-            "status",
-            "status_reason",
-            "verification_role",
-            "performed_by",
-            "performed_at",
-            "verified_by",
-            "verified_at",
-            "source_type",
-            "source_id",
-            "reminded_at",
-            "escalated_at",
-        ]
+        return ["patient", *RECORDED_FIELDS]
 
     def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
         actor = request_actor(request)
@@ -217,13 +198,8 @@ class TaskAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TaskSettings)
-class TaskSettingsAdmin(admin.ModelAdmin):
+class TaskSettingsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = ["organisation", "reminder_lead_hours", "escalation_delay_hours"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TaskSettings]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: TaskSettings | None = None
@@ -250,7 +226,7 @@ class TaskSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: for answering "was I told?". Notifications are sent only by services."""
 
     list_display = [
@@ -263,17 +239,6 @@ class NotificationAdmin(admin.ModelAdmin):
         "email_error",
     ]
     list_filter = ["kind", ("email_failed_at", admin.EmptyFieldListFilter)]
-    readonly_fields = [
-        "recipient",
-        "kind",
-        "idempotency_key",
-        "created_at",
-        "read_at",
-        "emailed_at",
-        "email_attempts",
-        "email_failed_at",
-        "email_error",
-    ]
     fields = (
         "recipient",
         "kind",
@@ -285,22 +250,9 @@ class NotificationAdmin(admin.ModelAdmin):
         "email_failed_at",
         "email_error",
     )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
-        return own_organisation_rows(
-            request_actor(request),
-            super().get_queryset(request).select_related("recipient"),
-            "recipient__organisation_id",
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    readonly_fields = fields
+    organisation_path = "recipient__organisation_id"
+    related = ("recipient",)
 
 
 class FailingFilter(admin.SimpleListFilter):
@@ -321,7 +273,7 @@ class FailingFilter(admin.SimpleListFilter):
 
 
 @admin.register(EmailAddressStatus)
-class EmailAddressStatusAdmin(admin.ModelAdmin):
+class EmailAddressStatusAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Addresses the mail server refused. Fix the person's address on their user page:
     a new address starts afresh and gets email again."""
 
@@ -331,15 +283,5 @@ class EmailAddressStatusAdmin(admin.ModelAdmin):
     fields = list_display
     readonly_fields = list_display
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[EmailAddressStatus]:
-        return own_organisation_rows(
-            request_actor(request),
-            super().get_queryset(request).select_related("user"),
-            "user__organisation_id",
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    organisation_path = "user__organisation_id"
+    related = ("user",)

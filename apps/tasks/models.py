@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.accounts.models import Organisation, Role
+from apps.core.fields import person_field
 from apps.core.models import BaseModel
 from apps.patients.models import Patient
 
@@ -47,8 +48,14 @@ class TaskSource(models.TextChoices):
     HUDDLE = "huddle", "Huddle decision"
 
 
+def task_overdue_condition(now: datetime) -> Q:
+    """Open and past its due time: the one meaning of "overdue" for tasks, as a condition
+    (for `TaskQuerySet.overdue` and for counts that filter an aggregate)."""
+    return Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
 def task_is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
-    """The row form of `TaskQuerySet.overdue`, for a task or worklist row already read."""
+    """The row form of `task_overdue_condition`, for a task or worklist row already read."""
     return status in OPEN_STATUSES and due_at < now
 
 
@@ -58,7 +65,7 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
     def overdue(self, now: datetime) -> "TaskQuerySet":
         """Open and past its due time: the one meaning of "overdue" for tasks."""
-        return self.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+        return self.filter(task_overdue_condition(now))
 
 
 class Task(BaseModel):
@@ -79,20 +86,8 @@ class Task(BaseModel):
         max_length=24, choices=TaskStatus.choices, default=TaskStatus.REQUESTED
     )
     status_reason = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="owned_tasks",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    owner = person_field(related_name="owned_tasks")
+    created_by = person_field()
     source_type = models.CharField(
         max_length=32, choices=TaskSource.choices, default=TaskSource.MANUAL
     )
@@ -105,21 +100,9 @@ class Task(BaseModel):
         blank=True,
         help_text="When set, a second person in this role must verify the work",
     )
-    performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    performed_by = person_field()
     performed_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    verified_by = person_field()
     verified_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Set by the reminder sweep: each step happens once per task.
@@ -253,28 +236,10 @@ class TaskEvent(models.Model):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    actor = person_field()
     kind = models.CharField(max_length=20, choices=TaskEventKind.choices)
-    from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    to_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    from_owner = person_field()
+    to_owner = person_field()
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     reason = models.TextField(blank=True)

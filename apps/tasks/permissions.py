@@ -16,7 +16,7 @@ from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_organisation_admin
 from apps.tasks import states
-from apps.tasks.models import TaskStatus
+from apps.tasks.models import Task, TaskStatus
 from apps.tasks.states import task_actions_from
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
@@ -59,6 +59,16 @@ def _is_live_owner(user: User, task: TaskLike) -> bool:
     )
 
 
+def _refused(task: TaskLike, message: str) -> Refused:
+    """A refusal that names the task and its patient, for the door's audit event."""
+    return Refused(
+        message,
+        patient_id=getattr(task, "patient_id", None),
+        object_type=Task,
+        object_id=getattr(task, "pk", ""),
+    )
+
+
 def can_work_on_task(user: User, task: TaskLike) -> bool:
     return _is_live_owner(user, task) or team_permissions.has_team_permission(
         user, "manage_tasks", task.team_id
@@ -67,12 +77,7 @@ def can_work_on_task(user: User, task: TaskLike) -> bool:
 
 def require_can_work_on_task(user: User, task: TaskLike) -> None:
     if not can_work_on_task(user, task):
-        raise Refused(
-            "You may not work on this task.",
-            patient_id=getattr(task, "patient_id", None),
-            object_type="tasks.task",
-            object_id=getattr(task, "pk", ""),
-        )
+        raise _refused(task, "You may not work on this task.")
 
 
 def can_reassign_task(user: User, task: TaskLike) -> bool:
@@ -83,12 +88,7 @@ def can_reassign_task(user: User, task: TaskLike) -> bool:
 
 def require_can_reassign_task(user: User, task: TaskLike) -> None:
     if not can_reassign_task(user, task):
-        raise Refused(
-            "Only the owner or the lead coordinator may reassign this task.",
-            patient_id=getattr(task, "patient_id", None),
-            object_type="tasks.task",
-            object_id=getattr(task, "pk", ""),
-        )
+        raise _refused(task, "Only the owner or the lead coordinator may reassign this task.")
 
 
 def can_lead_team(user: User, team_id: int) -> bool:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
-from apps.core.htmx import htmx_action
+from apps.core.htmx import View, htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
@@ -243,13 +243,6 @@ def _act(
 @login_required
 @require_POST
 @htmx_action
-def task_start(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
-    return _act(request, task_id, lambda task: services.task_start(actor=request.user, task=task))
-
-
-@login_required
-@require_POST
-@htmx_action
 def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -260,35 +253,25 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
     )
 
 
-@login_required
-@require_POST
-@htmx_action
-def task_verify(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
-    return _act(request, task_id, lambda task: services.task_verify(actor=request.user, task=task))
+def _task_action(service: Callable[..., object], *, with_reason: bool = False) -> View:
+    """An inline action button: the service runs as the user on the task (with the form's
+    reason, for those that need one) and the row is redrawn."""
+
+    @login_required
+    @require_POST
+    @htmx_action
+    def view(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+        extra = {"reason": request.POST.get("reason", "")} if with_reason else {}
+        return _act(request, task_id, lambda task: service(actor=request.user, task=task, **extra))
+
+    view.__name__ = view.__qualname__ = service.__name__
+    return view
 
 
-@login_required
-@require_POST
-@htmx_action
-def task_hold(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
-    return _act(
-        request,
-        task_id,
-        lambda task: services.task_hold(actor=request.user, task=task, reason=reason),
-    )
-
-
-@login_required
-@require_POST
-@htmx_action
-def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
-    return _act(
-        request,
-        task_id,
-        lambda task: services.task_cancel(actor=request.user, task=task, reason=reason),
-    )
+task_start = _task_action(services.task_start)
+task_verify = _task_action(services.task_verify)
+task_hold = _task_action(services.task_hold, with_reason=True)
+task_cancel = _task_action(services.task_cancel, with_reason=True)
 
 
 @login_required

@@ -16,7 +16,7 @@ from apps.tasks.notifications import (
     notification_email_send,
     notification_emails_requeue,
 )
-from apps.tasks.services.reminders import task_reminders_sweep
+from apps.tasks.services.reminders import SWEEP, task_reminders_sweep
 
 # Failures that may pass: the database, the broker, the mail server or the network.
 # (A refused address is not one of them: the service records it and goes on.)
@@ -81,7 +81,7 @@ def task_reminder_sweep_task() -> None:
     """Beat job: reminders for tasks coming due, escalations for overdue ones (exactly once),
     then the emails of earlier notifications that never went out."""
     with request_context(RequestContext(source=AuditSource.TASK)):
-        result = task_reminders_sweep()
+        result = task_reminders_sweep(actor=SWEEP)
         notification_emails_requeue()
     if result.failed:
         # Everything else went out; the run is recorded as failed, naming the tasks.

@@ -6,6 +6,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.admin import UserAdmin
+from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
@@ -44,14 +45,12 @@ class NoLeadFilter(admin.SimpleListFilter):
 
 
 @admin.register(CareTeam)
-class CareTeamAdmin(admin.ModelAdmin):
+class CareTeamAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = ["name", "organisation", "lead_coordinator"]
     list_filter = ["organisation", NoLeadFilter]
     search_fields = ["name"]
     inlines = [MembershipInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CareTeam]:
-        return super().get_queryset(request).select_related("organisation")
+    related = ("organisation",)
 
     @admin.display(description="Lead coordinator")
     def lead_coordinator(self, obj: CareTeam) -> str:
@@ -74,8 +73,10 @@ class CareTeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamMembership)
-class TeamMembershipAdmin(admin.ModelAdmin):
+class TeamMembershipAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     """Adding grants access, ending (or deleting) revokes it, at once, through the services."""
+
+    organisation_path = "team__organisation_id"
 
     list_display = ["user", "team", "role", "is_lead", "ended_at"]
     list_filter = ["team", "role", "is_lead"]

@@ -1,32 +1,52 @@
 """Team membership and the accounts behind it: joining grants, leaving revokes, in the same
 transaction; deactivating an account ends its ownership of work at once."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Organisation, Role, User
+from apps.accounts.models import Actor, Organisation, Role, User, actor_checked
 from apps.core.actors import person_behind
-from apps.core.audit import audit_record, object_type_of
+from apps.core.audit import audit_record
+from apps.core.changes import validate
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.teams import permissions
 from apps.teams.models import CareTeam, TeamMembership
 
 
+def _membership_audit(
+    actor: Actor, membership: TeamMembership, action: str, **detail: object
+) -> None:
+    """Every membership change is audited with its team, so a team's history can be read."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=membership,
+        object_id=membership.pk,
+        detail={"team_id": membership.team_id, **detail},
+    )
+
+
+def _account_audit(actor: Actor, user: User, **detail: object) -> None:
+    """An account switched on or off: the audit says which way, and why."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=user,
+        object_id=user.pk,
+        detail={"fields": ["is_active"], "is_active": user.is_active, **detail},
+    )
+
+
 @transaction.atomic
 def care_team_create(
     *, actor: Actor, organisation: Organisation, name: str, description: str = ""
 ) -> CareTeam:
+    actor_checked(actor)
     team = CareTeam(organisation=organisation, name=name.strip(), description=description)
-    try:
-        team.full_clean()
-    except ValidationError as error:
-        raise ApplicationError("The team is not valid.", field_errors=error.message_dict) from error
+    validate(team, message="The team is not valid.")
     team.save()
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, object_type=object_type_of(team), object_id=team.pk
-    )
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type=team, object_id=team.pk)
     return team
 
 
@@ -35,6 +55,7 @@ def team_member_add(
     *, actor: Actor, team: CareTeam, user: User, role: str, is_lead: bool = False
 ) -> TeamMembership:
     """Puts `user` on `team` in `role`; they see the team's patients from this moment."""
+    actor_checked(actor)
     if role not in Role.values:
         raise ApplicationError("Unknown role.", field_errors={"role": [f"'{role}' is not a role."]})
     if user.organisation_id is not None and user.organisation_id != team.organisation_id:
@@ -51,12 +72,8 @@ def team_member_add(
         _end_current_lead(actor=actor, team=team)
     membership = TeamMembership.objects.create(team=team, user=user, role=role, is_lead=is_lead)
     permissions.membership_grant(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={"team_id": team.pk, "user_id": user.pk, "role": role, "is_lead": is_lead},
+    _membership_audit(
+        actor, membership, AuditAction.CREATE, user_id=user.pk, role=role, is_lead=is_lead
     )
     return membership
 
@@ -64,6 +81,7 @@ def team_member_add(
 @transaction.atomic
 def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembership:
     """Ends a membership and revokes its rights at once. Open work shows as orphaned."""
+    actor_checked(actor)
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_at is not None:
         return membership
@@ -71,16 +89,8 @@ def team_member_remove(*, actor: Actor, membership: TeamMembership) -> TeamMembe
     membership.is_lead = False
     membership.save(update_fields=["ended_at", "is_lead", "updated_at"])
     permissions.membership_revoke(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={
-            "fields": ["ended_at"],
-            "team_id": membership.team_id,
-            "user_id": membership.user_id,
-        },
+    _membership_audit(
+        actor, membership, AuditAction.UPDATE, fields=["ended_at"], user_id=membership.user_id
     )
     return membership
 
@@ -90,6 +100,7 @@ def team_member_update(
     *, actor: Actor, membership: TeamMembership, role: str, is_lead: bool
 ) -> TeamMembership:
     """Changes a member's role or lead flag, moving them between the team's role groups."""
+    actor_checked(actor)
     if role not in Role.values:
         raise ApplicationError("Unknown role.", field_errors={"role": [f"'{role}' is not a role."]})
     membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
@@ -112,13 +123,7 @@ def team_member_update(
     except IntegrityError as error:  # pragma: no cover - guarded by _end_current_lead
         raise ApplicationError("The team already has a lead coordinator.") from error
     permissions.membership_grant(membership)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(membership),
-        object_id=membership.pk,
-        detail={"fields": changed, "team_id": membership.team_id},
-    )
+    _membership_audit(actor, membership, AuditAction.UPDATE, fields=changed)
     return membership
 
 
@@ -132,13 +137,7 @@ def _end_current_lead(*, actor: Actor, team: CareTeam) -> None:
     current.is_lead = False
     current.save(update_fields=["is_lead", "updated_at"])
     permissions.lead_revoke(current)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(current),
-        object_id=current.pk,
-        detail={"fields": ["is_lead"], "team_id": team.pk},
-    )
+    _membership_audit(actor, current, AuditAction.UPDATE, fields=["is_lead"])
 
 
 @transaction.atomic
@@ -152,8 +151,7 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
     reminder, escalation or email goes to them. Audited with the teams they
     led, so the admin can see what needs fixing.
     """
-    if actor is None:
-        raise TypeError("user_deactivate needs an actor (a person or a JobActor)")
+    actor_checked(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -176,36 +174,18 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
         .filter(user_id=user.pk, is_lead=True)
         .values_list("team_id", flat=True)
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=User,
-        object_id=user.pk,
-        detail={
-            "fields": ["is_active"],
-            "is_active": False,
-            "reason": reason,
-            "teams_left_without_lead": led,
-        },
-    )
+    _account_audit(actor, user, reason=reason, teams_left_without_lead=led)
     return user
 
 
 @transaction.atomic
 def user_reactivate(*, actor: Actor, user: User, reason: str = "") -> User:
     """Reactivates an account: its open memberships (and a lead flag still held) count again."""
-    if actor is None:
-        raise TypeError("user_reactivate needs an actor (a person or a JobActor)")
+    actor_checked(actor)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=User,
-        object_id=user.pk,
-        detail={"fields": ["is_active"], "is_active": True, "reason": reason.strip()},
-    )
+    _account_audit(actor, user, reason=reason.strip())
     return user

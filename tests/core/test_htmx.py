@@ -52,7 +52,8 @@ def test_refused_htmx_action_returns_its_message_with_status(
     assert "reconcil" in response.content.decode().lower()
     assert MedicationReconciliation.objects.get().status == ReconciliationStatus.IN_PROGRESS
 
-    # ... each refusal audited exactly once, naming the patient, as the 403 page would be.
+    # ... each refusal audited exactly once, naming the patient, as the 403 page would be
+    # (the reconciliation refusal above names its patient too).
     denials = AuditEvent.objects.filter(actor=chw, action=AuditAction.DENIED, patient_id=patient.pk)
     assert denials.count() == 1
     response = client_for(chw).post(reverse("careplans:plan", args=[patient.pk]), **HTMX)

@@ -20,6 +20,7 @@ from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
 from tests.careplans import factories as careplans
+from tests.factories import SETUP
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
 from tests.referrals import factories as referrals
 from tests.transitions import factories as transitions
@@ -74,7 +75,7 @@ def test_work_of_someone_who_left_the_team_is_orphaned_not_overdue(
 ):
     make_task(patient, chw, due_in=-timedelta(days=2), title="Home visit")
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     items = agenda(open_huddle(team, nurse))
     assert [item.source for item in items] == [ItemSource.ORPHANED_TASKS]
@@ -85,7 +86,7 @@ def test_work_of_someone_who_left_the_team_is_orphaned_not_overdue(
 def test_orphaned_work_is_surfaced_even_before_it_is_due(frozen, team, nurse, chw, patient):
     make_task(patient, chw, due_in=timedelta(days=10))
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     assert [item.source for item in agenda(open_huddle(team, nurse))] == [ItemSource.ORPHANED_TASKS]
 
@@ -98,7 +99,7 @@ def test_agenda_is_ordered_by_urgency(frozen, team, nurse, chw, org_admin):
     make_task(stat, nurse, due_in=-timedelta(days=1), priority=TaskPriority.STAT)
     make_task(orphan, chw, due_in=timedelta(days=1))
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     items = agenda(open_huddle(team, nurse))
     assert [item.patient_id for item in items] == [stat.pk, orphan.pk, routine.pk]
@@ -221,7 +222,7 @@ def _build_queries(team, nurse):
 
 def _leave(team, user):
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=user, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=user, ended_at=None)
     )
 
 

@@ -26,6 +26,7 @@ from apps.tasks.models import Task, TaskSource
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -332,7 +333,7 @@ def test_no_path_creates_a_huddle_task_without_exactly_one_owner_on_the_team(
             actor=nurse, item=item, title="X", owner=outsider, due_at=due
         )
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     with pytest.raises(ApplicationError):
         services.huddle_item_task_create(actor=nurse, item=item, title="X", owner=chw, due_at=due)

@@ -10,6 +10,7 @@ from apps.core.models import AuditAction, AuditEvent
 from apps.huddles.models import AgendaItem, Huddle, HuddleAttendance, HuddleStatus, ItemStatus
 from apps.tasks.models import Task, TaskSource
 from tests import factories
+from tests.factories import SETUP
 from tests.huddles.factories import make_huddle, make_task, open_huddle, run_and_close
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -231,7 +232,7 @@ def test_task_form_never_makes_a_task_without_one_owner_on_the_team(
 
     huddle, item = running
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     value = {"OUTSIDER": outsider.pk, "LEFT": chw.pk}.get(owner, owner)
     response = client_for(nurse).post(

@@ -8,6 +8,7 @@ from apps.patients.complexity import RECOMPUTE_ALL_JOB
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 
 NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
@@ -76,7 +77,7 @@ def test_get_missing_patient_is_not_found_like_a_hidden_one(nurse):
 def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient):
     assert selectors.patient_get_for_user(user=nurse, patient_id=patient.pk) == patient
     membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
-    team_member_remove(actor=None, membership=membership)
+    team_member_remove(actor=SETUP, membership=membership)
     with pytest.raises(NotFoundError):
         selectors.patient_get_for_user(user=nurse, patient_id=patient.pk)
     assert list(selectors.patient_list_for_user(user=nurse)) == []

@@ -26,6 +26,7 @@ from apps.referrals.services.sweep import SweepResult, _sweep_batch, referral_re
 from apps.tasks.models import Notification
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove, team_member_update
+from tests.factories import SETUP
 from tests.referrals.factories import make_referral, move_along
 
 S = ReferralState
@@ -258,7 +259,7 @@ def test_without_a_lead_the_escalation_goes_to_the_owner_and_says_so(
 ):
     referral = sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
-    team_member_update(actor=None, membership=membership, role=membership.role, is_lead=False)
+    team_member_update(actor=SETUP, membership=membership, role=membership.role, is_lead=False)
     sweep_at(at(2026, 11, 13, 10))
     escalation = next(n for n in notes_for(referral) if n.kind == "referral_escalation")
     assert escalation.recipient == social_worker
@@ -272,7 +273,7 @@ def test_an_owner_who_left_the_team_is_not_reminded_the_lead_is(
 ):
     referral = sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=social_worker)
+        actor=SETUP, membership=TeamMembership.objects.get(team=team, user=social_worker)
     )
     sweep_at(at(2026, 11, 10, 10))
     [reminder] = notes_for(referral)

@@ -100,3 +100,19 @@ def test_follow_up_tasks_cancelled_by_a_persons_action_name_that_person(nurse, p
         )
         assert (event.actor, event.detail["job"]) == (nurse, "transitions.follow_up_undo")
         assert TaskEvent.objects.get(task=task, to_status=TaskStatus.CANCELLED).actor == nurse
+
+
+def test_the_reminder_sweep_is_a_job_and_its_audit_events_name_it(nurse, chw, patient):
+    from apps.tasks.services.reminders import REMINDER_JOB, SWEEP, task_reminders_sweep
+
+    task = make_task(patient, chw, actor=nurse, due_at=timezone.now() - timedelta(hours=1))
+    for nobody in (None, nurse):
+        with pytest.raises(TypeError):
+            task_reminders_sweep(actor=nobody)  # type: ignore[arg-type]
+    task.refresh_from_db()
+    assert task.reminded_at is None
+    assert task_reminders_sweep(actor=SWEEP).reminded == 1
+    marks = AuditEvent.objects.filter(
+        object_type="tasks.task", object_id=str(task.pk), action=AuditAction.UPDATE
+    )
+    assert [(mark.actor, mark.detail["job"]) for mark in marks] == [(None, REMINDER_JOB)] * 2

@@ -11,6 +11,7 @@ from apps.tasks.models import Task, TaskEvent, TaskStatus
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 from tests.tasks.factories import make_performed, make_task
 
 
@@ -221,7 +222,7 @@ def test_team_worklist_api_is_for_leads_and_shows_orphaned_work(
     api_for, nurse, pcp, chw, task, patient
 ):
     assert api_for(pcp).get(reverse("api-task-team")).status_code == 403
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     data = api_for(nurse).get(reverse("api-task-team"), {"orphaned": "true"}).json()
     assert data["orphaned_count"] == 1
     assert [row["id"] for row in data["results"]] == [task.pk]

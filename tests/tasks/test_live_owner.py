@@ -13,7 +13,7 @@ from apps.core.exceptions import ApplicationError
 from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind
 from apps.tasks.notifications import notification_send
-from apps.tasks.services.reminders import ORPHANED_KIND, reminder_key, task_reminders_sweep
+from apps.tasks.services.reminders import ORPHANED_KIND, SWEEP, reminder_key, task_reminders_sweep
 from apps.tasks.workers import notification_email_task
 from apps.teams.services import team_member_add, user_deactivate
 from tests import factories
@@ -37,8 +37,8 @@ def test_deactivated_owner_gets_no_reminder_the_lead_is_told_of_orphaned_work(
     kept = make_task(patient, pcp, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=5))
     user_deactivate(actor=org_admin, user=chw, reason="Left the organisation")
 
-    assert task_reminders_sweep().reminded == 2
-    assert task_reminders_sweep().reminded == 0
+    assert task_reminders_sweep(actor=SWEEP).reminded == 2
+    assert task_reminders_sweep(actor=SWEEP).reminded == 0
 
     assert not Notification.objects.filter(recipient=chw).exists()
     told = Notification.objects.get(recipient=nurse)
@@ -63,11 +63,11 @@ def test_orphaned_work_without_a_live_lead_waits_for_one_to_be_named(
     task = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=5))
     user_deactivate(actor=org_admin, user=chw, reason="Left")
     user_deactivate(actor=org_admin, user=nurse, reason="Left")
-    assert task_reminders_sweep().reminded == 0
+    assert task_reminders_sweep(actor=SWEEP).reminded == 0
     assert not Notification.objects.exists()
     newcomer = factories.make_user(team.organisation)
     team_member_add(actor=org_admin, team=team, user=newcomer, role=Role.CASE_MANAGER, is_lead=True)
-    assert task_reminders_sweep().reminded == 1
+    assert task_reminders_sweep(actor=SWEEP).reminded == 1
     assert Notification.objects.get().recipient == newcomer
     task.refresh_from_db()
     assert task.reminded_at == MONDAY_9AM

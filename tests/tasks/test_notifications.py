@@ -12,7 +12,7 @@ from django.urls import reverse
 from apps.tasks import services
 from apps.tasks.models import Notification
 from apps.tasks.services.lifecycle import task_link
-from apps.tasks.services.reminders import task_reminders_sweep
+from apps.tasks.services.reminders import SWEEP, task_reminders_sweep
 from caregraph.celery import app as celery_app
 from tests.tasks.factories import make_task
 
@@ -29,10 +29,10 @@ def test_owner_who_is_lead_gets_one_notification_per_event(nurse, chw, patient):
     with time_machine.travel(MONDAY_9AM, tick=False):
         own = make_task(patient, nurse, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))
         theirs = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))
-        assert task_reminders_sweep().reminded == 2
+        assert task_reminders_sweep(actor=SWEEP).reminded == 2
     with time_machine.travel(MONDAY_9AM + timedelta(hours=3), tick=False):
-        assert task_reminders_sweep().escalated == 2
-        task_reminders_sweep()
+        assert task_reminders_sweep(actor=SWEEP).escalated == 2
+        task_reminders_sweep(actor=SWEEP)
 
     assert [n.recipient for n in _about_task(own)] == [nurse]
     own.refresh_from_db()
@@ -80,12 +80,12 @@ def test_email_carries_no_patient_data(
                 )
                 services.task_reassign(actor=nurse, task=task, new_owner=chw, reason="Spanish")
             with django_capture_on_commit_callbacks(execute=True):
-                task_reminders_sweep()
+                task_reminders_sweep(actor=SWEEP)
         with (
             time_machine.travel(MONDAY_9AM + timedelta(hours=3), tick=False),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            task_reminders_sweep()
+            task_reminders_sweep(actor=SWEEP)
     finally:
         celery_app.conf.task_always_eager = previous
 

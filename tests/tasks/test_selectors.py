@@ -17,6 +17,7 @@ from apps.tasks.models import Task
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 from tests.tasks.factories import make_performed, make_task
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -78,7 +79,9 @@ def test_my_work_shows_only_tasks_of_patients_on_my_teams(nurse, chw, patient, o
     other = factories.make_patient(other_team)
     factories.make_member(other_team, user=chw)
     make_task(other, chw, title="Left behind")
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw, team=other_team))
+    team_member_remove(
+        actor=SETUP, membership=TeamMembership.objects.get(user=chw, team=other_team)
+    )
     _forget_rights(chw)
     work = selectors.my_work_for_user(user=chw)
     assert [row.id for row in work.rows] == [kept.pk]
@@ -97,7 +100,7 @@ def test_my_work_audits_a_list_of_exactly_the_patients_shown(nurse, team, patien
 def test_orphaned_work_shows_on_the_leads_worklist_the_moment_the_owner_leaves(nurse, chw, patient):
     task = make_task(patient, chw, actor=nurse, title="Food bank referral")
     assert selectors.team_worklist_for_user(user=nurse).orphaned_count == 0
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     worklist = selectors.team_worklist_for_user(user=nurse)
     assert worklist.orphaned_count == 1
     assert [row.id for row in worklist.orphaned] == [task.pk]
@@ -192,7 +195,7 @@ def test_notifications_about_patients_i_no_longer_see_are_hidden(nurse, chw, pat
     task = make_task(patient, nurse)
     services.task_reassign(actor=nurse, task=task, new_owner=chw, reason="Visit")
     assert selectors.notification_unread_count(user=chw) == 1
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     _forget_rights(chw)
     assert selectors.notification_list_for_user(user=chw) == []
     assert selectors.notification_unread_count(user=chw) == 0
@@ -234,7 +237,7 @@ def test_team_worklist_costs_the_same_queries_for_5_and_50_tasks(team, nurse, ch
         return _count_queries(lambda: selectors.team_worklist_for_user(user=nurse))
 
     _fill(patient, chw, 5)
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     small = measure()
     _fill(patient, nurse, 45)
     assert measure() == small

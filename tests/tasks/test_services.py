@@ -18,6 +18,7 @@ from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind, Task
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 from tests.tasks.factories import make_performed, make_task
 
 
@@ -126,7 +127,7 @@ def test_an_owner_who_left_the_team_can_no_longer_work_on_or_hand_over_the_task(
     nurse, chw, patient
 ):
     task = make_task(patient, chw, actor=nurse)
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     chw.refresh_from_db()
     with pytest.raises(PermissionDenied):
         services.task_complete(actor=chw, task=task)

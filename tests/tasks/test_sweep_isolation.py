@@ -38,7 +38,7 @@ def test_one_failing_reminder_among_several_batches_does_not_stop_the_sweep(
     poisoned = tasks[1]
     _poison(monkeypatch, poisoned.pk)
 
-    result = reminders.task_reminders_sweep(batch_size=3)
+    result = reminders.task_reminders_sweep(actor=reminders.SWEEP, batch_size=3)
 
     assert result.failed == (poisoned.pk,)
     assert result.reminded == 9

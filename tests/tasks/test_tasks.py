@@ -19,7 +19,7 @@ from apps.core.models import AuditAction, AuditEvent
 from apps.tasks import services
 from apps.tasks.models import Notification, Task, TaskEvent, TaskEventKind, TaskSettings
 from apps.tasks.services.lifecycle import task_link
-from apps.tasks.services.reminders import escalation_key, reminder_key, task_reminders_sweep
+from apps.tasks.services.reminders import SWEEP, escalation_key, reminder_key, task_reminders_sweep
 from apps.tasks.workers import (
     notification_email_batch_task,
     notification_email_task,
@@ -29,6 +29,7 @@ from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_add, team_member_remove
 from caregraph.celery import app as celery_app
 from tests import factories, workers
+from tests.factories import SETUP
 from tests.tasks import mailbox
 from tests.tasks.factories import make_task, notification_key_held
 from tests.threads import held_open
@@ -46,8 +47,8 @@ def test_a_task_coming_due_gets_one_reminder_to_its_owner_however_often_the_swee
 ):
     soon = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=5))
     later = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(days=3))
-    first = task_reminders_sweep()
-    second = task_reminders_sweep()
+    first = task_reminders_sweep(actor=SWEEP)
+    second = task_reminders_sweep(actor=SWEEP)
     assert (first.reminded, first.escalated) == (1, 0)
     assert (second.reminded, second.escalated) == (0, 0)
     assert _keys(recipient=chw) == [reminder_key(soon.pk)]
@@ -69,7 +70,7 @@ def test_each_reminded_task_is_audited_with_its_own_patient(
     theirs = make_task(other_patient, outsider, due_at=MONDAY_9AM + timedelta(hours=4))
     before = AuditEvent.objects.count()
 
-    assert task_reminders_sweep().reminded == 2
+    assert task_reminders_sweep(actor=SWEEP).reminded == 2
 
     events = list(AuditEvent.objects.order_by("pk")[before:])
     assert [(event.object_id, event.patient_id) for event in events] == [
@@ -85,20 +86,20 @@ def test_each_reminded_task_is_audited_with_its_own_patient(
 def test_the_reminder_comes_when_time_moves_within_the_lead_time(nurse, chw, patient):
     with time_machine.travel(MONDAY_9AM, tick=False):
         task = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(days=3))
-        assert task_reminders_sweep().reminded == 0
+        assert task_reminders_sweep(actor=SWEEP).reminded == 0
     with time_machine.travel(MONDAY_9AM + timedelta(days=2, hours=10), tick=False):
-        assert task_reminders_sweep().reminded == 1
-        assert task_reminders_sweep().reminded == 0
+        assert task_reminders_sweep(actor=SWEEP).reminded == 1
+        assert task_reminders_sweep(actor=SWEEP).reminded == 0
     assert _keys() == [reminder_key(task.pk)]
 
 
 def test_an_overdue_task_escalates_once_to_the_lead_coordinator(nurse, chw, patient):
     with time_machine.travel(MONDAY_9AM, tick=False):
         task = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=2))
-        task_reminders_sweep()
+        task_reminders_sweep(actor=SWEEP)
     with time_machine.travel(MONDAY_9AM + timedelta(hours=3), tick=False):
-        result = task_reminders_sweep()
-        again = task_reminders_sweep()
+        result = task_reminders_sweep(actor=SWEEP)
+        again = task_reminders_sweep(actor=SWEEP)
     assert (result.reminded, result.escalated) == (0, 1)
     assert again.escalated == 0
     escalation = Notification.objects.get(idempotency_key=escalation_key(task.pk))
@@ -119,20 +120,20 @@ def test_closed_tasks_and_tasks_awaiting_a_check_are_left_alone(nurse, pharmacis
         )
         services.task_complete(actor=nurse, task=checked)
     with time_machine.travel(MONDAY_9AM, tick=False):
-        assert task_reminders_sweep() == services.SweepResult(reminded=0, escalated=0)
+        assert task_reminders_sweep(actor=SWEEP) == services.SweepResult(reminded=0, escalated=0)
     assert not Notification.objects.exists()
 
 
 def test_a_team_without_a_lead_keeps_the_escalation_until_one_is_named(team, nurse, chw, patient):
     with time_machine.travel(MONDAY_9AM, tick=False):
         task = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM - timedelta(hours=1))
-        team_member_remove(actor=None, membership=TeamMembership.objects.get(user=nurse))
-        assert task_reminders_sweep().escalated == 0
+        team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=nurse))
+        assert task_reminders_sweep(actor=SWEEP).escalated == 0
         task.refresh_from_db()
         assert task.escalated_at is None
         newcomer = factories.make_user(team.organisation)
-        team_member_add(actor=None, team=team, user=newcomer, role=Role.CASE_MANAGER, is_lead=True)
-        assert task_reminders_sweep().escalated == 1
+        team_member_add(actor=SETUP, team=team, user=newcomer, role=Role.CASE_MANAGER, is_lead=True)
+        assert task_reminders_sweep(actor=SWEEP).escalated == 1
     assert Notification.objects.get(idempotency_key=escalation_key(task.pk)).recipient == newcomer
 
 
@@ -145,11 +146,11 @@ def test_the_organisations_settings_set_the_lead_time_and_the_escalation_delay(
     with time_machine.travel(MONDAY_9AM, tick=False):
         in_five_hours = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=5))
         an_hour_late = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM - timedelta(hours=1))
-        result = task_reminders_sweep()
+        result = task_reminders_sweep(actor=SWEEP)
     assert (result.reminded, result.escalated) == (1, 0)
     assert _keys() == [reminder_key(an_hour_late.pk)]
     with time_machine.travel(MONDAY_9AM + timedelta(hours=3, minutes=30), tick=False):
-        result = task_reminders_sweep()
+        result = task_reminders_sweep(actor=SWEEP)
     assert (result.reminded, result.escalated) == (1, 1)
     assert reminder_key(in_five_hours.pk) in _keys()
     assert escalation_key(an_hour_late.pk) in _keys()
@@ -158,9 +159,9 @@ def test_the_organisations_settings_set_the_lead_time_and_the_escalation_delay(
 def test_a_reassigned_task_is_not_reminded_twice(nurse, chw, social_worker, patient):
     with time_machine.travel(MONDAY_9AM, tick=False):
         task = make_task(patient, chw, actor=nurse, due_at=MONDAY_9AM + timedelta(hours=3))
-        task_reminders_sweep()
+        task_reminders_sweep(actor=SWEEP)
         services.task_reassign(actor=nurse, task=task, new_owner=social_worker, reason="Cover")
-        assert task_reminders_sweep().reminded == 0
+        assert task_reminders_sweep(actor=SWEEP).reminded == 0
     assert Notification.objects.filter(kind="task_due").count() == 1
     assert Notification.objects.filter(recipient=social_worker, kind="task_assigned").count() == 1
 
@@ -173,7 +174,7 @@ def test_the_sweep_costs_the_same_queries_for_3_and_30_tasks(nurse, chw, patient
             time_machine.travel(MONDAY_9AM, tick=False),
             CaptureQueriesContext(connection) as captured,
         ):
-            result = task_reminders_sweep()
+            result = task_reminders_sweep(actor=SWEEP)
         assert (result.reminded, result.escalated) == (count, count)
         return len(captured)
 
@@ -190,7 +191,7 @@ def test_emails_go_out_after_commit_without_patient_details(
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            task_reminders_sweep()
+            task_reminders_sweep(actor=SWEEP)
     finally:
         celery_app.conf.task_always_eager = previous
     assert [message.to for message in mail.outbox] == [["chw@example.org"]]
@@ -225,7 +226,7 @@ def test_two_sweeps_at_once_remind_and_escalate_each_task_exactly_once(team, nur
     def sweep():
         try:
             barrier.wait()
-            results.append(task_reminders_sweep(batch_size=7))
+            results.append(task_reminders_sweep(actor=SWEEP, batch_size=7))
         except BaseException as error:
             errors.append(error)
         finally:

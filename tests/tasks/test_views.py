@@ -11,6 +11,7 @@ from apps.tasks.models import Task, TaskEvent, TaskEventKind, TaskStatus
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
+from tests.factories import SETUP
 from tests.tasks.factories import make_performed, make_task
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -105,7 +106,7 @@ def test_team_worklist_surfaces_orphaned_work_right_after_the_member_leaves(
 ):
     client = client_for(nurse)
     assert 'id="orphaned"' not in client.get(reverse("tasks:team_worklist")).content.decode()
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     body = client.get(reverse("tasks:team_worklist")).content.decode()
     assert 'id="orphaned"' in body
     assert 'id="count-orphaned">1<' in body
@@ -235,7 +236,7 @@ def test_a_nurse_cannot_verify_a_pharmacists_check(client_for, nurse, patient):
 
 def test_bulk_reassign_from_the_team_worklist(client_for, nurse, chw, social_worker, patient):
     tasks = [make_task(patient, chw, actor=nurse) for _ in range(3)]
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     response = client_for(nurse).post(
         reverse("tasks:bulk_reassign"),
         {"task_ids": [t.pk for t in tasks[:2]], "owner": social_worker.pk, "reason": "CHW left"},
@@ -357,7 +358,7 @@ def test_team_worklist_page_queries_are_the_same_for_5_and_50_tasks(
     client = client_for(nurse)
     for _ in range(5):
         make_task(patient, chw, actor=nurse)
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=chw))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=chw))
     small = _page_queries(client, reverse("tasks:team_worklist"))
     for index in range(45):
         make_task(patient, nurse, due_in=timedelta(hours=index - 20))

@@ -40,3 +40,26 @@ def test_ending_a_membership_in_admin_revokes_access_at_once(
     assert browser.get(reverse("patients:chart", args=[patient.pk])).status_code == 404
     membership.refresh_from_db()
     assert membership.ended_at is not None
+
+
+def test_an_organisation_admin_sees_only_their_own_organisations_teams_and_members(
+    client_for, organisation, team, chw
+):
+    from django.contrib.auth.models import Permission
+
+    elsewhere = factories.make_organisation("Elsewhere Health")
+    foreign_team = factories.make_team(elsewhere, "Foreign Shore")
+    foreigner = factories.make_member(foreign_team, Role.CHW, username="foreigner")
+    rights = Permission.objects.filter(codename__in=["view_careteam", "view_teammembership"])
+    admin = factories.make_staff(organisation, rights)
+    browser = client_for(admin)
+
+    teams = browser.get(reverse("admin:teams_careteam_changelist")).content.decode()
+    assert team.name in teams
+    assert "Foreign Shore" not in teams
+    members = browser.get(reverse("admin:teams_teammembership_changelist")).content.decode()
+    assert chw.username in members
+    assert foreigner.username not in members
+    foreign = TeamMembership.objects.get(user=foreigner)
+    url = reverse("admin:teams_teammembership_change", args=[foreign.pk])
+    assert browser.get(url).status_code == 302  # Django's admin: "does not exist", back to the list

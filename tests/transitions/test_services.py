@@ -38,6 +38,7 @@ from apps.transitions.services import (
 from apps.transitions.services.followups import SWEEP_GRACE
 from tests import factories
 from tests.careplans.factories import make_plan
+from tests.factories import SETUP
 from tests.threads import held_open
 from tests.transitions.factories import (
     JOB,
@@ -290,7 +291,7 @@ def test_cancel_admission_cancels_the_episode(patient):
 
 def test_without_a_lead_the_follow_up_goes_to_the_fallback_coordinator(team, patient, nurse):
     other_nurse = factories.make_member(team, Role.RN_CARE_COORDINATOR)
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(team=team, user=nurse))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(team=team, user=nurse))
     handoff = discharged_home(patient)
     follow_up = FollowUp.objects.get(handoff=handoff)
     assert follow_up.owner_rule == OwnerRule.FALLBACK

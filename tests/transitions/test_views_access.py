@@ -24,6 +24,7 @@ from apps.transitions.models import (
     ReconciliationStatus,
 )
 from tests import factories
+from tests.factories import SETUP
 from tests.transitions.access import reconciliation_world
 
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
@@ -233,7 +234,7 @@ def former_member(team, patient):
     from apps.teams.services import team_member_remove
 
     user = factories.make_member(team, Role.CHW, username="formerchw")
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=user, team=team))
+    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=user, team=team))
     return user
 
 

@@ -2,7 +2,6 @@
 
 from apps.tasks.services.bulk import task_bulk_reassign
 from apps.tasks.services.lifecycle import (
-    TASK,
     task_cancel,
     task_complete,
     task_create,
@@ -23,7 +22,6 @@ from apps.tasks.services.reminders import (
 )
 
 __all__ = [
-    "TASK",
     "SweepResult",
     "task_bulk_reassign",
     "task_cancel",

@@ -7,14 +7,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.core.audit import audit_event, audit_record_many
+from apps.accounts.models import User, actor_checked
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.models import AuditAction
 from apps.tasks import permissions
-from apps.tasks.models import OPEN_STATUSES, Task, TaskEvent, TaskEventKind
+from apps.tasks.events import TaskHappening, task_events_record
+from apps.tasks.models import OPEN_STATUSES, Task, TaskEventKind
 from apps.tasks.notifications import notification_send
-from apps.tasks.services.lifecycle import ASSIGNED_KIND, TASK, actor_checked
+from apps.tasks.services.lifecycle import ASSIGNED_KIND
 from apps.tasks.sources import TaskChange, task_source_changed
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
@@ -93,29 +92,21 @@ def task_bulk_reassign(
     Task.objects.filter(pk__in=[pk for pk, *_ in moving]).update(
         owner_id=new_owner.pk, updated_at=now
     )
-    events = TaskEvent.objects.bulk_create(
-        [
-            TaskEvent(
+    events = task_events_record(
+        actor=actor,
+        happenings=(
+            TaskHappening(
                 task_id=pk,
-                actor=actor,
+                patient_id=patient_id,
                 kind=TaskEventKind.REASSIGNED,
+                fields=["owner"],
                 from_owner_id=owner_id,
                 to_owner_id=new_owner.pk,
                 reason=reason,
+                detail={"bulk": True},
             )
-            for pk, owner_id, _ in moving
-        ]
-    )
-    audit_record_many(
-        audit_event(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type=TASK,
-            object_id=pk,
-            patient_id=patient_id,
-            detail={"fields": ["owner"], "bulk": True},
-        )
-        for pk, _, patient_id in moving
+            for pk, owner_id, patient_id in moving
+        ),
     )
     # The work each task came from follows, as after a single reassignment.
     moved = Task.objects.in_bulk([pk for pk, *_ in moving])

@@ -7,16 +7,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Role, User
-from apps.core.actors import JobActor, is_job, person_behind
-from apps.core.audit import audit_record
+from apps.accounts.models import Actor, Role, User, actor_checked
+from apps.core.actors import is_job, person_behind
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.tasks import permissions, states
+from apps.tasks.events import task_event_record
 from apps.tasks.models import (
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskPriority,
     TaskSource,
@@ -27,26 +26,12 @@ from apps.tasks.sources import TaskChange, task_source_changed
 from apps.tasks.states import task_move
 from apps.teams.selectors import live_member_validate, membership_active
 
-TASK = "tasks.task"
 ASSIGNED_KIND = "task_assigned"
 TITLE_MAX_LENGTH = 200
 
 
 def task_link(task_id: int) -> str:
     return reverse("tasks:detail", args=[task_id])
-
-
-def actor_checked(actor: object) -> Actor:
-    """The actor, if it says who acts: a person (or interface account) or a job.
-
-    Nothing ("None") is refused outright, so no door can skip a rights check by
-    leaving the actor out; a job passes a `JobActor` naming itself.
-    """
-    if not isinstance(actor, User | JobActor):
-        raise TypeError(
-            f"a task service needs an actor (a User or a JobActor), not {type(actor).__name__}"
-        )
-    return actor
 
 
 def _require_can_work(actor: Actor, task: Task) -> None:
@@ -142,19 +127,13 @@ def task_create(
             # Another worker created it between our check and our insert.
             return Task.objects.get(idempotency_key=idempotency_key)
         raise
-    TaskEvent.objects.create(
-        task=task,
-        actor=person_behind(actor),
-        kind=TaskEventKind.CREATED,
-        to_owner=owner,
-        to_status=task.status,
-    )
-    audit_record(
+    task_event_record(
         actor=actor,
+        task=task,
+        kind=TaskEventKind.CREATED,
         action=AuditAction.CREATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=patient.pk,
+        to_owner_id=owner.pk,
+        to_status=task.status,
     )
     return task
 
@@ -200,16 +179,12 @@ def task_update(
     for name in changed:
         setattr(task, name, values[name])
     task.save(update_fields=[*changed, "updated_at"])
-    TaskEvent.objects.create(
-        task=task, actor=person_behind(actor), kind=TaskEventKind.UPDATED, reason=", ".join(changed)
-    )
-    audit_record(
+    task_event_record(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": changed},
+        task=task,
+        kind=TaskEventKind.UPDATED,
+        fields=changed,
+        reason=", ".join(changed),
     )
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.UPDATED, detail={"fields": changed})
@@ -242,21 +217,14 @@ def task_reassign(*, actor: Actor, task: Task, new_owner: User, reason: str) -> 
     task.owner = new_owner
     task.save(update_fields=["owner", "updated_at"])
     person = person_behind(actor)
-    event = TaskEvent.objects.create(
-        task=task,
-        actor=person,
-        kind=TaskEventKind.REASSIGNED,
-        from_owner_id=previous,
-        to_owner=new_owner,
-        reason=reason,
-    )
-    audit_record(
+    event = task_event_record(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": ["owner"]},
+        task=task,
+        kind=TaskEventKind.REASSIGNED,
+        fields=["owner"],
+        from_owner_id=previous,
+        to_owner_id=new_owner.pk,
+        reason=reason,
     )
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.REASSIGNED, from_owner_id=previous)
@@ -292,41 +260,49 @@ def _set_status(
     task.save(
         update_fields=["status", "status_reason", "completed_at", "updated_at", *extra_fields]
     )
-    TaskEvent.objects.create(
+    task_event_record(
+        actor=actor,
         task=task,
-        actor=person_behind(actor),
         kind=kind,
+        fields=["status", *extra_fields],
         from_status=previous,
         to_status=status,
         reason=reason,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=TASK,
-        object_id=task.pk,
-        patient_id=task.patient_id,
-        detail={"fields": ["status", *extra_fields]},
-    )
     task_source_changed(TaskChange(actor=actor, task=task, kind=kind, from_status=previous))
     return task
+
+
+def _move_locked(
+    task: Task, *, actor: Actor, target: str, action: str, reason: str = "", why: str = ""
+) -> Task:
+    """A plain status move of a locked task: the transition table allows it, a reason is
+    given when the move needs one (`why` says what to ask), then history and audit."""
+    task_move(task.status, target, action)
+    if why:
+        reason = _required_reason(reason, why)
+    return _set_status(task, actor=actor, status=target, reason=reason)
 
 
 @transaction.atomic
 def task_start(*, actor: Actor, task: Task) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.IN_PROGRESS, states.START)
-    return _set_status(task, actor=actor, status=TaskStatus.IN_PROGRESS)
+    return _move_locked(task, actor=actor, target=TaskStatus.IN_PROGRESS, action=states.START)
 
 
 @transaction.atomic
 def task_hold(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.ON_HOLD, states.HOLD)
-    reason = _required_reason(reason, "Say why the task is on hold.")
-    return _set_status(task, actor=actor, status=TaskStatus.ON_HOLD, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.ON_HOLD,
+        action=states.HOLD,
+        reason=reason,
+        why="Say why the task is on hold.",
+    )
 
 
 @transaction.atomic
@@ -393,15 +369,25 @@ def task_cancel(*, actor: Actor, task: Task, reason: str) -> Task:
     _require_can_work(actor, task)
     if not task.is_open:
         return task  # cancelling twice is harmless
-    task_move(task.status, TaskStatus.CANCELLED, states.CANCEL)
-    reason = _required_reason(reason, "Say why the task is cancelled.")
-    return _set_status(task, actor=actor, status=TaskStatus.CANCELLED, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.CANCELLED,
+        action=states.CANCEL,
+        reason=reason,
+        why="Say why the task is cancelled.",
+    )
 
 
 @transaction.atomic
 def task_fail(*, actor: Actor, task: Task, reason: str) -> Task:
     task = _locked(task)
     _require_can_work(actor, task)
-    task_move(task.status, TaskStatus.FAILED, states.FAIL)
-    reason = _required_reason(reason, "Say why the task could not be done.")
-    return _set_status(task, actor=actor, status=TaskStatus.FAILED, reason=reason)
+    return _move_locked(
+        task,
+        actor=actor,
+        target=TaskStatus.FAILED,
+        action=states.FAIL,
+        reason=reason,
+        why="Say why the task could not be done.",
+    )

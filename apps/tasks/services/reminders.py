@@ -10,31 +10,33 @@ twice. Every batch costs a fixed number of queries, whatever its size.
 """
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from apps.accounts.models import Actor, Organisation
+from apps.accounts.models import Actor, Organisation, actor_checked
 from apps.core.actors import JobActor
-from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
-from apps.core.items import run_batches
+from apps.core.items import ItemsResult, run_batches
 from apps.core.models import AuditAction
+from apps.tasks.events import TaskHappening, task_events_record
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     DEFAULT_ESCALATION_DELAY_HOURS,
     DEFAULT_REMINDER_LEAD_HOURS,
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskSettings,
+    task_is_overdue,
 )
 from apps.tasks.notifications import NotificationDraft, notification_send_many
-from apps.tasks.services.lifecycle import TASK, actor_checked, task_link
+from apps.tasks.services.lifecycle import task_link
 from apps.teams.models import TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ MAX_BATCHES = 1000
 MAX_HOURS = 24 * 30
 
 REMINDER_JOB = "tasks.reminder_sweep"
-# The sweep acts for no one person: its audit events name the job.
+# The beat's sweep acts for no one person: its audit events name the job.
 SWEEP = JobActor(job=REMINDER_JOB)
 
 DEFAULT_REMINDER_LEAD = timedelta(hours=DEFAULT_REMINDER_LEAD_HOURS)
@@ -111,7 +113,7 @@ def task_settings_update(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type="tasks.tasksettings",
+        object_type=TaskSettings,
         object_id=settings.pk,
         detail={"fields": ["reminder_lead_hours", "escalation_delay_hours"]},
     )
@@ -142,22 +144,6 @@ def _due_by(deadlines: dict[int, datetime], default: datetime) -> tuple[Q, datet
     return condition, max([default, *deadlines.values()])
 
 
-def _audit_marks(rows: list[tuple[int, int]], field: str) -> None:
-    """One event per task, naming its patient: a batch spans organisations, and each
-    organisation's staff find their own patients' events in the audit admin."""
-    audit_record_many(
-        audit_event(
-            actor=SWEEP,
-            action=AuditAction.UPDATE,
-            object_type=TASK,
-            object_id=task_id,
-            patient_id=patient_id,
-            detail={"fields": [field]},
-        )
-        for task_id, patient_id in rows
-    )
-
-
 def _live_lead() -> Subquery:
     """The live lead coordinator of the task's patient's team (none when deactivated)."""
     return Subquery(
@@ -180,22 +166,45 @@ def _name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
+def _due_draft(
+    *,
+    task_id: int,
+    patient_id: int,
+    recipient_id: int,
+    key: str,
+    kind: str,
+    subject: str,
+    body: str = "",
+) -> NotificationDraft:
+    """A message about a task's due time: it links to the task, and a person is told of one
+    task's due time once, whichever of reminder, orphan notice or escalation tells them."""
+    return NotificationDraft(
+        recipient_id=recipient_id,
+        idempotency_key=key,
+        kind=kind,
+        subject=subject,
+        body=body,
+        link=task_link(task_id),
+        patient_id=patient_id,
+        task_id=task_id,
+        about=due_event(task_id),
+    )
+
+
 def _orphaned_draft(
     *, task_id: int, patient_id: int, title: str, lead_id: int, owner: str, owner_active: bool
 ) -> NotificationDraft:
     """The reminder an orphaned task's owner cannot act on, told once to the team lead instead
     (under the reminder's key, so it is never also sent to the owner)."""
     why = "whose account is deactivated" if not owner_active else "who is no longer on the team"
-    return NotificationDraft(
+    return _due_draft(
+        task_id=task_id,
+        patient_id=patient_id,
         recipient_id=lead_id,
-        idempotency_key=reminder_key(task_id),
+        key=reminder_key(task_id),
         kind=ORPHANED_KIND,
         subject=f"Orphaned work, owned by {owner} {why}: {title}",
         body="Reassign it to a current member of the team.",
-        link=task_link(task_id),
-        patient_id=patient_id,
-        task_id=task_id,
-        about=due_event(task_id),
     )
 
 
@@ -217,47 +226,36 @@ def _remind_due(now: datetime, leads: dict[int, timedelta]) -> QuerySet[Task]:
     )
 
 
-def _remind_batch(
-    *,
-    now: datetime,
-    leads: dict[int, timedelta],
-    batch_size: int,
-    exclude: Collection[int] = (),
-    only: Collection[int] | None = None,
-) -> int:
-    due = _remind_due(now, leads).exclude(pk__in=list(exclude))
-    if only is not None:
-        due = due.filter(pk__in=list(only))
-    rows = list(
-        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
-            "pk",
-            "owner_id",
-            "patient_id",
-            "title",
-            "due_at",
-            "owner_live",
-            "lead_id",
-            "owner__is_active",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-        )[:batch_size]
-    )
-    if not rows:
-        return 0
+REMIND_FIELDS = (
+    "pk",
+    "owner_id",
+    "patient_id",
+    "title",
+    "due_at",
+    "status",
+    "owner_live",
+    "lead_id",
+    "owner__is_active",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
+def _remind(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> None:
+    """Tells each claimed task's owner it is due (or the team lead, when the owner is gone)."""
     drafts = []
-    for task_id, owner_id, patient_id, title, due_at, live, lead_id, active, *name in rows:
+    for task_id, owner_id, patient_id, title, due_at, status, live, lead_id, active, *name in rows:
+        overdue = task_is_overdue(status=status, due_at=due_at, now=now)
         if live:
             drafts.append(
-                NotificationDraft(
-                    recipient_id=owner_id,
-                    idempotency_key=reminder_key(task_id),
-                    kind=REMINDER_KIND,
-                    subject=f"{'Overdue' if due_at <= now else 'Due soon'}: {title}",
-                    link=task_link(task_id),
-                    patient_id=patient_id,
+                _due_draft(
                     task_id=task_id,
-                    about=due_event(task_id),
+                    patient_id=patient_id,
+                    recipient_id=owner_id,
+                    key=reminder_key(task_id),
+                    kind=REMINDER_KIND,
+                    subject=f"{'Overdue' if overdue else 'Due soon'}: {title}",
                 )
             )
         else:
@@ -273,17 +271,22 @@ def _remind_batch(
             )
     notification_send_many(drafts)
     Task.objects.filter(pk__in=[row[0] for row in rows]).update(reminded_at=now)
-    TaskEvent.objects.bulk_create(
-        TaskEvent(
-            task_id=task_id,
-            kind=TaskEventKind.REMINDED,
-            to_owner_id=owner_id,
-            reason="" if live else "Owner is no live member: the team lead was told.",
-        )
-        for task_id, owner_id, _, _, _, live, *_ in rows
+    # One history row and audit event per task, naming its patient: a batch spans
+    # organisations, and each organisation's staff find their own patients' events.
+    task_events_record(
+        actor=actor,
+        happenings=(
+            TaskHappening(
+                task_id=task_id,
+                patient_id=patient_id,
+                kind=TaskEventKind.REMINDED,
+                fields=["reminded_at"],
+                to_owner_id=owner_id,
+                reason="" if live else "Owner is no live member: the team lead was told.",
+            )
+            for task_id, owner_id, patient_id, _, _, _, live, *_ in rows
+        ),
     )
-    _audit_marks([(row[0], row[2]) for row in rows], "reminded_at")
-    return len(rows)
 
 
 def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]:
@@ -303,88 +306,109 @@ def _escalate_due(now: datetime, delays: dict[int, timedelta]) -> QuerySet[Task]
     )
 
 
-def _escalate_batch(
-    *,
-    now: datetime,
-    delays: dict[int, timedelta],
-    batch_size: int,
-    exclude: Collection[int] = (),
-    only: Collection[int] | None = None,
-) -> int:
-    due = _escalate_due(now, delays).exclude(pk__in=list(exclude))
-    if only is not None:
-        due = due.filter(pk__in=list(only))
-    rows = list(
-        due.select_for_update(skip_locked=True, of=("self",)).values_list(  # type: ignore[misc]
-            "pk",
-            "patient_id",
-            "title",
-            "lead_id",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
-            "owner__is_active",
-        )[:batch_size]
-    )
-    if not rows:
-        return 0
+ESCALATE_FIELDS = (
+    "pk",
+    "patient_id",
+    "title",
+    "lead_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "owner__is_active",
+)
+
+
+def _escalate(actor: JobActor, now: datetime, rows: list[tuple[Any, ...]]) -> None:
+    """Tells the team lead of each claimed overdue task, once."""
     drafts = []
     for task_id, patient_id, title, lead_id, first, last, username, active in rows:
         owner_name = _name(first, last, username) + ("" if active else " (deactivated)")
         drafts.append(
-            NotificationDraft(
+            _due_draft(
+                task_id=task_id,
+                patient_id=patient_id,
                 recipient_id=lead_id,
-                idempotency_key=escalation_key(task_id),
+                key=escalation_key(task_id),
                 kind=ESCALATION_KIND,
                 subject=f"Overdue, owned by {owner_name}: {title}",
-                link=task_link(task_id),
-                patient_id=patient_id,
-                task_id=task_id,
-                about=due_event(task_id),
             )
         )
     notification_send_many(drafts)
     Task.objects.filter(pk__in=[row[0] for row in rows]).update(escalated_at=now)
-    TaskEvent.objects.bulk_create(
-        TaskEvent(task_id=task_id, kind=TaskEventKind.ESCALATED) for task_id, *_ in rows
+    task_events_record(
+        actor=actor,
+        happenings=(
+            TaskHappening(
+                task_id=task_id,
+                patient_id=patient_id,
+                kind=TaskEventKind.ESCALATED,
+                fields=["escalated_at"],
+            )
+            for task_id, patient_id, *_ in rows
+        ),
     )
-    _audit_marks([(row[0], row[1]) for row in rows], "escalated_at")
-    return len(rows)
+
+
+def _sweep_step(
+    *,
+    actor: JobActor,
+    now: datetime,
+    due: QuerySet[Task],
+    fields: tuple[str, ...],
+    act: Callable[[JobActor, datetime, list[tuple[Any, ...]]], None],
+    batch_size: int,
+) -> ItemsResult:
+    """Claims the `due` tasks batch by batch (SKIP LOCKED, so two sweeps share the work) and
+    `act`s on each batch's rows in its own transaction; a failing batch is redone task by
+    task by `run_batches`."""
+
+    def batch(exclude: Collection[int], only: Collection[int] | None) -> int:
+        claimed = due.exclude(pk__in=list(exclude))
+        if only is not None:
+            claimed = claimed.filter(pk__in=list(only))
+        locked = claimed.select_for_update(skip_locked=True, of=("self",))  # type: ignore[misc]
+        rows = list(locked.values_list(*fields)[:batch_size])
+        if rows:
+            act(actor, now, rows)
+        return len(rows)
+
+    return run_batches(
+        batch,
+        lambda exclude: list(
+            due.exclude(pk__in=list(exclude)).values_list("pk", flat=True)[:batch_size]
+        ),
+        job=REMINDER_JOB,
+        batch_size=batch_size,
+        max_batches=MAX_BATCHES,
+    )
 
 
 def task_reminders_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+    *, actor: JobActor, now: datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> SweepResult:
     """One pass of reminders, then escalations; each batch commits on its own, and a
     batch that fails is redone task by task, so one task that cannot be reminded about
-    holds back no other (its id is in `failed`, and the next run tries it again)."""
+    holds back no other (its id is in `failed`, and the next run tries it again).
+    `actor` is the job that runs it (the beat passes `SWEEP`); its audit events name it."""
+    if not isinstance(actor, JobActor):
+        raise TypeError("the reminder sweep is a job: pass a JobActor")
     now = now or timezone.now()
     leads, delays = _timings()
-    reminded = run_batches(
-        lambda exclude, only: _remind_batch(
-            now=now, leads=leads, batch_size=batch_size, exclude=exclude, only=only
-        ),
-        lambda exclude: list(
-            _remind_due(now, leads)
-            .exclude(pk__in=list(exclude))
-            .values_list("pk", flat=True)[:batch_size]
-        ),
-        job=REMINDER_JOB,
+    reminded = _sweep_step(
+        actor=actor,
+        now=now,
+        due=_remind_due(now, leads),
+        fields=REMIND_FIELDS,
+        act=_remind,
         batch_size=batch_size,
-        max_batches=MAX_BATCHES,
     )
-    escalated = run_batches(
-        lambda exclude, only: _escalate_batch(
-            now=now, delays=delays, batch_size=batch_size, exclude=exclude, only=only
-        ),
-        lambda exclude: list(
-            _escalate_due(now, delays)
-            .exclude(pk__in=list(exclude))
-            .values_list("pk", flat=True)[:batch_size]
-        ),
-        job=REMINDER_JOB,
+    escalated = _sweep_step(
+        actor=actor,
+        now=now,
+        due=_escalate_due(now, delays),
+        fields=ESCALATE_FIELDS,
+        act=_escalate,
         batch_size=batch_size,
-        max_batches=MAX_BATCHES,
     )
     logger.info(
         "task reminder sweep: %d reminded, %d escalated, %d failed",

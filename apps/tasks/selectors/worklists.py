@@ -1,200 +1,40 @@
-"""Reading tasks: worklists, orphaned work, one task with its history. Access-checked, audited.
+"""The worklists: what one person owes today (My work) and a lead coordinator's team view.
 
-A user sees a task only while its patient is on one of their teams (or
-through a live break-the-glass access, for one task's page). Worklists are
-read as plain rows (`TaskRow`), in a fixed number of queries whatever their
-length, and every list audits the patients it showed.
+Counts come from one aggregate, rows from one query, and each list audits the
+patients it showed: a fixed number of queries whatever the list's length.
 """
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from functools import cache
+from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
-from apps.core.audit import audit_record
-from apps.core.exceptions import NotFoundError
-from apps.core.models import AuditAction
-from apps.patients import permissions as patient_permissions
-from apps.patients.models import Patient
+from apps.accounts.models import User
+from apps.core.pages import PageNeighbours
 from apps.tasks import permissions
 from apps.tasks.models import (
     ACTIONABLE_STATUSES,
     OPEN_STATUSES,
-    Notification,
     Task,
-    TaskEvent,
-    TaskPriority,
     TaskStatus,
+    task_overdue_condition,
+)
+from apps.tasks.selectors.rows import (
+    TaskRow,
+    _audit_list,
+    _end_of_today,
+    _rows,
+    _visible_tasks,
+    _with_actions,
 )
 from apps.tasks.sources import WorkProblem, work_problems
-from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
-TASK = "tasks.task"
 TEAM_PAGE_SIZE = 50
 ORPHANED_SHOWN = 50
-
-# The columns of a worklist row, in TaskRow's field order.
-_ROW_FIELDS = (
-    "pk",
-    "title",
-    "due_at",
-    "status",
-    "priority",
-    "verification_role",
-    "performed_by_id",
-    "patient_id",
-    "patient__care_team_id",
-    "patient__family_name",
-    "patient__given_name",
-    "patient__mrn",
-    "owner_id",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-    "owner__is_active",
-)
-
-
-@dataclass(slots=True)
-class TaskRow:
-    """One line of a worklist: what the pages and the API show, without loading models."""
-
-    id: int
-    title: str
-    due_at: datetime
-    status: str
-    priority: str
-    verification_role: str
-    performed_by_id: int | None
-    patient_id: int
-    team_id: int
-    patient_family_name: str
-    patient_given_name: str
-    patient_mrn: str
-    owner_id: int | None
-    owner_first_name: str
-    owner_last_name: str
-    owner_username: str
-    owner_is_active: bool
-    is_overdue: bool = False
-    owner_role: str = ""
-    is_orphaned: bool = False
-    actions: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-    @property
-    def patient_name(self) -> str:
-        return f"{self.patient_family_name}, {self.patient_given_name}"
-
-    @property
-    def owner_name(self) -> str:
-        return f"{self.owner_first_name} {self.owner_last_name}".strip() or self.owner_username
-
-    @property
-    def status_label(self) -> str:
-        return TaskStatus(self.status).label
-
-    @property
-    def priority_label(self) -> str:
-        return TaskPriority(self.priority).label
-
-    @property
-    def owner_role_label(self) -> str:
-        return Role(self.owner_role).label if self.owner_role else ""
-
-    @property
-    def verification_role_label(self) -> str:
-        return Role(self.verification_role).label if self.verification_role else ""
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def url(self) -> str:
-        return f"{_url_prefix('tasks:detail')}{self.id}/"
-
-    @property
-    def patient_url(self) -> str:
-        return f"{_url_prefix('patients:chart')}{self.patient_id}/"
-
-    @property
-    def due_label(self) -> str:
-        return timezone.localtime(self.due_at).strftime("%a %b %d, %H:%M")
-
-
-@cache
-def _url_prefix(name: str) -> str:
-    """The URL of object 0 without its id, so a long list builds links without reverse()."""
-    url = reverse(name, args=[0])
-    if not url.endswith("/0/"):
-        raise ValueError(f"{name} does not end in its id")
-    return url[:-2]
-
-
-def _rows(tasks: QuerySet[Task], *, now: datetime, with_role: bool = False) -> list[TaskRow]:
-    fields = (*_ROW_FIELDS, "owner_role") if with_role else _ROW_FIELDS
-    rows = []
-    for values in tasks.values_list(*fields):
-        row = TaskRow(*values[: len(_ROW_FIELDS)])
-        row.is_overdue = row.due_at < now and row.status in OPEN_STATUSES
-        if with_role:
-            row.owner_role = values[-1] or ""
-            row.is_orphaned = row.is_open and not row.owner_role
-        rows.append(row)
-    return rows
-
-
-def _audit_list(user: User, rows: list[TaskRow], view: str) -> None:
-    audit_record(
-        actor=user,
-        action=AuditAction.LIST,
-        object_type=TASK,
-        patient_ids=sorted({row.patient_id for row in rows}),
-        detail={"view": view, "tasks": len(rows)},
-    )
-
-
-def _end_of_today(now: datetime) -> datetime:
-    """Midnight at the end of `now`'s day, in the site's time zone."""
-    tomorrow = timezone.localdate(now) + timedelta(days=1)
-    return timezone.make_aware(datetime.combine(tomorrow, time.min))
-
-
-def _visible_tasks(user: User) -> QuerySet[Task]:
-    """Tasks of the patients on the user's teams: one indexed subquery on the rights table."""
-    if not (user.is_authenticated and user.is_active):
-        return Task.objects.none()
-    return Task.objects.filter(
-        patient__care_team_id__in=team_permissions.teams_with_permission(user)
-    )
-
-
-def _with_actions(user: User, rows: list[TaskRow], roles: dict[int, str] | None) -> None:
-    """The buttons of every row, worked out once per kind of row (they depend on nothing else)."""
-    memo: dict[tuple[object, ...], frozenset[str]] = {}
-    for row in rows:
-        key = (
-            row.team_id,
-            row.status,
-            row.owner_id == user.pk,
-            row.performed_by_id == user.pk,
-            row.verification_role,
-        )
-        actions = memo.get(key)
-        if actions is None:
-            actions = memo[key] = permissions.task_actions(user, row, roles=roles)
-        row.actions = actions
 
 
 # --- My work ----------------------------------------------------------------
@@ -279,7 +119,7 @@ def my_work_for_user(
     for row in owned:
         if row.status not in ACTIONABLE_STATUSES:
             work.sent_for_verification.append(row)
-        elif row.due_at < now:
+        elif row.is_overdue:
             work.overdue.append(row)
         elif row.due_at < end_of_today:
             work.due_today.append(row)
@@ -314,7 +154,7 @@ class TeamWorklistFilters:
 
 
 @dataclass
-class TeamWorklist:
+class TeamWorklist(PageNeighbours):
     rows: list[TaskRow]
     total: int
     number: int
@@ -329,14 +169,6 @@ class TeamWorklist:
     filters: TeamWorklistFilters
     # Work other apps could not put on anyone's list (follow-ups with no owner, ...).
     problems: list[WorkProblem] = field(default_factory=list)
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def _pairs(pairs: list[tuple[int, int | None]]) -> Q:
@@ -390,7 +222,7 @@ def _team_work(
         for team_id, owner_id, count, overdue in tasks.values_list(
             "patient__care_team_id", "owner_id"
         )
-        .annotate(count=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
+        .annotate(count=Count("*"), overdue=Count("due_at", filter=task_overdue_condition(now)))
         .order_by()
     ]
     return _TeamWork(
@@ -433,7 +265,7 @@ def team_worklist_for_user(
     if filters.patient_id:
         chosen = chosen.filter(patient_id=filters.patient_id)
     if filters.overdue:
-        chosen = chosen.filter(due_at__lt=now)
+        chosen = chosen.filter(task_overdue_condition(now))
     if filters.orphaned:
         chosen = chosen.filter(_pairs(orphaned_pairs))
     total = chosen.count()
@@ -500,7 +332,7 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
         _visible_tasks(user)
         .filter(Q(owner_id=user.pk, status__in=OPEN_STATUSES) | awaiting)
         .aggregate(
-            overdue=Count("pk", filter=mine & Q(due_at__lt=now)),
+            overdue=Count("pk", filter=mine & task_overdue_condition(now)),
             due_today=Count("pk", filter=mine & Q(due_at__gte=now, due_at__lt=end_of_today)),
             upcoming=Count("pk", filter=mine & Q(due_at__gte=end_of_today)),
             awaiting_my_verification=Count("pk", filter=awaiting),
@@ -510,145 +342,3 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
         )
     )
     return {name: int(value or 0) for name, value in counts.items()}
-
-
-# --- One task, one patient's tasks -------------------------------------------
-
-
-def task_get_for_user(*, user: User, task_id: int | str) -> Task:
-    """The task, if its patient is on the user's teams (or under live break-the-glass).
-
-    Anything else, including another team's task, is "not found" like a missing
-    one, and the attempt is audited as denied.
-    """
-    try:
-        pk = int(task_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such task.") from error
-    task = (
-        Task.objects.select_related(
-            "patient", "patient__care_team", "owner", "performed_by", "verified_by", "created_by"
-        )
-        .filter(pk=pk)
-        .first()
-        if user.is_authenticated
-        else None
-    )
-    if task is not None and patient_permissions.can_view_patient(user, task.patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=TASK,
-            object_id=pk,
-            patient_id=task.patient_id,
-        )
-        return task
-    if task is not None and patient_permissions.has_break_glass(user, task.patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=TASK,
-            object_id=pk,
-            patient_id=task.patient_id,
-            break_glass=True,
-        )
-        return task
-    audit_record(
-        actor=user,
-        action=AuditAction.DENIED,
-        object_type=TASK,
-        object_id=pk,
-        patient_id=task.patient_id if task else None,
-    )
-    raise NotFoundError("No such task.")
-
-
-def task_history(*, task: Task) -> list[TaskEvent]:
-    """Every event of the task, oldest first, with the people involved."""
-    return list(
-        TaskEvent.objects.filter(task_id=task.pk)
-        .select_related("actor", "from_owner", "to_owner")
-        .order_by("occurred_at", "pk")
-    )
-
-
-def task_row_for_user(*, user: User, task_id: int, now: datetime | None = None) -> TaskRow:
-    """One worklist row, for redrawing it after an inline action (not audited: the action was)."""
-    now = now or timezone.now()
-    rows = _rows(_team_tasks_any(user).filter(pk=task_id), now=now, with_role=True)
-    if not rows:
-        raise NotFoundError("No such task.")
-    _with_actions(user, rows, permissions.team_roles_for_user(user))
-    return rows[0]
-
-
-def _team_tasks_any(user: User) -> QuerySet[Task]:
-    # The owner's role while they are a live member; none marks the task orphaned.
-    role_on_team = (
-        TeamMembership.objects.live()
-        .filter(team_id=OuterRef("patient__care_team_id"), user_id=OuterRef("owner_id"))
-        .values("role")[:1]
-    )
-    return _visible_tasks(user).annotate(owner_role=Subquery(role_on_team))
-
-
-def task_list_for_patient(
-    *, user: User, patient: Patient, now: datetime | None = None
-) -> list[TaskRow]:
-    """The patient's open tasks, soonest first. `patient` comes from patient_get_for_user."""
-    now = now or timezone.now()
-    rows = _rows(
-        _team_tasks_any(user)
-        .filter(patient_id=patient.pk, status__in=OPEN_STATUSES)
-        .order_by("due_at", "pk"),
-        now=now,
-        with_role=True,
-    )
-    _with_actions(user, rows, permissions.team_roles_for_user(user))
-    _audit_list(user, rows, "patient_tasks")
-    return rows
-
-
-def task_owner_choices(*, team_id: int) -> list[TeamMembership]:
-    """Who can own a task of this team: its live members, lead first."""
-    return list(team_active_members(team_ids=[team_id]))
-
-
-def user_get(*, user_id: int | str | None) -> User | None:
-    """A user by id, for the services to judge (they refuse anyone not on the team)."""
-    try:
-        pk = int(user_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return User.objects.filter(pk=pk).first()
-
-
-# --- Notifications -------------------------------------------------------------
-
-
-def _my_notifications(user: User) -> QuerySet[Notification]:
-    """The user's notifications, hiding those about patients they no longer see."""
-    return Notification.objects.filter(recipient_id=user.pk).filter(
-        Q(patient__isnull=True)
-        | Q(patient__care_team_id__in=team_permissions.teams_with_permission(user))
-    )
-
-
-def notification_list_for_user(*, user: User, limit: int = 50) -> list[Notification]:
-    # The patient is named in the app (never in the email): loaded with the list, not per row.
-    notifications = list(
-        _my_notifications(user).select_related("patient").order_by("-created_at", "-pk")[:limit]
-    )
-    patient_ids = sorted({n.patient_id for n in notifications if n.patient_id})
-    if patient_ids:
-        audit_record(
-            actor=user,
-            action=AuditAction.LIST,
-            object_type="tasks.notification",
-            patient_ids=patient_ids,
-        )
-    return notifications
-
-
-def notification_unread_count(*, user: User) -> int:
-    return _my_notifications(user).filter(read_at__isnull=True).count()
