@@ -124,6 +124,18 @@ elif _prepare_threshold > 0:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate-limit counters (apps.core.throttles) must be shared by every web process:
+# Redis when there is one; the embedded default keeps them per process.
+_cache_url = os.environ.get("CACHE_URL", os.environ.get("REDIS_URL", ""))
+if _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "caregraph",
+        }
+    }
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -219,6 +231,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Over a rate: 429 with Retry-After (apps.core.throttles). "user" counts a
+    # person's calls, "interface" an interface account's (an ADT feed), "anon"
+    # unauthenticated calls per address; the others count the writes of a view
+    # whose `throttle_scope` names them, per person.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttles.PersonRateThrottle",
+        "apps.core.throttles.AddressRateThrottle",
+        "apps.core.throttles.WriteRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("THROTTLE_USER_RATE", "600/min"),
+        "interface": os.environ.get("THROTTLE_INTERFACE_RATE", "30000/min"),
+        "anon": os.environ.get("THROTTLE_ANON_RATE", "120/min"),
+        "login": os.environ.get("THROTTLE_LOGIN_RATE", "30/min"),
+        "break_glass": os.environ.get("THROTTLE_BREAK_GLASS_RATE", "10/hour"),
+        "patient_create": os.environ.get("THROTTLE_PATIENT_CREATE_RATE", "120/hour"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",

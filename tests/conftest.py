@@ -18,6 +18,18 @@ def _fast_passwords(settings: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_cache(settings: pytest.FixtureRequest, request: pytest.FixtureRequest) -> None:
+    """Each test counts rate limits in its own in-process cache: no test inherits another's
+    requests, and runs sharing one Redis server never count each other's."""
+    settings.CACHES = {  # type: ignore[attr-defined]
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
     """A transactional test starts on a database that an earlier one flushed: content types
     and permissions were re-created with new ids, so process-wide caches holding the old

@@ -126,6 +126,8 @@ def _detail(patient: Patient) -> dict[str, object]:
 
 
 class PatientListCreateApi(APIView):
+    throttle_scope = "patient_create"  # counts creations only (apps.core.throttles)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Name words, MRN or date of birth"),
@@ -178,6 +180,8 @@ class PatientDetailApi(APIView):
 
 
 class BreakGlassApi(APIView):
+    throttle_scope = "break_glass"
+
     @extend_schema(
         request=inline_serializer(
             "BreakGlassInput", {"mrn": serializers.CharField(), "reason": serializers.CharField()}

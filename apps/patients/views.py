@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
+from apps.core.throttles import rate_limited
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients import selectors, services
 from apps.patients.forms import (
@@ -88,6 +89,7 @@ def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("break_glass")
 def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None, initial={"mrn": request.GET.get("mrn", "")})
     if request.method == "POST" and form.is_valid():
