@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.core.models import AuditEvent
 from apps.patients.models import BreakGlassAccess, Patient
+from apps.tasks.models import Task
 from tests.tasks.factories import make_task
 
 
@@ -95,24 +96,32 @@ def test_a_nul_in_a_page_search_is_a_400(client_for, nurse, patient):
     assert patient.family_name not in response.content.decode()
 
 
-def test_a_nul_in_a_json_field_is_a_400_and_changes_nothing(api_for, nurse, patient):
-    response = api_for(nurse).patch(
-        reverse("api-patient-detail", args=[patient.pk]), {"phone": "555\x000111"}, format="json"
-    )
-    assert response.status_code == 400
-    patient.refresh_from_db()
-    assert "\x00" not in patient.phone
+def _task_body(patient, owner) -> dict[str, object]:
+    return {
+        "patient_id": patient.pk,
+        "title": "Call\x00back",
+        "owner_id": owner.pk,
+        "due_at": "2030-01-01T09:00:00Z",
+    }
 
 
-def test_a_nul_in_a_form_field_is_a_400(api_for, nurse, patient):
-    response = api_for(nurse).patch(
-        reverse("api-patient-detail", args=[patient.pk]),
-        "phone=555%000111",
-        content_type="application/x-www-form-urlencoded",
+def test_a_nul_in_a_json_field_is_a_400_and_changes_nothing(api_for, nurse, chw, patient):
+    events = AuditEvent.objects.count()
+    response = api_for(nurse).post(
+        reverse("api-task-create"), _task_body(patient, chw), format="json"
     )
     assert response.status_code == 400
-    patient.refresh_from_db()
-    assert "\x00" not in patient.phone
+    assert "NUL" in response.json()["detail"]
+    assert not Task.objects.filter(patient=patient).exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_nul_in_a_form_field_is_a_400_and_changes_nothing(api_for, nurse, chw, patient):
+    response = api_for(nurse).post(
+        reverse("api-task-create"), _task_body(patient, chw), format="multipart"
+    )
+    assert response.status_code == 400
+    assert not Task.objects.filter(patient=patient).exists()
 
 
 @pytest.mark.parametrize("born", ["1899-12-31", "2101-01-01", "0001-01-01", "9999-12-31"])
