@@ -19,6 +19,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from apps.core.client_address import client_address
+from apps.core.exceptions import ApplicationError
+from apps.core.htmx import refusal_response
+from apps.core.views import is_htmx
 
 
 class _RateThrottle(SimpleRateThrottle):
@@ -98,14 +101,15 @@ class WriteRateThrottle(_RateThrottle):
 def too_many_requests(request: HttpRequest, wait: float | None) -> HttpResponse:
     """The page doors' 429: the refusal shown where the user acted, with Retry-After."""
     seconds = max(1, math.ceil(wait or 1))
-    response = TemplateResponse(
-        request,
-        "400.html",
-        {"message": f"Too many attempts. Try again in {seconds} seconds.", "lines": []},
-        status=429,
-    )
+    message = f"Too many attempts. Try again in {seconds} seconds."
+    response: HttpResponse
+    if is_htmx(request):
+        response = refusal_response(request, ApplicationError(message))
+    else:
+        response = TemplateResponse(request, "400.html", {"message": message, "lines": []}).render()
+    response.status_code = 429
     response["Retry-After"] = str(seconds)
-    return response.render()
+    return response
 
 
 PageView = Callable[..., HttpResponse]

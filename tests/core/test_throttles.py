@@ -113,3 +113,18 @@ def test_login_attempts_over_the_rate_answer_429_per_address(client, rates, nurs
         url, {"username": "nurse", "password": factories.PASSWORD}, REMOTE_ADDR="198.51.100.7"
     )
     assert other.status_code == 302
+
+
+def test_an_htmx_break_glass_over_its_rate_gets_the_refusal_fragment(
+    client_for, rates, outsider, patient
+):
+    rates(break_glass="1/hour")
+    client = client_for(outsider)
+    url = reverse("patients:break_glass")
+    body = {"mrn": patient.mrn, "reason": "Unconscious in the emergency department"}
+    client.post(url, body, HTTP_HX_REQUEST="true")
+    refused = client.post(url, body, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "<html" not in refused.content.decode().lower()
+    assert "Too many attempts" in refused.content.decode()
