@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
+    "apps.core.request_shape.RequestShapeMiddleware",
     "apps.accounts.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -124,6 +125,18 @@ elif _prepare_threshold > 0:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate-limit counters (apps.core.throttles) must be shared by every web process:
+# Redis when there is one; the embedded default keeps them per process.
+_cache_url = os.environ.get("CACHE_URL", os.environ.get("REDIS_URL", ""))
+if _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "caregraph",
+        }
+    }
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -153,7 +166,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Login throttling (django-axes): lock a username+address after 5 failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+# Locks the pair, never the username alone, so failures from one address cannot
+# lock a user out everywhere; the address is the one the audit trail records.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
@@ -171,6 +187,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# How many proxies of ours stand in front of the app: the client address is the
+# Nth entry from the right of X-Forwarded-For (0: the connection's own address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CONTENT_SECURITY_POLICY = (
@@ -206,11 +225,30 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "caregraph <noreply@localhost>")
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers an unauthenticated call with the first class's
+    # challenge, so it is a 401 with `WWW-Authenticate: Token` rather than a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Over a rate: 429 with Retry-After (apps.core.throttles). "user" counts a
+    # person's calls, "interface" an interface account's (an ADT feed), "anon"
+    # unauthenticated calls per address; the others count the writes of a view
+    # whose `throttle_scope` names them, per person.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttles.PersonRateThrottle",
+        "apps.core.throttles.AddressRateThrottle",
+        "apps.core.throttles.WriteRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("THROTTLE_USER_RATE", "600/min"),
+        "interface": os.environ.get("THROTTLE_INTERFACE_RATE", "30000/min"),
+        "anon": os.environ.get("THROTTLE_ANON_RATE", "120/min"),
+        "login": os.environ.get("THROTTLE_LOGIN_RATE", "30/min"),
+        "break_glass": os.environ.get("THROTTLE_BREAK_GLASS_RATE", "10/hour"),
+        "patient_create": os.environ.get("THROTTLE_PATIENT_CREATE_RATE", "120/hour"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",

@@ -1,8 +1,10 @@
 """Shared fixtures: one organisation, two care teams, a member in every role."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -15,6 +17,33 @@ from tests import factories, workers
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Lets the flush between transactional tests empty the audit trail: on PostgreSQL
+    the trail refuses TRUNCATE unless its owner's session allows it on purpose
+    (apps/core/migrations/0005_audit_refuses_truncate.py). Only the test database
+    says so, for every session the suite opens (workers and the live server too)."""
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET caregraph.allow_audit_truncate = 'on'")
+            cursor.execute("SET caregraph.allow_audit_truncate = 'on'")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings: pytest.FixtureRequest, request: pytest.FixtureRequest) -> None:
+    """Each test counts rate limits in its own in-process cache: no test inherits another's
+    requests, and runs sharing one Redis server never count each other's."""
+    settings.CACHES = {  # type: ignore[attr-defined]
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 @pytest.fixture(autouse=True)

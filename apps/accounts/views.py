@@ -1,10 +1,13 @@
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.utils.decorators import method_decorator
 
 from apps.accounts.forms import LoginForm
+from apps.core.throttles import rate_limited
 
 
+@method_decorator(rate_limited("login"), name="post")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm

@@ -24,6 +24,7 @@ from apps.careplans.models import (
 )
 from apps.careplans.pdf import render_summary_pdf, summary_filename
 from apps.careplans.permissions import care_plan_rights
+from apps.core import api_fields
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
@@ -50,7 +51,7 @@ class GoalSerializer(serializers.Serializer):
     domain = serializers.CharField()
     description = serializers.CharField()
     target = serializers.CharField()
-    target_date = serializers.DateField()
+    target_date = api_fields.DateField()
     status = serializers.CharField()
     owner = UserRefSerializer()
     patient_steps = serializers.CharField()
@@ -62,7 +63,7 @@ class InterventionSerializer(serializers.Serializer):
     description = serializers.CharField()
     details = serializers.CharField()
     owner = UserRefSerializer(allow_null=True)
-    due_at = serializers.DateTimeField(allow_null=True)
+    due_at = api_fields.DateTimeField(allow_null=True)
     state = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
 
@@ -80,9 +81,9 @@ class CarePlanListItemSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField()
     status = serializers.CharField()
     version_count = serializers.IntegerField()
-    unsigned_since = serializers.DateTimeField(allow_null=True)
-    last_signed_at = serializers.DateTimeField(allow_null=True)
-    review_requested_at = serializers.DateTimeField(allow_null=True)
+    unsigned_since = api_fields.DateTimeField(allow_null=True)
+    last_signed_at = api_fields.DateTimeField(allow_null=True)
+    review_requested_at = api_fields.DateTimeField(allow_null=True)
 
 
 class RightsSerializer(serializers.Serializer):
@@ -98,16 +99,16 @@ class CarePlanDetailSerializer(CarePlanListItemSerializer):
     priorities = serializers.CharField()
     agreed_by = serializers.CharField()
     agreement_method = serializers.CharField()
-    agreed_at = serializers.DateTimeField(allow_null=True)
+    agreed_at = api_fields.DateTimeField(allow_null=True)
     caregiver_name = serializers.CharField()
     pam_level = serializers.IntegerField(allow_null=True)
     health_literacy_limited = serializers.BooleanField()
     advance_directive_reference = serializers.CharField()
-    advance_directive_date = serializers.DateField(allow_null=True)
+    advance_directive_date = api_fields.DateField(allow_null=True)
     review_request_reason = serializers.CharField()
-    returned_at = serializers.DateTimeField(allow_null=True)
+    returned_at = api_fields.DateTimeField(allow_null=True)
     return_comments = serializers.CharField()
-    retired_at = serializers.DateTimeField(allow_null=True)
+    retired_at = api_fields.DateTimeField(allow_null=True)
     retired_reason = serializers.CharField()
     pathways = PathwaySerializer(many=True)
     goals = GoalSerializer(many=True)
@@ -141,11 +142,11 @@ class PlanDiffSerializer(serializers.Serializer):
 
 class VersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = api_fields.DateTimeField()
     created_by = UserRefSerializer(allow_null=True)
     summary = serializers.CharField()
     fingerprint = serializers.CharField()
-    signed_at = serializers.DateTimeField(allow_null=True)
+    signed_at = api_fields.DateTimeField(allow_null=True)
     signed_by = UserRefSerializer(allow_null=True)
 
 
@@ -176,7 +177,7 @@ class DueReviewSerializer(serializers.Serializer):
     team = serializers.CharField(source="patient.care_team_name")
     status = serializers.CharField(source="plan.status")
     reasons = serializers.ListField(child=serializers.CharField())
-    waiting_since = serializers.DateTimeField(allow_null=True)
+    waiting_since = api_fields.DateTimeField(allow_null=True)
 
 
 NESTED = ("pathways", "goals", "interventions", "barriers", "rights")
@@ -216,7 +217,7 @@ class CarePlanWriteSerializer(serializers.Serializer):
     agreement_method = serializers.ChoiceField(
         choices=AgreementMethod.choices, required=False, allow_blank=True
     )
-    agreed_at = serializers.DateTimeField(required=False, allow_null=True)
+    agreed_at = api_fields.DateTimeField(required=False, allow_null=True)
     caregiver_name = serializers.CharField(required=False, allow_blank=True, max_length=120)
     pam_level = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
     health_literacy_limited = serializers.BooleanField(required=False)
@@ -224,7 +225,7 @@ class CarePlanWriteSerializer(serializers.Serializer):
     advance_directive_reference = serializers.CharField(
         required=False, allow_blank=True, max_length=300
     )
-    advance_directive_date = serializers.DateField(required=False, allow_null=True)
+    advance_directive_date = api_fields.DateField(required=False, allow_null=True)
 
 
 class CarePlanCreateSerializer(CarePlanWriteSerializer):
@@ -235,7 +236,7 @@ class GoalWriteSerializer(serializers.Serializer):
     domain = serializers.ChoiceField(choices=GoalDomain.choices)
     description = serializers.CharField(max_length=300)
     target = serializers.CharField(max_length=300)
-    target_date = serializers.DateField()
+    target_date = api_fields.DateField()
     status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
     owner_id = serializers.IntegerField()
     patient_steps = serializers.CharField(required=False, allow_blank=True)
@@ -245,7 +246,7 @@ class GoalUpdateSerializer(GoalWriteSerializer):
     domain = serializers.ChoiceField(choices=GoalDomain.choices, required=False)
     description = serializers.CharField(max_length=300, required=False)
     target = serializers.CharField(max_length=300, required=False)
-    target_date = serializers.DateField(required=False)
+    target_date = api_fields.DateField(required=False)
     owner_id = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
 
@@ -254,14 +255,14 @@ class InterventionCreateSerializer(serializers.Serializer):
     goal_id = serializers.IntegerField()
     description = serializers.CharField(max_length=200)
     owner_id = serializers.IntegerField()
-    due_date = serializers.DateField()
+    due_date = api_fields.DateField()
     details = serializers.CharField(required=False, allow_blank=True)
 
 
 class InterventionUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False)
     owner_id = serializers.IntegerField(required=False)
-    due_date = serializers.DateField(required=False)
+    due_date = api_fields.DateField(required=False)
     details = serializers.CharField(required=False, allow_blank=True)
     reason = serializers.CharField(required=False, allow_blank=True)
 
@@ -297,7 +298,7 @@ class ReturnSerializer(serializers.Serializer):
 class ReturnedSerializer(serializers.Serializer):
     task_id = serializers.IntegerField(source="pk")
     owner = UserRefSerializer()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
 
 
 class SignSerializer(serializers.Serializer):

@@ -6,20 +6,13 @@ from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from apps.core.client_address import client_address
 from apps.core.context import RequestContext, request_context
 from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
 from apps.core.htmx import refusal_lines, refusal_response
 from apps.core.models import AuditSource
 from apps.core.refusals import audit_refused_request
 from apps.core.views import is_htmx
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def source_for_path(path: str) -> str:
@@ -38,7 +31,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         context = RequestContext(
-            source=source_for_path(request.path), ip_address=client_ip(request), path=request.path
+            source=source_for_path(request.path),
+            ip_address=client_address(request),
+            path=request.path,
         )
         with request_context(context):
             return self.get_response(request)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core import api_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.huddles import permissions, selectors, services
@@ -31,11 +32,11 @@ class HuddleSerializer(serializers.Serializer):
     team = HuddleTeamRefSerializer()
     series_id = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
-    scheduled_start = serializers.DateTimeField()
+    scheduled_start = api_fields.DateTimeField()
     duration_minutes = serializers.IntegerField()
     status = serializers.CharField()
-    opened_at = serializers.DateTimeField(allow_null=True)
-    closed_at = serializers.DateTimeField(allow_null=True)
+    opened_at = api_fields.DateTimeField(allow_null=True)
+    closed_at = api_fields.DateTimeField(allow_null=True)
     cancelled_reason = serializers.CharField()
     previous_id = serializers.IntegerField(allow_null=True)
     candidates_left_out = serializers.IntegerField()
@@ -89,7 +90,7 @@ class HuddleTaskLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     owner_id = serializers.IntegerField(allow_null=True)
     owner_name = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     status = serializers.CharField()
 
 
@@ -106,7 +107,7 @@ class HuddleItemSerializer(serializers.Serializer):
     decision = serializers.CharField(source="item.decision")
     reason = serializers.CharField(source="item.reason")
     carried_from_id = serializers.IntegerField(source="item.carried_from_id", allow_null=True)
-    closed_at = serializers.DateTimeField(source="item.closed_at", allow_null=True)
+    closed_at = api_fields.DateTimeField(source="item.closed_at", allow_null=True)
     seconds_spent = serializers.IntegerField(source="item.seconds_spent", allow_null=True)
     tasks = HuddleTaskLineSerializer(many=True)
 
@@ -134,8 +135,8 @@ class HuddleSeriesSerializer(serializers.Serializer):
     start_time = serializers.TimeField()
     duration_minutes = serializers.IntegerField()
     interval_weeks = serializers.IntegerField()
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField(allow_null=True)
+    starts_on = api_fields.DateField()
+    ends_on = api_fields.DateField(allow_null=True)
     is_active = serializers.BooleanField()
     rule = serializers.CharField(source="rule_display")
 
@@ -144,7 +145,7 @@ class HuddleTaskCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     owner_id = serializers.IntegerField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     source_type = serializers.CharField()
     source_id = serializers.IntegerField()
 
@@ -154,13 +155,13 @@ class HuddleTaskCreatedSerializer(serializers.Serializer):
 
 class HuddleScheduleInput(serializers.Serializer):
     team_id = serializers.IntegerField()
-    scheduled_start = serializers.DateTimeField()
+    scheduled_start = api_fields.DateTimeField()
     duration_minutes = serializers.IntegerField(required=False, min_value=5, max_value=240)
     title = serializers.CharField(required=False, allow_blank=True, max_length=120)
 
 
 class HuddleUpdateInput(serializers.Serializer):
-    scheduled_start = serializers.DateTimeField(required=False)
+    scheduled_start = api_fields.DateTimeField(required=False)
     duration_minutes = serializers.IntegerField(required=False, min_value=5, max_value=240)
     title = serializers.CharField(required=False, max_length=120)
 
@@ -172,8 +173,8 @@ class HuddleSeriesCreateInput(serializers.Serializer):
     start_time = serializers.TimeField()
     duration_minutes = serializers.IntegerField(required=False, min_value=5, max_value=240)
     interval_weeks = serializers.IntegerField(required=False, min_value=1, max_value=4, default=1)
-    starts_on = serializers.DateField(required=False, allow_null=True)
-    ends_on = serializers.DateField(required=False, allow_null=True)
+    starts_on = api_fields.DateField(required=False, allow_null=True)
+    ends_on = api_fields.DateField(required=False, allow_null=True)
 
 
 class HuddleReasonInput(serializers.Serializer):
@@ -210,7 +211,7 @@ class HuddleTaskInput(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     owner_id = serializers.IntegerField()
-    due_at = serializers.DateTimeField(required=False)
+    due_at = api_fields.DateTimeField(required=False)
     due = serializers.ChoiceField(choices=[choice.code for choice in DUE_CHOICES], required=False)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     idempotency_key = serializers.CharField(required=False, max_length=64)

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core.client_address import client_address
 from apps.core.context import RequestContext, request_context
-from apps.core.middleware import client_ip
 from apps.core.models import AuditSource
 from apps.interop import permissions
 from apps.interop.intake import adt_receive_payload, adt_refuse_oversized, max_message_bytes
@@ -94,7 +94,7 @@ class AdtReceiveApi(APIView):
         if not permissions.can_send_adt(request.user):
             raise DrfPermissionDenied("Only interface accounts send HL7 messages.")
         context = RequestContext(
-            source=AuditSource.HL7, ip_address=client_ip(request._request), path=request.path
+            source=AuditSource.HL7, ip_address=client_address(request._request), path=request.path
         )
         with request_context(context):
             declared = _declared_length(request)

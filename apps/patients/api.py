@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core import api_fields
 from apps.core.exceptions import NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients import selectors, services
@@ -42,7 +43,7 @@ class PatientListItemSerializer(serializers.Serializer):
     mrn = serializers.CharField()
     given_name = serializers.CharField()
     family_name = serializers.CharField()
-    date_of_birth = serializers.DateField()
+    date_of_birth = api_fields.DateField()
     sex = serializers.CharField()
     care_team = CareTeamRefSerializer()
     complexity = ComplexityBriefSerializer(allow_null=True, read_only=True)
@@ -92,7 +93,7 @@ class PatientPageSerializer(serializers.Serializer):
 class PatientWriteSerializer(serializers.Serializer):
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
-    date_of_birth = serializers.DateField()
+    date_of_birth = api_fields.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     preferred_language = serializers.CharField(max_length=40, required=False, allow_blank=True)
     interpreter_needed = serializers.BooleanField(required=False)
@@ -113,7 +114,7 @@ class PatientCreateSerializer(PatientWriteSerializer):
 class PatientUpdateSerializer(PatientWriteSerializer):
     given_name = serializers.CharField(max_length=100, required=False)
     family_name = serializers.CharField(max_length=100, required=False)
-    date_of_birth = serializers.DateField(required=False)
+    date_of_birth = api_fields.DateField(required=False)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -126,6 +127,8 @@ def _detail(patient: Patient) -> dict[str, object]:
 
 
 class PatientListCreateApi(APIView):
+    throttle_scope = "patient_create"  # counts creations only (apps.core.throttles)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Name words, MRN or date of birth"),
@@ -178,6 +181,8 @@ class PatientDetailApi(APIView):
 
 
 class BreakGlassApi(APIView):
+    throttle_scope = "break_glass"
+
     @extend_schema(
         request=inline_serializer(
             "BreakGlassInput", {"mrn": serializers.CharField(), "reason": serializers.CharField()}
@@ -187,7 +192,7 @@ class BreakGlassApi(APIView):
                 "BreakGlassOutput",
                 {
                     "patient_id": serializers.IntegerField(),
-                    "expires_at": serializers.DateTimeField(),
+                    "expires_at": api_fields.DateTimeField(),
                 },
             )
         },

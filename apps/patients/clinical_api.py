@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core import api_fields
 from apps.patients import hrsn
 from apps.patients.models import AdiSuppression, EncounterKind
 from apps.patients.selectors import clinical as selectors
@@ -18,25 +19,25 @@ class ConditionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     title = serializers.CharField()
-    onset_date = serializers.DateField(allow_null=True)
-    resolved_date = serializers.DateField(allow_null=True)
+    onset_date = api_fields.DateField(allow_null=True)
+    resolved_date = api_fields.DateField(allow_null=True)
     status = serializers.CharField()
 
 
 class ConditionInputSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=12)
-    onset_date = serializers.DateField(required=False, allow_null=True)
+    onset_date = api_fields.DateField(required=False, allow_null=True)
 
 
 class ConditionResolveInputSerializer(serializers.Serializer):
-    resolved_date = serializers.DateField(required=False, allow_null=True)
+    resolved_date = api_fields.DateField(required=False, allow_null=True)
 
 
 class EncounterSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    admit_date = serializers.DateField()
-    discharge_date = serializers.DateField(allow_null=True)
+    admit_date = api_fields.DateField()
+    discharge_date = api_fields.DateField(allow_null=True)
     attending_provider = serializers.CharField()
     facility = serializers.CharField()
     cost = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
@@ -44,8 +45,8 @@ class EncounterSerializer(serializers.Serializer):
 
 class EncounterInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EncounterKind.choices)
-    admit_date = serializers.DateField()
-    discharge_date = serializers.DateField(required=False, allow_null=True)
+    admit_date = api_fields.DateField()
+    discharge_date = api_fields.DateField(required=False, allow_null=True)
     attending_provider = serializers.CharField(max_length=120, required=False, allow_blank=True)
     facility = serializers.CharField(max_length=120, required=False, allow_blank=True)
     cost = serializers.DecimalField(
@@ -55,7 +56,7 @@ class EncounterInputSerializer(serializers.Serializer):
 
 class SdohScreenSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    screened_on = serializers.DateField()
+    screened_on = api_fields.DateField()
     screened_by = serializers.CharField(source="screened_by.display_name")
     answers = serializers.SerializerMethodField()
     positive_domains = serializers.ListField(child=serializers.CharField())
@@ -68,7 +69,7 @@ class SdohScreenSerializer(serializers.Serializer):
 class SdohScreenInputSerializer(serializers.Serializer):
     """Answers are validated by the service against the tool's options (400 per field)."""
 
-    screened_on = serializers.DateField()
+    screened_on = api_fields.DateField()
     answers = serializers.DictField(
         help_text="One entry per question: " + ", ".join(q.field for q in hrsn.QUESTIONS)
     )
@@ -102,13 +103,13 @@ class ComplexitySerializer(serializers.Serializer):
     cost_12m = serializers.DecimalField(max_digits=14, decimal_places=2)
     cost_percentile = serializers.IntegerField()
     hrsn_positive_domains = serializers.ListField(child=serializers.CharField())
-    hrsn_screened_on = serializers.DateField(allow_null=True)
+    hrsn_screened_on = api_fields.DateField(allow_null=True)
     adi_percentile = serializers.IntegerField(allow_null=True)
     adi_suppression = serializers.CharField()
     clinical_met = serializers.BooleanField()
     utilization_met = serializers.BooleanField()
     social_met = serializers.BooleanField()
-    computed_at = serializers.DateTimeField()
+    computed_at = api_fields.DateTimeField()
 
 
 class ThresholdsSerializer(serializers.Serializer):

@@ -1,6 +1,5 @@
 """Patient pages: the list (searchable, paginated) and the chart. One view per page."""
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.http import AuthenticatedHttpRequest
+from apps.core.csv_export import csv_response
 from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
+from apps.core.throttles import rate_limited
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients import selectors, services
 from apps.patients.forms import (
@@ -56,9 +57,7 @@ def patient_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET)
     query = (form.cleaned_data.get("q") or "") if form.is_valid() else ""
     patients = selectors.patient_export_for_user(user=request.user, query=query)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="patients.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_response("patients.csv")
     writer.writerow(EXPORT_COLUMNS)
     for patient in patients:
         writer.writerow(
@@ -88,6 +87,7 @@ def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("break_glass")
 def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None, initial={"mrn": request.GET.get("mrn", "")})
     if request.method == "POST" and form.is_valid():

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import User
 from apps.careplans.models import Goal
+from apps.core import api_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.patients.models import Patient
@@ -89,7 +90,7 @@ class ReferralTransitionOptionSerializer(serializers.Serializer):
 
 
 class ReferralEventSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = api_fields.DateTimeField()
     actor = ReferralPersonSerializer(allow_null=True)
     kind = serializers.CharField()
     from_state = serializers.CharField()
@@ -115,26 +116,26 @@ class ReferralSerializer(serializers.Serializer):
     state = serializers.CharField()
     state_display = serializers.CharField(source="get_state_display")
     state_reason = serializers.CharField()
-    state_entered_at = serializers.DateTimeField()
+    state_entered_at = api_fields.DateTimeField()
     owner = ReferralPersonSerializer()
     referred_by = ReferralPersonSerializer()
     consent_given = serializers.BooleanField()
     consent_method = serializers.CharField()
-    consent_recorded_at = serializers.DateTimeField(allow_null=True)
+    consent_recorded_at = api_fields.DateTimeField(allow_null=True)
     consent_recorded_by = ReferralPersonSerializer(allow_null=True)
-    remind_at = serializers.DateTimeField(allow_null=True)
-    escalate_at = serializers.DateTimeField(allow_null=True)
-    reminder_sent_at = serializers.DateTimeField(allow_null=True)
-    escalation_sent_at = serializers.DateTimeField(allow_null=True)
-    snoozed_until = serializers.DateTimeField(allow_null=True)
-    appointment_at = serializers.DateTimeField(allow_null=True)
-    sent_at = serializers.DateTimeField(allow_null=True)
-    ended_at = serializers.DateTimeField(allow_null=True)
+    remind_at = api_fields.DateTimeField(allow_null=True)
+    escalate_at = api_fields.DateTimeField(allow_null=True)
+    reminder_sent_at = api_fields.DateTimeField(allow_null=True)
+    escalation_sent_at = api_fields.DateTimeField(allow_null=True)
+    snoozed_until = api_fields.DateTimeField(allow_null=True)
+    appointment_at = api_fields.DateTimeField(allow_null=True)
+    sent_at = api_fields.DateTimeField(allow_null=True)
+    ended_at = api_fields.DateTimeField(allow_null=True)
     result_summary = serializers.CharField()
     result_reported_by = serializers.CharField()
     result_documented_by = ReferralPersonSerializer(allow_null=True)
-    result_documented_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
+    result_documented_at = api_fields.DateTimeField(allow_null=True)
+    created_at = api_fields.DateTimeField()
 
 
 class ReferralDetailSerializer(ReferralSerializer):
@@ -193,7 +194,7 @@ class ReferralUpdateInput(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=ReferralUrgency.choices, required=False)
     service_id = serializers.IntegerField(required=False)
     specialist_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+    appointment_at = api_fields.DateTimeField(required=False, allow_null=True)
 
 
 class ReferralTransitionInput(serializers.Serializer):
@@ -201,7 +202,7 @@ class ReferralTransitionInput(serializers.Serializer):
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     result_summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     result_reported_by = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+    appointment_at = api_fields.DateTimeField(required=False, allow_null=True)
 
 
 class ReferralConsentInput(serializers.Serializer):
@@ -217,7 +218,7 @@ class ReferralReassignInput(serializers.Serializer):
 
 
 class ReferralSnoozeInput(serializers.Serializer):
-    until = serializers.DateTimeField()
+    until = api_fields.DateTimeField()
     reason = serializers.CharField(max_length=1000, allow_blank=True)
 
 

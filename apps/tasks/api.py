@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import Role, User
+from apps.core import api_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
@@ -35,7 +36,7 @@ class OwnerRefSerializer(serializers.Serializer):
 class TaskRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     status = serializers.CharField()
     priority = serializers.CharField()
     verification_role = serializers.CharField()
@@ -87,7 +88,7 @@ class PersonSerializer(serializers.Serializer):
 
 
 class TaskEventSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
+    occurred_at = api_fields.DateTimeField()
     kind = serializers.CharField()
     actor = PersonSerializer(allow_null=True)
     from_owner = PersonSerializer(allow_null=True)
@@ -101,7 +102,7 @@ class TaskDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     status = serializers.CharField()
     status_reason = serializers.CharField()
     priority = serializers.CharField()
@@ -111,18 +112,18 @@ class TaskDetailSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField()
     owner = PersonSerializer(allow_null=True)
     performed_by = PersonSerializer(allow_null=True)
-    performed_at = serializers.DateTimeField(allow_null=True)
+    performed_at = api_fields.DateTimeField(allow_null=True)
     verified_by = PersonSerializer(allow_null=True)
-    verified_at = serializers.DateTimeField(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
+    verified_at = api_fields.DateTimeField(allow_null=True)
+    completed_at = api_fields.DateTimeField(allow_null=True)
+    created_at = api_fields.DateTimeField()
 
 
 class TaskCreateInputSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     owner_id = serializers.IntegerField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     priority = serializers.ChoiceField(choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     verification_role = serializers.ChoiceField(

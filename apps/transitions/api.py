@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core import api_fields
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
@@ -37,9 +38,9 @@ class TaskRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = api_fields.DateTimeField()
     owner_id = serializers.IntegerField(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = api_fields.DateTimeField(allow_null=True)
 
 
 class FollowUpContactSerializer(serializers.Serializer):
@@ -47,7 +48,7 @@ class FollowUpContactSerializer(serializers.Serializer):
     follow_up_id = serializers.IntegerField()
     task_id = serializers.IntegerField()
     kind = serializers.CharField()
-    contact_at = serializers.DateTimeField()
+    contact_at = api_fields.DateTimeField()
     performed_by_id = serializers.IntegerField()
     outcome = serializers.CharField()
     attempts = serializers.IntegerField()
@@ -59,8 +60,8 @@ class FollowUpSerializer(serializers.Serializer):
     status = serializers.CharField()
     complexity = serializers.CharField()
     owner_rule = serializers.CharField()
-    contact_due_at = serializers.DateTimeField()
-    visit_due_at = serializers.DateTimeField()
+    contact_due_at = api_fields.DateTimeField()
+    visit_due_at = api_fields.DateTimeField()
     contact_task = TaskRefSerializer(allow_null=True)
     visit_task = TaskRefSerializer(allow_null=True)
 
@@ -69,7 +70,7 @@ class ChecklistItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     label = serializers.CharField(source="get_code_display")  # type: ignore[assignment]
-    done_at = serializers.DateTimeField(allow_null=True)
+    done_at = api_fields.DateTimeField(allow_null=True)
     done_by_id = serializers.IntegerField(allow_null=True)
     note = serializers.CharField()
 
@@ -95,9 +96,9 @@ class ReconciliationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     performed_by_id = serializers.IntegerField(allow_null=True)
-    performed_at = serializers.DateTimeField(allow_null=True)
+    performed_at = api_fields.DateTimeField(allow_null=True)
     verified_by_id = serializers.IntegerField(allow_null=True)
-    verified_at = serializers.DateTimeField(allow_null=True)
+    verified_at = api_fields.DateTimeField(allow_null=True)
     verification_task_id = serializers.IntegerField(allow_null=True)
     lines = MedicationLineSerializer(many=True, source="lines.all")
 
@@ -106,7 +107,7 @@ class HandoffSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sequence = serializers.IntegerField()
     kind = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = api_fields.DateTimeField()
     from_setting = serializers.CharField()
     to_setting = serializers.CharField()
     facility = serializers.CharField()
@@ -117,7 +118,7 @@ class HandoffSerializer(serializers.Serializer):
     discharged_to = serializers.CharField()
     source = serializers.CharField()  # type: ignore[assignment]
     inferred = serializers.BooleanField()
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = api_fields.DateTimeField(allow_null=True)
 
 
 class MeasuresSerializer(serializers.Serializer):
@@ -156,11 +157,11 @@ class EpisodeSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="episode.pk")
     patient_id = serializers.IntegerField(source="episode.patient_id")
     status = serializers.CharField(source="episode.status")
-    started_at = serializers.DateTimeField(source="episode.started_at")
-    ended_at = serializers.DateTimeField(source="episode.ended_at", allow_null=True)
+    started_at = api_fields.DateTimeField(source="episode.started_at")
+    ended_at = api_fields.DateTimeField(source="episode.ended_at", allow_null=True)
     complexity = serializers.CharField(source="episode.complexity")
-    watch_until = serializers.DateTimeField(source="episode.watch_until", allow_null=True)
-    readmitted_at = serializers.DateTimeField(source="episode.readmitted_at", allow_null=True)
+    watch_until = api_fields.DateTimeField(source="episode.watch_until", allow_null=True)
+    readmitted_at = api_fields.DateTimeField(source="episode.readmitted_at", allow_null=True)
     readmission_of_id = serializers.IntegerField(
         source="episode.readmission_of_id", allow_null=True
     )
@@ -185,7 +186,7 @@ class BoardRowSerializer(serializers.Serializer):
     handoff = HandoffSerializer()
     episode_id = serializers.IntegerField(source="episode.pk")
     patient_id = serializers.IntegerField(source="patient.pk")
-    readmitted_at = serializers.DateTimeField(source="episode.readmitted_at", allow_null=True)
+    readmitted_at = api_fields.DateTimeField(source="episode.readmitted_at", allow_null=True)
     follow_up = FollowUpSerializer(allow_null=True)
     missing = serializers.ListField(child=serializers.CharField())
     contact_overdue = serializers.BooleanField()
@@ -197,7 +198,7 @@ class BoardRowSerializer(serializers.Serializer):
 
 class TransitionRecordInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MANUAL_KINDS)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = api_fields.DateTimeField()
     setting = serializers.ChoiceField(choices=Setting.choices, required=False, allow_blank=True)
     facility = serializers.CharField(max_length=120, required=False, allow_blank=True)
     location = serializers.CharField(max_length=120, required=False, allow_blank=True)
@@ -210,7 +211,7 @@ class TransitionRecordInput(serializers.Serializer):
 
 class ChecklistItemInput(serializers.Serializer):
     done = serializers.BooleanField()
-    done_at = serializers.DateTimeField(required=False, allow_null=True)
+    done_at = api_fields.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
@@ -228,7 +229,7 @@ class MedicationLineInput(serializers.Serializer):
 
 
 class FollowUpContactInput(serializers.Serializer):
-    contact_at = serializers.DateTimeField()
+    contact_at = api_fields.DateTimeField()
     performed_by = serializers.IntegerField(help_text="The team member who made the contact")
     outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
     attempts = serializers.IntegerField(min_value=1, max_value=50, default=1)

@@ -77,3 +77,25 @@ def test_a_role_that_could_change_the_trail_anyway_is_refused(transactional_db):
         call_command("db_grant_app_role", owner)
     with pytest.raises(CommandError, match="no role"):
         call_command("db_grant_app_role", "no_such_role_here")
+
+
+def test_a_role_granted_truncate_still_cannot_empty_the_trail(app_role):
+    audit_record(actor=None, action=AuditAction.VIEW, object_type="patients.patient")
+    call_command("db_grant_app_role", app_role)
+    _owner_sql(f"GRANT TRUNCATE ON core_auditevent TO {app_role}")
+
+    with _as(app_role) as app:
+        # Saying it means to is not enough: only the table's owner may flush the trail.
+        app.execute("SET caregraph.allow_audit_truncate = 'on'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            app.execute("TRUNCATE core_auditevent")
+        assert app.execute("SELECT count(*) FROM core_auditevent").fetchone() == (1,)
+
+
+def test_the_owner_cannot_truncate_the_trail_without_asking_to(transactional_db):
+    audit_record(actor=None, action=AuditAction.VIEW, object_type="patients.patient")
+    with _as(connection.settings_dict["USER"]) as owner:
+        owner.execute("SET caregraph.allow_audit_truncate = 'off'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("TRUNCATE core_auditevent")
+        assert owner.execute("SELECT count(*) FROM core_auditevent").fetchone() == (1,)

@@ -30,7 +30,7 @@ SQLITE_DROP = [
 
 def forwards(apps, schema_editor):
     # The database refuses UPDATE and DELETE on the trail for every role, the
-    # application's own included; TRUNCATE (test teardown) is not affected.
+    # application's own included; TRUNCATE is refused by 0005.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(CREATE)
     elif schema_editor.connection.vendor == "sqlite":

@@ -1,0 +1,34 @@
+"""Date and time fields for API input that refuse implausible values.
+
+A clinical date before 1900 or after 2100 is a typing error (or a probe): it is
+refused with a field error instead of being stored, or overflowing date
+arithmetic later (business days, due dates) as a 500.
+"""
+
+import datetime
+from typing import Any
+
+from rest_framework import serializers
+
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+RANGE_MESSAGE = f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def _check_year(value: datetime.date) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise serializers.ValidationError(RANGE_MESSAGE, code="date_out_of_range")
+
+
+class DateField(serializers.DateField):
+    def to_internal_value(self, value: Any) -> datetime.date:
+        parsed: datetime.date = super().to_internal_value(value)
+        _check_year(parsed)
+        return parsed
+
+
+class DateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value: Any) -> datetime.datetime:
+        parsed: datetime.datetime = super().to_internal_value(value)
+        _check_year(parsed)
+        return parsed
