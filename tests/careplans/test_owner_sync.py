@@ -125,7 +125,7 @@ def test_no_path_leaves_an_intervention_and_its_task_out_of_step(
     assert_in_step(plan, pcp)
 
     # A member leaves: their open work stays theirs, visible as orphaned, never unowned.
-    team_member_remove(actor=None, membership=TeamMembership.objects.get(user=social_worker))
+    team_member_remove(actor=org_admin, membership=TeamMembership.objects.get(user=social_worker))
     assert Task.objects.get(pk=first.task_id).owner == social_worker
     assert_in_step(plan, pcp)
 

@@ -73,10 +73,10 @@ def test_get_missing_patient_is_not_found_like_a_hidden_one(nurse):
     assert missing.value.message == "No such patient."
 
 
-def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient):
+def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient, org_admin):
     assert selectors.patient_get_for_user(user=nurse, patient_id=patient.pk) == patient
     membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
-    team_member_remove(actor=None, membership=membership)
+    team_member_remove(actor=org_admin, membership=membership)
     with pytest.raises(NotFoundError):
         selectors.patient_get_for_user(user=nurse, patient_id=patient.pk)
     assert list(selectors.patient_list_for_user(user=nurse)) == []

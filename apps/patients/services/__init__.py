@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
@@ -53,7 +53,7 @@ def _validate(patient: Patient) -> None:
 @transaction.atomic
 def patient_create(
     *,
-    actor: User,
+    actor: Actor,
     care_team: CareTeam,
     mrn: str,
     given_name: str,
@@ -95,7 +95,7 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, actor: User, patient: Patient, **values: Any) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, **values: Any) -> Patient:
     """Changes demographics. Audits the names of the changed fields, never their values."""
     permissions.require_can_change_patient(actor, patient)
     unknown = set(values) - set(EDITABLE_FIELDS) - {"care_team"}
@@ -127,7 +127,7 @@ def patient_update(*, actor: User, patient: Patient, **values: Any) -> Patient:
 
 @transaction.atomic
 def patient_identifier_add(
-    *, actor: User, patient: Patient, assigning_authority: str, value: str, type_code: str = "MR"
+    *, actor: Actor, patient: Patient, assigning_authority: str, value: str, type_code: str = "MR"
 ) -> PatientIdentifier:
     permissions.require_can_change_patient(actor, patient)
     identifier = PatientIdentifier(
@@ -155,15 +155,15 @@ def patient_identifier_add(
 
 
 @transaction.atomic
-def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> BreakGlassAccess:
+def patient_break_glass_open(*, actor: Actor, patient: Patient, reason: str) -> BreakGlassAccess:
     """Emergency access to a patient outside the actor's teams: a reason, a time limit, flagged.
 
     The caller finds the patient within the actor's own organisation; this
     refuses everything else.
     """
     reason = reason.strip()
-    permissions.require_can_break_glass(actor)
-    if actor.organisation_id != patient.organisation_id:
+    person = permissions.require_can_break_glass(actor)
+    if person.organisation_id != patient.organisation_id:
         raise NotFoundError("No such patient.")
     if len(reason) < BREAK_GLASS_MIN_REASON:
         raise ApplicationError(
@@ -175,7 +175,7 @@ def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> B
     minutes = settings.BREAK_GLASS_MINUTES
     access = BreakGlassAccess.objects.create(
         patient=patient,
-        user=actor,
+        user=person,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=minutes),
     )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -77,12 +78,12 @@ def condition_build(
 
 @transaction.atomic
 def condition_add(
-    *, actor: User, patient: Patient, code: str, onset_date: date | None = None
+    *, actor: Actor, patient: Patient, code: str, onset_date: date | None = None
 ) -> Condition:
     """Adds an active coded condition; the same code cannot be active twice."""
     permissions.require_can_record_clinical_data(actor, patient)
     condition = condition_build(
-        patient=patient, code=code, onset_date=onset_date, recorded_by=actor
+        patient=patient, code=code, onset_date=onset_date, recorded_by=person_behind(actor)
     )
     if Condition.objects.filter(
         patient=patient, code=condition.code, status=ConditionStatus.ACTIVE
@@ -105,7 +106,7 @@ def condition_add(
 
 @transaction.atomic
 def condition_resolve(
-    *, actor: User, condition: Condition, resolved_date: date | None = None
+    *, actor: Actor, condition: Condition, resolved_date: date | None = None
 ) -> Condition:
     """Marks a condition resolved; it stops counting towards the Charlson index."""
     patient = condition.patient
@@ -188,7 +189,7 @@ def encounter_build(
 @transaction.atomic
 def encounter_add(
     *,
-    actor: User,
+    actor: Actor,
     patient: Patient,
     kind: str,
     admit_date: date | None,
@@ -207,7 +208,7 @@ def encounter_add(
         attending_provider=attending_provider,
         facility=facility,
         cost=cost,
-        recorded_by=actor,
+        recorded_by=person_behind(actor),
     )
     encounter.save()
     audit_record(
@@ -226,7 +227,7 @@ def encounter_add(
 
 @transaction.atomic
 def sdoh_screen_record(
-    *, actor: User, patient: Patient, screened_on: date | None, answers: Mapping[str, Any]
+    *, actor: Actor, patient: Patient, screened_on: date | None, answers: Mapping[str, Any]
 ) -> SdohScreen:
     """Stores an AHC HRSN screen with its domains scored as the tool scores them."""
     permissions.require_can_record_sdoh_screen(actor, patient)
@@ -245,7 +246,7 @@ def sdoh_screen_record(
     screen = SdohScreen.objects.create(
         patient=patient,
         screened_on=screened_on,
-        screened_by=actor,
+        screened_by=person_behind(actor),
         **cleaned,
         housing_positive=result.housing,
         food_positive=result.food,
@@ -284,7 +285,7 @@ def _whole_number(value: Any, low: int, high: int, name: str, errors: dict) -> i
 @transaction.atomic
 def patient_area_deprivation_set(
     *,
-    actor: User,
+    actor: Actor,
     patient: Patient,
     national_percentile: int | str | None = None,
     state_decile: int | str | None = None,
@@ -318,7 +319,9 @@ def patient_area_deprivation_set(
     }
     current = AreaDeprivation.objects.select_for_update().filter(patient=patient).first()
     if current is None:
-        current = AreaDeprivation.objects.create(patient=patient, recorded_by=actor, **values)
+        current = AreaDeprivation.objects.create(
+            patient=patient, recorded_by=person_behind(actor), **values
+        )
         action, changed = AuditAction.CREATE, sorted(values)
     else:
         changed = changed_fields(current, values)
@@ -326,7 +329,7 @@ def patient_area_deprivation_set(
             return current
         for name in changed:
             setattr(current, name, values[name])
-        current.recorded_by = actor
+        current.recorded_by = person_behind(actor)
         current.save(update_fields=[*changed, "recorded_by", "updated_at"])
         action = AuditAction.UPDATE
     audit_record(

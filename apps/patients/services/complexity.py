@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor
 from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -26,7 +26,7 @@ THRESHOLD_FIELDS = tuple(THRESHOLD_RANGES)
 
 @transaction.atomic
 def complexity_thresholds_update(
-    *, actor: User, thresholds: ComplexityThresholds, **values: Any
+    *, actor: Actor, thresholds: ComplexityThresholds, **values: Any
 ) -> ComplexityThresholds:
     """Saves new thresholds and, after commit, recomputes the organisation's patients."""
     permissions.require_can_change_complexity_thresholds(actor, thresholds.organisation_id)

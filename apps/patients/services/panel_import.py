@@ -30,7 +30,8 @@ from typing import Any
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
+from apps.accounts.models import Actor, Organisation
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent, AuditSource
@@ -75,7 +76,7 @@ RECORDS = ("patient", "condition", "encounter")
 @transaction.atomic
 def panel_import_submit(
     *,
-    actor: User,
+    actor: Actor,
     organisation: Organisation,
     file_name: str,
     content: bytes | str,
@@ -104,7 +105,7 @@ def panel_import_submit(
         )
     job = PanelImportJob.objects.create(
         organisation=organisation,
-        created_by=actor,
+        created_by=person_behind(actor),
         file_name=file_name[:200],
         content=content,
         dry_run=dry_run,
