@@ -172,7 +172,6 @@ class ConditionAdminForm(ModelForm):
 @admin.register(Condition)
 class ConditionAdmin(_OrganisationScopedAdmin):
     form = ConditionAdminForm
-    audit_object_type = "patients.condition"
     list_display = ["patient", "code", "title", "status", "onset_date", "resolved_date"]
     list_filter = ["status"]
     search_fields = ["=code", "=patient__mrn"]
@@ -236,7 +235,6 @@ class EncounterAdminForm(ModelForm):
 @admin.register(Encounter)
 class EncounterAdmin(_OrganisationScopedAdmin):
     form = EncounterAdminForm
-    audit_object_type = "patients.encounter"
     list_display = ["patient", "kind", "admit_date", "discharge_date", "attending_provider", "cost"]
     list_filter = ["kind"]
     search_fields = ["=patient__mrn", "attending_provider"]
@@ -264,7 +262,6 @@ class EncounterAdmin(_OrganisationScopedAdmin):
 class SdohScreenAdmin(_OrganisationScopedAdmin):
     """Screens are run from the chart (the question form); here they are reviewed."""
 
-    audit_object_type = "patients.sdohscreen"
     list_display = ["patient", "screened_on", "screened_by", "positive_summary", "safety_score"]
     list_filter = ["housing_positive", "food_positive", "transportation_positive"]
     search_fields = ["=patient__mrn"]
@@ -300,7 +297,6 @@ class AreaDeprivationAdminForm(ModelForm):
 @admin.register(AreaDeprivation)
 class AreaDeprivationAdmin(_OrganisationScopedAdmin):
     form = AreaDeprivationAdminForm
-    audit_object_type = "patients.areadeprivation"
     list_display = ["patient", "national_percentile", "state_decile", "suppression_code"]
     list_filter = ["suppression_code", "state_decile"]
     search_fields = ["=patient__mrn", "=block_group"]
@@ -368,7 +364,6 @@ class PatientComplexityAdmin(_OrganisationScopedAdmin):
     """Derived rows, for review; recomputation is the only writer."""
 
     organisation_path = "organisation_id"
-    audit_object_type = "patients.patientcomplexity"
     list_display = [
         "patient",
         "is_complex",

@@ -8,8 +8,8 @@ from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients import selectors, services
-from apps.patients.services import clinical
 from apps.patients.models import BreakGlassAccess, Patient
+from apps.patients.services import clinical
 from tests import factories
 
 

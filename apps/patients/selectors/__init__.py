@@ -18,7 +18,6 @@ from apps.patients.models import Patient
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
-PATIENT = "patients.patient"
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 _MRN_LIKE = re.compile(r"^[A-Za-z]{0,4}\d[\w-]*$")
 
@@ -233,7 +232,7 @@ def patient_page_for_user(
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=PATIENT,
+        object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"searched": bool(query.strip()), "page": page_obj.number},
     )
@@ -255,7 +254,7 @@ def patient_export_for_user(*, user: User, query: str = "") -> list[PatientRow]:
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
-        object_type=PATIENT,
+        object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"searched": bool(query.strip()), "rows": len(patients)},
     )
@@ -279,14 +278,14 @@ def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
     )
     if patient is not None and permissions.can_view_patient(user, patient):
         audit_record(
-            actor=user, action=AuditAction.VIEW, object_type=PATIENT, object_id=pk, patient_id=pk
+            actor=user, action=AuditAction.VIEW, object_type=Patient, object_id=pk, patient_id=pk
         )
         return patient
     if patient is not None and permissions.has_break_glass(user, patient):
         audit_record(
             actor=user,
             action=AuditAction.VIEW,
-            object_type=PATIENT,
+            object_type=Patient,
             object_id=pk,
             patient_id=pk,
             break_glass=True,
@@ -295,7 +294,7 @@ def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
     audit_record(
         actor=user,
         action=AuditAction.DENIED,
-        object_type=PATIENT,
+        object_type=Patient,
         object_id=pk,
         patient_id=patient.pk if patient else None,
     )

@@ -9,14 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor
-from apps.core.audit import audit_record, changed_fields
+from apps.core.audit import audit_record
+from apps.core.changes import record_change, record_create, validation_error
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.patients import permissions
 from apps.patients.models import BreakGlassAccess, Patient, PatientIdentifier
 from apps.teams.models import CareTeam
 
-PATIENT = "patients.patient"
 EDITABLE_FIELDS = (
     "given_name",
     "family_name",
@@ -34,20 +34,15 @@ EDITABLE_FIELDS = (
     "is_active",
 )
 BREAK_GLASS_MIN_REASON = 10
+DETAILS_MESSAGE = "Please correct the patient's details."
 
 
 def _validate(patient: Patient) -> None:
+    """A new patient's fields; a duplicate MRN is left to the database (see patient_create)."""
     try:
         patient.full_clean(validate_constraints=False)
     except ValidationError as error:
-        raise ApplicationError(
-            "Please correct the patient's details.", field_errors=error.message_dict
-        ) from error
-    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
-        raise ApplicationError(
-            "Please correct the patient's details.",
-            field_errors={"date_of_birth": ["Date of birth is in the future."]},
-        )
+        raise validation_error(error, DETAILS_MESSAGE) from error
 
 
 @transaction.atomic
@@ -87,7 +82,7 @@ def patient_create(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=PATIENT,
+        object_type=Patient,
         object_id=patient.pk,
         patient_id=patient.pk,
     )
@@ -107,20 +102,12 @@ def patient_update(*, actor: Actor, patient: Patient, **values: Any) -> Patient:
             "Choose a team of the patient's organisation.",
             field_errors={"care_team": ["Team of another organisation."]},
         )
-    changed = changed_fields(patient, values)
-    if not changed:
-        return patient
-    for name in changed:
-        setattr(patient, name, values[name])
-    _validate(patient)
-    patient.save(update_fields=[*changed, "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=PATIENT,
-        object_id=patient.pk,
+        instance=patient,
+        values=values,
         patient_id=patient.pk,
-        detail={"fields": changed},
+        message=DETAILS_MESSAGE,
     )
     return patient
 
@@ -137,21 +124,12 @@ def patient_identifier_add(
         value=value.strip(),
         type_code=type_code,
     )
-    try:
-        identifier.full_clean()
-    except ValidationError as error:
-        raise ApplicationError(
-            "The identifier is not valid.", field_errors=error.message_dict
-        ) from error
-    identifier.save()
-    audit_record(
+    return record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.patientidentifier",
-        object_id=identifier.pk,
+        instance=identifier,
         patient_id=patient.pk,
+        message="The identifier is not valid.",
     )
-    return identifier
 
 
 @transaction.atomic
@@ -182,7 +160,7 @@ def patient_break_glass_open(*, actor: Actor, patient: Patient, reason: str) -> 
     audit_record(
         actor=actor,
         action=AuditAction.BREAK_GLASS,
-        object_type=PATIENT,
+        object_type=Patient,
         object_id=patient.pk,
         patient_id=patient.pk,
         break_glass=True,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, User
 from apps.core.actors import person_behind
 from apps.core.audit import audit_record, changed_fields
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients import hrsn, icd10, permissions
@@ -92,14 +93,7 @@ def condition_add(
             "This condition is already on the active list.",
             field_errors={"code": [f"{condition.code} is already active for this patient."]},
         )
-    condition.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.condition",
-        object_id=condition.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=condition, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return condition
 
@@ -120,16 +114,12 @@ def condition_resolve(
     if locked.onset_date and when < locked.onset_date:
         errors.setdefault("resolved_date", []).append("Resolution is before the onset.")
     _raise("Please correct the resolution date.", errors)
-    locked.status = ConditionStatus.RESOLVED
-    locked.resolved_date = when
-    locked.save(update_fields=["status", "resolved_date", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="patients.condition",
-        object_id=locked.pk,
+        instance=locked,
+        values={"status": ConditionStatus.RESOLVED, "resolved_date": when},
         patient_id=patient.pk,
-        detail={"fields": ["status", "resolved_date"]},
+        clean=False,
     )
     _refresh(actor, patient)
     return locked
@@ -210,14 +200,7 @@ def encounter_add(
         cost=cost,
         recorded_by=person_behind(actor),
     )
-    encounter.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.encounter",
-        object_id=encounter.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=encounter, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return encounter
 
@@ -243,7 +226,7 @@ def sdoh_screen_record(
     _raise("Please correct the screen.", errors)
     assert screened_on is not None  # noqa: S101 - checked above
     result = hrsn.score(cleaned)
-    screen = SdohScreen.objects.create(
+    screen = SdohScreen(
         patient=patient,
         screened_on=screened_on,
         screened_by=person_behind(actor),
@@ -255,13 +238,7 @@ def sdoh_screen_record(
         safety_positive=result.safety,
         safety_score=result.safety_score,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.sdohscreen",
-        object_id=screen.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=screen, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return screen
 
@@ -335,7 +312,7 @@ def patient_area_deprivation_set(
     audit_record(
         actor=actor,
         action=action,
-        object_type="patients.areadeprivation",
+        object_type=AreaDeprivation,
         object_id=current.pk,
         patient_id=patient.pk,
         detail={"fields": changed},

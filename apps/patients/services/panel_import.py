@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation
 from apps.core.actors import person_behind
-from apps.core.audit import audit_record, audit_record_many
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.models import AuditAction, AuditSource
 from apps.patients import permissions
 from apps.patients.complexity import complexity_recompute
 from apps.patients.jobs import panel_import_enqueue
@@ -114,7 +114,7 @@ def panel_import_submit(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type="patients.panelimportjob",
+        object_type=PanelImportJob,
         object_id=job.pk,
         detail={"dry_run": dry_run},
     )
@@ -327,13 +327,12 @@ def _write(
     )
     rows: list[Condition | Encounter] = [*conditions, *encounters]
     audit_record_many(
-        AuditEvent(
+        audit_event(
             actor=actor,
-            actor_username=actor.get_username(),
             action=AuditAction.CREATE,
             source=AuditSource.IMPORT,
-            object_type=f"patients.{type(row).__name__.lower()}",
-            object_id=str(row.pk),
+            object_type=row,
+            object_id=row.pk,
             patient_id=row.patient_id,
             detail={"import_job": job.pk},
         )
