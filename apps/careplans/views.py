@@ -27,7 +27,7 @@ from apps.careplans.forms import (
     SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
-from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
+from apps.careplans.pdf import summary_context, summary_pdf_response
 from apps.careplans.permissions import (
     care_plan_rights,
     require_can_edit_any_goal,
@@ -492,9 +492,7 @@ def plan_summary_pdf(request: AuthenticatedHttpRequest, patient_id: int) -> Http
     summary = selectors.care_plan_summary_for_user(
         user=request.user, patient_id=patient_id, export=True
     )
-    response = HttpResponse(render_summary_pdf(summary), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{summary_filename(summary)}"'
-    return response
+    return summary_pdf_response(summary)
 
 
 @login_required
