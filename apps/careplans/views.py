@@ -34,6 +34,7 @@ from apps.careplans.permissions import (
     require_can_edit_goal_work,
 )
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.models import Patient
@@ -122,13 +123,8 @@ def _write_from_form(
 ) -> HttpResponse:
     """A plan form's POST: the service writes from the cleaned data, or the plan comes back
     with the form (under `bound`) showing the refusal where the user typed."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            write(form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, note)
+    if request.method == "POST" and form_write(form, write):
+        return _after_write(request, plan.patient, note)
     return _plan_response(request, plan.patient, bound)
 
 

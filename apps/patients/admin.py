@@ -13,6 +13,7 @@ from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
+from apps.core.views import add_errors_to_form
 from apps.patients import services
 from apps.patients.complexity import complexity_recompute, thresholds_for
 from apps.patients.models import (
@@ -149,24 +150,34 @@ class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
         return False
 
 
-class ConditionAdminForm(ModelForm):
+class _CheckedByServiceForm(ModelForm):
+    """An add form checked by the service's own builder: the admin refuses what the chart
+    refuses, with the same message on the same field."""
+
+    def build(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient"):
+            try:
+                self.build(data)
+            except ApplicationError as error:
+                add_errors_to_form(self, error)
+        return data
+
+
+class ConditionAdminForm(_CheckedByServiceForm):
     class Meta:
         model = Condition
         fields = ["patient", "code", "onset_date"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("patient") and data.get("code"):
-            try:
-                built = clinical.condition_build(
-                    patient=data["patient"], code=data["code"], onset_date=data.get("onset_date")
-                )
-            except ApplicationError as error:
-                for name, messages in error.field_errors.items():
-                    self.add_error(name if name in self.fields else None, messages)
-            else:
-                data["code"] = built.code
-        return data
+    def build(self, data: dict[str, Any]) -> None:
+        if data.get("code"):
+            built = clinical.condition_build(
+                patient=data["patient"], code=data["code"], onset_date=data.get("onset_date")
+            )
+            data["code"] = built.code
 
 
 @admin.register(Condition)
@@ -207,7 +218,7 @@ class ConditionAdmin(_OrganisationScopedAdmin):
         self.message_user(request, f"{done} condition(s) resolved.")
 
 
-class EncounterAdminForm(ModelForm):
+class EncounterAdminForm(_CheckedByServiceForm):
     class Meta:
         model = Encounter
         fields = [
@@ -220,16 +231,9 @@ class EncounterAdminForm(ModelForm):
             "cost",
         ]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("patient"):
-            try:
-                values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}
-                clinical.encounter_build(**values)
-            except ApplicationError as error:
-                for name, messages in error.field_errors.items():
-                    self.add_error(name if name in self.fields else None, messages)
-        return data
+    def build(self, data: dict[str, Any]) -> None:
+        values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}
+        clinical.encounter_build(**values)
 
 
 @admin.register(Encounter)

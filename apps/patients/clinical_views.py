@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx
+from apps.core.views import is_htmx
 from apps.patients.forms import (
     AreaDeprivationForm,
     ConditionForm,
@@ -81,18 +82,16 @@ def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> Http
 def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = ConditionForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.condition_add(
-                actor=request.user,
-                patient=patient,
-                code=form.cleaned_data["code"],
-                onset_date=form.cleaned_data["onset_date"],
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
+    if form_write(
+        form,
+        lambda values: clinical.condition_add(
+            actor=request.user,
+            patient=patient,
+            code=values["code"],
+            onset_date=values["onset_date"],
+        ),
+    ):
+        return _done(request, patient)
     return _section(request, patient, open_form="condition", condition_form=form)
 
 
@@ -134,13 +133,10 @@ def condition_resolve(
 def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = EncounterForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.encounter_add(actor=request.user, patient=patient, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
+    if form_write(
+        form, lambda values: clinical.encounter_add(actor=request.user, patient=patient, **values)
+    ):
+        return _done(request, patient)
     return _section(request, patient, open_form="encounter", encounter_form=form)
 
 
@@ -150,18 +146,16 @@ def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = SdohScreenForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.sdoh_screen_record(
-                actor=request.user,
-                patient=patient,
-                screened_on=form.cleaned_data["screened_on"],
-                answers=form.answers(),
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
+    if form_write(
+        form,
+        lambda values: clinical.sdoh_screen_record(
+            actor=request.user,
+            patient=patient,
+            screened_on=values["screened_on"],
+            answers=form.answers(),
+        ),
+    ):
+        return _done(request, patient)
     return _section(request, patient, open_form="screen", screen_form=form)
 
 
@@ -171,13 +165,11 @@ def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
 def area_deprivation_set(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     form = AreaDeprivationForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.patient_area_deprivation_set(
-                actor=request.user, patient=patient, **form.cleaned_data
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
+    if form_write(
+        form,
+        lambda values: clinical.patient_area_deprivation_set(
+            actor=request.user, patient=patient, **values
+        ),
+    ):
+        return _done(request, patient)
     return _section(request, patient, open_form="adi", adi_form=form)
