@@ -33,7 +33,7 @@ from apps.careplans.permissions import (
     require_can_edit_any_goal,
     require_can_edit_goal_work,
 )
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import ApplicationError
 from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
@@ -45,12 +45,8 @@ PAGE = "careplans/plan.html"
 
 
 def _open_plan(request: AuthenticatedHttpRequest, patient_id: int) -> CarePlan:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    plan = selectors.care_plan_current_for_patient(patient=patient)
-    if plan is None:
-        raise NotFoundError("This patient has no care plan.")
-    plan.patient = patient
-    return plan
+    """The plan a page changes (the service audits the change)."""
+    return selectors.care_plan_open_for_user(user=request.user, patient_id=patient_id, what=None)
 
 
 def _plan_context(

@@ -127,11 +127,9 @@ class CarePlansDueForReviewApi(APIView):
 class PatientCarePlanApi(APIView):
     @extend_schema(responses=CarePlanDetailSerializer)
     def get(self, request: AuthenticatedRequest, patient_id: int) -> Response:
-        patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-        plan = selectors.care_plan_current_for_patient(patient=patient)
-        if plan is None:
-            raise NotFoundError("This patient has no care plan.")
-        plan = plan_for(request, plan.pk)
+        plan = selectors.care_plan_open_for_user(
+            user=request.user, patient_id=patient_id, what="plan"
+        )
         return Response(_plan_detail(request.user, plan))
 
 

@@ -51,6 +51,22 @@ def care_plan_current_for_patient(*, patient: Patient) -> CarePlan | None:
     )
 
 
+def care_plan_open_for_user(*, user: User, patient_id: int | str, what: str | None) -> CarePlan:
+    """The open plan of a patient the user may see; no plan is "not found" too.
+
+    `what` names the read to audit; None when the plan is loaded to be changed
+    (the service audits the change).
+    """
+    patient = patient_get_for_user(user=user, patient_id=patient_id)
+    plan = care_plan_current_for_patient(patient=patient)
+    if plan is None:
+        raise NotFoundError("This patient has no care plan.")
+    plan.patient = patient
+    if what is not None:
+        audit_plan_view(user, plan, what)
+    return plan
+
+
 def care_plan_get_for_user(*, user: User, plan_id: int | str, what: str = "plan") -> CarePlan:
     """A plan (open or retired) of a patient the user may see; anything else is "not found"."""
     try:

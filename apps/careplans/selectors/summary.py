@@ -16,12 +16,10 @@ from apps.careplans.selectors.plans import (
     DEFAULT_SETTINGS,
     audit_plan_view,
     care_plan_content,
-    care_plan_current_for_patient,
+    care_plan_open_for_user,
 )
-from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.patients.selectors import patient_get_for_user
 from apps.teams.selectors import team_active_members
 
 # Words a patient uses: no codes, no internal terms.
@@ -100,11 +98,8 @@ def care_plan_summary_for_user(
     *, user: User, patient_id: int | str, export: bool = False
 ) -> PatientSummary:
     """The patient's summary; a PDF download is audited as an export."""
-    patient = patient_get_for_user(user=user, patient_id=patient_id)
-    plan = care_plan_current_for_patient(patient=patient)
-    if plan is None:
-        raise NotFoundError("This patient has no care plan.")
-    plan.patient = patient
+    plan = care_plan_open_for_user(user=user, patient_id=patient_id, what=None)
+    patient = plan.patient
     audit_plan_view(user, plan, "summary", AuditAction.EXPORT if export else AuditAction.VIEW)
     goals, interventions, _ = care_plan_content(plan)
     members = list(team_active_members(team_ids=[patient.care_team_id]))

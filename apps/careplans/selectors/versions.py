@@ -10,10 +10,9 @@ from apps.careplans.models import (
     CarePlan,
     CarePlanVersion,
 )
-from apps.careplans.selectors.plans import audit_plan_view, care_plan_current_for_patient
+from apps.careplans.selectors.plans import care_plan_open_for_user
 from apps.careplans.snapshots import PlanDiff, plan_snapshot, snapshot_diff, snapshot_fingerprint
 from apps.core.exceptions import NotFoundError
-from apps.patients.selectors import patient_get_for_user
 
 
 @dataclass
@@ -40,12 +39,7 @@ def _last_signed_version(plan: CarePlan) -> CarePlanVersion | None:
 
 def care_plan_review_for_user(*, user: User, patient_id: int | str) -> CarePlanReview:
     """The plan as it stands now against the last signed version (all added if never signed)."""
-    patient = patient_get_for_user(user=user, patient_id=patient_id)
-    plan = care_plan_current_for_patient(patient=patient)
-    if plan is None:
-        raise NotFoundError("This patient has no care plan.")
-    plan.patient = patient
-    audit_plan_view(user, plan, "review")
+    plan = care_plan_open_for_user(user=user, patient_id=patient_id, what="review")
     return care_plan_review(user=user, plan=plan)
 
 
@@ -68,12 +62,7 @@ def care_plan_history_for_user(
     *, user: User, patient_id: int | str
 ) -> tuple[CarePlan, list[CarePlanVersion]]:
     """The patient's current plan and all its versions, newest first."""
-    patient = patient_get_for_user(user=user, patient_id=patient_id)
-    plan = care_plan_current_for_patient(patient=patient)
-    if plan is None:
-        raise NotFoundError("This patient has no care plan.")
-    plan.patient = patient
-    audit_plan_view(user, plan, "versions")
+    plan = care_plan_open_for_user(user=user, patient_id=patient_id, what="versions")
     return plan, list(care_plan_versions(plan=plan))
 
 
