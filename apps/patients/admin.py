@@ -45,9 +45,46 @@ class IdentifierInline(admin.TabularInline):
         return False
 
 
+class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+    """Rows of the admin's own organisation's patients; opening a row and every list page
+    are audited reads (a list names the patients it showed)."""
+
+    organisation_path = "patient__organisation_id"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), self.organisation_path
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "patient" and not request.user.is_superuser:
+            kwargs["queryset"] = Patient.objects.filter(
+                organisation=request_actor(request).organisation
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _ReviewOnlyAdmin(_OrganisationScopedAdmin):
+    """Rows that only a service writes (or that are derived): the admin reviews them."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.readonly_fields) or [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Patient)
-class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class PatientAdmin(_OrganisationScopedAdmin):
     """Admins see their own organisation's patients; every read and write is audited."""
+
+    organisation_path = "organisation_id"
 
     list_display = ["family_name", "given_name", "mrn", "date_of_birth", "care_team", "is_active"]
     list_filter = ["care_team", "is_active"]
@@ -55,11 +92,6 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     list_select_related = ["care_team"]
     inlines = [IdentifierInline]
     show_full_result_count = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
         return ["organisation", "mrn"] if obj else ["organisation"]
@@ -94,12 +126,9 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(BreakGlassAccess)
-class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class BreakGlassAccessAdmin(_ReviewOnlyAdmin):
     """For reviewing emergency accesses; they are granted only through the service.
 
     An admin reviews their own organisation's patients' accesses; each read is audited."""
@@ -110,44 +139,8 @@ class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     readonly_fields = ["patient", "user", "reason", "expires_at", "created_at"]
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BreakGlassAccess]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 # --- complex-needs evidence: every write goes through the services ---------------------
-
-
-class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
-    """Rows of the admin's own organisation's patients; opening a row and every list page
-    are audited reads (a list names the patients it showed)."""
-
-    organisation_path = "patient__organisation_id"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), self.organisation_path
-        )
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "patient" and not request.user.is_superuser:
-            kwargs["queryset"] = Patient.objects.filter(
-                organisation=request_actor(request).organisation
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class _CheckedByServiceForm(ModelForm):
@@ -263,7 +256,7 @@ class EncounterAdmin(_OrganisationScopedAdmin):
 
 
 @admin.register(SdohScreen)
-class SdohScreenAdmin(_OrganisationScopedAdmin):
+class SdohScreenAdmin(_ReviewOnlyAdmin):
     """Screens are run from the chart (the question form); here they are reviewed."""
 
     list_display = ["patient", "screened_on", "screened_by", "positive_summary", "safety_score"]
@@ -275,15 +268,6 @@ class SdohScreenAdmin(_OrganisationScopedAdmin):
     @admin.display(description="positive domains")
     def positive_summary(self, screen: SdohScreen) -> str:
         return ", ".join(screen.positive_domain_labels) or "none"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in SdohScreen._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AreaDeprivationAdminForm(ModelForm):
@@ -364,7 +348,7 @@ class ComplexityThresholdsAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientComplexity)
-class PatientComplexityAdmin(_OrganisationScopedAdmin):
+class PatientComplexityAdmin(_ReviewOnlyAdmin):
     """Derived rows, for review; recomputation is the only writer."""
 
     organisation_path = "organisation_id"
@@ -383,15 +367,6 @@ class PatientComplexityAdmin(_OrganisationScopedAdmin):
     list_select_related = ["patient"]
     actions = ["recompute"]
     show_full_result_count = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in PatientComplexity._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Recompute the organisation of the selected rows now")
     def recompute(self, request: HttpRequest, queryset: QuerySet[PatientComplexity]) -> None:
