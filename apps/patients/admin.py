@@ -214,15 +214,7 @@ class ConditionAdmin(_OrganisationScopedAdmin):
 class EncounterAdminForm(_CheckedByServiceForm):
     class Meta:
         model = Encounter
-        fields = [
-            "patient",
-            "kind",
-            "admit_date",
-            "discharge_date",
-            "attending_provider",
-            "facility",
-            "cost",
-        ]
+        fields = ["patient", *clinical.ENCOUNTER_FIELDS]
 
     def build(self, data: dict[str, Any]) -> None:
         values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}

@@ -34,6 +34,16 @@ from apps.patients.models import (
 )
 
 PROVIDER_MAX = 120
+# What describes an encounter besides its patient (encounter_build's arguments): the admin
+# form and the panel import's columns ask for exactly these.
+ENCOUNTER_FIELDS = (
+    "kind",
+    "admit_date",
+    "discharge_date",
+    "attending_provider",
+    "facility",
+    "cost",
+)
 
 
 def _refresh(actor: Actor, patient: Patient) -> None:

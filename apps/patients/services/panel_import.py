@@ -48,7 +48,7 @@ from apps.patients.models import (
     Sex,
 )
 from apps.patients.services import patient_create
-from apps.patients.services.clinical import condition_build, encounter_build
+from apps.patients.services.clinical import ENCOUNTER_FIELDS, condition_build, encounter_build
 from apps.teams.models import CareTeam
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -63,12 +63,7 @@ COLUMNS = (
     "sex",
     "code",
     "onset_date",
-    "kind",
-    "admit_date",
-    "discharge_date",
-    "attending_provider",
-    "facility",
-    "cost",
+    *ENCOUNTER_FIELDS,
 )
 RECORDS = ("patient", "condition", "encounter")
 
