@@ -4,10 +4,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
@@ -261,6 +261,42 @@ def patient_export_for_user(*, user: User, query: str = "") -> list[PatientRow]:
     return patients
 
 
+M = TypeVar("M", bound=Model)
+
+
+def patient_record_read(
+    *, user: User, model: type[M], object_id: int, found: M | None, of: Patient | None
+) -> M:
+    """The one rule for reading a patient's record by id (the patient, or a row of theirs).
+
+    `found` (a row of patient `of`) is returned to a user on the patient's team,
+    or holding a live break-glass access (the read is flagged); the read is
+    audited. Anyone else, and a row that does not exist, gets "not found" with
+    the attempt audited as denied, so a row of another team's patient looks
+    exactly like a missing one.
+    """
+    if found is not None and of is not None:
+        visible = permissions.can_view_patient(user, of)
+        if visible or permissions.has_break_glass(user, of):
+            audit_record(
+                actor=user,
+                action=AuditAction.VIEW,
+                object_type=model,
+                object_id=object_id,
+                patient_id=of.pk,
+                break_glass=not visible,
+            )
+            return found
+    audit_record(
+        actor=user,
+        action=AuditAction.DENIED,
+        object_type=model,
+        object_id=object_id,
+        patient_id=of.pk if of else None,
+    )
+    raise NotFoundError(f"No such {model._meta.verbose_name}.")
+
+
 def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
     """The patient, if the user is on their team or holds a live break-glass access.
 
@@ -276,29 +312,7 @@ def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
         if user.is_authenticated
         else None
     )
-    if patient is not None and permissions.can_view_patient(user, patient):
-        audit_record(
-            actor=user, action=AuditAction.VIEW, object_type=Patient, object_id=pk, patient_id=pk
-        )
-        return patient
-    if patient is not None and permissions.has_break_glass(user, patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=Patient,
-            object_id=pk,
-            patient_id=pk,
-            break_glass=True,
-        )
-        return patient
-    audit_record(
-        actor=user,
-        action=AuditAction.DENIED,
-        object_type=Patient,
-        object_id=pk,
-        patient_id=patient.pk if patient else None,
-    )
-    raise NotFoundError("No such patient.")
+    return patient_record_read(user=user, model=Patient, object_id=pk, found=patient, of=patient)
 
 
 def patient_by_mrn_in_organisation(*, user: User, mrn: str) -> Patient | None:
