@@ -3,6 +3,7 @@
 from io import BytesIO
 from typing import Any
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from xhtml2pdf import pisa
 
@@ -36,3 +37,10 @@ def render_summary_pdf(summary: PatientSummary) -> bytes:
 def summary_filename(summary: PatientSummary) -> str:
     # Ids only: a file name travels through downloads folders and mail.
     return f"care-plan-summary-{summary.plan.pk}.pdf"
+
+
+def summary_pdf_response(summary: PatientSummary) -> HttpResponse:
+    """The summary as a PDF opened in the browser (the page and the API serve the same file)."""
+    response = HttpResponse(render_summary_pdf(summary), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{summary_filename(summary)}"'
+    return response

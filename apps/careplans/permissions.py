@@ -20,6 +20,7 @@ from apps.patients.permissions import (
     can_view_patient,
     has_patient_permission,
     is_organisation_admin,
+    person_acting,
 )
 from apps.teams.permissions import team_permissions_for_user
 from apps.teams.selectors import membership_active
@@ -68,13 +69,8 @@ class CarePlanRights:
         return self.sign
 
 
-def _person(actor: Actor) -> User | None:
-    """Plan rights are held by people on the team; a job holds none of them."""
-    return actor if isinstance(actor, User) else None
-
-
 def has_plan_permission(actor: Actor, patient: Patient, codename: str) -> bool:
-    user = _person(actor)
+    user = person_acting(actor)
     return user is not None and has_patient_permission(user, patient, codename)
 
 
@@ -145,7 +141,7 @@ def can_start_care_plan(user: Actor, patient: Patient) -> bool:
 
 def can_sign_care_plan(user: Actor, patient: Patient) -> bool:
     """A PCP who is a current member of this patient's team, holding the sign right there."""
-    person = _person(user)
+    person = person_acting(user)
     if person is None or not has_patient_permission(person, patient, SIGN_CARE_PLAN):
         return False
     membership = membership_active(team_id=patient.care_team_id, user_id=person.pk)
@@ -187,7 +183,7 @@ def require_can_return_care_plan(user: Actor, patient: Patient) -> None:
 
 def can_administer_care_plan(user: Actor, patient: Patient) -> bool:
     """The admin door: staff of the patient's organisation with the model permission."""
-    person = _person(user)
+    person = person_acting(user)
     return person is not None and is_organisation_admin(
         person, patient, "careplans.change_careplan"
     )

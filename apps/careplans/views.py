@@ -27,13 +27,14 @@ from apps.careplans.forms import (
     SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
-from apps.careplans.pdf import render_summary_pdf, summary_context, summary_filename
+from apps.careplans.pdf import summary_context, summary_pdf_response
 from apps.careplans.permissions import (
     care_plan_rights,
     require_can_edit_any_goal,
     require_can_edit_goal_work,
 )
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import ApplicationError
+from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.models import Patient
@@ -44,12 +45,8 @@ PAGE = "careplans/plan.html"
 
 
 def _open_plan(request: AuthenticatedHttpRequest, patient_id: int) -> CarePlan:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    plan = selectors.care_plan_current_for_patient(patient=patient)
-    if plan is None:
-        raise NotFoundError("This patient has no care plan.")
-    plan.patient = patient
-    return plan
+    """The plan a page changes (the service audits the change)."""
+    return selectors.care_plan_open_for_user(user=request.user, patient_id=patient_id, what=None)
 
 
 def _plan_context(
@@ -122,13 +119,8 @@ def _write_from_form(
 ) -> HttpResponse:
     """A plan form's POST: the service writes from the cleaned data, or the plan comes back
     with the form (under `bound`) showing the refusal where the user typed."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            write(form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _after_write(request, plan.patient, note)
+    if request.method == "POST" and form_write(form, write):
+        return _after_write(request, plan.patient, note)
     return _plan_response(request, plan.patient, bound)
 
 
@@ -492,9 +484,7 @@ def plan_summary_pdf(request: AuthenticatedHttpRequest, patient_id: int) -> Http
     summary = selectors.care_plan_summary_for_user(
         user=request.user, patient_id=patient_id, export=True
     )
-    response = HttpResponse(render_summary_pdf(summary), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{summary_filename(summary)}"'
-    return response
+    return summary_pdf_response(summary)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from apps.core.exceptions import ApplicationError
 
 
-def add_errors_to_form(form: forms.Form, error: ApplicationError) -> None:
+def add_errors_to_form(form: forms.BaseForm, error: ApplicationError) -> None:
     """Puts a service's refusal on the form: field messages on their fields, the rest on top."""
     placed = False
     for name, messages in error.field_errors.items():

@@ -13,6 +13,7 @@ from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
+from apps.core.views import add_errors_to_form
 from apps.patients import services
 from apps.patients.complexity import complexity_recompute, thresholds_for
 from apps.patients.models import (
@@ -44,9 +45,46 @@ class IdentifierInline(admin.TabularInline):
         return False
 
 
+class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+    """Rows of the admin's own organisation's patients; opening a row and every list page
+    are audited reads (a list names the patients it showed)."""
+
+    organisation_path = "patient__organisation_id"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return own_organisation_rows(
+            request_actor(request), super().get_queryset(request), self.organisation_path
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "patient" and not request.user.is_superuser:
+            kwargs["queryset"] = Patient.objects.filter(
+                organisation=request_actor(request).organisation
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _ReviewOnlyAdmin(_OrganisationScopedAdmin):
+    """Rows that only a service writes (or that are derived): the admin reviews them."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.readonly_fields) or [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Patient)
-class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class PatientAdmin(_OrganisationScopedAdmin):
     """Admins see their own organisation's patients; every read and write is audited."""
+
+    organisation_path = "organisation_id"
 
     list_display = ["family_name", "given_name", "mrn", "date_of_birth", "care_team", "is_active"]
     list_filter = ["care_team", "is_active"]
@@ -54,11 +92,6 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     list_select_related = ["care_team"]
     inlines = [IdentifierInline]
     show_full_result_count = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
         return ["organisation", "mrn"] if obj else ["organisation"]
@@ -93,12 +126,9 @@ class PatientAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(BreakGlassAccess)
-class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class BreakGlassAccessAdmin(_ReviewOnlyAdmin):
     """For reviewing emergency accesses; they are granted only through the service.
 
     An admin reviews their own organisation's patients' accesses; each read is audited."""
@@ -109,70 +139,43 @@ class BreakGlassAccessAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     readonly_fields = ["patient", "user", "reason", "expires_at", "created_at"]
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BreakGlassAccess]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 # --- complex-needs evidence: every write goes through the services ---------------------
 
 
-class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
-    """Rows of the admin's own organisation's patients; opening a row and every list page
-    are audited reads (a list names the patients it showed)."""
+class _CheckedByServiceForm(ModelForm):
+    """An add form checked by the service's own builder: the admin refuses what the chart
+    refuses, with the same message on the same field."""
 
-    organisation_path = "patient__organisation_id"
+    def build(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), self.organisation_path
-        )
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "patient" and not request.user.is_superuser:
-            kwargs["queryset"] = Patient.objects.filter(
-                organisation=request_actor(request).organisation
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("patient"):
+            try:
+                self.build(data)
+            except ApplicationError as error:
+                add_errors_to_form(self, error)
+        return data
 
 
-class ConditionAdminForm(ModelForm):
+class ConditionAdminForm(_CheckedByServiceForm):
     class Meta:
         model = Condition
         fields = ["patient", "code", "onset_date"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("patient") and data.get("code"):
-            try:
-                built = clinical.condition_build(
-                    patient=data["patient"], code=data["code"], onset_date=data.get("onset_date")
-                )
-            except ApplicationError as error:
-                for name, messages in error.field_errors.items():
-                    self.add_error(name if name in self.fields else None, messages)
-            else:
-                data["code"] = built.code
-        return data
+    def build(self, data: dict[str, Any]) -> None:
+        if data.get("code"):
+            built = clinical.condition_build(
+                patient=data["patient"], code=data["code"], onset_date=data.get("onset_date")
+            )
+            data["code"] = built.code
 
 
 @admin.register(Condition)
 class ConditionAdmin(_OrganisationScopedAdmin):
     form = ConditionAdminForm
-    audit_object_type = "patients.condition"
     list_display = ["patient", "code", "title", "status", "onset_date", "resolved_date"]
     list_filter = ["status"]
     search_fields = ["=code", "=patient__mrn"]
@@ -208,35 +211,19 @@ class ConditionAdmin(_OrganisationScopedAdmin):
         self.message_user(request, f"{done} condition(s) resolved.")
 
 
-class EncounterAdminForm(ModelForm):
+class EncounterAdminForm(_CheckedByServiceForm):
     class Meta:
         model = Encounter
-        fields = [
-            "patient",
-            "kind",
-            "admit_date",
-            "discharge_date",
-            "attending_provider",
-            "facility",
-            "cost",
-        ]
+        fields = ["patient", *clinical.ENCOUNTER_FIELDS]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("patient"):
-            try:
-                values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}
-                clinical.encounter_build(**values)
-            except ApplicationError as error:
-                for name, messages in error.field_errors.items():
-                    self.add_error(name if name in self.fields else None, messages)
-        return data
+    def build(self, data: dict[str, Any]) -> None:
+        values: dict[str, Any] = {name: data.get(name) for name in self.Meta.fields}
+        clinical.encounter_build(**values)
 
 
 @admin.register(Encounter)
 class EncounterAdmin(_OrganisationScopedAdmin):
     form = EncounterAdminForm
-    audit_object_type = "patients.encounter"
     list_display = ["patient", "kind", "admit_date", "discharge_date", "attending_provider", "cost"]
     list_filter = ["kind"]
     search_fields = ["=patient__mrn", "attending_provider"]
@@ -261,10 +248,9 @@ class EncounterAdmin(_OrganisationScopedAdmin):
 
 
 @admin.register(SdohScreen)
-class SdohScreenAdmin(_OrganisationScopedAdmin):
+class SdohScreenAdmin(_ReviewOnlyAdmin):
     """Screens are run from the chart (the question form); here they are reviewed."""
 
-    audit_object_type = "patients.sdohscreen"
     list_display = ["patient", "screened_on", "screened_by", "positive_summary", "safety_score"]
     list_filter = ["housing_positive", "food_positive", "transportation_positive"]
     search_fields = ["=patient__mrn"]
@@ -274,15 +260,6 @@ class SdohScreenAdmin(_OrganisationScopedAdmin):
     @admin.display(description="positive domains")
     def positive_summary(self, screen: SdohScreen) -> str:
         return ", ".join(screen.positive_domain_labels) or "none"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in SdohScreen._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AreaDeprivationAdminForm(ModelForm):
@@ -300,7 +277,6 @@ class AreaDeprivationAdminForm(ModelForm):
 @admin.register(AreaDeprivation)
 class AreaDeprivationAdmin(_OrganisationScopedAdmin):
     form = AreaDeprivationAdminForm
-    audit_object_type = "patients.areadeprivation"
     list_display = ["patient", "national_percentile", "state_decile", "suppression_code"]
     list_filter = ["suppression_code", "state_decile"]
     search_fields = ["=patient__mrn", "=block_group"]
@@ -364,11 +340,10 @@ class ComplexityThresholdsAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientComplexity)
-class PatientComplexityAdmin(_OrganisationScopedAdmin):
+class PatientComplexityAdmin(_ReviewOnlyAdmin):
     """Derived rows, for review; recomputation is the only writer."""
 
     organisation_path = "organisation_id"
-    audit_object_type = "patients.patientcomplexity"
     list_display = [
         "patient",
         "is_complex",
@@ -384,15 +359,6 @@ class PatientComplexityAdmin(_OrganisationScopedAdmin):
     list_select_related = ["patient"]
     actions = ["recompute"]
     show_full_result_count = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in PatientComplexity._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Recompute the organisation of the selected rows now")
     def recompute(self, request: HttpRequest, queryset: QuerySet[PatientComplexity]) -> None:

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
+from apps.core.api_helpers import parsed_input
 from apps.core.exceptions import NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients import selectors, services
@@ -150,9 +151,7 @@ class PatientListCreateApi(APIView):
 
     @extend_schema(request=PatientCreateSerializer, responses={201: PatientDetailSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = PatientCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = parsed_input(PatientCreateSerializer, request)
         team = team_list_for_user(user=request.user).filter(pk=values.pop("care_team_id")).first()
         if team is None:
             return Response(
@@ -172,11 +171,8 @@ class PatientDetailApi(APIView):
     @extend_schema(request=PatientUpdateSerializer, responses=PatientDetailSerializer)
     def patch(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = PatientUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        patient = services.patient_update(
-            actor=request.user, patient=patient, **data.validated_data
-        )
+        values = parsed_input(PatientUpdateSerializer, request, partial=True)
+        patient = services.patient_update(actor=request.user, patient=patient, **values)
         return Response(_detail(patient))
 
 

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
+from apps.core.api_helpers import parsed_input
 from apps.patients import hrsn
 from apps.patients.models import AdiSuppression, EncounterKind
 from apps.patients.selectors import clinical as selectors
@@ -134,11 +135,8 @@ class PatientConditionsApi(APIView):
     @extend_schema(request=ConditionInputSerializer, responses={201: ConditionSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = ConditionInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        condition = clinical.condition_add(
-            actor=request.user, patient=patient, **data.validated_data
-        )
+        values = parsed_input(ConditionInputSerializer, request)
+        condition = clinical.condition_add(actor=request.user, patient=patient, **values)
         return Response(ConditionSerializer(condition).data, status=status.HTTP_201_CREATED)
 
 
@@ -148,11 +146,8 @@ class ConditionResolveApi(APIView):
         condition = selectors.condition_get_for_user(
             user=request.user, patient_id=patient_id, condition_id=condition_id
         )
-        data = ConditionResolveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        resolved = clinical.condition_resolve(
-            actor=request.user, condition=condition, **data.validated_data
-        )
+        values = parsed_input(ConditionResolveInputSerializer, request)
+        resolved = clinical.condition_resolve(actor=request.user, condition=condition, **values)
         return Response(ConditionSerializer(resolved).data)
 
 
@@ -165,11 +160,8 @@ class PatientEncountersApi(APIView):
     @extend_schema(request=EncounterInputSerializer, responses={201: EncounterSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = EncounterInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        encounter = clinical.encounter_add(
-            actor=request.user, patient=patient, **data.validated_data
-        )
+        values = parsed_input(EncounterInputSerializer, request)
+        encounter = clinical.encounter_add(actor=request.user, patient=patient, **values)
         return Response(EncounterSerializer(encounter).data, status=status.HTTP_201_CREATED)
 
 
@@ -182,13 +174,12 @@ class PatientSdohScreensApi(APIView):
     @extend_schema(request=SdohScreenInputSerializer, responses={201: SdohScreenSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = SdohScreenInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = parsed_input(SdohScreenInputSerializer, request)
         screen = clinical.sdoh_screen_record(
             actor=request.user,
             patient=patient,
-            screened_on=data.validated_data["screened_on"],
-            answers=data.validated_data["answers"],
+            screened_on=values["screened_on"],
+            answers=values["answers"],
         )
         return Response(SdohScreenSerializer(screen).data, status=status.HTTP_201_CREATED)
 
@@ -204,11 +195,8 @@ class PatientAreaDeprivationApi(APIView):
     @extend_schema(request=AreaDeprivationInputSerializer, responses=AreaDeprivationSerializer)
     def put(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = AreaDeprivationInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        adi = clinical.patient_area_deprivation_set(
-            actor=request.user, patient=patient, **data.validated_data
-        )
+        values = parsed_input(AreaDeprivationInputSerializer, request)
+        adi = clinical.patient_area_deprivation_set(actor=request.user, patient=patient, **values)
         return Response(AreaDeprivationSerializer(adi).data)
 
 

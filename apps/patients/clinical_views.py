@@ -4,8 +4,10 @@ Every POST re-renders the whole section (the flag may change with any piece
 of evidence), so the browser swaps one fragment and never reloads the page.
 """
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
-from apps.core.views import add_errors_to_form, is_htmx
+from apps.core.views import is_htmx
 from apps.patients.forms import (
     AreaDeprivationForm,
     ConditionForm,
@@ -68,6 +71,23 @@ def _done(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     return redirect("patients:clinical", patient_id=patient.pk)
 
 
+def _add_evidence(
+    request: AuthenticatedHttpRequest,
+    patient_id: int,
+    form_class: type[forms.Form],
+    name: str,
+    write: Callable[[Patient, Any], object],
+) -> HttpResponse:
+    """One piece of evidence from its chart form: the section comes back with the flag
+    recomputed, or with form `name` open and its errors where the user typed."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    form = form_class(request.POST)
+    if form_write(form, lambda _values: write(patient, form)):
+        return _done(request, patient)
+    bound: dict[str, Any] = {f"{name}_form": form}
+    return _section(request, patient, open_form=name, **bound)
+
+
 @login_required
 @require_GET
 def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
@@ -79,21 +99,18 @@ def patient_clinical(request: AuthenticatedHttpRequest, patient_id: int) -> Http
 @require_POST
 @htmx_action
 def condition_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    form = ConditionForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.condition_add(
-                actor=request.user,
-                patient=patient,
-                code=form.cleaned_data["code"],
-                onset_date=form.cleaned_data["onset_date"],
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
-    return _section(request, patient, open_form="condition", condition_form=form)
+    return _add_evidence(
+        request,
+        patient_id,
+        ConditionForm,
+        "condition",
+        lambda patient, form: clinical.condition_add(
+            actor=request.user,
+            patient=patient,
+            code=form.cleaned_data["code"],
+            onset_date=form.cleaned_data["onset_date"],
+        ),
+    )
 
 
 @login_required
@@ -132,52 +149,45 @@ def condition_resolve(
 @require_POST
 @htmx_action
 def encounter_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    form = EncounterForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.encounter_add(actor=request.user, patient=patient, **form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
-    return _section(request, patient, open_form="encounter", encounter_form=form)
+    return _add_evidence(
+        request,
+        patient_id,
+        EncounterForm,
+        "encounter",
+        lambda patient, form: clinical.encounter_add(
+            actor=request.user, patient=patient, **form.cleaned_data
+        ),
+    )
 
 
 @login_required
 @require_POST
 @htmx_action
 def sdoh_screen_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    form = SdohScreenForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.sdoh_screen_record(
-                actor=request.user,
-                patient=patient,
-                screened_on=form.cleaned_data["screened_on"],
-                answers=form.answers(),
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
-    return _section(request, patient, open_form="screen", screen_form=form)
+    return _add_evidence(
+        request,
+        patient_id,
+        SdohScreenForm,
+        "screen",
+        lambda patient, form: clinical.sdoh_screen_record(
+            actor=request.user,
+            patient=patient,
+            screened_on=form.cleaned_data["screened_on"],
+            answers=form.answers(),
+        ),
+    )
 
 
 @login_required
 @require_POST
 @htmx_action
 def area_deprivation_set(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    form = AreaDeprivationForm(request.POST)
-    if form.is_valid():
-        try:
-            clinical.patient_area_deprivation_set(
-                actor=request.user, patient=patient, **form.cleaned_data
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            return _done(request, patient)
-    return _section(request, patient, open_form="adi", adi_form=form)
+    return _add_evidence(
+        request,
+        patient_id,
+        AreaDeprivationForm,
+        "adi",
+        lambda patient, form: clinical.patient_area_deprivation_set(
+            actor=request.user, patient=patient, **form.cleaned_data
+        ),
+    )

@@ -467,7 +467,7 @@ def complexity_recompute(
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
-            object_type="patients.patientcomplexity",
+            object_type=PatientComplexity,
             patient_ids=result.changed,
             source=AuditSource.TASK if is_job(actor) else None,
             detail={"recomputed": result.patients, "changed": len(result.changed)},

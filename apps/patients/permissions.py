@@ -12,6 +12,12 @@ from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams import permissions as team_permissions
 
 
+def person_acting(actor: Actor) -> User | None:
+    """Rights over patients are held by people (and interface accounts); a scheduled job
+    holds none of its own, so every check below answers "no" for one."""
+    return actor if isinstance(actor, User) else None
+
+
 def visible_patients(user: User) -> QuerySet[Patient]:
     """Patients on the user's teams: an index range per team, whatever the table's size."""
     if not (user.is_authenticated and user.is_active):
@@ -40,50 +46,57 @@ def has_patient_permission(user: User, patient: Patient, codename: str) -> bool:
     return team_permissions.has_team_permission(user, codename, patient.care_team_id)
 
 
-def can_change_patient(user: User, patient: Patient) -> bool:
-    return has_patient_permission(user, patient, "change_patient_record") or is_organisation_admin(
-        user, patient, "patients.change_patient"
+def can_change_patient(actor: Actor, patient: Patient) -> bool:
+    user = person_acting(actor)
+    return user is not None and (
+        has_patient_permission(user, patient, "change_patient_record")
+        or is_organisation_admin(user, patient, "patients.change_patient")
     )
 
 
-def require_can_change_patient(user: User, patient: Patient) -> None:
-    if not can_change_patient(user, patient):
+def require_can_change_patient(actor: Actor, patient: Patient) -> None:
+    if not can_change_patient(actor, patient):
         raise Refused("You may not change this patient's record.", patient_id=patient.pk)
 
 
-def can_record_clinical_data(user: User, patient: Patient) -> bool:
+def can_record_clinical_data(actor: Actor, patient: Patient) -> bool:
     """Conditions and encounters: team members whose role records clinical data, or admins."""
-    return has_patient_permission(user, patient, "record_clinical_data") or is_organisation_admin(
-        user, patient, "patients.add_condition"
+    user = person_acting(actor)
+    return user is not None and (
+        has_patient_permission(user, patient, "record_clinical_data")
+        or is_organisation_admin(user, patient, "patients.add_condition")
     )
 
 
-def can_record_sdoh_screen(user: User, patient: Patient) -> bool:
-    return has_patient_permission(user, patient, "record_sdoh_screen") or is_organisation_admin(
-        user, patient, "patients.add_sdohscreen"
+def can_record_sdoh_screen(actor: Actor, patient: Patient) -> bool:
+    user = person_acting(actor)
+    return user is not None and (
+        has_patient_permission(user, patient, "record_sdoh_screen")
+        or is_organisation_admin(user, patient, "patients.add_sdohscreen")
     )
 
 
-def require_can_record_clinical_data(user: User, patient: Patient) -> None:
-    if not can_record_clinical_data(user, patient):
+def require_can_record_clinical_data(actor: Actor, patient: Patient) -> None:
+    if not can_record_clinical_data(actor, patient):
         raise Refused(
             "Your role on this patient's team does not record clinical data.",
             patient_id=patient.pk,
         )
 
 
-def require_can_record_sdoh_screen(user: User, patient: Patient) -> None:
-    if not can_record_sdoh_screen(user, patient):
+def require_can_record_sdoh_screen(actor: Actor, patient: Patient) -> None:
+    if not can_record_sdoh_screen(actor, patient):
         raise Refused(
             "Your role on this patient's team does not run social needs screens.",
             patient_id=patient.pk,
         )
 
 
-def can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> bool:
+def can_add_patient_to_team(actor: Actor, team_id: int, organisation_id: int) -> bool:
     """Those who change patients' records on the team, or the organisation's admins who
     add or change patients."""
-    return (
+    user = person_acting(actor)
+    return user is not None and (
         team_permissions.has_team_permission(user, "change_patient_record", team_id)
         or accounts_permissions.is_organisation_admin(
             user, organisation_id, "patients.change_patient"
@@ -92,40 +105,46 @@ def can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> b
     )
 
 
-def require_can_add_patient_to_team(user: User, team_id: int, organisation_id: int) -> None:
-    if not can_add_patient_to_team(user, team_id, organisation_id):
+def require_can_add_patient_to_team(actor: Actor, team_id: int, organisation_id: int) -> None:
+    if not can_add_patient_to_team(actor, team_id, organisation_id):
         raise PermissionDenied("You may not add patients to this team.")
 
 
-def can_break_glass(user: User) -> bool:
-    """A person's emergency access; an interface account never breaks the glass."""
-    return bool(user.is_active and not user.is_interface)
+def can_break_glass(actor: Actor) -> bool:
+    """A person's emergency access; neither an interface account nor a job breaks the glass."""
+    user = person_acting(actor)
+    return bool(user is not None and user.is_active and not user.is_interface)
 
 
-def require_can_break_glass(user: User) -> None:
-    if not can_break_glass(user):
-        raise PermissionDenied("Interface accounts cannot break the glass.")
+def require_can_break_glass(actor: Actor) -> User:
+    """The person breaking the glass, once they may."""
+    user = person_acting(actor)
+    if user is None or not can_break_glass(user):
+        raise PermissionDenied("Only a person breaks the glass.")
+    return user
 
 
-def can_import_panels(user: User, organisation_id: int) -> bool:
-    return accounts_permissions.is_organisation_admin(
+def can_import_panels(actor: Actor, organisation_id: int) -> bool:
+    user = person_acting(actor)
+    return user is not None and accounts_permissions.is_organisation_admin(
         user, organisation_id, "patients.add_panelimportjob", "patients.add_patient"
     )
 
 
-def require_can_import_panels(user: User, organisation_id: int) -> None:
-    if not can_import_panels(user, organisation_id):
+def require_can_import_panels(actor: Actor, organisation_id: int) -> None:
+    if not can_import_panels(actor, organisation_id):
         raise PermissionDenied("Only an administrator of the organisation imports panels.")
 
 
-def can_change_complexity_thresholds(user: User, organisation_id: int) -> bool:
-    return accounts_permissions.is_organisation_admin(
+def can_change_complexity_thresholds(actor: Actor, organisation_id: int) -> bool:
+    user = person_acting(actor)
+    return user is not None and accounts_permissions.is_organisation_admin(
         user, organisation_id, "patients.change_complexitythresholds"
     )
 
 
-def require_can_change_complexity_thresholds(user: User, organisation_id: int) -> None:
-    if not can_change_complexity_thresholds(user, organisation_id):
+def require_can_change_complexity_thresholds(actor: Actor, organisation_id: int) -> None:
+    if not can_change_complexity_thresholds(actor, organisation_id):
         raise PermissionDenied("Only an administrator of the organisation changes thresholds.")
 
 

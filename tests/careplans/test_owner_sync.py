@@ -21,7 +21,6 @@ from apps.tasks.services import task_cancel, task_complete, task_reassign
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests.careplans.factories import in_days, make_goal, make_intervention, make_plan
-from tests.factories import SETUP
 
 
 def assert_in_step(plan: CarePlan, viewer) -> None:
@@ -126,7 +125,7 @@ def test_no_path_leaves_an_intervention_and_its_task_out_of_step(
     assert_in_step(plan, pcp)
 
     # A member leaves: their open work stays theirs, visible as orphaned, never unowned.
-    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=social_worker))
+    team_member_remove(actor=org_admin, membership=TeamMembership.objects.get(user=social_worker))
     assert Task.objects.get(pk=first.task_id).owner == social_worker
     assert_in_step(plan, pcp)
 

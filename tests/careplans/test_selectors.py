@@ -15,7 +15,6 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from tests import factories
 from tests.careplans.factories import make_goal, make_intervention, make_plan
-from tests.factories import SETUP
 
 # A transition of care asks for the review through a job acting for the organisation.
 REVIEW_JOB = JobActor(job="transitions.plan_review")
@@ -182,7 +181,7 @@ def test_reading_a_plan_is_audited_with_the_patient(patient, nurse, pcp):
     ).exists()
 
 
-def test_the_detail_flags_work_owned_by_someone_who_left_the_team(patient, nurse, team):
+def test_the_detail_flags_work_owned_by_someone_who_left_the_team(patient, nurse, team, org_admin):
     from apps.teams.models import TeamMembership
     from apps.teams.services import team_member_remove
 
@@ -190,7 +189,7 @@ def test_the_detail_flags_work_owned_by_someone_who_left_the_team(patient, nurse
     plan = make_plan(patient, nurse)
     goal = make_goal(plan, nurse, owner=leaver)
     make_intervention(goal, nurse, owner=leaver)
-    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=leaver))
+    team_member_remove(actor=org_admin, membership=TeamMembership.objects.get(user=leaver))
     detail = selectors.care_plan_detail_for_user(user=nurse, patient_id=patient.pk)
     assert [g.pk for g in detail.orphaned_goals] == [goal.pk]
     assert len(detail.open_interventions_without_owner_on_team) == 1

@@ -33,7 +33,6 @@ from tests.careplans.factories import (
     make_intervention,
     make_plan,
 )
-from tests.factories import SETUP
 
 # A transition of care asks for the review through a job acting for the organisation.
 REVIEW_JOB = JobActor(job="transitions.plan_review")
@@ -528,20 +527,20 @@ def test_signing_is_refused_for_a_pcp_of_another_team(patient, nurse, other_team
     assert plan.status == CarePlanStatus.DRAFT
 
 
-def test_signing_is_refused_for_a_pcp_who_left_the_team(patient, nurse, pcp):
+def test_signing_is_refused_for_a_pcp_who_left_the_team(patient, nurse, pcp, org_admin):
     plan = make_plan(patient, nurse)
-    team_member_remove(actor=SETUP, membership=TeamMembership.objects.get(user=pcp))
+    team_member_remove(actor=org_admin, membership=TeamMembership.objects.get(user=pcp))
     with pytest.raises(PermissionDenied):
         sign(pcp, plan)
 
 
 def test_signing_is_refused_for_a_non_pcp_even_if_they_hold_the_sign_right_elsewhere(
-    patient, nurse, team
+    patient, nurse, team, org_admin
 ):
     # A specialist given a second membership as PCP on another team still cannot sign here.
     specialist = factories.make_member(team, Role.SPECIALIST, username="spec2")
     other = factories.make_team(team.organisation)
-    team_member_add(actor=SETUP, team=other, user=specialist, role=Role.PCP)
+    team_member_add(actor=org_admin, team=other, user=specialist, role=Role.PCP)
     plan = make_plan(patient, nurse)
     with pytest.raises(PermissionDenied):
         sign(specialist, plan)

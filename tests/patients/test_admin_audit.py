@@ -125,3 +125,28 @@ def test_another_organisations_staff_cannot_change_our_deprivation_row(
     assert response.status_code == 302
     row = AreaDeprivation.objects.get(pk=evidence["areadeprivation"])
     assert (row.national_percentile, row.state_decile) == (90, 9)
+
+
+def test_the_admin_shows_a_future_date_of_birth_as_a_field_error_and_changes_nothing(
+    client, own_staff: User, patient: Patient
+):
+    client.force_login(own_staff)
+    born = patient.date_of_birth
+    response = client.post(
+        reverse("admin:patients_patient_change", args=[patient.pk]),
+        {
+            "care_team": patient.care_team_id,
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "date_of_birth": "2999-01-01",
+            "sex": patient.sex,
+            "preferred_language": patient.preferred_language,
+            "is_active": "on",
+            "identifiers-TOTAL_FORMS": "0",
+            "identifiers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Date of birth is in the future." in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.date_of_birth == born

@@ -5,10 +5,11 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients import selectors
 from apps.patients.complexity import RECOMPUTE_ALL_JOB
+from apps.patients.models import Condition
+from apps.patients.services import clinical
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove
 from tests import factories
-from tests.factories import SETUP
 
 NIGHTLY = JobActor(job=RECOMPUTE_ALL_JOB)
 
@@ -74,10 +75,10 @@ def test_get_missing_patient_is_not_found_like_a_hidden_one(nurse):
     assert missing.value.message == "No such patient."
 
 
-def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient):
+def test_leaving_the_team_hides_its_patients_at_once(nurse, team, patient, org_admin):
     assert selectors.patient_get_for_user(user=nurse, patient_id=patient.pk) == patient
     membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
-    team_member_remove(actor=SETUP, membership=membership)
+    team_member_remove(actor=org_admin, membership=membership)
     with pytest.raises(NotFoundError):
         selectors.patient_get_for_user(user=nurse, patient_id=patient.pk)
     assert list(selectors.patient_list_for_user(user=nurse)) == []
@@ -115,3 +116,23 @@ def test_patient_list_query_count_does_not_grow_with_page_size(
         small, large = queries_for(1, **filters), queries_for(50, **filters)
         assert small == large, filters
         assert large <= 6, filters
+
+
+def test_a_row_of_another_teams_patient_reads_as_not_found_and_the_attempt_is_audited(
+    nurse, outsider, patient, org_admin
+):
+    condition = clinical.condition_add(actor=org_admin, patient=patient, code="E11.9")
+
+    read = selectors.patient_record_read(
+        user=nurse, model=Condition, object_id=condition.pk, found=condition, of=patient
+    )
+    assert read == condition
+    with pytest.raises(NotFoundError, match="No such condition"):
+        selectors.patient_record_read(
+            user=outsider, model=Condition, object_id=condition.pk, found=condition, of=patient
+        )
+    events = AuditEvent.objects.filter(object_type="patients.condition", object_id=condition.pk)
+    assert set(events.values_list("actor__username", "action")) >= {
+        (nurse.username, AuditAction.VIEW),
+        (outsider.username, AuditAction.DENIED),
+    }

@@ -4,10 +4,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients import selectors, services
 from apps.patients.models import BreakGlassAccess, Patient
+from apps.patients.services import clinical
 from tests import factories
 
 
@@ -81,3 +83,25 @@ def test_break_glass_never_reaches_another_organisation(patient):
         services.patient_break_glass_open(
             actor=stranger, patient=patient, reason="I am sure I need this one"
         )
+
+
+def test_a_job_acting_for_a_nurse_holds_no_patient_rights_of_its_own(nurse, patient):
+    job = JobActor(job="patients.test", for_user=nurse)
+    events = AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied):
+        services.patient_update(actor=job, patient=patient, phone="555-0100")
+    with pytest.raises(PermissionDenied):
+        clinical.condition_add(actor=job, patient=patient, code="E11.9")
+    patient.refresh_from_db()
+    assert patient.phone == ""
+    assert not patient.conditions.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_only_a_person_breaks_the_glass_never_a_job(outsider, patient):
+    job = JobActor(job="patients.test", for_user=outsider)
+    with pytest.raises(PermissionDenied):
+        services.patient_break_glass_open(
+            actor=job, patient=patient, reason="Emergency department admission"
+        )
+    assert not BreakGlassAccess.objects.exists()

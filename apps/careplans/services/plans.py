@@ -308,12 +308,17 @@ def care_plan_retire(*, actor: Actor, plan: CarePlan, reason: str) -> CarePlan:
     cancel_open_tasks(
         actor=actor, plan=plan, tasks=list(tasks), reason="The care plan was retired."
     )
-    plan.status = CarePlanStatus.RETIRED
-    plan.retired_at = timezone.now()
-    plan.retired_reason = reason[:200]
-    plan.save(update_fields=["status", "retired_at", "retired_reason", "updated_at"])
-    audit(
-        actor=actor, action=AuditAction.UPDATE, obj=plan, plan=plan, detail={"fields": ["status"]}
+    record_change(
+        actor=actor,
+        instance=plan,
+        values={
+            "status": CarePlanStatus.RETIRED,
+            "retired_at": timezone.now(),
+            "retired_reason": reason[:200],
+        },
+        patient_id=plan.patient_id,
+        detail={"care_plan_id": plan.pk},
+        clean=False,
     )
     snapshot = plan_snapshot(plan)
     create_version(

@@ -4,10 +4,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
@@ -18,7 +18,6 @@ from apps.patients.models import Patient
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
-PATIENT = "patients.patient"
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 _MRN_LIKE = re.compile(r"^[A-Za-z]{0,4}\d[\w-]*$")
 
@@ -233,7 +232,7 @@ def patient_page_for_user(
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=PATIENT,
+        object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"searched": bool(query.strip()), "page": page_obj.number},
     )
@@ -255,11 +254,47 @@ def patient_export_for_user(*, user: User, query: str = "") -> list[PatientRow]:
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
-        object_type=PATIENT,
+        object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"searched": bool(query.strip()), "rows": len(patients)},
     )
     return patients
+
+
+M = TypeVar("M", bound=Model)
+
+
+def patient_record_read(
+    *, user: User, model: type[M], object_id: int, found: M | None, of: Patient | None
+) -> M:
+    """The one rule for reading a patient's record by id (the patient, or a row of theirs).
+
+    `found` (a row of patient `of`) is returned to a user on the patient's team,
+    or holding a live break-glass access (the read is flagged); the read is
+    audited. Anyone else, and a row that does not exist, gets "not found" with
+    the attempt audited as denied, so a row of another team's patient looks
+    exactly like a missing one.
+    """
+    if found is not None and of is not None:
+        visible = permissions.can_view_patient(user, of)
+        if visible or permissions.has_break_glass(user, of):
+            audit_record(
+                actor=user,
+                action=AuditAction.VIEW,
+                object_type=model,
+                object_id=object_id,
+                patient_id=of.pk,
+                break_glass=not visible,
+            )
+            return found
+    audit_record(
+        actor=user,
+        action=AuditAction.DENIED,
+        object_type=model,
+        object_id=object_id,
+        patient_id=of.pk if of else None,
+    )
+    raise NotFoundError(f"No such {model._meta.verbose_name}.")
 
 
 def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
@@ -277,29 +312,7 @@ def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
         if user.is_authenticated
         else None
     )
-    if patient is not None and permissions.can_view_patient(user, patient):
-        audit_record(
-            actor=user, action=AuditAction.VIEW, object_type=PATIENT, object_id=pk, patient_id=pk
-        )
-        return patient
-    if patient is not None and permissions.has_break_glass(user, patient):
-        audit_record(
-            actor=user,
-            action=AuditAction.VIEW,
-            object_type=PATIENT,
-            object_id=pk,
-            patient_id=pk,
-            break_glass=True,
-        )
-        return patient
-    audit_record(
-        actor=user,
-        action=AuditAction.DENIED,
-        object_type=PATIENT,
-        object_id=pk,
-        patient_id=patient.pk if patient else None,
-    )
-    raise NotFoundError("No such patient.")
+    return patient_record_read(user=user, model=Patient, object_id=pk, found=patient, of=patient)
 
 
 def patient_by_mrn_in_organisation(*, user: User, mrn: str) -> Patient | None:

@@ -8,15 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.core.audit import audit_record, changed_fields
+from apps.accounts.models import Actor
+from apps.core.audit import audit_record
+from apps.core.changes import record_change, record_create, validation_error
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.patients import permissions
 from apps.patients.models import BreakGlassAccess, Patient, PatientIdentifier
 from apps.teams.models import CareTeam
 
-PATIENT = "patients.patient"
 EDITABLE_FIELDS = (
     "given_name",
     "family_name",
@@ -34,26 +34,21 @@ EDITABLE_FIELDS = (
     "is_active",
 )
 BREAK_GLASS_MIN_REASON = 10
+DETAILS_MESSAGE = "Please correct the patient's details."
 
 
 def _validate(patient: Patient) -> None:
+    """A new patient's fields; a duplicate MRN is left to the database (see patient_create)."""
     try:
         patient.full_clean(validate_constraints=False)
     except ValidationError as error:
-        raise ApplicationError(
-            "Please correct the patient's details.", field_errors=error.message_dict
-        ) from error
-    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
-        raise ApplicationError(
-            "Please correct the patient's details.",
-            field_errors={"date_of_birth": ["Date of birth is in the future."]},
-        )
+        raise validation_error(error, DETAILS_MESSAGE) from error
 
 
 @transaction.atomic
 def patient_create(
     *,
-    actor: User,
+    actor: Actor,
     care_team: CareTeam,
     mrn: str,
     given_name: str,
@@ -87,7 +82,7 @@ def patient_create(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=PATIENT,
+        object_type=Patient,
         object_id=patient.pk,
         patient_id=patient.pk,
     )
@@ -95,7 +90,7 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, actor: User, patient: Patient, **values: Any) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, **values: Any) -> Patient:
     """Changes demographics. Audits the names of the changed fields, never their values."""
     permissions.require_can_change_patient(actor, patient)
     unknown = set(values) - set(EDITABLE_FIELDS) - {"care_team"}
@@ -107,27 +102,19 @@ def patient_update(*, actor: User, patient: Patient, **values: Any) -> Patient:
             "Choose a team of the patient's organisation.",
             field_errors={"care_team": ["Team of another organisation."]},
         )
-    changed = changed_fields(patient, values)
-    if not changed:
-        return patient
-    for name in changed:
-        setattr(patient, name, values[name])
-    _validate(patient)
-    patient.save(update_fields=[*changed, "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=PATIENT,
-        object_id=patient.pk,
+        instance=patient,
+        values=values,
         patient_id=patient.pk,
-        detail={"fields": changed},
+        message=DETAILS_MESSAGE,
     )
     return patient
 
 
 @transaction.atomic
 def patient_identifier_add(
-    *, actor: User, patient: Patient, assigning_authority: str, value: str, type_code: str = "MR"
+    *, actor: Actor, patient: Patient, assigning_authority: str, value: str, type_code: str = "MR"
 ) -> PatientIdentifier:
     permissions.require_can_change_patient(actor, patient)
     identifier = PatientIdentifier(
@@ -137,33 +124,24 @@ def patient_identifier_add(
         value=value.strip(),
         type_code=type_code,
     )
-    try:
-        identifier.full_clean()
-    except ValidationError as error:
-        raise ApplicationError(
-            "The identifier is not valid.", field_errors=error.message_dict
-        ) from error
-    identifier.save()
-    audit_record(
+    return record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.patientidentifier",
-        object_id=identifier.pk,
+        instance=identifier,
         patient_id=patient.pk,
+        message="The identifier is not valid.",
     )
-    return identifier
 
 
 @transaction.atomic
-def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> BreakGlassAccess:
+def patient_break_glass_open(*, actor: Actor, patient: Patient, reason: str) -> BreakGlassAccess:
     """Emergency access to a patient outside the actor's teams: a reason, a time limit, flagged.
 
     The caller finds the patient within the actor's own organisation; this
     refuses everything else.
     """
     reason = reason.strip()
-    permissions.require_can_break_glass(actor)
-    if actor.organisation_id != patient.organisation_id:
+    person = permissions.require_can_break_glass(actor)
+    if person.organisation_id != patient.organisation_id:
         raise NotFoundError("No such patient.")
     if len(reason) < BREAK_GLASS_MIN_REASON:
         raise ApplicationError(
@@ -175,14 +153,14 @@ def patient_break_glass_open(*, actor: User, patient: Patient, reason: str) -> B
     minutes = settings.BREAK_GLASS_MINUTES
     access = BreakGlassAccess.objects.create(
         patient=patient,
-        user=actor,
+        user=person,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=minutes),
     )
     audit_record(
         actor=actor,
         action=AuditAction.BREAK_GLASS,
-        object_type=PATIENT,
+        object_type=Patient,
         object_id=patient.pk,
         patient_id=patient.pk,
         break_glass=True,

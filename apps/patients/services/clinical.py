@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
+from apps.core.actors import person_behind
 from apps.core.audit import audit_record, changed_fields
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients import hrsn, icd10, permissions
@@ -32,6 +34,16 @@ from apps.patients.models import (
 )
 
 PROVIDER_MAX = 120
+# What describes an encounter besides its patient (encounter_build's arguments): the admin
+# form and the panel import's columns ask for exactly these.
+ENCOUNTER_FIELDS = (
+    "kind",
+    "admit_date",
+    "discharge_date",
+    "attending_provider",
+    "facility",
+    "cost",
+)
 
 
 def _refresh(actor: Actor, patient: Patient) -> None:
@@ -77,12 +89,12 @@ def condition_build(
 
 @transaction.atomic
 def condition_add(
-    *, actor: User, patient: Patient, code: str, onset_date: date | None = None
+    *, actor: Actor, patient: Patient, code: str, onset_date: date | None = None
 ) -> Condition:
     """Adds an active coded condition; the same code cannot be active twice."""
     permissions.require_can_record_clinical_data(actor, patient)
     condition = condition_build(
-        patient=patient, code=code, onset_date=onset_date, recorded_by=actor
+        patient=patient, code=code, onset_date=onset_date, recorded_by=person_behind(actor)
     )
     if Condition.objects.filter(
         patient=patient, code=condition.code, status=ConditionStatus.ACTIVE
@@ -91,21 +103,14 @@ def condition_add(
             "This condition is already on the active list.",
             field_errors={"code": [f"{condition.code} is already active for this patient."]},
         )
-    condition.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.condition",
-        object_id=condition.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=condition, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return condition
 
 
 @transaction.atomic
 def condition_resolve(
-    *, actor: User, condition: Condition, resolved_date: date | None = None
+    *, actor: Actor, condition: Condition, resolved_date: date | None = None
 ) -> Condition:
     """Marks a condition resolved; it stops counting towards the Charlson index."""
     patient = condition.patient
@@ -119,16 +124,12 @@ def condition_resolve(
     if locked.onset_date and when < locked.onset_date:
         errors.setdefault("resolved_date", []).append("Resolution is before the onset.")
     _raise("Please correct the resolution date.", errors)
-    locked.status = ConditionStatus.RESOLVED
-    locked.resolved_date = when
-    locked.save(update_fields=["status", "resolved_date", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="patients.condition",
-        object_id=locked.pk,
+        instance=locked,
+        values={"status": ConditionStatus.RESOLVED, "resolved_date": when},
         patient_id=patient.pk,
-        detail={"fields": ["status", "resolved_date"]},
+        clean=False,
     )
     _refresh(actor, patient)
     return locked
@@ -188,7 +189,7 @@ def encounter_build(
 @transaction.atomic
 def encounter_add(
     *,
-    actor: User,
+    actor: Actor,
     patient: Patient,
     kind: str,
     admit_date: date | None,
@@ -207,16 +208,9 @@ def encounter_add(
         attending_provider=attending_provider,
         facility=facility,
         cost=cost,
-        recorded_by=actor,
+        recorded_by=person_behind(actor),
     )
-    encounter.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.encounter",
-        object_id=encounter.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=encounter, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return encounter
 
@@ -226,7 +220,7 @@ def encounter_add(
 
 @transaction.atomic
 def sdoh_screen_record(
-    *, actor: User, patient: Patient, screened_on: date | None, answers: Mapping[str, Any]
+    *, actor: Actor, patient: Patient, screened_on: date | None, answers: Mapping[str, Any]
 ) -> SdohScreen:
     """Stores an AHC HRSN screen with its domains scored as the tool scores them."""
     permissions.require_can_record_sdoh_screen(actor, patient)
@@ -242,10 +236,10 @@ def sdoh_screen_record(
     _raise("Please correct the screen.", errors)
     assert screened_on is not None  # noqa: S101 - checked above
     result = hrsn.score(cleaned)
-    screen = SdohScreen.objects.create(
+    screen = SdohScreen(
         patient=patient,
         screened_on=screened_on,
-        screened_by=actor,
+        screened_by=person_behind(actor),
         **cleaned,
         housing_positive=result.housing,
         food_positive=result.food,
@@ -254,13 +248,7 @@ def sdoh_screen_record(
         safety_positive=result.safety,
         safety_score=result.safety_score,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type="patients.sdohscreen",
-        object_id=screen.pk,
-        patient_id=patient.pk,
-    )
+    record_create(actor=actor, instance=screen, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
     return screen
 
@@ -284,7 +272,7 @@ def _whole_number(value: Any, low: int, high: int, name: str, errors: dict) -> i
 @transaction.atomic
 def patient_area_deprivation_set(
     *,
-    actor: User,
+    actor: Actor,
     patient: Patient,
     national_percentile: int | str | None = None,
     state_decile: int | str | None = None,
@@ -318,7 +306,9 @@ def patient_area_deprivation_set(
     }
     current = AreaDeprivation.objects.select_for_update().filter(patient=patient).first()
     if current is None:
-        current = AreaDeprivation.objects.create(patient=patient, recorded_by=actor, **values)
+        current = AreaDeprivation.objects.create(
+            patient=patient, recorded_by=person_behind(actor), **values
+        )
         action, changed = AuditAction.CREATE, sorted(values)
     else:
         changed = changed_fields(current, values)
@@ -326,13 +316,13 @@ def patient_area_deprivation_set(
             return current
         for name in changed:
             setattr(current, name, values[name])
-        current.recorded_by = actor
+        current.recorded_by = person_behind(actor)
         current.save(update_fields=[*changed, "recorded_by", "updated_at"])
         action = AuditAction.UPDATE
     audit_record(
         actor=actor,
         action=action,
-        object_type="patients.areadeprivation",
+        object_type=AreaDeprivation,
         object_id=current.pk,
         patient_id=patient.pk,
         detail={"fields": changed},

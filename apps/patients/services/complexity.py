@@ -2,13 +2,11 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.accounts.models import User
-from apps.core.audit import audit_record, changed_fields
+from apps.accounts.models import Actor
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.patients import permissions
 from apps.patients.jobs import complexity_recompute_organisation_enqueue
 from apps.patients.models import ComplexityThresholds
@@ -26,7 +24,7 @@ THRESHOLD_FIELDS = tuple(THRESHOLD_RANGES)
 
 @transaction.atomic
 def complexity_thresholds_update(
-    *, actor: User, thresholds: ComplexityThresholds, **values: Any
+    *, actor: Actor, thresholds: ComplexityThresholds, **values: Any
 ) -> ComplexityThresholds:
     """Saves new thresholds and, after commit, recomputes the organisation's patients."""
     permissions.require_can_change_complexity_thresholds(actor, thresholds.organisation_id)
@@ -42,24 +40,10 @@ def complexity_thresholds_update(
             errors[name] = [f"Give a whole number from {low} to {high}."]
     if errors:
         raise ApplicationError("Please correct the thresholds.", field_errors=errors)
-    changed = changed_fields(thresholds, values)
+    changed = record_change(
+        actor=actor, instance=thresholds, values=values, message="Please correct the thresholds."
+    )
     if not changed:
         return thresholds
-    for name in changed:
-        setattr(thresholds, name, values[name])
-    try:
-        thresholds.full_clean(exclude=["organisation"])
-    except ValidationError as error:
-        raise ApplicationError(
-            "Please correct the thresholds.", field_errors=error.message_dict
-        ) from error
-    thresholds.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="patients.complexitythresholds",
-        object_id=thresholds.pk,
-        detail={"fields": changed},
-    )
     complexity_recompute_organisation_enqueue(thresholds.organisation_id)
     return thresholds

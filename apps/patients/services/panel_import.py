@@ -30,10 +30,11 @@ from typing import Any
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record, audit_record_many
+from apps.accounts.models import Actor, Organisation
+from apps.core.actors import person_behind
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.models import AuditAction, AuditSource
 from apps.patients import permissions
 from apps.patients.complexity import complexity_recompute
 from apps.patients.jobs import panel_import_enqueue
@@ -47,7 +48,7 @@ from apps.patients.models import (
     Sex,
 )
 from apps.patients.services import patient_create
-from apps.patients.services.clinical import condition_build, encounter_build
+from apps.patients.services.clinical import ENCOUNTER_FIELDS, condition_build, encounter_build
 from apps.teams.models import CareTeam
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -62,12 +63,7 @@ COLUMNS = (
     "sex",
     "code",
     "onset_date",
-    "kind",
-    "admit_date",
-    "discharge_date",
-    "attending_provider",
-    "facility",
-    "cost",
+    *ENCOUNTER_FIELDS,
 )
 RECORDS = ("patient", "condition", "encounter")
 
@@ -75,7 +71,7 @@ RECORDS = ("patient", "condition", "encounter")
 @transaction.atomic
 def panel_import_submit(
     *,
-    actor: User,
+    actor: Actor,
     organisation: Organisation,
     file_name: str,
     content: bytes | str,
@@ -104,7 +100,7 @@ def panel_import_submit(
         )
     job = PanelImportJob.objects.create(
         organisation=organisation,
-        created_by=actor,
+        created_by=person_behind(actor),
         file_name=file_name[:200],
         content=content,
         dry_run=dry_run,
@@ -113,7 +109,7 @@ def panel_import_submit(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type="patients.panelimportjob",
+        object_type=PanelImportJob,
         object_id=job.pk,
         detail={"dry_run": dry_run},
     )
@@ -326,13 +322,12 @@ def _write(
     )
     rows: list[Condition | Encounter] = [*conditions, *encounters]
     audit_record_many(
-        AuditEvent(
+        audit_event(
             actor=actor,
-            actor_username=actor.get_username(),
             action=AuditAction.CREATE,
             source=AuditSource.IMPORT,
-            object_type=f"patients.{type(row).__name__.lower()}",
-            object_id=str(row.pk),
+            object_type=row,
+            object_id=row.pk,
             patient_id=row.patient_id,
             detail={"import_job": job.pk},
         )
