@@ -74,7 +74,7 @@ def test_work_of_someone_who_left_the_team_is_orphaned_not_overdue(
 ):
     make_task(patient, chw, due_in=-timedelta(days=2), title="Home visit")
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=nurse, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     items = agenda(open_huddle(team, nurse))
     assert [item.source for item in items] == [ItemSource.ORPHANED_TASKS]
@@ -85,7 +85,7 @@ def test_work_of_someone_who_left_the_team_is_orphaned_not_overdue(
 def test_orphaned_work_is_surfaced_even_before_it_is_due(frozen, team, nurse, chw, patient):
     make_task(patient, chw, due_in=timedelta(days=10))
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=nurse, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     assert [item.source for item in agenda(open_huddle(team, nurse))] == [ItemSource.ORPHANED_TASKS]
 
@@ -98,7 +98,7 @@ def test_agenda_is_ordered_by_urgency(frozen, team, nurse, chw, org_admin):
     make_task(stat, nurse, due_in=-timedelta(days=1), priority=TaskPriority.STAT)
     make_task(orphan, chw, due_in=timedelta(days=1))
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=nurse, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     items = agenda(open_huddle(team, nurse))
     assert [item.patient_id for item in items] == [stat.pk, orphan.pk, routine.pk]
@@ -219,9 +219,9 @@ def _build_queries(team, nurse):
     return len(captured), huddle
 
 
-def _leave(team, user):
+def _leave(team, user, *, actor):
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=user, ended_at=None)
+        actor=actor, membership=TeamMembership.objects.get(team=team, user=user, ended_at=None)
     )
 
 
@@ -245,12 +245,12 @@ def test_agenda_query_count_does_not_grow_with_the_team(frozen, team, nurse, org
     first_leaver = factories.make_member(team, Role.CHW)
     second_leaver = factories.make_member(team, Role.SOCIAL_WORKER)
     _add_patients(team, org_admin, 2, owner=nurse, leaver=first_leaver)
-    _leave(team, first_leaver)
+    _leave(team, first_leaver, actor=org_admin)
     _build_queries(team, nurse)  # a previous huddle with unfinished items, as in every later one
     frozen.shift(timedelta(days=15))  # long enough for the unsigned care plans to come due
     baseline, small = _build_queries(team, nurse)
     _add_patients(team, org_admin, 25, owner=nurse, leaver=second_leaver)
-    _leave(team, second_leaver)
+    _leave(team, second_leaver, actor=org_admin)
     frozen.shift(timedelta(days=15))
     grown, large = _build_queries(team, nurse)
     assert {item.source for item in agenda(small)} == set(ItemSource) - {

@@ -231,7 +231,7 @@ def test_task_form_never_makes_a_task_without_one_owner_on_the_team(
 
     huddle, item = running
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
+        actor=nurse, membership=TeamMembership.objects.get(team=team, user=chw, ended_at=None)
     )
     value = {"OUTSIDER": outsider.pk, "LEFT": chw.pk}.get(owner, owner)
     response = client_for(nurse).post(

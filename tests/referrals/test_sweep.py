@@ -26,7 +26,7 @@ from apps.referrals.services.sweep import SweepResult, _sweep_batch, referral_re
 from apps.tasks.models import Notification
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove, team_member_update
-from tests.referrals.factories import make_referral, move_along
+from tests.referrals.factories import SWEEPER, make_referral, move_along
 
 S = ReferralState
 NEW_YORK = ZoneInfo("America/New_York")
@@ -49,7 +49,7 @@ def limits(organisation, org_admin):
 
 def sweep_at(moment: datetime):
     with time_machine.travel(moment, tick=False):
-        return referral_reminder_sweep()
+        return referral_reminder_sweep(actor=SWEEPER)
 
 
 def notes_for(referral: Referral) -> list[Notification]:
@@ -258,7 +258,7 @@ def test_without_a_lead_the_escalation_goes_to_the_owner_and_says_so(
 ):
     referral = sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     membership = TeamMembership.objects.get(team=team, user=nurse, ended_at__isnull=True)
-    team_member_update(actor=None, membership=membership, role=membership.role, is_lead=False)
+    team_member_update(actor=nurse, membership=membership, role=membership.role, is_lead=False)
     sweep_at(at(2026, 11, 13, 10))
     escalation = next(n for n in notes_for(referral) if n.kind == "referral_escalation")
     assert escalation.recipient == social_worker
@@ -272,7 +272,7 @@ def test_an_owner_who_left_the_team_is_not_reminded_the_lead_is(
 ):
     referral = sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     team_member_remove(
-        actor=None, membership=TeamMembership.objects.get(team=team, user=social_worker)
+        actor=nurse, membership=TeamMembership.objects.get(team=team, user=social_worker)
     )
     sweep_at(at(2026, 11, 10, 10))
     [reminder] = notes_for(referral)
@@ -294,7 +294,7 @@ def test_a_sweep_that_dies_mid_batch_loses_nothing_and_the_next_sends_once(
 
     def sweep_then_die() -> None:
         with transaction.atomic():
-            _sweep_batch(now=moment, batch_size=10, leads={}, result=SweepResult())
+            _sweep_batch(actor=SWEEPER, now=moment, batch_size=10, leads={}, result=SweepResult())
             seen.append(Notification.objects.count())
             raise WorkerKilled
 
@@ -315,7 +315,7 @@ def test_the_sweep_works_in_batches_until_nothing_is_due(
     for _ in range(7):
         sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     with time_machine.travel(at(2026, 11, 10, 10), tick=False):
-        result = referral_reminder_sweep(batch_size=3)
+        result = referral_reminder_sweep(actor=SWEEPER, batch_size=3)
     assert (result.reminders, result.batches) == (7, 3)
     assert Notification.objects.filter(kind="referral_reminder").count() == 7
 
@@ -332,7 +332,7 @@ def test_finished_referrals_are_never_reminded(limits, patient, nurse, social_wo
 
 def _sweep_queries(moment: datetime) -> tuple[int, int]:
     with time_machine.travel(moment, tick=False), CaptureQueriesContext(connection) as captured:
-        result = referral_reminder_sweep()
+        result = referral_reminder_sweep(actor=SWEEPER)
     return len(captured), result.reminders
 
 
@@ -404,7 +404,7 @@ def test_one_referral_that_cannot_be_swept_holds_back_no_other(
 
     monkeypatch.setattr(sweep_module, "notification_send_many", refusing)
     with time_machine.travel(at(2026, 11, 10, 10), tick=False):
-        result = referral_reminder_sweep(batch_size=3)
+        result = referral_reminder_sweep(actor=SWEEPER, batch_size=3)
 
     assert result.failed == [poisoned.pk]
     assert result.reminders == 6

@@ -5,8 +5,8 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record
+from apps.accounts.models import Actor, Organisation, User
+from apps.core.audit import audit_event, audit_record, audit_record_many
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStatus, Weekday
@@ -172,9 +172,16 @@ def _local_start(day: date, at: time) -> datetime:
 
 @transaction.atomic
 def huddle_series_extend(
-    *, series: HuddleSeries, today: date | None = None, horizon_days: int = SERIES_HORIZON_DAYS
+    *,
+    actor: Actor,
+    series: HuddleSeries,
+    today: date | None = None,
+    horizon_days: int = SERIES_HORIZON_DAYS,
 ) -> list[Huddle]:
-    """Makes the series' huddles for the coming weeks; running it twice adds nothing."""
+    """Makes the series' huddles for the coming weeks; running it twice adds nothing.
+
+    Each huddle made is audited as made by `actor`: the person creating the series,
+    or the daily job (a `JobActor`) keeping it scheduled ahead."""
     series = (
         HuddleSeries.objects.select_for_update(of=("self",))
         .select_related("team")
@@ -203,6 +210,16 @@ def huddle_series_extend(
         if day not in existing
     ]
     Huddle.objects.bulk_create(created)
+    audit_record_many(
+        audit_event(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=Huddle,
+            object_id=huddle.pk,
+            detail={"team_id": series.team_id, "series_id": series.pk},
+        )
+        for huddle in created
+    )
     return created
 
 
@@ -251,7 +268,7 @@ def huddle_series_create(
         object_id=series.pk,
         detail={"team_id": team.pk},
     )
-    huddle_series_extend(series=series)
+    huddle_series_extend(actor=actor, series=series)
     return series
 
 

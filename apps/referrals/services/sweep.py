@@ -20,7 +20,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.actors import JobActor
+from apps.accounts.models import Actor
 from apps.core.audit import audit_event, audit_record_many
 from apps.core.items import run_batches
 from apps.core.models import AuditAction, AuditEvent, AuditSource
@@ -85,9 +85,15 @@ def due_filter(now: datetime) -> Q:
 
 
 def referral_reminder_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int = MAX_BATCHES,
 ) -> SweepResult:
-    """Sends every reminder and escalation due at `now` (default: the current time)."""
+    """Sends every reminder and escalation due at `now` (default: the current time).
+
+    `actor` is the job (a `JobActor`); the audit trail names it for every step."""
     now = now or timezone.now()
     result = SweepResult()
     leads: dict[int, int | None] = {}
@@ -95,6 +101,7 @@ def referral_reminder_sweep(
     # swept holds back neither the rest of its batch nor the batches after it.
     outcome = run_batches(
         lambda exclude, only: _sweep_batch(
+            actor=actor,
             now=now,
             batch_size=batch_size,
             leads=leads,
@@ -138,6 +145,7 @@ def _owner_name(row: Referral) -> str:
 
 def _sweep_batch(
     *,
+    actor: Actor,
     now: datetime,
     batch_size: int,
     leads: dict[int, int | None],
@@ -174,7 +182,7 @@ def _sweep_batch(
         return 0
     counts = (result.reminders, result.escalations, result.batches)
     try:
-        return _sweep_rows(rows, now=now, leads=leads, result=result)
+        return _sweep_rows(rows, actor=actor, now=now, leads=leads, result=result)
     except Exception:
         # The batch rolls back: so do its counts.
         result.reminders, result.escalations, result.batches = counts
@@ -182,7 +190,12 @@ def _sweep_batch(
 
 
 def _sweep_rows(
-    rows: list[Any], *, now: datetime, leads: dict[int, int | None], result: SweepResult
+    rows: list[Any],
+    *,
+    actor: Actor,
+    now: datetime,
+    leads: dict[int, int | None],
+    result: SweepResult,
 ) -> int:
     result.batches += 1
     on_team = set(
@@ -278,7 +291,7 @@ def _sweep_rows(
             )
         audits.append(
             audit_event(
-                actor=JobActor(job=SWEEP_JOB),
+                actor=actor,
                 action=AuditAction.UPDATE,
                 source=AuditSource.TASK,
                 object_type=REFERRAL,
