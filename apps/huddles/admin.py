@@ -123,7 +123,7 @@ class HuddleAdmin(admin.ModelAdmin):
                 audit_record(
                     actor=request_actor(request),
                     action=AuditAction.LIST,
-                    object_type="huddles.agendaitem",
+                    object_type=AgendaItem,
                     patient_ids=patient_ids,
                     detail={"huddle_id": huddle.pk},
                 )

@@ -35,8 +35,6 @@ from apps.tasks.models import Task, TaskSource
 from apps.teams.models import CareTeam, TeamMembership
 from apps.teams.selectors import team_active_members, team_list_for_user
 
-HUDDLE = "huddles.huddle"
-ITEM = "huddles.agendaitem"
 UPCOMING_LIMIT = 20
 PAST_LIMIT = 25
 
@@ -420,7 +418,7 @@ def huddle_board_for_user(
         audit_record(
             actor=user,
             action=AuditAction.LIST,
-            object_type=ITEM,
+            object_type=AgendaItem,
             patient_ids=sorted({item.patient_id for item in item_list}),
             detail={"huddle_id": huddle.pk},
         )
@@ -473,7 +471,7 @@ def huddle_agenda_preview_for_user(*, user: User, huddle: Huddle) -> AgendaPrevi
         audit_record(
             actor=user,
             action=AuditAction.LIST,
-            object_type=ITEM,
+            object_type=AgendaItem,
             patient_ids=sorted({row.patient.pk for row in shown}),
             detail={"huddle_id": huddle.pk, "preview": True},
         )

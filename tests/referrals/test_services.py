@@ -240,7 +240,11 @@ def test_reassigning_needs_a_reason_and_a_team_member_and_keeps_the_history(
     )
     assert moved.owner == chw
     event = moved.events.get(kind=ReferralEventKind.REASSIGNED)
-    assert event.detail == {"from_owner_id": social_worker.pk, "to_owner_id": chw.pk}
+    assert event.detail == {
+        "fields": ["owner"],
+        "from_owner_id": social_worker.pk,
+        "to_owner_id": chw.pk,
+    }
     assert event.note == "CHW knows the food bank"
 
 

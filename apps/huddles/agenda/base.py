@@ -73,7 +73,7 @@ class AgendaContext:
     # The person the agenda is built for (opening, refreshing, previewing):
     # sources that read through another app's access-checked selector use it.
     viewer: User | None = None
-    # Reads that several sources share, made once per build (one pass over the
+    # Reads that several sources share, made once per build (one query over the
     # team's open tasks serves both task sources).
     shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.core.audit import object_type_of
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
 from apps.huddles.models import ItemSource
 from apps.transitions.models import (
@@ -15,8 +16,8 @@ from apps.transitions.models import (
     Setting,
 )
 
-HANDOFF = "transitions.handoff"
-EPISODE = "transitions.episode"
+HANDOFF = object_type_of(Handoff)
+EPISODE = object_type_of(Episode)
 SETTING_LABELS = dict(Setting.choices)
 
 

@@ -2,12 +2,13 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from apps.core.audit import object_type_of
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
 from apps.huddles.models import AgendaItem, ItemSource, ItemStatus
 from apps.patients.models import PatientComplexity, SdohScreen
 
-SCREEN = "patients.sdohscreen"
-COMPLEXITY = "patients.patientcomplexity"
+SCREEN = object_type_of(SdohScreen)
+COMPLEXITY = object_type_of(PatientComplexity)
 
 # The triage rule: needs that cannot wait for the next routine contact.
 URGENT_LIVING_SITUATION = "not_steady"

@@ -1,10 +1,12 @@
 """Agenda source over care plans: plans due for a PCP's review or waiting for a signature."""
 
+from apps.careplans.models import CarePlan
 from apps.careplans.selectors import care_plans_due_for_review
+from apps.core.audit import object_type_of
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
 from apps.huddles.models import ItemSource
 
-CARE_PLAN = "careplans.careplan"
+CARE_PLAN = object_type_of(CarePlan)
 # Plans due for review are read through the care plans app's own selector (its
 # rule, its access check); it lists at most this many, the longest waiting first.
 PLAN_LIMIT = 2_000

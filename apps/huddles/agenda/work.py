@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -11,7 +12,6 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    Q,
     QuerySet,
     Value,
     When,
@@ -20,11 +20,12 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
+from apps.core.audit import object_type_of
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
 from apps.huddles.models import ItemSource
-from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority
+from apps.tasks.models import Task, TaskPriority, TaskQuerySet
 
-TASK = "tasks.task"
+TASK = object_type_of(Task)
 DETAIL_LINES_PER_PATIENT = 3
 
 _PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
@@ -32,22 +33,22 @@ _PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
 TASK_URGENCY_CAP = 84
 
 
-def _team_open_tasks(context: AgendaContext) -> QuerySet[Task]:
-    return Task.objects.filter(
-        patient__care_team_id=context.team_id,
-        patient__is_active=True,
-        status__in=OPEN_STATUSES,
+def _team_open_tasks(context: AgendaContext) -> TaskQuerySet:
+    return Task.objects.open().filter(
+        patient__care_team_id=context.team_id, patient__is_active=True
     )
 
 
-def _overdue(context: AgendaContext) -> QuerySet[Task]:
+def _overdue(context: AgendaContext) -> TaskQuerySet:
     # Orphaned tasks are their own item; counting them here too would say it twice.
-    return _team_open_tasks(context).filter(
-        due_at__lt=context.now, owner_id__in=context.active_member_ids
+    return (
+        _team_open_tasks(context)
+        .overdue(context.now)
+        .filter(owner_id__in=context.active_member_ids)
     )
 
 
-def _orphaned(context: AgendaContext) -> QuerySet[Task]:
+def _orphaned(context: AgendaContext) -> TaskQuerySet:
     return _team_open_tasks(context).exclude(owner_id__in=context.active_member_ids)
 
 
@@ -67,42 +68,35 @@ _PRIORITY_RANK = Case(
 )
 
 
-def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
-    """Overdue and orphaned open tasks per patient, from one pass over the team's open tasks.
+def _tally_rows(tasks: QuerySet[Task], kind: int) -> QuerySet[Task, dict[str, Any]]:
+    return (
+        tasks.values("patient_id")
+        .annotate(
+            kind=Value(kind),
+            count=Count("id"),
+            oldest=Min(TruncDate("due_at")),
+            top=Max(_PRIORITY_RANK),
+        )
+        .order_by()
+    )
 
-    Both task sources read it; the context keeps it, so the pass happens once
-    per build. The database aggregates (a row per patient with such work) and
-    returns local dates rather than timestamps, which are cheaper to read back.
+
+def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
+    """Overdue and orphaned open tasks per patient: count, oldest due date, top priority.
+
+    One query for both task sources (the context keeps the answer for the
+    second): the database aggregates each list, a row per patient with such
+    work, and returns local dates rather than timestamps.
     """
     cached = context.shared.get("task_tallies")
     if cached is not None:
         return cached  # type: ignore[return-value]
-    active = context.active_member_ids
-    overdue = Q(due_at__lt=context.now, owner_id__in=active)
-    orphaned = ~Q(owner_id__in=active) if active else Q(pk__isnull=False)
-    rows = (
-        _team_open_tasks(context)
-        .filter(overdue | orphaned)
-        .values("patient_id")
-        .annotate(
-            overdue_count=Count("id", filter=overdue),
-            overdue_oldest=Min(TruncDate("due_at"), filter=overdue),
-            overdue_top=Max(_PRIORITY_RANK, filter=overdue),
-            orphaned_count=Count("id", filter=orphaned),
-            orphaned_oldest=Min(TruncDate("due_at"), filter=orphaned),
-            orphaned_top=Max(_PRIORITY_RANK, filter=orphaned),
-        )
-        .order_by()
-    )
     found: tuple[dict[int, _Tally], dict[int, _Tally]] = ({}, {})
+    rows = _tally_rows(_overdue(context), 0).union(_tally_rows(_orphaned(context), 1), all=True)
     for row in rows:
-        for index, kind in enumerate(("overdue", "orphaned")):
-            if row[f"{kind}_count"]:
-                found[index][row["patient_id"]] = _Tally(
-                    count=row[f"{kind}_count"],
-                    oldest=row[f"{kind}_oldest"],
-                    top=row[f"{kind}_top"] or 0,
-                )
+        found[row["kind"]][row["patient_id"]] = _Tally(
+            count=row["count"], oldest=row["oldest"], top=row["top"] or 0
+        )
     context.shared["task_tallies"] = found
     return found
 

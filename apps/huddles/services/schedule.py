@@ -13,8 +13,6 @@ from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStat
 from apps.huddles.permissions import require_can_schedule_huddles
 from apps.teams.models import CareTeam
 
-HUDDLE = "huddles.huddle"
-SERIES = "huddles.huddleseries"
 # How far ahead a series keeps its occurrences as rows (the daily sweep extends it).
 SERIES_HORIZON_DAYS = 28
 MIN_DURATION, MAX_DURATION = 5, 240
@@ -71,7 +69,7 @@ def huddle_schedule(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         detail={"team_id": team.pk},
     )
@@ -115,7 +113,7 @@ def huddle_update(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         detail={"fields": changed},
     )
@@ -141,7 +139,7 @@ def huddle_cancel(*, actor: User, huddle: Huddle, reason: str) -> Huddle:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         detail={"fields": ["status"]},
     )
@@ -264,7 +262,7 @@ def huddle_series_create(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=SERIES,
+        object_type=HuddleSeries,
         object_id=series.pk,
         detail={"team_id": team.pk},
     )
@@ -291,7 +289,7 @@ def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | Non
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=SERIES,
+        object_type=HuddleSeries,
         object_id=series.pk,
         detail={"fields": ["ends_on", "is_active"], "cancelled_huddles": cancelled},
     )

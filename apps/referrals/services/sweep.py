@@ -21,15 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Actor
-from apps.core.audit import audit_event, audit_record_many
 from apps.core.items import run_batches
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.models import AuditEvent
+from apps.referrals.events import referral_event_build, referral_events_save
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
 from apps.tasks.notifications import NotificationDraft, notification_send_many
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 
-REFERRAL = "referrals.referral"
 SWEEP_JOB = "referrals.reminder_sweep"
 BATCH_SIZE = 500
 # A run stops after this many batches; the next beat tick picks up the rest.
@@ -212,15 +211,13 @@ def _sweep_rows(
     drafts: list[NotificationDraft] = []
     # Listed first: when both steps are due at once for one person, they hear the escalation.
     escalation_drafts: list[NotificationDraft] = []
-    events: list[ReferralEvent] = []
-    audits: list[AuditEvent] = []
+    events: list[tuple[ReferralEvent, AuditEvent]] = []
     link_to = _link_maker()
     for row in rows:
         team_id = row.team_id
         link = link_to(row.pk)
         state = row.get_state_display()
         since = timezone.localtime(row.state_entered_at)
-        steps: list[str] = []
         if row.reminder_sent_at is None and row.remind_at is not None and row.remind_at <= now:
             # An owner who left the team cannot act: their lead hears instead.
             recipient_id = row.owner_id
@@ -242,14 +239,15 @@ def _sweep_rows(
                 )
             )
             reminded.append(row.pk)
-            steps.append("reminder_sent_at")
             events.append(
-                ReferralEvent(
-                    referral_id=row.pk,
-                    occurred_at=sent_at,
+                referral_event_build(
+                    actor=actor,
+                    referral=row,
                     kind=ReferralEventKind.REMINDED,
+                    fields=["reminder_sent_at"],
                     to_state=row.state,
-                    detail={"recipient_id": recipient_id},
+                    occurred_at=sent_at,
+                    recipient_id=recipient_id,
                 )
             )
         if (
@@ -279,27 +277,18 @@ def _sweep_rows(
                 )
             )
             escalated.append(row.pk)
-            steps.append("escalation_sent_at")
             events.append(
-                ReferralEvent(
-                    referral_id=row.pk,
-                    occurred_at=sent_at,
+                referral_event_build(
+                    actor=actor,
+                    referral=row,
                     kind=ReferralEventKind.ESCALATED,
+                    fields=["escalation_sent_at"],
                     to_state=row.state,
-                    detail={"recipient_id": recipient_id, "no_lead": lead is None},
+                    occurred_at=sent_at,
+                    recipient_id=recipient_id,
+                    no_lead=lead is None,
                 )
             )
-        audits.append(
-            audit_event(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                source=AuditSource.TASK,
-                object_type=REFERRAL,
-                object_id=str(row.pk),
-                patient_id=row.patient_id,
-                detail={"fields": steps},
-            )
-        )
     # Keys already used (a redelivered or overlapping run) are skipped by the insert.
     notification_send_many(escalation_drafts + drafts)
     Referral.objects.filter(pk__in=[row.pk for row in rows]).update(
@@ -311,8 +300,7 @@ def _sweep_rows(
         ),
         updated_at=sent_at,
     )
-    ReferralEvent.objects.bulk_create(events)
-    audit_record_many(audits)
+    referral_events_save(events)
     result.reminders += len(reminded)
     result.escalations += len(escalated)
     return len(rows)
