@@ -5,6 +5,7 @@ refresh) answer the agenda; attendance answers the attendance list. Without
 htmx every action redirects back to the huddle.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib import messages
@@ -322,55 +323,71 @@ def item_move(
     return _agenda_response(request, item.huddle)
 
 
+def _item_act(
+    request: AuthenticatedHttpRequest,
+    huddle_id: int,
+    item_id: int,
+    act: Callable[[AgendaItem, dict[str, str]], AgendaItem],
+) -> HttpResponse:
+    """Runs one service on the item with the posted decision and reason (blank when not
+    given: the service says what it needs); answers with the item's card redrawn."""
+    item = _item(request, huddle_id, item_id)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    posted = {name: form.cleaned_data.get(name, "") for name in ("decision", "reason")}
+    return _item_response(request, act(item, posted))
+
+
 @login_required
 @require_POST
 @htmx_action
 def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_decision_record(
-        actor=request.user, item=item, decision=form.cleaned_data.get("decision", "")
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_decision_record(
+            actor=request.user, item=item, decision=posted["decision"]
+        ),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_discuss(
-        actor=request.user,
-        item=item,
-        decision=form.cleaned_data.get("decision", ""),
-        reason=form.cleaned_data.get("reason", ""),
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_discuss(actor=request.user, item=item, **posted),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_skip(
-        actor=request.user, item=item, reason=form.cleaned_data.get("reason", "")
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_skip(
+            actor=request.user, item=item, reason=posted["reason"]
+        ),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_reopen(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    item = services.huddle_item_reopen(actor=request.user, item=item)
-    return _item_response(request, item)
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, _posted: services.huddle_item_reopen(actor=request.user, item=item),
+    )
 
 
 def _due_at(huddle: Huddle, form: TaskFromItemForm) -> datetime | None:

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.huddles import selectors, services
@@ -54,9 +55,8 @@ class HuddleListCreateApi(APIView):
 
     @extend_schema(request=HuddleScheduleInput, responses={201: HuddleSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = HuddleScheduleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        data = parse_input(HuddleScheduleInput, request.data)
+        values = data
         team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
         if team is None:
             raise ApplicationError(
@@ -74,9 +74,8 @@ class HuddleDetailApi(APIView):
     @extend_schema(request=HuddleUpdateInput, responses=HuddleSerializer)
     def patch(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = HuddleUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        huddle = services.huddle_update(actor=request.user, huddle=huddle, **data.validated_data)
+        data = parse_input(HuddleUpdateInput, request.data, partial=True)
+        huddle = services.huddle_update(actor=request.user, huddle=huddle, **data)
         return Response(HuddleSerializer(huddle).data)
 
 
@@ -127,11 +126,8 @@ class HuddleCancelApi(APIView):
     @extend_schema(request=HuddleReasonInput, responses=HuddleSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = HuddleReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        huddle = services.huddle_cancel(
-            actor=request.user, huddle=huddle, reason=data.validated_data["reason"]
-        )
+        data = parse_input(HuddleReasonInput, request.data)
+        huddle = services.huddle_cancel(actor=request.user, huddle=huddle, reason=data["reason"])
         return Response(HuddleSerializer(huddle).data)
 
 
@@ -139,11 +135,8 @@ class HuddleAttendanceApi(APIView):
     @extend_schema(request=HuddleAttendanceInput, responses=HuddleAttendanceSerializer)
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = HuddleAttendanceInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        row = services.huddle_attendance_set(
-            actor=request.user, huddle=huddle, **data.validated_data
-        )
+        data = parse_input(HuddleAttendanceInput, request.data)
+        row = services.huddle_attendance_set(actor=request.user, huddle=huddle, **data)
         return Response(HuddleAttendanceSerializer(row).data)
 
 
@@ -167,9 +160,8 @@ class SeriesListCreateApi(APIView):
 
     @extend_schema(request=HuddleSeriesCreateInput, responses={201: HuddleSeriesSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = HuddleSeriesCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        data = parse_input(HuddleSeriesCreateInput, request.data)
+        values = data
         team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
         if team is None:
             raise ApplicationError(

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.huddles import permissions, selectors, services
 from apps.huddles.api.huddles import _board, _huddle
@@ -33,9 +34,8 @@ class HuddleItemAddApi(APIView):
         huddle = _huddle(request, huddle_id)
         # Refuse before opening the patient: the lookup is audited as a record view.
         permissions.require_can_run_huddles(request.user, huddle.team_id)
-        data = HuddleItemAddInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        data = parse_input(HuddleItemAddInput, request.data)
+        values = data
         patient = patient_get_for_user(user=request.user, patient_id=values.pop("patient_id"))
         item = services.huddle_item_add(
             actor=request.user, huddle=huddle, patient=patient, **values
@@ -47,11 +47,8 @@ class HuddleReorderApi(APIView):
     @extend_schema(request=HuddleReorderInput, responses=HuddleBoardSerializer)
     def put(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
-        data = HuddleReorderInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.huddle_agenda_reorder(
-            actor=request.user, huddle=huddle, item_ids=data.validated_data["item_ids"]
-        )
+        data = parse_input(HuddleReorderInput, request.data)
+        services.huddle_agenda_reorder(actor=request.user, huddle=huddle, item_ids=data["item_ids"])
         return Response(_board(request, huddle))
 
 
@@ -77,26 +74,21 @@ class HuddleItemActionApi(APIView):
         huddle = _huddle(request, huddle_id)
         item = selectors.huddle_item_get_for_user(user=request.user, huddle=huddle, item_id=item_id)
         if action == "decision":
-            decision = HuddleDecisionInput(data=request.data)
-            decision.is_valid(raise_exception=True)
+            decision = parse_input(HuddleDecisionInput, request.data)
             services.huddle_item_decision_record(
-                actor=request.user, item=item, decision=decision.validated_data["decision"]
+                actor=request.user, item=item, decision=decision["decision"]
             )
         elif action == "discuss":
-            discuss = HuddleDiscussInput(data=request.data)
-            discuss.is_valid(raise_exception=True)
+            discuss = parse_input(HuddleDiscussInput, request.data)
             services.huddle_item_discuss(
                 actor=request.user,
                 item=item,
-                decision=discuss.validated_data.get("decision"),
-                reason=discuss.validated_data.get("reason", ""),
+                decision=discuss.get("decision"),
+                reason=discuss.get("reason", ""),
             )
         elif action == "skip":
-            reason = HuddleReasonInput(data=request.data)
-            reason.is_valid(raise_exception=True)
-            services.huddle_item_skip(
-                actor=request.user, item=item, reason=reason.validated_data["reason"]
-            )
+            reason = parse_input(HuddleReasonInput, request.data)
+            services.huddle_item_skip(actor=request.user, item=item, reason=reason["reason"])
         elif action == "reopen":
             services.huddle_item_reopen(actor=request.user, item=item)
         else:
@@ -109,9 +101,8 @@ class HuddleItemTaskApi(APIView):
     def post(self, request: AuthenticatedRequest, huddle_id: int, item_id: int) -> Response:
         huddle = _huddle(request, huddle_id)
         item = selectors.huddle_item_get_for_user(user=request.user, huddle=huddle, item_id=item_id)
-        data = HuddleTaskInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        data = parse_input(HuddleTaskInput, request.data)
+        values = data
         members = selectors.team_members(team_id=huddle.team_id)
         owner = next((m.user for m in members if m.user_id == values["owner_id"]), None)
         if owner is None:

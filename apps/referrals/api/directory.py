@@ -7,10 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.referrals import selectors, services
-from apps.referrals.api.referrals import _parse
 from apps.referrals.api.serializers import (
     ResourceOrganisationInput,
     ResourceOrganisationSerializer,
@@ -49,7 +49,7 @@ class ResourceServiceListCreateApi(APIView):
 
     @extend_schema(request=ResourceServiceCreateInput, responses={201: ResourceServiceSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = dict(_parse(ResourceServiceCreateInput, request.data))
+        data = dict(parse_input(ResourceServiceCreateInput, request.data))
         partner = selectors.resource_organisation_get_for_user(
             user=request.user, resource_organisation_id=data.pop("organisation_id")
         )
@@ -68,7 +68,7 @@ class ResourceServiceDetailApi(APIView):
     @extend_schema(request=ResourceServiceInput, responses=ResourceServiceSerializer)
     def patch(self, request: AuthenticatedRequest, service_id: int) -> Response:
         service = selectors.resource_service_get_for_user(user=request.user, service_id=service_id)
-        data = _parse(ResourceServiceInput, request.data, partial=True)
+        data = parse_input(ResourceServiceInput, request.data, partial=True)
         service = services.resource_service_update(actor=request.user, service=service, **data)
         return Response(ResourceServiceSerializer(service).data)
 
@@ -83,7 +83,7 @@ class ResourceOrganisationListCreateApi(APIView):
         request=ResourceOrganisationInput, responses={201: ResourceOrganisationSerializer}
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = dict(_parse(ResourceOrganisationInput, request.data))
+        data = dict(parse_input(ResourceOrganisationInput, request.data))
         if request.user.organisation is None:
             raise ApplicationError("Your account belongs to no organisation.")
         partner = services.resource_organisation_create(
@@ -107,7 +107,7 @@ class ResourceOrganisationDetailApi(APIView):
         partner = selectors.resource_organisation_get_for_user(
             user=request.user, resource_organisation_id=organisation_id
         )
-        data = _parse(ResourceOrganisationInput, request.data, partial=True)
+        data = parse_input(ResourceOrganisationInput, request.data, partial=True)
         partner = services.resource_organisation_update(
             actor=request.user, resource_organisation=partner, **data
         )

@@ -1,5 +1,6 @@
 """The referral API: the board, a patient's referrals, one referral and its moves."""
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import User
 from apps.careplans.models import Goal
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.patients.models import Patient
@@ -41,12 +43,6 @@ from apps.referrals.models import (
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _parse(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> Any:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _member(patient: Patient, user_id: int | None) -> User | None:
     if user_id is None:
         return None
@@ -74,12 +70,31 @@ def _service(user: User, service_id: int) -> ResourceService | None:
     )
 
 
+def _with_moves(user: User, referral: Referral) -> Referral:
+    """The referral with the moves this user may make from its state (none if they may not
+    work on it), for the output serializer."""
+    referral.allowed_transitions = (  # type: ignore[attr-defined]
+        states.transitions_from(referral.state) if permissions.can_work_on(user, referral) else []
+    )
+    return referral
+
+
 def _detail(user: User, referral: Referral) -> dict[str, Any]:
     fresh = selectors.referral_get_for_user(user=user, referral_id=referral.pk)
-    fresh.allowed_transitions = (  # type: ignore[attr-defined]
-        states.transitions_from(fresh.state) if permissions.can_work_on(user, fresh) else []
-    )
-    return dict(ReferralDetailSerializer(fresh).data)
+    return dict(ReferralDetailSerializer(_with_moves(user, fresh)).data)
+
+
+def _act(
+    request: AuthenticatedRequest,
+    referral_id: int,
+    input_class: type[serializers.Serializer],
+    call: Callable[[Referral, dict[str, Any]], Referral],
+) -> Response:
+    """Loads the referral through the access-checked selector, parses the input, runs the
+    service and answers with the referral as the reader now sees it."""
+    referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
+    values = parse_input(input_class, request.data)
+    return Response(_detail(request.user, call(referral, values)))
 
 
 # --- referrals -------------------------------------------------------------------------
@@ -105,7 +120,7 @@ class ReferralListCreateApi(APIView):
 
     @extend_schema(request=ReferralCreateInput, responses={201: ReferralDetailSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = _parse(ReferralCreateInput, request.data)
+        data = parse_input(ReferralCreateInput, request.data)
         patient = patient_get_for_user(user=request.user, patient_id=data["patient_id"])
         referral = services.referral_create(
             actor=request.user,
@@ -128,13 +143,8 @@ class PatientReferralsApi(APIView):
     def get(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
         referrals = selectors.referral_list_for_patient(user=request.user, patient=patient)
-        for referral in referrals:
-            referral.allowed_transitions = (  # type: ignore[attr-defined]
-                states.transitions_from(referral.state)
-                if permissions.can_work_on(request.user, referral)
-                else []
-            )
-        return Response(ReferralDetailSerializer(referrals, many=True).data)
+        shown = [_with_moves(request.user, referral) for referral in referrals]
+        return Response(ReferralDetailSerializer(shown, many=True).data)
 
 
 class ReferralDetailApi(APIView):
@@ -146,7 +156,7 @@ class ReferralDetailApi(APIView):
     @extend_schema(request=ReferralUpdateInput, responses=ReferralDetailSerializer)
     def patch(self, request: AuthenticatedRequest, referral_id: int) -> Response:
         referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        values = dict(_parse(ReferralUpdateInput, request.data, partial=True))
+        values = dict(parse_input(ReferralUpdateInput, request.data, partial=True))
         if "service_id" in values:
             values["service"] = _service(request.user, values.pop("service_id"))
         if "goal_id" in values:
@@ -166,52 +176,62 @@ class ReferralTransitionApi(APIView):
         ),
     )
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ReferralTransitionInput, request.data)
-        referral = services.referral_transition(actor=request.user, referral=referral, **data)
-        return Response(_detail(request.user, referral))
+        return _act(
+            request,
+            referral_id,
+            ReferralTransitionInput,
+            lambda referral, data: services.referral_transition(
+                actor=request.user, referral=referral, **data
+            ),
+        )
 
 
 class ReferralConsentApi(APIView):
     @extend_schema(request=ReferralConsentInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ReferralConsentInput, request.data)
-        referral = services.referral_record_consent(
-            actor=request.user,
-            referral=referral,
-            consent_given=data["consent_given"],
-            method=data.get("consent_method", ""),
+        return _act(
+            request,
+            referral_id,
+            ReferralConsentInput,
+            lambda referral, data: services.referral_record_consent(
+                actor=request.user,
+                referral=referral,
+                consent_given=data["consent_given"],
+                method=data.get("consent_method", ""),
+            ),
         )
-        return Response(_detail(request.user, referral))
 
 
 class ReferralReassignApi(APIView):
     @extend_schema(request=ReferralReassignInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ReferralReassignInput, request.data)
-        owner = _member(referral.patient, data["owner_id"])
-        if owner is None:
-            raise ApplicationError(
-                "The owner must be a person on the patient's care team.",
-                field_errors={"owner_id": ["Choose a current member of the patient's care team."]},
+        def reassign(referral: Referral, data: dict[str, Any]) -> Referral:
+            owner = _member(referral.patient, data["owner_id"])
+            if owner is None:
+                raise ApplicationError(
+                    "The owner must be a person on the patient's care team.",
+                    field_errors={
+                        "owner_id": ["Choose a current member of the patient's care team."]
+                    },
+                )
+            return services.referral_reassign(
+                actor=request.user, referral=referral, owner=owner, reason=data["reason"]
             )
-        referral = services.referral_reassign(
-            actor=request.user, referral=referral, owner=owner, reason=data["reason"]
-        )
-        return Response(_detail(request.user, referral))
+
+        return _act(request, referral_id, ReferralReassignInput, reassign)
 
 
 class ReferralSnoozeApi(APIView):
     @extend_schema(request=ReferralSnoozeInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
-        data = _parse(ReferralSnoozeInput, request.data)
-        referral = services.referral_snooze(
-            actor=request.user, referral=referral, until=data["until"], reason=data["reason"]
+        return _act(
+            request,
+            referral_id,
+            ReferralSnoozeInput,
+            lambda referral, data: services.referral_snooze(
+                actor=request.user, referral=referral, **data
+            ),
         )
-        return Response(_detail(request.user, referral))
 
 
 class ReferralMeasuresApi(APIView):
