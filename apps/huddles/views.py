@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.form_errors import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.huddles import permissions, selectors, services
@@ -37,14 +38,6 @@ from apps.tasks.models import TaskPriority
 from apps.teams.forms import TeamFilterForm, chosen_team_id
 from apps.teams.models import CareTeam
 from apps.teams.selectors import team_list_for_user
-
-
-def _form_problem(form: object) -> ApplicationError:
-    errors = getattr(form, "errors", {})
-    return ApplicationError(
-        "Please correct the form.",
-        field_errors={name: [str(text) for text in texts] for name, texts in errors.items()},
-    )
 
 
 def _back(huddle: Huddle) -> HttpResponse:
@@ -242,7 +235,7 @@ def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     permissions.require_can_run_huddles(request.user, huddle.team_id)
     form = ItemAddForm(request.POST)
     if not form.is_valid():
-        raise _form_problem(form)
+        raise form_refusal(form)
     patient = selectors.team_patient_by_mrn(
         user=request.user, team_id=huddle.team_id, mrn=form.cleaned_data["mrn"]
     )
@@ -414,7 +407,7 @@ def item_task_create(
     members = selectors.team_members(team_id=item.huddle.team_id)
     form = TaskFromItemForm(request.POST, members=members)
     if not form.is_valid():
-        raise _form_problem(form)
+        raise form_refusal(form)
     owner = next(
         (member.user for member in members if member.user_id == form.cleaned_data["owner"]), None
     )

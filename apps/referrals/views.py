@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.form_errors import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
@@ -111,25 +112,20 @@ def referral_detail(request: AuthenticatedHttpRequest, referral_id: int) -> Http
 def _act(
     request: AuthenticatedHttpRequest,
     referral_id: int,
-    *,
     form: Callable[[Referral], forms.Form],
-    call: Callable[[Referral, dict[str, Any]], object],
+    service: Callable[..., Referral],
     success: str,
 ) -> HttpResponse:
-    """Parses the posted form for the referral and runs one service call with its values;
-    a refusal (a form error included) is answered by `htmx_action`."""
+    """Parses the posted form for the referral and calls `service` with its values (the
+    form's fields are named as the service's arguments); a refusal, a form error
+    included, is answered where the user clicked by `htmx_action`."""
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
     # Someone without the right learns nothing from form feedback: refuse first.
     permissions.require_can_work_on(request.user, referral)
     posted = form(referral)
     if not posted.is_valid():
-        raise ApplicationError(
-            "Please correct the form.",
-            field_errors={
-                name: [str(text) for text in errors] for name, errors in posted.errors.items()
-            },
-        )
-    call(referral, posted.cleaned_data)
+        raise form_refusal(posted)
+    service(actor=request.user, referral=referral, **posted.cleaned_data)
     if not is_htmx(request):
         messages.success(request, success)
         return redirect("referrals:detail", referral_id=referral.pk)
@@ -142,65 +138,38 @@ def _act(
 @htmx_action
 def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     label = dict(ReferralState.choices).get(request.POST.get("to_state", ""), "")
-    return _act(
-        request,
-        referral_id,
-        form=lambda _referral: TransitionForm(request.POST),
-        call=lambda referral, values: services.referral_transition(
-            actor=request.user, referral=referral, **values
-        ),
-        success=f"The referral is now {label}.",
-    )
+    form = TransitionForm(request.POST)
+    success = f"The referral is now {label}."
+    return _act(request, referral_id, lambda _: form, services.referral_transition, success)
 
 
 @login_required
 @require_POST
 @htmx_action
 def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        form=lambda _referral: ConsentForm(request.POST),
-        call=lambda referral, values: services.referral_record_consent(
-            actor=request.user,
-            referral=referral,
-            consent_given=values["consent_given"],
-            method=values["consent_method"],
-        ),
-        success="Consent recorded.",
-    )
+    form = ConsentForm(request.POST)
+    service = services.referral_record_consent
+    return _act(request, referral_id, lambda _: form, service, "Consent recorded.")
 
 
 @login_required
 @require_POST
 @htmx_action
 def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        form=lambda referral: ReassignForm(
-            request.POST, members=selectors.team_users_for_patient(patient=referral.patient)
-        ),
-        call=lambda referral, values: services.referral_reassign(
-            actor=request.user, referral=referral, **values
-        ),
-        success="The referral has a new owner.",
-    )
+    def form(referral: Referral) -> forms.Form:
+        members = selectors.team_users_for_patient(patient=referral.patient)
+        return ReassignForm(request.POST, members=members)
+
+    success = "The referral has a new owner."
+    return _act(request, referral_id, form, services.referral_reassign, success)
 
 
 @login_required
 @require_POST
 @htmx_action
 def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        form=lambda _referral: SnoozeForm(request.POST),
-        call=lambda referral, values: services.referral_snooze(
-            actor=request.user, referral=referral, **values
-        ),
-        success="Reminder snoozed.",
-    )
+    form = SnoozeForm(request.POST)
+    return _act(request, referral_id, lambda _: form, services.referral_snooze, "Reminder snoozed.")
 
 
 @login_required

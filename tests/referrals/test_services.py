@@ -196,7 +196,7 @@ def test_consent_is_recorded_only_before_sending(referral, social_worker):
     assert not withdrawn.consent_given
     assert withdrawn.consent_recorded_at is None
     given = services.referral_record_consent(
-        actor=social_worker, referral=referral, consent_given=True, method="written"
+        actor=social_worker, referral=referral, consent_given=True, consent_method="written"
     )
     assert given.consent_method == "written"
     assert given.consent_recorded_by == social_worker

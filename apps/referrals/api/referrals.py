@@ -88,13 +88,15 @@ def _act(
     request: AuthenticatedRequest,
     referral_id: int,
     input_class: type[serializers.Serializer],
-    call: Callable[[Referral, dict[str, Any]], Referral],
+    service: Callable[..., Referral],
 ) -> Response:
-    """Loads the referral through the access-checked selector, parses the input, runs the
-    service and answers with the referral as the reader now sees it."""
+    """Loads the referral through the access-checked selector, parses the input (its fields
+    named as the service's arguments), calls `service` and answers with the referral as
+    the reader now sees it."""
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
     values = parse_input(input_class, request.data)
-    return Response(_detail(request.user, call(referral, values)))
+    changed = service(actor=request.user, referral=referral, **values)
+    return Response(_detail(request.user, changed))
 
 
 # --- referrals -------------------------------------------------------------------------
@@ -176,37 +178,20 @@ class ReferralTransitionApi(APIView):
         ),
     )
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        return _act(
-            request,
-            referral_id,
-            ReferralTransitionInput,
-            lambda referral, data: services.referral_transition(
-                actor=request.user, referral=referral, **data
-            ),
-        )
+        return _act(request, referral_id, ReferralTransitionInput, services.referral_transition)
 
 
 class ReferralConsentApi(APIView):
     @extend_schema(request=ReferralConsentInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        return _act(
-            request,
-            referral_id,
-            ReferralConsentInput,
-            lambda referral, data: services.referral_record_consent(
-                actor=request.user,
-                referral=referral,
-                consent_given=data["consent_given"],
-                method=data.get("consent_method", ""),
-            ),
-        )
+        return _act(request, referral_id, ReferralConsentInput, services.referral_record_consent)
 
 
 class ReferralReassignApi(APIView):
     @extend_schema(request=ReferralReassignInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        def reassign(referral: Referral, data: dict[str, Any]) -> Referral:
-            owner = _member(referral.patient, data["owner_id"])
+        def reassign(*, actor: User, referral: Referral, owner_id: int, reason: str) -> Referral:
+            owner = _member(referral.patient, owner_id)
             if owner is None:
                 raise ApplicationError(
                     "The owner must be a person on the patient's care team.",
@@ -215,7 +200,7 @@ class ReferralReassignApi(APIView):
                     },
                 )
             return services.referral_reassign(
-                actor=request.user, referral=referral, owner=owner, reason=data["reason"]
+                actor=actor, referral=referral, owner=owner, reason=reason
             )
 
         return _act(request, referral_id, ReferralReassignInput, reassign)
@@ -224,14 +209,7 @@ class ReferralReassignApi(APIView):
 class ReferralSnoozeApi(APIView):
     @extend_schema(request=ReferralSnoozeInput, responses=ReferralDetailSerializer)
     def post(self, request: AuthenticatedRequest, referral_id: int) -> Response:
-        return _act(
-            request,
-            referral_id,
-            ReferralSnoozeInput,
-            lambda referral, data: services.referral_snooze(
-                actor=request.user, referral=referral, **data
-            ),
-        )
+        return _act(request, referral_id, ReferralSnoozeInput, services.referral_snooze)
 
 
 class ReferralMeasuresApi(APIView):

@@ -248,7 +248,7 @@ def _timer_start(referral: Referral) -> datetime:
 
 @transaction.atomic
 def referral_record_consent(
-    *, actor: User, referral: Referral, consent_given: bool, method: str = ""
+    *, actor: User, referral: Referral, consent_given: bool, consent_method: str = ""
 ) -> Referral:
     """Records whether the patient agreed to share their details with the partner, and how.
 
@@ -260,13 +260,13 @@ def referral_record_consent(
         raise ApplicationError(
             "Consent is recorded before the referral is sent; cancel it if consent is withdrawn."
         )
-    if consent_given and method not in ConsentMethod.values:
+    if consent_given and consent_method not in ConsentMethod.values:
         raise ApplicationError(
             "Say how the patient gave consent.",
             field_errors={"consent_method": ["Choose how consent was given."]},
         )
     referral.consent_given = consent_given
-    referral.consent_method = method if consent_given else ""
+    referral.consent_method = consent_method if consent_given else ""
     referral.consent_recorded_at = timezone.now() if consent_given else None
     referral.consent_recorded_by = actor if consent_given else None
     referral.save(update_fields=[*CONSENT_FIELDS, "updated_at"])
