@@ -75,28 +75,10 @@ def referral_events_save(pairs: Iterable[tuple[ReferralEvent, AuditEvent]]) -> N
 
 
 def referral_event_record(
-    *,
-    actor: Actor,
-    referral: Referral,
-    kind: str,
-    fields: Sequence[str] = (),
-    action: str = AuditAction.UPDATE,
-    note: str = "",
-    from_state: str = "",
-    to_state: str = "",
-    **detail: Any,
+    *, actor: Actor, referral: Referral, kind: str, **details: Any
 ) -> ReferralEvent:
-    """Records one event of `referral`: its timeline line and its audit event."""
-    event, audit = referral_event_build(
-        actor=actor,
-        referral=referral,
-        kind=kind,
-        fields=fields,
-        action=action,
-        note=note,
-        from_state=from_state,
-        to_state=to_state,
-        **detail,
-    )
+    """Records one event of `referral`, its timeline line and its audit event; `details`
+    as `referral_event_build` takes them (fields, action, note, states, identifiers)."""
+    event, audit = referral_event_build(actor=actor, referral=referral, kind=kind, **details)
     referral_events_save([(event, audit)])
     return event
