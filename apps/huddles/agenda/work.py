@@ -105,28 +105,40 @@ def _days_late(oldest: date, today: date) -> int:
     return max(0, (today - oldest).days)
 
 
+def _candidate(
+    source: ItemSource, patient_id: int, *, title: str, urgency: int, label: str, detail: str
+) -> Candidate:
+    """One task matter of one patient, ranked below urgent social needs whatever its age."""
+    return Candidate(
+        source=source,
+        key=f"{source}:p{patient_id}",
+        patient_id=patient_id,
+        title=title,
+        urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
+        evidence=[Evidence(label=label, detail=detail)],
+    )
+
+
+def _open_tasks(count: int) -> str:
+    return f"{count} open {'task' if count == 1 else 'tasks'}"
+
+
 def overdue_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks past due: the oldest and the most urgent count."""
-    candidates = []
     today = timezone.localdate(context.now)
+    candidates = []
     for patient_id, tally in _tallies(context)[0].items():
         days = _days_late(tally.oldest, today)
         count = tally.count
-        urgency = 40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
-            Candidate(
-                source=ItemSource.OVERDUE_TASKS,
-                key=f"{ItemSource.OVERDUE_TASKS}:p{patient_id}",
-                patient_id=patient_id,
+            _candidate(
+                ItemSource.OVERDUE_TASKS,
+                patient_id,
                 title=f"{count} overdue {noun}, oldest {days} day{'s' if days != 1 else ''} late",
-                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
-                evidence=[
-                    Evidence(
-                        label="Overdue",
-                        detail=f"{count} open {noun} past due since {tally.oldest:%Y-%m-%d}",
-                    )
-                ],
+                urgency=40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5),
+                label="Overdue",
+                detail=f"{_open_tasks(count)} past due since {tally.oldest:%Y-%m-%d}",
             )
         )
     return candidates
@@ -134,30 +146,21 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
 
 def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks whose owner has left the team (or was deactivated)."""
-    candidates = []
     today = timezone.localdate(context.now)
-    for patient_id, tally in _tallies(context)[1].items():
-        count = tally.count
-        overdue_days = _days_late(tally.oldest, today)
-        urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[tally.top] // 2
-        urgency += min(overdue_days, 10)
-        noun = "task" if count == 1 else "tasks"
-        candidates.append(
-            Candidate(
-                source=ItemSource.ORPHANED_TASKS,
-                key=f"{ItemSource.ORPHANED_TASKS}:p{patient_id}",
-                patient_id=patient_id,
-                title=f"{count} open {noun} without an owner on the team",
-                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
-                evidence=[
-                    Evidence(
-                        label="Orphaned",
-                        detail=f"{count} open {noun} owned by someone no longer on the care team",
-                    )
-                ],
-            )
+    return [
+        _candidate(
+            ItemSource.ORPHANED_TASKS,
+            patient_id,
+            title=f"{_open_tasks(tally.count)} without an owner on the team",
+            urgency=60
+            + min(tally.count * 2, 10)
+            + _PRIORITY_BONUS[tally.top] // 2
+            + min(_days_late(tally.oldest, today), 10),
+            label="Orphaned",
+            detail=f"{_open_tasks(tally.count)} owned by someone no longer on the care team",
         )
-    return candidates
+        for patient_id, tally in _tallies(context)[1].items()
+    ]
 
 
 def _task_lines(tasks: QuerySet[Task], candidates: list[Candidate], label: str) -> None:
