@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation, User
-from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.audit import audit_event, audit_record_many
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStatus, Weekday
@@ -59,21 +60,14 @@ def huddle_schedule(
         errors["scheduled_start"] = ["The start needs a time zone."]
     _check_duration(duration, errors)
     _raise(errors, "The huddle is not valid.")
-    huddle = Huddle.objects.create(
+    huddle = Huddle(
         team=team,
         title=title.strip()[:120] or f"{team.name} huddle",
         scheduled_start=scheduled_start,
         duration_minutes=duration,
         scheduled_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=Huddle,
-        object_id=huddle.pk,
-        detail={"team_id": team.pk},
-    )
-    return huddle
+    return record_create(actor=actor, instance=huddle, detail={"team_id": team.pk}, clean=False)
 
 
 @transaction.atomic
@@ -104,19 +98,7 @@ def huddle_update(
             errors["title"] = ["Give the huddle a title."]
         values["title"] = title.strip()[:120]
     _raise(errors, "The huddle is not valid.")
-    changed = sorted(name for name, value in values.items() if getattr(huddle, name) != value)
-    if not changed:
-        return huddle
-    for name in changed:
-        setattr(huddle, name, values[name])
-    huddle.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=Huddle,
-        object_id=huddle.pk,
-        detail={"fields": changed},
-    )
+    record_change(actor=actor, instance=huddle, values=values, clean=False)
     return huddle
 
 
@@ -133,16 +115,8 @@ def huddle_cancel(*, actor: User, huddle: Huddle, reason: str) -> Huddle:
         raise ApplicationError(
             "Say why the huddle is cancelled.", field_errors={"reason": ["A reason is required."]}
         )
-    huddle.status = HuddleStatus.CANCELLED
-    huddle.cancelled_reason = reason.strip()
-    huddle.save(update_fields=["status", "cancelled_reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=Huddle,
-        object_id=huddle.pk,
-        detail={"fields": ["status"]},
-    )
+    values = {"status": HuddleStatus.CANCELLED, "cancelled_reason": reason.strip()}
+    record_change(actor=actor, instance=huddle, values=values, clean=False)
     return huddle
 
 
@@ -248,7 +222,7 @@ def huddle_series_create(
     if ends_on is not None and ends_on < first_day:
         errors["ends_on"] = ["The series cannot end before it starts."]
     _raise(errors, "The series is not valid.")
-    series = HuddleSeries.objects.create(
+    series = HuddleSeries(
         team=team,
         title=title.strip()[:120] or f"{team.name} weekly huddle",
         weekday=weekday,
@@ -259,13 +233,7 @@ def huddle_series_create(
         ends_on=ends_on,
         created_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=HuddleSeries,
-        object_id=series.pk,
-        detail={"team_id": team.pk},
-    )
+    record_create(actor=actor, instance=series, detail={"team_id": team.pk}, clean=False)
     huddle_series_extend(actor=actor, series=series)
     return series
 
@@ -280,17 +248,15 @@ def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | Non
     )
     require_can_schedule_huddles(actor, series.team)
     end = last_day or timezone.localdate()
-    series.ends_on = max(end, series.starts_on)
-    series.is_active = False
-    series.save(update_fields=["ends_on", "is_active", "updated_at"])
     cancelled = Huddle.objects.filter(
         series=series, status=HuddleStatus.SCHEDULED, occurrence_on__gt=end
     ).update(status=HuddleStatus.CANCELLED, cancelled_reason="The series ended.")
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=HuddleSeries,
-        object_id=series.pk,
-        detail={"fields": ["ends_on", "is_active"], "cancelled_huddles": cancelled},
+        instance=series,
+        values={"ends_on": max(end, series.starts_on), "is_active": False},
+        detail={"cancelled_huddles": cancelled},
+        clean=False,
+        always_audit=True,
     )
     return cancelled
