@@ -94,6 +94,27 @@ TIMER_FIELDS = (
 )
 
 
+def _set_consent(
+    referral: Referral, *, actor: User, consent_given: bool, consent_method: str
+) -> None:
+    """Whether the patient agreed to share, how, when and noted by whom (cleared if not)."""
+    referral.consent_given = consent_given
+    referral.consent_method = consent_method if consent_given else ""
+    referral.consent_recorded_at = timezone.now() if consent_given else None
+    referral.consent_recorded_by = actor if consent_given else None
+
+
+def _consent_recorded(actor: User, referral: Referral) -> None:
+    referral_event_record(
+        actor=actor,
+        referral=referral,
+        kind=ReferralEventKind.CONSENT_RECORDED,
+        fields=CONSENT_FIELDS,
+        consent_given=referral.consent_given,
+        method=referral.consent_method,
+    )
+
+
 @transaction.atomic
 def referral_create(
     *,
@@ -150,10 +171,7 @@ def referral_create(
         state_entered_at=now,
     )
     if consent_given:
-        referral.consent_given = True
-        referral.consent_method = consent_method
-        referral.consent_recorded_at = now
-        referral.consent_recorded_by = actor
+        _set_consent(referral, actor=actor, consent_given=True, consent_method=consent_method)
     _set_timers(
         referral, limits=referral_settings_get(organisation=patient.organisation), start=now
     )
@@ -166,14 +184,7 @@ def referral_create(
         to_state=referral.state,
     )
     if consent_given:
-        referral_event_record(
-            actor=actor,
-            referral=referral,
-            kind=ReferralEventKind.CONSENT_RECORDED,
-            fields=CONSENT_FIELDS,
-            consent_given=True,
-            method=consent_method,
-        )
+        _consent_recorded(actor, referral)
     return referral
 
 
@@ -265,19 +276,9 @@ def referral_record_consent(
             "Say how the patient gave consent.",
             field_errors={"consent_method": ["Choose how consent was given."]},
         )
-    referral.consent_given = consent_given
-    referral.consent_method = consent_method if consent_given else ""
-    referral.consent_recorded_at = timezone.now() if consent_given else None
-    referral.consent_recorded_by = actor if consent_given else None
+    _set_consent(referral, actor=actor, consent_given=consent_given, consent_method=consent_method)
     referral.save(update_fields=[*CONSENT_FIELDS, "updated_at"])
-    referral_event_record(
-        actor=actor,
-        referral=referral,
-        kind=ReferralEventKind.CONSENT_RECORDED,
-        fields=CONSENT_FIELDS,
-        consent_given=consent_given,
-        method=referral.consent_method,
-    )
+    _consent_recorded(actor, referral)
     return referral
 
 
