@@ -4,7 +4,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from apps.core.audit import object_type_of
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import ItemSource
 from apps.referrals.models import (
     Referral,
@@ -60,12 +60,12 @@ def overdue_referrals(context: AgendaContext) -> list[Candidate]:
         )
         in_state = timezone.localtime(row["state_entered_at"])
         candidates.append(
-            Candidate(
-                source=ItemSource.REFERRAL_OVERDUE,
-                key=f"{ItemSource.REFERRAL_OVERDUE}:r{row['pk']}",
+            Candidate.about(
+                ItemSource.REFERRAL_OVERDUE,
+                f"r{row['pk']}",
                 patient_id=row["patient_id"],
                 title=f"Referral to {target} stuck in '{state.lower()}'",
-                urgency=clamp_urgency(min(urgency, LOOP_URGENCY_CAP)),
+                urgency=min(urgency, LOOP_URGENCY_CAP),
                 evidence=[
                     Evidence(
                         "Referral",

@@ -21,7 +21,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from apps.core.audit import object_type_of
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import ItemSource
 from apps.tasks.models import Task, TaskPriority, TaskQuerySet
 
@@ -109,12 +109,12 @@ def _candidate(
     source: ItemSource, patient_id: int, *, title: str, urgency: int, label: str, detail: str
 ) -> Candidate:
     """One task matter of one patient, ranked below urgent social needs whatever its age."""
-    return Candidate(
-        source=source,
-        key=f"{source}:p{patient_id}",
+    return Candidate.about(
+        source,
+        f"p{patient_id}",
         patient_id=patient_id,
         title=title,
-        urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
+        urgency=min(urgency, TASK_URGENCY_CAP),
         evidence=[Evidence(label=label, detail=detail)],
     )
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +27,7 @@ from apps.huddles.api.serializers import (
 )
 from apps.huddles.models import Huddle
 from apps.teams.forms import TeamFilterForm, chosen_team_id
+from apps.teams.models import CareTeam
 from apps.teams.selectors import team_list_for_user
 
 # --- views ------------------------------------------------------------------------------
@@ -39,6 +40,19 @@ def _board(request: AuthenticatedRequest, huddle: Huddle) -> dict[str, Any]:
 
 def _huddle(request: AuthenticatedRequest, huddle_id: int) -> Huddle:
     return selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
+
+
+def _for_team(
+    request: AuthenticatedRequest, input_class: type[serializers.Serializer]
+) -> tuple[CareTeam, dict[str, Any]]:
+    """The parsed input and the team its `team_id` names, one of the user's (else a 400)."""
+    values = parse_input(input_class, request.data)
+    team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
+    if team is None:
+        raise ApplicationError(
+            "No such care team among yours.", field_errors={"team_id": ["Unknown team."]}
+        )
+    return team, values
 
 
 class HuddleListCreateApi(APIView):
@@ -55,13 +69,7 @@ class HuddleListCreateApi(APIView):
 
     @extend_schema(request=HuddleScheduleInput, responses={201: HuddleSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = parse_input(HuddleScheduleInput, request.data)
-        values = data
-        team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
-        if team is None:
-            raise ApplicationError(
-                "No such care team among yours.", field_errors={"team_id": ["Unknown team."]}
-            )
+        team, values = _for_team(request, HuddleScheduleInput)
         huddle = services.huddle_schedule(actor=request.user, team=team, **values)
         return Response(HuddleSerializer(huddle).data, status=status.HTTP_201_CREATED)
 
@@ -160,13 +168,7 @@ class SeriesListCreateApi(APIView):
 
     @extend_schema(request=HuddleSeriesCreateInput, responses={201: HuddleSeriesSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = parse_input(HuddleSeriesCreateInput, request.data)
-        values = data
-        team = team_list_for_user(user=request.user).filter(pk=values.pop("team_id")).first()
-        if team is None:
-            raise ApplicationError(
-                "No such care team among yours.", field_errors={"team_id": ["Unknown team."]}
-            )
+        team, values = _for_team(request, HuddleSeriesCreateInput)
         series = services.huddle_series_create(actor=request.user, team=team, **values)
         return Response(HuddleSeriesSerializer(series).data, status=status.HTTP_201_CREATED)
 
