@@ -5,8 +5,11 @@ from rest_framework import serializers
 from apps.referrals.models import (
     ConsentMethod,
     ReferralUrgency,
+    ResourceOrganisation,
+    ResourceService,
     ServiceType,
 )
+from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
 
 # --- output ----------------------------------------------------------------------------
 
@@ -16,15 +19,12 @@ class ReferralPersonSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name")
 
 
-class ResourceOrganisationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    phone = serializers.CharField()
-    email = serializers.CharField()
-    website = serializers.CharField()
-    address = serializers.CharField()
-    notes = serializers.CharField()
-    is_active = serializers.BooleanField()
+class ResourceOrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResourceOrganisation
+        # What the directory keeps of a partner: the fields its services accept.
+        fields = ["id", *ORGANISATION_FIELDS]
+        read_only_fields = fields
 
 
 class ResourceOrganisationRefSerializer(serializers.Serializer):
@@ -32,20 +32,14 @@ class ResourceOrganisationRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ResourceServiceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class ResourceServiceSerializer(serializers.ModelSerializer):
     organisation = ResourceOrganisationRefSerializer(source="resource_organisation")
-    name = serializers.CharField()
-    service_type = serializers.CharField()
     service_type_display = serializers.CharField(source="get_service_type_display")
-    area = serializers.CharField()
-    contact_name = serializers.CharField()
-    phone = serializers.CharField()
-    email = serializers.CharField()
-    hours = serializers.CharField()
-    languages = serializers.CharField()
-    eligibility_notes = serializers.CharField()
-    is_active = serializers.BooleanField()
+
+    class Meta:
+        model = ResourceService
+        fields = ["id", "organisation", *SERVICE_FIELDS, "service_type_display"]
+        read_only_fields = fields
 
 
 class ReferralPatientSerializer(serializers.Serializer):
