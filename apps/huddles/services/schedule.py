@@ -33,6 +33,13 @@ def _check_duration(duration_minutes: int, errors: dict[str, list[str]]) -> None
         ]
 
 
+def _duration(team: CareTeam, asked: int | None, errors: dict[str, list[str]]) -> int:
+    """The meeting's length: as asked, else the organisation's default; checked."""
+    duration = asked or huddle_settings_for(team.organisation_id).default_duration_minutes
+    _check_duration(duration, errors)
+    return duration
+
+
 def _raise(errors: dict[str, list[str]], message: str) -> None:
     if errors:
         raise ApplicationError(message, field_errors=errors)
@@ -53,12 +60,10 @@ def huddle_schedule(
 ) -> Huddle:
     """Schedules a one-off huddle for a team. Only its coordinators (or an admin) may."""
     require_can_schedule_huddles(actor, team)
-    settings = huddle_settings_for(team.organisation_id)
-    duration = duration_minutes or settings.default_duration_minutes
     errors: dict[str, list[str]] = {}
+    duration = _duration(team, duration_minutes, errors)
     if timezone.is_naive(scheduled_start):
         errors["scheduled_start"] = ["The start needs a time zone."]
-    _check_duration(duration, errors)
     _raise(errors, "The huddle is not valid.")
     huddle = Huddle(
         team=team,
@@ -210,15 +215,13 @@ def huddle_series_create(
 ) -> HuddleSeries:
     """A recurring huddle, e.g. every Tuesday at 09:00; its next weeks are scheduled at once."""
     require_can_schedule_huddles(actor, team)
-    settings = huddle_settings_for(team.organisation_id)
-    duration = duration_minutes or settings.default_duration_minutes
     first_day = starts_on or timezone.localdate()
     errors: dict[str, list[str]] = {}
+    duration = _duration(team, duration_minutes, errors)
     if weekday not in Weekday.values:
         errors["weekday"] = ["Choose a day of the week."]
     if not 1 <= interval_weeks <= 4:
         errors["interval_weeks"] = ["Meet every 1 to 4 weeks."]
-    _check_duration(duration, errors)
     if ends_on is not None and ends_on < first_day:
         errors["ends_on"] = ["The series cannot end before it starts."]
     _raise(errors, "The series is not valid.")
