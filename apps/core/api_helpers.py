@@ -1,16 +1,15 @@
-"""What every API view does with a request body: parse it with an input serializer."""
+"""Small pieces every API view shares, so each door parses its input the same way."""
 
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.request import Request
 
 
-def parsed_input(
-    serializer: type[serializers.Serializer], request: Request, *, partial: bool = False
+def parse_input(
+    serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any
 ) -> dict[str, Any]:
-    """The request body as `serializer` validates it; a bad body is a 400 with the fields'
-    messages (DRF's ValidationError), so nothing is written."""
-    data = serializer(data=request.data, partial=partial)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
+    """The input serializer's validated values; invalid input is a 400 naming the fields
+    (DRF's ValidationError), so nothing is written."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

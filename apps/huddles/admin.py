@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from apps.accounts.admin_rows import OwnOrganisationRowsMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
@@ -28,7 +28,7 @@ ADMIN_CANCEL_REASON = "Cancelled by an administrator."
 
 
 @admin.register(HuddleSettings)
-class HuddleSettingsAdmin(admin.ModelAdmin):
+class HuddleSettingsAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     list_display = [
         "organisation",
         "default_duration_minutes",
@@ -36,11 +36,6 @@ class HuddleSettingsAdmin(admin.ModelAdmin):
         "first_lookback_days",
         "task_due_hour",
     ]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HuddleSettings]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -74,7 +69,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(Huddle)
-class HuddleAdmin(admin.ModelAdmin):
+class HuddleAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     """Schedule, move and cancel here; the meeting itself runs on the huddle screen."""
 
     list_display = ["title", "team", "scheduled_start", "duration_minutes", "status", "series"]
@@ -85,10 +80,7 @@ class HuddleAdmin(admin.ModelAdmin):
     actions = ["cancel_selected"]
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Huddle]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "team__organisation_id"
-        )
+    organisation_path = "team__organisation_id"
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -123,7 +115,7 @@ class HuddleAdmin(admin.ModelAdmin):
                 audit_record(
                     actor=request_actor(request),
                     action=AuditAction.LIST,
-                    object_type="huddles.agendaitem",
+                    object_type=AgendaItem,
                     patient_ids=patient_ids,
                     detail={"huddle_id": huddle.pk},
                 )
@@ -169,16 +161,13 @@ class HuddleAdmin(admin.ModelAdmin):
 
 
 @admin.register(HuddleSeries)
-class HuddleSeriesAdmin(admin.ModelAdmin):
+class HuddleSeriesAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     list_display = ["title", "team", "rule_display", "duration_minutes", "is_active", "ends_on"]
     list_filter = ["is_active", "team"]
     list_select_related = ["team"]
     actions = ["end_selected"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HuddleSeries]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "team__organisation_id"
-        )
+    organisation_path = "team__organisation_id"
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [

@@ -5,6 +5,7 @@ refresh) answer the agenda; attendance answers the attendance list. Without
 htmx every action redirects back to the huddle.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.form_errors import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.huddles import permissions, selectors, services
@@ -36,14 +38,6 @@ from apps.tasks.models import TaskPriority
 from apps.teams.forms import TeamFilterForm, chosen_team_id
 from apps.teams.models import CareTeam
 from apps.teams.selectors import team_list_for_user
-
-
-def _form_problem(form: object) -> ApplicationError:
-    errors = getattr(form, "errors", {})
-    return ApplicationError(
-        "Please correct the form.",
-        field_errors={name: [str(text) for text in texts] for name, texts in errors.items()},
-    )
 
 
 def _back(huddle: Huddle) -> HttpResponse:
@@ -241,7 +235,7 @@ def item_add(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
     permissions.require_can_run_huddles(request.user, huddle.team_id)
     form = ItemAddForm(request.POST)
     if not form.is_valid():
-        raise _form_problem(form)
+        raise form_refusal(form)
     patient = selectors.team_patient_by_mrn(
         user=request.user, team_id=huddle.team_id, mrn=form.cleaned_data["mrn"]
     )
@@ -322,55 +316,71 @@ def item_move(
     return _agenda_response(request, item.huddle)
 
 
+def _item_act(
+    request: AuthenticatedHttpRequest,
+    huddle_id: int,
+    item_id: int,
+    act: Callable[[AgendaItem, dict[str, str]], AgendaItem],
+) -> HttpResponse:
+    """Runs one service on the item with the posted decision and reason (blank when not
+    given: the service says what it needs); answers with the item's card redrawn."""
+    item = _item(request, huddle_id, item_id)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    posted = {name: form.cleaned_data.get(name, "") for name in ("decision", "reason")}
+    return _item_response(request, act(item, posted))
+
+
 @login_required
 @require_POST
 @htmx_action
 def item_decision(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_decision_record(
-        actor=request.user, item=item, decision=form.cleaned_data.get("decision", "")
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_decision_record(
+            actor=request.user, item=item, decision=posted["decision"]
+        ),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_discuss(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_discuss(
-        actor=request.user,
-        item=item,
-        decision=form.cleaned_data.get("decision", ""),
-        reason=form.cleaned_data.get("reason", ""),
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_discuss(actor=request.user, item=item, **posted),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_skip(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    form = DecisionForm(request.POST)
-    form.is_valid()
-    item = services.huddle_item_skip(
-        actor=request.user, item=item, reason=form.cleaned_data.get("reason", "")
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, posted: services.huddle_item_skip(
+            actor=request.user, item=item, reason=posted["reason"]
+        ),
     )
-    return _item_response(request, item)
 
 
 @login_required
 @require_POST
 @htmx_action
 def item_reopen(request: AuthenticatedHttpRequest, huddle_id: int, item_id: int) -> HttpResponse:
-    item = _item(request, huddle_id, item_id)
-    item = services.huddle_item_reopen(actor=request.user, item=item)
-    return _item_response(request, item)
+    return _item_act(
+        request,
+        huddle_id,
+        item_id,
+        lambda item, _posted: services.huddle_item_reopen(actor=request.user, item=item),
+    )
 
 
 def _due_at(huddle: Huddle, form: TaskFromItemForm) -> datetime | None:
@@ -397,7 +407,7 @@ def item_task_create(
     members = selectors.team_members(team_id=item.huddle.team_id)
     form = TaskFromItemForm(request.POST, members=members)
     if not form.is_valid():
-        raise _form_problem(form)
+        raise form_refusal(form)
     owner = next(
         (member.user for member in members if member.user_id == form.cleaned_data["owner"]), None
     )

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
-from apps.core.api_helpers import parsed_input
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients import selectors, services
@@ -151,7 +151,7 @@ class PatientListCreateApi(APIView):
 
     @extend_schema(request=PatientCreateSerializer, responses={201: PatientDetailSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        values = parsed_input(PatientCreateSerializer, request)
+        values = parse_input(PatientCreateSerializer, request.data)
         team = team_list_for_user(user=request.user).filter(pk=values.pop("care_team_id")).first()
         if team is None:
             return Response(
@@ -171,7 +171,7 @@ class PatientDetailApi(APIView):
     @extend_schema(request=PatientUpdateSerializer, responses=PatientDetailSerializer)
     def patch(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        values = parsed_input(PatientUpdateSerializer, request, partial=True)
+        values = parse_input(PatientUpdateSerializer, request.data, partial=True)
         patient = services.patient_update(actor=request.user, patient=patient, **values)
         return Response(_detail(patient))
 

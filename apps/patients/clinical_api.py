@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
-from apps.core.api_helpers import parsed_input
+from apps.core.api_helpers import parse_input
 from apps.patients import hrsn
 from apps.patients.models import AdiSuppression, EncounterKind
 from apps.patients.selectors import clinical as selectors
@@ -135,7 +135,7 @@ class PatientConditionsApi(APIView):
     @extend_schema(request=ConditionInputSerializer, responses={201: ConditionSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        values = parsed_input(ConditionInputSerializer, request)
+        values = parse_input(ConditionInputSerializer, request.data)
         condition = clinical.condition_add(actor=request.user, patient=patient, **values)
         return Response(ConditionSerializer(condition).data, status=status.HTTP_201_CREATED)
 
@@ -146,7 +146,7 @@ class ConditionResolveApi(APIView):
         condition = selectors.condition_get_for_user(
             user=request.user, patient_id=patient_id, condition_id=condition_id
         )
-        values = parsed_input(ConditionResolveInputSerializer, request)
+        values = parse_input(ConditionResolveInputSerializer, request.data)
         resolved = clinical.condition_resolve(actor=request.user, condition=condition, **values)
         return Response(ConditionSerializer(resolved).data)
 
@@ -160,7 +160,7 @@ class PatientEncountersApi(APIView):
     @extend_schema(request=EncounterInputSerializer, responses={201: EncounterSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        values = parsed_input(EncounterInputSerializer, request)
+        values = parse_input(EncounterInputSerializer, request.data)
         encounter = clinical.encounter_add(actor=request.user, patient=patient, **values)
         return Response(EncounterSerializer(encounter).data, status=status.HTTP_201_CREATED)
 
@@ -174,7 +174,7 @@ class PatientSdohScreensApi(APIView):
     @extend_schema(request=SdohScreenInputSerializer, responses={201: SdohScreenSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        values = parsed_input(SdohScreenInputSerializer, request)
+        values = parse_input(SdohScreenInputSerializer, request.data)
         screen = clinical.sdoh_screen_record(
             actor=request.user,
             patient=patient,
@@ -195,7 +195,7 @@ class PatientAreaDeprivationApi(APIView):
     @extend_schema(request=AreaDeprivationInputSerializer, responses=AreaDeprivationSerializer)
     def put(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
-        values = parsed_input(AreaDeprivationInputSerializer, request)
+        values = parse_input(AreaDeprivationInputSerializer, request.data)
         adi = clinical.patient_area_deprivation_set(actor=request.user, patient=patient, **values)
         return Response(AreaDeprivationSerializer(adi).data)
 

@@ -6,12 +6,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from apps.accounts.admin_rows import OwnOrganisationRowsMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.referrals import services
@@ -56,17 +55,12 @@ class ResourceServiceInline(admin.TabularInline):
 
 
 @admin.register(ResourceOrganisation)
-class ResourceOrganisationAdmin(admin.ModelAdmin):
+class ResourceOrganisationAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     list_display = ["name", "phone", "email", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
     fields = ("organisation", *ORGANISATION_FIELDS)
     inlines = [ResourceServiceInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ResourceOrganisation]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -93,19 +87,14 @@ class ResourceOrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResourceService)
-class ResourceServiceAdmin(admin.ModelAdmin):
+class ResourceServiceAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     list_display = ["name", "resource_organisation", "service_type", "area", "is_active"]
     list_filter = ["service_type", "is_active"]
     search_fields = ["name", "resource_organisation__name", "area", "languages"]
     list_select_related = ["resource_organisation"]
     fields = ("resource_organisation", *SERVICE_FIELDS)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ResourceService]:
-        return own_organisation_rows(
-            request_actor(request),
-            super().get_queryset(request),
-            "resource_organisation__organisation_id",
-        )
+    organisation_path = "resource_organisation__organisation_id"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["resource_organisation"] if obj else []
@@ -147,17 +136,12 @@ class TimeLimitInline(admin.TabularInline):
 
 
 @admin.register(ReferralSettings)
-class ReferralSettingsAdmin(admin.ModelAdmin):
+class ReferralSettingsAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
     """Time limits are in business days (the organisation's holidays and closures skipped)."""
 
     list_display = ["organisation", "max_snooze_business_days"]
     fields = ["organisation", "max_snooze_business_days"]
     inlines = [TimeLimitInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ReferralSettings]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
@@ -241,7 +225,7 @@ class ReferralAdminForm(forms.ModelForm):
 
 
 @admin.register(Referral)
-class ReferralAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class ReferralAdmin(OwnOrganisationRowsMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
     form = ReferralAdminForm
     list_display = ["id", "patient", "service", "state", "urgency", "owner", "state_entered_at"]
     list_filter = ["state", "urgency", "service__service_type"]
@@ -292,10 +276,7 @@ class ReferralAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
         ),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
+    organisation_path = "patient__organisation_id"
 
     def save_model(
         self, request: HttpRequest, obj: Referral, form: ModelForm, change: bool

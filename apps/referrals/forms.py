@@ -17,6 +17,7 @@ from apps.referrals.models import (
     ResourceService,
     ServiceType,
 )
+from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
 
 BOARD_PAGE_SIZE = 50
 LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -172,7 +173,7 @@ class ResourceOrganisationForm(forms.ModelForm):
 
     class Meta:
         model = ResourceOrganisation
-        fields = ["name", "phone", "email", "website", "address", "notes", "is_active"]
+        fields = list(ORGANISATION_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def validate_unique(self) -> None:
@@ -182,18 +183,8 @@ class ResourceOrganisationForm(forms.ModelForm):
 class ResourceServiceForm(forms.ModelForm):
     class Meta:
         model = ResourceService
-        fields = [
-            "name",
-            "service_type",
-            "area",
-            "contact_name",
-            "phone",
-            "email",
-            "hours",
-            "languages",
-            "eligibility_notes",
-            "is_active",
-        ]
+        # What the directory service accepts, and nothing else.
+        fields = list(SERVICE_FIELDS)
         widgets = {"eligibility_notes": forms.Textarea(attrs={"rows": 3})}
 
     def validate_unique(self) -> None:

@@ -148,14 +148,27 @@ class ConsentMethod(models.TextChoices):
     ELECTRONIC = "electronic", "Electronic signature"
 
 
+def overdue_condition(now: datetime) -> Q:
+    """Open and past its state's first time limit (reminded or not): the one meaning of
+    "overdue" for referrals, as a condition for filters, counts and annotations alike.
+    `ReferralQuerySet.overdue` and `Referral.is_overdue` say the same."""
+    return Q(state__in=OPEN_STATES, remind_at__lte=now)
+
+
+def escalation_due_condition(now: datetime) -> Q:
+    """Open and past its state's second time limit: the escalation is due (or was sent)."""
+    return Q(state__in=OPEN_STATES, escalate_at__lte=now)
+
+
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def open(self) -> "ReferralQuerySet":
         return self.filter(state__in=OPEN_STATES)
 
     def overdue(self, now: datetime) -> "ReferralQuerySet":
-        """Open and past its state's first time limit (reminded or not): the one meaning
-        of "overdue" for referrals, as `Referral.is_overdue` is for one row."""
-        return self.filter(state__in=OPEN_STATES, remind_at__lte=now)
+        return self.filter(overdue_condition(now))
+
+    def escalation_due(self, now: datetime) -> "ReferralQuerySet":
+        return self.filter(escalation_due_condition(now))
 
 
 class Referral(BaseModel):
@@ -305,11 +318,20 @@ class Referral(BaseModel):
         return "specialist" if self.service.is_specialist else "community service"
 
     def is_overdue(self, now: datetime | None = None) -> bool:
-        """Past its first time limit (whether or not the reminder has gone out yet)."""
-        return self.remind_at is not None and self.remind_at <= (now or timezone.now())
+        """The row form of `overdue_condition`: open and past its first time limit."""
+        return (
+            self.is_open
+            and self.remind_at is not None
+            and self.remind_at <= (now or timezone.now())
+        )
 
     def is_escalation_due(self, now: datetime | None = None) -> bool:
-        return self.escalate_at is not None and self.escalate_at <= (now or timezone.now())
+        """The row form of `escalation_due_condition`."""
+        return (
+            self.is_open
+            and self.escalate_at is not None
+            and self.escalate_at <= (now or timezone.now())
+        )
 
 
 class ReferralEventKind(models.TextChoices):

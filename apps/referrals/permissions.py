@@ -5,14 +5,14 @@ referral's owner may always work on the referral they follow up.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 
 from apps.accounts.models import Actor, Role, User
 from apps.core.actors import is_job
+from apps.core.audit import object_type_of
 from apps.core.exceptions import Refused
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
-from apps.referrals.models import Referral
+from apps.referrals.models import Referral, ReferralQuerySet
 from apps.teams import permissions as team_permissions
 from apps.teams.models import TeamMembership
 
@@ -30,7 +30,7 @@ DIRECTORY_KEEPER_ROLES = frozenset(
 )
 
 
-def visible_referrals(user: User) -> QuerySet[Referral]:
+def visible_referrals(user: User) -> ReferralQuerySet:
     """Referrals of the patients on the user's teams (one indexed subquery)."""
     if not (user.is_authenticated and user.is_active):
         return Referral.objects.none()
@@ -75,7 +75,7 @@ def require_can_work_on(user: Actor, referral: Referral) -> None:
         raise Refused(
             "Only the referral's owner or a coordinator may change it.",
             patient_id=referral.patient_id,
-            object_type="referrals.referral",
+            object_type=object_type_of(referral),
             object_id=referral.pk,
         )
 

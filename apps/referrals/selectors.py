@@ -40,11 +40,10 @@ from apps.referrals.models import (
     ResourceOrganisation,
     ResourceService,
     ServiceType,
+    escalation_due_condition,
+    overdue_condition,
 )
 from apps.teams.models import TeamMembership
-
-REFERRAL = "referrals.referral"
-
 
 # --- the directory ---------------------------------------------------------------------
 
@@ -162,7 +161,7 @@ def referral_get_for_user(*, user: User, referral_id: int | str) -> Referral:
         audit_record(
             actor=user,
             action=AuditAction.VIEW,
-            object_type=REFERRAL,
+            object_type=Referral,
             object_id=pk,
             patient_id=referral.patient_id,
         )
@@ -170,7 +169,7 @@ def referral_get_for_user(*, user: User, referral_id: int | str) -> Referral:
     audit_record(
         actor=user,
         action=AuditAction.DENIED,
-        object_type=REFERRAL,
+        object_type=Referral,
         object_id=pk,
         patient_id=referral.patient_id if referral else None,
     )
@@ -190,7 +189,7 @@ def referral_list_for_patient(*, user: User, patient: Patient) -> list[Referral]
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=REFERRAL,
+        object_type=Referral,
         patient_id=patient.pk,
         detail={"referral_ids": [referral.pk for referral in referrals]},
     )
@@ -232,8 +231,8 @@ class BoardPage:
 
 def _overdue_level(now: datetime) -> Case:
     return Case(
-        When(escalate_at__lte=now, then=Value(2)),
-        When(remind_at__lte=now, then=Value(1)),
+        When(escalation_due_condition(now), then=Value(2)),
+        When(overdue_condition(now), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -253,7 +252,7 @@ def referral_board_for_user(
     (summary, count, page) whatever the number of referrals; audited."""
     now = timezone.now()
     page_size = max(1, min(page_size, 200))
-    open_referrals = permissions.visible_referrals(user).filter(state__in=OPEN_STATES)
+    open_referrals = permissions.visible_referrals(user).open()
     buckets = {}
     lower = None
     for index, (days, _label) in enumerate(AGE_BUCKETS):
@@ -267,7 +266,7 @@ def referral_board_for_user(
     counts = {
         row["state"]: row
         for row in open_referrals.values("state").annotate(
-            total=Count("id"), overdue=Count("id", filter=Q(remind_at__lte=now)), **buckets
+            total=Count("id"), overdue=Count("id", filter=overdue_condition(now)), **buckets
         )
     }
     summary = [
@@ -286,7 +285,7 @@ def referral_board_for_user(
     if mine:
         listed = listed.filter(owner=user)
     if overdue_only:
-        listed = listed.filter(remind_at__lte=now)
+        listed = listed.overdue(now)
     total = listed.count()
     num_pages = max(1, -(-total // page_size))
     number = max(1, min(page, num_pages))
@@ -300,7 +299,7 @@ def referral_board_for_user(
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=REFERRAL,
+        object_type=Referral,
         patient_ids=sorted({referral.patient_id for referral in referrals}),
         detail={"page": number, "state": state, "mine": mine, "overdue_only": overdue_only},
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.form_errors import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
@@ -111,14 +112,20 @@ def referral_detail(request: AuthenticatedHttpRequest, referral_id: int) -> Http
 def _act(
     request: AuthenticatedHttpRequest,
     referral_id: int,
-    action: Callable[[Referral], object],
+    form: Callable[[Referral], forms.Form],
+    service: Callable[..., Referral],
     success: str,
 ) -> HttpResponse:
-    """Runs one service call on the referral; a refusal is answered by `htmx_action`."""
+    """Parses the posted form for the referral and calls `service` with its values (the
+    form's fields are named as the service's arguments); a refusal, a form error
+    included, is answered where the user clicked by `htmx_action`."""
     referral = selectors.referral_get_for_user(user=request.user, referral_id=referral_id)
     # Someone without the right learns nothing from form feedback: refuse first.
     permissions.require_can_work_on(request.user, referral)
-    action(referral)
+    posted = form(referral)
+    if not posted.is_valid():
+        raise form_refusal(posted)
+    service(actor=request.user, referral=referral, **posted.cleaned_data)
     if not is_htmx(request):
         messages.success(request, success)
         return redirect("referrals:detail", referral_id=referral.pk)
@@ -126,26 +133,14 @@ def _act(
     return _render_detail(request, fresh, action_message=success)
 
 
-def _form_problem(form: Any) -> ApplicationError:
-    return ApplicationError(
-        "Please correct the form.",
-        field_errors={name: list(errors) for name, errors in form.errors.items()},
-    )
-
-
 @login_required
 @require_POST
 @htmx_action
 def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
-    form = TransitionForm(request.POST)
-
-    def move(referral: Referral) -> None:
-        if not form.is_valid():
-            raise _form_problem(form)
-        services.referral_transition(actor=request.user, referral=referral, **form.cleaned_data)
-
     label = dict(ReferralState.choices).get(request.POST.get("to_state", ""), "")
-    return _act(request, referral_id, move, f"The referral is now {label}.")
+    form = TransitionForm(request.POST)
+    success = f"The referral is now {label}."
+    return _act(request, referral_id, lambda _: form, services.referral_transition, success)
 
 
 @login_required
@@ -153,38 +148,20 @@ def referral_transition(request: AuthenticatedHttpRequest, referral_id: int) -> 
 @htmx_action
 def referral_consent(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = ConsentForm(request.POST)
-
-    def record(referral: Referral) -> None:
-        if not form.is_valid():
-            raise _form_problem(form)
-        services.referral_record_consent(
-            actor=request.user,
-            referral=referral,
-            consent_given=form.cleaned_data["consent_given"],
-            method=form.cleaned_data["consent_method"],
-        )
-
-    return _act(request, referral_id, record, "Consent recorded.")
+    service = services.referral_record_consent
+    return _act(request, referral_id, lambda _: form, service, "Consent recorded.")
 
 
 @login_required
 @require_POST
 @htmx_action
 def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
-    def reassign(referral: Referral) -> None:
-        form = ReassignForm(
-            request.POST, members=selectors.team_users_for_patient(patient=referral.patient)
-        )
-        if not form.is_valid():
-            raise _form_problem(form)
-        services.referral_reassign(
-            actor=request.user,
-            referral=referral,
-            owner=form.cleaned_data["owner"],
-            reason=form.cleaned_data["reason"],
-        )
+    def form(referral: Referral) -> forms.Form:
+        members = selectors.team_users_for_patient(patient=referral.patient)
+        return ReassignForm(request.POST, members=members)
 
-    return _act(request, referral_id, reassign, "The referral has a new owner.")
+    success = "The referral has a new owner."
+    return _act(request, referral_id, form, services.referral_reassign, success)
 
 
 @login_required
@@ -192,18 +169,7 @@ def referral_reassign(request: AuthenticatedHttpRequest, referral_id: int) -> Ht
 @htmx_action
 def referral_snooze(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     form = SnoozeForm(request.POST)
-
-    def snooze(referral: Referral) -> None:
-        if not form.is_valid():
-            raise _form_problem(form)
-        services.referral_snooze(
-            actor=request.user,
-            referral=referral,
-            until=form.cleaned_data["until"],
-            reason=form.cleaned_data["reason"],
-        )
-
-    return _act(request, referral_id, snooze, "Reminder snoozed.")
+    return _act(request, referral_id, lambda _: form, services.referral_snooze, "Reminder snoozed.")
 
 
 @login_required
@@ -293,26 +259,54 @@ def _keeper_only(request: AuthenticatedHttpRequest) -> None:
     permissions.require_can_keep_directory(request.user)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _keeper_only(request)
-    form = ResourceOrganisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and request.user.organisation:
+def _directory_form(
+    request: AuthenticatedHttpRequest,
+    form: forms.Form | forms.ModelForm,
+    *,
+    save: Callable[[dict[str, Any]], object],
+    saved: str,
+    **context: Any,
+) -> HttpResponse:
+    """The directory's add and edit pages: a valid post goes to `save` and back to the
+    directory; a refusal shows on the form, with a 400."""
+    if request.method == "POST" and form.is_valid():
         try:
-            services.resource_organisation_create(
-                actor=request.user, organisation=request.user.organisation, **form.cleaned_data
-            )
+            save(form.cleaned_data)
         except ApplicationError as error:
             add_errors_to_form(cast(forms.Form, form), error)
         else:
-            messages.success(request, "Organisation added to the directory.")
+            messages.success(request, saved)
             return redirect("referrals:directory")
     return render(
         request,
         "referrals/directory_form.html",
-        {"form": form, "title": "Add an organisation"},
+        {"form": form, **context},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _changed(form: forms.ModelForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.changed_data}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _keeper_only(request)
+
+    def create(values: dict[str, Any]) -> object:
+        if request.user.organisation is None:
+            raise ApplicationError("Add organisations from an account of that organisation.")
+        return services.resource_organisation_create(
+            actor=request.user, organisation=request.user.organisation, **values
+        )
+
+    return _directory_form(
+        request,
+        ResourceOrganisationForm(request.POST or None),
+        save=create,
+        saved="Organisation added to the directory.",
+        title="Add an organisation",
     )
 
 
@@ -324,23 +318,15 @@ def organisation_edit(request: AuthenticatedHttpRequest, organisation_id: int) -
         user=request.user, resource_organisation_id=organisation_id
     )
     form = ResourceOrganisationForm(request.POST or None, instance=partner)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resource_organisation_update(
-                actor=request.user,
-                resource_organisation=partner,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
-        except ApplicationError as error:
-            add_errors_to_form(cast(forms.Form, form), error)
-        else:
-            messages.success(request, "Organisation saved.")
-            return redirect("referrals:directory")
-    return render(
+    return _directory_form(
         request,
-        "referrals/directory_form.html",
-        {"form": form, "title": f"Edit {partner.name}", "partner": partner},
-        status=400 if request.method == "POST" else 200,
+        form,
+        save=lambda _values: services.resource_organisation_update(
+            actor=request.user, resource_organisation=partner, **_changed(form)
+        ),
+        saved="Organisation saved.",
+        title=f"Edit {partner.name}",
+        partner=partner,
     )
 
 
@@ -351,22 +337,14 @@ def service_create(request: AuthenticatedHttpRequest, organisation_id: int) -> H
     partner = selectors.resource_organisation_get_for_user(
         user=request.user, resource_organisation_id=organisation_id
     )
-    form = ResourceServiceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resource_service_create(
-                actor=request.user, resource_organisation=partner, **form.cleaned_data
-            )
-        except ApplicationError as error:
-            add_errors_to_form(cast(forms.Form, form), error)
-        else:
-            messages.success(request, "Service added to the directory.")
-            return redirect("referrals:directory")
-    return render(
+    return _directory_form(
         request,
-        "referrals/directory_form.html",
-        {"form": form, "title": f"Add a service of {partner.name}"},
-        status=400 if request.method == "POST" else 200,
+        ResourceServiceForm(request.POST or None),
+        save=lambda values: services.resource_service_create(
+            actor=request.user, resource_organisation=partner, **values
+        ),
+        saved="Service added to the directory.",
+        title=f"Add a service of {partner.name}",
     )
 
 
@@ -376,21 +354,12 @@ def service_edit(request: AuthenticatedHttpRequest, service_id: int) -> HttpResp
     _keeper_only(request)
     service = selectors.resource_service_get_for_user(user=request.user, service_id=service_id)
     form = ResourceServiceForm(request.POST or None, instance=service)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resource_service_update(
-                actor=request.user,
-                service=service,
-                **{name: form.cleaned_data[name] for name in form.changed_data},
-            )
-        except ApplicationError as error:
-            add_errors_to_form(cast(forms.Form, form), error)
-        else:
-            messages.success(request, "Service saved.")
-            return redirect("referrals:directory")
-    return render(
+    return _directory_form(
         request,
-        "referrals/directory_form.html",
-        {"form": form, "title": f"Edit {service.name}"},
-        status=400 if request.method == "POST" else 200,
+        form,
+        save=lambda _values: services.resource_service_update(
+            actor=request.user, service=service, **_changed(form)
+        ),
+        saved="Service saved.",
+        title=f"Edit {service.name}",
     )

@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 
 from apps.core.items import ItemsFailed
-from apps.core.models import JobRun
+from apps.core.models import AuditAction, AuditEvent, AuditSource, JobRun
 from apps.huddles import workers
 from apps.huddles.models import Huddle, Weekday
 from apps.huddles.services import huddle_series_create
@@ -23,10 +23,10 @@ def test_one_series_that_fails_does_not_stop_the_others(monkeypatch, team, nurse
     Huddle.objects.all().delete()
     extend = workers.huddle_series_extend
 
-    def failing_for_one(*, series):
+    def failing_for_one(*, actor, series):
         if series.pk == broken.pk:
             raise RuntimeError("cannot extend")
-        return extend(series=series)
+        return extend(actor=actor, series=series)
 
     monkeypatch.setattr(workers, "huddle_series_extend", failing_for_one)
 
@@ -37,3 +37,29 @@ def test_one_series_that_fails_does_not_stop_the_others(monkeypatch, team, nurse
     assert not Huddle.objects.filter(series=broken).exists()
     run = JobRun.objects.get(name=workers.huddle_series_extend_task.name)
     assert run.last_error.startswith("ItemsFailed: 1 of 2 series failed")
+
+
+def test_huddles_the_nightly_job_schedules_are_audited_as_made_by_the_job_for_the_organisation(
+    team, nurse
+):
+    series = huddle_series_create(
+        actor=nurse, team=team, weekday=Weekday.MONDAY, start_time=time(9, 0)
+    )
+    made_by_nurse = set(Huddle.objects.filter(series=series).values_list("pk", flat=True))
+    Huddle.objects.filter(series=series).delete()
+
+    assert workers.huddle_series_extend_task() == len(made_by_nurse)
+
+    made = Huddle.objects.filter(series=series)
+    events = AuditEvent.objects.filter(
+        object_type="huddles.huddle",
+        action=AuditAction.CREATE,
+        object_id__in=[str(pk) for pk in made.values_list("pk", flat=True)],
+    )
+    assert events.count() == made.count() > 0
+    for event in events:
+        assert event.actor is None
+        assert event.source == AuditSource.TASK
+        assert event.detail["job"] == workers.SERIES_JOB
+        assert event.detail["organisation_id"] == team.organisation_id
+        assert event.detail["series_id"] == series.pk

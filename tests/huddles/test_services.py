@@ -128,10 +128,10 @@ def test_extending_a_series_twice_adds_nothing_and_keeps_a_moved_occurrence(team
         services.huddle_update(
             actor=nurse, huddle=first, scheduled_start=first.scheduled_start + timedelta(hours=2)
         )
-        assert services.huddle_series_extend(series=series) == []
+        assert services.huddle_series_extend(actor=nurse, series=series) == []
         assert Huddle.objects.filter(series=series).count() == 4
     with time_machine.travel(datetime(2026, 3, 12, 12, tzinfo=NEW_YORK), tick=False):
-        added = services.huddle_series_extend(series=series)
+        added = services.huddle_series_extend(actor=nurse, series=series)
     assert [h.occurrence_on for h in added] == [date(2026, 4, 7)]
 
 
@@ -146,7 +146,7 @@ def test_ending_a_series_cancels_its_future_huddles_with_a_reason(team, nurse):
             "cancelled_reason", flat=True
         )
     ) == {"The series ended."}
-    assert services.huddle_series_extend(series=series) == []
+    assert services.huddle_series_extend(actor=nurse, series=series) == []
 
 
 def test_cancel_needs_a_reason_and_only_before_the_start(team, nurse):

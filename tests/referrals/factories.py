@@ -3,6 +3,7 @@
 import itertools
 
 from apps.accounts.models import Organisation, User
+from apps.core.actors import JobActor
 from apps.patients.models import Patient
 from apps.referrals import services
 from apps.referrals.models import (
@@ -13,8 +14,11 @@ from apps.referrals.models import (
     ResourceService,
     ServiceType,
 )
+from apps.referrals.services.sweep import SWEEP_JOB
 
 _sequence = itertools.count(1)
+# The reminder sweep as beat runs it: a job acting for no one person.
+SWEEPER = JobActor(job=SWEEP_JOB)
 S = ReferralState
 
 # A legal way from a fresh draft to every state.

@@ -14,7 +14,7 @@ from apps.tasks.models import Notification
 from apps.tasks.services import task_owner_validate
 from apps.teams.services import user_deactivate
 from tests import factories
-from tests.referrals.factories import make_referral
+from tests.referrals.factories import SWEEPER, make_referral
 
 
 def test_referral_refuses_deactivated_owner_like_a_task(
@@ -69,6 +69,6 @@ def test_a_deactivated_referral_owner_is_not_reminded_the_lead_is(
         )
     user_deactivate(actor=org_admin, user=social_worker, reason="Left")
     with time_machine.travel(datetime(2026, 11, 10, 10, tzinfo=new_york), tick=False):
-        assert referral_reminder_sweep().reminders == 1
+        assert referral_reminder_sweep(actor=SWEEPER).reminders == 1
     [reminder] = Notification.objects.filter(idempotency_key__startswith=f"referral:{referral.pk}:")
     assert reminder.recipient == nurse

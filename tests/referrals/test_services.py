@@ -196,7 +196,7 @@ def test_consent_is_recorded_only_before_sending(referral, social_worker):
     assert not withdrawn.consent_given
     assert withdrawn.consent_recorded_at is None
     given = services.referral_record_consent(
-        actor=social_worker, referral=referral, consent_given=True, method="written"
+        actor=social_worker, referral=referral, consent_given=True, consent_method="written"
     )
     assert given.consent_method == "written"
     assert given.consent_recorded_by == social_worker
@@ -240,7 +240,11 @@ def test_reassigning_needs_a_reason_and_a_team_member_and_keeps_the_history(
     )
     assert moved.owner == chw
     event = moved.events.get(kind=ReferralEventKind.REASSIGNED)
-    assert event.detail == {"from_owner_id": social_worker.pk, "to_owner_id": chw.pk}
+    assert event.detail == {
+        "fields": ["owner"],
+        "from_owner_id": social_worker.pk,
+        "to_owner_id": chw.pk,
+    }
     assert event.note == "CHW knows the food bank"
 
 

@@ -155,7 +155,7 @@ def test_sending_needs_recorded_consent(patient, nurse, food_service):
         services.referral_transition(actor=nurse, referral=referral, to_state=S.SENT)
     assert "consent_given" in error.value.field_errors
     services.referral_record_consent(
-        actor=nurse, referral=referral, consent_given=True, method="written"
+        actor=nurse, referral=referral, consent_given=True, consent_method="written"
     )
     sent = services.referral_transition(actor=nurse, referral=referral, to_state=S.SENT)
     assert sent.state == S.SENT

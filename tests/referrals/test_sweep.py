@@ -27,7 +27,7 @@ from apps.tasks.models import Notification
 from apps.teams.models import TeamMembership
 from apps.teams.services import team_member_remove, team_member_update
 from tests.factories import SETUP
-from tests.referrals.factories import make_referral, move_along
+from tests.referrals.factories import SWEEPER, make_referral, move_along
 
 S = ReferralState
 NEW_YORK = ZoneInfo("America/New_York")
@@ -50,7 +50,7 @@ def limits(organisation, org_admin):
 
 def sweep_at(moment: datetime):
     with time_machine.travel(moment, tick=False):
-        return referral_reminder_sweep()
+        return referral_reminder_sweep(actor=SWEEPER)
 
 
 def notes_for(referral: Referral) -> list[Notification]:
@@ -295,7 +295,7 @@ def test_a_sweep_that_dies_mid_batch_loses_nothing_and_the_next_sends_once(
 
     def sweep_then_die() -> None:
         with transaction.atomic():
-            _sweep_batch(now=moment, batch_size=10, leads={}, result=SweepResult())
+            _sweep_batch(actor=SWEEPER, now=moment, batch_size=10, leads={}, result=SweepResult())
             seen.append(Notification.objects.count())
             raise WorkerKilled
 
@@ -316,7 +316,7 @@ def test_the_sweep_works_in_batches_until_nothing_is_due(
     for _ in range(7):
         sent_on(at(2026, 11, 6), patient, nurse, social_worker, food_service)
     with time_machine.travel(at(2026, 11, 10, 10), tick=False):
-        result = referral_reminder_sweep(batch_size=3)
+        result = referral_reminder_sweep(actor=SWEEPER, batch_size=3)
     assert (result.reminders, result.batches) == (7, 3)
     assert Notification.objects.filter(kind="referral_reminder").count() == 7
 
@@ -333,7 +333,7 @@ def test_finished_referrals_are_never_reminded(limits, patient, nurse, social_wo
 
 def _sweep_queries(moment: datetime) -> tuple[int, int]:
     with time_machine.travel(moment, tick=False), CaptureQueriesContext(connection) as captured:
-        result = referral_reminder_sweep()
+        result = referral_reminder_sweep(actor=SWEEPER)
     return len(captured), result.reminders
 
 
@@ -405,7 +405,7 @@ def test_one_referral_that_cannot_be_swept_holds_back_no_other(
 
     monkeypatch.setattr(sweep_module, "notification_send_many", refusing)
     with time_machine.travel(at(2026, 11, 10, 10), tick=False):
-        result = referral_reminder_sweep(batch_size=3)
+        result = referral_reminder_sweep(actor=SWEEPER, batch_size=3)
 
     assert result.failed == [poisoned.pk]
     assert result.reminders == 6

@@ -17,7 +17,7 @@ from apps.referrals.services.sweep import referral_reminder_sweep, reminder_key
 from apps.referrals.workers import referral_reminder_sweep_task
 from apps.tasks.models import Notification
 from tests import workers
-from tests.referrals.factories import make_referral
+from tests.referrals.factories import SWEEPER, make_referral
 from tests.tasks.factories import notification_key_held
 
 S = ReferralState
@@ -73,7 +73,7 @@ def test_two_sweeps_at_once_on_separate_connections_send_one_reminder_per_referr
     def sweep() -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(referral_reminder_sweep(batch_size=7))
+            results.append(referral_reminder_sweep(actor=SWEEPER, batch_size=7))
         except Exception as error:
             errors.append(error)
         finally:

@@ -24,7 +24,7 @@ from apps.careplans.api.serializers import (
     ReasonSerializer,
 )
 from apps.careplans.models import CarePlan, Intervention
-from apps.core.api_helpers import parsed_input
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError, NotFoundError
 
 
@@ -64,7 +64,7 @@ class GoalCreateApi(APIView):
     @extend_schema(request=GoalWriteSerializer, responses={201: GoalSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        values = _with_owner(parsed_input(GoalWriteSerializer, request))
+        values = _with_owner(parse_input(GoalWriteSerializer, request.data))
         goal = services.goal_create(actor=request.user, plan=plan, **values)
         return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
 
@@ -73,7 +73,7 @@ class GoalDetailApi(APIView):
     @extend_schema(request=GoalUpdateSerializer, responses=GoalSerializer)
     def patch(self, request: AuthenticatedRequest, plan_id: int, goal_id: int) -> Response:
         goal = selectors.goal_get_for_plan(plan=plan_for(request, plan_id), goal_id=goal_id)
-        values = _with_owner(parsed_input(GoalUpdateSerializer, request, partial=True))
+        values = _with_owner(parse_input(GoalUpdateSerializer, request.data, partial=True))
         goal = services.goal_update(actor=request.user, goal=goal, **values)
         return Response(GoalSerializer(goal).data)
 
@@ -88,7 +88,7 @@ class InterventionCreateApi(APIView):
     @extend_schema(request=InterventionCreateSerializer, responses={201: InterventionSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        values = _with_owner(parsed_input(InterventionCreateSerializer, request))
+        values = _with_owner(parse_input(InterventionCreateSerializer, request.data))
         goal = selectors.goal_get_for_plan(plan=plan, goal_id=values.pop("goal_id"))
         intervention = services.intervention_create(actor=request.user, goal=goal, **values)
         return Response(InterventionSerializer(intervention).data, status=status.HTTP_201_CREATED)
@@ -106,7 +106,7 @@ class InterventionDetailApi(APIView):
     @extend_schema(request=InterventionUpdateSerializer, responses=InterventionSerializer)
     def patch(self, request: AuthenticatedRequest, plan_id: int, intervention_id: int) -> Response:
         intervention = _intervention(request, plan_id, intervention_id)
-        values = _with_owner(parsed_input(InterventionUpdateSerializer, request, partial=True))
+        values = _with_owner(parse_input(InterventionUpdateSerializer, request.data, partial=True))
         intervention = services.intervention_update(
             actor=request.user, intervention=intervention, **values
         )
@@ -117,7 +117,7 @@ class InterventionCancelApi(APIView):
     @extend_schema(request=ReasonSerializer, responses=InterventionSerializer)
     def post(self, request: AuthenticatedRequest, plan_id: int, intervention_id: int) -> Response:
         intervention = _intervention(request, plan_id, intervention_id)
-        reason = parsed_input(ReasonSerializer, request)["reason"]
+        reason = parse_input(ReasonSerializer, request.data)["reason"]
         intervention = services.intervention_cancel(
             actor=request.user, intervention=intervention, reason=reason
         )
@@ -128,7 +128,7 @@ class BarrierCreateApi(APIView):
     @extend_schema(request=BarrierWriteSerializer, responses={201: BarrierSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        values = _with_intervention(plan, parsed_input(BarrierWriteSerializer, request))
+        values = _with_intervention(plan, parse_input(BarrierWriteSerializer, request.data))
         barrier = services.barrier_create(actor=request.user, plan=plan, **values)
         return Response(BarrierSerializer(barrier).data, status=status.HTTP_201_CREATED)
 
@@ -138,7 +138,7 @@ class BarrierDetailApi(APIView):
     def patch(self, request: AuthenticatedRequest, plan_id: int, barrier_id: int) -> Response:
         plan = plan_for(request, plan_id)
         barrier = selectors.barrier_get_for_plan(plan=plan, barrier_id=barrier_id)
-        data = parsed_input(BarrierUpdateSerializer, request, partial=True)
+        data = parse_input(BarrierUpdateSerializer, request.data, partial=True)
         barrier = services.barrier_update(
             actor=request.user, barrier=barrier, **_with_intervention(plan, data)
         )

@@ -31,7 +31,7 @@ from apps.careplans.api.serializers import (
 from apps.careplans.models import CarePlan, Pathway
 from apps.careplans.pdf import summary_pdf_response
 from apps.careplans.permissions import care_plan_rights
-from apps.core.api_helpers import parsed_input
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
@@ -100,7 +100,7 @@ class CarePlanListCreateApi(APIView):
 
     @extend_schema(request=CarePlanCreateSerializer, responses={201: CarePlanDetailSerializer})
     def post(self, request: AuthenticatedRequest) -> Response:
-        values = parsed_input(CarePlanCreateSerializer, request)
+        values = parse_input(CarePlanCreateSerializer, request.data)
         patient = patient_get_for_user(user=request.user, patient_id=values.pop("patient_id"))
         plan = services.care_plan_create(
             actor=request.user,
@@ -142,7 +142,7 @@ class CarePlanDetailApi(APIView):
     @extend_schema(request=CarePlanWriteSerializer, responses=CarePlanDetailSerializer)
     def patch(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        data = parsed_input(CarePlanWriteSerializer, request, partial=True)
+        data = parse_input(CarePlanWriteSerializer, request.data, partial=True)
         values = _plan_values(data, plan.patient.organisation_id)
         services.care_plan_update(actor=request.user, plan=plan, **values)
         return Response(_plan_detail(request.user, plan_for(request, plan_id)))
@@ -152,7 +152,7 @@ class CarePlanRetireApi(APIView):
     @extend_schema(request=ReasonSerializer, responses=CarePlanDetailSerializer)
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        data = parsed_input(ReasonSerializer, request)
+        data = parse_input(ReasonSerializer, request.data)
         plan = services.care_plan_retire(actor=request.user, plan=plan, reason=data["reason"])
         return Response(_plan_detail(request.user, plan))
 
@@ -175,7 +175,7 @@ class CarePlanSignApi(APIView):
     @extend_schema(request=SignSerializer, responses={201: VersionSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        data = parsed_input(SignSerializer, request)
+        data = parse_input(SignSerializer, request.data)
         version = services.care_plan_sign(
             actor=request.user, plan=plan, fingerprint=data["fingerprint"]
         )
@@ -186,7 +186,7 @@ class CarePlanSignoffRequestApi(APIView):
     @extend_schema(request=SignoffRequestSerializer, responses=CarePlanDetailSerializer)
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        data = parsed_input(SignoffRequestSerializer, request)
+        data = parse_input(SignoffRequestSerializer, request.data)
         services.plan_signoff_request(actor=request.user, plan=plan, reason=data["reason"])
         return Response(_plan_detail(request.user, plan_for(request, plan_id)))
 
@@ -195,7 +195,7 @@ class CarePlanReturnApi(APIView):
     @extend_schema(request=ReturnSerializer, responses={201: ReturnedSerializer})
     def post(self, request: AuthenticatedRequest, plan_id: int) -> Response:
         plan = plan_for(request, plan_id)
-        data = parsed_input(ReturnSerializer, request)
+        data = parse_input(ReturnSerializer, request.data)
         task = services.plan_signoff_return(
             actor=request.user, plan=plan, comments=data["comments"]
         )

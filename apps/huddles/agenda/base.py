@@ -51,6 +51,28 @@ class Candidate:
     urgency: int
     evidence: list[Evidence] = field(default_factory=list)
 
+    @classmethod
+    def about(
+        cls,
+        source: ItemSource,
+        ref: str,
+        *,
+        patient_id: int,
+        title: str,
+        urgency: float,
+        evidence: list[Evidence],
+    ) -> "Candidate":
+        """The matter `ref` of a source, keyed "<source>:<ref>" (e.g. "discharge:h12"),
+        its urgency kept within 1-99."""
+        return cls(
+            source=source,
+            key=f"{source}:{ref}",
+            patient_id=patient_id,
+            title=title,
+            urgency=clamp_urgency(urgency),
+            evidence=evidence,
+        )
+
     def evidence_json(self) -> list[dict[str, object]]:
         return [entry.as_json() for entry in self.evidence]
 
@@ -73,7 +95,7 @@ class AgendaContext:
     # The person the agenda is built for (opening, refreshing, previewing):
     # sources that read through another app's access-checked selector use it.
     viewer: User | None = None
-    # Reads that several sources share, made once per build (one pass over the
+    # Reads that several sources share, made once per build (one query over the
     # team's open tasks serves both task sources).
     shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 

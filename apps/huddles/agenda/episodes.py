@@ -5,7 +5,8 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.core.audit import object_type_of
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import ItemSource
 from apps.transitions.models import (
     ChecklistItem,
@@ -15,8 +16,8 @@ from apps.transitions.models import (
     Setting,
 )
 
-HANDOFF = "transitions.handoff"
-EPISODE = "transitions.episode"
+HANDOFF = object_type_of(Handoff)
+EPISODE = object_type_of(Episode)
 SETTING_LABELS = dict(Setting.choices)
 
 
@@ -58,13 +59,13 @@ def discharges(context: AgendaContext) -> list[Candidate]:
         when = timezone.localtime(row["occurred_at"])
         where = row["facility"] or _setting(row["from_setting"])
         candidates.append(
-            Candidate(
-                source=ItemSource.DISCHARGE,
-                key=f"{ItemSource.DISCHARGE}:h{row['pk']}",
+            Candidate.about(
+                ItemSource.DISCHARGE,
+                f"h{row['pk']}",
                 patient_id=row["episode__patient_id"],
                 title=f"Discharged from {where} to {_setting(row['to_setting']).lower()} "
                 f"on {when:%Y-%m-%d}",
-                urgency=clamp_urgency(72 + min(open_steps * 2, 12)),
+                urgency=72 + min(open_steps * 2, 12),
                 evidence=[
                     Evidence(
                         "Discharge",
@@ -126,9 +127,9 @@ def readmissions(context: AgendaContext) -> list[Candidate]:
     for row in rows:
         readmitted = timezone.localtime(row["readmission_of__readmitted_at"])
         candidates.append(
-            Candidate(
-                source=ItemSource.READMISSION,
-                key=f"{ItemSource.READMISSION}:e{row['pk']}",
+            Candidate.about(
+                ItemSource.READMISSION,
+                f"e{row['pk']}",
                 patient_id=row["patient_id"],
                 title=f"Readmitted on {readmitted:%Y-%m-%d} within the watch window",
                 urgency=82,

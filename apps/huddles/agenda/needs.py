@@ -2,12 +2,13 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.core.audit import object_type_of
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import AgendaItem, ItemSource, ItemStatus
 from apps.patients.models import PatientComplexity, SdohScreen
 
-SCREEN = "patients.sdohscreen"
-COMPLEXITY = "patients.patientcomplexity"
+SCREEN = object_type_of(SdohScreen)
+COMPLEXITY = object_type_of(PatientComplexity)
 
 # The triage rule: needs that cannot wait for the next routine contact.
 URGENT_LIVING_SITUATION = "not_steady"
@@ -66,12 +67,12 @@ def urgent_social_needs(context: AgendaContext) -> list[Candidate]:
             urgency += 3
         names = ", ".join(entry.label.lower() for entry in needs)
         candidates.append(
-            Candidate(
-                source=ItemSource.URGENT_SOCIAL_NEED,
-                key=f"{ItemSource.URGENT_SOCIAL_NEED}:s{row['pk']}",
+            Candidate.about(
+                ItemSource.URGENT_SOCIAL_NEED,
+                f"s{row['pk']}",
                 patient_id=row["patient_id"],
                 title=f"Urgent social need: {names}",
-                urgency=clamp_urgency(urgency),
+                urgency=urgency,
                 evidence=[
                     Evidence(
                         "Screen",
@@ -123,12 +124,12 @@ def newly_complex(context: AgendaContext) -> list[Candidate]:
         ]
         urgency = 35 + min(row["cci"], 10) + min(row["acute_events_12m"], 10)
         candidates.append(
-            Candidate(
-                source=ItemSource.NEWLY_COMPLEX,
-                key=f"{ItemSource.NEWLY_COMPLEX}:p{row['patient_id']}",
+            Candidate.about(
+                ItemSource.NEWLY_COMPLEX,
+                f"p{row['patient_id']}",
                 patient_id=row["patient_id"],
                 title=f"Newly flagged complex needs (Charlson {row['cci']})",
-                urgency=clamp_urgency(urgency),
+                urgency=urgency,
                 evidence=evidence,
             )
         )

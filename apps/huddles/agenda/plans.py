@@ -1,10 +1,12 @@
 """Agenda source over care plans: plans due for a PCP's review or waiting for a signature."""
 
+from apps.careplans.models import CarePlan
 from apps.careplans.selectors import care_plans_due_for_review
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.core.audit import object_type_of
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import ItemSource
 
-CARE_PLAN = "careplans.careplan"
+CARE_PLAN = object_type_of(CarePlan)
 # Plans due for review are read through the care plans app's own selector (its
 # rule, its access check); it lists at most this many, the longest waiting first.
 PLAN_LIMIT = 2_000
@@ -22,13 +24,13 @@ def plans_due_for_review(context: AgendaContext) -> list[Candidate]:
         requested = row.plan.review_requested_at is not None
         urgency = 30 + min(max(waited, 0), 20) + (15 if requested else 0)
         candidates.append(
-            Candidate(
-                source=ItemSource.CARE_PLAN_REVIEW,
-                key=f"{ItemSource.CARE_PLAN_REVIEW}:c{row.plan.pk}",
+            Candidate.about(
+                ItemSource.CARE_PLAN_REVIEW,
+                f"c{row.plan.pk}",
                 patient_id=row.patient.pk,
                 title="Care plan needs a PCP review"
                 + (" after a transition of care" if requested else ""),
-                urgency=clamp_urgency(urgency),
+                urgency=urgency,
                 evidence=[
                     Evidence("Care plan", reason, CARE_PLAN, row.plan.pk) for reason in row.reasons
                 ],

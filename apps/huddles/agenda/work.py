@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -11,7 +12,6 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    Q,
     QuerySet,
     Value,
     When,
@@ -20,11 +20,12 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
-from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence, clamp_urgency
+from apps.core.audit import object_type_of
+from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import ItemSource
-from apps.tasks.models import OPEN_STATUSES, Task, TaskPriority
+from apps.tasks.models import Task, TaskPriority, TaskQuerySet
 
-TASK = "tasks.task"
+TASK = object_type_of(Task)
 DETAIL_LINES_PER_PATIENT = 3
 
 _PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
@@ -32,22 +33,22 @@ _PRIORITY_BONUS = {3: 25, 2: 15, 1: 8, 0: 0}
 TASK_URGENCY_CAP = 84
 
 
-def _team_open_tasks(context: AgendaContext) -> QuerySet[Task]:
-    return Task.objects.filter(
-        patient__care_team_id=context.team_id,
-        patient__is_active=True,
-        status__in=OPEN_STATUSES,
+def _team_open_tasks(context: AgendaContext) -> TaskQuerySet:
+    return Task.objects.open().filter(
+        patient__care_team_id=context.team_id, patient__is_active=True
     )
 
 
-def _overdue(context: AgendaContext) -> QuerySet[Task]:
+def _overdue(context: AgendaContext) -> TaskQuerySet:
     # Orphaned tasks are their own item; counting them here too would say it twice.
-    return _team_open_tasks(context).filter(
-        due_at__lt=context.now, owner_id__in=context.active_member_ids
+    return (
+        _team_open_tasks(context)
+        .overdue(context.now)
+        .filter(owner_id__in=context.active_member_ids)
     )
 
 
-def _orphaned(context: AgendaContext) -> QuerySet[Task]:
+def _orphaned(context: AgendaContext) -> TaskQuerySet:
     return _team_open_tasks(context).exclude(owner_id__in=context.active_member_ids)
 
 
@@ -67,42 +68,35 @@ _PRIORITY_RANK = Case(
 )
 
 
-def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
-    """Overdue and orphaned open tasks per patient, from one pass over the team's open tasks.
+def _tally_rows(tasks: QuerySet[Task], kind: int) -> QuerySet[Task, dict[str, Any]]:
+    return (
+        tasks.values("patient_id")
+        .annotate(
+            kind=Value(kind),
+            count=Count("id"),
+            oldest=Min(TruncDate("due_at")),
+            top=Max(_PRIORITY_RANK),
+        )
+        .order_by()
+    )
 
-    Both task sources read it; the context keeps it, so the pass happens once
-    per build. The database aggregates (a row per patient with such work) and
-    returns local dates rather than timestamps, which are cheaper to read back.
+
+def _tallies(context: AgendaContext) -> tuple[dict[int, _Tally], dict[int, _Tally]]:
+    """Overdue and orphaned open tasks per patient: count, oldest due date, top priority.
+
+    One query for both task sources (the context keeps the answer for the
+    second): the database aggregates each list, a row per patient with such
+    work, and returns local dates rather than timestamps.
     """
     cached = context.shared.get("task_tallies")
     if cached is not None:
         return cached  # type: ignore[return-value]
-    active = context.active_member_ids
-    overdue = Q(due_at__lt=context.now, owner_id__in=active)
-    orphaned = ~Q(owner_id__in=active) if active else Q(pk__isnull=False)
-    rows = (
-        _team_open_tasks(context)
-        .filter(overdue | orphaned)
-        .values("patient_id")
-        .annotate(
-            overdue_count=Count("id", filter=overdue),
-            overdue_oldest=Min(TruncDate("due_at"), filter=overdue),
-            overdue_top=Max(_PRIORITY_RANK, filter=overdue),
-            orphaned_count=Count("id", filter=orphaned),
-            orphaned_oldest=Min(TruncDate("due_at"), filter=orphaned),
-            orphaned_top=Max(_PRIORITY_RANK, filter=orphaned),
-        )
-        .order_by()
-    )
     found: tuple[dict[int, _Tally], dict[int, _Tally]] = ({}, {})
+    rows = _tally_rows(_overdue(context), 0).union(_tally_rows(_orphaned(context), 1), all=True)
     for row in rows:
-        for index, kind in enumerate(("overdue", "orphaned")):
-            if row[f"{kind}_count"]:
-                found[index][row["patient_id"]] = _Tally(
-                    count=row[f"{kind}_count"],
-                    oldest=row[f"{kind}_oldest"],
-                    top=row[f"{kind}_top"] or 0,
-                )
+        found[row["kind"]][row["patient_id"]] = _Tally(
+            count=row["count"], oldest=row["oldest"], top=row["top"] or 0
+        )
     context.shared["task_tallies"] = found
     return found
 
@@ -111,28 +105,40 @@ def _days_late(oldest: date, today: date) -> int:
     return max(0, (today - oldest).days)
 
 
+def _candidate(
+    source: ItemSource, patient_id: int, *, title: str, urgency: int, label: str, detail: str
+) -> Candidate:
+    """One task matter of one patient, ranked below urgent social needs whatever its age."""
+    return Candidate.about(
+        source,
+        f"p{patient_id}",
+        patient_id=patient_id,
+        title=title,
+        urgency=min(urgency, TASK_URGENCY_CAP),
+        evidence=[Evidence(label=label, detail=detail)],
+    )
+
+
+def _open_tasks(count: int) -> str:
+    return f"{count} open {'task' if count == 1 else 'tasks'}"
+
+
 def overdue_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks past due: the oldest and the most urgent count."""
-    candidates = []
     today = timezone.localdate(context.now)
+    candidates = []
     for patient_id, tally in _tallies(context)[0].items():
         days = _days_late(tally.oldest, today)
         count = tally.count
-        urgency = 40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5)
         noun = "task" if count == 1 else "tasks"
         candidates.append(
-            Candidate(
-                source=ItemSource.OVERDUE_TASKS,
-                key=f"{ItemSource.OVERDUE_TASKS}:p{patient_id}",
-                patient_id=patient_id,
+            _candidate(
+                ItemSource.OVERDUE_TASKS,
+                patient_id,
                 title=f"{count} overdue {noun}, oldest {days} day{'s' if days != 1 else ''} late",
-                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
-                evidence=[
-                    Evidence(
-                        label="Overdue",
-                        detail=f"{count} open {noun} past due since {tally.oldest:%Y-%m-%d}",
-                    )
-                ],
+                urgency=40 + min(days, 20) + _PRIORITY_BONUS[tally.top] + min(count - 1, 5),
+                label="Overdue",
+                detail=f"{_open_tasks(count)} past due since {tally.oldest:%Y-%m-%d}",
             )
         )
     return candidates
@@ -140,30 +146,21 @@ def overdue_tasks(context: AgendaContext) -> list[Candidate]:
 
 def orphaned_tasks(context: AgendaContext) -> list[Candidate]:
     """One item per patient with open tasks whose owner has left the team (or was deactivated)."""
-    candidates = []
     today = timezone.localdate(context.now)
-    for patient_id, tally in _tallies(context)[1].items():
-        count = tally.count
-        overdue_days = _days_late(tally.oldest, today)
-        urgency = 60 + min(count * 2, 10) + _PRIORITY_BONUS[tally.top] // 2
-        urgency += min(overdue_days, 10)
-        noun = "task" if count == 1 else "tasks"
-        candidates.append(
-            Candidate(
-                source=ItemSource.ORPHANED_TASKS,
-                key=f"{ItemSource.ORPHANED_TASKS}:p{patient_id}",
-                patient_id=patient_id,
-                title=f"{count} open {noun} without an owner on the team",
-                urgency=clamp_urgency(min(urgency, TASK_URGENCY_CAP)),
-                evidence=[
-                    Evidence(
-                        label="Orphaned",
-                        detail=f"{count} open {noun} owned by someone no longer on the care team",
-                    )
-                ],
-            )
+    return [
+        _candidate(
+            ItemSource.ORPHANED_TASKS,
+            patient_id,
+            title=f"{_open_tasks(tally.count)} without an owner on the team",
+            urgency=60
+            + min(tally.count * 2, 10)
+            + _PRIORITY_BONUS[tally.top] // 2
+            + min(_days_late(tally.oldest, today), 10),
+            label="Orphaned",
+            detail=f"{_open_tasks(tally.count)} owned by someone no longer on the care team",
         )
-    return candidates
+        for patient_id, tally in _tallies(context)[1].items()
+    ]
 
 
 def _task_lines(tasks: QuerySet[Task], candidates: list[Candidate], label: str) -> None:

@@ -17,7 +17,6 @@ from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
 from apps.tasks.services import task_create
 
-ITEM = "huddles.agendaitem"
 MANUAL_URGENCY = 50
 
 
@@ -33,7 +32,7 @@ def _audit_item(actor: User, item: AgendaItem, action: str, **detail: object) ->
     audit_record(
         actor=actor,
         action=action,
-        object_type=ITEM,
+        object_type=AgendaItem,
         object_id=item.pk,
         patient_id=item.patient_id,
         detail={"huddle_id": item.huddle_id, **detail},
@@ -113,7 +112,7 @@ def huddle_agenda_reorder(*, actor: User, huddle: Huddle, item_ids: list[int]) -
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type="huddles.huddle",
+        object_type=Huddle,
         object_id=huddle.pk,
         detail={"fields": ["agenda_order"]},
     )

@@ -20,11 +20,9 @@ from apps.huddles.models import (
     ItemStatus,
 )
 from apps.huddles.permissions import require_can_run_huddles
-from apps.huddles.services.schedule import HUDDLE, huddle_settings_for
+from apps.huddles.services.schedule import huddle_settings_for
 from apps.tasks.models import Task, TaskSource
 from apps.teams.models import TeamMembership
-
-ATTENDANCE = "huddles.huddleattendance"
 
 
 def previous_huddle(huddle: Huddle) -> Huddle | None:
@@ -185,7 +183,7 @@ def huddle_open(*, actor: User, huddle: Huddle) -> Huddle:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         patient_ids=sorted({item.patient_id for item in ordered}),
         detail={"fields": ["status"], "items": len(ordered), "carried": len(plan.carried_from)},
@@ -255,7 +253,7 @@ def huddle_agenda_refresh(*, actor: User, huddle: Huddle) -> Huddle:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         patient_ids=sorted({item.patient_id for item in [*changed, *resolved, *new]}),
         detail={"refreshed": len(changed), "resolved": len(resolved), "added": len(new)},
@@ -292,7 +290,7 @@ def huddle_attendance_set(
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
-            object_type=ATTENDANCE,
+            object_type=HuddleAttendance,
             object_id=row.pk,
             detail={"huddle_id": huddle.pk, "user_id": user_id, "present": present},
         )
@@ -319,7 +317,7 @@ def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=HUDDLE,
+        object_type=Huddle,
         object_id=huddle.pk,
         detail={"fields": ["status"], "unfinished_items": pending},
     )

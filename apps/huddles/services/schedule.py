@@ -5,16 +5,15 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record
+from apps.accounts.models import Actor, Organisation, User
+from apps.core.audit import audit_event, audit_record_many
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.huddles.models import Huddle, HuddleSeries, HuddleSettings, HuddleStatus, Weekday
 from apps.huddles.permissions import require_can_schedule_huddles
 from apps.teams.models import CareTeam
 
-HUDDLE = "huddles.huddle"
-SERIES = "huddles.huddleseries"
 # How far ahead a series keeps its occurrences as rows (the daily sweep extends it).
 SERIES_HORIZON_DAYS = 28
 MIN_DURATION, MAX_DURATION = 5, 240
@@ -32,6 +31,13 @@ def _check_duration(duration_minutes: int, errors: dict[str, list[str]]) -> None
         errors["duration_minutes"] = [
             f"A huddle lasts between {MIN_DURATION} and {MAX_DURATION} minutes."
         ]
+
+
+def _duration(team: CareTeam, asked: int | None, errors: dict[str, list[str]]) -> int:
+    """The meeting's length: as asked, else the organisation's default; checked."""
+    duration = asked or huddle_settings_for(team.organisation_id).default_duration_minutes
+    _check_duration(duration, errors)
+    return duration
 
 
 def _raise(errors: dict[str, list[str]], message: str) -> None:
@@ -54,28 +60,19 @@ def huddle_schedule(
 ) -> Huddle:
     """Schedules a one-off huddle for a team. Only its coordinators (or an admin) may."""
     require_can_schedule_huddles(actor, team)
-    settings = huddle_settings_for(team.organisation_id)
-    duration = duration_minutes or settings.default_duration_minutes
     errors: dict[str, list[str]] = {}
+    duration = _duration(team, duration_minutes, errors)
     if timezone.is_naive(scheduled_start):
         errors["scheduled_start"] = ["The start needs a time zone."]
-    _check_duration(duration, errors)
     _raise(errors, "The huddle is not valid.")
-    huddle = Huddle.objects.create(
+    huddle = Huddle(
         team=team,
         title=title.strip()[:120] or f"{team.name} huddle",
         scheduled_start=scheduled_start,
         duration_minutes=duration,
         scheduled_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=HUDDLE,
-        object_id=huddle.pk,
-        detail={"team_id": team.pk},
-    )
-    return huddle
+    return record_create(actor=actor, instance=huddle, detail={"team_id": team.pk}, clean=False)
 
 
 @transaction.atomic
@@ -106,19 +103,7 @@ def huddle_update(
             errors["title"] = ["Give the huddle a title."]
         values["title"] = title.strip()[:120]
     _raise(errors, "The huddle is not valid.")
-    changed = sorted(name for name, value in values.items() if getattr(huddle, name) != value)
-    if not changed:
-        return huddle
-    for name in changed:
-        setattr(huddle, name, values[name])
-    huddle.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=HUDDLE,
-        object_id=huddle.pk,
-        detail={"fields": changed},
-    )
+    record_change(actor=actor, instance=huddle, values=values, clean=False)
     return huddle
 
 
@@ -135,16 +120,8 @@ def huddle_cancel(*, actor: User, huddle: Huddle, reason: str) -> Huddle:
         raise ApplicationError(
             "Say why the huddle is cancelled.", field_errors={"reason": ["A reason is required."]}
         )
-    huddle.status = HuddleStatus.CANCELLED
-    huddle.cancelled_reason = reason.strip()
-    huddle.save(update_fields=["status", "cancelled_reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=HUDDLE,
-        object_id=huddle.pk,
-        detail={"fields": ["status"]},
-    )
+    values = {"status": HuddleStatus.CANCELLED, "cancelled_reason": reason.strip()}
+    record_change(actor=actor, instance=huddle, values=values, clean=False)
     return huddle
 
 
@@ -172,9 +149,16 @@ def _local_start(day: date, at: time) -> datetime:
 
 @transaction.atomic
 def huddle_series_extend(
-    *, series: HuddleSeries, today: date | None = None, horizon_days: int = SERIES_HORIZON_DAYS
+    *,
+    actor: Actor,
+    series: HuddleSeries,
+    today: date | None = None,
+    horizon_days: int = SERIES_HORIZON_DAYS,
 ) -> list[Huddle]:
-    """Makes the series' huddles for the coming weeks; running it twice adds nothing."""
+    """Makes the series' huddles for the coming weeks; running it twice adds nothing.
+
+    Each huddle made is audited as made by `actor`: the person creating the series,
+    or the daily job (a `JobActor`) keeping it scheduled ahead."""
     series = (
         HuddleSeries.objects.select_for_update(of=("self",))
         .select_related("team")
@@ -203,6 +187,16 @@ def huddle_series_extend(
         if day not in existing
     ]
     Huddle.objects.bulk_create(created)
+    audit_record_many(
+        audit_event(
+            actor=actor,
+            action=AuditAction.CREATE,
+            object_type=Huddle,
+            object_id=huddle.pk,
+            detail={"team_id": series.team_id, "series_id": series.pk},
+        )
+        for huddle in created
+    )
     return created
 
 
@@ -221,19 +215,17 @@ def huddle_series_create(
 ) -> HuddleSeries:
     """A recurring huddle, e.g. every Tuesday at 09:00; its next weeks are scheduled at once."""
     require_can_schedule_huddles(actor, team)
-    settings = huddle_settings_for(team.organisation_id)
-    duration = duration_minutes or settings.default_duration_minutes
     first_day = starts_on or timezone.localdate()
     errors: dict[str, list[str]] = {}
+    duration = _duration(team, duration_minutes, errors)
     if weekday not in Weekday.values:
         errors["weekday"] = ["Choose a day of the week."]
     if not 1 <= interval_weeks <= 4:
         errors["interval_weeks"] = ["Meet every 1 to 4 weeks."]
-    _check_duration(duration, errors)
     if ends_on is not None and ends_on < first_day:
         errors["ends_on"] = ["The series cannot end before it starts."]
     _raise(errors, "The series is not valid.")
-    series = HuddleSeries.objects.create(
+    series = HuddleSeries(
         team=team,
         title=title.strip()[:120] or f"{team.name} weekly huddle",
         weekday=weekday,
@@ -244,14 +236,8 @@ def huddle_series_create(
         ends_on=ends_on,
         created_by=actor,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=SERIES,
-        object_id=series.pk,
-        detail={"team_id": team.pk},
-    )
-    huddle_series_extend(series=series)
+    record_create(actor=actor, instance=series, detail={"team_id": team.pk}, clean=False)
+    huddle_series_extend(actor=actor, series=series)
     return series
 
 
@@ -265,17 +251,15 @@ def huddle_series_end(*, actor: User, series: HuddleSeries, last_day: date | Non
     )
     require_can_schedule_huddles(actor, series.team)
     end = last_day or timezone.localdate()
-    series.ends_on = max(end, series.starts_on)
-    series.is_active = False
-    series.save(update_fields=["ends_on", "is_active", "updated_at"])
     cancelled = Huddle.objects.filter(
         series=series, status=HuddleStatus.SCHEDULED, occurrence_on__gt=end
     ).update(status=HuddleStatus.CANCELLED, cancelled_reason="The series ended.")
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=SERIES,
-        object_id=series.pk,
-        detail={"fields": ["ends_on", "is_active"], "cancelled_huddles": cancelled},
+        instance=series,
+        values={"ends_on": max(end, series.starts_on), "is_active": False},
+        detail={"cancelled_huddles": cancelled},
+        clean=False,
+        always_audit=True,
     )
     return cancelled

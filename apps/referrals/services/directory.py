@@ -1,12 +1,12 @@
 """Keeping the resource directory: partner organisations and the services they offer."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Organisation, User
-from apps.core.audit import audit_record, changed_fields, object_type_of
+from apps.core.audit import audit_record, changed_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.referrals import permissions
@@ -25,6 +25,8 @@ SERVICE_FIELDS = (
     "eligibility_notes",
     "is_active",
 )
+ORGANISATION_MESSAGE = "Please correct the organisation's details."
+SERVICE_MESSAGE = "Please correct the service's details."
 
 
 def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +61,40 @@ def _unknown(values: dict[str, Any], allowed: tuple[str, ...]) -> None:
         raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
 
 
+Entry = TypeVar("Entry", ResourceOrganisation, ResourceService)
+
+
+def _create(actor: User, entry: Entry, message: str) -> Entry:
+    """Validates, inserts and audits a new directory entry."""
+    _validate(entry, message)
+    _save(entry, None)
+    audit_record(actor=actor, action=AuditAction.CREATE, object_type=entry, object_id=entry.pk)
+    return entry
+
+
+def _update(
+    actor: User, entry: Entry, values: dict[str, Any], allowed: tuple[str, ...], message: str
+) -> Entry:
+    """Applies the changed `values` to a locked entry; saves and audits only those fields."""
+    _unknown(values, allowed)
+    values = _clean_text(values)
+    changed: list[str] = changed_fields(entry, values)
+    if not changed:
+        return entry
+    for name in changed:
+        setattr(entry, name, values[name])
+    _validate(entry, message)
+    _save(entry, [*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=entry,
+        object_id=entry.pk,
+        detail={"fields": changed},
+    )
+    return entry
+
+
 @transaction.atomic
 def resource_organisation_create(
     *, actor: User, organisation: Organisation, name: str, **values: Any
@@ -68,15 +104,7 @@ def resource_organisation_create(
     partner = ResourceOrganisation(
         organisation=organisation, name=name.strip(), **_clean_text(values)
     )
-    _validate(partner, "Please correct the organisation's details.")
-    _save(partner, None)
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=object_type_of(partner),
-        object_id=partner.pk,
-    )
-    return partner
+    return _create(actor, partner, ORGANISATION_MESSAGE)
 
 
 @transaction.atomic
@@ -85,23 +113,7 @@ def resource_organisation_update(
 ) -> ResourceOrganisation:
     partner = ResourceOrganisation.objects.select_for_update().get(pk=resource_organisation.pk)
     permissions.require_can_keep_directory_of(actor, partner.organisation_id)
-    _unknown(values, ORGANISATION_FIELDS)
-    values = _clean_text(values)
-    changed = changed_fields(partner, values)
-    if not changed:
-        return partner
-    for name in changed:
-        setattr(partner, name, values[name])
-    _validate(partner, "Please correct the organisation's details.")
-    _save(partner, [*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(partner),
-        object_id=partner.pk,
-        detail={"fields": changed},
-    )
-    return partner
+    return _update(actor, partner, values, ORGANISATION_FIELDS, ORGANISATION_MESSAGE)
 
 
 @transaction.atomic
@@ -121,15 +133,7 @@ def resource_service_create(
         service_type=service_type,
         **_clean_text(values),
     )
-    _validate(service, "Please correct the service's details.")
-    _save(service, None)
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        object_type=object_type_of(service),
-        object_id=service.pk,
-    )
-    return service
+    return _create(actor, service, SERVICE_MESSAGE)
 
 
 @transaction.atomic
@@ -143,20 +147,4 @@ def resource_service_update(
         .get(pk=service.pk)
     )
     permissions.require_can_keep_directory_of(actor, service.resource_organisation.organisation_id)
-    _unknown(values, SERVICE_FIELDS)
-    values = _clean_text(values)
-    changed = changed_fields(service, values)
-    if not changed:
-        return service
-    for name in changed:
-        setattr(service, name, values[name])
-    _validate(service, "Please correct the service's details.")
-    _save(service, [*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=object_type_of(service),
-        object_id=service.pk,
-        detail={"fields": changed},
-    )
-    return service
+    return _update(actor, service, values, SERVICE_FIELDS, SERVICE_MESSAGE)

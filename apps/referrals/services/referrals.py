@@ -15,16 +15,15 @@ from apps.accounts.models import Actor, User
 from apps.accounts.selectors import organisation_add_business_days
 from apps.careplans.models import OPEN_PLAN_STATUSES, Goal
 from apps.core.actors import person_behind
-from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.referrals import permissions, states
+from apps.referrals.events import referral_event_record
 from apps.referrals.models import (
     FINAL_STATES,
     ConsentMethod,
     Referral,
-    ReferralEvent,
     ReferralEventKind,
     ReferralState,
     ReferralUrgency,
@@ -33,8 +32,8 @@ from apps.referrals.models import (
 from apps.referrals.services.settings import Limits, due_times, referral_settings_get, same_time_on
 from apps.teams.selectors import live_member_validate
 
-REFERRAL = "referrals.referral"
 DRAFT_FIELDS = ("reason", "urgency", "service", "specialist_name", "goal")
+CONSENT_FIELDS = ("consent_given", "consent_method", "consent_recorded_at", "consent_recorded_by")
 
 
 def _locked(referral: Referral) -> Referral:
@@ -95,28 +94,24 @@ TIMER_FIELDS = (
 )
 
 
-def _event(
-    referral: Referral, *, actor: Actor, kind: str, note: str = "", **detail: Any
-) -> ReferralEvent:
-    return ReferralEvent.objects.create(
-        referral=referral,
-        actor=person_behind(actor),
-        kind=kind,
-        from_state=detail.pop("from_state", ""),
-        to_state=detail.pop("to_state", ""),
-        note=note,
-        detail=detail,
-    )
+def _set_consent(
+    referral: Referral, *, actor: User, consent_given: bool, consent_method: str
+) -> None:
+    """Whether the patient agreed to share, how, when and noted by whom (cleared if not)."""
+    referral.consent_given = consent_given
+    referral.consent_method = consent_method if consent_given else ""
+    referral.consent_recorded_at = timezone.now() if consent_given else None
+    referral.consent_recorded_by = actor if consent_given else None
 
 
-def _audit(actor: Actor, referral: Referral, action: str, **detail: Any) -> None:
-    audit_record(
+def _consent_recorded(actor: User, referral: Referral) -> None:
+    referral_event_record(
         actor=actor,
-        action=action,
-        object_type=REFERRAL,
-        object_id=referral.pk,
-        patient_id=referral.patient_id,
-        detail=detail,
+        referral=referral,
+        kind=ReferralEventKind.CONSENT_RECORDED,
+        fields=CONSENT_FIELDS,
+        consent_given=referral.consent_given,
+        method=referral.consent_method,
     )
 
 
@@ -176,24 +171,20 @@ def referral_create(
         state_entered_at=now,
     )
     if consent_given:
-        referral.consent_given = True
-        referral.consent_method = consent_method
-        referral.consent_recorded_at = now
-        referral.consent_recorded_by = actor
+        _set_consent(referral, actor=actor, consent_given=True, consent_method=consent_method)
     _set_timers(
         referral, limits=referral_settings_get(organisation=patient.organisation), start=now
     )
     referral.save()
-    _event(referral, actor=actor, kind=ReferralEventKind.CREATED, to_state=referral.state)
+    referral_event_record(
+        actor=actor,
+        referral=referral,
+        kind=ReferralEventKind.CREATED,
+        action=AuditAction.CREATE,
+        to_state=referral.state,
+    )
     if consent_given:
-        _event(
-            referral,
-            actor=actor,
-            kind=ReferralEventKind.CONSENT_RECORDED,
-            consent_given=True,
-            method=consent_method,
-        )
-    _audit(actor, referral, AuditAction.CREATE)
+        _consent_recorded(actor, referral)
     return referral
 
 
@@ -249,8 +240,9 @@ def referral_update(*, actor: User, referral: Referral, **values: Any) -> Referr
         _set_timers(referral, limits=limits, start=start)
         update_fields += TIMER_FIELDS
     referral.save(update_fields=update_fields)
-    _event(referral, actor=actor, kind=ReferralEventKind.UPDATED, fields=sorted(changed))
-    _audit(actor, referral, AuditAction.UPDATE, fields=sorted(changed))
+    referral_event_record(
+        actor=actor, referral=referral, kind=ReferralEventKind.UPDATED, fields=changed
+    )
     return referral
 
 
@@ -267,7 +259,7 @@ def _timer_start(referral: Referral) -> datetime:
 
 @transaction.atomic
 def referral_record_consent(
-    *, actor: User, referral: Referral, consent_given: bool, method: str = ""
+    *, actor: User, referral: Referral, consent_given: bool, consent_method: str = ""
 ) -> Referral:
     """Records whether the patient agreed to share their details with the partner, and how.
 
@@ -279,25 +271,14 @@ def referral_record_consent(
         raise ApplicationError(
             "Consent is recorded before the referral is sent; cancel it if consent is withdrawn."
         )
-    if consent_given and method not in ConsentMethod.values:
+    if consent_given and consent_method not in ConsentMethod.values:
         raise ApplicationError(
             "Say how the patient gave consent.",
             field_errors={"consent_method": ["Choose how consent was given."]},
         )
-    referral.consent_given = consent_given
-    referral.consent_method = method if consent_given else ""
-    referral.consent_recorded_at = timezone.now() if consent_given else None
-    referral.consent_recorded_by = actor if consent_given else None
-    fields = ["consent_given", "consent_method", "consent_recorded_at", "consent_recorded_by"]
-    referral.save(update_fields=[*fields, "updated_at"])
-    _event(
-        referral,
-        actor=actor,
-        kind=ReferralEventKind.CONSENT_RECORDED,
-        consent_given=consent_given,
-        method=referral.consent_method,
-    )
-    _audit(actor, referral, AuditAction.UPDATE, fields=fields)
+    _set_consent(referral, actor=actor, consent_given=consent_given, consent_method=consent_method)
+    referral.save(update_fields=[*CONSENT_FIELDS, "updated_at"])
+    _consent_recorded(actor, referral)
     return referral
 
 
@@ -402,19 +383,12 @@ def referral_transition(
     limits = referral_settings_get(organisation=referral.patient.organisation)
     _set_timers(referral, limits=limits, start=_timer_start(referral))
     referral.save(update_fields=[*fields, *TIMER_FIELDS, "updated_at"])
-    _event(
-        referral,
+    referral_event_record(
         actor=actor,
+        referral=referral,
         kind=ReferralEventKind.STATE_CHANGED,
+        fields=fields,
         note=referral.result_summary if transition.needs_result else reason.strip(),
-        from_state=previous,
-        to_state=referral.state,
-    )
-    _audit(
-        actor,
-        referral,
-        AuditAction.UPDATE,
-        fields=sorted(set(fields)),
         from_state=previous,
         to_state=referral.state,
     )
@@ -442,15 +416,15 @@ def referral_reassign(*, actor: User, referral: Referral, owner: User, reason: s
     previous = referral.owner_id
     referral.owner = owner
     referral.save(update_fields=["owner", "updated_at"])
-    _event(
-        referral,
+    referral_event_record(
         actor=actor,
+        referral=referral,
         kind=ReferralEventKind.REASSIGNED,
+        fields=["owner"],
         note=reason.strip(),
         from_owner_id=previous,
         to_owner_id=owner.pk,
     )
-    _audit(actor, referral, AuditAction.UPDATE, fields=["owner"])
     return referral
 
 
@@ -512,12 +486,12 @@ def referral_snooze(*, actor: User, referral: Referral, until: datetime, reason:
         )
         fields.append("escalate_at")
     referral.save(update_fields=[*fields, "updated_at"])
-    _event(
-        referral,
+    referral_event_record(
         actor=actor,
+        referral=referral,
         kind=ReferralEventKind.SNOOZED,
+        fields=fields,
         note=reason.strip(),
         until=until.isoformat(),
     )
-    _audit(actor, referral, AuditAction.UPDATE, fields=fields)
     return referral

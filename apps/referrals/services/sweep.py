@@ -14,22 +14,22 @@ emails queued as one job after commit), however many rows it holds.
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.actors import JobActor
-from apps.core.audit import audit_event, audit_record_many
+from apps.accounts.models import Actor
 from apps.core.items import run_batches
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.models import AuditEvent
+from apps.referrals.events import referral_event_build, referral_events_save
 from apps.referrals.models import Referral, ReferralEvent, ReferralEventKind
 from apps.tasks.notifications import NotificationDraft, notification_send_many
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 
-REFERRAL = "referrals.referral"
 SWEEP_JOB = "referrals.reminder_sweep"
 BATCH_SIZE = 500
 # A run stops after this many batches; the next beat tick picks up the rest.
@@ -85,9 +85,15 @@ def due_filter(now: datetime) -> Q:
 
 
 def referral_reminder_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_batches: int = MAX_BATCHES,
 ) -> SweepResult:
-    """Sends every reminder and escalation due at `now` (default: the current time)."""
+    """Sends every reminder and escalation due at `now` (default: the current time).
+
+    `actor` is the job (a `JobActor`); the audit trail names it for every step."""
     now = now or timezone.now()
     result = SweepResult()
     leads: dict[int, int | None] = {}
@@ -95,6 +101,7 @@ def referral_reminder_sweep(
     # swept holds back neither the rest of its batch nor the batches after it.
     outcome = run_batches(
         lambda exclude, only: _sweep_batch(
+            actor=actor,
             now=now,
             batch_size=batch_size,
             leads=leads,
@@ -138,6 +145,7 @@ def _owner_name(row: Referral) -> str:
 
 def _sweep_batch(
     *,
+    actor: Actor,
     now: datetime,
     batch_size: int,
     leads: dict[int, int | None],
@@ -174,15 +182,83 @@ def _sweep_batch(
         return 0
     counts = (result.reminders, result.escalations, result.batches)
     try:
-        return _sweep_rows(rows, now=now, leads=leads, result=result)
+        return _sweep_rows(rows, actor=actor, now=now, leads=leads, result=result)
     except Exception:
         # The batch rolls back: so do its counts.
         result.reminders, result.escalations, result.batches = counts
         raise
 
 
+def _reminder(row: Any) -> tuple[str, str]:
+    state, since = row.get_state_display(), timezone.localtime(row.state_entered_at)
+    return (
+        f"Referral #{row.pk} needs follow-up: {state} since {since:%Y-%m-%d}",
+        f"The referral to {row.service_name} has been {state.lower()} since "
+        f"{since:%Y-%m-%d %H:%M}, past its time limit.",
+    )
+
+
+def _escalation(row: Any, *, has_lead: bool) -> tuple[str, str]:
+    state, since = row.get_state_display(), timezone.localtime(row.state_entered_at)
+    return (
+        f"Escalation: referral #{row.pk} stuck in {state} since {since:%Y-%m-%d}",
+        f"The referral to {row.service_name}, followed up by {_owner_name(row)}, has been "
+        f"{state.lower()} since {since:%Y-%m-%d %H:%M}, past its escalation limit."
+        + ("" if has_lead else " The care team has no lead coordinator."),
+    )
+
+
+# Each step of the sweep: the notification kind it sends, its key, and the field it sets.
+STEPS: dict[str, tuple[str, Callable[[Referral], str], str]] = {
+    ReferralEventKind.REMINDED: ("referral_reminder", reminder_key, "reminder_sent_at"),
+    ReferralEventKind.ESCALATED: ("referral_escalation", escalation_key, "escalation_sent_at"),
+}
+
+
+def _step(
+    row: Any,
+    *,
+    actor: Actor,
+    kind: str,
+    recipient_id: int,
+    text: tuple[str, str],
+    link_to: Callable[[int], str],
+    sent_at: datetime,
+    **detail: Any,
+) -> tuple[NotificationDraft, tuple[ReferralEvent, AuditEvent]]:
+    """One step for one referral: the notification (subject, body), and the event that
+    records it."""
+    notification_kind, key, field_name = STEPS[kind]
+    draft = NotificationDraft(
+        recipient_id=recipient_id,
+        idempotency_key=key(row),
+        kind=notification_kind,
+        subject=text[0],
+        body=text[1],
+        link=link_to(row.pk),
+        patient_id=row.patient_id,
+        about=stuck_event(row),
+    )
+    event = referral_event_build(
+        actor=actor,
+        referral=row,
+        kind=kind,
+        fields=[field_name],
+        to_state=row.state,
+        occurred_at=sent_at,
+        recipient_id=recipient_id,
+        **detail,
+    )
+    return draft, event
+
+
 def _sweep_rows(
-    rows: list[Any], *, now: datetime, leads: dict[int, int | None], result: SweepResult
+    rows: list[Any],
+    *,
+    actor: Actor,
+    now: datetime,
+    leads: dict[int, int | None],
+    result: SweepResult,
 ) -> int:
     result.batches += 1
     on_team = set(
@@ -199,46 +275,21 @@ def _sweep_rows(
     drafts: list[NotificationDraft] = []
     # Listed first: when both steps are due at once for one person, they hear the escalation.
     escalation_drafts: list[NotificationDraft] = []
-    events: list[ReferralEvent] = []
-    audits: list[AuditEvent] = []
-    link_to = _link_maker()
+    events: list[tuple[ReferralEvent, AuditEvent]] = []
+    step = partial(_step, actor=actor, link_to=_link_maker(), sent_at=sent_at)
     for row in rows:
         team_id = row.team_id
-        link = link_to(row.pk)
-        state = row.get_state_display()
-        since = timezone.localtime(row.state_entered_at)
-        steps: list[str] = []
         if row.reminder_sent_at is None and row.remind_at is not None and row.remind_at <= now:
             # An owner who left the team cannot act: their lead hears instead.
             recipient_id = row.owner_id
             if (team_id, row.owner_id) not in on_team:
                 recipient_id = _lead_of(team_id, leads) or row.owner_id
-            drafts.append(
-                NotificationDraft(
-                    recipient_id=recipient_id,
-                    idempotency_key=reminder_key(row),
-                    kind="referral_reminder",
-                    subject=f"Referral #{row.pk} needs follow-up: {state} since {since:%Y-%m-%d}",
-                    body=(
-                        f"The referral to {row.service_name} has been {state.lower()} since "
-                        f"{since:%Y-%m-%d %H:%M}, past its time limit."
-                    ),
-                    link=link,
-                    patient_id=row.patient_id,
-                    about=stuck_event(row),
-                )
+            draft, event = step(
+                row, kind=ReferralEventKind.REMINDED, recipient_id=recipient_id, text=_reminder(row)
             )
+            drafts.append(draft)
+            events.append(event)
             reminded.append(row.pk)
-            steps.append("reminder_sent_at")
-            events.append(
-                ReferralEvent(
-                    referral_id=row.pk,
-                    occurred_at=sent_at,
-                    kind=ReferralEventKind.REMINDED,
-                    to_state=row.state,
-                    detail={"recipient_id": recipient_id},
-                )
-            )
         if (
             row.escalation_sent_at is None
             and row.escalate_at is not None
@@ -246,47 +297,16 @@ def _sweep_rows(
         ):
             lead = _lead_of(team_id, leads)
             recipient_id = lead or row.owner_id
-            escalation_drafts.append(
-                NotificationDraft(
-                    recipient_id=recipient_id,
-                    idempotency_key=escalation_key(row),
-                    kind="referral_escalation",
-                    subject=(
-                        f"Escalation: referral #{row.pk} stuck in {state} since {since:%Y-%m-%d}"
-                    ),
-                    body=(
-                        f"The referral to {row.service_name}, followed up by "
-                        f"{_owner_name(row)}, has been {state.lower()} since "
-                        f"{since:%Y-%m-%d %H:%M}, past its escalation limit."
-                        + ("" if lead else " The care team has no lead coordinator.")
-                    ),
-                    link=link,
-                    patient_id=row.patient_id,
-                    about=stuck_event(row),
-                )
+            draft, event = step(
+                row,
+                kind=ReferralEventKind.ESCALATED,
+                recipient_id=recipient_id,
+                text=_escalation(row, has_lead=lead is not None),
+                no_lead=lead is None,
             )
+            escalation_drafts.append(draft)
+            events.append(event)
             escalated.append(row.pk)
-            steps.append("escalation_sent_at")
-            events.append(
-                ReferralEvent(
-                    referral_id=row.pk,
-                    occurred_at=sent_at,
-                    kind=ReferralEventKind.ESCALATED,
-                    to_state=row.state,
-                    detail={"recipient_id": recipient_id, "no_lead": lead is None},
-                )
-            )
-        audits.append(
-            audit_event(
-                actor=JobActor(job=SWEEP_JOB),
-                action=AuditAction.UPDATE,
-                source=AuditSource.TASK,
-                object_type=REFERRAL,
-                object_id=str(row.pk),
-                patient_id=row.patient_id,
-                detail={"fields": steps},
-            )
-        )
     # Keys already used (a redelivered or overlapping run) are skipped by the insert.
     notification_send_many(escalation_drafts + drafts)
     Referral.objects.filter(pk__in=[row.pk for row in rows]).update(
@@ -298,8 +318,7 @@ def _sweep_rows(
         ),
         updated_at=sent_at,
     )
-    ReferralEvent.objects.bulk_create(events)
-    audit_record_many(audits)
+    referral_events_save(events)
     result.reminders += len(reminded)
     result.escalations += len(escalated)
     return len(rows)
