@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
-from apps.accounts.admin_rows import OwnOrganisationRowsMixin
+from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
@@ -28,7 +28,7 @@ ADMIN_CANCEL_REASON = "Cancelled by an administrator."
 
 
 @admin.register(HuddleSettings)
-class HuddleSettingsAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class HuddleSettingsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = [
         "organisation",
         "default_duration_minutes",
@@ -69,7 +69,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(Huddle)
-class HuddleAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class HuddleAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     """Schedule, move and cancel here; the meeting itself runs on the huddle screen."""
 
     list_display = ["title", "team", "scheduled_start", "duration_minutes", "status", "series"]
@@ -161,7 +161,7 @@ class HuddleAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
 
 
 @admin.register(HuddleSeries)
-class HuddleSeriesAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class HuddleSeriesAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = ["title", "team", "rule_display", "duration_minutes", "is_active", "ends_on"]
     list_filter = ["is_active", "team"]
     list_select_related = ["team"]

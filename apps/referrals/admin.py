@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from apps.accounts.admin_rows import OwnOrganisationRowsMixin
+from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
@@ -55,7 +55,7 @@ class ResourceServiceInline(admin.TabularInline):
 
 
 @admin.register(ResourceOrganisation)
-class ResourceOrganisationAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class ResourceOrganisationAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = ["name", "phone", "email", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -87,7 +87,7 @@ class ResourceOrganisationAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
 
 
 @admin.register(ResourceService)
-class ResourceServiceAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class ResourceServiceAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     list_display = ["name", "resource_organisation", "service_type", "area", "is_active"]
     list_filter = ["service_type", "is_active"]
     search_fields = ["name", "resource_organisation__name", "area", "languages"]
@@ -136,7 +136,7 @@ class TimeLimitInline(admin.TabularInline):
 
 
 @admin.register(ReferralSettings)
-class ReferralSettingsAdmin(OwnOrganisationRowsMixin, admin.ModelAdmin):
+class ReferralSettingsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     """Time limits are in business days (the organisation's holidays and closures skipped)."""
 
     list_display = ["organisation", "max_snooze_business_days"]
@@ -225,7 +225,7 @@ class ReferralAdminForm(forms.ModelForm):
 
 
 @admin.register(Referral)
-class ReferralAdmin(OwnOrganisationRowsMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
+class ReferralAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
     form = ReferralAdminForm
     list_display = ["id", "patient", "service", "state", "urgency", "owner", "state_entered_at"]
     list_filter = ["state", "urgency", "service__service_type"]
