@@ -258,7 +258,8 @@ def _contact_members(patient: Any) -> list[Any]:
 
 def _form_error_text(form: ContactRecordForm) -> str:
     details = [
-        f"{form.fields[name].label or name}: {' '.join(str(error) for error in errors)}"
+        f"{form[name].label if name in form.fields else name}: "
+        f"{' '.join(str(error) for error in errors)}"
         for name, errors in form.errors.items()
     ]
     return " ".join(["Say when it happened, who did it and the outcome.", *details])

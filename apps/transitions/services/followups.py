@@ -307,10 +307,10 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
     """
     now = now or timezone.now()
     actor = JobActor(job=FOLLOW_UP_SWEEP)
-    scheduled = 0
+    scheduled = unassigned = 0
 
     def schedule_one(follow_up_id: int) -> None:
-        nonlocal scheduled
+        nonlocal scheduled, unassigned
         follow_up = (
             _waiting(now)
             .select_for_update(skip_locked=True, of=("self",))
@@ -318,8 +318,12 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
             .filter(pk=follow_up_id)
             .first()
         )
-        if follow_up is not None:
-            scheduled += int(_schedule_locked(follow_up, actor=actor))
+        if follow_up is None:
+            return
+        if _schedule_locked(follow_up, actor=actor):
+            scheduled += 1
+        else:
+            unassigned += 1
 
     ids = list(_waiting(now).order_by("id").values_list("pk", flat=True)[:limit])
     outcome = run_isolated(
@@ -331,7 +335,12 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
         ),
     )
     closed = episode_watch_close(now=now)
-    return {"scheduled": scheduled, "failed": outcome.failed, "closed": closed}
+    return {
+        "scheduled": scheduled,
+        "unassigned": unassigned,
+        "failed": outcome.failed,
+        "closed": closed,
+    }
 
 
 def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseException) -> None:
