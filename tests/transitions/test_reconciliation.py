@@ -3,7 +3,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from apps.accounts.models import Role
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditEvent
 from apps.tasks.models import Task, TaskStatus
 from apps.tasks.services import task_verify
 from apps.transitions.models import (
@@ -22,9 +24,14 @@ from apps.transitions.services import (
     reconciliation_start,
     reconciliation_verify,
 )
-from apps.transitions.services.reconciliation import reconciliation_sync_verified
+from apps.transitions.services.reconciliation import (
+    RECONCILIATION_SYNC_JOB,
+    reconciliation_sync_verified,
+)
 from tests import factories
 from tests.transitions.factories import discharged_home
+
+SYNC = JobActor(job=RECONCILIATION_SYNC_JOB)
 
 
 @pytest.fixture
@@ -221,7 +228,7 @@ def test_verifying_the_reconciliation_task_from_my_work_verifies_the_reconciliat
     assert response.status_code == 200
     _assert_verified_and_ticked(reconciliation, pharmacist)
     # Nothing left for the sweep's safety net to pick up.
-    assert reconciliation_sync_verified() == 0
+    assert reconciliation_sync_verified(actor=SYNC) == 0
 
 
 def test_verifying_the_reconciliation_task_through_the_api_verifies_the_reconciliation(
@@ -289,3 +296,25 @@ def test_the_task_page_of_a_reconciliation_task_leads_to_its_lines_and_verify_bu
     episode = client.get(episode_url).content.decode()
     assert "Lisinopril" in episode
     assert "Verify the reconciliation" in episode
+
+
+def test_the_sync_job_verifies_a_reconciliation_left_behind_in_the_name_of_its_pharmacist(
+    reconciliation, nurse, pharmacist
+):
+    task = _awaiting(reconciliation, nurse)
+    # A reconciliation left behind: its task was verified before the task handler existed.
+    Task.objects.filter(pk=task.pk).update(
+        status=TaskStatus.DONE, verified_by=pharmacist, verified_at=task.created_at
+    )
+
+    assert reconciliation_sync_verified(actor=SYNC) == 1
+
+    reconciliation.refresh_from_db()
+    assert (reconciliation.status, reconciliation.verified_by) == (
+        ReconciliationStatus.VERIFIED,
+        pharmacist,
+    )
+    event = AuditEvent.objects.filter(
+        object_type="transitions.medicationreconciliation", object_id=str(reconciliation.pk)
+    ).latest("id")
+    assert (event.actor, event.detail["job"]) == (pharmacist, RECONCILIATION_SYNC_JOB)

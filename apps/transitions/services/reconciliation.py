@@ -6,7 +6,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError
@@ -295,7 +295,9 @@ def reconciliation_verify(
         )
     # Marked first: verifying the task runs this app's task handler, which then
     # finds the reconciliation verified and does not come back here.
-    reconciliation = _mark_verified(reconciliation, actor=actor, when=timezone.now())
+    reconciliation = _mark_verified(
+        reconciliation, actor=actor, verifier=actor, when=timezone.now()
+    )
     task = reconciliation.verification_task
     if task is not None and task.status == TaskStatus.AWAITING_VERIFICATION:
         task_verify(actor=actor, task=task)
@@ -315,13 +317,13 @@ def reconciliation_task_verified(*, actor: User, task: Task) -> MedicationReconc
 
 
 def _mark_verified(
-    reconciliation: MedicationReconciliation, *, actor: User, when: object
+    reconciliation: MedicationReconciliation, *, actor: Actor, verifier: User, when: object
 ) -> MedicationReconciliation:
     reconciliation.status = ReconciliationStatus.VERIFIED
-    reconciliation.verified_by = actor
+    reconciliation.verified_by = verifier
     reconciliation.verified_at = when  # type: ignore[assignment]
     reconciliation.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, actor, when)
+    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, verifier, when)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -333,12 +335,16 @@ def _mark_verified(
     return reconciliation
 
 
-def reconciliation_sync_verified() -> int:
+RECONCILIATION_SYNC_JOB = "transitions.reconciliation_sync"
+
+
+def reconciliation_sync_verified(*, actor: JobActor) -> int:
     """For the sweep, a safety net: reconciliations whose task is verified but which are not.
 
     Verifying the task from any door now verifies the reconciliation in the
     same transaction (apps.transitions.task_sources); this only catches rows
-    left behind before that, and should find none.
+    left behind before that, and should find none. The job acts for the
+    pharmacist who verified the task: the trail names both.
     """
     synced = 0
     waiting = MedicationReconciliation.objects.filter(
@@ -354,9 +360,15 @@ def reconciliation_sync_verified() -> int:
                 .filter(pk=pk, status=ReconciliationStatus.AWAITING_VERIFICATION)
                 .first()
             )
-            if reconciliation is None or reconciliation.verification_task is None:
+            task = reconciliation.verification_task if reconciliation else None
+            verifier = task.verified_by if task else None
+            if reconciliation is None or task is None or verifier is None:
                 continue
-            task = reconciliation.verification_task
-            _mark_verified(reconciliation, actor=task.verified_by, when=task.verified_at)  # type: ignore[arg-type]
+            _mark_verified(
+                reconciliation,
+                actor=actor.acting_for(verifier),
+                verifier=verifier,
+                when=task.verified_at,
+            )
             synced += 1
     return synced
