@@ -133,7 +133,7 @@ class EpisodeAdmin(admin.ModelAdmin):
             audit_record(
                 actor=request_actor(request),
                 action=AuditAction.VIEW,
-                object_type="transitions.episode",
+                object_type=episode,
                 object_id=episode.pk,
                 patient_id=episode.patient_id,
             )

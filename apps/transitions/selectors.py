@@ -12,7 +12,7 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
-from apps.tasks.models import OPEN_STATUSES, Task
+from apps.tasks.models import OPEN_STATUSES, Task, task_is_overdue
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 from apps.transitions.models import (
@@ -29,8 +29,6 @@ from apps.transitions.models import (
 )
 from apps.transitions.process import ProcessMeasures, process_measures
 from apps.transitions.risk import ChainRisk, chain_risk
-
-EPISODE = "transitions.episode"
 
 # Who owns follow-up work when the team has no lead coordinator: the longest-
 # serving member in the first of these roles that has one (all of them hold
@@ -173,7 +171,7 @@ def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
-        object_type=EPISODE,
+        object_type=Episode,
         object_id=episode.pk,
         patient_id=episode.patient_id,
     )
@@ -247,7 +245,7 @@ def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> 
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=EPISODE,
+        object_type=Episode,
         patient_ids=sorted({episode.patient_id for episode in rows}),
     )
     return rows
@@ -330,7 +328,7 @@ def transitions_board_for_user(
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=EPISODE,
+        object_type=Episode,
         patient_ids=sorted({row.patient.pk for row in rows}),
         detail={"view": "transitions_board"},
     )
@@ -338,7 +336,7 @@ def transitions_board_for_user(
 
 
 def _overdue(task: Task | None, now: datetime) -> bool:
-    return bool(task is not None and task.status in OPEN_STATUSES and task.due_at < now)
+    return task is not None and task_is_overdue(status=task.status, due_at=task.due_at, now=now)
 
 
 def _follow_up_of(handoff: Handoff) -> FollowUp | None:

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create, user_create
-from apps.core.audit import audit_record_many
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.audit import audit_event, audit_record_many
+from apps.core.models import AuditAction, AuditSource
 from apps.demo.seeders.patients import (
     FAMILY,
     GIVEN_FEMALE,
@@ -304,12 +304,11 @@ def seed_scale(
     for pk, team_id, _mrn in created:
         by_team.setdefault(team_id, []).append(pk)
     audit_record_many(
-        AuditEvent(
+        audit_event(
             actor=admin,
-            actor_username=admin.get_username(),
             action=AuditAction.CREATE,
             source=AuditSource.IMPORT,
-            object_type="patients.patient",
+            object_type=Patient,
             patient_ids=ids,
             detail={"bulk": "seed_scale", "team_id": team_id, "with": ["identifier", "complexity"]},
         )

@@ -6,9 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.audit import audit_record
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.transitions import permissions
 from apps.transitions.models import (
     DERIVED_ITEMS,
@@ -17,8 +16,6 @@ from apps.transitions.models import (
     Episode,
     EpisodeStatus,
 )
-
-CHECKLIST_ITEM = "transitions.checklistitem"
 
 
 @transaction.atomic
@@ -55,17 +52,16 @@ def checklist_item_set(
             "Give when it happened; it cannot be in the future.",
             field_errors={"done_at": ["Not in the future, with a time zone."]},
         )
-    item.done_at = when if done else None
-    item.done_by = actor if done else None
-    item.note = note.strip()[:300]
-    item.save(update_fields=["done_at", "done_by", "note", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=CHECKLIST_ITEM,
-        object_id=item.pk,
+        instance=item,
+        values={
+            "done_at": when if done else None,
+            "done_by": actor if done else None,
+            "note": note.strip()[:300],
+        },
         patient_id=patient.pk,
-        detail={"fields": ["done_at", "note"], "code": item.code, "done": done},
+        detail={"code": item.code, "done": done},
     )
     return item
 
@@ -83,15 +79,10 @@ def episode_complexity_set(*, actor: User, episode: Episode, complexity: str) ->
         )
     if episode.status == EpisodeStatus.CANCELLED:
         raise ApplicationError("This episode was cancelled.")
-    if episode.complexity != complexity:
-        episode.complexity = complexity
-        episode.save(update_fields=["complexity", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="transitions.episode",
-            object_id=episode.pk,
-            patient_id=episode.patient_id,
-            detail={"fields": ["complexity"]},
-        )
+    record_change(
+        actor=actor,
+        instance=episode,
+        values={"complexity": complexity},
+        patient_id=episode.patient_id,
+    )
     return episode

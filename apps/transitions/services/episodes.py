@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_record
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
@@ -45,8 +46,6 @@ from apps.transitions.services.followups import follow_up_plan, follow_up_undo
 from apps.transitions.services.plan_review import plan_review_request_for
 from apps.transitions.states import EPISODE_STATES
 
-HANDOFF = "transitions.handoff"
-EPISODE = "transitions.episode"
 # How far ahead of now a transition may be dated (clock skew between systems).
 FUTURE_TOLERANCE = timedelta(hours=1)
 STAY_KINDS = (HandoffKind.ADMISSION, HandoffKind.REGISTRATION)
@@ -181,7 +180,7 @@ def _add_handoff(
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=HANDOFF,
+        object_type=handoff,
         object_id=handoff.pk,
         patient_id=episode.patient_id,
         detail={"kind": kind, "episode_id": episode.pk, "inferred": inferred},
@@ -191,34 +190,22 @@ def _add_handoff(
 
 def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
     """Changes the episode's fields; a status change must be a move of EPISODE_STATES."""
-    changed = [name for name, value in values.items() if getattr(episode, name) != value]
-    if not changed:
-        return
-    if "status" in changed:
+    if "status" in values and values["status"] != episode.status:
         EPISODE_STATES.move(episode.status, str(values["status"]))
-    for name in changed:
-        setattr(episode, name, values[name])
-    episode.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=EPISODE,
-        object_id=episode.pk,
-        patient_id=episode.patient_id,
-        detail={"fields": sorted(changed)},
+    # The values are the services' own (states, times, links), not user input to validate.
+    record_change(
+        actor=actor, instance=episode, values=values, patient_id=episode.patient_id, clean=False
     )
 
 
 def _new_episode(*, actor: Actor, patient: Patient, started_at: datetime) -> Episode:
-    episode = Episode.objects.create(patient=patient, started_at=started_at)
-    episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
-    audit_record(
+    episode = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=EPISODE,
-        object_id=episode.pk,
+        instance=Episode(patient=patient, started_at=started_at),
         patient_id=patient.pk,
+        clean=False,
     )
+    episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
     return episode
 
 
@@ -282,19 +269,13 @@ def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
         "location": visit.location[:120] or handoff.location,
         "patient_class": visit.patient_class[:4] or handoff.patient_class,
     }
-    changed = [name for name, value in values.items() if getattr(handoff, name) != value]
-    if changed:
-        for name in changed:
-            setattr(handoff, name, values[name])
-        handoff.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type=HANDOFF,
-            object_id=handoff.pk,
-            patient_id=handoff.episode.patient_id,
-            detail={"fields": sorted(changed)},
-        )
+    record_change(
+        actor=actor,
+        instance=handoff,
+        values=values,
+        patient_id=handoff.episode.patient_id,
+        clean=False,
+    )
     return handoff
 
 
@@ -571,16 +552,12 @@ def _status_after_discharge(discharge: Handoff) -> str:
 
 
 def _cancel_handoff(*, actor: Actor, handoff: Handoff, reason: str) -> None:
-    handoff.cancelled_at = timezone.now()
-    handoff.cancel_reason = reason[:200]
-    handoff.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=HANDOFF,
-        object_id=handoff.pk,
+        instance=handoff,
+        values={"cancelled_at": timezone.now(), "cancel_reason": reason[:200]},
         patient_id=handoff.episode.patient_id,
-        detail={"fields": ["cancelled_at"]},
+        clean=False,
     )
 
 

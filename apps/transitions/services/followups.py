@@ -19,6 +19,7 @@ from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_event, audit_record, audit_record_many
+from apps.core.changes import record_change, record_create
 from apps.core.items import error_summary, run_isolated
 from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
@@ -41,7 +42,6 @@ from apps.transitions.models import (
 from apps.transitions.selectors import follow_up_owner, organisation_admins, transition_settings_for
 from apps.transitions.states import EPISODE_STATES
 
-FOLLOW_UP = "transitions.followup"
 FOLLOW_UP_JOB = "transitions.follow_up_schedule"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
 SWEEP_GRACE = timedelta(minutes=2)
@@ -102,20 +102,18 @@ def follow_up_plan(
     contact_due, visit_due = follow_up_due_times(
         config=config, discharged_at=handoff.occurred_at, complexity=complexity
     )
-    follow_up = FollowUp.objects.create(
-        handoff=handoff,
-        episode=episode,
-        discharged_at=handoff.occurred_at,
-        complexity=complexity,
-        contact_due_at=contact_due,
-        visit_due_at=visit_due,
-    )
-    audit_record(
+    follow_up = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=FOLLOW_UP,
-        object_id=follow_up.pk,
+        instance=FollowUp(
+            handoff=handoff,
+            episode=episode,
+            discharged_at=handoff.occurred_at,
+            complexity=complexity,
+            contact_due_at=contact_due,
+            visit_due_at=visit_due,
+        ),
         patient_id=episode.patient_id,
+        clean=False,
     )
     follow_up_schedule_enqueue(follow_up.pk)
     return follow_up
@@ -131,15 +129,12 @@ def follow_up_undo(*, actor: Actor, follow_up: FollowUp, reason: str) -> FollowU
     for task in (follow_up.contact_task, follow_up.visit_task):
         if task is not None and task.status in OPEN_STATUSES:
             task_cancel(actor=step, task=task, reason=reason)
-    follow_up.status = FollowUpStatus.CANCELLED
-    follow_up.save(update_fields=["status", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=FOLLOW_UP,
-        object_id=follow_up.pk,
+        instance=follow_up,
+        values={"status": FollowUpStatus.CANCELLED},
         patient_id=follow_up.episode.patient_id,
-        detail={"fields": ["status"]},
+        clean=False,
     )
     return follow_up
 
@@ -184,7 +179,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
             audit_record(
                 actor=actor,
                 action=AuditAction.UPDATE,
-                object_type=FollowUp,
+                object_type=follow_up,
                 object_id=follow_up.pk,
                 patient_id=patient.pk,
                 detail={"fields": ["status", "owner_rule"]},
@@ -256,7 +251,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=FOLLOW_UP,
+        object_type=follow_up,
         object_id=follow_up.pk,
         patient_id=patient.pk,
         detail={"fields": ["status", "contact_task", "visit_task"], "owner_rule": rule},
@@ -367,7 +362,7 @@ def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseExcepti
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=FollowUp,
+        object_type=follow_up,
         object_id=follow_up.pk,
         patient_id=follow_up.episode.patient_id,
         detail={"fields": ["status", "last_error"], "error": type(error).__name__},

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, Role, User
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
+from apps.core.changes import record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
@@ -26,8 +27,6 @@ from apps.transitions.models import (
 )
 from apps.transitions.selectors import follow_up_owner, verification_owner
 
-RECONCILIATION = "transitions.medicationreconciliation"
-LINE = "transitions.medicationline"
 LINE_FIELDS = (
     "name",
     "on_pre_admission",
@@ -79,16 +78,15 @@ def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconcil
     permissions.require_can_reconcile(actor, handoff.episode.patient)
     if handoff.kind != HandoffKind.DISCHARGE or handoff.cancelled_at is not None:
         raise ApplicationError("Medications are reconciled for a recorded discharge.")
-    reconciliation, created = MedicationReconciliation.objects.get_or_create(handoff=handoff)
-    if created:
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE,
-            object_type=RECONCILIATION,
-            object_id=reconciliation.pk,
-            patient_id=handoff.episode.patient_id,
-        )
-    return reconciliation
+    reconciliation = MedicationReconciliation.objects.filter(handoff=handoff).first()
+    if reconciliation is not None:
+        return reconciliation
+    return record_create(
+        actor=actor,
+        instance=MedicationReconciliation(handoff=handoff),
+        patient_id=handoff.episode.patient_id,
+        clean=False,
+    )
 
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -132,16 +130,13 @@ def medication_line_add(
     line = MedicationLine(reconciliation=reconciliation, **_clean_values(values))
     _check_line(line)
     line.classification = classify(line)
-    line.save()
-    audit_record(
+    return record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=LINE,
-        object_id=line.pk,
+        instance=line,
         patient_id=patient.pk,
         detail={"classification": line.classification},
+        clean=False,
     )
-    return line
 
 
 @transaction.atomic
@@ -162,7 +157,7 @@ def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) 
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=LINE,
+        object_type=line,
         object_id=line.pk,
         patient_id=patient.pk,
         detail={"fields": changed, "classification": line.classification},
@@ -181,7 +176,7 @@ def medication_line_remove(*, actor: User, line: MedicationLine) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
-        object_type=LINE,
+        object_type=line,
         object_id=line_id,
         patient_id=patient.pk,
     )
@@ -270,7 +265,7 @@ def reconciliation_complete(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=RECONCILIATION,
+        object_type=reconciliation,
         object_id=reconciliation.pk,
         patient_id=patient.pk,
         detail={"fields": ["status", "performed_by"], "task_id": task.pk},
@@ -327,7 +322,7 @@ def _mark_verified(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=RECONCILIATION,
+        object_type=reconciliation,
         object_id=reconciliation.pk,
         patient_id=reconciliation.handoff.episode.patient_id,
         detail={"fields": ["status", "verified_by"]},
