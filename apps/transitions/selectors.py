@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
 from apps.core.audit import audit_record
-from apps.core.exceptions import NotFoundError
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.lookups import one_or_not_found
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
@@ -161,13 +162,9 @@ def _episode_queryset() -> QuerySet[Episode]:
 
 def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
     """The episode with its chain, if the user may see the patient; audited as a read."""
-    try:
-        pk = int(episode_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such episode.") from error
-    episode = _episode_queryset().filter(pk=pk, patient__in=visible_patients(user)).first()
-    if episode is None:
-        raise NotFoundError("No such episode.")
+    episode = one_or_not_found(
+        _episode_queryset().filter(patient__in=visible_patients(user)), episode_id, noun="episode"
+    )
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
@@ -179,33 +176,17 @@ def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
 
 
 def handoff_get_for_user(*, user: User, handoff_id: int | str) -> Handoff:
-    try:
-        pk = int(handoff_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such handoff.") from error
-    handoff = (
-        Handoff.objects.select_related("episode", "episode__patient")
-        .filter(pk=pk, episode__patient__in=visible_patients(user))
-        .first()
+    handoffs = Handoff.objects.select_related("episode", "episode__patient").filter(
+        episode__patient__in=visible_patients(user)
     )
-    if handoff is None:
-        raise NotFoundError("No such handoff.")
-    return handoff
+    return one_or_not_found(handoffs, handoff_id, noun="handoff")
 
 
 def checklist_item_get_for_user(*, user: User, item_id: int | str) -> ChecklistItem:
-    try:
-        pk = int(item_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such checklist item.") from error
-    item = (
-        ChecklistItem.objects.select_related("handoff", "handoff__episode__patient")
-        .filter(pk=pk, handoff__episode__patient__in=visible_patients(user))
-        .first()
+    items = ChecklistItem.objects.select_related("handoff", "handoff__episode__patient").filter(
+        handoff__episode__patient__in=visible_patients(user)
     )
-    if item is None:
-        raise NotFoundError("No such checklist item.")
-    return item
+    return one_or_not_found(items, item_id, noun="checklist item")
 
 
 def reconciliation_for_handoff(*, handoff: Handoff) -> MedicationReconciliation | None:
@@ -219,21 +200,22 @@ def reconciliation_for_handoff(*, handoff: Handoff) -> MedicationReconciliation 
     )
 
 
+def reconciliation_get_for_user(
+    *, user: User, handoff_id: int | str
+) -> tuple[Handoff, MedicationReconciliation]:
+    """A discharge the user may see and its reconciliation; refused (400) before it is started."""
+    handoff = handoff_get_for_user(user=user, handoff_id=handoff_id)
+    reconciliation = reconciliation_for_handoff(handoff=handoff)
+    if reconciliation is None:
+        raise ApplicationError("Start the reconciliation first.")
+    return handoff, reconciliation
+
+
 def medication_line_get_for_user(*, user: User, line_id: int | str) -> MedicationLine:
-    try:
-        pk = int(line_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such medication.") from error
-    line = (
-        MedicationLine.objects.select_related(
-            "reconciliation", "reconciliation__handoff__episode__patient"
-        )
-        .filter(pk=pk, reconciliation__handoff__episode__patient__in=visible_patients(user))
-        .first()
-    )
-    if line is None:
-        raise NotFoundError("No such medication.")
-    return line
+    lines = MedicationLine.objects.select_related(
+        "reconciliation", "reconciliation__handoff__episode__patient"
+    ).filter(reconciliation__handoff__episode__patient__in=visible_patients(user))
+    return one_or_not_found(lines, line_id, noun="medication")
 
 
 def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> list[Episode]:
@@ -433,36 +415,22 @@ def episode_views_for_user(
 
 
 def follow_up_get_for_user(*, user: User, follow_up_id: int | str) -> FollowUp:
-    try:
-        pk = int(follow_up_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such follow-up.") from error
-    follow_up = (
-        FollowUp.objects.select_related("episode__patient", "handoff", "contact_task", "visit_task")
-        .filter(pk=pk, episode__patient__in=visible_patients(user))
-        .first()
-    )
-    if follow_up is None:
-        raise NotFoundError("No such follow-up.")
-    return follow_up
+    follow_ups = FollowUp.objects.select_related(
+        "episode__patient", "handoff", "contact_task", "visit_task"
+    ).filter(episode__patient__in=visible_patients(user))
+    return one_or_not_found(follow_ups, follow_up_id, noun="follow-up")
 
 
 def discharge_view_for_user(
     *, user: User, handoff_id: int | str, now: datetime | None = None
 ) -> DischargeView:
     """One discharge as the episode page shows it, for redrawing its sections."""
-    try:
-        pk = int(handoff_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such handoff.") from error
-    handoff = (
+    discharges = (
         _handoff_queryset()
         .select_related("episode", "episode__patient")
-        .filter(pk=pk, kind=HandoffKind.DISCHARGE, episode__patient__in=visible_patients(user))
-        .first()
+        .filter(kind=HandoffKind.DISCHARGE, episode__patient__in=visible_patients(user))
     )
-    if handoff is None:
-        raise NotFoundError("No such handoff.")
+    handoff = one_or_not_found(discharges, handoff_id, noun="handoff")
     follow_up = _follow_up_of(handoff)
     return DischargeView(
         handoff=handoff,

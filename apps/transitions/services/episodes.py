@@ -7,8 +7,10 @@ Repeats are harmless: a discharge already recorded for a visit is returned
 as it is, a cancel already applied is a no-op.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -70,6 +72,27 @@ class VisitDetails:
     source: str = HandoffSource.MANUAL
     source_reference: str = ""
     note: str = ""
+
+    @classmethod
+    def entered_by_hand(cls, values: Mapping[str, Any]) -> "VisitDetails":
+        """From the manual entry (the page's form or the API's input); blanks are left out."""
+        return cls(
+            occurred_at=values["occurred_at"],
+            **{name: values[name] for name in HAND_ENTERED if values.get(name)},
+        )
+
+
+# What a person enters by hand for a phone or fax report, besides its time.
+HAND_ENTERED = (
+    "setting",
+    "facility",
+    "location",
+    "visit_number",
+    "disposition",
+    "source",
+    "source_reference",
+    "note",
+)
 
 
 def _validate(visit: VisitDetails) -> None:
@@ -615,3 +638,21 @@ def transition_discharge_cancel(
         readmitted_at=None,
     )
     return discharge
+
+
+def transition_record(*, actor: User, patient: Patient, kind: str, visit: VisitDetails) -> Handoff:
+    """A transition reported by phone or fax and entered by hand (the page or the API):
+    recorded by the same services as an ADT message, by a member who manages transitions."""
+    permissions.require_can_manage_transitions(actor, patient)
+    recorders: dict[str, Callable[..., Handoff]] = {
+        HandoffKind.ADMISSION: transition_admit,
+        HandoffKind.TRANSFER: transition_transfer,
+        HandoffKind.DISCHARGE: transition_discharge,
+    }
+    record = recorders.get(kind)
+    if record is None:
+        raise ApplicationError(
+            "Record an admission, a transfer or a discharge.",
+            field_errors={"kind": ["Admission, transfer or discharge."]},
+        )
+    return record(actor=actor, patient=patient, visit=visit)
