@@ -1,5 +1,6 @@
 """REST API for transitions: explicit serializers over the same selectors and services."""
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -373,20 +374,24 @@ class MedicationLineApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReconciliationCompleteApi(APIView):
+class _ReconciliationStepApi(APIView):
+    """A closing step of the reconciliation; answers with the reconciliation after it."""
+
+    step: Callable[..., MedicationReconciliation]
+
     @extend_schema(request=None, responses=ReconciliationSerializer)
     def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
         handoff, reconciliation = _reconciliation(request, handoff_id)
-        services.reconciliation_complete(actor=request.user, reconciliation=reconciliation)
+        self.step(actor=request.user, reconciliation=reconciliation)
         return _reconciliation_answer(handoff)
 
 
-class ReconciliationVerifyApi(APIView):
-    @extend_schema(request=None, responses=ReconciliationSerializer)
-    def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
-        handoff, reconciliation = _reconciliation(request, handoff_id)
-        services.reconciliation_verify(actor=request.user, reconciliation=reconciliation)
-        return _reconciliation_answer(handoff)
+class ReconciliationCompleteApi(_ReconciliationStepApi):
+    step = staticmethod(services.reconciliation_complete)
+
+
+class ReconciliationVerifyApi(_ReconciliationStepApi):
+    step = staticmethod(services.reconciliation_verify)
 
 
 class FollowUpContactApi(APIView):

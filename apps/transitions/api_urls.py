@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from apps.transitions import api
 
@@ -10,7 +10,7 @@ reconciliation = [
     path("verify/", api.ReconciliationVerifyApi.as_view(), name="api-reconciliation-verify"),
 ]
 
-transitions = [
+transitions: list[URLPattern | URLResolver] = [
     path("board/", api.BoardApi.as_view(), name="api-transitions-board"),
     path("episodes/", api.EpisodeListApi.as_view(), name="api-episode-list"),
     path("episodes/<int:episode_id>/", api.EpisodeDetailApi.as_view(), name="api-episode-detail"),
@@ -35,4 +35,4 @@ transitions = [
     ),
 ]
 
-urlpatterns = [path("transitions/", include(transitions))]
+urlpatterns: list[URLPattern | URLResolver] = [path("transitions/", include(transitions))]

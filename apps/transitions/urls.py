@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from apps.transitions import views
 
@@ -12,8 +12,13 @@ episode = [
 reconciliation = [
     path("", views.reconciliation_start, name="reconciliation_start"),
     path("lines/", views.medication_line_add, name="line_add"),
-    path("complete/", views.reconciliation_complete, name="reconciliation_complete"),
-    path("verify/", views.reconciliation_verify, name="reconciliation_verify"),
+    path(
+        "complete/",
+        views.reconciliation_step,
+        {"step": "complete"},
+        name="reconciliation_complete",
+    ),
+    path("verify/", views.reconciliation_step, {"step": "verify"}, name="reconciliation_verify"),
 ]
 medication_line = [
     path("reason/", views.medication_line_reason, name="line_reason"),
@@ -24,7 +29,7 @@ patient = [
     path("section/", views.patient_section, name="patient_section"),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.board, name="board"),
     path("episodes/", views.episode_list, name="episodes"),
     path("episodes/<int:episode_id>/", include(episode)),

@@ -166,21 +166,21 @@ def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> H
     return _answer(request, line.reconciliation.handoff.episode_id)
 
 
-@episode_action
-def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
-    handoff, reconciliation = selectors.reconciliation_get_for_user(
-        user=request.user, handoff_id=handoff_id
-    )
-    services.reconciliation_complete(actor=request.user, reconciliation=reconciliation)
-    return _answer(request, handoff.episode_id)
+# The reconciliation's two closing steps: done (asks a pharmacist) and verified.
+RECONCILIATION_STEPS = {
+    "complete": services.reconciliation_complete,
+    "verify": services.reconciliation_verify,
+}
 
 
 @episode_action
-def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
+def reconciliation_step(
+    request: AuthenticatedHttpRequest, handoff_id: int, step: str
+) -> HttpResponse:
     handoff, reconciliation = selectors.reconciliation_get_for_user(
         user=request.user, handoff_id=handoff_id
     )
-    services.reconciliation_verify(actor=request.user, reconciliation=reconciliation)
+    RECONCILIATION_STEPS[step](actor=request.user, reconciliation=reconciliation)
     return _answer(request, handoff.episode_id)
 
 

@@ -318,3 +318,22 @@ def test_the_sync_job_verifies_a_reconciliation_left_behind_in_the_name_of_its_p
         object_type="transitions.medicationreconciliation", object_id=str(reconciliation.pk)
     ).latest("id")
     assert (event.actor, event.detail["job"]) == (pharmacist, RECONCILIATION_SYNC_JOB)
+
+
+def test_a_reason_that_resolves_an_omission_is_audited_with_the_new_classification(
+    reconciliation, nurse
+):
+    line = add(nurse, reconciliation, "Furosemide", on_pre_admission=True, pre_dose="40 mg")
+    assert line.classification == MedicationClass.OMISSION
+
+    medication_line_update(actor=nurse, line=line, reason="Dry at discharge")
+    medication_line_update(actor=nurse, line=line, reason="Dry at discharge")  # no change
+
+    line.refresh_from_db()
+    assert (line.classification, line.reason) == (MedicationClass.STOPPED, "Dry at discharge")
+    events = AuditEvent.objects.filter(
+        object_type="transitions.medicationline", object_id=str(line.pk), action="update"
+    )
+    assert [(event.detail["fields"], event.detail["classification"]) for event in events] == [
+        (["classification", "reason"], MedicationClass.STOPPED)
+    ]

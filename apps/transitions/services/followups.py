@@ -152,6 +152,11 @@ def visit_window_days(follow_up: FollowUp) -> int:
     ).days
 
 
+def _save_attempt(follow_up: FollowUp, *outcome: str) -> None:
+    """Saves an attempt to schedule: the fields of its outcome, and that it was tried."""
+    follow_up.save(update_fields=[*outcome, "attempts", "last_attempt_at", "updated_at"])
+
+
 def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
@@ -165,16 +170,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
         follow_up.status = FollowUpStatus.UNASSIGNED
         follow_up.owner_rule = OwnerRule.NONE
         follow_up.last_error = ""
-        follow_up.save(
-            update_fields=[
-                "status",
-                "owner_rule",
-                "last_error",
-                "attempts",
-                "last_attempt_at",
-                "updated_at",
-            ]
-        )
+        _save_attempt(follow_up, "status", "owner_rule", "last_error")
         if was != FollowUpStatus.UNASSIGNED:
             audit_record(
                 actor=actor,
@@ -227,18 +223,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     follow_up.status = FollowUpStatus.SCHEDULED
     follow_up.owner_rule = rule
     follow_up.last_error = ""
-    follow_up.save(
-        update_fields=[
-            "status",
-            "owner_rule",
-            "last_error",
-            "contact_task",
-            "visit_task",
-            "attempts",
-            "last_attempt_at",
-            "updated_at",
-        ]
-    )
+    _save_attempt(follow_up, "status", "owner_rule", "last_error", "contact_task", "visit_task")
     notification_send(
         recipient=owner,
         idempotency_key=follow_up_key(follow_up, "assigned"),
@@ -356,9 +341,7 @@ def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseExcepti
     follow_up.last_error = error_summary(error)
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
-    follow_up.save(
-        update_fields=["status", "last_error", "attempts", "last_attempt_at", "updated_at"]
-    )
+    _save_attempt(follow_up, "status", "last_error")
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -1,5 +1,6 @@
 """Medication reconciliation: two lists compared line by line, then a pharmacist's check."""
 
+from copy import copy
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, Role, User
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
-from apps.core.changes import record_create
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
@@ -147,20 +148,20 @@ def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) 
     permissions.require_can_reconcile(actor, patient)
     _require_editable(reconciliation)
     line = MedicationLine.objects.get(pk=line.pk, reconciliation=reconciliation)
-    cleaned = _clean_values(values)
-    changed = sorted(name for name, value in cleaned.items() if getattr(line, name) != value)
-    for name in changed:
-        setattr(line, name, cleaned[name])
-    _check_line(line)
-    line.classification = classify(line)
-    line.save()
-    audit_record(
+    # Checked on a draft: the check clears the doses of a list the medication left.
+    draft = copy(line)
+    for name, value in _clean_values(values).items():
+        setattr(draft, name, value)
+    _check_line(draft)
+    classification = classify(draft)
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=line,
-        object_id=line.pk,
+        instance=line,
+        values={name: getattr(draft, name) for name in LINE_FIELDS}
+        | {"classification": classification},
         patient_id=patient.pk,
-        detail={"fields": changed, "classification": line.classification},
+        detail={"classification": classification},
+        clean=False,
     )
     return line
 
