@@ -1,9 +1,10 @@
 """Reading transitions: access-checked and audited, with pinned query counts."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
@@ -41,6 +42,19 @@ FALLBACK_OWNER_ROLES = (
     Role.SOCIAL_WORKER,
     Role.CHW,
 )
+
+
+def _audit_list(
+    user: User, model: type[Model], patient_ids: Iterable[int], *, view: str = ""
+) -> None:
+    """A list read: which patients' rows the user was shown (each once), and on which page."""
+    audit_record(
+        actor=user,
+        action=AuditAction.LIST,
+        object_type=model,
+        patient_ids=sorted(set(patient_ids)),
+        detail={"view": view} if view else None,
+    )
 
 
 def transition_settings_for(organisation: Organisation | int) -> TransitionSettings:
@@ -95,12 +109,11 @@ def follow_up_problems_for_user(*, user: User, limit: int = 50) -> list[FollowUp
         .order_by("created_at", "id")[:limit]
     )
     if problems:
-        audit_record(
-            actor=user,
-            action=AuditAction.LIST,
-            object_type=FollowUp,
-            patient_ids=sorted({follow_up.episode.patient_id for follow_up in problems}),
-            detail={"view": "follow_up_problems"},
+        _audit_list(
+            user,
+            FollowUp,
+            (follow_up.episode.patient_id for follow_up in problems),
+            view="follow_up_problems",
         )
     return problems
 
@@ -224,12 +237,7 @@ def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> 
     if status:
         episodes = episodes.filter(status=status)
     rows = list(episodes.order_by("-started_at", "-id")[:limit])
-    audit_record(
-        actor=user,
-        action=AuditAction.LIST,
-        object_type=Episode,
-        patient_ids=sorted({episode.patient_id for episode in rows}),
-    )
+    _audit_list(user, Episode, (episode.patient_id for episode in rows))
     return rows
 
 
@@ -307,13 +315,7 @@ def transitions_board_for_user(
             row.contact_overdue = _overdue(follow_up.contact_task, now)
             row.visit_overdue = _overdue(follow_up.visit_task, now)
         rows.append(row)
-    audit_record(
-        actor=user,
-        action=AuditAction.LIST,
-        object_type=Episode,
-        patient_ids=sorted({row.patient.pk for row in rows}),
-        detail={"view": "transitions_board"},
-    )
+    _audit_list(user, Episode, (row.patient.pk for row in rows), view="transitions_board")
     return rows
 
 

@@ -157,6 +157,18 @@ def _save_attempt(follow_up: FollowUp, *outcome: str) -> None:
     follow_up.save(update_fields=[*outcome, "attempts", "last_attempt_at", "updated_at"])
 
 
+def _audit_outcome(follow_up: FollowUp, *, actor: Actor, fields: list[str], **detail: str) -> None:
+    """The audit event of an attempt's outcome: the fields it set, never their values."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=follow_up,
+        object_id=follow_up.pk,
+        patient_id=follow_up.episode.patient_id,
+        detail={"fields": fields, **detail},
+    )
+
+
 def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
@@ -172,14 +184,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
         follow_up.last_error = ""
         _save_attempt(follow_up, "status", "owner_rule", "last_error")
         if was != FollowUpStatus.UNASSIGNED:
-            audit_record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                object_type=follow_up,
-                object_id=follow_up.pk,
-                patient_id=patient.pk,
-                detail={"fields": ["status", "owner_rule"]},
-            )
+            _audit_outcome(follow_up, actor=actor, fields=["status", "owner_rule"])
         _tell_team_of_problem(follow_up)
         return False
     fallback_note = (
@@ -233,13 +238,8 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
         patient=patient,
         task=follow_up.contact_task,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=follow_up,
-        object_id=follow_up.pk,
-        patient_id=patient.pk,
-        detail={"fields": ["status", "contact_task", "visit_task"], "owner_rule": rule},
+    _audit_outcome(
+        follow_up, actor=actor, fields=["status", "contact_task", "visit_task"], owner_rule=rule
     )
     return True
 
@@ -342,13 +342,8 @@ def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseExcepti
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
     _save_attempt(follow_up, "status", "last_error")
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=follow_up,
-        object_id=follow_up.pk,
-        patient_id=follow_up.episode.patient_id,
-        detail={"fields": ["status", "last_error"], "error": type(error).__name__},
+    _audit_outcome(
+        follow_up, actor=actor, fields=["status", "last_error"], error=type(error).__name__
     )
     _tell_team_of_problem(follow_up)
 
