@@ -18,10 +18,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
-from apps.core.audit import audit_record
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
 from apps.tasks.services import task_cancel, task_create
@@ -180,34 +178,32 @@ def _add_handoff(
     occurred_at: datetime | None = None,
     inferred: bool = False,
 ) -> Handoff:
-    handoff = Handoff.objects.create(
-        episode=episode,
-        sequence=_next_sequence(episode),
-        kind=kind,
-        occurred_at=occurred_at or visit.occurred_at,
-        from_setting=from_setting,
-        to_setting=to_setting,
-        facility=visit.facility[:120],
-        location=visit.location[:120],
-        visit_number=visit.visit_number[:64],
-        patient_class=visit.patient_class[:4],
-        disposition=visit.disposition[:20] if kind == HandoffKind.DISCHARGE else "",
-        discharged_to=visit.discharged_to[:120] if kind == HandoffKind.DISCHARGE else "",
-        source=visit.source,
-        source_reference=visit.source_reference[:120],
-        note=visit.note,
-        recorded_by=_recorder(actor),
-        inferred=inferred,
-    )
-    _chain(episode).append(handoff)
-    audit_record(
+    handoff = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=handoff,
-        object_id=handoff.pk,
+        instance=Handoff(
+            episode=episode,
+            sequence=_next_sequence(episode),
+            kind=kind,
+            occurred_at=occurred_at or visit.occurred_at,
+            from_setting=from_setting,
+            to_setting=to_setting,
+            facility=visit.facility[:120],
+            location=visit.location[:120],
+            visit_number=visit.visit_number[:64],
+            patient_class=visit.patient_class[:4],
+            disposition=visit.disposition[:20] if kind == HandoffKind.DISCHARGE else "",
+            discharged_to=visit.discharged_to[:120] if kind == HandoffKind.DISCHARGE else "",
+            source=visit.source,
+            source_reference=visit.source_reference[:120],
+            note=visit.note,
+            recorded_by=_recorder(actor),
+            inferred=inferred,
+        ),
         patient_id=episode.patient_id,
         detail={"kind": kind, "episode_id": episode.pk, "inferred": inferred},
+        clean=False,
     )
+    _chain(episode).append(handoff)
     return handoff
 
 

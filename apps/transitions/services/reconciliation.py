@@ -255,22 +255,20 @@ def reconciliation_complete(
     )
     if task.status != TaskStatus.AWAITING_VERIFICATION:
         task = task_complete(actor=actor, task=task, note="Reconciliation done")
-    reconciliation.status = ReconciliationStatus.AWAITING_VERIFICATION
-    reconciliation.performed_by = actor
-    reconciliation.performed_at = now
-    reconciliation.verification_task = task
-    reconciliation.save(
-        update_fields=["status", "performed_by", "performed_at", "verification_task", "updated_at"]
+    record_change(
+        actor=actor,
+        instance=reconciliation,
+        values={
+            "status": ReconciliationStatus.AWAITING_VERIFICATION,
+            "performed_by": actor,
+            "performed_at": now,
+            "verification_task": task,
+        },
+        patient_id=patient.pk,
+        detail={"task_id": task.pk},
+        clean=False,
     )
     _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor, now)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=reconciliation,
-        object_id=reconciliation.pk,
-        patient_id=patient.pk,
-        detail={"fields": ["status", "performed_by"], "task_id": task.pk},
-    )
     return reconciliation
 
 
@@ -315,19 +313,18 @@ def reconciliation_task_verified(*, actor: User, task: Task) -> MedicationReconc
 def _mark_verified(
     reconciliation: MedicationReconciliation, *, actor: Actor, verifier: User, when: object
 ) -> MedicationReconciliation:
-    reconciliation.status = ReconciliationStatus.VERIFIED
-    reconciliation.verified_by = verifier
-    reconciliation.verified_at = when  # type: ignore[assignment]
-    reconciliation.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, verifier, when)
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=reconciliation,
-        object_id=reconciliation.pk,
+        instance=reconciliation,
+        values={
+            "status": ReconciliationStatus.VERIFIED,
+            "verified_by": verifier,
+            "verified_at": when,
+        },
         patient_id=reconciliation.handoff.episode.patient_id,
-        detail={"fields": ["status", "verified_by"]},
+        clean=False,
     )
+    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, verifier, when)
     return reconciliation
 
 
