@@ -173,11 +173,17 @@ def _add_handoff(
     episode: Episode,
     kind: str,
     visit: VisitDetails,
-    from_setting: str,
-    to_setting: str,
+    from_setting: str | None = None,
+    to_setting: str | None = None,
     occurred_at: datetime | None = None,
     inferred: bool = False,
 ) -> Handoff:
+    """The next link of the episode's chain. It leaves where the patient is now, unless
+    `from_setting` says otherwise; an arrival goes where `_arrival_setting` says."""
+    if from_setting is None:
+        from_setting = _current_setting(episode)
+    if to_setting is None:
+        to_setting = _arrival_setting(episode, visit, kind)
     handoff = record_create(
         actor=actor,
         instance=Handoff(
@@ -266,14 +272,8 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
             and episode.status == EpisodeStatus.IN_TRANSIT
             else _current_setting(episode)
         )
-    to_setting = _arrival_setting(episode, visit, kind)
     handoff = _add_handoff(
-        actor=actor,
-        episode=episode,
-        kind=kind,
-        visit=visit,
-        from_setting=from_setting,
-        to_setting=to_setting,
+        actor=actor, episode=episode, kind=kind, visit=visit, from_setting=from_setting
     )
     _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
     if kind == HandoffKind.ADMISSION:
@@ -399,14 +399,10 @@ def transition_transfer(*, actor: Actor, patient: Patient, visit: VisitDetails) 
         actor=actor, patient=patient, visit=visit
     )
     episode = stay.episode
+    # A move within the facility stays in its setting unless the message names another.
     setting = visit.setting or _current_setting(episode)
     return _add_handoff(
-        actor=actor,
-        episode=episode,
-        kind=HandoffKind.TRANSFER,
-        visit=visit,
-        from_setting=_current_setting(episode),
-        to_setting=setting,
+        actor=actor, episode=episode, kind=HandoffKind.TRANSFER, visit=visit, to_setting=setting
     )
 
 
@@ -424,7 +420,6 @@ def _infer_stay(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Hando
         kind=HandoffKind.ADMISSION,
         visit=arrival,
         from_setting=_current_setting(episode) if _chain(episode) else Setting.HOME,
-        to_setting=_arrival_setting(episode, arrival, HandoffKind.ADMISSION),
         occurred_at=arrived_at,
         inferred=True,
     )
@@ -470,7 +465,6 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         episode=episode,
         kind=HandoffKind.DISCHARGE,
         visit=visit,
-        from_setting=_current_setting(episode),
         to_setting=destination,
     )
     ChecklistItem.objects.bulk_create(
