@@ -13,6 +13,7 @@ from apps.core.audit import audit_record
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
 from apps.tasks.services import task_complete, task_create, task_verify
 from apps.transitions import permissions
@@ -59,13 +60,18 @@ def _locked(reconciliation: MedicationReconciliation) -> MedicationReconciliatio
     )
 
 
-def _require_editable(reconciliation: MedicationReconciliation) -> None:
+def _open_for_change(
+    reconciliation: MedicationReconciliation, *, actor: User
+) -> tuple[MedicationReconciliation, Patient]:
+    """Locks the reconciliation for a change by someone who reconciles, while it is open."""
+    reconciliation = _locked(reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
     if reconciliation.status != ReconciliationStatus.IN_PROGRESS:
-        raise ApplicationError(
-            "The reconciliation is complete; it can no longer be edited.",
-        )
+        raise ApplicationError("The reconciliation is complete; it can no longer be edited.")
     if reconciliation.handoff.cancelled_at is not None:
         raise ApplicationError("This discharge was cancelled.")
+    return reconciliation, patient
 
 
 @transaction.atomic
@@ -124,10 +130,7 @@ def _check_line(line: MedicationLine) -> None:
 def medication_line_add(
     *, actor: User, reconciliation: MedicationReconciliation, **values: Any
 ) -> MedicationLine:
-    reconciliation = _locked(reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(reconciliation, actor=actor)
     line = MedicationLine(reconciliation=reconciliation, **_clean_values(values))
     _check_line(line)
     line.classification = classify(line)
@@ -143,10 +146,7 @@ def medication_line_add(
 @transaction.atomic
 def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) -> MedicationLine:
     """Changes a line (most often: gives the reason that resolves a discrepancy)."""
-    reconciliation = _locked(line.reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(line.reconciliation, actor=actor)
     line = MedicationLine.objects.get(pk=line.pk, reconciliation=reconciliation)
     # Checked on a draft: the check clears the doses of a list the medication left.
     draft = copy(line)
@@ -168,10 +168,7 @@ def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) 
 
 @transaction.atomic
 def medication_line_remove(*, actor: User, line: MedicationLine) -> None:
-    reconciliation = _locked(line.reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(line.reconciliation, actor=actor)
     line_id = line.pk
     MedicationLine.objects.filter(pk=line_id, reconciliation=reconciliation).delete()
     audit_record(
@@ -208,11 +205,8 @@ def reconciliation_complete(
     verification_role pharmacist, performed by the actor: the tasks app then
     only lets a different person in that role verify it.
     """
-    reconciliation = _locked(reconciliation)
+    reconciliation, patient = _open_for_change(reconciliation, actor=actor)
     handoff = reconciliation.handoff
-    patient = handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
     open_lines = discrepancies(reconciliation)
     if open_lines:
         raise ApplicationError(
