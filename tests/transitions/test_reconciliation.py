@@ -337,3 +337,16 @@ def test_a_reason_that_resolves_an_omission_is_audited_with_the_new_classificati
     assert [(event.detail["fields"], event.detail["classification"]) for event in events] == [
         (["classification", "reason"], MedicationClass.STOPPED)
     ]
+
+
+def test_the_checklist_ticks_that_follow_the_reconciliation_are_audited_with_who_did_them(
+    reconciliation, nurse, pharmacist
+):
+    task = _awaiting(reconciliation, nurse)
+    task_verify(actor=pharmacist, task=task)
+
+    ticks = AuditEvent.objects.filter(object_type="transitions.checklistitem").order_by("id")
+    assert [(event.actor, event.detail["code"]) for event in ticks] == [
+        (nurse, ChecklistItemCode.RECONCILIATION_DONE),
+        (pharmacist, ChecklistItemCode.RECONCILIATION_VERIFIED),
+    ]

@@ -184,10 +184,18 @@ def discrepancies(reconciliation: MedicationReconciliation) -> list[MedicationLi
     return [line for line in reconciliation.lines.all() if line.is_discrepancy]
 
 
-def _tick(handoff: Handoff, code: str, actor: User, when: object) -> None:
-    ChecklistItem.objects.filter(handoff=handoff, code=code).update(
-        done_at=when, done_by=actor, updated_at=timezone.now()
-    )
+def _tick(handoff: Handoff, code: str, *, actor: Actor, done_by: User, when: object) -> None:
+    """Ticks the discharge's checklist item that follows the reconciliation, audited."""
+    item = ChecklistItem.objects.filter(handoff=handoff, code=code).first()
+    if item is not None:
+        record_change(
+            actor=actor,
+            instance=item,
+            values={"done_at": when, "done_by": done_by},
+            patient_id=handoff.episode.patient_id,
+            detail={"code": code, "done": True},
+            clean=False,
+        )
 
 
 def verification_key(reconciliation: MedicationReconciliation) -> str:
@@ -262,7 +270,7 @@ def reconciliation_complete(
         detail={"task_id": task.pk},
         clean=False,
     )
-    _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor, now)
+    _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor=actor, done_by=actor, when=now)
     return reconciliation
 
 
@@ -318,7 +326,13 @@ def _mark_verified(
         patient_id=reconciliation.handoff.episode.patient_id,
         clean=False,
     )
-    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, verifier, when)
+    _tick(
+        reconciliation.handoff,
+        ChecklistItemCode.RECONCILIATION_VERIFIED,
+        actor=actor,
+        done_by=verifier,
+        when=when,
+    )
     return reconciliation
 
 
