@@ -30,6 +30,7 @@ from apps.transitions.models import (
 from apps.transitions.services import (
     ContactDetails,
     VisitDetails,
+    checklist_item_set,
     follow_up_contact_record,
     follow_up_schedule,
     medication_line_add,
@@ -180,10 +181,13 @@ def _work_done(*, nurse: User, team_id: int) -> None:
                 ),
             )
         if position % 2 == 0:
-            ChecklistItem.objects.filter(
+            for item in ChecklistItem.objects.filter(
                 handoff=follow_up.handoff,
                 code__in=[ChecklistItemCode.SUMMARY_RECEIVED, ChecklistItemCode.FOLLOW_UP_BOOKED],
-            ).update(done_at=follow_up.handoff.occurred_at, done_by=nurse)
+            ):
+                checklist_item_set(
+                    actor=nurse, item=item, done=True, done_at=follow_up.handoff.occurred_at
+                )
         if position == 1:
             reconciliation = reconciliation_start(actor=nurse, handoff=follow_up.handoff)
             for name, before, after in DEMO_MEDICATIONS:
