@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Actor, User
 from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
 from apps.transitions import permissions
@@ -15,6 +15,7 @@ from apps.transitions.models import (
     Complexity,
     Episode,
     EpisodeStatus,
+    Handoff,
 )
 
 
@@ -64,6 +65,35 @@ def checklist_item_set(
         detail={"code": item.code, "done": done},
     )
     return item
+
+
+def checklist_item_tick(
+    *,
+    actor: Actor,
+    handoff: Handoff,
+    code: str,
+    when: object,
+    done_by: User | None = None,
+    note: str | None = None,
+    open_only: bool = False,
+) -> None:
+    """Ticks an item that follows another record (the reconciliation done or verified, the
+    plan review asked for): a step of `actor`'s action, audited as a hand tick is.
+    Called inside the caller's transaction; `open_only` leaves an item already done."""
+    item = ChecklistItem.objects.filter(handoff=handoff, code=code).first()
+    if item is None or (open_only and item.done_at is not None):
+        return
+    values: dict[str, object] = {"done_at": when, "done_by": done_by}
+    if note is not None:
+        values["note"] = note
+    record_change(
+        actor=actor,
+        instance=item,
+        values=values,
+        patient_id=handoff.episode.patient_id,
+        detail={"code": code, "done": True},
+        clean=False,
+    )
 
 
 @transaction.atomic

@@ -18,7 +18,6 @@ from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
 from apps.tasks.services import task_complete, task_create, task_verify
 from apps.transitions import permissions
 from apps.transitions.models import (
-    ChecklistItem,
     ChecklistItemCode,
     Handoff,
     HandoffKind,
@@ -28,6 +27,7 @@ from apps.transitions.models import (
     ReconciliationStatus,
 )
 from apps.transitions.selectors import follow_up_owner, verification_owner
+from apps.transitions.services.checklist import checklist_item_tick
 
 LINE_FIELDS = (
     "name",
@@ -184,20 +184,6 @@ def discrepancies(reconciliation: MedicationReconciliation) -> list[MedicationLi
     return [line for line in reconciliation.lines.all() if line.is_discrepancy]
 
 
-def _tick(handoff: Handoff, code: str, *, actor: Actor, done_by: User, when: object) -> None:
-    """Ticks the discharge's checklist item that follows the reconciliation, audited."""
-    item = ChecklistItem.objects.filter(handoff=handoff, code=code).first()
-    if item is not None:
-        record_change(
-            actor=actor,
-            instance=item,
-            values={"done_at": when, "done_by": done_by},
-            patient_id=handoff.episode.patient_id,
-            detail={"code": code, "done": True},
-            clean=False,
-        )
-
-
 def verification_key(reconciliation: MedicationReconciliation) -> str:
     return f"reconciliation:{reconciliation.pk}:verify"
 
@@ -270,7 +256,13 @@ def reconciliation_complete(
         detail={"task_id": task.pk},
         clean=False,
     )
-    _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor=actor, done_by=actor, when=now)
+    checklist_item_tick(
+        actor=actor,
+        handoff=handoff,
+        code=ChecklistItemCode.RECONCILIATION_DONE,
+        when=now,
+        done_by=actor,
+    )
     return reconciliation
 
 
@@ -326,12 +318,12 @@ def _mark_verified(
         patient_id=reconciliation.handoff.episode.patient_id,
         clean=False,
     )
-    _tick(
-        reconciliation.handoff,
-        ChecklistItemCode.RECONCILIATION_VERIFIED,
+    checklist_item_tick(
         actor=actor,
-        done_by=verifier,
+        handoff=reconciliation.handoff,
+        code=ChecklistItemCode.RECONCILIATION_VERIFIED,
         when=when,
+        done_by=verifier,
     )
     return reconciliation
 
