@@ -28,7 +28,8 @@ from apps.interop.adt.parse import (
     read_envelope,
     read_header,
 )
-from apps.interop.services import ADT_MESSAGE, adt_receive, adt_store_refused
+from apps.interop.models import AdtMessage
+from apps.interop.services import adt_receive, adt_store_refused
 
 ENVELOPE = ("FHS", "BHS", "BTS", "FTS")
 
@@ -150,7 +151,7 @@ def adt_refuse_oversized(*, actor: User, size: int, head: bytes, channel: str) -
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=ADT_MESSAGE,
+        object_type=AdtMessage,
         detail={"status": "rejected", "reason": "too large", "bytes": size, "limit": limit},
     )
     header = Header()

@@ -10,9 +10,6 @@ from apps.interop.models import AdtMessage, MatchStatus, PatientMatchRequest
 from apps.interop.permissions import can_read_adt_message, can_work_match_queue
 from apps.patients.permissions import visible_patients
 
-MATCH_REQUEST = "interop.patientmatchrequest"
-ADT_MESSAGE = "interop.adtmessage"
-
 
 def match_queue_for_user(*, user: User, limit: int = 200) -> list[PatientMatchRequest]:
     organisation_id = user.organisation_id
@@ -26,7 +23,7 @@ def match_queue_for_user(*, user: User, limit: int = 200) -> list[PatientMatchRe
     audit_record(
         actor=user,
         action=AuditAction.LIST,
-        object_type=MATCH_REQUEST,
+        object_type=PatientMatchRequest,
         detail={"request_ids": [row.pk for row in rows]},
     )
     return rows
@@ -43,7 +40,7 @@ def match_request_get_for_user(*, user: User, request_id: int | str) -> PatientM
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
-        object_type=MATCH_REQUEST,
+        object_type=PatientMatchRequest,
         object_id=request.pk,
         patient_id=request.patient_id,
     )
@@ -78,7 +75,7 @@ def adt_message_raw_for_user(*, user: User, message_id: int | str) -> AdtMessage
         audit_record(
             actor=user,
             action=AuditAction.DENIED,
-            object_type=ADT_MESSAGE,
+            object_type=AdtMessage,
             object_id=pk,
             patient_id=message.patient_id,
         )
@@ -86,7 +83,7 @@ def adt_message_raw_for_user(*, user: User, message_id: int | str) -> AdtMessage
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
-        object_type=ADT_MESSAGE,
+        object_type=AdtMessage,
         object_id=pk,
         patient_id=message.patient_id,
         detail={"raw": True},

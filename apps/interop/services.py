@@ -75,8 +75,6 @@ from apps.transitions.services import (
 )
 
 logger = logging.getLogger(__name__)
-ADT_MESSAGE = "interop.adtmessage"
-MATCH_REQUEST = "interop.patientmatchrequest"
 
 
 @dataclass(frozen=True)
@@ -338,7 +336,7 @@ def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
-        object_type=ADT_MESSAGE,
+        object_type=AdtMessage,
         object_id=message.pk,
         patient_id=message.patient_id,
         detail={
@@ -729,7 +727,7 @@ def patient_match_resolve(
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
-            object_type=MATCH_REQUEST,
+            object_type=PatientMatchRequest,
             object_id=item.pk,
             patient_id=patient.pk,
             detail={"fields": ["status", "patient"], "message_id": item.message_id},
@@ -791,7 +789,7 @@ def patient_match_dismiss(
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=MATCH_REQUEST,
+        object_type=PatientMatchRequest,
         object_id=request.pk,
         detail={"fields": ["status"], "message_id": request.message_id},
     )
@@ -835,7 +833,7 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,
-            object_type=ADT_MESSAGE,
+            object_type=AdtMessage,
             object_id=message.pk,
             detail={"replay": True, "from": before, "to": message.status, "resent_as": resent},
         )
@@ -871,7 +869,7 @@ def adt_message_replay(*, actor: User, message: AdtMessage) -> AdtMessage:
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=ADT_MESSAGE,
+        object_type=AdtMessage,
         object_id=message.pk,
         patient_id=message.patient_id,
         detail={"replay": True, "from": before, "to": message.status},
@@ -922,7 +920,7 @@ def adt_message_dismiss(*, actor: Actor, message: AdtMessage, reason: str) -> Ad
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
-        object_type=ADT_MESSAGE,
+        object_type=AdtMessage,
         object_id=message.pk,
         detail={"dismissed": True, "from": before, "to": message.status},
     )

@@ -7,8 +7,7 @@ from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
 from apps.accounts.permissions import own_organisation_rows
-from apps.core.audit import audit_record
-from apps.core.models import AuditAction
+from apps.core.admin import AuditedReadsAdminMixin
 from apps.transitions.models import Episode, Handoff, TransitionSettings
 from apps.transitions.selectors import transition_settings_for
 from apps.transitions.services.settings import EDITABLE, transition_settings_update
@@ -101,8 +100,9 @@ class HandoffInline(admin.TabularInline):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
-    """Read-only: transitions are recorded through ADT, the manual entry page or the API."""
+class EpisodeAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+    """Read-only: transitions are recorded through ADT, the manual entry page or the API.
+    Opening an episode or a list of them is an audited read of those patients."""
 
     list_display = ["id", "patient_id", "status", "started_at", "ended_at", "readmitted_at"]
     list_filter = ["status"]
@@ -124,20 +124,6 @@ class EpisodeAdmin(admin.ModelAdmin):
         return own_organisation_rows(
             request_actor(request), super().get_queryset(request), "patient__organisation_id"
         )
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Any:
-        episode = super().get_object(request, object_id, from_field)
-        if episode is not None:
-            audit_record(
-                actor=request_actor(request),
-                action=AuditAction.VIEW,
-                object_type="transitions.episode",
-                object_id=episode.pk,
-                patient_id=episode.patient_id,
-            )
-        return episode
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

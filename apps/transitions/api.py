@@ -1,8 +1,8 @@
 """REST API for transitions: explicit serializers over the same selectors and services."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,11 +10,12 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
+from apps.tasks.models import Task
 from apps.teams.selectors import team_active_members
-from apps.transitions import permissions, selectors, services
+from apps.transitions import selectors, services
 from apps.transitions.forms import (
     MANUAL_KINDS,
     MANUAL_SOURCES,
@@ -23,102 +24,117 @@ from apps.transitions.forms import (
     board_days,
 )
 from apps.transitions.models import (
+    ChecklistItem,
     ContactKind,
     ContactOutcome,
     EpisodeStatus,
-    HandoffKind,
+    FollowUp,
+    FollowUpContact,
+    Handoff,
+    MedicationLine,
+    MedicationReconciliation,
     Setting,
 )
 from apps.transitions.selectors import DischargeView, EpisodeView
+from apps.transitions.services.reconciliation import LINE_FIELDS
 
 # --- output ---------------------------------------------------------------------------
 
 
-class TaskRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    status = serializers.CharField()
-    due_at = api_fields.DateTimeField()
-    owner_id = serializers.IntegerField(allow_null=True)
-    completed_at = api_fields.DateTimeField(allow_null=True)
+class TaskRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = ("id", "title", "status", "due_at", "owner_id", "completed_at")
 
 
-class FollowUpContactSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    follow_up_id = serializers.IntegerField()
-    task_id = serializers.IntegerField()
-    kind = serializers.CharField()
-    contact_at = api_fields.DateTimeField()
-    performed_by_id = serializers.IntegerField()
-    outcome = serializers.CharField()
-    attempts = serializers.IntegerField()
-    note = serializers.CharField()
+class FollowUpContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUpContact
+        fields = (
+            "id",
+            "follow_up_id",
+            "task_id",
+            "kind",
+            "contact_at",
+            "performed_by_id",
+            "outcome",
+            "attempts",
+            "note",
+        )
 
 
-class FollowUpSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    complexity = serializers.CharField()
-    owner_rule = serializers.CharField()
-    contact_due_at = api_fields.DateTimeField()
-    visit_due_at = api_fields.DateTimeField()
+class FollowUpSerializer(serializers.ModelSerializer):
     contact_task = TaskRefSerializer(allow_null=True)
     visit_task = TaskRefSerializer(allow_null=True)
 
+    class Meta:
+        model = FollowUp
+        fields = (
+            "id",
+            "status",
+            "complexity",
+            "owner_rule",
+            "contact_due_at",
+            "visit_due_at",
+            "contact_task",
+            "visit_task",
+        )
 
-class ChecklistItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
     label = serializers.CharField(source="get_code_display")  # type: ignore[assignment]
-    done_at = api_fields.DateTimeField(allow_null=True)
-    done_by_id = serializers.IntegerField(allow_null=True)
-    note = serializers.CharField()
+
+    class Meta:
+        model = ChecklistItem
+        fields = ("id", "code", "label", "done_at", "done_by_id", "note")
 
 
-class MedicationLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    on_pre_admission = serializers.BooleanField()
-    pre_dose = serializers.CharField()
-    pre_route = serializers.CharField()
-    pre_frequency = serializers.CharField()
-    on_discharge = serializers.BooleanField()
-    discharge_dose = serializers.CharField()
-    discharge_route = serializers.CharField()
-    discharge_frequency = serializers.CharField()
-    classification = serializers.CharField()
+class MedicationLineSerializer(serializers.ModelSerializer):
     changed_attributes = serializers.ListField(child=serializers.CharField())
-    reason = serializers.CharField()
     is_discrepancy = serializers.BooleanField()
 
+    class Meta:
+        model = MedicationLine
+        fields = ("id", *LINE_FIELDS, "classification", "changed_attributes", "is_discrepancy")
 
-class ReconciliationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    performed_by_id = serializers.IntegerField(allow_null=True)
-    performed_at = api_fields.DateTimeField(allow_null=True)
-    verified_by_id = serializers.IntegerField(allow_null=True)
-    verified_at = api_fields.DateTimeField(allow_null=True)
-    verification_task_id = serializers.IntegerField(allow_null=True)
+
+class ReconciliationSerializer(serializers.ModelSerializer):
     lines = MedicationLineSerializer(many=True, source="lines.all")
 
+    class Meta:
+        model = MedicationReconciliation
+        fields = (
+            "id",
+            "status",
+            "performed_by_id",
+            "performed_at",
+            "verified_by_id",
+            "verified_at",
+            "verification_task_id",
+            "lines",
+        )
 
-class HandoffSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    sequence = serializers.IntegerField()
-    kind = serializers.CharField()
-    occurred_at = api_fields.DateTimeField()
-    from_setting = serializers.CharField()
-    to_setting = serializers.CharField()
-    facility = serializers.CharField()
-    location = serializers.CharField()
-    visit_number = serializers.CharField()
-    patient_class = serializers.CharField()
-    disposition = serializers.CharField()
-    discharged_to = serializers.CharField()
-    source = serializers.CharField()  # type: ignore[assignment]
-    inferred = serializers.BooleanField()
-    cancelled_at = api_fields.DateTimeField(allow_null=True)
+
+class HandoffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Handoff
+        fields = (
+            "id",
+            "sequence",
+            "kind",
+            "occurred_at",
+            "from_setting",
+            "to_setting",
+            "facility",
+            "location",
+            "visit_number",
+            "patient_class",
+            "disposition",
+            "discharged_to",
+            "source",
+            "inferred",
+            "cancelled_at",
+        )
 
 
 class MeasuresSerializer(serializers.Serializer):
@@ -285,28 +301,14 @@ class TransitionRecordApi(APIView):
     @extend_schema(request=TransitionRecordInput, responses={201: EpisodeDetailSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-        permissions.require_can_manage_transitions(request.user, patient)
         data = TransitionRecordInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        kind = values["kind"]
-        visit = services.VisitDetails(
-            occurred_at=values["occurred_at"],
-            setting=values.get("setting") or "",
-            facility=values.get("facility", ""),
-            location=values.get("location", ""),
-            visit_number=values.get("visit_number", ""),
-            disposition=values.get("disposition", ""),
-            source=values["source"],
-            source_reference=values.get("source_reference", ""),
-            note=values.get("note", ""),
+        handoff = services.transition_record(
+            actor=request.user,
+            patient=patient,
+            kind=data.validated_data["kind"],
+            visit=services.VisitDetails.entered_by_hand(data.validated_data),
         )
-        record = {
-            HandoffKind.ADMISSION: services.transition_admit,
-            HandoffKind.TRANSFER: services.transition_transfer,
-            HandoffKind.DISCHARGE: services.transition_discharge,
-        }[kind]
-        handoff = record(actor=request.user, patient=patient, visit=visit)
         return Response(
             _episode_detail(request, handoff.episode_id), status=status.HTTP_201_CREATED
         )
@@ -318,13 +320,7 @@ class ChecklistItemApi(APIView):
         item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
         data = ChecklistItemInput(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.checklist_item_set(
-            actor=request.user,
-            item=item,
-            done=data.validated_data["done"],
-            done_at=data.validated_data.get("done_at") or timezone.now(),
-            note=data.validated_data.get("note", ""),
-        )
+        item = services.checklist_item_set(actor=request.user, item=item, **data.validated_data)
         return Response(ChecklistItemSerializer(item).data)
 
 
@@ -335,17 +331,20 @@ class ReconciliationApi(APIView):
     def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
         handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
         services.reconciliation_start(actor=request.user, handoff=handoff)
-        return Response(
-            ReconciliationSerializer(selectors.reconciliation_for_handoff(handoff=handoff)).data
-        )
+        return _reconciliation_answer(handoff)
 
 
-def _reconciliation(request: AuthenticatedRequest, handoff_id: int) -> Any:
-    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
-    if reconciliation is None:
-        raise ApplicationError("Start the reconciliation first.")
-    return handoff, reconciliation
+def _reconciliation(
+    request: AuthenticatedRequest, handoff_id: int
+) -> tuple[Handoff, MedicationReconciliation]:
+    return selectors.reconciliation_get_for_user(user=request.user, handoff_id=handoff_id)
+
+
+def _reconciliation_answer(handoff: Handoff) -> Response:
+    """The reconciliation as it is now, after the change, with its lines."""
+    return Response(
+        ReconciliationSerializer(selectors.reconciliation_for_handoff(handoff=handoff)).data
+    )
 
 
 class MedicationLineCreateApi(APIView):
@@ -376,24 +375,24 @@ class MedicationLineApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReconciliationCompleteApi(APIView):
+class _ReconciliationStepApi(APIView):
+    """A closing step of the reconciliation; answers with the reconciliation after it."""
+
+    step: Callable[..., MedicationReconciliation]
+
     @extend_schema(request=None, responses=ReconciliationSerializer)
     def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
         handoff, reconciliation = _reconciliation(request, handoff_id)
-        services.reconciliation_complete(actor=request.user, reconciliation=reconciliation)
-        return Response(
-            ReconciliationSerializer(selectors.reconciliation_for_handoff(handoff=handoff)).data
-        )
+        self.step(actor=request.user, reconciliation=reconciliation)
+        return _reconciliation_answer(handoff)
 
 
-class ReconciliationVerifyApi(APIView):
-    @extend_schema(request=None, responses=ReconciliationSerializer)
-    def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
-        handoff, reconciliation = _reconciliation(request, handoff_id)
-        services.reconciliation_verify(actor=request.user, reconciliation=reconciliation)
-        return Response(
-            ReconciliationSerializer(selectors.reconciliation_for_handoff(handoff=handoff)).data
-        )
+class ReconciliationCompleteApi(_ReconciliationStepApi):
+    step = staticmethod(services.reconciliation_complete)
+
+
+class ReconciliationVerifyApi(_ReconciliationStepApi):
+    step = staticmethod(services.reconciliation_verify)
 
 
 class FollowUpContactApi(APIView):

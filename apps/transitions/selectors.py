@@ -1,18 +1,20 @@
 """Reading transitions: access-checked and audited, with pinned query counts."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
 from apps.core.audit import audit_record
-from apps.core.exceptions import NotFoundError
+from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.lookups import one_or_not_found
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
-from apps.tasks.models import OPEN_STATUSES, Task
+from apps.tasks.models import OPEN_STATUSES, Task, task_is_overdue
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
 from apps.transitions.models import (
@@ -30,8 +32,6 @@ from apps.transitions.models import (
 from apps.transitions.process import ProcessMeasures, process_measures
 from apps.transitions.risk import ChainRisk, chain_risk
 
-EPISODE = "transitions.episode"
-
 # Who owns follow-up work when the team has no lead coordinator: the longest-
 # serving member in the first of these roles that has one (all of them hold
 # manage_tasks). The fallback is shown on the board so the gap gets fixed.
@@ -42,6 +42,19 @@ FALLBACK_OWNER_ROLES = (
     Role.SOCIAL_WORKER,
     Role.CHW,
 )
+
+
+def _audit_list(
+    user: User, model: type[Model], patient_ids: Iterable[int], *, view: str = ""
+) -> None:
+    """A list read: which patients' rows the user was shown (each once), and on which page."""
+    audit_record(
+        actor=user,
+        action=AuditAction.LIST,
+        object_type=model,
+        patient_ids=sorted(set(patient_ids)),
+        detail={"view": view} if view else None,
+    )
 
 
 def transition_settings_for(organisation: Organisation | int) -> TransitionSettings:
@@ -96,12 +109,11 @@ def follow_up_problems_for_user(*, user: User, limit: int = 50) -> list[FollowUp
         .order_by("created_at", "id")[:limit]
     )
     if problems:
-        audit_record(
-            actor=user,
-            action=AuditAction.LIST,
-            object_type=FollowUp,
-            patient_ids=sorted({follow_up.episode.patient_id for follow_up in problems}),
-            detail={"view": "follow_up_problems"},
+        _audit_list(
+            user,
+            FollowUp,
+            (follow_up.episode.patient_id for follow_up in problems),
+            view="follow_up_problems",
         )
     return problems
 
@@ -163,17 +175,13 @@ def _episode_queryset() -> QuerySet[Episode]:
 
 def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
     """The episode with its chain, if the user may see the patient; audited as a read."""
-    try:
-        pk = int(episode_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such episode.") from error
-    episode = _episode_queryset().filter(pk=pk, patient__in=visible_patients(user)).first()
-    if episode is None:
-        raise NotFoundError("No such episode.")
+    episode = one_or_not_found(
+        _episode_queryset().filter(patient__in=visible_patients(user)), episode_id, noun="episode"
+    )
     audit_record(
         actor=user,
         action=AuditAction.VIEW,
-        object_type=EPISODE,
+        object_type=Episode,
         object_id=episode.pk,
         patient_id=episode.patient_id,
     )
@@ -181,33 +189,17 @@ def episode_get_for_user(*, user: User, episode_id: int | str) -> Episode:
 
 
 def handoff_get_for_user(*, user: User, handoff_id: int | str) -> Handoff:
-    try:
-        pk = int(handoff_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such handoff.") from error
-    handoff = (
-        Handoff.objects.select_related("episode", "episode__patient")
-        .filter(pk=pk, episode__patient__in=visible_patients(user))
-        .first()
+    handoffs = Handoff.objects.select_related("episode", "episode__patient").filter(
+        episode__patient__in=visible_patients(user)
     )
-    if handoff is None:
-        raise NotFoundError("No such handoff.")
-    return handoff
+    return one_or_not_found(handoffs, handoff_id, noun="handoff")
 
 
 def checklist_item_get_for_user(*, user: User, item_id: int | str) -> ChecklistItem:
-    try:
-        pk = int(item_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such checklist item.") from error
-    item = (
-        ChecklistItem.objects.select_related("handoff", "handoff__episode__patient")
-        .filter(pk=pk, handoff__episode__patient__in=visible_patients(user))
-        .first()
+    items = ChecklistItem.objects.select_related("handoff", "handoff__episode__patient").filter(
+        handoff__episode__patient__in=visible_patients(user)
     )
-    if item is None:
-        raise NotFoundError("No such checklist item.")
-    return item
+    return one_or_not_found(items, item_id, noun="checklist item")
 
 
 def reconciliation_for_handoff(*, handoff: Handoff) -> MedicationReconciliation | None:
@@ -221,21 +213,22 @@ def reconciliation_for_handoff(*, handoff: Handoff) -> MedicationReconciliation 
     )
 
 
+def reconciliation_get_for_user(
+    *, user: User, handoff_id: int | str
+) -> tuple[Handoff, MedicationReconciliation]:
+    """A discharge the user may see and its reconciliation; refused (400) before it is started."""
+    handoff = handoff_get_for_user(user=user, handoff_id=handoff_id)
+    reconciliation = reconciliation_for_handoff(handoff=handoff)
+    if reconciliation is None:
+        raise ApplicationError("Start the reconciliation first.")
+    return handoff, reconciliation
+
+
 def medication_line_get_for_user(*, user: User, line_id: int | str) -> MedicationLine:
-    try:
-        pk = int(line_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such medication.") from error
-    line = (
-        MedicationLine.objects.select_related(
-            "reconciliation", "reconciliation__handoff__episode__patient"
-        )
-        .filter(pk=pk, reconciliation__handoff__episode__patient__in=visible_patients(user))
-        .first()
-    )
-    if line is None:
-        raise NotFoundError("No such medication.")
-    return line
+    lines = MedicationLine.objects.select_related(
+        "reconciliation", "reconciliation__handoff__episode__patient"
+    ).filter(reconciliation__handoff__episode__patient__in=visible_patients(user))
+    return one_or_not_found(lines, line_id, noun="medication")
 
 
 def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> list[Episode]:
@@ -244,12 +237,7 @@ def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> 
     if status:
         episodes = episodes.filter(status=status)
     rows = list(episodes.order_by("-started_at", "-id")[:limit])
-    audit_record(
-        actor=user,
-        action=AuditAction.LIST,
-        object_type=EPISODE,
-        patient_ids=sorted({episode.patient_id for episode in rows}),
-    )
+    _audit_list(user, Episode, (episode.patient_id for episode in rows))
     return rows
 
 
@@ -327,18 +315,12 @@ def transitions_board_for_user(
             row.contact_overdue = _overdue(follow_up.contact_task, now)
             row.visit_overdue = _overdue(follow_up.visit_task, now)
         rows.append(row)
-    audit_record(
-        actor=user,
-        action=AuditAction.LIST,
-        object_type=EPISODE,
-        patient_ids=sorted({row.patient.pk for row in rows}),
-        detail={"view": "transitions_board"},
-    )
+    _audit_list(user, Episode, (row.patient.pk for row in rows), view="transitions_board")
     return rows
 
 
 def _overdue(task: Task | None, now: datetime) -> bool:
-    return bool(task is not None and task.status in OPEN_STATUSES and task.due_at < now)
+    return task is not None and task_is_overdue(status=task.status, due_at=task.due_at, now=now)
 
 
 def _follow_up_of(handoff: Handoff) -> FollowUp | None:
@@ -435,36 +417,22 @@ def episode_views_for_user(
 
 
 def follow_up_get_for_user(*, user: User, follow_up_id: int | str) -> FollowUp:
-    try:
-        pk = int(follow_up_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such follow-up.") from error
-    follow_up = (
-        FollowUp.objects.select_related("episode__patient", "handoff", "contact_task", "visit_task")
-        .filter(pk=pk, episode__patient__in=visible_patients(user))
-        .first()
-    )
-    if follow_up is None:
-        raise NotFoundError("No such follow-up.")
-    return follow_up
+    follow_ups = FollowUp.objects.select_related(
+        "episode__patient", "handoff", "contact_task", "visit_task"
+    ).filter(episode__patient__in=visible_patients(user))
+    return one_or_not_found(follow_ups, follow_up_id, noun="follow-up")
 
 
 def discharge_view_for_user(
     *, user: User, handoff_id: int | str, now: datetime | None = None
 ) -> DischargeView:
     """One discharge as the episode page shows it, for redrawing its sections."""
-    try:
-        pk = int(handoff_id)
-    except (TypeError, ValueError) as error:
-        raise NotFoundError("No such handoff.") from error
-    handoff = (
+    discharges = (
         _handoff_queryset()
         .select_related("episode", "episode__patient")
-        .filter(pk=pk, kind=HandoffKind.DISCHARGE, episode__patient__in=visible_patients(user))
-        .first()
+        .filter(kind=HandoffKind.DISCHARGE, episode__patient__in=visible_patients(user))
     )
-    if handoff is None:
-        raise NotFoundError("No such handoff.")
+    handoff = one_or_not_found(discharges, handoff_id, noun="handoff")
     follow_up = _follow_up_of(handoff)
     return DischargeView(
         handoff=handoff,

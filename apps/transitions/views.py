@@ -5,7 +5,6 @@ redrawn (checklists, follow-up, reconciliation and chain risk move together);
 without htmx it redirects back to the episode.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.htmx import htmx_action
+from apps.core.form_input import cleaned_or_refused
+from apps.core.htmx import View, htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks.permissions import can_create_task
@@ -34,7 +34,7 @@ from apps.transitions.forms import (
     TransitionRecordForm,
     board_days,
 )
-from apps.transitions.models import ContactKind, Episode, EpisodeStatus, HandoffKind
+from apps.transitions.models import ContactKind, Episode, EpisodeStatus
 from apps.transitions.services.contacts import ContactDetails
 from apps.transitions.states import EPISODE_STATES
 
@@ -76,14 +76,6 @@ def _answer(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     return redirect("transitions:episode", episode_id=episode_id)
 
 
-def _act(
-    request: AuthenticatedHttpRequest, episode_id: int, action: Callable[[], object]
-) -> HttpResponse:
-    """Runs the action and redraws the episode; a refusal is answered by `htmx_action`."""
-    action()
-    return _answer(request, episode_id)
-
-
 @login_required
 @require_GET
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -120,153 +112,83 @@ def episode_detail(request: AuthenticatedHttpRequest, episode_id: int) -> HttpRe
     return render(request, "transitions/episode.html", _episode_context(request, episode_id))
 
 
-@login_required
-@require_POST
-@htmx_action
+def episode_action(view: View) -> View:
+    """An action on the episode page: signed in, posted, its refusal shown where the user
+    clicked (`htmx_action`); it answers with the episode redrawn (`_answer`)."""
+    return login_required(require_POST(htmx_action(view)))
+
+
+@episode_action
 def checklist_item_update(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
-    episode_id = item.handoff.episode_id
-    form = ChecklistItemForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError("Give a valid date and time.")
-    return _act(
-        request,
-        episode_id,
-        lambda: services.checklist_item_set(
-            actor=request.user,
-            item=item,
-            done=form.cleaned_data["done"],
-            done_at=form.cleaned_data["done_at"],
-            note=form.cleaned_data["note"],
-        ),
-    )
+    data = cleaned_or_refused(ChecklistItemForm(request.POST), "Give a valid date and time.")
+    services.checklist_item_set(actor=request.user, item=item, **data)
+    return _answer(request, item.handoff.episode_id)
 
 
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def episode_complexity(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = selectors.episode_get_for_user(user=request.user, episode_id=episode_id)
-    form = ComplexityForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError("Choose high or moderate.")
-    return _act(
-        request,
-        episode.pk,
-        lambda: services.episode_complexity_set(
-            actor=request.user, episode=episode, complexity=form.cleaned_data["complexity"]
-        ),
-    )
+    data = cleaned_or_refused(ComplexityForm(request.POST), "Choose high or moderate.")
+    services.episode_complexity_set(actor=request.user, episode=episode, **data)
+    return _answer(request, episode.pk)
 
 
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def reconciliation_start(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
     handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    return _act(
-        request,
-        handoff.episode_id,
-        lambda: services.reconciliation_start(actor=request.user, handoff=handoff),
-    )
+    services.reconciliation_start(actor=request.user, handoff=handoff)
+    return _answer(request, handoff.episode_id)
 
 
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def medication_line_add(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
-    if reconciliation is None:
-        raise ApplicationError("Start the reconciliation first.")
-    form = MedicationLineForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError("Name the medication.")
-    return _act(
-        request,
-        handoff.episode_id,
-        lambda: services.medication_line_add(
-            actor=request.user, reconciliation=reconciliation, **form.cleaned_data
-        ),
+    handoff, reconciliation = selectors.reconciliation_get_for_user(
+        user=request.user, handoff_id=handoff_id
     )
+    data = cleaned_or_refused(MedicationLineForm(request.POST), "Name the medication.")
+    services.medication_line_add(actor=request.user, reconciliation=reconciliation, **data)
+    return _answer(request, handoff.episode_id)
 
 
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def medication_line_reason(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
-    episode_id = line.reconciliation.handoff.episode_id
-    form = LineReasonForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError("Give the reason.")
-    return _act(
-        request,
-        episode_id,
-        lambda: services.medication_line_update(
-            actor=request.user, line=line, reason=form.cleaned_data["reason"]
-        ),
-    )
+    data = cleaned_or_refused(LineReasonForm(request.POST), "Give the reason.")
+    services.medication_line_update(actor=request.user, line=line, **data)
+    return _answer(request, line.reconciliation.handoff.episode_id)
 
 
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def medication_line_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
-    episode_id = line.reconciliation.handoff.episode_id
-    return _act(
-        request,
-        episode_id,
-        lambda: services.medication_line_remove(actor=request.user, line=line),
+    services.medication_line_remove(actor=request.user, line=line)
+    return _answer(request, line.reconciliation.handoff.episode_id)
+
+
+# The reconciliation's two closing steps: done (asks a pharmacist) and verified.
+RECONCILIATION_STEPS = {
+    "complete": services.reconciliation_complete,
+    "verify": services.reconciliation_verify,
+}
+
+
+@episode_action
+def reconciliation_step(
+    request: AuthenticatedHttpRequest, handoff_id: int, step: str
+) -> HttpResponse:
+    handoff, reconciliation = selectors.reconciliation_get_for_user(
+        user=request.user, handoff_id=handoff_id
     )
-
-
-@login_required
-@require_POST
-@htmx_action
-def reconciliation_complete(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
-    if reconciliation is None:
-        raise ApplicationError("Start the reconciliation first.")
-    return _act(
-        request,
-        handoff.episode_id,
-        lambda: services.reconciliation_complete(actor=request.user, reconciliation=reconciliation),
-    )
-
-
-@login_required
-@require_POST
-@htmx_action
-def reconciliation_verify(request: AuthenticatedHttpRequest, handoff_id: int) -> HttpResponse:
-    handoff = selectors.handoff_get_for_user(user=request.user, handoff_id=handoff_id)
-    reconciliation = selectors.reconciliation_for_handoff(handoff=handoff)
-    if reconciliation is None:
-        raise ApplicationError("There is no reconciliation to verify.")
-    return _act(
-        request,
-        handoff.episode_id,
-        lambda: services.reconciliation_verify(actor=request.user, reconciliation=reconciliation),
-    )
+    RECONCILIATION_STEPS[step](actor=request.user, reconciliation=reconciliation)
+    return _answer(request, handoff.episode_id)
 
 
 def _contact_members(patient: Any) -> list[Any]:
     return list(team_active_members(team_ids=[patient.care_team_id]))
 
 
-def _form_error_text(form: ContactRecordForm) -> str:
-    details = [
-        f"{form.fields[name].label or name}: {' '.join(str(error) for error in errors)}"
-        for name, errors in form.errors.items()
-    ]
-    return " ".join(["Say when it happened, who did it and the outcome.", *details])
-
-
-@login_required
-@require_POST
-@htmx_action
+@episode_action
 def follow_up_task_done(
     request: AuthenticatedHttpRequest, follow_up_id: int, which: str
 ) -> HttpResponse:
@@ -275,27 +197,19 @@ def follow_up_task_done(
         raise NotFoundError("No such follow-up task.")
     follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
     members = _contact_members(follow_up.episode.patient)
-    form = ContactRecordForm(request.POST, members=members)
-    if not form.is_valid():
-        raise ApplicationError(_form_error_text(form))
-    data = form.cleaned_data
+    data = cleaned_or_refused(
+        ContactRecordForm(request.POST, members=members),
+        "Say when it happened, who did it and the outcome.",
+    )
     by_id = {member.user_id: member.user for member in members}
+    performer = data.pop("performed_by")
     details = ContactDetails(
-        contact_at=data["contact_at"],
-        performed_by=(
-            by_id.get(data["performed_by"]) if data["performed_by"] is not None else request.user
-        ),
-        outcome=data["outcome"],
-        attempts=data["attempts"],
-        note=data["note"],
+        performed_by=by_id.get(performer) if performer is not None else request.user, **data
     )
-    return _act(
-        request,
-        follow_up.episode_id,
-        lambda: services.follow_up_contact_record(
-            actor=request.user, follow_up=follow_up, kind=which, details=details
-        ),
+    services.follow_up_contact_record(
+        actor=request.user, follow_up=follow_up, kind=which, details=details
     )
+    return _answer(request, follow_up.episode_id)
 
 
 @login_required
@@ -307,24 +221,13 @@ def transition_record(request: AuthenticatedHttpRequest, patient_id: int) -> Htt
     form = TransitionRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        visit = services.VisitDetails(
-            occurred_at=data["occurred_at"],
-            facility=data["facility"],
-            location=data["location"],
-            visit_number=data["visit_number"],
-            setting=data["setting"],
-            disposition=data["disposition"],
-            source=data["source"],
-            source_reference=data["source_reference"],
-            note=data["note"],
-        )
-        record = {
-            HandoffKind.ADMISSION: services.transition_admit,
-            HandoffKind.TRANSFER: services.transition_transfer,
-            HandoffKind.DISCHARGE: services.transition_discharge,
-        }[data["kind"]]
         try:
-            handoff = record(actor=request.user, patient=patient, visit=visit)
+            handoff = services.transition_record(
+                actor=request.user,
+                patient=patient,
+                kind=data["kind"],
+                visit=services.VisitDetails.entered_by_hand(data),
+            )
         except ApplicationError as error:
             add_errors_to_form(form, error)
         else:

@@ -65,23 +65,9 @@ def _nobody_allowed(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[st
     return found
 
 
-# Areas whose services other engineers are still moving to explicit actors.
-PENDING_ACTOR_APPS = {"transitions"}
-
-
 @pytest.mark.parametrize(
     "app",
-    [
-        pytest.param(
-            app,
-            marks=pytest.mark.xfail(
-                app in PENDING_ACTOR_APPS, reason="services not yet on Actor", strict=False
-            ),
-        )
-        for app in sorted(
-            path.name for path in APPS.iterdir() if path.is_dir() and _service_modules(path.name)
-        )
-    ],
+    sorted(path.name for path in APPS.iterdir() if path.is_dir() and _service_modules(path.name)),
 )
 def test_services_take_an_explicit_actor(app):
     offenders = []
@@ -104,29 +90,8 @@ def _is_string(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
-# Areas whose audit object types other engineers are still moving to their models.
-PENDING_OBJECT_TYPE_APPS = {
-    "careplans",
-    "patients",
-    "referrals",
-    "transitions",
-    "huddles",
-    "interop",
-    "demo",
-}
-
-
 @pytest.mark.parametrize(
-    "app",
-    [
-        pytest.param(
-            app,
-            marks=pytest.mark.xfail(
-                app in PENDING_OBJECT_TYPE_APPS, reason="object types not yet from models"
-            ),
-        )
-        for app in sorted(path.name for path in APPS.iterdir() if (path / "__init__.py").exists())
-    ],
+    "app", sorted(path.name for path in APPS.iterdir() if (path / "__init__.py").exists())
 )
 def test_audit_object_types_come_from_the_model_not_a_string(app):
     """`audit_record(object_type=Task)`, never "tasks.task" nor a module constant holding it:

@@ -80,3 +80,13 @@ def test_admin_opening_an_adt_message_audits_the_raw_read(client_for, org_admin,
         actor=org_admin, action=AuditAction.VIEW, object_type="interop.adtmessage"
     ).exists()
     assert AdtMessage.objects.count() == 1
+
+
+def test_admin_episode_list_is_an_audited_read_of_the_listed_patients(
+    client_for, org_admin, patient, nurse
+):
+    episode = discharged_home(patient).episode
+    response = client_for(org_admin).get("/admin/transitions/episode/")
+    assert response.status_code == 200
+    listed = AuditEvent.objects.get(action=AuditAction.LIST, object_type="transitions.episode")
+    assert (listed.actor, listed.patient_ids) == (org_admin, [episode.patient_id])

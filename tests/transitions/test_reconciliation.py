@@ -3,7 +3,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from apps.accounts.models import Role
+from apps.core.actors import JobActor
 from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditEvent
 from apps.tasks.models import Task, TaskStatus
 from apps.tasks.services import task_verify
 from apps.transitions.models import (
@@ -22,9 +24,14 @@ from apps.transitions.services import (
     reconciliation_start,
     reconciliation_verify,
 )
-from apps.transitions.services.reconciliation import reconciliation_sync_verified
+from apps.transitions.services.reconciliation import (
+    RECONCILIATION_SYNC_JOB,
+    reconciliation_sync_verified,
+)
 from tests import factories
 from tests.transitions.factories import discharged_home
+
+SYNC = JobActor(job=RECONCILIATION_SYNC_JOB)
 
 
 @pytest.fixture
@@ -221,7 +228,7 @@ def test_verifying_the_reconciliation_task_from_my_work_verifies_the_reconciliat
     assert response.status_code == 200
     _assert_verified_and_ticked(reconciliation, pharmacist)
     # Nothing left for the sweep's safety net to pick up.
-    assert reconciliation_sync_verified() == 0
+    assert reconciliation_sync_verified(actor=SYNC) == 0
 
 
 def test_verifying_the_reconciliation_task_through_the_api_verifies_the_reconciliation(
@@ -289,3 +296,57 @@ def test_the_task_page_of_a_reconciliation_task_leads_to_its_lines_and_verify_bu
     episode = client.get(episode_url).content.decode()
     assert "Lisinopril" in episode
     assert "Verify the reconciliation" in episode
+
+
+def test_the_sync_job_verifies_a_reconciliation_left_behind_in_the_name_of_its_pharmacist(
+    reconciliation, nurse, pharmacist
+):
+    task = _awaiting(reconciliation, nurse)
+    # A reconciliation left behind: its task was verified before the task handler existed.
+    Task.objects.filter(pk=task.pk).update(
+        status=TaskStatus.DONE, verified_by=pharmacist, verified_at=task.created_at
+    )
+
+    assert reconciliation_sync_verified(actor=SYNC) == 1
+
+    reconciliation.refresh_from_db()
+    assert (reconciliation.status, reconciliation.verified_by) == (
+        ReconciliationStatus.VERIFIED,
+        pharmacist,
+    )
+    event = AuditEvent.objects.filter(
+        object_type="transitions.medicationreconciliation", object_id=str(reconciliation.pk)
+    ).latest("id")
+    assert (event.actor, event.detail["job"]) == (pharmacist, RECONCILIATION_SYNC_JOB)
+
+
+def test_a_reason_that_resolves_an_omission_is_audited_with_the_new_classification(
+    reconciliation, nurse
+):
+    line = add(nurse, reconciliation, "Furosemide", on_pre_admission=True, pre_dose="40 mg")
+    assert line.classification == MedicationClass.OMISSION
+
+    medication_line_update(actor=nurse, line=line, reason="Dry at discharge")
+    medication_line_update(actor=nurse, line=line, reason="Dry at discharge")  # no change
+
+    line.refresh_from_db()
+    assert (line.classification, line.reason) == (MedicationClass.STOPPED, "Dry at discharge")
+    events = AuditEvent.objects.filter(
+        object_type="transitions.medicationline", object_id=str(line.pk), action="update"
+    )
+    assert [(event.detail["fields"], event.detail["classification"]) for event in events] == [
+        (["classification", "reason"], MedicationClass.STOPPED)
+    ]
+
+
+def test_the_checklist_ticks_that_follow_the_reconciliation_are_audited_with_who_did_them(
+    reconciliation, nurse, pharmacist
+):
+    task = _awaiting(reconciliation, nurse)
+    task_verify(actor=pharmacist, task=task)
+
+    ticks = AuditEvent.objects.filter(object_type="transitions.checklistitem").order_by("id")
+    assert [(event.actor, event.detail["code"]) for event in ticks] == [
+        (nurse, ChecklistItemCode.RECONCILIATION_DONE),
+        (pharmacist, ChecklistItemCode.RECONCILIATION_VERIFIED),
+    ]

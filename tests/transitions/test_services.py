@@ -415,6 +415,15 @@ def test_discharge_asks_for_a_care_plan_review_and_ticks_the_checklist(patient, 
     assert item.done_at is not None
 
 
+def test_the_automatic_plan_review_tick_is_audited_as_a_step_of_the_discharge(patient, nurse):
+    make_plan(patient, nurse, what_matters="Stay at home")
+    handoff = discharged_home(patient)
+    item = ChecklistItem.objects.get(handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED)
+    tick = AuditEvent.objects.get(object_type="transitions.checklistitem", object_id=str(item.pk))
+    assert tick.detail["code"] == ChecklistItemCode.PLAN_REVIEW_TRIGGERED
+    assert "done_at" in tick.detail["fields"]
+
+
 def test_without_a_care_plan_the_review_item_stays_open(patient, nurse):
     handoff = discharged_home(patient)
     item = ChecklistItem.objects.get(handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED)

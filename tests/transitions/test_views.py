@@ -287,3 +287,31 @@ def test_chart_section_lists_episodes_for_the_team_only(client_for, nurse, outsi
     body = client_for(nurse).get(url).content.decode()
     assert "Home → Hospital → Home" in body
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_a_medication_posted_without_a_name_is_refused_naming_the_field_and_nothing_is_added(
+    client_for, nurse, discharge
+):
+    client = client_for(nurse)
+    client.post(f"/transitions/handoffs/{discharge.pk}/reconciliation/", **HTMX)
+    response = client.post(
+        f"/transitions/handoffs/{discharge.pk}/reconciliation/lines/",
+        {"on_discharge": "on", "discharge_dose": "5 mg", "discharge_route": "x" * 31},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Name: This field is required." in text
+    assert "Route at discharge: Ensure this value has at most 30 characters" in text
+    assert not MedicationLine.objects.exists()
+
+
+def test_verifying_before_the_reconciliation_is_started_says_to_start_it(
+    client_for, pharmacist, discharge
+):
+    response = client_for(pharmacist).post(
+        f"/transitions/handoffs/{discharge.pk}/reconciliation/verify/", **HTMX
+    )
+    assert response.status_code == 400
+    assert "Start the reconciliation first." in response.content.decode()
+    assert not MedicationReconciliation.objects.exists()

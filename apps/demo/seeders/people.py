@@ -35,17 +35,26 @@ class DemoPeople:
     admin: User
 
 
-def seed_people() -> DemoPeople:
-    organisation = organisation_create(name=ORGANISATION_NAME, country="US", subdivision="NY")
-    admin = user_create(
-        username="admin",
-        password=DEMO_PASSWORD,
+def admin_create(
+    *, organisation: Organisation, username: str, first_name: str, password: str | None
+) -> User:
+    """The organisation's administrator (staff and superuser), who seeds the rest."""
+    return user_create(
+        username=username,
+        password=password,
         organisation=organisation,
-        first_name="Alex",
+        first_name=first_name,
         last_name="Admin",
         profession=Role.ADMIN,
         is_staff=True,
         is_superuser=True,
+    )
+
+
+def seed_people() -> DemoPeople:
+    organisation = organisation_create(name=ORGANISATION_NAME, country="US", subdivision="NY")
+    admin = admin_create(
+        organisation=organisation, username="admin", first_name="Alex", password=DEMO_PASSWORD
     )
     teams = [
         care_team_create(actor=admin, organisation=organisation, name=name) for name in TEAM_NAMES

@@ -8,6 +8,7 @@ remind and escalate, and closed loops that took different times to close.
 
 import random
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db.models import F
 
@@ -18,13 +19,25 @@ from apps.referrals.models import Referral, ReferralEvent, ReferralState, Resour
 
 S = ReferralState
 
-# (organisation, phone, [(service, type, area, hours, languages, eligibility)])
+
+class Offer(NamedTuple):
+    """One service of a partner organisation, named as the directory service takes it."""
+
+    name: str
+    service_type: str
+    area: str
+    hours: str
+    languages: str
+    eligibility_notes: str
+
+
+# (organisation, phone, the services it offers)
 DIRECTORY = [
     (
         "Riverside Community Food Bank",
         "555-0140",
         [
-            (
+            Offer(
                 "Weekly grocery boxes",
                 "food",
                 "Riverside, 12001-12099",
@@ -32,7 +45,7 @@ DIRECTORY = [
                 "English, Spanish",
                 "Household income under 200% of the poverty line",
             ),
-            (
+            Offer(
                 "Medically tailored meals",
                 "food",
                 "Riverside county",
@@ -46,7 +59,7 @@ DIRECTORY = [
         "Harbor Housing Partnership",
         "555-0151",
         [
-            (
+            Offer(
                 "Rapid rehousing",
                 "housing",
                 "Riverside and Harbor",
@@ -54,7 +67,7 @@ DIRECTORY = [
                 "English, Haitian Creole",
                 "Homeless or at risk within 14 days",
             ),
-            (
+            Offer(
                 "Home repair grants",
                 "housing",
                 "Riverside county",
@@ -68,7 +81,7 @@ DIRECTORY = [
         "County Rides",
         "555-0162",
         [
-            (
+            Offer(
                 "Medical transport",
                 "transportation",
                 "Riverside county",
@@ -82,7 +95,7 @@ DIRECTORY = [
         "Riverside Energy Assistance",
         "555-0173",
         [
-            (
+            Offer(
                 "Utility bill help",
                 "utilities",
                 "Riverside county",
@@ -96,7 +109,7 @@ DIRECTORY = [
         "Legal Aid of Riverside",
         "555-0184",
         [
-            (
+            Offer(
                 "Eviction defense",
                 "legal_aid",
                 "Riverside county",
@@ -110,8 +123,8 @@ DIRECTORY = [
         "General Hospital Specialty Clinics",
         "555-0195",
         [
-            ("Cardiology clinic", "specialist", "Riverside", "Mon-Fri 8-17", "English", ""),
-            (
+            Offer("Cardiology clinic", "specialist", "Riverside", "Mon-Fri 8-17", "English", ""),
+            Offer(
                 "Endocrinology clinic",
                 "specialist",
                 "Riverside",
@@ -125,7 +138,7 @@ DIRECTORY = [
         "Riverside Behavioral Health",
         "555-0106",
         [
-            (
+            Offer(
                 "Outpatient counseling",
                 "behavioral_health",
                 "Riverside county",
@@ -172,24 +185,17 @@ SHIFTED = ("created_at", "state_entered_at", "sent_at", "ended_at", "consent_rec
 
 
 def _seed_directory(people: DemoPeople) -> list[ResourceService]:
-    found = []
+    found: list[ResourceService] = []
     for name, phone, offered in DIRECTORY:
         partner = services.resource_organisation_create(
             actor=people.admin, organisation=people.organisation, name=name, phone=phone
         )
-        for service, kind, area, hours, languages, eligibility in offered:
-            found.append(
-                services.resource_service_create(
-                    actor=people.admin,
-                    resource_organisation=partner,
-                    name=service,
-                    service_type=kind,
-                    area=area,
-                    hours=hours,
-                    languages=languages,
-                    eligibility_notes=eligibility,
-                )
+        found.extend(
+            services.resource_service_create(
+                actor=people.admin, resource_organisation=partner, **offer._asdict()
             )
+            for offer in offered
+        )
     return found
 
 

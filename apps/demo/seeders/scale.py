@@ -20,9 +20,9 @@ from django.db import connection, models
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
-from apps.accounts.services import organisation_create, user_create
-from apps.core.audit import audit_record_many
-from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.accounts.services import organisation_create
+from apps.core.audit import audit_event, audit_record_many
+from apps.core.models import AuditAction, AuditSource
 from apps.demo.seeders.patients import (
     FAMILY,
     GIVEN_FEMALE,
@@ -31,6 +31,7 @@ from apps.demo.seeders.patients import (
     RACE_ETHNICITY,
     STREETS,
 )
+from apps.demo.seeders.people import admin_create
 from apps.patients.complexity import Evidence, evaluate, thresholds_for
 from apps.patients.models import Patient, PatientComplexity, PatientIdentifier, Sex
 from apps.teams.models import CareTeam
@@ -257,15 +258,11 @@ def seed_scale(
         name=scale_organisation_name(patients), country="US", subdivision="NY"
     )
     password_hash = make_password(SCALE_PASSWORD)  # once: hashing is deliberately slow
-    admin = user_create(
-        username=f"scale{organisation.pk}-admin",
-        password=None,
+    admin = admin_create(
         organisation=organisation,
+        username=f"scale{organisation.pk}-admin",
         first_name="Scale",
-        last_name="Admin",
-        profession=Role.ADMIN,
-        is_staff=True,
-        is_superuser=True,
+        password=None,
     )
     admin.password = password_hash
     admin.save(update_fields=["password"])
@@ -304,12 +301,11 @@ def seed_scale(
     for pk, team_id, _mrn in created:
         by_team.setdefault(team_id, []).append(pk)
     audit_record_many(
-        AuditEvent(
+        audit_event(
             actor=admin,
-            actor_username=admin.get_username(),
             action=AuditAction.CREATE,
             source=AuditSource.IMPORT,
-            object_type="patients.patient",
+            object_type=Patient,
             patient_ids=ids,
             detail={"bulk": "seed_scale", "team_id": team_id, "with": ["identifier", "complexity"]},
         )

@@ -30,6 +30,7 @@ from apps.transitions.models import (
 from apps.transitions.services import (
     ContactDetails,
     VisitDetails,
+    checklist_item_set,
     follow_up_contact_record,
     follow_up_schedule,
     medication_line_add,
@@ -131,6 +132,28 @@ def seed_transitions(*, people: DemoPeople, rng: random.Random | None = None) ->
     _send(interface, stranger)
 
 
+Dose = tuple[str, str, str]  # dose, route, frequency
+# One dose changed with no reason given, one stopped with none: two discrepancies to resolve.
+DEMO_MEDICATIONS: list[tuple[str, Dose | None, Dose | None]] = [
+    ("Metoprolol succinate", ("25 mg", "oral", "daily"), ("50 mg", "oral", "daily")),
+    ("Furosemide", ("40 mg", "oral", "daily"), None),
+]
+
+
+def on_the_lists(before: Dose | None, after: Dose | None) -> dict[str, object]:
+    """A medication's entries on the pre-admission and discharge lists, as the
+    reconciliation service takes them."""
+    values: dict[str, object] = {
+        "on_pre_admission": before is not None,
+        "on_discharge": after is not None,
+    }
+    for prefix, dose in (("pre", before), ("discharge", after)):
+        if dose is not None:
+            fields = (f"{prefix}_dose", f"{prefix}_route", f"{prefix}_frequency")
+            values.update(zip(fields, dose, strict=True))
+    return values
+
+
 def _work_done(*, nurse: User, team_id: int) -> None:
     """Runs the follow-up jobs and does some of the work, so the measures vary."""
     follow_ups = list(
@@ -158,31 +181,19 @@ def _work_done(*, nurse: User, team_id: int) -> None:
                 ),
             )
         if position % 2 == 0:
-            ChecklistItem.objects.filter(
+            for item in ChecklistItem.objects.filter(
                 handoff=follow_up.handoff,
                 code__in=[ChecklistItemCode.SUMMARY_RECEIVED, ChecklistItemCode.FOLLOW_UP_BOOKED],
-            ).update(done_at=follow_up.handoff.occurred_at, done_by=nurse)
+            ):
+                checklist_item_set(
+                    actor=nurse, item=item, done=True, done_at=follow_up.handoff.occurred_at
+                )
         if position == 1:
             reconciliation = reconciliation_start(actor=nurse, handoff=follow_up.handoff)
-            medication_line_add(
-                actor=nurse,
-                reconciliation=reconciliation,
-                name="Metoprolol succinate",
-                on_pre_admission=True,
-                pre_dose="25 mg",
-                pre_route="oral",
-                pre_frequency="daily",
-                on_discharge=True,
-                discharge_dose="50 mg",
-                discharge_route="oral",
-                discharge_frequency="daily",
-            )
-            medication_line_add(
-                actor=nurse,
-                reconciliation=reconciliation,
-                name="Furosemide",
-                on_pre_admission=True,
-                pre_dose="40 mg",
-                pre_route="oral",
-                pre_frequency="daily",
-            )
+            for name, before, after in DEMO_MEDICATIONS:
+                medication_line_add(
+                    actor=nurse,
+                    reconciliation=reconciliation,
+                    name=name,
+                    **on_the_lists(before, after),
+                )

@@ -5,10 +5,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.core.audit import audit_record
+from apps.accounts.models import Actor, User
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.transitions import permissions
 from apps.transitions.models import (
     DERIVED_ITEMS,
@@ -16,9 +15,8 @@ from apps.transitions.models import (
     Complexity,
     Episode,
     EpisodeStatus,
+    Handoff,
 )
-
-CHECKLIST_ITEM = "transitions.checklistitem"
 
 
 @transaction.atomic
@@ -55,19 +53,47 @@ def checklist_item_set(
             "Give when it happened; it cannot be in the future.",
             field_errors={"done_at": ["Not in the future, with a time zone."]},
         )
-    item.done_at = when if done else None
-    item.done_by = actor if done else None
-    item.note = note.strip()[:300]
-    item.save(update_fields=["done_at", "done_by", "note", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=CHECKLIST_ITEM,
-        object_id=item.pk,
+        instance=item,
+        values={
+            "done_at": when if done else None,
+            "done_by": actor if done else None,
+            "note": note.strip()[:300],
+        },
         patient_id=patient.pk,
-        detail={"fields": ["done_at", "note"], "code": item.code, "done": done},
+        detail={"code": item.code, "done": done},
     )
     return item
+
+
+def checklist_item_tick(
+    *,
+    actor: Actor,
+    handoff: Handoff,
+    code: str,
+    when: object,
+    done_by: User | None = None,
+    note: str | None = None,
+    open_only: bool = False,
+) -> None:
+    """Ticks an item that follows another record (the reconciliation done or verified, the
+    plan review asked for): a step of `actor`'s action, audited as a hand tick is.
+    Called inside the caller's transaction; `open_only` leaves an item already done."""
+    item = ChecklistItem.objects.filter(handoff=handoff, code=code).first()
+    if item is None or (open_only and item.done_at is not None):
+        return
+    values: dict[str, object] = {"done_at": when, "done_by": done_by}
+    if note is not None:
+        values["note"] = note
+    record_change(
+        actor=actor,
+        instance=item,
+        values=values,
+        patient_id=handoff.episode.patient_id,
+        detail={"code": code, "done": True},
+        clean=False,
+    )
 
 
 @transaction.atomic
@@ -83,15 +109,10 @@ def episode_complexity_set(*, actor: User, episode: Episode, complexity: str) ->
         )
     if episode.status == EpisodeStatus.CANCELLED:
         raise ApplicationError("This episode was cancelled.")
-    if episode.complexity != complexity:
-        episode.complexity = complexity
-        episode.save(update_fields=["complexity", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type="transitions.episode",
-            object_id=episode.pk,
-            patient_id=episode.patient_id,
-            detail={"fields": ["complexity"]},
-        )
+    record_change(
+        actor=actor,
+        instance=episode,
+        values={"complexity": complexity},
+        patient_id=episode.patient_id,
+    )
     return episode

@@ -7,8 +7,10 @@ Repeats are harmless: a discharge already recorded for a visit is returned
 as it is, a cancel already applied is a no-op.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,10 +18,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
-from apps.core.audit import audit_record
-from apps.core.changes import record_change
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
 from apps.tasks.services import task_cancel, task_create
@@ -51,8 +51,6 @@ from apps.transitions.services.followups import (
 from apps.transitions.services.plan_review import plan_review_request_for
 from apps.transitions.states import EPISODE_STATES
 
-HANDOFF = "transitions.handoff"
-EPISODE = "transitions.episode"
 # How far ahead of now a transition may be dated (clock skew between systems).
 FUTURE_TOLERANCE = timedelta(hours=1)
 STAY_KINDS = (HandoffKind.ADMISSION, HandoffKind.REGISTRATION)
@@ -83,6 +81,27 @@ class VisitDetails:
     # False when `occurred_at` is only when the message was sent (no event or
     # discharge time in it): a repeat then never moves a recorded time.
     time_reported: bool = True
+
+    @classmethod
+    def entered_by_hand(cls, values: Mapping[str, Any]) -> "VisitDetails":
+        """From the manual entry (the page's form or the API's input); blanks are left out."""
+        return cls(
+            occurred_at=values["occurred_at"],
+            **{name: values[name] for name in HAND_ENTERED if values.get(name)},
+        )
+
+
+# What a person enters by hand for a phone or fax report, besides its time.
+HAND_ENTERED = (
+    "setting",
+    "facility",
+    "location",
+    "visit_number",
+    "disposition",
+    "source",
+    "source_reference",
+    "note",
+)
 
 
 def _validate(visit: VisitDetails) -> None:
@@ -165,72 +184,64 @@ def _add_handoff(
     episode: Episode,
     kind: str,
     visit: VisitDetails,
-    from_setting: str,
-    to_setting: str,
+    from_setting: str | None = None,
+    to_setting: str | None = None,
     occurred_at: datetime | None = None,
     inferred: bool = False,
 ) -> Handoff:
-    handoff = Handoff.objects.create(
-        episode=episode,
-        sequence=_next_sequence(episode),
-        kind=kind,
-        occurred_at=occurred_at or visit.occurred_at,
-        from_setting=from_setting,
-        to_setting=to_setting,
-        facility=visit.facility[:120],
-        location=visit.location[:120],
-        visit_number=visit.visit_number[:64],
-        patient_class=visit.patient_class[:4],
-        disposition=visit.disposition[:20] if kind == HandoffKind.DISCHARGE else "",
-        discharged_to=visit.discharged_to[:120] if kind == HandoffKind.DISCHARGE else "",
-        source=visit.source,
-        source_reference=visit.source_reference[:120],
-        note=visit.note,
-        recorded_by=_recorder(actor),
-        inferred=inferred,
-    )
-    _chain(episode).append(handoff)
-    audit_record(
+    """The next link of the episode's chain. It leaves where the patient is now, unless
+    `from_setting` says otherwise; an arrival goes where `_arrival_setting` says."""
+    if from_setting is None:
+        from_setting = _current_setting(episode)
+    if to_setting is None:
+        to_setting = _arrival_setting(episode, visit, kind)
+    handoff = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=HANDOFF,
-        object_id=handoff.pk,
+        instance=Handoff(
+            episode=episode,
+            sequence=_next_sequence(episode),
+            kind=kind,
+            occurred_at=occurred_at or visit.occurred_at,
+            from_setting=from_setting,
+            to_setting=to_setting,
+            facility=visit.facility[:120],
+            location=visit.location[:120],
+            visit_number=visit.visit_number[:64],
+            patient_class=visit.patient_class[:4],
+            disposition=visit.disposition[:20] if kind == HandoffKind.DISCHARGE else "",
+            discharged_to=visit.discharged_to[:120] if kind == HandoffKind.DISCHARGE else "",
+            source=visit.source,
+            source_reference=visit.source_reference[:120],
+            note=visit.note,
+            recorded_by=_recorder(actor),
+            inferred=inferred,
+        ),
         patient_id=episode.patient_id,
         detail={"kind": kind, "episode_id": episode.pk, "inferred": inferred},
+        clean=False,
     )
+    _chain(episode).append(handoff)
     return handoff
 
 
 def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
     """Changes the episode's fields; a status change must be a move of EPISODE_STATES."""
-    changed = [name for name, value in values.items() if getattr(episode, name) != value]
-    if not changed:
-        return
-    if "status" in changed:
+    if "status" in values and values["status"] != episode.status:
         EPISODE_STATES.move(episode.status, str(values["status"]))
-    for name in changed:
-        setattr(episode, name, values[name])
-    episode.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=EPISODE,
-        object_id=episode.pk,
-        patient_id=episode.patient_id,
-        detail={"fields": sorted(changed)},
+    # The values are the services' own (states, times, links), not user input to validate.
+    record_change(
+        actor=actor, instance=episode, values=values, patient_id=episode.patient_id, clean=False
     )
 
 
 def _new_episode(*, actor: Actor, patient: Patient, started_at: datetime) -> Episode:
-    episode = Episode.objects.create(patient=patient, started_at=started_at)
-    episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
-    audit_record(
+    episode = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=EPISODE,
-        object_id=episode.pk,
+        instance=Episode(patient=patient, started_at=started_at),
         patient_id=patient.pk,
+        clean=False,
     )
+    episode.__dict__["_chain"] = []  # nothing to read back: the chain starts here
     return episode
 
 
@@ -272,14 +283,8 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
             and episode.status == EpisodeStatus.IN_TRANSIT
             else _current_setting(episode)
         )
-    to_setting = _arrival_setting(episode, visit, kind)
     handoff = _add_handoff(
-        actor=actor,
-        episode=episode,
-        kind=kind,
-        visit=visit,
-        from_setting=from_setting,
-        to_setting=to_setting,
+        actor=actor, episode=episode, kind=kind, visit=visit, from_setting=from_setting
     )
     _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
     if kind == HandoffKind.ADMISSION:
@@ -294,19 +299,13 @@ def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
         "location": visit.location[:120] or handoff.location,
         "patient_class": visit.patient_class[:4] or handoff.patient_class,
     }
-    changed = [name for name, value in values.items() if getattr(handoff, name) != value]
-    if changed:
-        for name in changed:
-            setattr(handoff, name, values[name])
-        handoff.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            object_type=HANDOFF,
-            object_id=handoff.pk,
-            patient_id=handoff.episode.patient_id,
-            detail={"fields": sorted(changed)},
-        )
+    record_change(
+        actor=actor,
+        instance=handoff,
+        values=values,
+        patient_id=handoff.episode.patient_id,
+        clean=False,
+    )
     return handoff
 
 
@@ -411,14 +410,10 @@ def transition_transfer(*, actor: Actor, patient: Patient, visit: VisitDetails) 
         actor=actor, patient=patient, visit=visit
     )
     episode = stay.episode
+    # A move within the facility stays in its setting unless the message names another.
     setting = visit.setting or _current_setting(episode)
     return _add_handoff(
-        actor=actor,
-        episode=episode,
-        kind=HandoffKind.TRANSFER,
-        visit=visit,
-        from_setting=_current_setting(episode),
-        to_setting=setting,
+        actor=actor, episode=episode, kind=HandoffKind.TRANSFER, visit=visit, to_setting=setting
     )
 
 
@@ -436,7 +431,6 @@ def _infer_stay(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Hando
         kind=HandoffKind.ADMISSION,
         visit=arrival,
         from_setting=_current_setting(episode) if _chain(episode) else Setting.HOME,
-        to_setting=_arrival_setting(episode, arrival, HandoffKind.ADMISSION),
         occurred_at=arrived_at,
         inferred=True,
     )
@@ -482,7 +476,6 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         episode=episode,
         kind=HandoffKind.DISCHARGE,
         visit=visit,
-        from_setting=_current_setting(episode),
         to_setting=destination,
     )
     ChecklistItem.objects.bulk_create(
@@ -682,16 +675,12 @@ def _status_after_discharge(discharge: Handoff) -> str:
 
 
 def _cancel_handoff(*, actor: Actor, handoff: Handoff, reason: str) -> None:
-    handoff.cancelled_at = timezone.now()
-    handoff.cancel_reason = reason[:200]
-    handoff.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=HANDOFF,
-        object_id=handoff.pk,
+        instance=handoff,
+        values={"cancelled_at": timezone.now(), "cancel_reason": reason[:200]},
         patient_id=handoff.episode.patient_id,
-        detail={"fields": ["cancelled_at"]},
+        clean=False,
     )
 
 
@@ -749,3 +738,21 @@ def transition_discharge_cancel(
         readmitted_at=None,
     )
     return discharge
+
+
+def transition_record(*, actor: User, patient: Patient, kind: str, visit: VisitDetails) -> Handoff:
+    """A transition reported by phone or fax and entered by hand (the page or the API):
+    recorded by the same services as an ADT message, by a member who manages transitions."""
+    permissions.require_can_manage_transitions(actor, patient)
+    recorders: dict[str, Callable[..., Handoff]] = {
+        HandoffKind.ADMISSION: transition_admit,
+        HandoffKind.TRANSFER: transition_transfer,
+        HandoffKind.DISCHARGE: transition_discharge,
+    }
+    record = recorders.get(kind)
+    if record is None:
+        raise ApplicationError(
+            "Record an admission, a transfer or a discharge.",
+            field_errors={"kind": ["Admission, transfer or discharge."]},
+        )
+    return record(actor=actor, patient=patient, visit=visit)

@@ -19,7 +19,7 @@ from apps.accounts.models import Actor
 from apps.accounts.selectors import organisation_add_business_days
 from apps.core.actors import JobActor, person_behind
 from apps.core.audit import audit_event, audit_record, audit_record_many
-from apps.core.changes import record_change
+from apps.core.changes import record_change, record_create
 from apps.core.items import error_summary, run_isolated
 from apps.core.models import AuditAction
 from apps.patients.models import Patient, PatientComplexity
@@ -42,7 +42,6 @@ from apps.transitions.models import (
 from apps.transitions.selectors import follow_up_owner, organisation_admins, transition_settings_for
 from apps.transitions.states import EPISODE_STATES
 
-FOLLOW_UP = "transitions.followup"
 FOLLOW_UP_JOB = "transitions.follow_up_schedule"
 # The job is enqueued on commit; the sweep only picks up what it left after this long.
 SWEEP_GRACE = timedelta(minutes=2)
@@ -103,20 +102,18 @@ def follow_up_plan(
     contact_due, visit_due = follow_up_due_times(
         config=config, discharged_at=handoff.occurred_at, complexity=complexity
     )
-    follow_up = FollowUp.objects.create(
-        handoff=handoff,
-        episode=episode,
-        discharged_at=handoff.occurred_at,
-        complexity=complexity,
-        contact_due_at=contact_due,
-        visit_due_at=visit_due,
-    )
-    audit_record(
+    follow_up = record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=FOLLOW_UP,
-        object_id=follow_up.pk,
+        instance=FollowUp(
+            handoff=handoff,
+            episode=episode,
+            discharged_at=handoff.occurred_at,
+            complexity=complexity,
+            contact_due_at=contact_due,
+            visit_due_at=visit_due,
+        ),
         patient_id=episode.patient_id,
+        clean=False,
     )
     follow_up_schedule_enqueue(follow_up.pk)
     return follow_up
@@ -168,15 +165,12 @@ def follow_up_undo(*, actor: Actor, follow_up: FollowUp, reason: str) -> FollowU
     for task in (follow_up.contact_task, follow_up.visit_task):
         if task is not None and task.status in OPEN_STATUSES:
             task_cancel(actor=step, task=task, reason=reason)
-    follow_up.status = FollowUpStatus.CANCELLED
-    follow_up.save(update_fields=["status", "updated_at"])
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=FOLLOW_UP,
-        object_id=follow_up.pk,
+        instance=follow_up,
+        values={"status": FollowUpStatus.CANCELLED},
         patient_id=follow_up.episode.patient_id,
-        detail={"fields": ["status"]},
+        clean=False,
     )
     return follow_up
 
@@ -194,6 +188,23 @@ def visit_window_days(follow_up: FollowUp) -> int:
     ).days
 
 
+def _save_attempt(follow_up: FollowUp, *outcome: str) -> None:
+    """Saves an attempt to schedule: the fields of its outcome, and that it was tried."""
+    follow_up.save(update_fields=[*outcome, "attempts", "last_attempt_at", "updated_at"])
+
+
+def _audit_outcome(follow_up: FollowUp, *, actor: Actor, fields: list[str], **detail: str) -> None:
+    """The audit event of an attempt's outcome: the fields it set, never their values."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type=follow_up,
+        object_id=follow_up.pk,
+        patient_id=follow_up.episode.patient_id,
+        detail={"fields": fields, **detail},
+    )
+
+
 def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     """Creates the follow-up tasks for a locked, waiting follow-up. True when scheduled."""
     patient = follow_up.episode.patient
@@ -207,25 +218,9 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
         follow_up.status = FollowUpStatus.UNASSIGNED
         follow_up.owner_rule = OwnerRule.NONE
         follow_up.last_error = ""
-        follow_up.save(
-            update_fields=[
-                "status",
-                "owner_rule",
-                "last_error",
-                "attempts",
-                "last_attempt_at",
-                "updated_at",
-            ]
-        )
+        _save_attempt(follow_up, "status", "owner_rule", "last_error")
         if was != FollowUpStatus.UNASSIGNED:
-            audit_record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                object_type=FollowUp,
-                object_id=follow_up.pk,
-                patient_id=patient.pk,
-                detail={"fields": ["status", "owner_rule"]},
-            )
+            _audit_outcome(follow_up, actor=actor, fields=["status", "owner_rule"])
         _tell_team_of_problem(follow_up)
         return False
     fallback_note = (
@@ -269,18 +264,7 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
     follow_up.status = FollowUpStatus.SCHEDULED
     follow_up.owner_rule = rule
     follow_up.last_error = ""
-    follow_up.save(
-        update_fields=[
-            "status",
-            "owner_rule",
-            "last_error",
-            "contact_task",
-            "visit_task",
-            "attempts",
-            "last_attempt_at",
-            "updated_at",
-        ]
-    )
+    _save_attempt(follow_up, "status", "owner_rule", "last_error", "contact_task", "visit_task")
     notification_send(
         recipient=owner,
         idempotency_key=follow_up_key(follow_up, "assigned"),
@@ -290,13 +274,8 @@ def _schedule_locked(follow_up: FollowUp, *, actor: JobActor) -> bool:
         patient=patient,
         task=follow_up.contact_task,
     )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=FOLLOW_UP,
-        object_id=follow_up.pk,
-        patient_id=patient.pk,
-        detail={"fields": ["status", "contact_task", "visit_task"], "owner_rule": rule},
+    _audit_outcome(
+        follow_up, actor=actor, fields=["status", "contact_task", "visit_task"], owner_rule=rule
     )
     return True
 
@@ -344,10 +323,10 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
     """
     now = now or timezone.now()
     actor = JobActor(job=FOLLOW_UP_SWEEP)
-    scheduled = 0
+    scheduled = unassigned = 0
 
     def schedule_one(follow_up_id: int) -> None:
-        nonlocal scheduled
+        nonlocal scheduled, unassigned
         follow_up = (
             _waiting(now)
             .select_for_update(skip_locked=True, of=("self",))
@@ -355,8 +334,12 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
             .filter(pk=follow_up_id)
             .first()
         )
-        if follow_up is not None:
-            scheduled += int(_schedule_locked(follow_up, actor=actor))
+        if follow_up is None:
+            return
+        if _schedule_locked(follow_up, actor=actor):
+            scheduled += 1
+        else:
+            unassigned += 1
 
     ids = list(_waiting(now).order_by("id").values_list("pk", flat=True)[:limit])
     outcome = run_isolated(
@@ -368,7 +351,12 @@ def follow_up_sweep(*, now: datetime | None = None, limit: int = 5000) -> dict[s
         ),
     )
     closed = episode_watch_close(now=now)
-    return {"scheduled": scheduled, "failed": outcome.failed, "closed": closed}
+    return {
+        "scheduled": scheduled,
+        "unassigned": unassigned,
+        "failed": outcome.failed,
+        "closed": closed,
+    }
 
 
 def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseException) -> None:
@@ -389,16 +377,9 @@ def follow_up_mark_failed(*, actor: Actor, follow_up_id: int, error: BaseExcepti
     follow_up.last_error = error_summary(error)
     follow_up.attempts += 1
     follow_up.last_attempt_at = timezone.now()
-    follow_up.save(
-        update_fields=["status", "last_error", "attempts", "last_attempt_at", "updated_at"]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=FollowUp,
-        object_id=follow_up.pk,
-        patient_id=follow_up.episode.patient_id,
-        detail={"fields": ["status", "last_error"], "error": type(error).__name__},
+    _save_attempt(follow_up, "status", "last_error")
+    _audit_outcome(
+        follow_up, actor=actor, fields=["status", "last_error"], error=type(error).__name__
     )
     _tell_team_of_problem(follow_up)
 

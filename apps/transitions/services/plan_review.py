@@ -9,7 +9,8 @@ from django.utils import timezone
 from apps.accounts.models import Actor
 from apps.careplans.services import care_plan_review_request
 from apps.core.exceptions import ApplicationError
-from apps.transitions.models import ChecklistItem, ChecklistItemCode, Handoff
+from apps.transitions.models import ChecklistItemCode, Handoff
+from apps.transitions.services.checklist import checklist_item_tick
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,12 @@ def plan_review_request_for(*, actor: Actor, handoff: Handoff) -> bool:
         return False
     if plan is None:
         return False  # no care plan yet: the open item shows it on the board
-    now = timezone.now()
-    ChecklistItem.objects.filter(
-        handoff=handoff, code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED, done_at__isnull=True
-    ).update(done_at=now, note="Requested automatically", updated_at=now)
+    checklist_item_tick(
+        actor=actor,
+        handoff=handoff,
+        code=ChecklistItemCode.PLAN_REVIEW_TRIGGERED,
+        when=timezone.now(),
+        note="Requested automatically",
+        open_only=True,
+    )
     return True

@@ -1,21 +1,23 @@
 """Medication reconciliation: two lists compared line by line, then a pharmacist's check."""
 
+from copy import copy
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Actor, Role, User
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
+from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
 from apps.tasks.services import task_complete, task_create, task_verify
 from apps.transitions import permissions
 from apps.transitions.models import (
-    ChecklistItem,
     ChecklistItemCode,
     Handoff,
     HandoffKind,
@@ -25,9 +27,8 @@ from apps.transitions.models import (
     ReconciliationStatus,
 )
 from apps.transitions.selectors import follow_up_owner, verification_owner
+from apps.transitions.services.checklist import checklist_item_tick
 
-RECONCILIATION = "transitions.medicationreconciliation"
-LINE = "transitions.medicationline"
 LINE_FIELDS = (
     "name",
     "on_pre_admission",
@@ -59,13 +60,18 @@ def _locked(reconciliation: MedicationReconciliation) -> MedicationReconciliatio
     )
 
 
-def _require_editable(reconciliation: MedicationReconciliation) -> None:
+def _open_for_change(
+    reconciliation: MedicationReconciliation, *, actor: User
+) -> tuple[MedicationReconciliation, Patient]:
+    """Locks the reconciliation for a change by someone who reconciles, while it is open."""
+    reconciliation = _locked(reconciliation)
+    patient = reconciliation.handoff.episode.patient
+    permissions.require_can_reconcile(actor, patient)
     if reconciliation.status != ReconciliationStatus.IN_PROGRESS:
-        raise ApplicationError(
-            "The reconciliation is complete; it can no longer be edited.",
-        )
+        raise ApplicationError("The reconciliation is complete; it can no longer be edited.")
     if reconciliation.handoff.cancelled_at is not None:
         raise ApplicationError("This discharge was cancelled.")
+    return reconciliation, patient
 
 
 @transaction.atomic
@@ -79,16 +85,15 @@ def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconcil
     permissions.require_can_reconcile(actor, handoff.episode.patient)
     if handoff.kind != HandoffKind.DISCHARGE or handoff.cancelled_at is not None:
         raise ApplicationError("Medications are reconciled for a recorded discharge.")
-    reconciliation, created = MedicationReconciliation.objects.get_or_create(handoff=handoff)
-    if created:
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE,
-            object_type=RECONCILIATION,
-            object_id=reconciliation.pk,
-            patient_id=handoff.episode.patient_id,
-        )
-    return reconciliation
+    reconciliation = MedicationReconciliation.objects.filter(handoff=handoff).first()
+    if reconciliation is not None:
+        return reconciliation
+    return record_create(
+        actor=actor,
+        instance=MedicationReconciliation(handoff=handoff),
+        patient_id=handoff.episode.patient_id,
+        clean=False,
+    )
 
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -125,63 +130,51 @@ def _check_line(line: MedicationLine) -> None:
 def medication_line_add(
     *, actor: User, reconciliation: MedicationReconciliation, **values: Any
 ) -> MedicationLine:
-    reconciliation = _locked(reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(reconciliation, actor=actor)
     line = MedicationLine(reconciliation=reconciliation, **_clean_values(values))
     _check_line(line)
     line.classification = classify(line)
-    line.save()
-    audit_record(
+    return record_create(
         actor=actor,
-        action=AuditAction.CREATE,
-        object_type=LINE,
-        object_id=line.pk,
+        instance=line,
         patient_id=patient.pk,
         detail={"classification": line.classification},
+        clean=False,
     )
-    return line
 
 
 @transaction.atomic
 def medication_line_update(*, actor: User, line: MedicationLine, **values: Any) -> MedicationLine:
     """Changes a line (most often: gives the reason that resolves a discrepancy)."""
-    reconciliation = _locked(line.reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(line.reconciliation, actor=actor)
     line = MedicationLine.objects.get(pk=line.pk, reconciliation=reconciliation)
-    cleaned = _clean_values(values)
-    changed = sorted(name for name, value in cleaned.items() if getattr(line, name) != value)
-    for name in changed:
-        setattr(line, name, cleaned[name])
-    _check_line(line)
-    line.classification = classify(line)
-    line.save()
-    audit_record(
+    # Checked on a draft: the check clears the doses of a list the medication left.
+    draft = copy(line)
+    for name, value in _clean_values(values).items():
+        setattr(draft, name, value)
+    _check_line(draft)
+    classification = classify(draft)
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=LINE,
-        object_id=line.pk,
+        instance=line,
+        values={name: getattr(draft, name) for name in LINE_FIELDS}
+        | {"classification": classification},
         patient_id=patient.pk,
-        detail={"fields": changed, "classification": line.classification},
+        detail={"classification": classification},
+        clean=False,
     )
     return line
 
 
 @transaction.atomic
 def medication_line_remove(*, actor: User, line: MedicationLine) -> None:
-    reconciliation = _locked(line.reconciliation)
-    patient = reconciliation.handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
+    reconciliation, patient = _open_for_change(line.reconciliation, actor=actor)
     line_id = line.pk
     MedicationLine.objects.filter(pk=line_id, reconciliation=reconciliation).delete()
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
-        object_type=LINE,
+        object_type=line,
         object_id=line_id,
         patient_id=patient.pk,
     )
@@ -189,12 +182,6 @@ def medication_line_remove(*, actor: User, line: MedicationLine) -> None:
 
 def discrepancies(reconciliation: MedicationReconciliation) -> list[MedicationLine]:
     return [line for line in reconciliation.lines.all() if line.is_discrepancy]
-
-
-def _tick(handoff: Handoff, code: str, actor: User, when: object) -> None:
-    ChecklistItem.objects.filter(handoff=handoff, code=code).update(
-        done_at=when, done_by=actor, updated_at=timezone.now()
-    )
 
 
 def verification_key(reconciliation: MedicationReconciliation) -> str:
@@ -212,11 +199,8 @@ def reconciliation_complete(
     verification_role pharmacist, performed by the actor: the tasks app then
     only lets a different person in that role verify it.
     """
-    reconciliation = _locked(reconciliation)
+    reconciliation, patient = _open_for_change(reconciliation, actor=actor)
     handoff = reconciliation.handoff
-    patient = handoff.episode.patient
-    permissions.require_can_reconcile(actor, patient)
-    _require_editable(reconciliation)
     open_lines = discrepancies(reconciliation)
     if open_lines:
         raise ApplicationError(
@@ -259,21 +243,25 @@ def reconciliation_complete(
     )
     if task.status != TaskStatus.AWAITING_VERIFICATION:
         task = task_complete(actor=actor, task=task, note="Reconciliation done")
-    reconciliation.status = ReconciliationStatus.AWAITING_VERIFICATION
-    reconciliation.performed_by = actor
-    reconciliation.performed_at = now
-    reconciliation.verification_task = task
-    reconciliation.save(
-        update_fields=["status", "performed_by", "performed_at", "verification_task", "updated_at"]
-    )
-    _tick(handoff, ChecklistItemCode.RECONCILIATION_DONE, actor, now)
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=RECONCILIATION,
-        object_id=reconciliation.pk,
+        instance=reconciliation,
+        values={
+            "status": ReconciliationStatus.AWAITING_VERIFICATION,
+            "performed_by": actor,
+            "performed_at": now,
+            "verification_task": task,
+        },
         patient_id=patient.pk,
-        detail={"fields": ["status", "performed_by"], "task_id": task.pk},
+        detail={"task_id": task.pk},
+        clean=False,
+    )
+    checklist_item_tick(
+        actor=actor,
+        handoff=handoff,
+        code=ChecklistItemCode.RECONCILIATION_DONE,
+        when=now,
+        done_by=actor,
     )
     return reconciliation
 
@@ -295,7 +283,9 @@ def reconciliation_verify(
         )
     # Marked first: verifying the task runs this app's task handler, which then
     # finds the reconciliation verified and does not come back here.
-    reconciliation = _mark_verified(reconciliation, actor=actor, when=timezone.now())
+    reconciliation = _mark_verified(
+        reconciliation, actor=actor, verifier=actor, when=timezone.now()
+    )
     task = reconciliation.verification_task
     if task is not None and task.status == TaskStatus.AWAITING_VERIFICATION:
         task_verify(actor=actor, task=task)
@@ -315,30 +305,39 @@ def reconciliation_task_verified(*, actor: User, task: Task) -> MedicationReconc
 
 
 def _mark_verified(
-    reconciliation: MedicationReconciliation, *, actor: User, when: object
+    reconciliation: MedicationReconciliation, *, actor: Actor, verifier: User, when: object
 ) -> MedicationReconciliation:
-    reconciliation.status = ReconciliationStatus.VERIFIED
-    reconciliation.verified_by = actor
-    reconciliation.verified_at = when  # type: ignore[assignment]
-    reconciliation.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    _tick(reconciliation.handoff, ChecklistItemCode.RECONCILIATION_VERIFIED, actor, when)
-    audit_record(
+    record_change(
         actor=actor,
-        action=AuditAction.UPDATE,
-        object_type=RECONCILIATION,
-        object_id=reconciliation.pk,
+        instance=reconciliation,
+        values={
+            "status": ReconciliationStatus.VERIFIED,
+            "verified_by": verifier,
+            "verified_at": when,
+        },
         patient_id=reconciliation.handoff.episode.patient_id,
-        detail={"fields": ["status", "verified_by"]},
+        clean=False,
+    )
+    checklist_item_tick(
+        actor=actor,
+        handoff=reconciliation.handoff,
+        code=ChecklistItemCode.RECONCILIATION_VERIFIED,
+        when=when,
+        done_by=verifier,
     )
     return reconciliation
 
 
-def reconciliation_sync_verified() -> int:
+RECONCILIATION_SYNC_JOB = "transitions.reconciliation_sync"
+
+
+def reconciliation_sync_verified(*, actor: JobActor) -> int:
     """For the sweep, a safety net: reconciliations whose task is verified but which are not.
 
     Verifying the task from any door now verifies the reconciliation in the
     same transaction (apps.transitions.task_sources); this only catches rows
-    left behind before that, and should find none.
+    left behind before that, and should find none. The job acts for the
+    pharmacist who verified the task: the trail names both.
     """
     synced = 0
     waiting = MedicationReconciliation.objects.filter(
@@ -354,9 +353,15 @@ def reconciliation_sync_verified() -> int:
                 .filter(pk=pk, status=ReconciliationStatus.AWAITING_VERIFICATION)
                 .first()
             )
-            if reconciliation is None or reconciliation.verification_task is None:
+            task = reconciliation.verification_task if reconciliation else None
+            verifier = task.verified_by if task else None
+            if reconciliation is None or task is None or verifier is None:
                 continue
-            task = reconciliation.verification_task
-            _mark_verified(reconciliation, actor=task.verified_by, when=task.verified_at)  # type: ignore[arg-type]
+            _mark_verified(
+                reconciliation,
+                actor=actor.acting_for(verifier),
+                verifier=verifier,
+                when=task.verified_at,
+            )
             synced += 1
     return synced

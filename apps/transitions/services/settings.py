@@ -2,13 +2,11 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.core.audit import audit_record, changed_fields
+from apps.core.changes import record_change
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction
 from apps.transitions import permissions
 from apps.transitions.models import TransitionSettings
 
@@ -18,6 +16,8 @@ EDITABLE = tuple(
     if getattr(field, "editable", False)
     and field.name not in ("id", "organisation", "created_at", "updated_at")
 )
+
+VISIT_DAYS = ("visit_days_high", "visit_days_moderate")
 
 
 @transaction.atomic
@@ -30,28 +30,14 @@ def transition_settings_update(
     if unknown:
         raise ApplicationError(f"Unknown settings: {', '.join(sorted(unknown))}.")
     settings = TransitionSettings.objects.select_for_update().get(pk=settings.pk)
-    changed = changed_fields(settings, values)
-    if not changed:
-        return settings
-    for name in changed:
-        setattr(settings, name, values[name])
-    try:
-        settings.full_clean()
-    except ValidationError as error:
-        raise ApplicationError(
-            "The settings are not valid.", field_errors=error.message_dict
-        ) from error
-    if settings.visit_days_high > settings.visit_days_moderate:
+    high, moderate = (values.get(name, getattr(settings, name)) for name in VISIT_DAYS)
+    # Values of the wrong kind are left to the model's validation, with their field messages.
+    if isinstance(high, int) and isinstance(moderate, int) and high > moderate:
         raise ApplicationError(
             "The high-complexity visit cannot come later than the moderate one.",
             field_errors={"visit_days_high": ["At most the moderate number of days."]},
         )
-    settings.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        object_type="transitions.transitionsettings",
-        object_id=settings.pk,
-        detail={"fields": changed},
+    record_change(
+        actor=actor, instance=settings, values=values, message="The settings are not valid."
     )
     return settings
