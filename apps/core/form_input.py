@@ -8,19 +8,26 @@ from django import forms
 from apps.core.exceptions import ApplicationError
 
 
-def _labelled(form: forms.Form, name: str, errors: Iterable[object]) -> str:
+def _labelled(form: forms.BaseForm, name: str, errors: Iterable[object]) -> str:
     label = form[name].label if name in form.fields else name
     return f"{label}: {' '.join(str(error) for error in errors)}"
 
 
-def cleaned_or_refused(form: forms.Form, message: str) -> dict[str, Any]:
-    """The form's cleaned data; else an ApplicationError (a 400 shown where the user clicked)
-    with `message` and one line per field, led by the field's label."""
-    if form.is_valid():
-        return form.cleaned_data
-    raise ApplicationError(
+def form_refusal(
+    form: forms.BaseForm, message: str = "Please correct the form."
+) -> ApplicationError:
+    """An invalid form as the refusal every door shows (400, shown where the user clicked):
+    `message` and one line per field, led by the field's label."""
+    return ApplicationError(
         message,
         field_errors={
             name: [_labelled(form, name, errors)] for name, errors in form.errors.items()
         },
     )
+
+
+def cleaned_or_refused(form: forms.BaseForm, message: str) -> dict[str, Any]:
+    """The form's cleaned data; else its `form_refusal`."""
+    if form.is_valid():
+        return form.cleaned_data
+    raise form_refusal(form, message)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.form_errors import form_refusal
+from apps.core.form_input import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
 from apps.huddles import permissions, selectors, services

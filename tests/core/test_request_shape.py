@@ -9,17 +9,20 @@ from apps.tasks.models import Task
 from tests.tasks.factories import make_task
 
 
-def _api_routes() -> list[tuple[str, URLPattern]]:
-    def walk(patterns: list, prefix: str = ""):
+def _api_routes() -> list[tuple[str, URLPattern, dict]]:
+    """(route, pattern, converters of the whole route, included prefixes' too)."""
+
+    def walk(patterns: list, prefix: str = "", converters: dict | None = None):
         for pattern in patterns:
+            found = {**(converters or {}), **pattern.pattern.converters}
             if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), found)
             else:
-                yield prefix + str(pattern.pattern), pattern
+                yield prefix + str(pattern.pattern), pattern, found
 
     return [
-        (route, pattern)
-        for route, pattern in walk(get_resolver().url_patterns)
+        (route, pattern, converters)
+        for route, pattern, converters in walk(get_resolver().url_patterns)
         if route.startswith("api/v1/") and getattr(pattern.callback, "cls", None)
     ]
 
@@ -27,15 +30,15 @@ def _api_routes() -> list[tuple[str, URLPattern]]:
 # Every API write from the URL configuration: a new endpoint is covered without listing it.
 WRITES = [
     (pattern.name, method)
-    for _route, pattern in _api_routes()
+    for _route, pattern, _converters in _api_routes()
     for method in ("post", "patch", "put")
     if hasattr(pattern.callback.cls, method) and pattern.name != "api-hl7-adt"
 ]
 # Every API list (a read without an id in its path).
 LISTS = [
     pattern.name
-    for _route, pattern in _api_routes()
-    if hasattr(pattern.callback.cls, "get") and not pattern.pattern.converters
+    for _route, pattern, converters in _api_routes()
+    if hasattr(pattern.callback.cls, "get") and not converters
 ]
 
 
@@ -46,9 +49,9 @@ def ids(patient, chw, nurse) -> dict[str, object]:
 
 
 def _url(name: str, ids: dict[str, object]) -> str:
-    pattern = next(p for _r, p in _api_routes() if p.name == name)
-    kwargs = {key: ids.get(key, 1) for key in pattern.pattern.converters}
-    for key, converter in pattern.pattern.converters.items():
+    converters = next(c for _r, p, c in _api_routes() if p.name == name)
+    kwargs = {key: ids.get(key, 1) for key in converters}
+    for key, converter in converters.items():
         if type(converter).__name__ == "StringConverter":
             kwargs[key] = "x"
     return reverse(name, kwargs=kwargs)
