@@ -179,6 +179,15 @@ def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_0
     return len(lost)
 
 
+def site_link(path: str) -> str:
+    """An absolute link to a page of caregraph at the configured site address
+    (CAREGRAPH_BASE_URL), for email, where a relative link means nothing."""
+    base = str(getattr(settings, "CAREGRAPH_BASE_URL", "")).rstrip("/")
+    if not path:
+        return base or "caregraph"
+    return f"{base}/{path.lstrip('/')}"
+
+
 def _address_failing(user: User) -> bool:
     return EmailAddressStatus.objects.filter(
         user_id=user.pk, address=user.email, failing_since__isnull=False
@@ -216,13 +225,12 @@ def notification_email_send(*, notification_id: int) -> str:
         recipient = notification.recipient
         if not recipient.email or not recipient.is_active or _address_failing(recipient):
             return SKIPPED
-        base = getattr(settings, "CAREGRAPH_BASE_URL", "")
         try:
             send_mail(
                 subject=f"[caregraph] {notification.kind.replace('_', ' ')}",
                 message=EMAIL_BODY.format(
                     subject=notification.kind.replace("_", " "),
-                    link=f"{base}{notification.link}" or base or "caregraph",
+                    link=site_link(notification.link),
                 ),
                 from_email=None,
                 recipient_list=[recipient.email],
