@@ -338,5 +338,5 @@ def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
-    notification_mark_read(recipient=request.user, notification_ids=ids or None)
+    notification_mark_read(actor=request.user, notification_ids=ids or None)
     return redirect("tasks:notifications")
