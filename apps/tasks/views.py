@@ -68,7 +68,7 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not view.is_valid():
         raise ApplicationError(
             "Choose what My work shows.",
-            field_errors={name: list(errors) for name, errors in view.errors.items()},
+            field_errors={name: [str(e) for e in errors] for name, errors in view.errors.items()},
         )
     show_all = request.GET.get("upcoming") == "all"
     work = selectors.my_work_for_user(
