@@ -19,12 +19,15 @@ django.setup()
 from django.conf import settings
 from django.test import Client
 static = Client().get("/static/css/app.css")
+missing = Client(raise_request_exception=False).get("/no-such-page/")
 print(json.dumps({
     "debug": settings.DEBUG,
     "base_url": settings.CAREGRAPH_BASE_URL,
     "ssl_redirect": settings.SECURE_SSL_REDIRECT,
     "secure_cookies": settings.SESSION_COOKIE_SECURE,
     "static_status": static.status_code,
+    "missing_status": missing.status_code,
+    "technical_page": "URLconf" in missing.content.decode(),
 }))
 """
 
@@ -77,6 +80,8 @@ def test_make_run_uses_settings_with_debug_off_that_still_serve_static_files(tmp
     assert demo["ssl_redirect"] is False
     assert demo["secure_cookies"] is False
     assert demo["static_status"] == 200
+    assert demo["missing_status"] == 404
+    assert demo["technical_page"] is False
 
 
 def test_demo_email_links_point_at_the_port_make_run_listens_on(tmp_path):
