@@ -1,7 +1,8 @@
 # caregraph: build, run and test.
 #
 #   make run        the whole app on this machine: web, Celery worker and beat
-#                   on SQLite and a filesystem broker (no servers needed)
+#                   on SQLite and a filesystem broker (no servers needed), at
+#                   http://$WEB_HOST:$WEB_PORT/ (default 127.0.0.1:8000), DEBUG off
 #   make test       every check, on throwaway PostgreSQL and Redis
 #                   (PYTEST_ARGS="-k referrals -x" narrows pytest)
 #   make bench      python -m benchmarks on throwaway PostgreSQL and Redis
@@ -28,6 +29,8 @@ PY := $(VENV_BIN)/python
 VAR_DIR := $(or $(CAREGRAPH_VAR_DIR),var)
 SERVICES_DIR ?= $(VAR_DIR)/services
 WEB_PORT ?= 8000
+# Only this machine can reach `make run` unless told otherwise (WEB_HOST=0.0.0.0).
+WEB_HOST ?= 127.0.0.1
 CHROMIUM_PATH ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 BENCH ?=
@@ -42,6 +45,7 @@ export PIP_NO_INPUT := 1
 export VENV
 export PYTEST_ARGS
 export WEB_PORT
+export WEB_HOST
 
 .PHONY: help run test lint fmt bench wrk smoke chromium services-up services-down \
 	install install-dev var-dirs clean distclean
@@ -93,13 +97,17 @@ var-dirs:
 
 # --- running ------------------------------------------------------------------
 
+# The demo settings (CAREGRAPH_DEMO=1): DEBUG off, so a clinician trying it never
+# sees Django's technical error pages; links in emails point at WEB_HOST:WEB_PORT.
+DEMO_ENV := CAREGRAPH_DEMO=1
+
 run: $(RUNTIME_STAMP) var-dirs
-	python manage.py migrate --noinput
-	python manage.py seed_demo
+	$(DEMO_ENV) python manage.py migrate --noinput
+	$(DEMO_ENV) python manage.py seed_demo
 	@echo
-	@echo "caregraph: http://127.0.0.1:$(WEB_PORT)/  (web, Celery worker and beat; Ctrl-C stops all three)"
+	@echo "caregraph: http://$(WEB_HOST):$(WEB_PORT)/  (web, Celery worker and beat; Ctrl-C stops all three)"
 	@echo
-	honcho start --procfile Procfile.dev --env /dev/null
+	$(DEMO_ENV) honcho start --procfile Procfile.dev --env /dev/null
 
 # --- checking -----------------------------------------------------------------
 

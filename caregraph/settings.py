@@ -7,6 +7,7 @@ lists every variable.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,14 +29,35 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+def demo_secret_key(path: Path) -> str:
+    """The demo's own secret key: made once and kept, so sessions outlive a restart."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# `make run` sets CAREGRAPH_DEMO=1: the demo is used by clinicians trying the app,
+# so it runs with DEBUG off (no technical error pages), over plain HTTP on this
+# machine, with a secret key kept under var/ and static files served by WhiteNoise.
+DEMO = env_bool("CAREGRAPH_DEMO", False)
+# Where `make run` listens (Procfile.dev); the demo's links in emails point there.
+WEB_HOST = os.environ.get("WEB_HOST", "127.0.0.1")
+WEB_PORT = os.environ.get("WEB_PORT", "8000")
+
+DEBUG = env_bool("DJANGO_DEBUG", not DEMO)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY and DEMO:
+    SECRET_KEY = demo_secret_key(VAR_DIR / "demo-secret-key")
 if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-the-embedded-default"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+if DEMO and WEB_HOST not in ALLOWED_HOSTS and WEB_HOST not in {"0.0.0.0", "::"}:  # noqa: S104
+    ALLOWED_HOSTS.append(WEB_HOST)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -153,7 +175,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "patients:list"
+# `/`, which sends each person where their work is (apps.tasks.landing).
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sessions end after a quiet spell (minutes); see SessionIdleTimeoutMiddleware.
@@ -179,14 +202,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = False
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The demo is plain HTTP on this machine: no HTTPS redirect, secure cookies or HSTS.
+_TLS = not DEBUG and not DEMO
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", _TLS)
 # The container health check asks over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _TLS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if _TLS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS
+SECURE_HSTS_PRELOAD = _TLS
 # How many proxies of ours stand in front of the app: the client address is the
 # Nth entry from the right of X-Forwarded-For (0: the connection's own address).
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
@@ -210,11 +235,15 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or DEMO
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+
+# With DEBUG off runserver serves no static files: in the demo WhiteNoise serves
+# them straight from the app's folders, with no collectstatic step.
+WHITENOISE_USE_FINDERS = DEMO
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -375,4 +404,10 @@ MLLP_IDLE_TIMEOUT_SECONDS = int(os.environ.get("MLLP_IDLE_TIMEOUT_SECONDS", "300
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
 
 # Absolute address of the app, for links in emails (e.g. https://caregraph.example.org).
-CAREGRAPH_BASE_URL = os.environ.get("CAREGRAPH_BASE_URL", "http://localhost:8000")
+# Unset, it is where `make run` listens (WEB_HOST, WEB_PORT).
+_link_host = "localhost" if WEB_HOST in {"0.0.0.0", "::", ""} else WEB_HOST  # noqa: S104
+if ":" in _link_host and not _link_host.startswith("["):
+    _link_host = f"[{_link_host}]"
+CAREGRAPH_BASE_URL = (
+    os.environ.get("CAREGRAPH_BASE_URL") or f"http://{_link_host}:{WEB_PORT}"
+).rstrip("/")

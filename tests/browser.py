@@ -52,4 +52,5 @@ def login(page: object, live_server: object, username: str, password: str) -> No
     page.fill("#id_username", username)  # type: ignore[attr-defined]
     page.fill("#id_password", password)  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{live_server.url}/patients/**")  # type: ignore[attr-defined]
+    # Each role lands on its own page (apps.tasks.landing): wait until the login is left.
+    page.wait_for_url(lambda url: "/accounts/login" not in url)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import TeamFilterForm, team_filters
 from apps.tasks.models import Task, TaskPriority
+from apps.tasks.notifications import notification_mark_read
 from apps.teams.selectors import team_active_members
 
 
@@ -38,7 +39,9 @@ class TaskRowSerializer(serializers.Serializer):
     title = serializers.CharField()
     due_at = api_fields.DateTimeField()
     status = serializers.CharField()
+    status_display = serializers.CharField(source="status_label")
     priority = serializers.CharField()
+    priority_display = serializers.CharField(source="priority_label")
     verification_role = serializers.CharField()
     is_overdue = serializers.BooleanField()
     is_orphaned = serializers.BooleanField()
@@ -90,11 +93,14 @@ class PersonSerializer(serializers.Serializer):
 class TaskEventSerializer(serializers.Serializer):
     occurred_at = api_fields.DateTimeField()
     kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
     actor = PersonSerializer(allow_null=True)
     from_owner = PersonSerializer(allow_null=True)
     to_owner = PersonSerializer(allow_null=True)
     from_status = serializers.CharField()
+    from_status_display = serializers.CharField(source="from_status_label")
     to_status = serializers.CharField()
+    to_status_display = serializers.CharField(source="to_status_label")
     reason = serializers.CharField()
 
 
@@ -104,9 +110,12 @@ class TaskDetailSerializer(serializers.Serializer):
     description = serializers.CharField()
     due_at = api_fields.DateTimeField()
     status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
     status_reason = serializers.CharField()
     priority = serializers.CharField()
+    priority_display = serializers.CharField(source="get_priority_display")
     source_type = serializers.CharField()
+    source_type_display = serializers.CharField(source="get_source_type_display")
     source_id = serializers.IntegerField(allow_null=True)
     verification_role = serializers.CharField()
     patient_id = serializers.IntegerField()
@@ -117,6 +126,33 @@ class TaskDetailSerializer(serializers.Serializer):
     verified_at = api_fields.DateTimeField(allow_null=True)
     completed_at = api_fields.DateTimeField(allow_null=True)
     created_at = api_fields.DateTimeField()
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="kind_label")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    link = serializers.CharField()
+    patient_id = serializers.IntegerField(allow_null=True)
+    task_id = serializers.IntegerField(allow_null=True)
+    created_at = api_fields.DateTimeField()
+    read_at = api_fields.DateTimeField(allow_null=True)
+
+
+class NotificationsReadInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=500,
+        help_text="These notifications; leave out to mark every unread one read.",
+    )
+
+
+class NotificationsReadOutputSerializer(serializers.Serializer):
+    marked_read = serializers.IntegerField()
+    unread = serializers.IntegerField()
 
 
 class TaskCreateInputSerializer(serializers.Serializer):
@@ -223,6 +259,28 @@ class TeamWorklistApi(APIView):
             user=request.user, filters=filters, page=page, page_size=page_size
         )
         return Response(TeamWorklistSerializer(worklist).data)
+
+
+class NotificationListApi(APIView):
+    @extend_schema(responses=NotificationSerializer(many=True), summary="My notifications")
+    def get(self, request: AuthenticatedRequest) -> Response:
+        notifications = selectors.notification_list_for_user(user=request.user)
+        return Response(NotificationSerializer(notifications, many=True).data)
+
+
+class NotificationsReadApi(APIView):
+    @extend_schema(
+        request=NotificationsReadInputSerializer,
+        responses=NotificationsReadOutputSerializer,
+        summary="Mark my notifications read (all unread ones unless ids are given)",
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = NotificationsReadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data.get("ids")
+        marked = notification_mark_read(actor=request.user, notification_ids=ids)
+        unread = selectors.notification_unread_count(user=request.user)
+        return Response({"marked_read": marked, "unread": unread})
 
 
 class TaskCreateApi(APIView):

@@ -43,6 +43,15 @@ class IntegerListField(forms.Field):
             raise forms.ValidationError("Choose tasks from the list.") from error
 
 
+class MyWorkViewForm(forms.Form):
+    """What My work shows: everything, or only the checks waiting for me."""
+
+    show = forms.ChoiceField(
+        required=False,
+        choices=[("", "All my work"), ("verifications", "Awaiting my verification")],
+    )
+
+
 class TaskCreateForm(forms.Form):
     title = forms.CharField(max_length=200)
     owner = forms.TypedChoiceField(coerce=int, label="Owner (one accountable person)")

@@ -20,6 +20,12 @@ class TaskStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def task_status_label(value: str) -> str:
+    """A task status in words ("In progress"), for history and messages that store the code;
+    blank stays blank and an unknown code is shown as it is rather than failing a page."""
+    return TaskStatus(value).label if value in TaskStatus.values else value
+
+
 OPEN_STATUSES = (
     TaskStatus.REQUESTED,
     TaskStatus.IN_PROGRESS,
@@ -250,6 +256,34 @@ class TaskEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} on task {self.task_id}"
 
+    @property
+    def from_status_label(self) -> str:
+        return task_status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return task_status_label(self.to_status)
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about, in words. Every workflow's kinds are named here, by
+    the app that owns notifications, so a page, an email or the API never shows a code."""
+
+    TASK_ASSIGNED = "task_assigned", "Task handed to you"
+    TASK_DUE = "task_due", "Task due soon"
+    TASK_OVERDUE = "task_overdue", "Task overdue"
+    TASK_ORPHANED = "task_orphaned", "Orphaned task"
+    REFERRAL_REMINDER = "referral_reminder", "Referral needs follow-up"
+    REFERRAL_ESCALATION = "referral_escalation", "Referral escalated"
+    TRANSITION_FOLLOW_UP = "transition_follow_up", "Follow-up after discharge"
+    TRANSITION_FOLLOW_UP_PROBLEM = "transition_follow_up_problem", "Follow-up needs attention"
+
+
+def notification_kind_label(kind: str) -> str:
+    if kind in NotificationKind.values:
+        return NotificationKind(kind).label
+    return kind.replace("_", " ").capitalize()
+
 
 class Notification(models.Model):
     """An in-app message to one person, sent at most once per idempotency key.
@@ -297,6 +331,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.recipient_id}"
+
+    @property
+    def kind_label(self) -> str:
+        return notification_kind_label(self.kind)
 
 
 # A notification's email is tried this many times (each with its own retries) at most.

@@ -179,6 +179,15 @@ def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_0
     return len(lost)
 
 
+def site_link(path: str) -> str:
+    """An absolute link to a page of caregraph at the configured site address
+    (CAREGRAPH_BASE_URL), for email, where a relative link means nothing."""
+    base = str(getattr(settings, "CAREGRAPH_BASE_URL", "")).rstrip("/")
+    if not path:
+        return base or "caregraph"
+    return f"{base}/{path.lstrip('/')}"
+
+
 def _address_failing(user: User) -> bool:
     return EmailAddressStatus.objects.filter(
         user_id=user.pk, address=user.email, failing_since__isnull=False
@@ -216,13 +225,12 @@ def notification_email_send(*, notification_id: int) -> str:
         recipient = notification.recipient
         if not recipient.email or not recipient.is_active or _address_failing(recipient):
             return SKIPPED
-        base = getattr(settings, "CAREGRAPH_BASE_URL", "")
         try:
             send_mail(
-                subject=f"[caregraph] {notification.kind.replace('_', ' ')}",
+                subject=f"[caregraph] {notification.kind_label}",
                 message=EMAIL_BODY.format(
-                    subject=notification.kind.replace("_", " "),
-                    link=f"{base}{notification.link}" or base or "caregraph",
+                    subject=notification.kind_label,
+                    link=site_link(notification.link),
                 ),
                 from_email=None,
                 recipient_list=[recipient.email],
@@ -296,9 +304,26 @@ def failing_addresses_for_admin(user: User) -> int:
     return failing.count()
 
 
-def notification_mark_read(*, recipient: User, notification_ids: Sequence[int] | None) -> int:
-    """Marks the recipient's own notifications read (all unread ones when ids is None)."""
-    unread = Notification.objects.filter(recipient_id=recipient.pk, read_at__isnull=True)
-    if notification_ids is not None:
-        unread = unread.filter(pk__in=list(notification_ids))
-    return unread.update(read_at=timezone.now())
+def notification_mark_read(*, actor: User, notification_ids: Sequence[int] | None) -> int:
+    """Marks the actor's own notifications read: these ids, or every unread one ("mark all
+    read") when ids is None. Another person's ids are left alone. Audited when anything
+    changed: one event, with the ids, so a person's "I never saw it" can be checked."""
+    with transaction.atomic():
+        unread = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
+        if notification_ids is not None:
+            unread = unread.filter(pk__in=list(notification_ids))
+        ids = sorted(unread.select_for_update().values_list("pk", flat=True))
+        if not ids:
+            return 0
+        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type=Notification,
+            detail={
+                "fields": ["read_at"],
+                "notification_ids": ids,
+                "all": notification_ids is None,
+            },
+        )
+    return len(ids)

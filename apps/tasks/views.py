@@ -23,12 +23,14 @@ from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import (
     BulkReassignForm,
     CompleteForm,
+    MyWorkViewForm,
     ReasonForm,
     ReassignForm,
     TaskCreateForm,
     TeamFilterForm,
     team_filters,
 )
+from apps.tasks.landing import VERIFICATIONS, landing_url_for
 from apps.tasks.models import Task
 from apps.tasks.notifications import notification_mark_read
 from apps.tasks.sources import task_source_link
@@ -62,6 +64,12 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("part") == "counts":
         counts = selectors.my_work_counts_for_user(user=request.user)
         return render(request, "tasks/_my_work_counts.html", {"counts": counts})
+    view = MyWorkViewForm(request.GET)
+    if not view.is_valid():
+        raise ApplicationError(
+            "Choose what My work shows.",
+            field_errors={name: [str(e) for e in errors] for name, errors in view.errors.items()},
+        )
     show_all = request.GET.get("upcoming") == "all"
     work = selectors.my_work_for_user(
         user=request.user, upcoming_limit=None if show_all else UPCOMING_SHOWN
@@ -70,8 +78,16 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
         "work": work,
         "counts": work.counts,
         "is_lead": bool(permissions.lead_team_ids(request.user)),
+        "verifications_only": view.cleaned_data["show"] == VERIFICATIONS,
     }
     return render(request, "tasks/my_work.html", context)
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """`/` and the page after signing in: where this person's work is (`landing_url_for`)."""
+    return redirect(landing_url_for(request.user))
 
 
 def _team_context(
@@ -338,5 +354,5 @@ def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
-    notification_mark_read(recipient=request.user, notification_ids=ids or None)
+    notification_mark_read(actor=request.user, notification_ids=ids or None)
     return redirect("tasks:notifications")

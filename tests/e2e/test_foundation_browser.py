@@ -16,6 +16,8 @@ def test_nurse_logs_in_searches_a_patient_and_sees_the_care_team(
     )
     page = browser_page
     login(page, live_server, "nurse", factories.PASSWORD)
+    # A nurse lands on My work (apps.tasks.landing); the patient list is one click away.
+    page.goto(f"{live_server.url}/patients/")
     page.fill("#id_q", "garcia")
     page.wait_for_selector("#result-count:has-text('1 patient matching')")
     assert page.locator("table.list tbody tr").count() == 1

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from apps.tasks import services
 from apps.tasks.models import Notification
+from apps.tasks.notifications import notification_email_send
 from apps.tasks.services.lifecycle import task_link
 from apps.tasks.services.reminders import SWEEP, task_reminders_sweep
 from caregraph.celery import app as celery_app
@@ -98,3 +99,25 @@ def test_email_carries_no_patient_data(
             assert detail not in text, (message.subject, detail)
         assert f"https://caregraph.example{task_link(task.pk)}" in message.body
     assert all(n.patient_id == patient.pk for n in Notification.objects.all())
+
+
+def test_email_link_uses_the_configured_site_address(nurse, chw, patient, settings):
+    """The link in the email opens the task at the site address, whatever port the demo
+    runs on; a trailing slash in the setting does not make a broken `//` link."""
+    settings.CAREGRAPH_BASE_URL = "https://care.example.org:8443/"
+    chw.email = "chw@example.org"
+    chw.save(update_fields=["email"])
+    task = make_task(patient, nurse, actor=nurse, title="Call about transport")
+    notification = Notification.objects.create(
+        recipient=chw,
+        kind="task_assigned",
+        subject="Task handed to you",
+        link=task_link(task.pk),
+        idempotency_key=f"test:{task.pk}",
+        task=task,
+    )
+    mail.outbox.clear()
+    assert notification_email_send(notification_id=notification.pk) == "sent"
+    (message,) = mail.outbox
+    assert f"https://care.example.org:8443{task_link(task.pk)}" in message.body
+    assert "8443//" not in message.body

@@ -466,10 +466,10 @@ def assert_each_task_reminded_escalated_and_emailed_once(
     base = settings.CAREGRAPH_BASE_URL
     expected = Counter(
         [
-            (email_of[owner_of[task]], "[caregraph] task due", base + task_link(task))
+            (email_of[owner_of[task]], "[caregraph] Task due soon", base + task_link(task))
             for task in task_ids
         ]
-        + [(lead.email, "[caregraph] task overdue", base + task_link(task)) for task in task_ids]
+        + [(lead.email, "[caregraph] Task overdue", base + task_link(task)) for task in task_ids]
     )
     sent: Counter[tuple[str, str, str]] = Counter()
     for message in mailbox.sent(mail_folder):

@@ -20,8 +20,8 @@ from apps.tasks.models import (
     OPEN_STATUSES,
     Task,
     TaskPriority,
-    TaskStatus,
     task_is_overdue,
+    task_status_label,
 )
 from apps.teams import permissions as team_permissions
 
@@ -87,7 +87,7 @@ class TaskRow:
 
     @property
     def status_label(self) -> str:
-        return TaskStatus(self.status).label
+        return task_status_label(self.status)
 
     @property
     def priority_label(self) -> str:
