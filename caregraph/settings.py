@@ -296,6 +296,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Model serializers name their choice fields' enums after the field; where several
+    # models share a field name ("status") or a choice set (settings of care), name them.
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "apps.tasks.models.TaskStatus",
+        "GoalStatusEnum": "apps.careplans.models.GoalStatus",
+        "FollowUpStatusEnum": "apps.transitions.models.FollowUpStatus",
+        "ReconciliationStatusEnum": "apps.transitions.models.ReconciliationStatus",
+        "CareSettingEnum": "apps.transitions.models.Setting",
+    },
 }
 
 # Guardian: object permissions are granted to per-team role groups only.
