@@ -1,0 +1,146 @@
+"""Measures on a small generated population whose figures are known."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import Role, User
+from apps.measures import selectors
+from apps.patients.models import Encounter, EncounterKind, Patient
+from apps.teams.models import CareTeam
+from apps.transitions.models import FollowUp
+from tests import factories
+from tests.transitions.factories import admit, discharged_home, record_contact
+
+pytestmark = pytest.mark.django_db
+DAYS = 60
+
+
+def _period() -> selectors.Period:
+    today = timezone.localdate()
+    return selectors.Period(start=today - timedelta(days=DAYS), end=today)
+
+
+def _figures(user: User, **scope: object) -> dict[str, selectors.Figure]:
+    chosen = selectors.measure_scope_for_user(user=user, **scope)  # type: ignore[arg-type]
+    return {f.code: f for f in selectors.measure_figures(scope=chosen, period=_period())}
+
+
+def _follow_up(patient: Patient) -> FollowUp:
+    return FollowUp.objects.filter(episode__patient=patient).latest("discharged_at")
+
+
+def test_full_team_counts_patients_whose_team_has_a_lead_rn_pcp_and_social_worker(
+    team: CareTeam, other_team: CareTeam, nurse: User, pcp: User, social_worker: User
+) -> None:
+    factories.make_patient(team)
+    factories.make_patient(team)
+    # The other team has a lead nurse and a PCP, but no social worker or CHW.
+    lead = factories.make_member(other_team, Role.RN_CARE_COORDINATOR, is_lead=True)
+    factories.make_member(other_team, Role.PCP, user=nurse)
+    factories.make_patient(other_team)
+    mine = _figures(nurse)["full-team"]
+    assert (mine.numerator, mine.denominator, mine.rate) == (2, 3, 66.7)
+    assert _figures(lead)["full-team"].numerator == 0
+    assert _figures(lead)["full-team"].denominator == 1
+
+
+def test_a_deactivated_lead_leaves_the_team_not_full(
+    team: CareTeam, nurse: User, pcp: User, chw: User
+) -> None:
+    factories.make_patient(team)
+    assert _figures(pcp)["full-team"].numerator == 1
+    User.objects.filter(pk=nurse.pk).update(is_active=False)
+    assert _figures(pcp)["full-team"].numerator == 0
+
+
+def test_contact_within_two_business_days_counts_only_documented_reached_contacts_in_time(
+    team: CareTeam, nurse: User, pcp: User
+) -> None:
+    now = timezone.now()
+    reached, late, undocumented, not_reached = (factories.make_patient(team) for _ in range(4))
+    for patient in (reached, late, undocumented, not_reached):
+        discharged_home(patient, at=now - timedelta(days=20))
+    record_contact(nurse, _follow_up(reached), at=now - timedelta(days=20) + timedelta(hours=2))
+    record_contact(nurse, _follow_up(late), at=now - timedelta(days=10))
+    record_contact(
+        nurse,
+        _follow_up(not_reached),
+        at=now - timedelta(days=19),
+        outcome="not_reached",
+        attempts=3,
+    )
+    figure = _figures(nurse)["contact-2-business-days"]
+    assert (figure.numerator, figure.denominator, figure.rate) == (1, 4, 25.0)
+
+
+def test_a_discharge_whose_two_business_days_are_not_over_is_not_counted_yet(
+    team: CareTeam, nurse: User
+) -> None:
+    discharged_home(factories.make_patient(team), at=timezone.now() - timedelta(hours=2))
+    figure = _figures(nurse)["contact-2-business-days"]
+    assert (figure.numerator, figure.denominator, figure.rate) == (0, 0, None)
+
+
+def test_thirty_day_readmissions_among_discharges_home_whose_window_is_over(
+    team: CareTeam, nurse: User
+) -> None:
+    now = timezone.now()
+    readmitted, stayed_home, too_recent = (factories.make_patient(team) for _ in range(3))
+    discharged_home(readmitted, at=now - timedelta(days=50))
+    admit(readmitted, at=now - timedelta(days=45), visit_number="V2")
+    discharged_home(stayed_home, at=now - timedelta(days=50))
+    discharged_home(too_recent, at=now - timedelta(days=5))
+    figure = _figures(nurse)["readmissions-30-days"]
+    assert (figure.numerator, figure.denominator, figure.rate) == (1, 2, 50.0)
+
+
+def test_emergency_visits_per_thousand_patient_months(team: CareTeam, nurse: User) -> None:
+    frequent, never = factories.make_patient(team), factories.make_patient(team)
+    today = timezone.localdate()
+    Encounter.objects.bulk_create(
+        [
+            *(
+                Encounter(patient=frequent, kind=EncounterKind.ED, admit_date=today - timedelta(d))
+                for d in (1, 10, 30)
+            ),
+            Encounter(patient=frequent, kind=EncounterKind.ED, admit_date=today - timedelta(90)),
+            Encounter(patient=never, kind=EncounterKind.OUTPATIENT, admit_date=today),
+        ]
+    )
+    figure = _figures(nurse)["ed-visits-per-1000-patient-months"]
+    patient_months = 2 * (DAYS + 1) / (365.25 / 12)
+    assert figure.numerator == 3
+    assert figure.denominator == round(patient_months, 1)
+    assert figure.rate == round(3 / patient_months * 1000, 1)
+
+
+def test_coordinator_scope_keeps_the_patients_they_lead_or_own_work_for(
+    team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
+) -> None:
+    factories.make_patient(team)
+    other_lead = factories.make_member(other_team, Role.RN_CARE_COORDINATOR, is_lead=True)
+    factories.make_member(other_team, Role.PCP, user=pcp)
+    factories.make_patient(other_team)
+    assert _figures(pcp)["full-team"].denominator == 2
+    assert _figures(pcp, coordinator_id=nurse.pk)["full-team"].denominator == 1
+    assert _figures(pcp, coordinator_id=other_lead.pk)["full-team"].denominator == 1
+
+
+def test_a_team_the_user_is_not_on_is_not_found(
+    team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    from apps.core.exceptions import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        selectors.measure_scope_for_user(user=nurse, team_id=other_team.pk)
+
+
+def test_organisation_scope_only_for_an_organisation_admin(
+    team: CareTeam, other_team: CareTeam, nurse: User, org_admin: User
+) -> None:
+    assert not selectors.measure_scope_for_user(user=nurse).organisation_wide
+    scope = selectors.measure_scope_for_user(user=org_admin)
+    assert scope.organisation_wide
+    assert set(scope.team_ids) == {team.pk, other_team.pk}
