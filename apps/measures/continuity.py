@@ -19,8 +19,8 @@ never fewer than 2, which COC and SECON need) an index is not shown: None.
 """
 
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 from django.conf import settings
 

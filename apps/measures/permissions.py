@@ -23,7 +23,7 @@ def can_view_organisation_measures(user: User) -> bool:
 def measure_team_ids_for(user: User) -> list[int]:
     """The teams `user` may pick on the measures page: every team of their organisation
     for an organisation admin, else the teams whose patients they may see."""
-    if can_view_organisation_measures(user):
+    if user.organisation_id is not None and can_view_organisation_measures(user):
         return list(
             CareTeam.objects.filter(organisation_id=user.organisation_id)
             .order_by("pk")

@@ -163,8 +163,10 @@ def _discharges_home(scope: Scope, period: Period) -> QuerySet[FollowUp]:
 def _contact_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[FollowUp]:
     # A discharge counts once its 2 business days are over; readmitted before then, it
     # had no chance of a contact at home.
-    return _discharges_home(scope, period).filter(contact_due_at__lte=now).exclude(
-        episode__readmitted_at__lt=F("contact_due_at")
+    return (
+        _discharges_home(scope, period)
+        .filter(contact_due_at__lte=now)
+        .exclude(episode__readmitted_at__lt=F("contact_due_at"))
     )
 
 

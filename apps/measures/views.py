@@ -45,8 +45,19 @@ def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "measures/page.html", context, status=status)
 
 
-EXPORT_COLUMNS = ("group", "code", "measure", "numerator", "denominator", "rate", "unit", "scope",
-                  "start", "end", "definition")
+EXPORT_COLUMNS = (
+    "group",
+    "code",
+    "measure",
+    "numerator",
+    "denominator",
+    "rate",
+    "unit",
+    "scope",
+    "start",
+    "end",
+    "definition",
+)
 
 
 @login_required
