@@ -1,16 +1,34 @@
 """Measures on a small generated population whose figures are known."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.careplans import selectors as careplan_selectors
+from apps.careplans.models import CarePlanVersion
+from apps.careplans.services import care_plan_sign
 from apps.measures import selectors
 from apps.patients.models import Encounter, EncounterKind, Patient
+from apps.referrals.models import (
+    Referral,
+    ReferralEvent,
+    ReferralEventKind,
+    ReferralState,
+    ServiceType,
+)
 from apps.teams.models import CareTeam
 from apps.transitions.models import FollowUp
+from apps.transitions.services import (
+    medication_line_add,
+    reconciliation_complete,
+    reconciliation_start,
+    reconciliation_verify,
+)
 from tests import factories
+from tests.careplans import factories as careplan_factories
+from tests.referrals import factories as referral_factories
 from tests.transitions.factories import admit, discharged_home, record_contact
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +162,75 @@ def test_organisation_scope_only_for_an_organisation_admin(
     scope = selectors.measure_scope_for_user(user=org_admin)
     assert scope.organisation_wide
     assert set(scope.team_ids) == {team.pk, other_team.pk}
+
+
+def _verified(patient: Patient, nurse: User, pharmacist: User, *, at: datetime) -> None:
+    handoff = discharged_home(patient, at=at)
+    reconciliation = reconciliation_start(actor=nurse, handoff=handoff)
+    medication_line_add(
+        actor=nurse,
+        reconciliation=reconciliation,
+        name="Lisinopril",
+        on_pre_admission=True,
+        pre_dose="10 mg",
+        pre_route="oral",
+        pre_frequency="daily",
+        on_discharge=True,
+        discharge_dose="10 mg",
+        discharge_route="oral",
+        discharge_frequency="daily",
+    )
+    reconciliation_complete(actor=nurse, reconciliation=reconciliation)
+    reconciliation_verify(actor=pharmacist, reconciliation=reconciliation)
+
+
+def test_reconciliation_verified_within_thirty_days_of_discharge(
+    team: CareTeam, nurse: User, pharmacist: User
+) -> None:
+    now = timezone.now()
+    in_time, late, never, recent = (factories.make_patient(team) for _ in range(4))
+    _verified(in_time, nurse, pharmacist, at=now - timedelta(days=10))
+    _verified(late, nurse, pharmacist, at=now - timedelta(days=40))  # verified today: day 40
+    discharged_home(never, at=now - timedelta(days=40))
+    discharged_home(recent, at=now - timedelta(days=5))  # its 30 days are not over
+    figure = _figures(nurse)["reconciliation-30-days"]
+    assert (figure.numerator, figure.denominator) == (1, 3)
+
+
+def test_referrals_closed_within_their_limits(team: CareTeam, nurse: User, org_admin: User) -> None:
+    partner = referral_factories.make_partner(team.organisation, actor=org_admin)
+    service = referral_factories.make_service(
+        team.organisation, actor=org_admin, partner=partner, service_type=ServiceType.FOOD
+    )
+    patient = factories.make_patient(team)
+
+    def referral(state: str) -> Referral:
+        return referral_factories.make_referral(patient, actor=nurse, service=service, state=state)
+
+    referral(ReferralState.CLOSED)
+    reminded = referral(ReferralState.CLOSED)
+    ReferralEvent.objects.create(referral=reminded, kind=ReferralEventKind.REMINDED)
+    referral(ReferralState.DECLINED)
+    referral(ReferralState.SENT)  # open, within its limit: its outcome is not known yet
+    referral(ReferralState.CANCELLED)
+    figure = _figures(nurse)["referrals-closed-in-limit"]
+    assert (figure.numerator, figure.denominator) == (1, 3)
+
+
+def test_plans_reviewed_means_signed_in_the_ninety_days_to_the_end_of_the_period(
+    team: CareTeam, nurse: User, pcp: User
+) -> None:
+    signed, unsigned, signed_long_ago = (factories.make_patient(team) for _ in range(3))
+    for patient in (signed, unsigned, signed_long_ago):
+        plan = careplan_factories.make_plan(patient, nurse)
+        if patient is unsigned:
+            continue
+        plan.refresh_from_db()
+        review = careplan_selectors.care_plan_review(user=pcp, plan=plan)
+        version = care_plan_sign(actor=pcp, plan=plan, fingerprint=review.fingerprint)
+        if patient is signed_long_ago:
+            CarePlanVersion.objects.filter(pk=version.pk).update(
+                signed_at=timezone.now() - timedelta(days=120)
+            )
+    figure = _figures(nurse)["plans-reviewed-90-days"]
+    assert (figure.numerator, figure.denominator) == (1, 3)
