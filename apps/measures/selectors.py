@@ -29,6 +29,8 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.measures import permissions
+from apps.measures.continuity import Continuity, continuity_of, minimum_visits
+from apps.measures.continuity_figures import PooledContinuity, pooled_continuity, visit_histories
 from apps.patients.models import EncounterKind, Patient
 from apps.referrals.models import (
     OPEN_STATES,
@@ -371,7 +373,64 @@ MEASURES: tuple[Measure, ...] = (
         unit="per 1,000 patient-months",
     ),
 )
-MEASURE_CODES = {measure.code: measure for measure in MEASURES}
+
+
+@dataclass(frozen=True)
+class ContinuityMeasure:
+    """A pooled continuity index (continuity_figures.py): its counts come from one statement
+    shared by the three, and its click-through shows each patient's own index."""
+
+    code: str
+    group: str
+    title: str
+    definition: str
+    counts: Callable[[PooledContinuity], tuple[int, int]]
+    per: int = 100
+    unit: str = "%"
+
+
+_CONTINUITY_BASE = (
+    "Outpatient visits in the period with a named attending provider, of active patients "
+    "in view with at least the minimum number of such visits (fewer, and a patient's "
+    "index is not shown)."
+)
+CONTINUITY_MEASURES: tuple[ContinuityMeasure, ...] = (
+    ContinuityMeasure(
+        code="continuity-upc",
+        group="Continuity",
+        title="Usual Provider of Care (UPC), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: visits made to each patient's most-seen "
+            "provider. Denominator: all those visits. One patient's UPC is n_max / N."
+        ),
+        counts=lambda pooled: (pooled.usual_provider_visits, pooled.visits),
+    ),
+    ContinuityMeasure(
+        code="continuity-coc",
+        group="Continuity",
+        title="Bice-Boxerman Continuity of Care (COC), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: pairs of a patient's visits made to the same "
+            "provider. Denominator: all pairs of a patient's visits. One patient's COC is "
+            "(sum n_j^2 - N) / (N (N - 1)), this share for their visits alone."
+        ),
+        counts=lambda pooled: (pooled.same_provider_pairs, pooled.visit_pairs),
+    ),
+    ContinuityMeasure(
+        code="continuity-secon",
+        group="Continuity",
+        title="Sequential continuity (SECON), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: visits with the same provider as the "
+            "patient's visit before. Denominator: all consecutive pairs of a patient's visits."
+        ),
+        counts=lambda pooled: (pooled.consecutive_repeats, pooled.consecutive_pairs),
+    ),
+)
+MEASURE_CODES: dict[str, Measure | ContinuityMeasure] = {
+    **{measure.code: measure for measure in MEASURES},
+    **{measure.code: measure for measure in CONTINUITY_MEASURES},
+}
 
 
 # --- scope and access --------------------------------------------------------------------
@@ -458,7 +517,7 @@ def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Fi
     )
 
 
-def _empty_figure(measure: Measure) -> Figure:
+def _empty_figure(measure: Measure | ContinuityMeasure) -> Figure:
     """A figure of nobody (a user on no team): zero over zero, no rate, no query."""
     return Figure(
         code=measure.code,
@@ -476,14 +535,38 @@ def measure_figures(*, scope: Scope, period: Period, now: datetime | None = None
     """Every figure for the scope and period: one query each, whatever the population."""
     now = now or timezone.now()
     if not scope.team_ids:
-        return [_empty_figure(measure) for measure in MEASURES]
-    return [_figure(measure, scope, period, now) for measure in MEASURES]
+        return [_empty_figure(measure) for measure in MEASURE_CODES.values()]
+    figures = [_figure(measure, scope, period, now) for measure in MEASURES]
+    pooled = pooled_continuity(
+        patients=Patient.objects.filter(_patients_q(scope, "id")),
+        start=period.start,
+        end=period.end,
+        min_visits=minimum_visits(),
+    )
+    for measure in CONTINUITY_MEASURES:
+        numerator, denominator = measure.counts(pooled)
+        rate = round(numerator / denominator * measure.per, 1) if denominator else None
+        figures.append(
+            Figure(
+                code=measure.code,
+                group=measure.group,
+                title=measure.title,
+                definition=measure.definition,
+                numerator=numerator,
+                denominator=denominator,
+                rate=rate,
+                unit=measure.unit,
+            )
+        )
+    return figures
 
 
 @dataclass(frozen=True)
 class MeasurePatient:
     patient: Patient
     in_numerator: bool
+    # The patient's own indices, on a continuity figure's click-through.
+    continuity: Continuity | None = None
 
 
 def measure_patients_for_user(
@@ -506,18 +589,13 @@ def measure_patients_for_user(
         coordinator_id=scope.coordinator_id,
     )
     hits: dict[int, bool] = {}
+    histories: dict[int, list[str]] = {}
     if visible.team_ids:
-        rows = (
-            measure.rows(visible, period, now)
-            .annotate(
-                counted=ExpressionWrapper(measure.hit(period, now), output_field=BooleanField())
-            )
-            .values_list(measure.patient_path, "counted")
-            .order_by()
-            .distinct()
-        )
-        for patient_id, counted in rows:
-            hits[patient_id] = hits.get(patient_id, False) or bool(counted)
+        if isinstance(measure, ContinuityMeasure):
+            histories = _continuity_histories(visible, period)
+            hits = dict.fromkeys(histories, True)
+        else:
+            hits = _figure_hits(measure, visible, period, now)
     patients = list(
         Patient.objects.filter(pk__in=list(hits)[:CLICK_THROUGH_LIMIT])
         .select_related("care_team")
@@ -530,4 +608,41 @@ def measure_patients_for_user(
         patient_ids=[patient.pk for patient in patients],
         detail={"measure": measure.code, "start": str(period.start), "end": str(period.end)},
     )
-    return [MeasurePatient(patient=patient, in_numerator=hits[patient.pk]) for patient in patients]
+    return [
+        MeasurePatient(
+            patient=patient,
+            in_numerator=hits[patient.pk],
+            continuity=continuity_of(histories[patient.pk]) if histories else None,
+        )
+        for patient in patients
+    ]
+
+
+def _figure_hits(measure: Measure, scope: Scope, period: Period, now: datetime) -> dict[int, bool]:
+    """Patient id -> whether any of their rows meets the figure, for its denominator rows."""
+    hits: dict[int, bool] = {}
+    rows = (
+        measure.rows(scope, period, now)
+        .annotate(counted=ExpressionWrapper(measure.hit(period, now), output_field=BooleanField()))
+        .values_list(measure.patient_path, "counted")
+        .order_by()
+        .distinct()
+    )
+    for patient_id, counted in rows:
+        hits[patient_id] = hits.get(patient_id, False) or bool(counted)
+    return hits
+
+
+def _continuity_histories(scope: Scope, period: Period) -> dict[int, list[str]]:
+    """The visit histories of the patients in view with enough visits to show an index."""
+    histories = visit_histories(
+        patients=Patient.objects.filter(_patients_q(scope, "id")),
+        start=period.start,
+        end=period.end,
+    )
+    floor = minimum_visits()
+    return {
+        patient_id: providers
+        for patient_id, providers in histories.items()
+        if len(providers) >= floor
+    }

@@ -1,5 +1,8 @@
 """Measures on a small generated population whose figures are known."""
 
+import itertools
+import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -234,3 +237,98 @@ def test_plans_reviewed_means_signed_in_the_ninety_days_to_the_end_of_the_period
             )
     figure = _figures(nurse)["plans-reviewed-90-days"]
     assert (figure.numerator, figure.denominator) == (1, 3)
+
+
+def _visits(patient: Patient, providers: list[str], **values: object) -> list[Encounter]:
+    today = timezone.localdate()
+    return [
+        Encounter(
+            patient=patient,
+            kind=values.get("kind", EncounterKind.OUTPATIENT),
+            admit_date=today - timedelta(days=40 - 5 * number),
+            attending_provider=provider,
+        )
+        for number, provider in enumerate(providers)
+    ]
+
+
+def test_pooled_continuity_counts_visits_and_pairs_of_patients_with_enough_visits(
+    team: CareTeam, nurse: User
+) -> None:
+    mixed, too_few, loyal = (factories.make_patient(team) for _ in range(3))
+    Encounter.objects.bulk_create(
+        [
+            *_visits(mixed, ["Dr A", "Dr A", "Dr B", "Dr A"]),
+            *_visits(mixed, ["Dr Z"], kind=EncounterKind.ED),  # not an outpatient visit
+            *_visits(mixed, [""]),  # no provider named: cannot be attributed
+            *_visits(too_few, ["Dr C", "Dr C"]),  # below the minimum of 3 visits
+            *_visits(loyal, ["Dr D", "Dr D", "Dr D"]),
+        ]
+    )
+    figures = _figures(nurse)
+    # Visits 4 + 3; usual provider 3 + 3; pairs 6 + 3, same provider 3 + 3;
+    # consecutive pairs 3 + 2, repeats 1 + 2.
+    assert (figures["continuity-upc"].numerator, figures["continuity-upc"].denominator) == (6, 7)
+    assert (figures["continuity-coc"].numerator, figures["continuity-coc"].denominator) == (6, 9)
+    assert (figures["continuity-secon"].numerator, figures["continuity-secon"].denominator) == (
+        3,
+        5,
+    )
+    assert figures["continuity-coc"].rate == 66.7
+
+
+def test_continuity_click_through_shows_each_patients_own_indices(
+    team: CareTeam, nurse: User
+) -> None:
+    mixed, too_few = factories.make_patient(team), factories.make_patient(team)
+    Encounter.objects.bulk_create(
+        [*_visits(mixed, ["Dr A", "Dr A", "Dr B", "Dr A"]), *_visits(too_few, ["Dr C"] * 2)]
+    )
+    scope = selectors.measure_scope_for_user(user=nurse)
+    rows = selectors.measure_patients_for_user(
+        user=nurse, code="continuity-coc", scope=scope, period=_period()
+    )
+    assert [row.patient.pk for row in rows] == [mixed.pk]
+    continuity = rows[0].continuity
+    assert continuity is not None
+    assert (continuity.visits, continuity.upc, continuity.coc, continuity.secon) == (
+        4,
+        0.75,
+        0.5,
+        pytest.approx(1 / 3),
+    )
+
+
+def test_pooled_continuity_in_sql_agrees_with_counting_the_generated_histories(
+    team: CareTeam, nurse: User
+) -> None:
+    rng = random.Random(16)
+    expected = Counter[str]()
+    visits: list[Encounter] = []
+    for _ in range(40):
+        patient = factories.make_patient(team)
+        history = [rng.choice(["Dr A", "Dr B", "Dr C"]) for _ in range(rng.randint(1, 7))]
+        visits += _visits(patient, history)
+        if len(history) < 3:
+            continue
+        counts = Counter(history)
+        expected["visits"] += len(history)
+        expected["usual"] += max(counts.values())
+        expected["pairs"] += len(history) * (len(history) - 1) // 2
+        expected["same"] += sum(n * (n - 1) // 2 for n in counts.values())
+        expected["consecutive"] += len(history) - 1
+        expected["repeats"] += sum(a == b for a, b in itertools.pairwise(history))
+    Encounter.objects.bulk_create(visits)
+    figures = _figures(nurse)
+    assert (figures["continuity-upc"].numerator, figures["continuity-upc"].denominator) == (
+        expected["usual"],
+        expected["visits"],
+    )
+    assert (figures["continuity-coc"].numerator, figures["continuity-coc"].denominator) == (
+        expected["same"],
+        expected["pairs"],
+    )
+    assert (figures["continuity-secon"].numerator, figures["continuity-secon"].denominator) == (
+        expected["repeats"],
+        expected["consecutive"],
+    )

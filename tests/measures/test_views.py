@@ -121,8 +121,9 @@ def test_measures_page_runs_a_fixed_number_of_queries_whatever_the_population(
     with CaptureQueriesContext(connection) as large:
         assert client.get(PAGE).status_code == 200
     assert len(large) == len(small)
-    # Session, user, team rights, the two filter choices, then one query per figure (7).
-    assert len(large) == 12
+    # Session, user, team rights, the two filter choices, one query per figure (7) and
+    # one for the three continuity figures.
+    assert len(large) == 13
 
 
 def test_export_is_the_figures_table_as_csv_without_patient_names(
@@ -142,3 +143,24 @@ def test_export_is_the_figures_table_as_csv_without_patient_names(
 
 def test_nav_links_to_the_measures_page(client_for, nurse: User) -> None:
     assert reverse("measures:page") in client_for(nurse).get(PAGE).content.decode()
+
+
+def test_continuity_click_through_page_shows_the_patients_indices(
+    client_for, team: CareTeam, nurse: User
+) -> None:
+    patient = factories.make_patient(team)
+    today = timezone.localdate()
+    Encounter.objects.bulk_create(
+        Encounter(
+            patient=patient,
+            kind=EncounterKind.OUTPATIENT,
+            admit_date=today - timedelta(days=days),
+            attending_provider="Dr A",
+        )
+        for days in (3, 6, 9)
+    )
+    response = client_for(nurse).get(CLICK.format(code="continuity-upc"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert patient.mrn in body
+    assert "1.00" in body
