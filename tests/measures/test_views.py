@@ -164,3 +164,30 @@ def test_continuity_click_through_page_shows_the_patients_indices(
     body = response.content.decode()
     assert patient.mrn in body
     assert "1.00" in body
+
+
+def test_a_user_on_no_team_sees_empty_figures_and_no_patients(
+    client_for, organisation, team: CareTeam, nurse: User
+) -> None:
+    _population(team, 2)
+    nobody = factories.make_user(organisation, username="nobody")
+    page = client_for(nobody).get(PAGE)
+    assert page.status_code == 200
+    assert all(f.denominator == 0 and f.numerator == 0 for f in page.context["figures"])
+    click = client_for(nobody).get(CLICK.format(code="full-team"))
+    assert click.status_code == 200
+    assert click.context["rows"] == []
+
+
+def test_coordinator_filter_narrows_the_page_to_their_panel(
+    client_for, team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
+) -> None:
+    _population(team, 2)
+    other_lead = factories.make_member(other_team, is_lead=True)
+    factories.make_member(other_team, user=pcp)
+    _population(other_team, 3)
+    client = client_for(pcp)
+    assert client.get(PAGE).context["figures"][0].denominator == 5
+    narrowed = client.get(PAGE, {"coordinator": other_lead.pk})
+    assert narrowed.context["figures"][0].denominator == 3
+    assert other_lead.display_name in narrowed.context["scope"].label
