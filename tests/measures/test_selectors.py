@@ -332,3 +332,20 @@ def test_pooled_continuity_in_sql_agrees_with_counting_the_generated_histories(
         expected["repeats"],
         expected["consecutive"],
     )
+
+
+def test_emergency_click_through_lists_patients_without_any_encounter_too(
+    team: CareTeam, nurse: User
+) -> None:
+    visited, untouched = factories.make_patient(team), factories.make_patient(team)
+    Encounter.objects.create(
+        patient=visited, kind=EncounterKind.ED, admit_date=timezone.localdate()
+    )
+    scope = selectors.measure_scope_for_user(user=nurse)
+    rows = selectors.measure_patients_for_user(
+        user=nurse, code="ed-visits-per-1000-patient-months", scope=scope, period=_period()
+    )
+    assert {row.patient.pk: row.in_numerator for row in rows} == {
+        visited.pk: True,
+        untouched.pk: False,
+    }
