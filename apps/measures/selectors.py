@@ -26,7 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import Role, User
 from apps.careplans.models import OPEN_PLAN_STATUSES, CarePlan, CarePlanVersion
 from apps.core.audit import audit_record
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.measures import permissions
 from apps.measures.continuity import Continuity, continuity_of, minimum_visits
@@ -474,15 +474,6 @@ def measure_scope_for_user(
         coordinator_id=coordinator.pk,
         organisation_wide=False,
     )
-
-
-def period_validate(*, start: date, end: date) -> Period:
-    if end < start:
-        raise ApplicationError(
-            "The period ends before it starts.",
-            field_errors={"end": ["The end date is before the start date."]},
-        )
-    return Period(start=start, end=end)
 
 
 # --- figures -----------------------------------------------------------------------------
