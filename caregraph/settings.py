@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.referrals",
     "apps.huddles",
     "apps.interop",
+    "apps.measures",
     "apps.demo",
 ]
 
@@ -180,6 +181,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sessions end after a quiet spell (minutes); see SessionIdleTimeoutMiddleware.
+# Continuity indices (UPC, COC, SECON) say little about a handful of visits: below
+# this many encounters a patient's index is not shown (apps.measures.continuity).
+MEASURES_CONTINUITY_MIN_VISITS = int(os.environ.get("MEASURES_CONTINUITY_MIN_VISITS", "3"))
 SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -26,6 +26,7 @@ urlpatterns = [
     path("referrals/", include("apps.referrals.urls")),
     path("transitions/", include("apps.transitions.urls")),
     path("interop/", include("apps.interop.urls")),
+    path("measures/", include("apps.measures.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,92 @@
+"""Continuity of care for a population, pooled over its patients, in one SQL statement.
+
+Each patient's outpatient visits with a named provider in the period count,
+for patients with at least the minimum number of visits (continuity.py). The
+three indices pool naturally into a numerator and a denominator:
+
+- UPC: visits made to each patient's most-seen provider, over all their visits;
+- COC: pairs of a patient's visits made to the same provider, over all pairs of
+  a patient's visits (Bice-Boxerman's index is exactly this share for one
+  patient: (sum n_j^2 - N) / (N (N - 1)));
+- SECON: consecutive visits with the same provider as the visit before, over
+  all consecutive pairs.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from apps.patients.models import Encounter, EncounterKind, Patient
+
+
+@dataclass(frozen=True)
+class PooledContinuity:
+    patients: int
+    visits: int
+    usual_provider_visits: int
+    visit_pairs: int
+    same_provider_pairs: int
+    consecutive_pairs: int
+    consecutive_repeats: int
+
+
+def pooled_continuity(
+    *, patients: QuerySet[Patient], start: date, end: date, min_visits: int
+) -> PooledContinuity:
+    """The pooled counts over `patients` (a queryset, run as a subquery) in one statement."""
+    patient_sql, patient_params = patients.values("id").query.sql_with_params()
+    encounters = Encounter._meta.db_table
+    sql = f"""
+        WITH visits AS (
+            SELECT e.patient_id, e.attending_provider AS provider,
+                   LAG(e.attending_provider) OVER (
+                       PARTITION BY e.patient_id ORDER BY e.admit_date, e.id
+                   ) AS previous
+            FROM {encounters} e
+            WHERE e.patient_id IN ({patient_sql})
+              AND e.kind = %s AND e.attending_provider <> ''
+              AND e.admit_date >= %s AND e.admit_date <= %s
+        ), per_provider AS (
+            SELECT patient_id, COUNT(*) AS n FROM visits GROUP BY patient_id, provider
+        ), per_patient AS (
+            SELECT patient_id, SUM(n) AS total, MAX(n) AS top, SUM(n * n) AS squares
+            FROM per_provider GROUP BY patient_id
+        ), sequences AS (
+            SELECT patient_id, COUNT(previous) AS pairs,
+                   COUNT(*) FILTER (WHERE previous = provider) AS repeats
+            FROM visits GROUP BY patient_id
+        )
+        SELECT COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(top), 0),
+               COALESCE(SUM(total * (total - 1) / 2), 0),
+               COALESCE(SUM((squares - total) / 2), 0),
+               COALESCE(SUM(pairs), 0), COALESCE(SUM(repeats), 0)
+        FROM per_patient JOIN sequences USING (patient_id)
+        WHERE total >= %s
+    """  # noqa: S608 - table names from the model, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [*patient_params, EncounterKind.OUTPATIENT, start, end, max(2, min_visits)]
+        )
+        row = cursor.fetchone()
+    return PooledContinuity(*(int(value) for value in row))
+
+
+def visit_histories(*, patients: QuerySet[Patient], start: date, end: date) -> dict[int, list[str]]:
+    """The providers of each patient's visits counted above, in visit order, one query."""
+    histories: dict[int, list[str]] = {}
+    rows = (
+        Encounter.objects.filter(
+            patient_id__in=patients.values("id"),
+            kind=EncounterKind.OUTPATIENT,
+            admit_date__gte=start,
+            admit_date__lte=end,
+            attending_provider__gt="",
+        )
+        .order_by("patient_id", "admit_date", "id")
+        .values_list("patient_id", "attending_provider")
+    )
+    for patient_id, provider in rows:
+        histories.setdefault(patient_id, []).append(provider)
+    return histories

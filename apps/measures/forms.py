@@ -1,0 +1,57 @@
+"""The one filter form of the measures page, its CSV export and its click-throughs."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.measures import permissions
+from apps.teams.models import CareTeam, TeamMembership
+
+DEFAULT_DAYS = 90
+
+
+def default_period() -> tuple[date, date]:
+    """The 90 days up to yesterday: today's work is not done yet."""
+    end = timezone.localdate() - timedelta(days=1)
+    return end - timedelta(days=DEFAULT_DAYS - 1), end
+
+
+class MeasureFilterForm(forms.Form):
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    coordinator = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        team_ids = permissions.measure_team_ids_for(user)
+        organisation_wide = permissions.can_view_organisation_measures(user)
+        teams = CareTeam.objects.filter(pk__in=team_ids).order_by("name").values_list("pk", "name")
+        everyone = "Whole organisation" if organisation_wide else "All my teams"
+        self.fields["team"].choices = [("", everyone), *teams]  # type: ignore[attr-defined]
+        members = (
+            TeamMembership.objects.open()
+            .filter(team_id__in=team_ids)
+            .order_by("user__last_name", "user__first_name", "user_id")
+            .values_list("user_id", "user__first_name", "user__last_name", "user__username")
+            .distinct()
+        )
+        self.fields["coordinator"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            *(
+                (user_id, f"{first} {last}".strip() or username)
+                for user_id, first, last, username in members
+            ),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = default_period()
+        cleaned["start"] = cleaned.get("start") or start
+        cleaned["end"] = cleaned.get("end") or end
+        if cleaned["end"] < cleaned["start"]:
+            self.add_error("end", "The end date is before the start date.")
+        return cleaned

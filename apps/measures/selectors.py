@@ -1,0 +1,639 @@
+"""Whether coordination works: structure, process and outcome figures, computed set-wise.
+
+Each figure is one aggregate query over the patients in view (an organisation,
+a team or a coordinator's panel) for a period, whatever the number of patients:
+a figure never loops over patients in Python. Each says what it counts (its
+definition), and its click-through lists the patients behind it, restricted to
+the user's own teams and audited as a list read.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.utils import timezone
+
+from apps.accounts.models import Role, User
+from apps.careplans.models import OPEN_PLAN_STATUSES, CarePlan, CarePlanVersion
+from apps.core.audit import audit_record
+from apps.core.exceptions import NotFoundError
+from apps.core.models import AuditAction
+from apps.measures import permissions
+from apps.measures.continuity import Continuity, continuity_of, minimum_visits
+from apps.measures.continuity_figures import PooledContinuity, pooled_continuity, visit_histories
+from apps.patients.models import EncounterKind, Patient
+from apps.referrals.models import (
+    OPEN_STATES,
+    Referral,
+    ReferralEvent,
+    ReferralEventKind,
+    ReferralState,
+    overdue_condition,
+)
+from apps.tasks.models import Task
+from apps.teams.models import CareTeam, TeamMembership
+from apps.transitions.models import (
+    ContactKind,
+    ContactOutcome,
+    FollowUp,
+    FollowUpContact,
+    ReconciliationStatus,
+)
+
+# Average days in a calendar month (365.25 / 12): turns a period into patient-months.
+DAYS_PER_MONTH = 30.4375
+RECONCILIATION_DAYS = 30
+READMISSION_DAYS = 30
+PLAN_REVIEW_DAYS = 90
+CLICK_THROUGH_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days from `start` to `end`, both included, in the site's time zone."""
+
+    start: date
+    end: date
+
+    @property
+    def starts_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def ends_before(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    @property
+    def months(self) -> float:
+        return ((self.end - self.start).days + 1) / DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the patients of `team_ids`, narrowed to a coordinator's panel if named."""
+
+    label: str
+    team_ids: tuple[int, ...]
+    coordinator_id: int | None = None
+    organisation_wide: bool = False
+
+
+@dataclass(frozen=True)
+class Figure:
+    code: str
+    group: str
+    title: str
+    definition: str
+    numerator: int
+    denominator: float
+    rate: float | None
+    unit: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure's rule: the rows it counts (each belonging to a patient) and which of them
+    meet it. `rows` and `hit` see the patient through `patient_path`."""
+
+    code: str
+    group: str
+    title: str
+    definition: str
+    patient_path: str
+    rows: Callable[[Scope, Period, datetime], QuerySet]  # type: ignore[type-arg]
+    hit: Callable[[Period, datetime], Q]
+    per: int = 100
+    unit: str = "%"
+
+
+def _patients_q(scope: Scope, path: str) -> Q:
+    """The patients in view, seen from a model whose patient is at `path`."""
+    prefix = "" if path == "id" else path.removesuffix("_id") + "__"
+    condition = Q(**{f"{prefix}care_team_id__in": scope.team_ids, f"{prefix}is_active": True})
+    if scope.coordinator_id is not None:
+        led = TeamMembership.objects.leads().filter(user_id=scope.coordinator_id).values("team_id")
+        owned = Task.objects.open().filter(owner_id=scope.coordinator_id).values("patient_id")
+        patient_id = "id" if path == "id" else path
+        condition &= Q(**{f"{prefix}care_team_id__in": led}) | Q(**{f"{patient_id}__in": owned})
+    return condition
+
+
+def _live(role_q: Q) -> Exists:
+    return Exists(TeamMembership.objects.live().filter(role_q, team_id=OuterRef("care_team_id")))
+
+
+# --- structure ---------------------------------------------------------------------------
+
+
+def _full_team_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Patient]:
+    return Patient.objects.filter(_patients_q(scope, "id"))
+
+
+def _full_team_hit(period: Period, now: datetime) -> Q:
+    lead = Exists(TeamMembership.objects.leads().filter(team_id=OuterRef("care_team_id")))
+    return Q(
+        lead,
+        _live(Q(role=Role.RN_CARE_COORDINATOR)),
+        _live(Q(role=Role.PCP)),
+        _live(Q(role__in=[Role.SOCIAL_WORKER, Role.CHW])),
+    )
+
+
+# --- process -----------------------------------------------------------------------------
+
+
+def _discharges_home(scope: Scope, period: Period) -> QuerySet[FollowUp]:
+    """Discharges home (each starts a follow-up) in the period, the discharge not cancelled."""
+    return FollowUp.objects.filter(
+        _patients_q(scope, "episode__patient_id"),
+        discharged_at__gte=period.starts_at,
+        discharged_at__lt=period.ends_before,
+        handoff__cancelled_at__isnull=True,
+    )
+
+
+def _contact_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[FollowUp]:
+    # A discharge counts once its 2 business days are over; readmitted before then, it
+    # had no chance of a contact at home.
+    return (
+        _discharges_home(scope, period)
+        .filter(contact_due_at__lte=now)
+        .exclude(episode__readmitted_at__lt=F("contact_due_at"))
+    )
+
+
+def _contact_hit(period: Period, now: datetime) -> Q:
+    return Q(
+        Exists(
+            FollowUpContact.objects.filter(
+                follow_up_id=OuterRef("pk"),
+                kind=ContactKind.CONTACT,
+                outcome=ContactOutcome.REACHED,
+                contact_at__lte=OuterRef("contact_due_at"),
+            )
+        )
+    )
+
+
+def _reconciliation_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[FollowUp]:
+    # Counted once the 30 days are over, or earlier when already verified in time.
+    return _discharges_home(scope, period).filter(
+        Q(discharged_at__lte=now - timedelta(days=RECONCILIATION_DAYS))
+        | _reconciliation_hit(period, now)
+    )
+
+
+def _reconciliation_hit(period: Period, now: datetime) -> Q:
+    return Q(
+        handoff__reconciliation__status=ReconciliationStatus.VERIFIED,
+        handoff__reconciliation__verified_at__lte=F("discharged_at")
+        + timedelta(days=RECONCILIATION_DAYS),
+    )
+
+
+def _referral_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Referral]:
+    ever_late = Exists(
+        ReferralEvent.objects.filter(
+            referral_id=OuterRef("pk"),
+            kind__in=[ReferralEventKind.REMINDED, ReferralEventKind.ESCALATED],
+        )
+    )
+    # Loops whose outcome is known: ended, or past a time limit (now or before).
+    return (
+        Referral.objects.filter(
+            _patients_q(scope, "patient_id"),
+            sent_at__gte=period.starts_at,
+            sent_at__lt=period.ends_before,
+        )
+        .exclude(state=ReferralState.CANCELLED)
+        .filter(~Q(state__in=OPEN_STATES) | overdue_condition(now) | Q(ever_late))
+        .alias(ever_late=ever_late)
+    )
+
+
+def _referral_hit(period: Period, now: datetime) -> Q:
+    return Q(state=ReferralState.CLOSED, ever_late=False)
+
+
+def _plan_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[CarePlan]:
+    return CarePlan.objects.filter(
+        _patients_q(scope, "patient_id"),
+        status__in=OPEN_PLAN_STATUSES,
+        created_at__lt=period.ends_before,
+    )
+
+
+def _plan_hit(period: Period, now: datetime) -> Q:
+    return Q(
+        Exists(
+            CarePlanVersion.objects.filter(
+                plan_id=OuterRef("pk"),
+                signed_at__gte=period.ends_before - timedelta(days=PLAN_REVIEW_DAYS),
+                signed_at__lt=period.ends_before,
+            )
+        )
+    )
+
+
+# --- outcome -----------------------------------------------------------------------------
+
+
+def _readmission_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[FollowUp]:
+    return _discharges_home(scope, period).filter(
+        Q(discharged_at__lte=now - timedelta(days=READMISSION_DAYS)) | _readmission_hit(period, now)
+    )
+
+
+def _readmission_hit(period: Period, now: datetime) -> Q:
+    return Q(
+        episode__readmitted_at__isnull=False,
+        episode__readmitted_at__lte=F("discharged_at") + timedelta(days=READMISSION_DAYS),
+    )
+
+
+def _emergency_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Patient]:
+    return Patient.objects.filter(_patients_q(scope, "id"))
+
+
+def _emergency_hit(period: Period, now: datetime) -> Q:
+    return Q(
+        encounters__kind=EncounterKind.ED,
+        encounters__admit_date__gte=period.start,
+        encounters__admit_date__lte=period.end,
+    )
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure(
+        code="full-team",
+        group="Structure",
+        title="Patients with a named lead coordinator and a full team",
+        definition=(
+            "Denominator: active patients in view. Numerator: those whose care team has, "
+            "today, a live lead coordinator and a full team: at least one live RN care "
+            "coordinator, one live PCP and one live social worker or community health "
+            "worker (a live member has an open membership and an active personal account)."
+        ),
+        patient_path="id",
+        rows=_full_team_rows,
+        hit=_full_team_hit,
+    ),
+    Measure(
+        code="contact-2-business-days",
+        group="Process",
+        title="Interactive contact within 2 business days of discharge",
+        definition=(
+            "Denominator: discharges home in the period (not cancelled) whose 2 business "
+            "days (holidays and closures skipped) are over, leaving out those readmitted "
+            "before then. Numerator: those with a documented interactive contact that "
+            "reached the patient or caregiver by the end of the second business day. "
+            "Undocumented contacts do not count."
+        ),
+        patient_path="episode__patient_id",
+        rows=_contact_rows,
+        hit=_contact_hit,
+    ),
+    Measure(
+        code="reconciliation-30-days",
+        group="Process",
+        title="Medication reconciliation verified within 30 days of discharge",
+        definition=(
+            "Denominator: discharges home in the period (not cancelled) whose 30 days are "
+            "over or whose reconciliation is already verified. Numerator: those whose "
+            "medication reconciliation a pharmacist verified within 30 days of discharge."
+        ),
+        patient_path="episode__patient_id",
+        rows=_reconciliation_rows,
+        hit=_reconciliation_hit,
+    ),
+    Measure(
+        code="referrals-closed-in-limit",
+        group="Process",
+        title="Referrals closed within their time limits",
+        definition=(
+            "Denominator: referrals sent in the period, not cancelled, whose loop has "
+            "ended (closed, declined, unable to contact) or has passed a state's time "
+            "limit. Numerator: those closed with a documented result without ever passing "
+            "a state's time limit (no reminder or escalation was due)."
+        ),
+        patient_path="patient_id",
+        rows=_referral_rows,
+        hit=_referral_hit,
+    ),
+    Measure(
+        code="plans-reviewed-90-days",
+        group="Process",
+        title="Care plans reviewed (signed) within 90 days",
+        definition=(
+            "Denominator: care plans in use (not retired) created by the end of the "
+            "period. Numerator: those with a version signed by a PCP in the 90 days up "
+            "to the end of the period."
+        ),
+        patient_path="patient_id",
+        rows=_plan_rows,
+        hit=_plan_hit,
+    ),
+    Measure(
+        code="readmissions-30-days",
+        group="Outcome",
+        title="30-day all-cause readmissions after a discharge home",
+        definition=(
+            "Denominator: discharges home in the period (not cancelled) whose 30 days are "
+            "over or that were readmitted. Numerator: those followed by an admission for "
+            "any cause within 30 days. Lower is better."
+        ),
+        patient_path="episode__patient_id",
+        rows=_readmission_rows,
+        hit=_readmission_hit,
+    ),
+    Measure(
+        code="ed-visits-per-1000-patient-months",
+        group="Outcome",
+        title="Emergency department visits per 1,000 patient-months",
+        definition=(
+            "Numerator: emergency department encounters of active patients in view with a "
+            "date in the period. Denominator: patient-months, each active patient in view "
+            "counting the whole period (days / 30.4375). Rate per 1,000 patient-months. "
+            "Lower is better."
+        ),
+        patient_path="id",
+        rows=_emergency_rows,
+        hit=_emergency_hit,
+        per=1000,
+        unit="per 1,000 patient-months",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ContinuityMeasure:
+    """A pooled continuity index (continuity_figures.py): its counts come from one statement
+    shared by the three, and its click-through shows each patient's own index."""
+
+    code: str
+    group: str
+    title: str
+    definition: str
+    counts: Callable[[PooledContinuity], tuple[int, int]]
+    per: int = 100
+    unit: str = "%"
+
+
+_CONTINUITY_BASE = (
+    "Outpatient visits in the period with a named attending provider, of active patients "
+    "in view with at least the minimum number of such visits (fewer, and a patient's "
+    "index is not shown)."
+)
+CONTINUITY_MEASURES: tuple[ContinuityMeasure, ...] = (
+    ContinuityMeasure(
+        code="continuity-upc",
+        group="Continuity",
+        title="Usual Provider of Care (UPC), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: visits made to each patient's most-seen "
+            "provider. Denominator: all those visits. One patient's UPC is n_max / N."
+        ),
+        counts=lambda pooled: (pooled.usual_provider_visits, pooled.visits),
+    ),
+    ContinuityMeasure(
+        code="continuity-coc",
+        group="Continuity",
+        title="Bice-Boxerman Continuity of Care (COC), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: pairs of a patient's visits made to the same "
+            "provider. Denominator: all pairs of a patient's visits. One patient's COC is "
+            "(sum n_j^2 - N) / (N (N - 1)), this share for their visits alone."
+        ),
+        counts=lambda pooled: (pooled.same_provider_pairs, pooled.visit_pairs),
+    ),
+    ContinuityMeasure(
+        code="continuity-secon",
+        group="Continuity",
+        title="Sequential continuity (SECON), pooled",
+        definition=(
+            f"{_CONTINUITY_BASE} Numerator: visits with the same provider as the "
+            "patient's visit before. Denominator: all consecutive pairs of a patient's visits."
+        ),
+        counts=lambda pooled: (pooled.consecutive_repeats, pooled.consecutive_pairs),
+    ),
+)
+MEASURE_CODES: dict[str, Measure | ContinuityMeasure] = {
+    **{measure.code: measure for measure in MEASURES},
+    **{measure.code: measure for measure in CONTINUITY_MEASURES},
+}
+
+
+# --- scope and access --------------------------------------------------------------------
+
+
+def measure_scope_for_user(
+    *, user: User, team_id: int | None = None, coordinator_id: int | None = None
+) -> Scope:
+    """Whose figures `user` asked for, within what they may see.
+
+    No team: the organisation for its admin, else all the user's teams. A team or a
+    coordinator the user may not see answers "not found", like a missing one.
+    """
+    allowed = permissions.measure_team_ids_for(user)
+    organisation_wide = permissions.can_view_organisation_measures(user)
+    if team_id is not None:
+        if team_id not in allowed:
+            raise NotFoundError("No such team.")
+        team_ids: tuple[int, ...] = (team_id,)
+        label = CareTeam.objects.get(pk=team_id).name
+        organisation_wide = False
+    else:
+        team_ids = tuple(allowed)
+        label = "Your organisation" if organisation_wide else "Your teams"
+    if coordinator_id is None:
+        return Scope(label=label, team_ids=team_ids, organisation_wide=organisation_wide)
+    coordinator = (
+        User.objects.filter(
+            pk=coordinator_id,
+            memberships__team_id__in=team_ids,
+            memberships__ended_at__isnull=True,
+        )
+        .distinct()
+        .first()
+    )
+    if coordinator is None:
+        raise NotFoundError("No such coordinator on these teams.")
+    return Scope(
+        label=f"{label}: {coordinator.display_name}",
+        team_ids=team_ids,
+        coordinator_id=coordinator.pk,
+        organisation_wide=False,
+    )
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Figure:
+    rows = measure.rows(scope, period, now)
+    if measure.per == 100:
+        counts = rows.aggregate(
+            denominator=Count("pk"), numerator=Count("pk", filter=measure.hit(period, now))
+        )
+        denominator: float = counts["denominator"]
+        numerator = counts["numerator"]
+    else:
+        # Events per patient-month: the events among the patients, and the patients.
+        counts = rows.aggregate(
+            patients=Count("pk", distinct=True),
+            numerator=Count("encounters", filter=measure.hit(period, now)),
+        )
+        numerator = counts["numerator"]
+        denominator = counts["patients"] * period.months
+    rate = numerator / denominator * measure.per if denominator else None
+    return Figure(
+        code=measure.code,
+        group=measure.group,
+        title=measure.title,
+        definition=measure.definition,
+        numerator=numerator,
+        denominator=denominator if measure.per == 100 else round(denominator, 1),
+        rate=None if rate is None else round(rate, 1),
+        unit=measure.unit,
+    )
+
+
+def _empty_figure(measure: Measure | ContinuityMeasure) -> Figure:
+    """A figure of nobody (a user on no team): zero over zero, no rate, no query."""
+    return Figure(
+        code=measure.code,
+        group=measure.group,
+        title=measure.title,
+        definition=measure.definition,
+        numerator=0,
+        denominator=0,
+        rate=None,
+        unit=measure.unit,
+    )
+
+
+def measure_figures(*, scope: Scope, period: Period, now: datetime | None = None) -> list[Figure]:
+    """Every figure for the scope and period: one query each, whatever the population."""
+    now = now or timezone.now()
+    if not scope.team_ids:
+        return [_empty_figure(measure) for measure in MEASURE_CODES.values()]
+    figures = [_figure(measure, scope, period, now) for measure in MEASURES]
+    pooled = pooled_continuity(
+        patients=Patient.objects.filter(_patients_q(scope, "id")),
+        start=period.start,
+        end=period.end,
+        min_visits=minimum_visits(),
+    )
+    for measure in CONTINUITY_MEASURES:
+        numerator, denominator = measure.counts(pooled)
+        rate = round(numerator / denominator * measure.per, 1) if denominator else None
+        figures.append(
+            Figure(
+                code=measure.code,
+                group=measure.group,
+                title=measure.title,
+                definition=measure.definition,
+                numerator=numerator,
+                denominator=denominator,
+                rate=rate,
+                unit=measure.unit,
+            )
+        )
+    return figures
+
+
+@dataclass(frozen=True)
+class MeasurePatient:
+    patient: Patient
+    in_numerator: bool
+    # The patient's own indices, on a continuity figure's click-through.
+    continuity: Continuity | None = None
+
+
+def measure_patients_for_user(
+    *, user: User, code: str, scope: Scope, period: Period, now: datetime | None = None
+) -> list[MeasurePatient]:
+    """The patients behind a figure (denominator, marking those in the numerator).
+
+    Only patients on the user's own teams are listed, whatever the scope (an
+    organisation admin sees organisation-wide numbers, not other teams' patients);
+    the list is audited with the patients it returned.
+    """
+    measure = MEASURE_CODES.get(code)
+    if measure is None:
+        raise NotFoundError("No such measure.")
+    now = now or timezone.now()
+    own_teams = set(permissions.measure_team_ids(user))
+    visible = Scope(
+        label=scope.label,
+        team_ids=tuple(team_id for team_id in scope.team_ids if team_id in own_teams),
+        coordinator_id=scope.coordinator_id,
+    )
+    hits: dict[int, bool] = {}
+    histories: dict[int, list[str]] = {}
+    if visible.team_ids:
+        if isinstance(measure, ContinuityMeasure):
+            histories = _continuity_histories(visible, period)
+            hits = dict.fromkeys(histories, True)
+        else:
+            hits = _figure_hits(measure, visible, period, now)
+    patients = list(
+        Patient.objects.filter(pk__in=list(hits)[:CLICK_THROUGH_LIMIT])
+        .select_related("care_team")
+        .order_by("family_name", "given_name", "pk")
+    )
+    audit_record(
+        actor=user,
+        action=AuditAction.LIST,
+        object_type=Patient,
+        patient_ids=[patient.pk for patient in patients],
+        detail={"measure": measure.code, "start": str(period.start), "end": str(period.end)},
+    )
+    return [
+        MeasurePatient(
+            patient=patient,
+            in_numerator=hits[patient.pk],
+            continuity=continuity_of(histories[patient.pk]) if histories else None,
+        )
+        for patient in patients
+    ]
+
+
+def _figure_hits(measure: Measure, scope: Scope, period: Period, now: datetime) -> dict[int, bool]:
+    """Patient id -> whether any of their rows meets the figure, for its denominator rows."""
+    hits: dict[int, bool] = {}
+    rows = (
+        measure.rows(scope, period, now)
+        .annotate(counted=ExpressionWrapper(measure.hit(period, now), output_field=BooleanField()))
+        .values_list(measure.patient_path, "counted")
+        .order_by()
+        .distinct()
+    )
+    for patient_id, counted in rows:
+        hits[patient_id] = hits.get(patient_id, False) or bool(counted)
+    return hits
+
+
+def _continuity_histories(scope: Scope, period: Period) -> dict[int, list[str]]:
+    """The visit histories of the patients in view with enough visits to show an index."""
+    histories = visit_histories(
+        patients=Patient.objects.filter(_patients_q(scope, "id")),
+        start=period.start,
+        end=period.end,
+    )
+    floor = minimum_visits()
+    return {
+        patient_id: providers
+        for patient_id, providers in histories.items()
+        if len(providers) >= floor
+    }

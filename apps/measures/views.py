@@ -1,0 +1,103 @@
+"""The measures page, its CSV export and the patients behind each figure."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from apps.accounts.http import AuthenticatedHttpRequest
+from apps.core.csv_export import csv_response
+from apps.measures import selectors
+from apps.measures.forms import MeasureFilterForm, default_period
+
+
+def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict[str, Any], int]:
+    """The filters asked for; a bad one shows the default figures, the field named (400)."""
+    form = MeasureFilterForm(request.GET, user=request.user)
+    if form.is_valid():
+        cleaned = form.cleaned_data
+        status = 200
+    else:
+        start, end = default_period()
+        cleaned = {"team": None, "coordinator": None, "start": start, "end": end}
+        status = 400
+    scope = selectors.measure_scope_for_user(
+        user=request.user, team_id=cleaned["team"], coordinator_id=cleaned["coordinator"]
+    )
+    period = selectors.Period(start=cleaned["start"], end=cleaned["end"])
+    return form, {"scope": scope, "period": period}, status
+
+
+@login_required
+def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, chosen, status = _filters(request)
+    figures = selectors.measure_figures(**chosen)
+    query = request.GET.urlencode()
+    context = {
+        "form": form,
+        "figures": figures,
+        "query": query,
+        "export_url": f"{reverse('measures:export')}?{query}",
+        **chosen,
+    }
+    return render(request, "measures/page.html", context, status=status)
+
+
+EXPORT_COLUMNS = (
+    "group",
+    "code",
+    "measure",
+    "numerator",
+    "denominator",
+    "rate",
+    "unit",
+    "scope",
+    "start",
+    "end",
+    "definition",
+)
+
+
+@login_required
+def measures_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The figures table as CSV (counts only: no patient is named)."""
+    _form, chosen, _status = _filters(request)
+    figures = selectors.measure_figures(**chosen)
+    response, writer = csv_response("measures.csv")
+    writer.writerow(EXPORT_COLUMNS)
+    scope, period = chosen["scope"], chosen["period"]
+    for figure in figures:
+        writer.writerow(
+            [
+                figure.group,
+                figure.code,
+                figure.title,
+                figure.numerator,
+                figure.denominator,
+                "" if figure.rate is None else figure.rate,
+                figure.unit,
+                scope.label,
+                period.start.isoformat(),
+                period.end.isoformat(),
+                figure.definition,
+            ]
+        )
+    return response
+
+
+@login_required
+def measure_patients(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    form, chosen, status = _filters(request)
+    rows = selectors.measure_patients_for_user(user=request.user, code=code, **chosen)
+    measure = selectors.MEASURE_CODES[code]
+    context = {
+        "form": form,
+        "measure": measure,
+        "rows": rows,
+        "in_numerator": sum(1 for row in rows if row.in_numerator),
+        "query": request.GET.urlencode(),
+        **chosen,
+    }
+    return render(request, "measures/patients.html", context, status=status)
