@@ -32,6 +32,7 @@ from django.utils import timezone
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create
 from apps.careplans.models import CarePlan
+from apps.core.actors import JobActor
 from apps.huddles import services
 from apps.huddles.agenda import SOURCES
 from apps.huddles.models import Huddle
@@ -57,6 +58,9 @@ ROLES = [
     Role.PHARMACIST,
     Role.NAVIGATOR,
 ]
+
+# The benchmarks set up and sweep as a job, as a worker would.
+BENCH = JobActor(job="benchmarks")
 
 
 def _insert(model: type[models.Model], count: int, expressions: dict[str, str]) -> None:
@@ -114,7 +118,7 @@ def _members(organisation: Organisation, team: CareTeam, number: int) -> list[Us
         ]
     )
     for index, user in enumerate(users):
-        team_member_add(actor=None, team=team, user=user, role=ROLES[index], is_lead=(index == 0))
+        team_member_add(actor=BENCH, team=team, user=user, role=ROLES[index], is_lead=(index == 0))
     return users
 
 
@@ -123,10 +127,10 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
     started = time.perf_counter()
     organisation = organisation_create(name=ORGANISATION)
     teams = [
-        care_team_create(actor=None, organisation=organisation, name=f"Bench team {n:02d}")
+        care_team_create(actor=BENCH, organisation=organisation, name=f"Bench team {n:02d}")
         for n in range(BIG_TEAMS)
     ]
-    small = care_team_create(actor=None, organisation=organisation, name="Bench small team")
+    small = care_team_create(actor=BENCH, organisation=organisation, name="Bench small team")
     leads: dict[int, User] = {}
     for team in [*teams, small]:
         users = _members(organisation, team, len(ROLES))
@@ -134,7 +138,7 @@ def seed() -> tuple[CareTeam, CareTeam, User, User]:
         # Someone who left: their open work is orphaned.
         leaver = users[-1]
         team_member_remove(
-            actor=None,
+            actor=BENCH,
             membership=TeamMembership.objects.get(team=team, user=leaver, ended_at=None),
         )
     team_ids = ",".join(str(team.pk) for team in teams)
