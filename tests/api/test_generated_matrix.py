@@ -15,17 +15,6 @@ API = api_operations()
 PAGES = page_routes()
 
 
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    """Hundreds of calls from one person in a second are the test, not an attack."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": dict.fromkeys(
-            settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"
-        ),
-    }
-
-
 @pytest.fixture
 def ids(patient, nurse, chw, team):
     return {**clinical_world(patient, nurse=nurse, chw=chw), "team_id": team.pk}
