@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.api.doors import WORDS
 from tests.api.world import clinical_world
 
 CHECKS = [
@@ -64,10 +65,12 @@ def ids(patient, nurse, chw) -> dict[str, Any]:
 
 
 def _path_ids(operation: Any, ids: dict[str, Any]) -> dict[str, Any]:
-    """Real ids where the path names a record, so requests reach the records and not only
-    the 404 of a made-up id (a checklist item is an item_id under transitions/)."""
+    """Real ids where the path names a record, and a real action where it names one, so
+    requests reach the records and not only the 404 of a made-up id (a checklist item is
+    an item_id under transitions/)."""
     names = [p.name for p in operation.path_parameters]
     fixed = {name: ids[name] for name in names if name in ids}
+    fixed.update({name: WORDS[name] for name in names if name in WORDS})
     if "item_id" in names and operation.path.startswith("/api/v1/transitions/"):
         fixed["item_id"] = ids["checklist_item_id"]
     return fixed
