@@ -63,7 +63,7 @@ def test_every_api_operation_asks_an_anonymous_caller_to_authenticate(api_for, i
         response = client.generic(door.method.upper(), door.url(ids), "{}", "application/json")
         if response.status_code != 401 or "WWW-Authenticate" not in response:
             failures.append((str(door), response.status_code))
-    assert not failures
+    assert not failures, "\n".join(map(str, failures))
 
 
 def test_every_api_operation_hides_another_teams_patient(api_for, outsider, patient, ids):
@@ -90,7 +90,7 @@ def test_every_api_operation_hides_another_teams_patient(api_for, outsider, pati
             failures.append((str(door), status, f"leaked {leaked}"))
         if before is not None and clinical_state() != before:
             failures.append((str(door), status, "changed clinical data"))
-    assert not failures
+    assert not failures, "\n".join(map(str, failures))
 
 
 def _page_responses(client, door: Door, ids):
@@ -112,7 +112,7 @@ def test_every_page_with_a_record_in_its_url_sends_an_anonymous_visitor_to_log_i
         ]
         if not served or len(redirected) != len(served):
             failures.append((str(door), {m: r.status_code for m, r in responses.items()}))
-    assert not failures
+    assert not failures, "\n".join(map(str, failures))
 
 
 def test_every_page_with_a_record_in_its_url_hides_another_teams_patient(
@@ -134,7 +134,7 @@ def test_every_page_with_a_record_in_its_url_hides_another_teams_patient(
                 failures.append((str(door), statuses, f"leaked {leaked}"))
         if clinical_state() != before:
             failures.append((str(door), statuses, "changed clinical data"))
-    assert not failures
+    assert not failures, "\n".join(map(str, failures))
 
 
 def test_the_ids_knocked_with_open_real_records_for_the_patients_own_team(
@@ -152,4 +152,4 @@ def test_the_ids_knocked_with_open_real_records_for_the_patients_own_team(
         for door in PAGES
         if not door.skipped_because and browser.get(door.url(ids)).status_code == 404
     ]
-    assert not missing
+    assert not missing, "\n".join(missing)
