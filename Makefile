@@ -153,7 +153,7 @@ services-down:
 
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info test-results playwright-report
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info test-results playwright-report
 
 distclean: clean
 	@if [ -f $(SERVICES_DIR)/state ]; then scripts/services.sh stop $(SERVICES_DIR) || true; fi

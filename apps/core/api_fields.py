@@ -8,6 +8,7 @@ arithmetic later (business days, due dates) as a 500.
 import datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 EARLIEST_YEAR = 1900
@@ -32,3 +33,17 @@ class DateTimeField(serializers.DateTimeField):
         parsed: datetime.datetime = super().to_internal_value(value)
         _check_year(parsed)
         return parsed
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "description": "A wall-clock time in the team's time zone, without an offset "
+        "(a weekly 09:00 stays 09:00 across daylight-saving changes).",
+        "example": "09:00",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A local time of day. OpenAPI's `time` format demands an offset, which a recurring
+    local time has none of, so the schema publishes the shape it really has."""

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.huddles.models import AgendaItem, Huddle, HuddleStatus, ItemStatus
 from apps.tasks.models import Task, TaskSource
+from tests.api.schema import assert_conforms
 from tests.huddles.factories import make_huddle, make_task, open_huddle
 
 
@@ -187,3 +188,18 @@ def test_item_of_another_huddle_is_not_found(api_for, team, nurse, running):
 def test_schema_lists_the_huddle_endpoints(api_for, nurse):
     schema = api_for(nurse).get(reverse("api-schema")).content.decode()
     assert "/api/v1/huddles/{huddle_id}/items/{item_id}/tasks/" in schema
+
+
+def test_a_weekly_huddle_time_answers_as_the_schema_publishes(api_for, nurse, team):
+    """A series starts at a local wall-clock time ("09:00:00", no offset: it stays 09:00
+    across daylight saving); the schema used to call it an OpenAPI `time`, which needs one."""
+    response = api_for(nurse).post(
+        reverse("api-huddle-series"),
+        {"team_id": team.pk, "weekday": 1, "start_time": "09:00"},
+        format="json",
+    )
+    assert response.json()["start_time"] == "09:00:00"
+    assert_conforms(response, "post", "/api/v1/huddle-series/")
+    assert_conforms(
+        api_for(nurse).get(reverse("api-huddle-series")), "get", "/api/v1/huddle-series/"
+    )

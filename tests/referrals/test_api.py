@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.referrals.models import Referral, ReferralEvent, ReferralState
+from tests.api.schema import assert_conforms
 from tests.referrals.factories import RESULT, make_referral
 
 S = ReferralState
@@ -227,3 +228,17 @@ def test_linking_a_goal_through_the_api(api_for, chw, nurse, patient, food_servi
     )
     assert wrong.status_code == 400
     assert "goal_id" in wrong.json()["errors"]
+
+
+def test_a_partner_without_email_or_website_answers_as_the_schema_publishes(
+    api_for, chw, food_service
+):
+    """A partner with no email or website is answered with "" (the schema used to promise
+    an email address and a URI, so a generated client refused the answer)."""
+    partner_id = food_service.resource_organisation_id
+    partner = api_for(chw).get(reverse("api-directory-organisation", args=[partner_id]))
+    service = api_for(chw).get(reverse("api-directory-service", args=[food_service.pk]))
+    assert (partner.json()["email"], partner.json()["website"]) == ("", "")
+    assert service.json()["email"] == ""
+    assert_conforms(partner, "get", "/api/v1/referrals/directory/organisations/{organisation_id}/")
+    assert_conforms(service, "get", "/api/v1/referrals/directory/services/{service_id}/")

@@ -21,6 +21,10 @@ class ReferralPersonSerializer(serializers.Serializer):
 
 
 class ResourceOrganisationSerializer(serializers.ModelSerializer):
+    # Read-only model fields lose allow_blank; said again, the schema accepts "" for none.
+    email = serializers.EmailField(read_only=True, allow_blank=True)
+    website = serializers.URLField(read_only=True, allow_blank=True)
+
     class Meta:
         model = ResourceOrganisation
         # What the directory keeps of a partner: the fields its services accept.
@@ -36,6 +40,7 @@ class ResourceOrganisationRefSerializer(serializers.Serializer):
 class ResourceServiceSerializer(serializers.ModelSerializer):
     organisation = ResourceOrganisationRefSerializer(source="resource_organisation")
     service_type_display = serializers.CharField(source="get_service_type_display")
+    email = serializers.EmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = ResourceService
