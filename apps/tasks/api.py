@@ -9,23 +9,18 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import Role, User
 from apps.core import api_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
+from apps.patients.api_refs import PatientRefSerializer
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import TeamFilterForm, team_filters
 from apps.tasks.models import Task, TaskPriority
 from apps.teams.selectors import team_active_members
-
-
-class PatientRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="patient_id")
-    family_name = serializers.CharField(source="patient_family_name")
-    given_name = serializers.CharField(source="patient_given_name")
-    mrn = serializers.CharField(source="patient_mrn")
 
 
 class OwnerRefSerializer(serializers.Serializer):
@@ -43,7 +38,7 @@ class TaskRowSerializer(serializers.Serializer):
     is_overdue = serializers.BooleanField()
     is_orphaned = serializers.BooleanField()
     owner_role = serializers.CharField()
-    patient = PatientRefSerializer(source="*")
+    patient = PatientRefSerializer()
     owner = OwnerRefSerializer(source="*")
     actions = serializers.ListField(child=serializers.CharField())
 
@@ -82,17 +77,12 @@ class TeamWorklistSerializer(serializers.Serializer):
     results = TaskRowSerializer(many=True, source="rows")
 
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="display_name")
-
-
 class TaskEventSerializer(serializers.Serializer):
     occurred_at = api_fields.DateTimeField()
     kind = serializers.CharField()
-    actor = PersonSerializer(allow_null=True)
-    from_owner = PersonSerializer(allow_null=True)
-    to_owner = PersonSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
+    from_owner = PersonRefSerializer(allow_null=True)
+    to_owner = PersonRefSerializer(allow_null=True)
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     reason = serializers.CharField()
@@ -110,10 +100,10 @@ class TaskDetailSerializer(serializers.Serializer):
     source_id = serializers.IntegerField(allow_null=True)
     verification_role = serializers.CharField()
     patient_id = serializers.IntegerField()
-    owner = PersonSerializer(allow_null=True)
-    performed_by = PersonSerializer(allow_null=True)
+    owner = PersonRefSerializer(allow_null=True)
+    performed_by = PersonRefSerializer(allow_null=True)
     performed_at = api_fields.DateTimeField(allow_null=True)
-    verified_by = PersonSerializer(allow_null=True)
+    verified_by = PersonRefSerializer(allow_null=True)
     verified_at = api_fields.DateTimeField(allow_null=True)
     completed_at = api_fields.DateTimeField(allow_null=True)
     created_at = api_fields.DateTimeField()

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.careplans.models import (
     AgreedBy,
     AgreementMethod,
@@ -13,11 +14,6 @@ from apps.careplans.models import (
 from apps.core import api_fields
 
 # --- output ------------------------------------------------------------------
-
-
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    name = serializers.CharField(source="display_name")
 
 
 class PathwaySerializer(serializers.Serializer):
@@ -34,7 +30,7 @@ class GoalSerializer(serializers.Serializer):
     target = serializers.CharField()
     target_date = api_fields.DateField()
     status = serializers.CharField()
-    owner = UserRefSerializer()
+    owner = PersonRefSerializer()
     patient_steps = serializers.CharField()
 
 
@@ -43,7 +39,7 @@ class InterventionSerializer(serializers.Serializer):
     goal_id = serializers.IntegerField()
     description = serializers.CharField()
     details = serializers.CharField()
-    owner = UserRefSerializer(allow_null=True)
+    owner = PersonRefSerializer(allow_null=True)
     due_at = api_fields.DateTimeField(allow_null=True)
     state = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
@@ -124,11 +120,11 @@ class PlanDiffSerializer(serializers.Serializer):
 class VersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     created_at = api_fields.DateTimeField()
-    created_by = UserRefSerializer(allow_null=True)
+    created_by = PersonRefSerializer(allow_null=True)
     summary = serializers.CharField()
     fingerprint = serializers.CharField()
     signed_at = api_fields.DateTimeField(allow_null=True)
-    signed_by = UserRefSerializer(allow_null=True)
+    signed_by = PersonRefSerializer(allow_null=True)
 
 
 class VersionDetailSerializer(VersionSerializer):
@@ -251,7 +247,7 @@ class ReturnSerializer(serializers.Serializer):
 
 class ReturnedSerializer(serializers.Serializer):
     task_id = serializers.IntegerField(source="pk")
-    owner = UserRefSerializer()
+    owner = PersonRefSerializer()
     due_at = api_fields.DateTimeField()
 
 

@@ -7,19 +7,16 @@ from rest_framework import serializers
 from apps.core import api_fields
 from apps.huddles.due import DUE_CHOICES
 from apps.huddles.models import Weekday
+from apps.patients.api_refs import PatientRefSerializer
 from apps.tasks.models import TaskPriority
+from apps.teams.api_refs import TeamRefSerializer
 
 # --- output -----------------------------------------------------------------------------
 
 
-class HuddleTeamRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class HuddleSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    team = HuddleTeamRefSerializer()
+    team = TeamRefSerializer()
     series_id = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     scheduled_start = api_fields.DateTimeField()
@@ -61,13 +58,6 @@ class HuddleListSerializer(serializers.Serializer):
     items_per_huddle = serializers.FloatField(allow_null=True)
 
 
-class HuddlePatientRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    mrn = serializers.CharField()
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-
-
 class HuddleEvidenceSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField(allow_blank=True)
@@ -87,7 +77,7 @@ class HuddleTaskLineSerializer(serializers.Serializer):
 class HuddleItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item.pk")
     position = serializers.IntegerField(source="item.position")
-    patient = HuddlePatientRefSerializer(source="item.patient")
+    patient = PatientRefSerializer(source="item.patient")
     source = serializers.CharField(source="item.source")  # type: ignore[assignment]
     key = serializers.CharField(source="item.key")
     title = serializers.CharField(source="item.title")
@@ -119,7 +109,7 @@ class HuddleBoardSerializer(serializers.Serializer):
 
 class HuddleSeriesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    team = HuddleTeamRefSerializer()
+    team = TeamRefSerializer()
     title = serializers.CharField()
     weekday = serializers.IntegerField()
     start_time = serializers.TimeField()

@@ -2,7 +2,9 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.core import api_fields
+from apps.patients.api_refs import PatientRefSerializer
 from apps.referrals.models import (
     ConsentMethod,
     ReferralUrgency,
@@ -13,11 +15,6 @@ from apps.referrals.models import (
 from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
 
 # --- output ----------------------------------------------------------------------------
-
-
-class ReferralPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="display_name")
 
 
 class ResourceOrganisationSerializer(serializers.ModelSerializer):
@@ -43,13 +40,6 @@ class ResourceServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReferralPatientSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    mrn = serializers.CharField()
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-
-
 class ReferralTransitionOptionSerializer(serializers.Serializer):
     to_state = serializers.CharField(source="target")
     action = serializers.CharField(source="label")
@@ -60,7 +50,7 @@ class ReferralTransitionOptionSerializer(serializers.Serializer):
 
 class ReferralEventSerializer(serializers.Serializer):
     occurred_at = api_fields.DateTimeField()
-    actor = ReferralPersonSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
     kind = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
@@ -75,7 +65,7 @@ class ReferralGoalSerializer(serializers.Serializer):
 
 class ReferralSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    patient = ReferralPatientSerializer()
+    patient = PatientRefSerializer()
     goal = ReferralGoalSerializer(allow_null=True)
     service = ResourceServiceSerializer()
     target_kind = serializers.CharField()
@@ -86,12 +76,12 @@ class ReferralSerializer(serializers.Serializer):
     state_display = serializers.CharField(source="get_state_display")
     state_reason = serializers.CharField()
     state_entered_at = api_fields.DateTimeField()
-    owner = ReferralPersonSerializer()
-    referred_by = ReferralPersonSerializer()
+    owner = PersonRefSerializer()
+    referred_by = PersonRefSerializer()
     consent_given = serializers.BooleanField()
     consent_method = serializers.CharField()
     consent_recorded_at = api_fields.DateTimeField(allow_null=True)
-    consent_recorded_by = ReferralPersonSerializer(allow_null=True)
+    consent_recorded_by = PersonRefSerializer(allow_null=True)
     remind_at = api_fields.DateTimeField(allow_null=True)
     escalate_at = api_fields.DateTimeField(allow_null=True)
     reminder_sent_at = api_fields.DateTimeField(allow_null=True)
@@ -102,7 +92,7 @@ class ReferralSerializer(serializers.Serializer):
     ended_at = api_fields.DateTimeField(allow_null=True)
     result_summary = serializers.CharField()
     result_reported_by = serializers.CharField()
-    result_documented_by = ReferralPersonSerializer(allow_null=True)
+    result_documented_by = PersonRefSerializer(allow_null=True)
     result_documented_at = api_fields.DateTimeField(allow_null=True)
     created_at = api_fields.DateTimeField()
 
