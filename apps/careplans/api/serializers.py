@@ -6,51 +6,58 @@ from apps.accounts.api_refs import PersonRefSerializer
 from apps.careplans.models import (
     AgreedBy,
     AgreementMethod,
+    Barrier,
     ComB,
     ComBSubComponent,
+    Goal,
     GoalDomain,
     GoalStatus,
+    Intervention,
+    Pathway,
 )
 from apps.core import api_fields
 
 # --- output ------------------------------------------------------------------
 
 
-class PathwaySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    url = serializers.CharField()
+class PathwaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Pathway
+        fields = ("id", "code", "name", "url")
 
 
-class GoalSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    domain = serializers.CharField()
-    description = serializers.CharField()
-    target = serializers.CharField()
-    target_date = api_fields.DateField()
-    status = serializers.CharField()
+class GoalSerializer(serializers.ModelSerializer):
     owner = PersonRefSerializer()
-    patient_steps = serializers.CharField()
+
+    class Meta:
+        model = Goal
+        fields = (
+            "id",
+            "domain",
+            "description",
+            "target",
+            "target_date",
+            "status",
+            "owner",
+            "patient_steps",
+        )
 
 
-class InterventionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    goal_id = serializers.IntegerField()
-    description = serializers.CharField()
-    details = serializers.CharField()
+class InterventionSerializer(serializers.ModelSerializer):
+    # Owner, due date and state are the intervention's task's: properties, not columns.
     owner = PersonRefSerializer(allow_null=True)
-    due_at = api_fields.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
     state = serializers.CharField()
-    task_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Intervention
+        fields = ("id", "goal_id", "description", "details", "owner", "due_at", "state", "task_id")
 
 
-class BarrierSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    component = serializers.CharField()
-    sub_component = serializers.CharField()
-    description = serializers.CharField()
-    intervention_id = serializers.IntegerField(allow_null=True)
+class BarrierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Barrier
+        fields = ("id", "component", "sub_component", "description", "intervention_id")
 
 
 class CarePlanListItemSerializer(serializers.Serializer):
