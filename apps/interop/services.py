@@ -23,7 +23,9 @@ through the transitions services, all in one transaction:
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -591,58 +593,59 @@ def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
     )
 
 
+def _admitted_at(event: AdtEvent) -> datetime:
+    return event.admitted_at or event.occurred_at or event.recorded_at
+
+
+def _moved_at(event: AdtEvent) -> datetime:
+    return event.occurred_at or event.recorded_at
+
+
+def _discharged_at(event: AdtEvent) -> datetime:
+    return event.discharged_at or event.occurred_at or event.recorded_at
+
+
+# The events that move a patient along a visit: the transition service each one
+# calls, and which of the event's times the handoff is dated by.
+_VISIT_MOVES: dict[str, tuple[Callable[..., Handoff | None], Callable[[AdtEvent], datetime]]] = {
+    "A01": (transition_admit, _admitted_at),
+    "A04": (transition_register, _admitted_at),
+    "A02": (transition_transfer, _moved_at),
+    "A03": (transition_discharge, _discharged_at),
+}
+
+
 def _apply_for_patient(
     *, actor: User, message: AdtMessage, event: AdtEvent, patient: Patient
 ) -> Outcome:
     code = event.event_code
-    admitted = event.admitted_at or event.occurred_at or event.recorded_at
-    moved = event.occurred_at or event.recorded_at
-    discharged = event.discharged_at or event.occurred_at or event.recorded_at
+    sender = message.sending_facility or "the sender"
     handoff: Handoff | None
-    if code == "A01":
-        handoff = transition_admit(
-            actor=actor, patient=patient, visit=_visit(event, message, admitted)
-        )
-    elif code == "A04":
-        handoff = transition_register(
-            actor=actor, patient=patient, visit=_visit(event, message, admitted)
-        )
-    elif code == "A02":
-        handoff = transition_transfer(
-            actor=actor, patient=patient, visit=_visit(event, message, moved)
-        )
-    elif code == "A03":
-        handoff = transition_discharge(
-            actor=actor, patient=patient, visit=_visit(event, message, discharged)
-        )
+    if code in _VISIT_MOVES:
+        move, dated_by = _VISIT_MOVES[code]
+        handoff = move(actor=actor, patient=patient, visit=_visit(event, message, dated_by(event)))
     elif code == "A08":
         changed = patient_update_from_feed(
             actor=actor,
             patient=patient,
             values=_demographics(event),
-            source=f"ADT A08 from {message.sending_facility or 'the sender'}",
+            source=f"ADT A08 from {sender}",
             at=event.recorded_at,
         )
         handoff = transition_update(
-            actor=actor, patient=patient, visit=_visit(event, message, moved)
+            actor=actor, patient=patient, visit=_visit(event, message, _moved_at(event))
         )
         if handoff is None and (changed or event.deceased):
             said = [f"demographics updated ({', '.join(changed)})"] if changed else []
             said += ["death recorded"] if event.deceased else []
             return Outcome(AdtStatus.APPLIED, f"Applied: {'; '.join(said)}.", patient=patient)
-    elif code == "A11":
-        handoff = transition_admit_cancel(
-            actor=actor,
-            patient=patient,
-            visit_number=event.visit_number,
-            reason=f"A11 from {message.sending_facility or 'the sender'}",
-        )
     else:
-        handoff = transition_discharge_cancel(
+        cancel = transition_admit_cancel if code == "A11" else transition_discharge_cancel
+        handoff = cancel(
             actor=actor,
             patient=patient,
             visit_number=event.visit_number,
-            reason=f"A13 from {message.sending_facility or 'the sender'}",
+            reason=f"{code} from {sender}",
         )
     text = "Applied." if handoff is not None else f"{code} accepted; nothing to change."
     return Outcome(AdtStatus.APPLIED, text, patient=patient, handoff=handoff)
