@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from apps.accounts.admin_base import OwnOrganisationAdminMixin
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
+from apps.accounts.models import Organisation
 from apps.careplans import services
 from apps.careplans.models import (
     CarePlan,
@@ -90,20 +91,14 @@ class CarePlanSettingsForm(ModelForm):
 
 
 @admin.register(CarePlanSettings)
-class CarePlanSettingsAdmin(_OwnOrganisationCodeListAdmin):
+class CarePlanSettingsAdmin(OrganisationSettingsAdminMixin, _OwnOrganisationCodeListAdmin):
     """One row per organisation, made with the defaults on first use."""
 
     form = CarePlanSettingsForm
     list_display = ["organisation", "unsigned_days", "review_interval_days", "patient_phone"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlanSettings]:
-        actor = request_actor(request)
-        if actor.organisation is not None:
-            services.care_plan_settings_get(organisation=actor.organisation)
-        return super().get_queryset(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> CarePlanSettings:
+        return services.care_plan_settings_get(organisation=organisation)
 
 
 class PathwayForm(ModelForm):

@@ -9,8 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from apps.accounts.admin_base import OwnOrganisationAdminMixin
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
+from apps.accounts.models import Organisation
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.core.views import add_errors_to_form
@@ -296,7 +297,7 @@ class AreaDeprivationAdmin(_OrganisationScopedAdmin):
 
 
 @admin.register(ComplexityThresholds)
-class ComplexityThresholdsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
+class ComplexityThresholdsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
     """One row per organisation, made with the defaults on first use; saving recomputes."""
 
     list_display = [
@@ -310,17 +311,8 @@ class ComplexityThresholdsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     fields = ["organisation", *complexity_services.THRESHOLD_FIELDS]
     readonly_fields = ["organisation"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ComplexityThresholds]:
-        actor = request_actor(request)
-        if actor.organisation_id:
-            thresholds_for(actor.organisation_id)
-        return super().get_queryset(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> ComplexityThresholds:
+        return thresholds_for(organisation)
 
     def save_model(
         self, request: HttpRequest, obj: ComplexityThresholds, form: ModelForm, change: bool

@@ -1,12 +1,12 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from apps.accounts.admin_base import OwnOrganisationAdminMixin
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
+from apps.accounts.models import Organisation
 from apps.core.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from apps.transitions.models import Episode, Handoff, TransitionSettings
 from apps.transitions.selectors import transition_settings_for
@@ -14,7 +14,7 @@ from apps.transitions.services.settings import EDITABLE, transition_settings_upd
 
 
 @admin.register(TransitionSettings)
-class TransitionSettingsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
+class TransitionSettingsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
     """Follow-up rules and chain-risk weights; saved through the settings service."""
 
     list_display = [
@@ -56,17 +56,8 @@ class TransitionSettingsAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
         ),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TransitionSettings]:
-        actor = request_actor(request)
-        if actor.organisation_id:
-            transition_settings_for(actor.organisation_id)  # created with defaults on first use
-        return super().get_queryset(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> TransitionSettings:
+        return transition_settings_for(organisation)
 
     def save_model(
         self, request: HttpRequest, obj: TransitionSettings, form: ModelForm, change: bool
