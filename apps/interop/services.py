@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -114,17 +115,13 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
         return _refuse_unreadable(
             actor=actor, organisation_id=organisation_id, raw=text, channel=channel, problem=problem
         )
-    message = AdtMessage(
+    message = _received(
+        header,
         organisation_id=organisation_id,
+        actor=actor,
         channel=channel,
-        received_by=actor,
-        sending_application=header.sending_application,
-        sending_facility=header.sending_facility,
-        control_id=header.control_id,
-        message_type=header.message_type,
-        event_code=header.event_code,
-        version=header.version,
         raw=text,
+        control_id=header.control_id,
         content_hash=content_hash(text),
     )
     try:
@@ -283,6 +280,24 @@ def _store_clash(
     return _finish(actor=actor, message=message)
 
 
+def _received(
+    header: Header, *, organisation_id: int, actor: User, channel: str, raw: str, **values: Any
+) -> AdtMessage:
+    """A message as it is stored on receipt: who sent it, by which door, and its header."""
+    return AdtMessage(
+        organisation_id=organisation_id,
+        channel=channel,
+        received_by=actor,
+        sending_application=header.sending_application,
+        sending_facility=header.sending_facility,
+        message_type=header.message_type,
+        event_code=header.event_code,
+        version=header.version,
+        raw=raw,
+        **values,
+    )
+
+
 def _refuse_unreadable(
     *, actor: User, organisation_id: int, raw: str, channel: str, problem: AdtProblem
 ) -> AdtResult:
@@ -307,15 +322,11 @@ def adt_store_refused(
     """
     if not isinstance(actor, User) or actor.organisation_id is None:
         raise PermissionDenied("Only an interface account of an organisation may send ADT.")
-    message = AdtMessage(
+    message = _received(
+        header,
         organisation_id=actor.organisation_id,
+        actor=actor,
         channel=channel,
-        received_by=actor,
-        sending_application=header.sending_application,
-        sending_facility=header.sending_facility,
-        message_type=header.message_type,
-        event_code=header.event_code,
-        version=header.version,
         raw=raw,
         status=AdtStatus.REJECTED,
         ack_code=problem.ack_code,

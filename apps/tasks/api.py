@@ -88,25 +88,34 @@ class TaskEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class TaskDetailSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    due_at = api_fields.DateTimeField()
-    status = serializers.CharField()
-    status_reason = serializers.CharField()
-    priority = serializers.CharField()
-    source_type = serializers.CharField()
-    source_id = serializers.IntegerField(allow_null=True)
-    verification_role = serializers.CharField()
-    patient_id = serializers.IntegerField()
+class TaskDetailSerializer(serializers.ModelSerializer):
     owner = PersonRefSerializer(allow_null=True)
     performed_by = PersonRefSerializer(allow_null=True)
-    performed_at = api_fields.DateTimeField(allow_null=True)
     verified_by = PersonRefSerializer(allow_null=True)
-    verified_at = api_fields.DateTimeField(allow_null=True)
-    completed_at = api_fields.DateTimeField(allow_null=True)
-    created_at = api_fields.DateTimeField()
+
+    class Meta:
+        model = Task
+        fields = (
+            "id",
+            "title",
+            "description",
+            "due_at",
+            "status",
+            "status_reason",
+            "priority",
+            "source_type",
+            "source_id",
+            "verification_role",
+            "patient_id",
+            "owner",
+            "performed_by",
+            "performed_at",
+            "verified_by",
+            "verified_at",
+            "completed_at",
+            "created_at",
+        )
+        read_only_fields = fields
 
 
 class TaskCreateInputSerializer(serializers.Serializer):

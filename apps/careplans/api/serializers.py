@@ -24,6 +24,7 @@ class PathwaySerializer(serializers.ModelSerializer):
     class Meta:
         model = Pathway
         fields = ("id", "code", "name", "url")
+        read_only_fields = fields
 
 
 class GoalSerializer(serializers.ModelSerializer):
@@ -41,6 +42,7 @@ class GoalSerializer(serializers.ModelSerializer):
             "owner",
             "patient_steps",
         )
+        read_only_fields = fields
 
 
 class InterventionSerializer(serializers.ModelSerializer):
@@ -52,12 +54,14 @@ class InterventionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Intervention
         fields = ("id", "goal_id", "description", "details", "owner", "due_at", "state", "task_id")
+        read_only_fields = fields
 
 
 class BarrierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Barrier
         fields = ("id", "component", "sub_component", "description", "intervention_id")
+        read_only_fields = fields
 
 
 class CarePlanListItemSerializer(serializers.Serializer):
