@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.core import api_fields
 from apps.huddles.due import DUE_CHOICES
-from apps.huddles.models import Weekday
+from apps.huddles.models import Huddle, HuddleSeries, Weekday
 from apps.patients.api_refs import PatientRefSerializer
 from apps.tasks.models import TaskPriority
 from apps.teams.api_refs import TeamRefSerializer
@@ -14,19 +14,26 @@ from apps.teams.api_refs import TeamRefSerializer
 # --- output -----------------------------------------------------------------------------
 
 
-class HuddleSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class HuddleSerializer(serializers.ModelSerializer):
     team = TeamRefSerializer()
-    series_id = serializers.IntegerField(allow_null=True)
-    title = serializers.CharField()
-    scheduled_start = api_fields.DateTimeField()
-    duration_minutes = serializers.IntegerField()
-    status = serializers.CharField()
-    opened_at = api_fields.DateTimeField(allow_null=True)
-    closed_at = api_fields.DateTimeField(allow_null=True)
-    cancelled_reason = serializers.CharField()
-    previous_id = serializers.IntegerField(allow_null=True)
-    candidates_left_out = serializers.IntegerField()
+
+    class Meta:
+        model = Huddle
+        fields = (
+            "id",
+            "team",
+            "series_id",
+            "title",
+            "scheduled_start",
+            "duration_minutes",
+            "status",
+            "opened_at",
+            "closed_at",
+            "cancelled_reason",
+            "previous_id",
+            "candidates_left_out",
+        )
+        read_only_fields = fields
 
 
 class HuddleRoleAttendanceSerializer(serializers.Serializer):
@@ -107,18 +114,26 @@ class HuddleBoardSerializer(serializers.Serializer):
     measures = HuddleMeasuresSerializer()
 
 
-class HuddleSeriesSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class HuddleSeriesSerializer(serializers.ModelSerializer):
     team = TeamRefSerializer()
-    title = serializers.CharField()
-    weekday = serializers.IntegerField()
-    start_time = serializers.TimeField()
-    duration_minutes = serializers.IntegerField()
-    interval_weeks = serializers.IntegerField()
-    starts_on = api_fields.DateField()
-    ends_on = api_fields.DateField(allow_null=True)
-    is_active = serializers.BooleanField()
     rule = serializers.CharField(source="rule_display")
+
+    class Meta:
+        model = HuddleSeries
+        fields = (
+            "id",
+            "team",
+            "title",
+            "weekday",
+            "start_time",
+            "duration_minutes",
+            "interval_weeks",
+            "starts_on",
+            "ends_on",
+            "is_active",
+            "rule",
+        )
+        read_only_fields = fields
 
 
 class HuddleTaskCreatedSerializer(serializers.Serializer):
