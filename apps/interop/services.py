@@ -196,25 +196,52 @@ def _store_busy(*, actor: User, message: AdtMessage, header: Header) -> AdtResul
     the resend is processed as new. An admin may also replay it.
     """
     text = "Records busy (another update in progress); not processed, send the message again."
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.BUSY,
+        problem=AdtProblem("AR", text, "206"),
+    )
+
+
+class _Refused(AdtProblem):
+    """A refusal raised inside the accepting transaction, so that everything it did rolls back."""
+
+
+def _store_unapplied(
+    *,
+    actor: User,
+    message: AdtMessage,
+    header: Header,
+    status: str,
+    problem: AdtProblem,
+    clash_of: AdtMessage | None = None,
+) -> AdtResult:
+    """Stores `message` as a new row that changed nothing (whatever an attempt saved was
+    rolled back), with the ACK that refused it."""
     message.pk = None
     message._state.adding = True
-    message.status = AdtStatus.BUSY
-    message.ack_code = "AR"
-    message.ack_text = text[:200]
+    message.status = status
+    if clash_of is not None:
+        message.clash_of = clash_of
+    message.ack_code = problem.ack_code
+    message.ack_text = problem.text[:200]
     message.patient = None
     message.handoff = None
     message.applied_at = None
-    message.ack = build_ack(header, code="AR", text=text, error_code="206")
+    message.ack = _ack_refusing(header, problem)
     return _finish(actor=actor, message=message)
 
 
-class _Refused(Exception):
-    def __init__(self, ack_code: str, text: str, error_code: str, location: str = "") -> None:
-        super().__init__(text)
-        self.ack_code = ack_code
-        self.text = text
-        self.error_code = error_code
-        self.location = location
+def _ack_refusing(header: Header, problem: AdtProblem) -> str:
+    return build_ack(
+        header,
+        code=problem.ack_code,
+        text=problem.text,
+        error_code=problem.error_code,
+        location=problem.location,
+    )
 
 
 def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> AdtResult | None:
@@ -267,17 +294,14 @@ def _store_clash(
         f"Control id {header.control_id} clash: already used by this sender for another "
         f"message (received {received}); not processed, kept for review."
     )
-    message.pk = None
-    message._state.adding = True
-    message.status = AdtStatus.CLASH
-    message.clash_of = original
-    message.ack_code = "AE"
-    message.ack_text = text[:200]
-    message.patient = None
-    message.handoff = None
-    message.applied_at = None
-    message.ack = build_ack(header, code="AE", text=text, error_code="205", location="MSH^1^10")
-    return _finish(actor=actor, message=message)
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.CLASH,
+        problem=AdtProblem("AE", text, "205", "MSH^1^10"),
+        clash_of=original,
+    )
 
 
 def _received(
@@ -331,13 +355,7 @@ def adt_store_refused(
         status=AdtStatus.REJECTED,
         ack_code=problem.ack_code,
         ack_text=problem.text[:200],
-        ack=build_ack(
-            header,
-            code=problem.ack_code,
-            text=problem.text,
-            error_code=problem.error_code,
-            location=problem.location,
-        ),
+        ack=_ack_refusing(header, problem),
     )
     return _finish(actor=actor, message=message)
 
@@ -399,22 +417,13 @@ def _store_refusal(
     earlier = _repeat_or_clash(actor=actor, message=message, header=header)
     if earlier is not None:
         return earlier
-    message.pk = None
-    message._state.adding = True
-    message.status = AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR
-    message.ack_code = refused.ack_code
-    message.ack_text = refused.text[:200]
-    message.patient = None
-    message.handoff = None
-    message.applied_at = None
-    message.ack = build_ack(
-        header,
-        code=refused.ack_code,
-        text=refused.text,
-        error_code=refused.error_code,
-        location=refused.location,
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR,
+        problem=refused,
     )
-    return _finish(actor=actor, message=message)
 
 
 def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
