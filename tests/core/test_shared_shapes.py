@@ -4,11 +4,15 @@ import importlib
 import inspect
 import pkgutil
 
+import pytest
 from django import forms
 from django.urls import reverse
 
 import apps
+from apps.core.exceptions import ApplicationError
 from apps.core.widgets import LocalDateTimeInput
+from apps.patients.complexity import thresholds_for
+from apps.patients.services.complexity import complexity_thresholds_update
 
 TWIN_REFERENCES = {
     "UserRef",
@@ -59,3 +63,17 @@ def test_every_date_and_time_field_on_a_page_uses_the_one_local_picker():
     assert {
         where: widget for where, widget in pickers.items() if widget != LocalDateTimeInput.__name__
     } == {}
+
+
+def test_a_settings_change_naming_a_field_the_service_does_not_change_is_refused_whole(
+    org_admin, organisation
+):
+    thresholds = thresholds_for(organisation)
+    before = thresholds.cci_min
+    with pytest.raises(ApplicationError) as refused:
+        complexity_thresholds_update(
+            actor=org_admin, thresholds=thresholds, cci_min=before + 1, colour=1
+        )
+    assert str(refused.value) == "Unknown threshold fields: colour."
+    thresholds.refresh_from_db()
+    assert thresholds.cci_min == before
