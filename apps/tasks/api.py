@@ -13,6 +13,7 @@ from apps.accounts.api_refs import PersonRefSerializer
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import Role, User
 from apps.core import api_fields
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
 from apps.patients.api_refs import PatientRefSerializer
@@ -231,9 +232,7 @@ class TaskCreateApi(APIView):
         summary="Create a task with one accountable owner",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = TaskCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(TaskCreateInputSerializer, request.data)
         patient = patient_get_for_user(user=request.user, patient_id=values["patient_id"])
         with _as_input_fields():
             task = services.task_create(
@@ -278,9 +277,7 @@ class _TaskActionApi(APIView):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
         data: dict[str, Any] = {}
         if self.input_serializer is not None:
-            parsed = self.input_serializer(data=request.data)
-            parsed.is_valid(raise_exception=True)
-            data = dict(parsed.validated_data)
+            data = parse_input(self.input_serializer, request.data)
         self.act(request, task, data)
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task))
@@ -343,9 +340,7 @@ class TaskBulkReassignApi(APIView):
         summary="Lead coordinator: hand many tasks to one team member, all or none",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = BulkReassignInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(BulkReassignInputSerializer, request.data)
         with _as_input_fields():
             moved = services.task_bulk_reassign(
                 actor=request.user,
