@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
+from apps.accounts.models import Organisation
 from apps.accounts.permissions import own_organisation_rows
 
 
@@ -22,3 +23,24 @@ class OwnOrganisationAdminMixin:
         if self.related:
             rows = rows.select_related(*self.related)
         return own_organisation_rows(request_actor(request), rows, self.organisation_path)
+
+
+class OrganisationSettingsAdminMixin(OwnOrganisationAdminMixin):
+    """One row of settings per organisation: opening the list creates the admin's own row
+    with its defaults (so there is always one to edit); rows are never added or deleted
+    by hand. `settings_for` is the app's get-or-create for an organisation."""
+
+    def settings_for(self, organisation: Organisation) -> object:
+        raise NotImplementedError
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        organisation = request_actor(request).organisation
+        if organisation is not None:
+            self.settings_for(organisation)
+        return super().get_queryset(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

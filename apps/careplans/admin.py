@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
+from apps.accounts.models import Organisation
 from apps.careplans import services
 from apps.careplans.models import (
     CarePlan,
@@ -27,15 +28,10 @@ from apps.core.models import AuditAction
 from apps.core.refusals import audit_refused_request
 
 
-class _OwnOrganisationCodeListAdmin(admin.ModelAdmin):
+class _OwnOrganisationCodeListAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     """An admin edits only their own organisation's rows (a superuser every one's), and
     each save is audited. There is no service for these code lists, so the audit event is
     written here, inside the admin's transaction."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is not None or not request.user.is_superuser:
@@ -95,20 +91,14 @@ class CarePlanSettingsForm(ModelForm):
 
 
 @admin.register(CarePlanSettings)
-class CarePlanSettingsAdmin(_OwnOrganisationCodeListAdmin):
+class CarePlanSettingsAdmin(OrganisationSettingsAdminMixin, _OwnOrganisationCodeListAdmin):
     """One row per organisation, made with the defaults on first use."""
 
     form = CarePlanSettingsForm
     list_display = ["organisation", "unsigned_days", "review_interval_days", "patient_phone"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlanSettings]:
-        actor = request_actor(request)
-        if actor.organisation is not None:
-            services.care_plan_settings_get(organisation=actor.organisation)
-        return super().get_queryset(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> CarePlanSettings:
+        return services.care_plan_settings_get(organisation=organisation)
 
 
 class PathwayForm(ModelForm):
@@ -163,7 +153,7 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class CarePlanAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
     """Clinical content is edited by the care team in the app; admins retire or flag plans."""
 
     list_display = [
@@ -178,14 +168,10 @@ class CarePlanAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["=patient__mrn", "patient__family_name"]
     list_select_related = ["patient"]
+    organisation_path = "patient__organisation_id"
     inlines = [GoalInline, VersionInline]
     actions = ["retire_plans", "request_reviews"]
     show_full_result_count = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CarePlan]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in CarePlan._meta.fields] + ["pathways"]

@@ -20,23 +20,8 @@ from apps.careplans.models import (
     Pathway,
 )
 from apps.careplans.states import goal_status_choices
+from apps.core.widgets import DateInput, LocalDateTimeInput
 from apps.teams.models import TeamMembership
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def format_value(self, value: Any) -> Any:
-        # The field hands over local wall time (naive); a raw aware value is converted here.
-        if hasattr(value, "strftime"):
-            if timezone.is_aware(value):
-                value = timezone.localtime(value)
-            return value.strftime("%Y-%m-%dT%H:%M")
-        return value
 
 
 def _blank(choices: Iterable[tuple[str, str]], label: str = "—") -> list[tuple[str, str]]:
@@ -98,7 +83,7 @@ class CarePlanVoiceForm(forms.Form):
     agreement_method = forms.ChoiceField(
         label="How", required=False, choices=_blank(AgreementMethod.choices)
     )
-    agreed_at = forms.DateTimeField(label="When", required=False, widget=DateTimeInput)
+    agreed_at = forms.DateTimeField(label="When", required=False, widget=LocalDateTimeInput)
     caregiver_name = forms.CharField(label="Caregiver's name", required=False, max_length=120)
 
     @classmethod

@@ -35,6 +35,14 @@ def validate(instance: models.Model, *, message: str = "", exclude: Iterable[str
         raise validation_error(error, message or f"The {noun} is not valid.") from error
 
 
+def refuse_unknown_fields(values: Iterable[str], allowed: Iterable[str], *, noun: str = "") -> None:
+    """Refuses values for fields a service does not change (ApplicationError naming them)."""
+    unknown = set(values) - set(allowed)
+    if unknown:
+        fields = f"{noun} fields" if noun else "fields"
+        raise ApplicationError(f"Unknown {fields}: {', '.join(sorted(unknown))}.")
+
+
 def _has_updated_at(instance: models.Model) -> bool:
     return any(field.name == "updated_at" for field in instance._meta.concrete_fields)
 

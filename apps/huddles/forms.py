@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 
+from apps.core.widgets import LocalDateTimeInput
 from apps.huddles.due import DUE_CHOICES
 from apps.huddles.models import Weekday
 from apps.tasks.models import TaskPriority
@@ -18,9 +19,7 @@ class TeamChoiceForm(forms.Form):
 
 class HuddleScheduleForm(TeamChoiceForm):
     title = forms.CharField(max_length=120, required=False, help_text="Defaults to the team name")
-    scheduled_start = forms.DateTimeField(
-        label="Starts at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    scheduled_start = forms.DateTimeField(label="Starts at", widget=LocalDateTimeInput)
     duration_minutes = forms.IntegerField(
         label="Time box (minutes)", min_value=5, max_value=240, initial=30
     )

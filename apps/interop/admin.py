@@ -5,8 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
 from apps.interop.models import AdtMessage, AdtStatus, PatientMatchRequest
@@ -16,7 +17,7 @@ from apps.interop.services import adt_message_dismiss, adt_message_replay
 
 
 @admin.register(AdtMessage)
-class AdtMessageAdmin(admin.ModelAdmin):
+class AdtMessageAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ADT store, read-only; opening a message (its raw text) is audited.
 
     Refused messages and control id clashes are worked here: replayed once
@@ -42,11 +43,7 @@ class AdtMessageAdmin(admin.ModelAdmin):
     actions = ["replay", "dismiss"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AdtMessage]:
-        return own_organisation_rows(
-            request_actor(request),
-            super().get_queryset(request).defer("raw", "raw_bytes", "ack"),
-            "organisation_id",
-        )
+        return super().get_queryset(request).defer("raw", "raw_bytes", "ack")
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
@@ -55,15 +52,6 @@ class AdtMessageAdmin(admin.ModelAdmin):
         if found is None:
             return None
         return adt_message_raw_for_user(user=request_actor(request), message_id=found.pk)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         actor = request_actor(request)
@@ -110,7 +98,7 @@ class AdtMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientMatchRequest)
-class PatientMatchRequestAdmin(admin.ModelAdmin):
+class PatientMatchRequestAdmin(OwnOrganisationAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Review only: matching happens on the queue page, through the match service."""
 
     list_display = ["created_at", "kind", "status", "message", "resolved_by", "resolved_at"]
@@ -130,17 +118,3 @@ class PatientMatchRequestAdmin(admin.ModelAdmin):
         "resolution_note",
     ]
     exclude = ["family_name", "given_name", "date_of_birth", "sex"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PatientMatchRequest]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -23,7 +23,10 @@ through the transitions services, all in one transaction:
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -112,17 +115,13 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
         return _refuse_unreadable(
             actor=actor, organisation_id=organisation_id, raw=text, channel=channel, problem=problem
         )
-    message = AdtMessage(
+    message = _received(
+        header,
         organisation_id=organisation_id,
+        actor=actor,
         channel=channel,
-        received_by=actor,
-        sending_application=header.sending_application,
-        sending_facility=header.sending_facility,
-        control_id=header.control_id,
-        message_type=header.message_type,
-        event_code=header.event_code,
-        version=header.version,
         raw=text,
+        control_id=header.control_id,
         content_hash=content_hash(text),
     )
     try:
@@ -197,25 +196,52 @@ def _store_busy(*, actor: User, message: AdtMessage, header: Header) -> AdtResul
     the resend is processed as new. An admin may also replay it.
     """
     text = "Records busy (another update in progress); not processed, send the message again."
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.BUSY,
+        problem=AdtProblem("AR", text, "206"),
+    )
+
+
+class _Refused(AdtProblem):
+    """A refusal raised inside the accepting transaction, so that everything it did rolls back."""
+
+
+def _store_unapplied(
+    *,
+    actor: User,
+    message: AdtMessage,
+    header: Header,
+    status: str,
+    problem: AdtProblem,
+    clash_of: AdtMessage | None = None,
+) -> AdtResult:
+    """Stores `message` as a new row that changed nothing (whatever an attempt saved was
+    rolled back), with the ACK that refused it."""
     message.pk = None
     message._state.adding = True
-    message.status = AdtStatus.BUSY
-    message.ack_code = "AR"
-    message.ack_text = text[:200]
+    message.status = status
+    if clash_of is not None:
+        message.clash_of = clash_of
+    message.ack_code = problem.ack_code
+    message.ack_text = problem.text[:200]
     message.patient = None
     message.handoff = None
     message.applied_at = None
-    message.ack = build_ack(header, code="AR", text=text, error_code="206")
+    message.ack = _ack_refusing(header, problem)
     return _finish(actor=actor, message=message)
 
 
-class _Refused(Exception):
-    def __init__(self, ack_code: str, text: str, error_code: str, location: str = "") -> None:
-        super().__init__(text)
-        self.ack_code = ack_code
-        self.text = text
-        self.error_code = error_code
-        self.location = location
+def _ack_refusing(header: Header, problem: AdtProblem) -> str:
+    return build_ack(
+        header,
+        code=problem.ack_code,
+        text=problem.text,
+        error_code=problem.error_code,
+        location=problem.location,
+    )
 
 
 def _repeat_or_clash(*, actor: User, message: AdtMessage, header: Header) -> AdtResult | None:
@@ -268,17 +294,32 @@ def _store_clash(
         f"Control id {header.control_id} clash: already used by this sender for another "
         f"message (received {received}); not processed, kept for review."
     )
-    message.pk = None
-    message._state.adding = True
-    message.status = AdtStatus.CLASH
-    message.clash_of = original
-    message.ack_code = "AE"
-    message.ack_text = text[:200]
-    message.patient = None
-    message.handoff = None
-    message.applied_at = None
-    message.ack = build_ack(header, code="AE", text=text, error_code="205", location="MSH^1^10")
-    return _finish(actor=actor, message=message)
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.CLASH,
+        problem=AdtProblem("AE", text, "205", "MSH^1^10"),
+        clash_of=original,
+    )
+
+
+def _received(
+    header: Header, *, organisation_id: int, actor: User, channel: str, raw: str, **values: Any
+) -> AdtMessage:
+    """A message as it is stored on receipt: who sent it, by which door, and its header."""
+    return AdtMessage(
+        organisation_id=organisation_id,
+        channel=channel,
+        received_by=actor,
+        sending_application=header.sending_application,
+        sending_facility=header.sending_facility,
+        message_type=header.message_type,
+        event_code=header.event_code,
+        version=header.version,
+        raw=raw,
+        **values,
+    )
 
 
 def _refuse_unreadable(
@@ -305,26 +346,16 @@ def adt_store_refused(
     """
     if not isinstance(actor, User) or actor.organisation_id is None:
         raise PermissionDenied("Only an interface account of an organisation may send ADT.")
-    message = AdtMessage(
+    message = _received(
+        header,
         organisation_id=actor.organisation_id,
+        actor=actor,
         channel=channel,
-        received_by=actor,
-        sending_application=header.sending_application,
-        sending_facility=header.sending_facility,
-        message_type=header.message_type,
-        event_code=header.event_code,
-        version=header.version,
         raw=raw,
         status=AdtStatus.REJECTED,
         ack_code=problem.ack_code,
         ack_text=problem.text[:200],
-        ack=build_ack(
-            header,
-            code=problem.ack_code,
-            text=problem.text,
-            error_code=problem.error_code,
-            location=problem.location,
-        ),
+        ack=_ack_refusing(header, problem),
     )
     return _finish(actor=actor, message=message)
 
@@ -386,22 +417,13 @@ def _store_refusal(
     earlier = _repeat_or_clash(actor=actor, message=message, header=header)
     if earlier is not None:
         return earlier
-    message.pk = None
-    message._state.adding = True
-    message.status = AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR
-    message.ack_code = refused.ack_code
-    message.ack_text = refused.text[:200]
-    message.patient = None
-    message.handoff = None
-    message.applied_at = None
-    message.ack = build_ack(
-        header,
-        code=refused.ack_code,
-        text=refused.text,
-        error_code=refused.error_code,
-        location=refused.location,
+    return _store_unapplied(
+        actor=actor,
+        message=message,
+        header=header,
+        status=AdtStatus.REJECTED if refused.ack_code == "AR" else AdtStatus.ERROR,
+        problem=refused,
     )
-    return _finish(actor=actor, message=message)
 
 
 def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
@@ -591,58 +613,59 @@ def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
     )
 
 
+def _admitted_at(event: AdtEvent) -> datetime:
+    return event.admitted_at or event.occurred_at or event.recorded_at
+
+
+def _moved_at(event: AdtEvent) -> datetime:
+    return event.occurred_at or event.recorded_at
+
+
+def _discharged_at(event: AdtEvent) -> datetime:
+    return event.discharged_at or event.occurred_at or event.recorded_at
+
+
+# The events that move a patient along a visit: the transition service each one
+# calls, and which of the event's times the handoff is dated by.
+_VISIT_MOVES: dict[str, tuple[Callable[..., Handoff | None], Callable[[AdtEvent], datetime]]] = {
+    "A01": (transition_admit, _admitted_at),
+    "A04": (transition_register, _admitted_at),
+    "A02": (transition_transfer, _moved_at),
+    "A03": (transition_discharge, _discharged_at),
+}
+
+
 def _apply_for_patient(
     *, actor: User, message: AdtMessage, event: AdtEvent, patient: Patient
 ) -> Outcome:
     code = event.event_code
-    admitted = event.admitted_at or event.occurred_at or event.recorded_at
-    moved = event.occurred_at or event.recorded_at
-    discharged = event.discharged_at or event.occurred_at or event.recorded_at
+    sender = message.sending_facility or "the sender"
     handoff: Handoff | None
-    if code == "A01":
-        handoff = transition_admit(
-            actor=actor, patient=patient, visit=_visit(event, message, admitted)
-        )
-    elif code == "A04":
-        handoff = transition_register(
-            actor=actor, patient=patient, visit=_visit(event, message, admitted)
-        )
-    elif code == "A02":
-        handoff = transition_transfer(
-            actor=actor, patient=patient, visit=_visit(event, message, moved)
-        )
-    elif code == "A03":
-        handoff = transition_discharge(
-            actor=actor, patient=patient, visit=_visit(event, message, discharged)
-        )
+    if code in _VISIT_MOVES:
+        move, dated_by = _VISIT_MOVES[code]
+        handoff = move(actor=actor, patient=patient, visit=_visit(event, message, dated_by(event)))
     elif code == "A08":
         changed = patient_update_from_feed(
             actor=actor,
             patient=patient,
             values=_demographics(event),
-            source=f"ADT A08 from {message.sending_facility or 'the sender'}",
+            source=f"ADT A08 from {sender}",
             at=event.recorded_at,
         )
         handoff = transition_update(
-            actor=actor, patient=patient, visit=_visit(event, message, moved)
+            actor=actor, patient=patient, visit=_visit(event, message, _moved_at(event))
         )
         if handoff is None and (changed or event.deceased):
             said = [f"demographics updated ({', '.join(changed)})"] if changed else []
             said += ["death recorded"] if event.deceased else []
             return Outcome(AdtStatus.APPLIED, f"Applied: {'; '.join(said)}.", patient=patient)
-    elif code == "A11":
-        handoff = transition_admit_cancel(
-            actor=actor,
-            patient=patient,
-            visit_number=event.visit_number,
-            reason=f"A11 from {message.sending_facility or 'the sender'}",
-        )
     else:
-        handoff = transition_discharge_cancel(
+        cancel = transition_admit_cancel if code == "A11" else transition_discharge_cancel
+        handoff = cancel(
             actor=actor,
             patient=patient,
             visit_number=event.visit_number,
-            reason=f"A13 from {message.sending_facility or 'the sender'}",
+            reason=f"{code} from {sender}",
         )
     text = "Applied." if handoff is not None else f"{code} accepted; nothing to change."
     return Outcome(AdtStatus.APPLIED, text, patient=patient, handoff=handoff)

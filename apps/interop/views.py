@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.form_actions import form_write
 from apps.core.refusals import audit_refused_request
-from apps.core.views import add_errors_to_form
 from apps.interop import permissions, selectors, services
 from apps.interop.forms import CandidateSearchForm, DismissForm, MatchForm
 from apps.patients.selectors import patient_get_for_user
@@ -67,16 +67,14 @@ def match_resolve(request: AuthenticatedHttpRequest, request_id: int) -> HttpRes
 def match_dismiss(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     match = selectors.match_request_get_for_user(user=request.user, request_id=request_id)
     form = DismissForm(request.POST)
-    if form.is_valid():
-        try:
-            services.patient_match_dismiss(
-                actor=request.user, request=match, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as error:
-            add_errors_to_form(form, error)
-        else:
-            messages.success(request, "Message dismissed.")
-            return redirect("interop:match_queue")
+    if form_write(
+        form,
+        lambda values: services.patient_match_dismiss(
+            actor=request.user, request=match, reason=values["reason"]
+        ),
+    ):
+        messages.success(request, "Message dismissed.")
+        return redirect("interop:match_queue")
     context = {
         "match": match,
         "search": CandidateSearchForm(),

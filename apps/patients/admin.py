@@ -9,8 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
+from apps.accounts.models import Organisation
 from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.core.views import add_errors_to_form
@@ -45,16 +46,11 @@ class IdentifierInline(admin.TabularInline):
         return False
 
 
-class _OrganisationScopedAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class _OrganisationScopedAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin, admin.ModelAdmin):
     """Rows of the admin's own organisation's patients; opening a row and every list page
     are audited reads (a list names the patients it showed)."""
 
     organisation_path = "patient__organisation_id"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), self.organisation_path
-        )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "patient" and not request.user.is_superuser:
@@ -301,7 +297,7 @@ class AreaDeprivationAdmin(_OrganisationScopedAdmin):
 
 
 @admin.register(ComplexityThresholds)
-class ComplexityThresholdsAdmin(admin.ModelAdmin):
+class ComplexityThresholdsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
     """One row per organisation, made with the defaults on first use; saving recomputes."""
 
     list_display = [
@@ -315,17 +311,8 @@ class ComplexityThresholdsAdmin(admin.ModelAdmin):
     fields = ["organisation", *complexity_services.THRESHOLD_FIELDS]
     readonly_fields = ["organisation"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ComplexityThresholds]:
-        actor = request_actor(request)
-        if actor.organisation_id:
-            thresholds_for(actor.organisation_id)
-        return own_organisation_rows(actor, super().get_queryset(request), "organisation_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> ComplexityThresholds:
+        return thresholds_for(organisation)
 
     def save_model(
         self, request: HttpRequest, obj: ComplexityThresholds, form: ModelForm, change: bool
@@ -379,7 +366,7 @@ class PanelImportForm(ModelForm):
 
 
 @admin.register(PanelImportJob)
-class PanelImportJobAdmin(admin.ModelAdmin):
+class PanelImportJobAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     """Upload a panel CSV; the job runs in a worker and its page shows its progress live."""
 
     list_display = [
@@ -393,11 +380,6 @@ class PanelImportJobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "dry_run"]
     change_form_template = "patients/admin_import_change_form.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PanelImportJob]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "organisation_id"
-        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[override]
         if obj is None:

@@ -15,12 +15,8 @@ from apps.core.filters import filters_or_error
 from apps.patients import selectors, services
 from apps.patients.forms import PatientListFilterForm, patient_list_filters
 from apps.patients.models import Patient, Sex
+from apps.teams.api_refs import TeamRefSerializer
 from apps.teams.selectors import team_list_for_user
-
-
-class CareTeamRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class ComplexityBriefSerializer(serializers.Serializer):
@@ -46,7 +42,7 @@ class PatientListItemSerializer(serializers.Serializer):
     family_name = serializers.CharField()
     date_of_birth = api_fields.DateField()
     sex = serializers.CharField()
-    care_team = CareTeamRefSerializer()
+    care_team = TeamRefSerializer()
     complexity = ComplexityBriefSerializer(allow_null=True, read_only=True)
 
 

@@ -2,22 +2,13 @@ from typing import Any
 
 from django import forms
 
+from apps.core.widgets import SearchField
+
 LIST_PAGE_SIZE = 25
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(
-        required=False,
-        max_length=100,
-        label="Search",
-        widget=forms.TextInput(
-            attrs={
-                "placeholder": "Name, MRN or date of birth",
-                "type": "search",
-                "autocomplete": "off",
-            }
-        ),
-    )
+    q = SearchField(placeholder="Name, MRN or date of birth")
     page = forms.IntegerField(required=False, min_value=1)
 
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from apps.accounts.models import User
 from apps.careplans.models import Goal
 from apps.core.filters import FlagField
+from apps.core.widgets import LocalDateTimeInput, SearchField
 from apps.referrals.models import (
     OPEN_STATES,
     ConsentMethod,
@@ -20,7 +21,6 @@ from apps.referrals.models import (
 from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
 
 BOARD_PAGE_SIZE = 50
-LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -95,7 +95,7 @@ class TransitionForm(forms.Form):
         required=False, max_length=200, label="Reported by (who gave the result)"
     )
     appointment_at = forms.DateTimeField(
-        required=False, widget=LOCAL_DATETIME, label="Appointment (optional)"
+        required=False, widget=LocalDateTimeInput, label="Appointment (optional)"
     )
 
 
@@ -118,7 +118,7 @@ class ReassignForm(forms.Form):
 
 
 class SnoozeForm(forms.Form):
-    until = forms.DateTimeField(widget=LOCAL_DATETIME, label="Remind me again at")
+    until = forms.DateTimeField(widget=LocalDateTimeInput, label="Remind me again at")
     reason = forms.CharField(max_length=1000, required=False, label="Why it can wait")
 
 
@@ -135,18 +135,7 @@ class BoardFilterForm(forms.Form):
 
 
 class DirectorySearchForm(forms.Form):
-    q = forms.CharField(
-        required=False,
-        max_length=100,
-        label="Search",
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": "Service, organisation, area, language…",
-                "autocomplete": "off",
-            }
-        ),
-    )
+    q = SearchField(placeholder="Service, organisation, area, language…")
     service_type = forms.ChoiceField(
         required=False, choices=[("", "Any type"), *ServiceType.choices], label="Type"
     )

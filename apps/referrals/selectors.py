@@ -29,6 +29,7 @@ from apps.careplans.models import OPEN_PLAN_STATUSES, Goal, GoalStatus
 from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
+from apps.core.pages import PageNeighbours
 from apps.patients.models import Patient
 from apps.referrals import permissions
 from apps.referrals.models import (
@@ -211,7 +212,7 @@ class StateSummary:
 
 
 @dataclass
-class BoardPage:
+class BoardPage(PageNeighbours):
     referrals: Sequence[Referral]
     summary: list[StateSummary]
     total: int
@@ -219,14 +220,6 @@ class BoardPage:
     num_pages: int
     page_size: int
     now: datetime
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def _overdue_level(now: datetime) -> Case:

@@ -2,7 +2,7 @@
 resource directory. Forms parse; services and selectors do the rest."""
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.exceptions import ApplicationError
+from apps.core.form_actions import form_write
 from apps.core.form_input import form_refusal
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
@@ -269,14 +270,9 @@ def _directory_form(
 ) -> HttpResponse:
     """The directory's add and edit pages: a valid post goes to `save` and back to the
     directory; a refusal shows on the form, with a 400."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ApplicationError as error:
-            add_errors_to_form(cast(forms.Form, form), error)
-        else:
-            messages.success(request, saved)
-            return redirect("referrals:directory")
+    if request.method == "POST" and form_write(form, save):
+        messages.success(request, saved)
+        return redirect("referrals:directory")
     return render(
         request,
         "referrals/directory_form.html",

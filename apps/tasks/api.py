@@ -9,24 +9,20 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.accounts.http import AuthenticatedRequest
 from apps.accounts.models import Role, User
 from apps.core import api_fields
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import ApplicationError
 from apps.core.filters import filters_or_error
+from apps.patients.api_refs import PatientRefSerializer
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
 from apps.tasks.forms import TeamFilterForm, team_filters
 from apps.tasks.models import Task, TaskPriority
 from apps.tasks.notifications import notification_mark_read
 from apps.teams.selectors import team_active_members
-
-
-class PatientRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="patient_id")
-    family_name = serializers.CharField(source="patient_family_name")
-    given_name = serializers.CharField(source="patient_given_name")
-    mrn = serializers.CharField(source="patient_mrn")
 
 
 class OwnerRefSerializer(serializers.Serializer):
@@ -46,7 +42,7 @@ class TaskRowSerializer(serializers.Serializer):
     is_overdue = serializers.BooleanField()
     is_orphaned = serializers.BooleanField()
     owner_role = serializers.CharField()
-    patient = PatientRefSerializer(source="*")
+    patient = PatientRefSerializer()
     owner = OwnerRefSerializer(source="*")
     actions = serializers.ListField(child=serializers.CharField())
 
@@ -85,18 +81,13 @@ class TeamWorklistSerializer(serializers.Serializer):
     results = TaskRowSerializer(many=True, source="rows")
 
 
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="display_name")
-
-
 class TaskEventSerializer(serializers.Serializer):
     occurred_at = api_fields.DateTimeField()
     kind = serializers.CharField()
     kind_display = serializers.CharField(source="get_kind_display")
-    actor = PersonSerializer(allow_null=True)
-    from_owner = PersonSerializer(allow_null=True)
-    to_owner = PersonSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
+    from_owner = PersonRefSerializer(allow_null=True)
+    to_owner = PersonRefSerializer(allow_null=True)
     from_status = serializers.CharField()
     from_status_display = serializers.CharField(source="from_status_label")
     to_status = serializers.CharField()
@@ -104,28 +95,40 @@ class TaskEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class TaskDetailSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    due_at = api_fields.DateTimeField()
-    status = serializers.CharField()
+class TaskDetailSerializer(serializers.ModelSerializer):
+    owner = PersonRefSerializer(allow_null=True)
+    performed_by = PersonRefSerializer(allow_null=True)
+    verified_by = PersonRefSerializer(allow_null=True)
     status_display = serializers.CharField(source="get_status_display")
-    status_reason = serializers.CharField()
-    priority = serializers.CharField()
     priority_display = serializers.CharField(source="get_priority_display")
-    source_type = serializers.CharField()
     source_type_display = serializers.CharField(source="get_source_type_display")
-    source_id = serializers.IntegerField(allow_null=True)
-    verification_role = serializers.CharField()
-    patient_id = serializers.IntegerField()
-    owner = PersonSerializer(allow_null=True)
-    performed_by = PersonSerializer(allow_null=True)
-    performed_at = api_fields.DateTimeField(allow_null=True)
-    verified_by = PersonSerializer(allow_null=True)
-    verified_at = api_fields.DateTimeField(allow_null=True)
-    completed_at = api_fields.DateTimeField(allow_null=True)
-    created_at = api_fields.DateTimeField()
+
+    class Meta:
+        model = Task
+        fields = (
+            "id",
+            "title",
+            "description",
+            "due_at",
+            "status",
+            "status_display",
+            "status_reason",
+            "priority",
+            "priority_display",
+            "source_type",
+            "source_type_display",
+            "source_id",
+            "verification_role",
+            "patient_id",
+            "owner",
+            "performed_by",
+            "performed_at",
+            "verified_by",
+            "verified_at",
+            "completed_at",
+            "created_at",
+        )
+        read_only_fields = fields
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -290,9 +293,7 @@ class TaskCreateApi(APIView):
         summary="Create a task with one accountable owner",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = TaskCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(TaskCreateInputSerializer, request.data)
         patient = patient_get_for_user(user=request.user, patient_id=values["patient_id"])
         with _as_input_fields():
             task = services.task_create(
@@ -337,9 +338,7 @@ class _TaskActionApi(APIView):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
         data: dict[str, Any] = {}
         if self.input_serializer is not None:
-            parsed = self.input_serializer(data=request.data)
-            parsed.is_valid(raise_exception=True)
-            data = dict(parsed.validated_data)
+            data = parse_input(self.input_serializer, request.data)
         self.act(request, task, data)
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task))
@@ -402,9 +401,7 @@ class TaskBulkReassignApi(APIView):
         summary="Lead coordinator: hand many tasks to one team member, all or none",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = BulkReassignInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(BulkReassignInputSerializer, request.data)
         with _as_input_fields():
             moved = services.task_bulk_reassign(
                 actor=request.user,

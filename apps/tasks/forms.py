@@ -6,11 +6,10 @@ from django import forms
 
 from apps.accounts.models import Role
 from apps.core.filters import FlagField
+from apps.core.widgets import LOCAL_DATETIME_FORMATS, LocalDateTimeInput
 from apps.tasks.models import TaskPriority
 from apps.tasks.selectors import TEAM_PAGE_SIZE, TeamWorklistFilters
 from apps.teams.models import TeamMembership
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def member_choices(
@@ -57,8 +56,8 @@ class TaskCreateForm(forms.Form):
     owner = forms.TypedChoiceField(coerce=int, label="Owner (one accountable person)")
     due_at = forms.DateTimeField(
         label="Due",
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        input_formats=LOCAL_DATETIME_FORMATS,
+        widget=LocalDateTimeInput,
     )
     priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.ROUTINE)
     verification_role = forms.ChoiceField(

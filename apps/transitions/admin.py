@@ -1,20 +1,20 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.permissions import own_organisation_rows
-from apps.core.admin import AuditedReadsAdminMixin
+from apps.accounts.models import Organisation
+from apps.core.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from apps.transitions.models import Episode, Handoff, TransitionSettings
 from apps.transitions.selectors import transition_settings_for
 from apps.transitions.services.settings import EDITABLE, transition_settings_update
 
 
 @admin.register(TransitionSettings)
-class TransitionSettingsAdmin(admin.ModelAdmin):
+class TransitionSettingsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
     """Follow-up rules and chain-risk weights; saved through the settings service."""
 
     list_display = [
@@ -56,17 +56,8 @@ class TransitionSettingsAdmin(admin.ModelAdmin):
         ),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[TransitionSettings]:
-        actor = request_actor(request)
-        if actor.organisation_id:
-            transition_settings_for(actor.organisation_id)  # created with defaults on first use
-        return own_organisation_rows(actor, super().get_queryset(request), "organisation_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def settings_for(self, organisation: Organisation) -> TransitionSettings:
+        return transition_settings_for(organisation)
 
     def save_model(
         self, request: HttpRequest, obj: TransitionSettings, form: ModelForm, change: bool
@@ -100,13 +91,16 @@ class HandoffInline(admin.TabularInline):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
+class EpisodeAdmin(
+    OwnOrganisationAdminMixin, ReadOnlyAdminMixin, AuditedReadsAdminMixin, admin.ModelAdmin
+):
     """Read-only: transitions are recorded through ADT, the manual entry page or the API.
     Opening an episode or a list of them is an audited read of those patients."""
 
     list_display = ["id", "patient_id", "status", "started_at", "ended_at", "readmitted_at"]
     list_filter = ["status"]
     list_select_related = ["patient"]
+    organisation_path = "patient__organisation_id"
     inlines = [HandoffInline]
     show_full_result_count = False
     readonly_fields = [
@@ -119,17 +113,3 @@ class EpisodeAdmin(AuditedReadsAdminMixin, admin.ModelAdmin):
         "readmission_of",
         "readmitted_at",
     ]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Episode]:
-        return own_organisation_rows(
-            request_actor(request), super().get_queryset(request), "patient__organisation_id"
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

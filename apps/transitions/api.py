@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
+from apps.core.api_helpers import parse_input
 from apps.core.exceptions import NotFoundError
 from apps.core.filters import filters_or_error
 from apps.patients.selectors import patient_get_for_user
@@ -301,13 +302,12 @@ class TransitionRecordApi(APIView):
     @extend_schema(request=TransitionRecordInput, responses={201: EpisodeDetailSerializer})
     def post(self, request: AuthenticatedRequest, patient_id: int) -> Response:
         patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-        data = TransitionRecordInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = parse_input(TransitionRecordInput, request.data)
         handoff = services.transition_record(
             actor=request.user,
             patient=patient,
-            kind=data.validated_data["kind"],
-            visit=services.VisitDetails.entered_by_hand(data.validated_data),
+            kind=values["kind"],
+            visit=services.VisitDetails.entered_by_hand(values),
         )
         return Response(
             _episode_detail(request, handoff.episode_id), status=status.HTTP_201_CREATED
@@ -318,9 +318,8 @@ class ChecklistItemApi(APIView):
     @extend_schema(request=ChecklistItemInput, responses=ChecklistItemSerializer)
     def patch(self, request: AuthenticatedRequest, item_id: int) -> Response:
         item = selectors.checklist_item_get_for_user(user=request.user, item_id=item_id)
-        data = ChecklistItemInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = services.checklist_item_set(actor=request.user, item=item, **data.validated_data)
+        values = parse_input(ChecklistItemInput, request.data)
+        item = services.checklist_item_set(actor=request.user, item=item, **values)
         return Response(ChecklistItemSerializer(item).data)
 
 
@@ -351,10 +350,9 @@ class MedicationLineCreateApi(APIView):
     @extend_schema(request=MedicationLineInput, responses={201: MedicationLineSerializer})
     def post(self, request: AuthenticatedRequest, handoff_id: int) -> Response:
         _handoff, reconciliation = _reconciliation(request, handoff_id)
-        data = MedicationLineInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = parse_input(MedicationLineInput, request.data)
         line = services.medication_line_add(
-            actor=request.user, reconciliation=reconciliation, **data.validated_data
+            actor=request.user, reconciliation=reconciliation, **values
         )
         return Response(MedicationLineSerializer(line).data, status=status.HTTP_201_CREATED)
 
@@ -363,9 +361,8 @@ class MedicationLineApi(APIView):
     @extend_schema(request=MedicationLineUpdateInput, responses=MedicationLineSerializer)
     def patch(self, request: AuthenticatedRequest, line_id: int) -> Response:
         line = selectors.medication_line_get_for_user(user=request.user, line_id=line_id)
-        data = MedicationLineUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        line = services.medication_line_update(actor=request.user, line=line, **data.validated_data)
+        values = parse_input(MedicationLineUpdateInput, request.data, partial=True)
+        line = services.medication_line_update(actor=request.user, line=line, **values)
         return Response(MedicationLineSerializer(line).data)
 
     @extend_schema(responses={204: None})
@@ -403,9 +400,7 @@ class FollowUpContactApi(APIView):
         if which not in ContactKind.values:
             raise NotFoundError("No such follow-up task.")
         follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
-        data = FollowUpContactInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(FollowUpContactInput, request.data)
         members = team_active_members(team_ids=[follow_up.episode.patient.care_team_id])
         performer = next(
             (member.user for member in members if member.user_id == values["performed_by"]), None

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from apps.core.widgets import LOCAL_DATETIME_FORMATS, LocalDateTimeInput
 from apps.transitions.models import (
     Complexity,
     ContactOutcome,
@@ -14,8 +15,6 @@ from apps.transitions.models import (
 
 BOARD_DEFAULT_DAYS = 30
 
-_WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-_WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 MANUAL_KINDS = [
     (HandoffKind.ADMISSION, "Admission"),
@@ -34,7 +33,10 @@ class TransitionRecordForm(forms.Form):
 
     kind = forms.ChoiceField(choices=MANUAL_KINDS)
     occurred_at = forms.DateTimeField(
-        label="When", widget=_WHEN, input_formats=_WHEN_FORMATS, initial=timezone.localtime
+        label="When",
+        widget=LocalDateTimeInput,
+        input_formats=LOCAL_DATETIME_FORMATS,
+        initial=timezone.localtime,
     )
     setting = forms.ChoiceField(
         label="Where to",
@@ -58,7 +60,10 @@ class TransitionRecordForm(forms.Form):
 class ChecklistItemForm(forms.Form):
     done = forms.BooleanField(required=False)
     done_at = forms.DateTimeField(
-        label="When", required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
+        label="When",
+        required=False,
+        widget=LocalDateTimeInput,
+        input_formats=LOCAL_DATETIME_FORMATS,
     )
     note = forms.CharField(max_length=300, required=False)
 
@@ -91,7 +96,9 @@ class ComplexityForm(forms.Form):
 class ContactRecordForm(forms.Form):
     """A post-discharge contact or visit as it happened: when, who, the outcome."""
 
-    contact_at = forms.DateTimeField(label="When", widget=_WHEN, input_formats=_WHEN_FORMATS)
+    contact_at = forms.DateTimeField(
+        label="When", widget=LocalDateTimeInput, input_formats=LOCAL_DATETIME_FORMATS
+    )
     # Blank: the person recording it made it.
     performed_by = forms.TypedChoiceField(
         label="Who made it", coerce=int, required=False, empty_value=None

@@ -2,59 +2,66 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.careplans.models import (
     AgreedBy,
     AgreementMethod,
+    Barrier,
     ComB,
     ComBSubComponent,
+    Goal,
     GoalDomain,
     GoalStatus,
+    Intervention,
+    Pathway,
 )
 from apps.core import api_fields
 
 # --- output ------------------------------------------------------------------
 
 
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    name = serializers.CharField(source="display_name")
+class PathwaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Pathway
+        fields = ("id", "code", "name", "url")
+        read_only_fields = fields
 
 
-class PathwaySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    url = serializers.CharField()
+class GoalSerializer(serializers.ModelSerializer):
+    owner = PersonRefSerializer()
+
+    class Meta:
+        model = Goal
+        fields = (
+            "id",
+            "domain",
+            "description",
+            "target",
+            "target_date",
+            "status",
+            "owner",
+            "patient_steps",
+        )
+        read_only_fields = fields
 
 
-class GoalSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    domain = serializers.CharField()
-    description = serializers.CharField()
-    target = serializers.CharField()
-    target_date = api_fields.DateField()
-    status = serializers.CharField()
-    owner = UserRefSerializer()
-    patient_steps = serializers.CharField()
-
-
-class InterventionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    goal_id = serializers.IntegerField()
-    description = serializers.CharField()
-    details = serializers.CharField()
-    owner = UserRefSerializer(allow_null=True)
-    due_at = api_fields.DateTimeField(allow_null=True)
+class InterventionSerializer(serializers.ModelSerializer):
+    # Owner, due date and state are the intervention's task's: properties, not columns.
+    owner = PersonRefSerializer(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
     state = serializers.CharField()
-    task_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = Intervention
+        fields = ("id", "goal_id", "description", "details", "owner", "due_at", "state", "task_id")
+        read_only_fields = fields
 
 
-class BarrierSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    component = serializers.CharField()
-    sub_component = serializers.CharField()
-    description = serializers.CharField()
-    intervention_id = serializers.IntegerField(allow_null=True)
+class BarrierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Barrier
+        fields = ("id", "component", "sub_component", "description", "intervention_id")
+        read_only_fields = fields
 
 
 class CarePlanListItemSerializer(serializers.Serializer):
@@ -124,11 +131,11 @@ class PlanDiffSerializer(serializers.Serializer):
 class VersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     created_at = api_fields.DateTimeField()
-    created_by = UserRefSerializer(allow_null=True)
+    created_by = PersonRefSerializer(allow_null=True)
     summary = serializers.CharField()
     fingerprint = serializers.CharField()
     signed_at = api_fields.DateTimeField(allow_null=True)
-    signed_by = UserRefSerializer(allow_null=True)
+    signed_by = PersonRefSerializer(allow_null=True)
 
 
 class VersionDetailSerializer(VersionSerializer):
@@ -251,7 +258,7 @@ class ReturnSerializer(serializers.Serializer):
 
 class ReturnedSerializer(serializers.Serializer):
     task_id = serializers.IntegerField(source="pk")
-    owner = UserRefSerializer()
+    owner = PersonRefSerializer()
     due_at = api_fields.DateTimeField()
 
 

@@ -14,8 +14,7 @@ from apps.careplans.services._common import (
     text_or_error,
 )
 from apps.core.actors import person_behind
-from apps.core.changes import record_change
-from apps.core.exceptions import ApplicationError
+from apps.core.changes import record_change, refuse_unknown_fields
 from apps.core.models import AuditAction
 
 BARRIER_FIELDS = ("component", "sub_component", "description", "intervention")
@@ -79,9 +78,7 @@ def barrier_update(*, actor: Actor, barrier: Barrier, **values: Any) -> Barrier:
     permissions.require_can_edit_barrier(
         actor, plan.patient, [barrier.intervention, _with_goal(values.get("intervention"))]
     )
-    unknown = set(values) - set(BARRIER_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown barrier fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, BARRIER_FIELDS, noun="barrier")
     merged = {name: values.get(name, getattr(barrier, name)) for name in BARRIER_FIELDS}
     merged["sub_component"] = merged["sub_component"] or ""
     _validate(plan, merged)

@@ -19,7 +19,7 @@ from apps.careplans.services._common import (
 from apps.careplans.services.plans import cancel_open_tasks
 from apps.careplans.states import GOAL_CLOSING_REASONS, GOAL_START_STATUSES, GOAL_STATES
 from apps.core.actors import person_behind
-from apps.core.changes import record_change, record_create
+from apps.core.changes import record_change, record_create, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.tasks.models import Task
@@ -100,9 +100,7 @@ def goal_update(*, actor: Actor, goal: Goal, reason: str = "", **values: Any) ->
     """
     plan = lock_plan(goal.plan_id)
     goal = Goal.objects.select_related("owner").get(pk=goal.pk)
-    unknown = set(values) - set(GOAL_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown goal fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, GOAL_FIELDS, noun="goal")
     permissions.require_can_edit_goal_domain(actor, plan.patient, goal.domain)
     if "domain" in values and values["domain"] != goal.domain:
         _check_domain(values["domain"])

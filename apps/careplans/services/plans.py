@@ -34,7 +34,7 @@ from apps.careplans.services._common import (
 )
 from apps.careplans.snapshots import plan_snapshot, snapshot_fingerprint
 from apps.core.actors import JobActor, person_behind
-from apps.core.changes import record_change
+from apps.core.changes import record_change, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
@@ -131,9 +131,7 @@ def care_plan_create(*, actor: Actor, patient: Patient, **values: Any) -> CarePl
     if not permissions.can_start_care_plan(actor, patient):
         raise PermissionDenied("Your role on this patient's team does not start care plans.")
     pathways = values.pop("pathways", None)
-    unknown = set(values) - set(PLAN_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown care plan fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, PLAN_FIELDS, noun="care plan")
     if values and not permissions.can_edit_care_plan(actor, patient):
         raise PermissionDenied(
             "Your role on this patient's team does not edit the patient's voice."
@@ -169,9 +167,7 @@ def care_plan_update(*, actor: Actor, plan: CarePlan, **values: Any) -> CarePlan
     plan = lock_plan(plan.pk)
     permissions.require_can_edit_care_plan(actor, plan.patient)
     pathways = values.pop("pathways", None)
-    unknown = set(values) - set(PLAN_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown care plan fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, PLAN_FIELDS, noun="care plan")
     for name in ("what_matters", "priorities", "caregiver_name", "advance_directive_reference"):
         if name in values:
             values[name] = (values[name] or "").strip()

@@ -33,7 +33,6 @@ from apps.huddles.api.serializers import (
     HuddleItemSerializer,
     HuddleListSerializer,
     HuddleMeasuresSerializer,
-    HuddlePatientRefSerializer,
     HuddlePreviewItemSerializer,
     HuddlePreviewSerializer,
     HuddleReasonInput,
@@ -47,7 +46,6 @@ from apps.huddles.api.serializers import (
     HuddleTaskCreatedSerializer,
     HuddleTaskInput,
     HuddleTaskLineSerializer,
-    HuddleTeamRefSerializer,
     HuddleUpdateInput,
 )
 
@@ -72,7 +70,6 @@ __all__ = [
     "HuddleMeasuresSerializer",
     "HuddleMinutesApi",
     "HuddleOpenApi",
-    "HuddlePatientRefSerializer",
     "HuddlePreviewApi",
     "HuddlePreviewItemSerializer",
     "HuddlePreviewSerializer",
@@ -89,7 +86,6 @@ __all__ = [
     "HuddleTaskCreatedSerializer",
     "HuddleTaskInput",
     "HuddleTaskLineSerializer",
-    "HuddleTeamRefSerializer",
     "HuddleUpdateInput",
     "SeriesEndApi",
     "SeriesListCreateApi",

@@ -6,30 +6,34 @@ from rest_framework import serializers
 
 from apps.core import api_fields
 from apps.huddles.due import DUE_CHOICES
-from apps.huddles.models import Weekday
+from apps.huddles.models import Huddle, HuddleSeries, Weekday
+from apps.patients.api_refs import PatientRefSerializer
 from apps.tasks.models import TaskPriority
+from apps.teams.api_refs import TeamRefSerializer
 
 # --- output -----------------------------------------------------------------------------
 
 
-class HuddleTeamRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+class HuddleSerializer(serializers.ModelSerializer):
+    team = TeamRefSerializer()
 
-
-class HuddleSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    team = HuddleTeamRefSerializer()
-    series_id = serializers.IntegerField(allow_null=True)
-    title = serializers.CharField()
-    scheduled_start = api_fields.DateTimeField()
-    duration_minutes = serializers.IntegerField()
-    status = serializers.CharField()
-    opened_at = api_fields.DateTimeField(allow_null=True)
-    closed_at = api_fields.DateTimeField(allow_null=True)
-    cancelled_reason = serializers.CharField()
-    previous_id = serializers.IntegerField(allow_null=True)
-    candidates_left_out = serializers.IntegerField()
+    class Meta:
+        model = Huddle
+        fields = (
+            "id",
+            "team",
+            "series_id",
+            "title",
+            "scheduled_start",
+            "duration_minutes",
+            "status",
+            "opened_at",
+            "closed_at",
+            "cancelled_reason",
+            "previous_id",
+            "candidates_left_out",
+        )
+        read_only_fields = fields
 
 
 class HuddleRoleAttendanceSerializer(serializers.Serializer):
@@ -61,13 +65,6 @@ class HuddleListSerializer(serializers.Serializer):
     items_per_huddle = serializers.FloatField(allow_null=True)
 
 
-class HuddlePatientRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    mrn = serializers.CharField()
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-
-
 class HuddleEvidenceSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField(allow_blank=True)
@@ -87,7 +84,7 @@ class HuddleTaskLineSerializer(serializers.Serializer):
 class HuddleItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item.pk")
     position = serializers.IntegerField(source="item.position")
-    patient = HuddlePatientRefSerializer(source="item.patient")
+    patient = PatientRefSerializer(source="item.patient")
     source = serializers.CharField(source="item.source")  # type: ignore[assignment]
     key = serializers.CharField(source="item.key")
     title = serializers.CharField(source="item.title")
@@ -117,18 +114,28 @@ class HuddleBoardSerializer(serializers.Serializer):
     measures = HuddleMeasuresSerializer()
 
 
-class HuddleSeriesSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    team = HuddleTeamRefSerializer()
-    title = serializers.CharField()
-    weekday = serializers.IntegerField()
+class HuddleSeriesSerializer(serializers.ModelSerializer):
+    team = TeamRefSerializer()
+    # A weekly clock time has no offset: the schema says local HH:MM.
     start_time = api_fields.WallClockTimeField()
-    duration_minutes = serializers.IntegerField()
-    interval_weeks = serializers.IntegerField()
-    starts_on = api_fields.DateField()
-    ends_on = api_fields.DateField(allow_null=True)
-    is_active = serializers.BooleanField()
     rule = serializers.CharField(source="rule_display")
+
+    class Meta:
+        model = HuddleSeries
+        fields = (
+            "id",
+            "team",
+            "title",
+            "weekday",
+            "start_time",
+            "duration_minutes",
+            "interval_weeks",
+            "starts_on",
+            "ends_on",
+            "is_active",
+            "rule",
+        )
+        read_only_fields = fields
 
 
 class HuddleTaskCreatedSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
+from apps.core.pages import PageNeighbours
 from apps.patients import permissions
 from apps.patients.models import Patient
 from apps.teams.models import TeamMembership
@@ -193,20 +194,12 @@ def patient_list_for_user(
 
 
 @dataclass
-class PatientPage:
+class PatientPage(PageNeighbours):
     patients: list[PatientRow]
     total: int
     number: int
     num_pages: int
     page_size: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def patient_page_for_user(

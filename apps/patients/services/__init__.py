@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor
 from apps.core.audit import audit_record
-from apps.core.changes import record_change, record_create, validation_error
+from apps.core.changes import record_change, record_create, refuse_unknown_fields, validation_error
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.patients import permissions
@@ -58,9 +58,7 @@ def patient_create(
 ) -> Patient:
     """Registers a patient on a care team; their team sees them at once."""
     permissions.require_can_add_patient_to_team(actor, care_team.pk, care_team.organisation_id)
-    unknown = set(details) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(details, EDITABLE_FIELDS, noun="patient")
     patient = Patient(
         organisation_id=care_team.organisation_id,
         care_team=care_team,
@@ -93,9 +91,7 @@ def patient_create(
 def patient_update(*, actor: Actor, patient: Patient, **values: Any) -> Patient:
     """Changes demographics. Audits the names of the changed fields, never their values."""
     permissions.require_can_change_patient(actor, patient)
-    unknown = set(values) - set(EDITABLE_FIELDS) - {"care_team"}
-    if unknown:
-        raise ApplicationError(f"Unknown patient fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, [*EDITABLE_FIELDS, "care_team"], noun="patient")
     new_team = values.get("care_team")
     if new_team is not None and new_team.organisation_id != patient.organisation_id:
         raise ApplicationError(

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.accounts.models import Actor
-from apps.core.changes import record_change
+from apps.core.changes import record_change, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.patients import permissions
 from apps.patients.jobs import complexity_recompute_organisation_enqueue
@@ -28,9 +28,7 @@ def complexity_thresholds_update(
 ) -> ComplexityThresholds:
     """Saves new thresholds and, after commit, recomputes the organisation's patients."""
     permissions.require_can_change_complexity_thresholds(actor, thresholds.organisation_id)
-    unknown = set(values) - set(THRESHOLD_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown threshold fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, THRESHOLD_FIELDS, noun="threshold")
     errors: dict[str, list[str]] = {}
     for name, value in values.items():
         low, high = THRESHOLD_RANGES[name]

@@ -2,9 +2,12 @@
 
 from rest_framework import serializers
 
+from apps.accounts.api_refs import PersonRefSerializer
 from apps.core import api_fields
+from apps.patients.api_refs import PatientRefSerializer
 from apps.referrals.models import (
     ConsentMethod,
+    Referral,
     ReferralUrgency,
     ResourceOrganisation,
     ResourceService,
@@ -13,11 +16,6 @@ from apps.referrals.models import (
 from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELDS
 
 # --- output ----------------------------------------------------------------------------
-
-
-class ReferralPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="display_name")
 
 
 class ResourceOrganisationSerializer(serializers.ModelSerializer):
@@ -48,13 +46,6 @@ class ResourceServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReferralPatientSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    mrn = serializers.CharField()
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-
-
 class ReferralTransitionOptionSerializer(serializers.Serializer):
     to_state = serializers.CharField(source="target")
     action = serializers.CharField(source="label")
@@ -65,7 +56,7 @@ class ReferralTransitionOptionSerializer(serializers.Serializer):
 
 class ReferralEventSerializer(serializers.Serializer):
     occurred_at = api_fields.DateTimeField()
-    actor = ReferralPersonSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
     kind = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
@@ -78,43 +69,61 @@ class ReferralGoalSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class ReferralSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    patient = ReferralPatientSerializer()
+class ReferralSerializer(serializers.ModelSerializer):
+    patient = PatientRefSerializer()
     goal = ReferralGoalSerializer(allow_null=True)
     service = ResourceServiceSerializer()
-    target_kind = serializers.CharField()
-    specialist_name = serializers.CharField()
-    reason = serializers.CharField()
-    urgency = serializers.CharField()
-    state = serializers.CharField()
     state_display = serializers.CharField(source="get_state_display")
-    state_reason = serializers.CharField()
-    state_entered_at = api_fields.DateTimeField()
-    owner = ReferralPersonSerializer()
-    referred_by = ReferralPersonSerializer()
-    consent_given = serializers.BooleanField()
-    consent_method = serializers.CharField()
-    consent_recorded_at = api_fields.DateTimeField(allow_null=True)
-    consent_recorded_by = ReferralPersonSerializer(allow_null=True)
-    remind_at = api_fields.DateTimeField(allow_null=True)
-    escalate_at = api_fields.DateTimeField(allow_null=True)
-    reminder_sent_at = api_fields.DateTimeField(allow_null=True)
-    escalation_sent_at = api_fields.DateTimeField(allow_null=True)
-    snoozed_until = api_fields.DateTimeField(allow_null=True)
-    appointment_at = api_fields.DateTimeField(allow_null=True)
-    sent_at = api_fields.DateTimeField(allow_null=True)
-    ended_at = api_fields.DateTimeField(allow_null=True)
-    result_summary = serializers.CharField()
-    result_reported_by = serializers.CharField()
-    result_documented_by = ReferralPersonSerializer(allow_null=True)
-    result_documented_at = api_fields.DateTimeField(allow_null=True)
-    created_at = api_fields.DateTimeField()
+    owner = PersonRefSerializer()
+    referred_by = PersonRefSerializer()
+    consent_recorded_by = PersonRefSerializer(allow_null=True)
+    result_documented_by = PersonRefSerializer(allow_null=True)
+
+    class Meta:
+        model = Referral
+        fields: tuple[str, ...] = (
+            "id",
+            "patient",
+            "goal",
+            "service",
+            "target_kind",
+            "specialist_name",
+            "reason",
+            "urgency",
+            "state",
+            "state_display",
+            "state_reason",
+            "state_entered_at",
+            "owner",
+            "referred_by",
+            "consent_given",
+            "consent_method",
+            "consent_recorded_at",
+            "consent_recorded_by",
+            "remind_at",
+            "escalate_at",
+            "reminder_sent_at",
+            "escalation_sent_at",
+            "snoozed_until",
+            "appointment_at",
+            "sent_at",
+            "ended_at",
+            "result_summary",
+            "result_reported_by",
+            "result_documented_by",
+            "result_documented_at",
+            "created_at",
+        )
+        read_only_fields = fields
 
 
 class ReferralDetailSerializer(ReferralSerializer):
     allowed_transitions = ReferralTransitionOptionSerializer(many=True)
     events = ReferralEventSerializer(many=True, source="events.all")
+
+    class Meta(ReferralSerializer.Meta):
+        fields = (*ReferralSerializer.Meta.fields, "allowed_transitions", "events")
+        read_only_fields = fields
 
 
 class ReferralPageSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Organisation, User
 from apps.core.audit import audit_record, changed_fields
+from apps.core.changes import refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.referrals import permissions
@@ -56,9 +57,7 @@ def _save(
 
 
 def _unknown(values: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = set(values) - set(allowed)
-    if unknown:
-        raise ApplicationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, allowed)
 
 
 Entry = TypeVar("Entry", ResourceOrganisation, ResourceService)

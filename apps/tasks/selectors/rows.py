@@ -82,6 +82,16 @@ class TaskRow:
         return f"{self.patient_family_name}, {self.patient_given_name}"
 
     @property
+    def patient(self) -> dict[str, object]:
+        """The patient as the APIs name one (apps.patients.api_refs)."""
+        return {
+            "id": self.patient_id,
+            "mrn": self.patient_mrn,
+            "given_name": self.patient_given_name,
+            "family_name": self.patient_family_name,
+        }
+
+    @property
     def owner_name(self) -> str:
         return f"{self.owner_first_name} {self.owner_last_name}".strip() or self.owner_username
 

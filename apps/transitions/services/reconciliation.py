@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, Role, User
 from apps.core.actors import JobActor
 from apps.core.audit import audit_record
-from apps.core.changes import record_change, record_create
+from apps.core.changes import record_change, record_create, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
@@ -97,9 +97,7 @@ def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconcil
 
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - set(LINE_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown medication fields: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, LINE_FIELDS, noun="medication")
     return {
         name: (value.strip() if isinstance(value, str) else bool(value))
         for name, value in values.items()

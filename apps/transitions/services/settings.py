@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.core.changes import record_change
+from apps.core.changes import record_change, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.transitions import permissions
 from apps.transitions.models import TransitionSettings
@@ -26,9 +26,7 @@ def transition_settings_update(
 ) -> TransitionSettings:
     """Changes follow-up rules or risk weights; applies to discharges from now on."""
     permissions.require_can_change_transition_settings(actor, settings.organisation_id)
-    unknown = set(values) - set(EDITABLE)
-    if unknown:
-        raise ApplicationError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    refuse_unknown_fields(values, EDITABLE, noun="setting")
     settings = TransitionSettings.objects.select_for_update().get(pk=settings.pk)
     high, moderate = (values.get(name, getattr(settings, name)) for name in VISIT_DAYS)
     # Values of the wrong kind are left to the model's validation, with their field messages.
