@@ -31,6 +31,17 @@ def _probability(default: str, help_text: str) -> models.DecimalField:
     )
 
 
+PROBABILITY_FIELDS = (
+    "base_handoff_failure",
+    "weight_summary_missing",
+    "weight_reconciliation_missing",
+    "weight_verification_missing",
+    "weight_follow_up_not_booked",
+    "weight_teach_back_missing",
+    "weight_plan_review_missing",
+)
+
+
 class Complexity(models.TextChoices):
     """Medical decision-making complexity of the transition (TCM 99496 vs 99495)."""
 
@@ -103,6 +114,15 @@ class TransitionSettings(BaseModel):
     class Meta:
         verbose_name = "transition settings"
         verbose_name_plural = "transition settings"
+        # A probability of 1 or more would make every journey certain to fail (and a
+        # negative one would raise the clean chance above 1): refused below any door.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lt": 1}),
+                name=f"transitions_{name}_in_0_1",
+            )
+            for name in PROBABILITY_FIELDS
+        ]
 
     def __str__(self) -> str:
         return f"Transition settings of organisation {self.organisation_id}"

@@ -2,11 +2,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
 from apps.interop.models import AdtMessage
 from apps.interop.services import adt_receive
+from apps.transitions.models import TransitionSettings
 from apps.transitions.selectors import transition_settings_for
 from apps.transitions.services.settings import transition_settings_update
 from tests import factories
@@ -90,3 +92,28 @@ def test_admin_episode_list_is_an_audited_read_of_the_listed_patients(
     assert response.status_code == 200
     listed = AuditEvent.objects.get(action=AuditAction.LIST, object_type="transitions.episode")
     assert (listed.actor, listed.patient_ids) == (org_admin, [episode.patient_id])
+
+
+@pytest.mark.parametrize("value", ["1", "1.000", "-0.010", "2"])
+def test_settings_service_refuses_a_failure_probability_outside_zero_to_one(
+    organisation, org_admin, value
+):
+    config = transition_settings_for(organisation)
+    with pytest.raises(ApplicationError) as refused:
+        transition_settings_update(
+            actor=org_admin, settings=config, base_handoff_failure=Decimal(value)
+        )
+    assert "base_handoff_failure" in refused.value.field_errors
+    config.refresh_from_db()
+    assert config.base_handoff_failure == Decimal("0.020")
+
+
+@pytest.mark.parametrize("value", ["1", "-0.001"])
+def test_database_refuses_a_failure_probability_outside_zero_to_one(organisation, value):
+    config = transition_settings_for(organisation)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TransitionSettings.objects.filter(pk=config.pk).update(
+            weight_reconciliation_missing=Decimal(value)
+        )
+    config.refresh_from_db()
+    assert config.weight_reconciliation_missing == Decimal("0.150")
