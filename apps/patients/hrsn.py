@@ -142,19 +142,52 @@ class InvalidAnswers(ValueError):
         self.field_errors = field_errors
 
 
+def _whole_number(value: Any) -> Any:
+    """A frequency answer as an int, or the value unchanged when it is not one.
+
+    Only an int (not a bool, which Python counts as 0 or 1) or the text of one is an
+    answer: 3.9 or "3.9" is not read as 3, and true is not read as 1.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _many(value: Any) -> list[Any] | None:
+    """The answers to an "all that apply" question, or None when the shape is not a list."""
+    if isinstance(value, str):
+        return [value]
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return None
+
+
 def clean_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Answers as the tool's option values; InvalidAnswers lists every field that is not."""
+    """Answers as the tool's option values; InvalidAnswers lists every field that is not.
+
+    Answers are checked, never coerced: a value that is not exactly one of the
+    question's options (a fraction, true/false, an object) is refused.
+    """
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for question in QUESTIONS:
         value = raw.get(question.field)
         allowed = [option for option, _ in question.options]
         if question.many:
-            values = [value] if isinstance(value, str) else list(value or [])
+            values = _many(value)
+            if values is None:
+                errors[question.field] = ["Give a list of answer options."]
+                continue
             if not values:
                 errors[question.field] = ["Choose at least one answer (or “None of the above”)."]
                 continue
-            bad = [str(item) for item in values if item not in allowed]
+            bad = [str(item) for item in values if not isinstance(item, str) or item not in allowed]
             if bad:
                 errors[question.field] = [f"Not an answer option: {', '.join(bad)}."]
                 continue
@@ -165,13 +198,10 @@ def clean_answers(raw: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[question.field] = unique
             continue
         if isinstance(allowed[0], int):
-            try:
-                value = int(value) if value not in (None, "") else None
-            except (TypeError, ValueError):
-                value = object()
-        if value in (None, ""):
+            value = _whole_number(value)
+        if value is None or value == "":
             errors[question.field] = ["This question needs an answer."]
-        elif value not in allowed:
+        elif type(value) is not type(allowed[0]) or value not in allowed:
             errors[question.field] = [f"Not an answer option: {value}."]
         else:
             cleaned[question.field] = value

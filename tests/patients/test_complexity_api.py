@@ -170,3 +170,21 @@ def test_patient_list_api_filters_by_flag_and_carries_the_complexity(
     everyone = api_for(nurse).get(reverse("api-patient-list"), {"sort": "cci"}).json()["results"]
     assert [row["id"] for row in everyone] == [patient.pk, other.pk]
     assert everyone[1]["complexity"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "answer"),
+    [("safety_hurt", 3.9), ("safety_threaten", True), ("housing_problems", {"mold": False})],
+)
+def test_a_coercible_screen_answer_is_400_on_its_field_and_no_screen_is_stored(
+    api_for, nurse, patient, field, answer
+):
+    response = api_for(nurse).post(
+        url("sdoh-screens", patient),
+        {"screened_on": days_ago(2).isoformat(), "answers": NEGATIVE_SCREEN | {field: answer}},
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body.get("errors", body)
+    assert not SdohScreen.objects.filter(patient=patient).exists()

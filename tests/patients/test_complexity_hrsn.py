@@ -76,3 +76,25 @@ def test_answers_outside_the_tools_options_are_refused_field_by_field():
         "housing_problems",
         "utilities",
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "answer"),
+    [
+        ("safety_hurt", 3.9),
+        ("safety_hurt", "3.9"),
+        ("safety_insult", True),
+        ("safety_scream", False),
+        ("housing_problems", {"mold": False}),
+        ("housing_problems", [True]),
+        ("transportation", True),
+    ],
+)
+def test_an_answer_that_is_not_exactly_an_option_is_refused_not_coerced(field, answer):
+    with pytest.raises(hrsn.InvalidAnswers) as refused:
+        hrsn.clean_answers({**NEGATIVE, field: answer})
+    assert set(refused.value.field_errors) == {field}
+
+
+def test_frequency_answers_posted_as_text_by_the_form_are_still_read():
+    assert screen(safety_hurt="3", safety_insult="3", safety_threaten="3", safety_scream="2").safety
