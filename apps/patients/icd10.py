@@ -3,7 +3,11 @@
 The list of known codes is CDC's ICD-10-CM tabular list (April 1, 2026 update,
 public domain), shipped as data/icd10cm.tsv.gz and built by
 scripts/build_icd10cm_table.py. Every category, subcategory and full code is
-known, so "E11" and "E11.22" are accepted and "E11.99" or "E99" are not.
+known, so "E11.99" or "E99" is refused as unknown. Only a billable code (one
+with no more specific code under it) is accepted for a patient's condition: a
+category such as K72 says too little to score (Charlson counts K72.90 as severe
+liver disease, K72 as nothing), so it is refused with a request for the
+specific code.
 """
 
 import gzip
@@ -36,6 +40,19 @@ def _titles() -> dict[str, str]:
     return titles
 
 
+@cache
+def _headings() -> frozenset[str]:
+    """Codes that have a more specific code under them: categories, not billable."""
+    return frozenset(
+        code[:length] for code in _titles() for length in range(3, len(code)) if len(code) > 3
+    )
+
+
+def is_billable(code: str) -> bool:
+    plain = dotless(code)
+    return plain in _titles() and plain not in _headings()
+
+
 def dotless(code: str) -> str:
     return code.replace(".", "")
 
@@ -66,11 +83,21 @@ def normalize(raw: str) -> str:
 
 
 def validate(raw: str) -> str:
-    """The normalized code when it exists in ICD-10-CM; InvalidCode otherwise."""
+    """The normalized code when it is a billable ICD-10-CM code; InvalidCode otherwise."""
     code = normalize(raw)
     if dotless(code) not in _titles():
         raise InvalidCode(f"{code} is not an ICD-10-CM code ({RELEASE}).")
+    if dotless(code) in _headings():
+        raise InvalidCode(
+            f"{code} is not a billable code (it groups more specific codes): enter the "
+            f"specific code, for example {with_dot(_first_billable_under(code))}."
+        )
     return code
+
+
+def _first_billable_under(code: str) -> str:
+    plain = dotless(code)
+    return min(known for known in _titles() if known.startswith(plain) and known not in _headings())
 
 
 def title(code: str) -> str:

@@ -44,7 +44,12 @@ def test_adding_a_condition_normalizes_the_code_audits_and_rescores(nurse, patie
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [("E11.99", "not an ICD-10-CM code"), ("XYZ", "not shaped like"), ("", "Enter")],
+    [
+        ("E11.99", "not an ICD-10-CM code"),
+        ("XYZ", "not shaped like"),
+        ("", "Enter"),
+        ("K72", "enter the specific code"),
+    ],
 )
 def test_unknown_or_malformed_code_is_a_field_error_and_writes_nothing(
     nurse, patient, code, message

@@ -44,3 +44,19 @@ def test_the_shipped_list_is_the_whole_icd10cm():
     assert len(codes) > 95_000
     assert "I50.9" in codes
     assert "E11.22" in codes
+
+
+@pytest.mark.parametrize(
+    ("raw", "example"), [("K72", "K72.00"), ("K72.9", "K72.90"), ("E11", "E11.00")]
+)
+def test_a_category_that_is_not_billable_is_refused_asking_for_the_specific_code(raw, example):
+    with pytest.raises(icd10.InvalidCode, match="not a billable code") as refused:
+        icd10.validate(raw)
+    assert "enter the specific code" in str(refused.value)
+    assert example in str(refused.value)
+
+
+def test_billable_codes_with_no_code_under_them_are_accepted():
+    assert icd10.is_billable("K72.90")
+    assert icd10.is_billable("B20")
+    assert not icd10.is_billable("K72")
