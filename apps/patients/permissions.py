@@ -110,6 +110,33 @@ def require_can_add_patient_to_team(actor: Actor, team_id: int, organisation_id:
         raise PermissionDenied("You may not add patients to this team.")
 
 
+# The answer to a registration that clashes with a record the user may not know of: it
+# neither confirms nor denies that the record exists, and points to the ways forward.
+REGISTRATION_REFUSED = (
+    "This patient cannot be registered here. Search for the patient among yours, "
+    "or ask your organisation's admin to check the record."
+)
+
+
+def can_know_of_patient(actor: Actor, patient: Patient) -> bool:
+    """Whether the actor may learn that this patient exists (e.g. as a duplicate MRN):
+    their team's patient, one they hold break-the-glass on, or the admin door's own."""
+    user = person_acting(actor)
+    return user is not None and (
+        can_view_patient(user, patient)
+        or has_break_glass(user, patient)
+        or is_organisation_admin(user, patient, "patients.view_patient")
+    )
+
+
+def require_can_know_of_patient(actor: Actor, patient: Patient) -> None:
+    """Refuses without naming the patient; the door's DENIED event names them."""
+    if not can_know_of_patient(actor, patient):
+        raise Refused(
+            REGISTRATION_REFUSED, patient_id=patient.pk, object_type=Patient, object_id=patient.pk
+        )
+
+
 def can_break_glass(actor: Actor) -> bool:
     """A person's emergency access; neither an interface account nor a job breaks the glass."""
     user = person_acting(actor)

@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import Patient
+from apps.patients.permissions import REGISTRATION_REFUSED
 
 LIST = "api-patient-list"
 
@@ -122,3 +123,38 @@ def test_openapi_schema_and_docs_are_served(client, nurse):
     assert schema.status_code == 200
     assert b"/api/v1/patients/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def _register(api_for, user, team, mrn):
+    return api_for(user).post(
+        reverse(LIST),
+        {
+            "mrn": mrn,
+            "care_team_id": team.pk,
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "date_of_birth": "1970-01-01",
+        },
+        format="json",
+    )
+
+
+def test_registering_an_mrn_of_a_patient_on_a_team_she_cannot_see_does_not_confirm_it_exists(
+    api_for, nurse, team, other_patient
+):
+    response = _register(api_for, nurse, team, other_patient.mrn)
+    assert response.status_code == 403
+    assert response.json() == {"detail": REGISTRATION_REFUSED}
+    assert "exist" not in response.content.decode()
+    assert str(other_patient.pk) not in response.content.decode()
+    assert Patient.objects.filter(mrn=other_patient.mrn).count() == 1
+    denied = AuditEvent.objects.get(actor=nurse, action=AuditAction.DENIED)
+    assert (denied.patient_id, denied.object_id) == (other_patient.pk, str(other_patient.pk))
+
+
+def test_registering_a_duplicate_of_a_patient_she_can_see_still_says_so(
+    api_for, nurse, team, patient
+):
+    response = _register(api_for, nurse, team, patient.mrn)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"mrn": ["This MRN is already in use."]}

@@ -9,6 +9,7 @@ from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients import selectors, services
 from apps.patients.models import BreakGlassAccess, Patient
+from apps.patients.permissions import REGISTRATION_REFUSED
 from apps.patients.services import clinical
 from tests import factories
 
@@ -105,3 +106,20 @@ def test_only_a_person_breaks_the_glass_never_a_job(outsider, patient):
             actor=job, patient=patient, reason="Emergency department admission"
         )
     assert not BreakGlassAccess.objects.exists()
+
+
+def test_create_with_the_mrn_of_a_patient_the_user_cannot_see_is_refused_without_naming_it(
+    nurse, team, other_patient
+):
+    with pytest.raises(PermissionDenied) as refused:
+        services.patient_create(
+            actor=nurse,
+            care_team=team,
+            mrn=other_patient.mrn,
+            given_name="A",
+            family_name="B",
+            date_of_birth=date(1960, 1, 1),
+        )
+    assert str(refused.value) == REGISTRATION_REFUSED
+    assert refused.value.patient_id == other_patient.pk
+    assert Patient.objects.filter(mrn=other_patient.mrn).get() == other_patient

@@ -56,7 +56,12 @@ def patient_create(
     date_of_birth: date,
     **details: Any,
 ) -> Patient:
-    """Registers a patient on a care team; their team sees them at once."""
+    """Registers a patient on a care team; their team sees them at once.
+
+    A duplicate MRN is named as such only to someone who may know of that patient;
+    for anyone else it is refused like any other right (Refused, audited by the door
+    as DENIED naming the existing patient), so the answer does not confirm it exists.
+    """
     permissions.require_can_add_patient_to_team(actor, care_team.pk, care_team.organisation_id)
     refuse_unknown_fields(details, EDITABLE_FIELDS, noun="patient")
     patient = Patient(
@@ -73,6 +78,13 @@ def patient_create(
         with transaction.atomic():
             patient.save()
     except IntegrityError as error:
+        # Only someone who may know of the existing record is told it exists; anyone
+        # else gets the same answer as any refusal and the attempt is audited.
+        existing = Patient.objects.filter(
+            organisation_id=patient.organisation_id, mrn=patient.mrn
+        ).first()
+        if existing is not None:
+            permissions.require_can_know_of_patient(actor, existing)
         raise ApplicationError(
             "A patient with this MRN already exists.",
             field_errors={"mrn": ["This MRN is already in use."]},
