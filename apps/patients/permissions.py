@@ -126,11 +126,16 @@ def can_know_of_patient(actor: Actor, patient: Patient) -> bool:
         can_view_patient(user, patient)
         or has_break_glass(user, patient)
         or is_organisation_admin(user, patient, "patients.view_patient")
+        or is_organisation_admin(user, patient, "patients.change_patient")
     )
 
 
-def require_can_know_of_patient(actor: Actor, patient: Patient) -> None:
-    """Refuses without naming the patient; the door's DENIED event names them."""
+def require_can_know_of_clash(actor: Actor, patient: Patient | None) -> None:
+    """A registration clashed with a stored record (`patient`, or None when the database
+    did not say which): refused without naming it unless the actor may know of that
+    patient; the door's DENIED event names them."""
+    if patient is None:
+        raise Refused(REGISTRATION_REFUSED, object_type=Patient)
     if not can_know_of_patient(actor, patient):
         raise Refused(
             REGISTRATION_REFUSED, patient_id=patient.pk, object_type=Patient, object_id=patient.pk

@@ -150,3 +150,34 @@ def test_the_admin_shows_a_future_date_of_birth_as_a_field_error_and_changes_not
     assert "Date of birth is in the future." in response.content.decode()
     patient.refresh_from_db()
     assert patient.date_of_birth == born
+
+
+def test_admin_registration_with_an_mrn_the_staff_member_cannot_see_is_refused_and_audited(
+    client, organisation: Organisation, team, other_patient: Patient
+):
+    registrar = factories.make_staff(
+        organisation,
+        Permission.objects.filter(content_type__app_label="patients", codename="add_patient"),
+        username="registrar",
+    )
+    client.force_login(registrar)
+    response = client.post(
+        reverse("admin:patients_patient_add"),
+        {
+            "care_team": team.pk,
+            "mrn": other_patient.mrn,
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "date_of_birth": "1970-01-01",
+            "sex": other_patient.sex,
+            "preferred_language": "en",
+            "is_active": "on",
+            "identifiers-TOTAL_FORMS": "0",
+            "identifiers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 403
+    assert "already" not in response.content.decode()
+    assert Patient.objects.filter(mrn=other_patient.mrn).count() == 1
+    denied = AuditEvent.objects.get(actor=registrar, action=AuditAction.DENIED)
+    assert denied.patient_id == other_patient.pk

@@ -83,8 +83,7 @@ def patient_create(
         existing = Patient.objects.filter(
             organisation_id=patient.organisation_id, mrn=patient.mrn
         ).first()
-        if existing is not None:
-            permissions.require_can_know_of_patient(actor, existing)
+        permissions.require_can_know_of_clash(actor, existing)
         raise ApplicationError(
             "A patient with this MRN already exists.",
             field_errors={"mrn": ["This MRN is already in use."]},
