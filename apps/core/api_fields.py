@@ -6,6 +6,7 @@ arithmetic later (business days, due dates) as a 500.
 """
 
 import datetime
+from collections.abc import MutableMapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -47,3 +48,21 @@ class DateTimeField(serializers.DateTimeField):
 class WallClockTimeField(serializers.TimeField):
     """A local time of day. OpenAPI's `time` format demands an offset, which a recurring
     local time has none of, so the schema publishes the shape it really has."""
+
+
+class OutputModelSerializer(serializers.ModelSerializer):
+    """A model's fields as an API answer (declare `Meta.read_only_fields = fields`).
+
+    DRF drops `allow_blank` from read-only fields, so a choice field the model allows
+    to be blank would be published as an enum without "" and every blank answer would
+    break the schema; here such a field keeps saying that "" may come back.
+    """
+
+    def include_extra_kwargs(
+        self, kwargs: MutableMapping[str, Any], extra_kwargs: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        allow_blank = bool(kwargs.get("allow_blank"))
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and "choices" in kwargs:
+            kwargs["allow_blank"] = True
+        return kwargs

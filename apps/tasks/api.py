@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -95,7 +96,7 @@ class TaskEventSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class TaskDetailSerializer(serializers.ModelSerializer):
+class TaskDetailSerializer(api_fields.OutputModelSerializer):
     owner = PersonRefSerializer(allow_null=True)
     performed_by = PersonRefSerializer(allow_null=True)
     verified_by = PersonRefSerializer(allow_null=True)
@@ -272,6 +273,10 @@ class NotificationListApi(APIView):
 
 
 class NotificationsReadApi(APIView):
+    # JSON only: a list of ids sent as a form could exceed Django's field limit, which
+    # answers before DRF does (an HTML 400 instead of the API's JSON one).
+    parser_classes = [JSONParser]
+
     @extend_schema(
         request=NotificationsReadInputSerializer,
         responses=NotificationsReadOutputSerializer,

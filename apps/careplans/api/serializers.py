@@ -20,14 +20,14 @@ from apps.core import api_fields
 # --- output ------------------------------------------------------------------
 
 
-class PathwaySerializer(serializers.ModelSerializer):
+class PathwaySerializer(api_fields.OutputModelSerializer):
     class Meta:
         model = Pathway
         fields = ("id", "code", "name", "url")
         read_only_fields = fields
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(api_fields.OutputModelSerializer):
     owner = PersonRefSerializer()
 
     class Meta:
@@ -45,7 +45,7 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InterventionSerializer(serializers.ModelSerializer):
+class InterventionSerializer(api_fields.OutputModelSerializer):
     # Owner, due date and state are the intervention's task's: properties, not columns.
     owner = PersonRefSerializer(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
@@ -57,7 +57,7 @@ class InterventionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BarrierSerializer(serializers.ModelSerializer):
+class BarrierSerializer(api_fields.OutputModelSerializer):
     class Meta:
         model = Barrier
         fields = ("id", "component", "sub_component", "description", "intervention_id")

@@ -14,7 +14,7 @@ from apps.teams.api_refs import TeamRefSerializer
 # --- output -----------------------------------------------------------------------------
 
 
-class HuddleSerializer(serializers.ModelSerializer):
+class HuddleSerializer(api_fields.OutputModelSerializer):
     team = TeamRefSerializer()
 
     class Meta:
@@ -114,7 +114,7 @@ class HuddleBoardSerializer(serializers.Serializer):
     measures = HuddleMeasuresSerializer()
 
 
-class HuddleSeriesSerializer(serializers.ModelSerializer):
+class HuddleSeriesSerializer(api_fields.OutputModelSerializer):
     team = TeamRefSerializer()
     # A weekly clock time has no offset: the schema says local HH:MM.
     start_time = api_fields.WallClockTimeField()

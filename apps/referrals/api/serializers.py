@@ -18,7 +18,7 @@ from apps.referrals.services.directory import ORGANISATION_FIELDS, SERVICE_FIELD
 # --- output ----------------------------------------------------------------------------
 
 
-class ResourceOrganisationSerializer(serializers.ModelSerializer):
+class ResourceOrganisationSerializer(api_fields.OutputModelSerializer):
     # Read-only model fields lose allow_blank; said again, the schema accepts "" for none.
     email = serializers.EmailField(read_only=True, allow_blank=True)
     website = serializers.URLField(read_only=True, allow_blank=True)
@@ -35,7 +35,7 @@ class ResourceOrganisationRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ResourceServiceSerializer(serializers.ModelSerializer):
+class ResourceServiceSerializer(api_fields.OutputModelSerializer):
     organisation = ResourceOrganisationRefSerializer(source="resource_organisation")
     service_type_display = serializers.CharField(source="get_service_type_display")
     email = serializers.EmailField(read_only=True, allow_blank=True)
@@ -69,7 +69,7 @@ class ReferralGoalSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(api_fields.OutputModelSerializer):
     patient = PatientRefSerializer()
     goal = ReferralGoalSerializer(allow_null=True)
     service = ResourceServiceSerializer()
