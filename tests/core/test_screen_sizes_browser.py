@@ -22,7 +22,14 @@ OVERFLOW = """
   const limit = window.innerWidth;
   if (document.documentElement.scrollWidth <= limit) return null;
   let widest = null;
+  const clipped = element => {
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible") return true;
+    }
+    return false;
+  };
   for (const element of document.body.querySelectorAll("*")) {
+    if (clipped(element)) continue;
     const right = element.getBoundingClientRect().right;
     if (right > limit + 1 && (!widest || right > widest.right)) {
       widest = {right, name: element.tagName.toLowerCase()
