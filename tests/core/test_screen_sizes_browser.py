@@ -67,7 +67,9 @@ def busy_patient(team, nurse, chw, pcp, org_admin, organisation):
     plan = make_plan(patient, nurse)
     goal = make_goal(plan, nurse, description="Walk to the corner shop without getting breathless")
     make_intervention(goal, nurse)
-    make_goal(plan, nurse, domain=GoalDomain.FUNCTIONAL, description="Keep the flat warm this winter")
+    make_goal(
+        plan, nurse, domain=GoalDomain.FUNCTIONAL, description="Keep the flat warm this winter"
+    )
     service = make_service(organisation, actor=nurse, name="Neighbourhood food pantry")
     make_referral(patient, actor=nurse, service=service, state="sent")
     discharged_home(patient)
@@ -160,7 +162,17 @@ def test_first_tab_focuses_a_visible_skip_link_that_jumps_to_the_content(
     assert box["height"] > 1
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#content"
-    assert page.evaluate("document.querySelector('main#content') !== null")
+    # Focus moved into the content, so the next Tab starts there rather than in the menu.
+    assert page.evaluate("document.activeElement.tagName + '#' + document.activeElement.id") == (
+        "MAIN#content"
+    )
+
+    # The same first stop on every main page.
+    for name, path in main_pages(busy_patient):
+        page.goto(f"{live_server.url}{path}")
+        page.keyboard.press("Tab")
+        first = page.evaluate("document.activeElement.textContent.trim()")
+        assert first == "Skip to content", name
 
 
 @pytest.mark.browser
@@ -177,7 +189,8 @@ def test_a_button_focused_from_the_keyboard_shows_a_visible_outline(
     outline = button.evaluate(
         """element => {
           const style = getComputedStyle(element);
-          return [style.outlineStyle, parseFloat(style.outlineWidth), element.matches(':focus-visible')];
+          const visible = element.matches(':focus-visible');
+          return [style.outlineStyle, parseFloat(style.outlineWidth), visible];
         }"""
     )
     assert outline[2] is True
