@@ -5,6 +5,10 @@ from datetime import timedelta
 import pytest
 
 from apps.careplans.models import GoalDomain
+from apps.huddles.models import Huddle
+from apps.referrals.models import Referral
+from apps.tasks.models import Task
+from apps.transitions.models import Episode
 from tests import factories
 from tests.browser import login
 from tests.careplans.factories import make_goal, make_intervention, make_plan
@@ -93,17 +97,33 @@ def main_pages(patient) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.browser
-@pytest.mark.timeout(300)
-def test_main_pages_fit_phone_tablet_and_laptop_widths_without_sideways_scrolling(
-    browser_page, live_server, busy_patient
-):
-    page = browser_page
-    login(page, live_server, "nurse", factories.PASSWORD)
+def detail_pages(patient) -> list[tuple[str, str]]:
+    task = Task.objects.filter(patient=patient).order_by("pk").first()
+    referral = Referral.objects.get(patient=patient)
+    episode = Episode.objects.filter(patient=patient).order_by("pk").first()
+    huddle = Huddle.objects.order_by("pk").first()
+    assert task is not None
+    assert episode is not None
+    assert huddle is not None
+    return [
+        ("task", f"/work/tasks/{task.pk}/"),
+        ("referral", f"/referrals/{referral.pk}/"),
+        ("transition episode", f"/transitions/episodes/{episode.pk}/"),
+        ("huddle", f"/huddles/{huddle.pk}/"),
+        ("clinical details", f"/patients/{patient.pk}/clinical/"),
+        ("plan versions", f"/careplans/patients/{patient.pk}/versions/"),
+        ("new task", f"/work/patients/{patient.pk}/new/"),
+        ("resource directory", "/referrals/directory/"),
+        ("referral measures", "/referrals/measures/"),
+        ("schedule a huddle", "/huddles/schedule/"),
+    ]
+
+
+def _overflowing(page, live_server, pages, widths) -> list[str]:
     overflowing = []
-    for width in WIDTHS:
+    for width in widths:
         page.set_viewport_size({"width": width, "height": 844})
-        for name, path in main_pages(busy_patient):
+        for name, path in pages:
             response = page.goto(f"{live_server.url}{path}")
             assert response is not None
             assert response.status == 200, (name, response.status)
@@ -112,6 +132,28 @@ def test_main_pages_fit_phone_tablet_and_laptop_widths_without_sideways_scrollin
             problem = page.evaluate(OVERFLOW)
             if problem:
                 overflowing.append(f"{name} at {width}px: {problem}")
+    return overflowing
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_main_pages_fit_phone_tablet_and_laptop_widths_without_sideways_scrolling(
+    browser_page, live_server, busy_patient
+):
+    login(browser_page, live_server, "nurse", factories.PASSWORD)
+    overflowing = _overflowing(browser_page, live_server, main_pages(busy_patient), WIDTHS)
+    assert overflowing == [], "\n".join(overflowing)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_detail_and_form_pages_fit_a_phone_and_a_tablet_without_sideways_scrolling(
+    browser_page, live_server, busy_patient
+):
+    overflowing = _overflowing(browser_page, live_server, [("sign in", "/accounts/login/")], WIDTHS)
+    login(browser_page, live_server, "nurse", factories.PASSWORD)
+    pages = detail_pages(busy_patient)
+    overflowing += _overflowing(browser_page, live_server, pages, (390, 768))
     assert overflowing == [], "\n".join(overflowing)
 
 
