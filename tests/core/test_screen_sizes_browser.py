@@ -249,3 +249,21 @@ def test_a_button_focused_from_the_keyboard_shows_a_visible_outline(
     )
     assert style[0] != "none"
     assert style[1] >= 2
+
+
+@pytest.mark.browser
+def test_tablet_and_laptop_show_the_whole_menu_with_no_button_and_reach_it_by_keyboard(
+    browser_page, live_server, busy_patient
+):
+    page = browser_page
+    login(page, live_server, "nurse", factories.PASSWORD)
+    for width in (768, 1366):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/work/")
+        assert not page.locator(".menu-toggle").is_visible(), width
+        menu = page.get_by_role("navigation", name="Main")
+        assert menu.get_by_role("link", name="Measures", exact=True).is_visible(), width
+        # Skip link, brand, then the first menu entry.
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Patients", width
