@@ -405,6 +405,14 @@ def test_settings_are_created_with_documented_defaults(organisation):
     assert config.readmission_window_days == 30
 
 
+def test_a_death_asks_for_no_care_plan_review(patient, nurse):
+    plan = make_plan(patient, nurse, what_matters="Stay at home")
+    admit(patient)
+    discharge(patient, disposition="20")
+    plan.refresh_from_db()
+    assert plan.review_requested_at is None
+
+
 def test_discharge_asks_for_a_care_plan_review_and_ticks_the_checklist(patient, nurse):
     plan = make_plan(patient, nurse, what_matters="Stay at home")
     handoff = discharged_home(patient)

@@ -498,13 +498,16 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
     else:
         _set_episode(episode, actor=actor, status=EpisodeStatus.IN_TRANSIT)
     if destination == Setting.EXPIRED:
+        # No plan review: the lead's one task after a death is to reach the family and
+        # close the plan.
         transition_death(
             actor=actor,
             patient=patient,
             died_at=visit.died_at or visit.occurred_at,
             source=visit.source_reference or visit.source,
         )
-    plan_review_request_for(actor=actor, handoff=handoff)
+    else:
+        plan_review_request_for(actor=actor, handoff=handoff)
     return handoff
 
 
