@@ -300,6 +300,14 @@ run_with_services() {
     exit "$rc"
 }
 
+# True when FILE names a process that is still running (its first line is the pid).
+pid_file_alive() {
+    local pid
+    [ -f "$1" ] || return 1
+    pid="$(head -n 1 "$1" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
 start_services() {
     local dir="$1"
     mkdir -p "$dir"
@@ -307,9 +315,11 @@ start_services() {
     if [ -f "$dir/state" ]; then
         # shellcheck disable=SC1091
         . "$dir/state"
-        if [ -f "$dir/postgres/data/postmaster.pid" ] || [ -f "$dir/redis/redis.pid" ]; then
+        if pid_file_alive "$dir/postgres/data/postmaster.pid" || pid_file_alive "$dir/redis/redis.pid"; then
             die "already running (scripts/services.sh stop $dir first); source $dir/env"
         fi
+        # Left by a machine that stopped without shutting them down: not running.
+        rm -f "$dir/postgres/data/postmaster.pid" "$dir/redis/redis.pid"
     fi
 
     ensure_pg_bin
