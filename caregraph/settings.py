@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.referrals",
     "apps.huddles",
     "apps.interop",
+    "apps.fhir",
     "apps.measures",
     "apps.demo",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("transitions/", include("apps.transitions.urls")),
     path("interop/", include("apps.interop.urls")),
     path("measures/", include("apps.measures.urls")),
+    path("fhir/R4/", include("apps.fhir.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
