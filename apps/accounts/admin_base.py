@@ -3,7 +3,8 @@ its own organisation's rows (a superuser sees all), by the rule in accounts.perm
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.http import request_actor
@@ -23,6 +24,18 @@ class OwnOrganisationAdminMixin:
         if self.related:
             rows = rows.select_related(*self.related)
         return own_organisation_rows(request_actor(request), rows, self.organisation_path)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        """A choice list offers only the admin's own organisation's rows: an organisation
+        itself, or anything that belongs to one (teams, accounts, patients)."""
+        related = db_field.related_model
+        path = _organisation_path(related)
+        if path is not None and "queryset" not in kwargs:
+            rows = related._default_manager.get_queryset()  # type: ignore[union-attr]
+            kwargs["queryset"] = own_organisation_rows(request_actor(request), rows, path)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc, no-any-return]
 
 
 class OrganisationSettingsAdminMixin(OwnOrganisationAdminMixin):
@@ -44,3 +57,11 @@ class OrganisationSettingsAdminMixin(OwnOrganisationAdminMixin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _organisation_path(model: Any) -> str | None:
+    """How a row of `model` names its organisation, or None when it belongs to none."""
+    if model is Organisation:
+        return "pk"
+    field_names = {field.name for field in model._meta.get_fields()}
+    return "organisation_id" if "organisation" in field_names else None

@@ -52,6 +52,9 @@ class CareTeamAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     inlines = [MembershipInline]
     related = ("organisation",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: CareTeam | None = None) -> list[str]:
+        return ["organisation"] if obj else []
+
     @admin.display(description="Lead coordinator")
     def lead_coordinator(self, obj: CareTeam) -> str:
         lead = selectors.team_lead(team_id=obj.pk)
@@ -61,7 +64,14 @@ class CareTeamAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
         self, request: HttpRequest, obj: CareTeam, form: ModelForm, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            # The form has already written its values onto `obj`; the service diffs them
+            # against the stored row, so the audit names exactly what changed.
+            services.care_team_update(
+                actor=request_actor(request),
+                team=CareTeam.objects.get(pk=obj.pk),
+                name=obj.name,
+                description=obj.description,
+            )
             return
         created = services.care_team_create(
             actor=request_actor(request),

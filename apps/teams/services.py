@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.accounts.models import Actor, Organisation, Role, User, actor_checked
 from apps.core.actors import person_behind
 from apps.core.audit import audit_record
-from apps.core.changes import validate
+from apps.core.changes import record_change, validate
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.teams import permissions
@@ -47,6 +47,19 @@ def care_team_create(
     validate(team, message="The team is not valid.")
     team.save()
     audit_record(actor=actor, action=AuditAction.CREATE, object_type=team, object_id=team.pk)
+    return team
+
+
+@transaction.atomic
+def care_team_update(*, actor: Actor, team: CareTeam, name: str, description: str) -> CareTeam:
+    """Renames or redescribes a team; the team's organisation never changes."""
+    actor_checked(actor)
+    record_change(
+        actor=actor,
+        instance=team,
+        values={"name": name.strip(), "description": description},
+        message="The team is not valid.",
+    )
     return team
 
 
