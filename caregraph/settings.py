@@ -181,10 +181,17 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sessions end after a quiet spell (minutes); see SessionIdleTimeoutMiddleware.
 # Continuity indices (UPC, COC, SECON) say little about a handful of visits: below
 # this many encounters a patient's index is not shown (apps.measures.continuity).
 MEASURES_CONTINUITY_MIN_VISITS = int(os.environ.get("MEASURES_CONTINUITY_MIN_VISITS", "3"))
+
+# The audit trail on PostgreSQL: monthly partitions kept this many months ahead
+# (manage.py audit_partitions, run after migrate), and how long a month stays in
+# the live trail before manage.py audit_archive --due moves it to a file.
+AUDIT_PARTITIONS_AHEAD = int(os.environ.get("AUDIT_PARTITIONS_AHEAD", "12"))
+AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "6"))
+
+# Sessions end after a quiet spell (minutes); see SessionIdleTimeoutMiddleware.
 SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES", "15"))
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

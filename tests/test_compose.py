@@ -61,3 +61,27 @@ def test_every_redis_keeps_its_queue_across_a_restart(compose):
     services_script = (ROOT / "scripts" / "services.sh").read_text()
     assert "--appendonly yes" in services_script
     assert "--appendonly no" not in services_script
+
+
+def test_migrations_run_once_as_the_owner_and_everything_else_as_the_app_role(compose):
+    services = compose["services"]
+    migrate = services["migrate"]
+    steps = migrate["command"][-1]
+    assert steps.index("migrate --noinput") < steps.index("audit_partitions")
+    assert steps.index("audit_partitions") < steps.index("db_grant_app_role caregraph_app")
+    assert migrate["restart"] == "no"
+    assert "postgres://caregraph:" in migrate["environment"]["DATABASE_URL"]
+    for name in ("web", "worker", "beat", "mllp"):
+        service = services[name]
+        assert "caregraph_app" in service["environment"]["DATABASE_URL"], name
+        assert service["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+        assert "migrate" not in " ".join(map(str, service["command"])), name
+    # The role the grant names is the one a new database volume creates.
+    init = (ROOT / "deploy" / "postgres-init" / "10-app-role.sh").read_text()
+    assert "CREATE ROLE caregraph_app LOGIN" in init
+    assert (
+        "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
+    )
+    assert (ROOT / "deploy" / "postgres-init" / "10-app-role.sh").stat().st_mode & stat.S_IXUSR

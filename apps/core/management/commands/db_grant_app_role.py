@@ -55,6 +55,15 @@ class Command(BaseCommand):
                 f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {quoted}",
             ):
                 cursor.execute(statement)
+            # The application reaches the trail only through its parent table: no rights
+            # on a month's partition, live or detached for archiving.
+            cursor.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename LIKE %s",
+                [AUDIT_TABLE.replace("_", r"\_") + r"\_%"],
+            )
+            for (partition,) in cursor.fetchall():
+                cursor.execute(f"REVOKE ALL ON {partition} FROM {quoted}")
         self.stdout.write(
             f"{role}: read and write on the application's tables; "
             f"{AUDIT_TABLE} SELECT and INSERT only."
