@@ -76,7 +76,7 @@ def _load(months: list[datetime]) -> None:
                                   FROM generate_series(1, 20) k)
                             ELSE '[]'::jsonb END,
                        '10.0.0.1', '/patients/', false, '{}'::jsonb
-                FROM generate_series(1, %s) n
+                FROM generate_series(1::bigint, %s) n
                 """,
                 [start, PATIENTS, PATIENTS, PATIENTS, per_month],
             )
