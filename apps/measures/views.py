@@ -11,6 +11,7 @@ from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.csv_export import csv_response
 from apps.measures import selectors
 from apps.measures.forms import MeasureFilterForm, default_period
+from apps.measures.triage_selectors import triage_list_for_user
 
 
 def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict[str, Any], int]:
@@ -101,3 +102,10 @@ def measure_patients(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         **chosen,
     }
     return render(request, "measures/patients.html", context, status=status)
+
+
+@login_required
+def triage_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The same-day queue of urgent social needs on the user's teams."""
+    rows = triage_list_for_user(user=request.user)
+    return render(request, "measures/triage.html", {"rows": rows})

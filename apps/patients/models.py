@@ -219,8 +219,21 @@ class Encounter(BaseModel):
         return f"{self.get_kind_display()} {self.admit_date}"
 
 
+class SdohScreenQuerySet(models.QuerySet["SdohScreen"]):
+    def urgent(self) -> "SdohScreenQuerySet":
+        """Screens showing a need that cannot wait (apps.patients.hrsn.urgent_needs)."""
+        from apps.patients.hrsn import URGENT_ANSWERS
+
+        condition = Q(safety_positive=True)
+        for field, answer in URGENT_ANSWERS.values():
+            condition |= Q(**{field: answer})
+        return self.filter(condition)
+
+
 class SdohScreen(BaseModel):
     """One AHC HRSN screen (10 core items) with its scored domains, kept as answered."""
+
+    objects = SdohScreenQuerySet.as_manager()
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sdoh_screens")
     screened_on = models.DateField()
@@ -269,6 +282,13 @@ class SdohScreen(BaseModel):
         from apps.patients.hrsn import DOMAIN_LABELS
 
         return [DOMAIN_LABELS[domain] for domain in self.positive_domains]
+
+    @property
+    def urgent_needs(self) -> list[str]:
+        from apps.patients.hrsn import URGENT_ANSWERS, urgent_needs
+
+        answers = {field: getattr(self, field) for field, _ in URGENT_ANSWERS.values()}
+        return urgent_needs(answers, safety_positive=self.safety_positive)
 
 
 class AdiSuppression(models.TextChoices):
