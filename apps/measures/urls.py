@@ -7,6 +7,10 @@ app_name = "measures"
 urlpatterns = [
     path("", views.measures_page, name="page"),
     path("triage/", views.triage_queue, name="triage"),
+    path("enrolment/", views.enrolment_page, name="enrolment"),
+    path("enrolment/<int:patient_id>/enrol/", views.enrolment_enrol, name="enrol"),
+    path("enrolment/<int:patient_id>/decline/", views.enrolment_decline, name="decline"),
+    path("enrolment/<int:patient_id>/disenrol/", views.enrolment_disenrol, name="disenrol"),
     path("export.csv", views.measures_export, name="export"),
     path("<slug:code>/patients/", views.measure_patients, name="patients"),
 ]
