@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Value, When
@@ -31,12 +32,17 @@ from django.utils import timezone
 
 from apps.accounts.models import Actor, Organisation, User
 from apps.core.audit import audit_record
-from apps.core.changes import record_change, record_create
+from apps.core.changes import record_change, record_create, refuse_unknown_fields
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.core.states import Move, StateTable
 from apps.measures import permissions
-from apps.measures.models import Enrolment, EnrolmentStatus, PrioritySettings
+from apps.measures.models import (
+    CoordinatorPanel,
+    Enrolment,
+    EnrolmentStatus,
+    PrioritySettings,
+)
 from apps.patients.models import Patient, PatientComplexity, RiskTier
 from apps.teams.models import TeamMembership
 
@@ -371,3 +377,88 @@ def enrolment_disenrol(*, actor: Actor, patient: Patient, reason: str) -> Enrolm
         clean=False,
     )
     return row
+
+
+# --- the organisation's settings (admin door) --------------------------------------------
+
+PRIORITY_FIELDS = (
+    "reduction_low",
+    "reduction_rising",
+    "reduction_high",
+    "reduction_very_high",
+    "eligible_from",
+    "default_panel_size",
+)
+PANEL_MAX = 2_000
+
+
+def priority_settings_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with new priority settings (the service's check; the admin form asks it
+    too, so the refusal is shown on the field)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name.startswith("reduction_"):
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                errors[name] = ["Give a fraction from 0 to 1."]
+            elif not 0 <= Decimal(value) <= 1:
+                errors[name] = ["Give a fraction from 0 to 1 (0.2 means 20 % fewer admissions)."]
+        elif name == "eligible_from" and value not in RiskTier.values:
+            errors[name] = [f"Choose one of: {', '.join(RiskTier.values)}."]
+        elif name == "default_panel_size" and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= PANEL_MAX
+        ):
+            errors[name] = [f"Give a whole number from 0 to {PANEL_MAX}."]
+    return errors
+
+
+@transaction.atomic
+def priority_settings_update(
+    *, actor: Actor, settings: PrioritySettings, **values: Any
+) -> PrioritySettings:
+    """Saves the organisation's segment reductions, eligibility tier and panel size."""
+    permissions.require_can_change_priority_settings(actor, settings.organisation_id)
+    refuse_unknown_fields(values, PRIORITY_FIELDS, noun="priority setting")
+    errors = priority_settings_errors(values)
+    if errors:
+        raise ApplicationError("Please correct the priority settings.", field_errors=errors)
+    record_change(
+        actor=actor,
+        instance=settings,
+        values=values,
+        message="Please correct the priority settings.",
+    )
+    return settings
+
+
+@transaction.atomic
+def coordinator_panel_set(
+    *, actor: Actor, membership: TeamMembership, panel_size: int | None
+) -> CoordinatorPanel | None:
+    """A coordinator's own panel size on a team; None goes back to the organisation's default."""
+    permissions.require_can_change_priority_settings(actor, membership.team.organisation_id)
+    if panel_size is not None and (
+        isinstance(panel_size, bool) or not 0 <= panel_size <= PANEL_MAX
+    ):
+        raise ApplicationError(
+            "Please correct the panel size.",
+            field_errors={"panel_size": [f"Give a whole number from 0 to {PANEL_MAX}."]},
+        )
+    current = CoordinatorPanel.objects.select_for_update().filter(membership=membership).first()
+    if panel_size is None:
+        if current is not None:
+            audit_record(
+                actor=actor,
+                action=AuditAction.DELETE,
+                object_type=current,
+                object_id=current.pk,
+                detail={"panel_size": current.panel_size},
+            )
+            current.delete()
+        return None
+    if current is None:
+        return record_create(
+            actor=actor,
+            instance=CoordinatorPanel(membership=membership, panel_size=panel_size),
+        )
+    record_change(actor=actor, instance=current, values={"panel_size": panel_size})
+    return current

@@ -218,3 +218,54 @@ def test_worklist_query_count_is_fixed(client_for, nurse, team, django_assert_ma
     with django_assert_max_num_queries(16):
         body = client.get(reverse("measures:enrolment")).content.decode()
     assert body.count('id="worklist-') == 12
+
+
+def _settings_form(settings):
+    return {name: getattr(settings, name) for name in enrolment.PRIORITY_FIELDS}
+
+
+def test_admin_sets_segment_reductions_and_they_are_audited(client_for, org_admin, organisation):
+    settings = enrolment.priority_settings_for(organisation)
+    response = client_for(org_admin).post(
+        reverse("admin:measures_prioritysettings_change", args=[settings.pk]),
+        _settings_form(settings) | {"reduction_high": "0.3", "eligible_from": "high"},
+    )
+    assert response.status_code == 302
+    settings.refresh_from_db()
+    assert (settings.reduction_high, settings.eligible_from) == (Decimal("0.3"), "high")
+    assert AuditEvent.objects.filter(
+        object_type="measures.prioritysettings", action=AuditAction.UPDATE
+    ).exists()
+
+
+def test_admin_reduction_above_one_is_a_form_error_and_nothing_changes(
+    client_for, org_admin, organisation
+):
+    settings = enrolment.priority_settings_for(organisation)
+    response = client_for(org_admin).post(
+        reverse("admin:measures_prioritysettings_change", args=[settings.pk]),
+        _settings_form(settings) | {"reduction_low": "1.5"},
+    )
+    assert response.status_code == 200
+    assert "Give a fraction from 0 to 1" in response.content.decode()
+    settings.refresh_from_db()
+    assert settings.reduction_low == Decimal("0.05")
+
+
+def test_priority_settings_are_for_the_organisation_admin_only(nurse, organisation):
+    with pytest.raises(PermissionDenied):
+        enrolment.priority_settings_update(
+            actor=nurse,
+            settings=enrolment.priority_settings_for(organisation),
+            default_panel_size=5,
+        )
+
+
+def test_admin_sets_a_coordinators_own_panel_size(client_for, org_admin, chw, team):
+    membership = TeamMembership.objects.get(user=chw, team=team)
+    response = client_for(org_admin).post(
+        reverse("admin:measures_coordinatorpanel_add"),
+        {"membership": membership.pk, "panel_size": 12},
+    )
+    assert response.status_code == 302
+    assert CoordinatorPanel.objects.get().panel_size == 12
