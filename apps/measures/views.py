@@ -14,7 +14,7 @@ from apps.accounts.models import User
 from apps.core.csv_export import csv_response
 from apps.core.form_input import cleaned_or_refused
 from apps.core.htmx import htmx_action
-from apps.measures import enrolment, selectors
+from apps.measures import enrolment, equity, selectors
 from apps.measures.forms import (
     EnrolForm,
     MeasureFilterForm,
@@ -177,3 +177,45 @@ def enrolment_disenrol(request: AuthenticatedHttpRequest, patient_id: int) -> Ht
     data = cleaned_or_refused(ReasonForm(request.POST), "Say why the patient leaves.")
     enrolment.enrolment_disenrol(actor=request.user, patient=patient, reason=data["reason"])
     return _back_to_enrolment(request)
+
+
+def _equity(
+    request: AuthenticatedHttpRequest,
+) -> tuple[MeasureFilterForm, list[equity.EquityTable], int, dict[str, Any]]:
+    """The equity tables for the filters asked for (team; organisation-wide for an admin)."""
+    form, chosen, status = _filters(request)
+    tables = equity.equity_tables(
+        scope=chosen["scope"],
+        period=chosen["period"],
+        organisation_id=request.user.organisation_id or 0,
+    )
+    return form, tables, status, chosen
+
+
+@login_required
+def equity_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, tables, status, chosen = _equity(request)
+    query = request.GET.urlencode()
+    context = {
+        "form": form,
+        "tables": tables,
+        "columns": equity.COLUMNS,
+        **chosen,
+        "query": query,
+        "export_url": f"{reverse('measures:equity_export')}?{query}",
+        "small_cell": equity.SMALL_CELL,
+    }
+    return render(request, "measures/equity.html", context, status=status)
+
+
+@login_required
+def equity_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The equity tables as CSV, small cells suppressed as on the page."""
+    _form, tables, _status, chosen = _equity(request)
+    scope = chosen["scope"]
+    response, writer = csv_response("equity.csv")
+    writer.writerow(["breakdown", *equity.COLUMNS, "scope"])
+    for table in tables:
+        for row in table.rows:
+            writer.writerow([table.title, *row.cells, scope.label])
+    return response
