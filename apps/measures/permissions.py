@@ -83,3 +83,20 @@ def can_change_priority_settings(user: Actor, organisation_id: int) -> bool:
 def require_can_change_priority_settings(user: Actor, organisation_id: int) -> None:
     if not can_change_priority_settings(user, organisation_id):
         raise PermissionDenied("Only an administrator of the organisation sets priorities.")
+
+
+def can_work_triage(user: Actor, patient: Patient) -> bool:
+    """Any live member of the patient's team may hand an unowned urgent need to the lead."""
+    person = person_behind(user)
+    return (
+        person is not None
+        and person.is_active
+        and TeamMembership.objects.live()
+        .filter(team_id=patient.care_team_id, user_id=person.pk)
+        .exists()
+    )
+
+
+def require_can_work_triage(user: Actor, patient: Patient) -> None:
+    if not can_work_triage(user, patient):
+        raise PermissionDenied("Only a member of the patient's team works this queue.")

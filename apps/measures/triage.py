@@ -18,9 +18,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Actor
+from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.changes import record_change, record_create
+from apps.core.exceptions import ConflictError
+from apps.measures import permissions
 from apps.measures.models import TriageItem, TriageStatus
 from apps.patients import hrsn
 from apps.patients.models import SdohScreen
@@ -48,6 +50,27 @@ def needs_text(needs: list[str]) -> str:
     return ", ".join(hrsn.URGENT_LABELS[need].lower() for need in needs)
 
 
+def _lead_task(actor: Actor, screen: SdohScreen, needs: list[str], lead: User) -> Task:
+    # Made by the system for the person who acted: a community health worker holds no
+    # right over the team's task list, but the need must be owned.
+    return task_create(
+        actor=JobActor(job=TRIAGE_JOB, for_user=person_behind(actor)),
+        patient=screen.patient,
+        title=f"Urgent social need today: {needs_text(needs)}",
+        owner=lead,
+        due_at=max(end_of_today(), timezone.now() + timedelta(hours=1)),
+        priority=TaskPriority.URGENT,
+        description=(
+            f"The AHC HRSN screen of {screen.screened_on:%Y-%m-%d} shows a need that cannot "
+            "wait for the next routine contact. Reach the patient today and arrange help "
+            "(shelter, a safety plan, emergency food or utilities), then complete this task."
+        ),
+        source_type=TaskSource.SOCIAL_TRIAGE,
+        source_id=screen.pk,
+        idempotency_key=triage_task_key(screen.pk),
+    )
+
+
 @transaction.atomic
 def triage_screen_recorded(actor: Actor, screen: SdohScreen) -> TriageItem | None:
     """Queues a screen with urgent needs (once per screen) with its owned task."""
@@ -67,24 +90,7 @@ def triage_screen_recorded(actor: Actor, screen: SdohScreen) -> TriageItem | Non
         unowned_reason="" if lead is not None else NO_LEAD,
     )
     if lead is not None:
-        # Made by the system for the person who recorded the screen: a community health
-        # worker holds no right over the team's task list, but the need must be owned.
-        item.task = task_create(
-            actor=JobActor(job=TRIAGE_JOB, for_user=person_behind(actor)),
-            patient=patient,
-            title=f"Urgent social need today: {needs_text(needs)}",
-            owner=lead.user,
-            due_at=max(end_of_today(), timezone.now() + timedelta(hours=1)),
-            priority=TaskPriority.URGENT,
-            description=(
-                f"The AHC HRSN screen of {screen.screened_on:%Y-%m-%d} shows a need that cannot "
-                "wait for the next routine contact. Reach the patient today and arrange help "
-                "(shelter, a safety plan, emergency food or utilities), then complete this task."
-            ),
-            source_type=TaskSource.SOCIAL_TRIAGE,
-            source_id=screen.pk,
-            idempotency_key=triage_task_key(screen.pk),
-        )
+        item.task = _lead_task(actor, screen, needs, lead.user)
     return record_create(
         actor=actor,
         instance=item,
@@ -92,6 +98,29 @@ def triage_screen_recorded(actor: Actor, screen: SdohScreen) -> TriageItem | Non
         detail={"needs": needs, "owned": lead is not None},
         clean=False,
     )
+
+
+@transaction.atomic
+def triage_assign_lead(*, actor: Actor, item: TriageItem) -> TriageItem:
+    """Gives an unowned urgent need to the team's lead, once the team has one."""
+    locked = (
+        TriageItem.objects.select_for_update().select_related("screen__patient").get(pk=item.pk)
+    )
+    permissions.require_can_work_triage(actor, locked.patient)
+    if locked.task_id is not None or locked.status != TriageStatus.OPEN:
+        raise ConflictError("This need already has an owner.")
+    lead = team_lead(team_id=locked.patient.care_team_id)
+    if lead is None:
+        raise ConflictError(NO_LEAD)
+    task = _lead_task(actor, locked.screen, locked.needs, lead.user)
+    record_change(
+        actor=actor,
+        instance=locked,
+        values={"task": task, "unowned_reason": ""},
+        patient_id=locked.patient_id,
+        clean=False,
+    )
+    return locked
 
 
 def triage_task_changed(change: TaskChange) -> None:

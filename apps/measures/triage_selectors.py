@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
+from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.measures import permissions
 from apps.measures.models import TriageItem, TriageStatus
@@ -56,3 +57,17 @@ def triage_list_for_user(*, user: User, now: datetime | None = None) -> list[Tri
         )
         for item in items
     ]
+
+
+def triage_item_get_for_user(*, user: User, item_id: int) -> TriageItem:
+    """An item of a patient on the user's teams; any other is "not found"."""
+    item = (
+        TriageItem.objects.filter(
+            pk=item_id, patient__care_team_id__in=permissions.measure_team_ids(user)
+        )
+        .select_related("patient")
+        .first()
+    )
+    if item is None:
+        raise NotFoundError("No such triage item.")
+    return item

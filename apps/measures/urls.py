@@ -7,6 +7,7 @@ app_name = "measures"
 urlpatterns = [
     path("", views.measures_page, name="page"),
     path("triage/", views.triage_queue, name="triage"),
+    path("triage/<int:item_id>/assign/", views.triage_assign, name="triage_assign"),
     path("enrolment/", views.enrolment_page, name="enrolment"),
     path("equity/", views.equity_page, name="equity"),
     path("equity/export.csv", views.equity_export, name="equity_export"),

@@ -22,7 +22,8 @@ from apps.measures.forms import (
     WorklistTeamForm,
     default_period,
 )
-from apps.measures.triage_selectors import triage_list_for_user
+from apps.measures.triage import triage_assign_lead
+from apps.measures.triage_selectors import triage_item_get_for_user, triage_list_for_user
 from apps.patients.selectors import patient_get_for_user
 
 
@@ -219,3 +220,14 @@ def equity_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         for row in table.rows:
             writer.writerow([table.title, *row.cells, scope.label])
     return response
+
+
+@login_required
+@require_POST
+@htmx_action
+def triage_assign(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
+    """Gives an unowned urgent need to the team's lead (named since it was queued)."""
+    item = triage_item_get_for_user(user=request.user, item_id=item_id)
+    triage_assign_lead(actor=request.user, item=item)
+    messages.success(request, "Given to the team's lead.")
+    return redirect("measures:triage")

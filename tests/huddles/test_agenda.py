@@ -331,6 +331,15 @@ def test_unsafe_home_is_urgent_but_food_worry_alone_is_not(frozen, team, nurse, 
     assert "safety" in items[0].title
 
 
+def test_food_that_often_ran_out_is_urgent_by_the_same_rule_as_the_triage_queue(
+    frozen, team, nurse, patient
+):
+    _screen(nurse, patient, food_ran_out="often")
+    (item,) = _needs(agenda(open_huddle(team, nurse)))
+    assert "food" in item.title
+    assert [entry["label"] for entry in item.evidence] == ["Screen", "Food"]
+
+
 def test_urgent_need_left_unfinished_carries_until_a_newer_screen_clears_it(
     frozen, team, nurse, patient
 ):

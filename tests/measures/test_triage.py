@@ -154,3 +154,35 @@ def test_queue_query_count_is_fixed(client_for, chw, nurse, team, django_assert_
         response = client.get(reverse("measures:triage"))
     assert response.content.decode().count('class="badge danger">No owner') == 0
     assert response.content.decode().count("TQ") == 8
+
+
+def test_an_unowned_need_is_given_to_the_lead_once_the_team_has_one(
+    client_for, chw, nurse, patient, team
+):
+    membership = TeamMembership.objects.get(user=nurse, team=team)
+    team_member_remove(actor=factories.SETUP, membership=membership)
+    screen(chw, patient, **HOMELESS)
+    item = TriageItem.objects.get()
+    url = reverse("measures:triage_assign", args=[item.pk])
+    refused = client_for(chw).post(url, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 409
+    assert NO_LEAD in refused.content.decode()
+    assert not Task.objects.exists()
+    lead = factories.make_member(team, is_lead=True, username="newlead")
+    assert client_for(chw).post(url).status_code == 302
+    item.refresh_from_db()
+    assert item.task.owner == lead
+    assert item.unowned_reason == ""
+    assert client_for(chw).post(url, HTTP_HX_REQUEST="true").status_code == 409
+    assert Task.objects.count() == 1
+
+
+def test_another_teams_triage_item_is_not_found(client_for, outsider, chw, patient, team, nurse):
+    team_member_remove(
+        actor=factories.SETUP, membership=TeamMembership.objects.get(user=nurse, team=team)
+    )
+    screen(chw, patient, **HOMELESS)
+    item = TriageItem.objects.get()
+    response = client_for(outsider).post(reverse("measures:triage_assign", args=[item.pk]))
+    assert response.status_code == 404
+    assert TriageItem.objects.get().task is None
