@@ -167,3 +167,12 @@ def test_risk_model_refused_to_a_team_member_and_to_bad_values(nurse, org_admin,
 def test_team_members_cannot_open_the_risk_model_admin(client_for, nurse):
     response = client_for(nurse).get(reverse("admin:patients_riskmodel_changelist"))
     assert response.status_code == 302
+
+
+def test_the_complexity_api_gives_the_risk_its_tier_and_its_parts(api_for, nurse, patient):
+    make_complex(nurse, patient)
+    body = api_for(nurse).get(f"/api/v1/patients/{patient.pk}/complexity/").json()["complexity"]
+    assert body["risk_tier"] == "high"
+    assert body["risk_probability"] == f"{_expected(5, 2, 0, 0, 10):.4f}"
+    charlson = next(part for part in body["risk_parts"] if part["factor"] == "charlson")
+    assert (charlson["value"], charlson["coefficient"], charlson["points"]) == (5, "0.250", "1.250")
