@@ -94,7 +94,7 @@ class AreaDeprivationInputSerializer(serializers.Serializer):
 
 class RiskPartSerializer(serializers.Serializer):
     factor = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     value = serializers.IntegerField(allow_null=True)
     coefficient = serializers.CharField(help_text="Log-odds per unit, as a decimal")
     points = serializers.CharField(help_text="coefficient x value, as a decimal")
