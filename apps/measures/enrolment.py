@@ -65,8 +65,11 @@ REASON_MAX = 500
 DECIDED = (S.ENROLLED, S.DECLINED, S.DISENROLLED)
 
 
-def priority_settings_for(organisation: Organisation | int) -> PrioritySettings:
-    """The organisation's priority settings, created with the defaults on first use."""
+def priority_settings_for(organisation: Organisation | int | None) -> PrioritySettings:
+    """The organisation's priority settings, created with the defaults on first use (the
+    unsaved defaults for an account of no organisation, which has no patients anyway)."""
+    if organisation is None:
+        return PrioritySettings()
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     row, _ = PrioritySettings.objects.get_or_create(organisation_id=organisation_id)
     return row
@@ -169,7 +172,7 @@ def enrolment_worklist_for_user(*, user: User, team_id: int | None = None) -> Wo
     team_ids = permissions.measure_team_ids(user)
     if team_id is not None:
         team_ids = [pk for pk in team_ids if pk == team_id]
-    settings = priority_settings_for(user.organisation_id or 0)
+    settings = priority_settings_for(user.organisation_id)
     decided = Enrolment.objects.filter(
         patient_id=OuterRef("pk"), team_id=OuterRef("care_team_id"), status__in=DECIDED
     )

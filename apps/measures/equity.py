@@ -117,7 +117,9 @@ COLUMNS = (
 )
 
 
-def equity_tables(*, scope: Scope, period: Period, organisation_id: int) -> list[EquityTable]:
+def equity_tables(
+    *, scope: Scope, period: Period, organisation_id: int | None
+) -> list[EquityTable]:
     """The three breakdowns for the patients in `scope` (counts only, no patient named);
     readmissions after discharges home in `period`."""
     settings = priority_settings_for(organisation_id)

@@ -188,7 +188,7 @@ def _equity(
     tables = equity.equity_tables(
         scope=chosen["scope"],
         period=chosen["period"],
-        organisation_id=request.user.organisation_id or 0,
+        organisation_id=request.user.organisation_id,
     )
     return form, tables, status, chosen
 

@@ -269,3 +269,12 @@ def test_admin_sets_a_coordinators_own_panel_size(client_for, org_admin, chw, te
     )
     assert response.status_code == 302
     assert CoordinatorPanel.objects.get().panel_size == 12
+
+
+def test_an_account_of_no_organisation_gets_empty_pages_not_an_error(client_for, organisation):
+    root = factories.make_user(organisation, username="root", is_staff=True, is_superuser=True)
+    root.organisation = None
+    root.save(update_fields=["organisation"])
+    for name in ("measures:enrolment", "measures:equity", "measures:triage"):
+        response = client_for(root).get(reverse(name))
+        assert response.status_code == 200
