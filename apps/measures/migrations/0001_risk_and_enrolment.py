@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_organisation_observe_subdivision_holidays'),
         ('patients', '0007_risk_tiers'),
-        ('tasks', '0007_risk_and_enrolment'),
+        ('tasks', '0007_task_source_social_triage'),
         ('teams', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
