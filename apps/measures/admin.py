@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.accounts.models import Organisation
-from apps.measures import enrolment
+from apps.measures import priorities
 from apps.measures.models import CoordinatorPanel, PrioritySettings
 
 # --- who gets coordination first (DOMAIN 7) ------------------------------------------------
@@ -16,12 +16,12 @@ from apps.measures.models import CoordinatorPanel, PrioritySettings
 class PrioritySettingsForm(ModelForm):
     class Meta:
         model = PrioritySettings
-        fields = list(enrolment.PRIORITY_FIELDS)
+        fields = list(priorities.PRIORITY_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         values = {name: data[name] for name in self.changed_data if name in data}
-        for name, messages in enrolment.priority_settings_errors(values).items():
+        for name, messages in priorities.priority_settings_errors(values).items():
             self.add_error(name, messages)
         return data
 
@@ -33,16 +33,16 @@ class PrioritySettingsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
 
     form = PrioritySettingsForm
     list_display = ["organisation", "eligible_from", "default_panel_size"]
-    fields = ["organisation", *enrolment.PRIORITY_FIELDS]
+    fields = ["organisation", *priorities.PRIORITY_FIELDS]
     readonly_fields = ["organisation"]
 
     def settings_for(self, organisation: Organisation) -> PrioritySettings:
-        return enrolment.priority_settings_for(organisation)
+        return priorities.priority_settings_for(organisation)
 
     def save_model(
         self, request: HttpRequest, obj: PrioritySettings, form: ModelForm, change: bool
     ) -> None:
-        enrolment.priority_settings_update(
+        priorities.priority_settings_update(
             actor=request_actor(request),
             settings=PrioritySettings.objects.get(pk=obj.pk),
             **{name: form.cleaned_data[name] for name in form.changed_data},
@@ -64,7 +64,7 @@ class CoordinatorPanelAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: CoordinatorPanel, form: ModelForm, change: bool
     ) -> None:
-        saved = enrolment.coordinator_panel_set(
+        saved = priorities.coordinator_panel_set(
             actor=request_actor(request),
             membership=form.cleaned_data.get("membership") or obj.membership,
             panel_size=form.cleaned_data["panel_size"],

@@ -23,8 +23,8 @@ from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value,
 from django.db.models.functions import Coalesce, NullIf, Trim
 from django.utils import timezone
 
-from apps.measures.enrolment import eligible_tiers, priority_settings_for
 from apps.measures.models import Enrolment, EnrolmentStatus
+from apps.measures.priorities import eligible_tiers, priority_settings_for
 from apps.measures.selectors import MEASURE_CODES, Measure, Period, Scope
 from apps.measures.selectors import _patients_q as patients_in_scope
 from apps.patients.models import Patient

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction, AuditEvent
-from apps.measures import enrolment
+from apps.measures import enrolment, priorities
 from apps.measures.models import CoordinatorPanel, Enrolment, EnrolmentStatus
 from apps.patients.models import PatientComplexity, RiskTier
 from apps.teams.models import TeamMembership
@@ -60,14 +60,14 @@ def test_worklist_orders_by_predicted_benefit_not_raw_risk(nurse, panel):
 
 
 def test_segment_reductions_are_the_organisations_own(nurse, panel, organisation):
-    settings = enrolment.priority_settings_for(organisation)
+    settings = priorities.priority_settings_for(organisation)
     settings.reduction_very_high = Decimal("0.5")
     settings.save()
     assert _mrns(enrolment.enrolment_worklist_for_user(user=nurse))[0] == "VHIGH"
 
 
 def test_capacity_goes_to_the_largest_benefit_first(nurse, chw, team, panel, organisation):
-    settings = enrolment.priority_settings_for(organisation)
+    settings = priorities.priority_settings_for(organisation)
     settings.default_panel_size = 1
     settings.save()
     worklist = enrolment.enrolment_worklist_for_user(user=nurse)
@@ -119,7 +119,7 @@ def test_decline_needs_a_reason_and_disenrol_only_follows_enrolment(nurse, chw, 
 
 
 def test_disenrol_frees_the_coordinators_place(nurse, chw, panel, organisation):
-    settings = enrolment.priority_settings_for(organisation)
+    settings = priorities.priority_settings_for(organisation)
     settings.default_panel_size = 1
     settings.save()
     enrolment.enrolment_enrol(actor=nurse, patient=panel["HIGH"], coordinator=chw)
@@ -221,11 +221,11 @@ def test_worklist_query_count_is_fixed(client_for, nurse, team, django_assert_ma
 
 
 def _settings_form(settings):
-    return {name: getattr(settings, name) for name in enrolment.PRIORITY_FIELDS}
+    return {name: getattr(settings, name) for name in priorities.PRIORITY_FIELDS}
 
 
 def test_admin_sets_segment_reductions_and_they_are_audited(client_for, org_admin, organisation):
-    settings = enrolment.priority_settings_for(organisation)
+    settings = priorities.priority_settings_for(organisation)
     response = client_for(org_admin).post(
         reverse("admin:measures_prioritysettings_change", args=[settings.pk]),
         _settings_form(settings) | {"reduction_high": "0.3", "eligible_from": "high"},
@@ -241,7 +241,7 @@ def test_admin_sets_segment_reductions_and_they_are_audited(client_for, org_admi
 def test_admin_reduction_above_one_is_a_form_error_and_nothing_changes(
     client_for, org_admin, organisation
 ):
-    settings = enrolment.priority_settings_for(organisation)
+    settings = priorities.priority_settings_for(organisation)
     response = client_for(org_admin).post(
         reverse("admin:measures_prioritysettings_change", args=[settings.pk]),
         _settings_form(settings) | {"reduction_low": "1.5"},
@@ -254,9 +254,9 @@ def test_admin_reduction_above_one_is_a_form_error_and_nothing_changes(
 
 def test_priority_settings_are_for_the_organisation_admin_only(nurse, organisation):
     with pytest.raises(PermissionDenied):
-        enrolment.priority_settings_update(
+        priorities.priority_settings_update(
             actor=nurse,
-            settings=enrolment.priority_settings_for(organisation),
+            settings=priorities.priority_settings_for(organisation),
             default_panel_size=5,
         )
 
