@@ -55,3 +55,25 @@ class MeasureFilterForm(forms.Form):
         if cleaned["end"] < cleaned["start"]:
             self.add_error("end", "The end date is before the start date.")
         return cleaned
+
+
+class EnrolForm(forms.Form):
+    coordinator = forms.IntegerField(min_value=1)
+    on = forms.DateField(required=False, label="enrolled on")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, strip=True)
+
+
+class WorklistTeamForm(forms.Form):
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        teams = (
+            CareTeam.objects.filter(pk__in=permissions.measure_team_ids(user))
+            .order_by("name")
+            .values_list("pk", "name")
+        )
+        self.fields["team"].choices = [("", "All my teams"), *teams]  # type: ignore[attr-defined]

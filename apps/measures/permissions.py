@@ -1,9 +1,14 @@
 """Who may see which measures: a team's figures follow the right to see its patients."""
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
 from apps.accounts import permissions as accounts_permissions
-from apps.accounts.models import User
+from apps.accounts.models import Actor, Role, User
+from apps.core.actors import person_behind
+from apps.patients.models import Patient
 from apps.teams import permissions as team_permissions
-from apps.teams.models import CareTeam
+from apps.teams.models import CareTeam, TeamMembership
 
 
 def measure_team_ids(user: User) -> list[int]:
@@ -30,3 +35,68 @@ def measure_team_ids_for(user: User) -> list[int]:
             .values_list("pk", flat=True)
         )
     return measure_team_ids(user)
+
+
+# Who may carry a coordination panel, and so be suggested for and enrol a patient.
+COORDINATOR_ROLES = frozenset(
+    {
+        Role.RN_CARE_COORDINATOR,
+        Role.SOCIAL_WORKER,
+        Role.CHW,
+        Role.NAVIGATOR,
+        Role.CASE_MANAGER,
+    }
+)
+
+
+def coordinator_memberships(team_ids: list[int]) -> QuerySet[TeamMembership]:
+    """The live members of these teams who carry a coordination panel."""
+    return TeamMembership.objects.live().filter(team_id__in=team_ids, role__in=COORDINATOR_ROLES)
+
+
+def can_manage_enrolment(user: Actor, patient: Patient) -> bool:
+    """Enrolling, declining and disenrolling a patient is for a live coordinator or the
+    lead of the patient's own team."""
+    person = person_behind(user)
+    if person is None or not person.is_active:
+        return False
+    return (
+        TeamMembership.objects.live()
+        .filter(team_id=patient.care_team_id, user_id=person.pk)
+        .filter(Q(role__in=COORDINATOR_ROLES) | Q(is_lead=True))
+        .exists()
+    )
+
+
+def require_can_manage_enrolment(user: Actor, patient: Patient) -> None:
+    if not can_manage_enrolment(user, patient):
+        raise PermissionDenied("Only a coordinator or the lead of the patient's team enrols.")
+
+
+def can_change_priority_settings(user: Actor, organisation_id: int) -> bool:
+    person = person_behind(user)
+    return person is not None and accounts_permissions.is_organisation_admin(
+        person, organisation_id, "measures.change_prioritysettings"
+    )
+
+
+def require_can_change_priority_settings(user: Actor, organisation_id: int) -> None:
+    if not can_change_priority_settings(user, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation sets priorities.")
+
+
+def can_work_triage(user: Actor, patient: Patient) -> bool:
+    """Any live member of the patient's team may hand an unowned urgent need to the lead."""
+    person = person_behind(user)
+    return (
+        person is not None
+        and person.is_active
+        and TeamMembership.objects.live()
+        .filter(team_id=patient.care_team_id, user_id=person.pk)
+        .exists()
+    )
+
+
+def require_can_work_triage(user: Actor, patient: Patient) -> None:
+    if not can_work_triage(user, patient):
+        raise PermissionDenied("Only a member of the patient's team works this queue.")

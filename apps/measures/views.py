@@ -2,15 +2,29 @@
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
+from apps.accounts.models import User
 from apps.core.csv_export import csv_response
-from apps.measures import selectors
-from apps.measures.forms import MeasureFilterForm, default_period
+from apps.core.form_input import cleaned_or_refused
+from apps.core.htmx import htmx_action
+from apps.measures import enrolment, equity, selectors
+from apps.measures.forms import (
+    EnrolForm,
+    MeasureFilterForm,
+    ReasonForm,
+    WorklistTeamForm,
+    default_period,
+)
+from apps.measures.triage import triage_assign_lead
+from apps.measures.triage_selectors import triage_item_get_for_user, triage_list_for_user
+from apps.patients.selectors import patient_get_for_user
 
 
 def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict[str, Any], int]:
@@ -101,3 +115,119 @@ def measure_patients(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         **chosen,
     }
     return render(request, "measures/patients.html", context, status=status)
+
+
+@login_required
+def triage_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The same-day queue of urgent social needs on the user's teams."""
+    rows = triage_list_for_user(user=request.user)
+    return render(request, "measures/triage.html", {"rows": rows})
+
+
+def _team_chosen(request: AuthenticatedHttpRequest) -> tuple[WorklistTeamForm, int | None, int]:
+    form = WorklistTeamForm(request.GET, user=request.user)
+    if form.is_valid():
+        return form, form.cleaned_data["team"], 200
+    return form, None, 400
+
+
+@login_required
+def enrolment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The programme worklist (eligible patients by predicted benefit, with the suggested
+    coordinator) and the enrolled patients, for the user's teams."""
+    form, team_id, status = _team_chosen(request)
+    worklist = enrolment.enrolment_worklist_for_user(user=request.user, team_id=team_id)
+    enrolled = enrolment.enrolled_list_for_user(user=request.user, team_id=team_id)
+    context = {"form": form, "worklist": worklist, "enrolled": enrolled}
+    return render(request, "measures/enrolment.html", context, status=status)
+
+
+def _back_to_enrolment(request: AuthenticatedHttpRequest) -> HttpResponse:
+    messages.success(request, "Saved.")
+    return redirect(reverse("measures:enrolment") + "?" + request.GET.urlencode())
+
+
+@login_required
+@require_POST
+@htmx_action
+def enrolment_enrol(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    data = cleaned_or_refused(EnrolForm(request.POST), "Please choose the coordinator.")
+    coordinator = User.objects.filter(pk=data["coordinator"]).first()
+    enrolment.enrolment_enrol(
+        actor=request.user, patient=patient, coordinator=coordinator, on=data["on"]
+    )
+    return _back_to_enrolment(request)
+
+
+@login_required
+@require_POST
+@htmx_action
+def enrolment_decline(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    data = cleaned_or_refused(ReasonForm(request.POST), "Say why the patient declined.")
+    enrolment.enrolment_decline(actor=request.user, patient=patient, reason=data["reason"])
+    return _back_to_enrolment(request)
+
+
+@login_required
+@require_POST
+@htmx_action
+def enrolment_disenrol(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    data = cleaned_or_refused(ReasonForm(request.POST), "Say why the patient leaves.")
+    enrolment.enrolment_disenrol(actor=request.user, patient=patient, reason=data["reason"])
+    return _back_to_enrolment(request)
+
+
+def _equity(
+    request: AuthenticatedHttpRequest,
+) -> tuple[MeasureFilterForm, list[equity.EquityTable], int, dict[str, Any]]:
+    """The equity tables for the filters asked for (team; organisation-wide for an admin)."""
+    form, chosen, status = _filters(request)
+    tables = equity.equity_tables(
+        scope=chosen["scope"],
+        period=chosen["period"],
+        organisation_id=request.user.organisation_id,
+    )
+    return form, tables, status, chosen
+
+
+@login_required
+def equity_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, tables, status, chosen = _equity(request)
+    query = request.GET.urlencode()
+    context = {
+        "form": form,
+        "tables": tables,
+        "columns": equity.COLUMNS,
+        **chosen,
+        "query": query,
+        "export_url": f"{reverse('measures:equity_export')}?{query}",
+        "small_cell": equity.SMALL_CELL,
+    }
+    return render(request, "measures/equity.html", context, status=status)
+
+
+@login_required
+def equity_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The equity tables as CSV, small cells suppressed as on the page."""
+    _form, tables, _status, chosen = _equity(request)
+    scope = chosen["scope"]
+    response, writer = csv_response("equity.csv")
+    writer.writerow(["breakdown", *equity.COLUMNS, "scope"])
+    for table in tables:
+        for row in table.rows:
+            writer.writerow([table.title, *row.cells, scope.label])
+    return response
+
+
+@login_required
+@require_POST
+@htmx_action
+def triage_assign(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
+    """Gives an unowned urgent need to the team's lead (named since it was queued)."""
+    item = triage_item_get_for_user(user=request.user, item_id=item_id)
+    triage_assign_lead(actor=request.user, item=item)
+    messages.success(request, "Given to the team's lead.")
+    return redirect("measures:triage")

@@ -16,7 +16,7 @@ from apps.core.admin import AuditedReadsAdminMixin
 from apps.core.exceptions import ApplicationError
 from apps.core.views import add_errors_to_form
 from apps.patients import services
-from apps.patients.complexity import complexity_recompute, thresholds_for
+from apps.patients.complexity import complexity_recompute, risk_model_for, thresholds_for
 from apps.patients.models import (
     AreaDeprivation,
     BreakGlassAccess,
@@ -28,6 +28,7 @@ from apps.patients.models import (
     Patient,
     PatientComplexity,
     PatientIdentifier,
+    RiskModel,
     SdohScreen,
 )
 from apps.patients.services import clinical
@@ -326,6 +327,50 @@ class ComplexityThresholdsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin
         self.message_user(request, "Saved. The organisation's patients are being recomputed.")
 
 
+class RiskModelAdminForm(ModelForm):
+    class Meta:
+        model = RiskModel
+        fields = list(complexity_services.RISK_MODEL_FIELDS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        values = {name: data[name] for name in self.changed_data if name in data}
+        errors = complexity_services.risk_model_errors(
+            RiskModel.objects.get(pk=self.instance.pk), values
+        )
+        for name, messages in errors.items():
+            # The model's own constraint already says when the cut points do not rise.
+            wanted = [text for text in messages if text != complexity_services.CUT_POINTS_RISE]
+            if wanted:
+                self.add_error(name, wanted)
+        return data
+
+
+@admin.register(RiskModel)
+class RiskModelAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
+    """The admission-risk model's coefficients and tier cut points, one row per
+    organisation (illustrative defaults: see apps.patients.risk); saving recomputes."""
+
+    form = RiskModelAdminForm
+    list_display = ["organisation", "intercept", "rising_from", "high_from", "very_high_from"]
+    fields = ["organisation", *complexity_services.RISK_MODEL_FIELDS]
+    readonly_fields = ["organisation"]
+
+    def settings_for(self, organisation: Organisation) -> RiskModel:
+        return risk_model_for(organisation)
+
+    def save_model(
+        self, request: HttpRequest, obj: RiskModel, form: ModelForm, change: bool
+    ) -> None:
+        current = RiskModel.objects.get(pk=obj.pk)
+        complexity_services.risk_model_update(
+            actor=request_actor(request),
+            model=current,
+            **{name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        self.message_user(request, "Saved. The organisation's risk tiers are being recomputed.")
+
+
 @admin.register(PatientComplexity)
 class PatientComplexityAdmin(_ReviewOnlyAdmin):
     """Derived rows, for review; recomputation is the only writer."""
@@ -339,9 +384,11 @@ class PatientComplexityAdmin(_ReviewOnlyAdmin):
         "cost_percentile",
         "hrsn_positive_count",
         "adi_percentile",
+        "risk_tier",
+        "risk_probability",
         "computed_at",
     ]
-    list_filter = ["is_complex", "clinical_met", "utilization_met", "social_met"]
+    list_filter = ["is_complex", "clinical_met", "utilization_met", "social_met", "risk_tier"]
     search_fields = ["=patient__mrn"]
     list_select_related = ["patient"]
     actions = ["recompute"]

@@ -11,7 +11,7 @@ from apps.accounts.http import AuthenticatedRequest
 from apps.core import api_fields
 from apps.core.api_helpers import parse_input
 from apps.patients import hrsn
-from apps.patients.models import AdiSuppression, EncounterKind
+from apps.patients.models import AdiSuppression, EncounterKind, RiskTier
 from apps.patients.selectors import clinical as selectors
 from apps.patients.services import clinical
 
@@ -92,6 +92,15 @@ class AreaDeprivationInputSerializer(serializers.Serializer):
     block_group = serializers.CharField(max_length=12, required=False, allow_blank=True)
 
 
+class RiskPartSerializer(serializers.Serializer):
+    factor = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
+    value = serializers.IntegerField(allow_null=True)
+    coefficient = serializers.CharField(help_text="Log-odds per unit, as a decimal")
+    points = serializers.CharField(help_text="coefficient x value, as a decimal")
+    note = serializers.CharField(required=False)
+
+
 class ComplexitySerializer(serializers.Serializer):
     is_complex = serializers.BooleanField()
     summary = serializers.CharField()
@@ -110,6 +119,13 @@ class ComplexitySerializer(serializers.Serializer):
     clinical_met = serializers.BooleanField()
     utilization_met = serializers.BooleanField()
     social_met = serializers.BooleanField()
+    risk_probability = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        help_text="Probability of an admission in the next 12 months (apps.patients.risk)",
+    )
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
+    risk_parts = RiskPartSerializer(many=True)
     computed_at = api_fields.DateTimeField()
 
 

@@ -38,7 +38,7 @@ from apps.core.actors import JobActor, is_job
 from apps.core.audit import audit_record
 from apps.core.items import run_isolated
 from apps.core.models import AuditAction, AuditSource
-from apps.patients import charlson, hrsn
+from apps.patients import charlson, hrsn, risk
 from apps.patients.models import (
     AreaDeprivation,
     ComplexityThresholds,
@@ -48,6 +48,7 @@ from apps.patients.models import (
     EncounterKind,
     Patient,
     PatientComplexity,
+    RiskModel,
     SdohScreen,
 )
 
@@ -76,6 +77,9 @@ COMPARED_FIELDS = (
     "is_complex",
     "reasons",
     "summary",
+    "risk_probability",
+    "risk_tier",
+    "risk_parts",
 )
 WRITTEN_FIELDS = [name.removesuffix("_id") for name in COMPARED_FIELDS] + [
     "as_of",
@@ -89,6 +93,13 @@ def thresholds_for(organisation: Organisation | int) -> ComplexityThresholds:
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     thresholds, _ = ComplexityThresholds.objects.get_or_create(organisation_id=organisation_id)
     return thresholds
+
+
+def risk_model_for(organisation: Organisation | int) -> RiskModel:
+    """The organisation's admission-risk model, created with the defaults on first use."""
+    organisation_id = organisation if isinstance(organisation, int) else organisation.pk
+    model, _ = RiskModel.objects.get_or_create(organisation_id=organisation_id)
+    return model
 
 
 # --- evaluation: pure functions of the evidence ---------------------------------------
@@ -187,8 +198,11 @@ def _social(evidence: Evidence, thresholds: ComplexityThresholds) -> tuple[bool,
     return False, _listing(short) or "no social threshold is set"
 
 
-def evaluate(evidence: Evidence, thresholds: ComplexityThresholds) -> dict[str, Any]:
-    """The PatientComplexity values for one patient's evidence under the thresholds."""
+def evaluate(
+    evidence: Evidence, thresholds: ComplexityThresholds, model: RiskModel | None = None
+) -> dict[str, Any]:
+    """The PatientComplexity values for one patient's evidence under the thresholds, with
+    the admission risk under the organisation's risk model (the defaults when none)."""
     result = charlson.charlson_from_categories(evidence.categories)
     clinical_met, clinical_text = _clinical(result, thresholds.cci_min)
     utilization_met, utilization_text = _utilization(evidence, thresholds)
@@ -231,6 +245,14 @@ def evaluate(evidence: Evidence, thresholds: ComplexityThresholds) -> dict[str, 
             for name, met, text in domains
         },
         "summary": summary + ".",
+        **risk.risk_score(
+            cci=result.score,
+            ed_visits=evidence.ed_visits,
+            admissions=evidence.admissions,
+            hrsn_needs=len(evidence.hrsn_domains),
+            adi_percentile=evidence.adi_percentile,
+            model=model if model is not None else RiskModel(),
+        ),
     }
 
 
@@ -383,6 +405,7 @@ def _write(
 
 def _recompute_organisation(organisation_id: int, as_of: date) -> RecomputeResult:
     thresholds = thresholds_for(organisation_id)
+    model = risk_model_for(organisation_id)
     start = as_of - timedelta(days=LOOKBACK_DAYS)
     ids = list(
         Patient.objects.filter(organisation_id=organisation_id, is_active=True)
@@ -400,7 +423,7 @@ def _recompute_organisation(organisation_id: int, as_of: date) -> RecomputeResul
         for item in evidence.values():
             item.cost_percentile = percentile_below(costs, item.cost, len(ids))
         _write(
-            {pk: evaluate(item, thresholds) for pk, item in evidence.items()},
+            {pk: evaluate(item, thresholds, model) for pk, item in evidence.items()},
             as_of,
             result,
             _scope(chunk, organisation_id),
@@ -412,6 +435,7 @@ def _recompute_patients(
     organisation_id: int, patient_ids: Sequence[int], as_of: date
 ) -> RecomputeResult:
     thresholds = thresholds_for(organisation_id)
+    model = risk_model_for(organisation_id)
     start = as_of - timedelta(days=LOOKBACK_DAYS)
     ids = list(
         Patient.objects.filter(
@@ -434,7 +458,7 @@ def _recompute_patients(
             not_lower += sum(1 for other in evidence.values() if other.cost >= item.cost)
             item.cost_percentile = min(99, (100 * (population - not_lower)) // population)
     _write(
-        {pk: evaluate(item, thresholds) for pk, item in evidence.items()},
+        {pk: evaluate(item, thresholds, model) for pk, item in evidence.items()},
         as_of,
         result,
         Q(patient_id__in=ids),

@@ -237,3 +237,35 @@ def score(answers: Mapping[str, Any]) -> ScreenResult:
         safety=safety_score >= SAFETY_POSITIVE_AT,
         safety_score=safety_score,
     )
+
+
+# --- triage: needs that cannot wait for the next routine contact --------------------------
+# The one rule, read by the same-day triage queue (apps.measures.triage) and the huddle
+# agenda: no steady place to live, an unsafe home (the safety domain positive), food that
+# often ran out with no money for more, utilities already shut off.
+URGENT_ANSWERS = {
+    "housing": ("living_situation", "not_steady"),
+    "food": ("food_ran_out", "often"),
+    "utilities": ("utilities", "already_shut_off"),
+}
+URGENT_NEEDS = ("housing", "safety", "food", "utilities")
+URGENT_LABELS = {
+    "housing": "No steady place to live",
+    "safety": "Unsafe at home",
+    "food": "Often no food and no money for more",
+    "utilities": "Utilities already shut off",
+}
+
+
+def urgent_needs(answers: Mapping[str, Any], *, safety_positive: bool) -> list[str]:
+    """The urgent needs (URGENT_NEEDS order) a screen's answers show."""
+    needs = []
+    for need in URGENT_NEEDS:
+        if need == "safety":
+            if safety_positive:
+                needs.append(need)
+            continue
+        field, answer = URGENT_ANSWERS[need]
+        if answers.get(field) == answer:
+            needs.append(need)
+    return needs

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -217,8 +219,21 @@ class Encounter(BaseModel):
         return f"{self.get_kind_display()} {self.admit_date}"
 
 
+class SdohScreenQuerySet(models.QuerySet["SdohScreen"]):
+    def urgent(self) -> "SdohScreenQuerySet":
+        """Screens showing a need that cannot wait (apps.patients.hrsn.urgent_needs)."""
+        from apps.patients.hrsn import URGENT_ANSWERS
+
+        condition = Q(safety_positive=True)
+        for field, answer in URGENT_ANSWERS.values():
+            condition |= Q(**{field: answer})
+        return self.filter(condition)
+
+
 class SdohScreen(BaseModel):
     """One AHC HRSN screen (10 core items) with its scored domains, kept as answered."""
+
+    objects = SdohScreenQuerySet.as_manager()
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sdoh_screens")
     screened_on = models.DateField()
@@ -267,6 +282,13 @@ class SdohScreen(BaseModel):
         from apps.patients.hrsn import DOMAIN_LABELS
 
         return [DOMAIN_LABELS[domain] for domain in self.positive_domains]
+
+    @property
+    def urgent_needs(self) -> list[str]:
+        from apps.patients.hrsn import URGENT_ANSWERS, urgent_needs
+
+        answers = {field: getattr(self, field) for field, _ in URGENT_ANSWERS.values()}
+        return urgent_needs(answers, safety_positive=self.safety_positive)
 
 
 class AdiSuppression(models.TextChoices):
@@ -380,6 +402,71 @@ class ComplexityThresholds(BaseModel):
         return f"Thresholds of {self.organisation}"
 
 
+class RiskTier(models.TextChoices):
+    LOW = "low", "Low"
+    RISING = "rising", "Rising"
+    HIGH = "high", "High"
+    VERY_HIGH = "very_high", "Very high"
+
+
+class RiskModel(BaseModel):
+    """An organisation's admission-risk model: a logistic model over five factors.
+
+    p = 1 / (1 + exp(-(intercept + sum of coefficient x value))). The defaults are
+    illustrative, to be calibrated on the organisation's own admissions (see
+    apps.patients.risk); an organisation admin sees and sets them in the admin.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="risk_model"
+    )
+    intercept = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("-3.000"))
+    charlson_coefficient = models.DecimalField(
+        "per Charlson point", max_digits=6, decimal_places=3, default=Decimal("0.250")
+    )
+    ed_visit_coefficient = models.DecimalField(
+        "per ED visit in 12 months", max_digits=6, decimal_places=3, default=Decimal("0.200")
+    )
+    admission_coefficient = models.DecimalField(
+        "per admission in 12 months", max_digits=6, decimal_places=3, default=Decimal("0.450")
+    )
+    hrsn_coefficient = models.DecimalField(
+        "per positive HRSN domain", max_digits=6, decimal_places=3, default=Decimal("0.150")
+    )
+    adi_coefficient = models.DecimalField(
+        "per ADI national decile above the first",
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("0.050"),
+    )
+    rising_from = models.PositiveSmallIntegerField(
+        "rising from (% probability)", default=10, help_text="Tier cut point"
+    )
+    high_from = models.PositiveSmallIntegerField(
+        "high from (% probability)", default=20, help_text="Tier cut point"
+    )
+    very_high_from = models.PositiveSmallIntegerField(
+        "very high from (% probability)", default=40, help_text="Tier cut point"
+    )
+
+    class Meta:
+        verbose_name = "admission risk model"
+        verbose_name_plural = "admission risk models"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rising_from__gte=1)
+                & Q(rising_from__lt=models.F("high_from"))
+                & Q(high_from__lt=models.F("very_high_from"))
+                & Q(very_high_from__lte=99),
+                name="risk_model_cut_points_ascending",
+                violation_error_message="The cut points must rise: rising < high < very high.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Admission risk model of {self.organisation}"
+
+
 class PatientComplexity(models.Model):
     """The latest complex-needs computation for a patient: evidence, domains, flag and why.
 
@@ -411,6 +498,11 @@ class PatientComplexity(models.Model):
     summary = models.TextField(blank=True)
     as_of = models.DateField()
     computed_at = models.DateTimeField()
+    # Admission risk in the next 12 months (apps.patients.risk): the probability, its
+    # tier and each factor's value, coefficient and points, as shown on the chart.
+    risk_probability = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, default=RiskTier.LOW)
+    risk_parts = models.JSONField(default=list)
     # When the flag last turned on (kept while it stays on, empty while off):
     # "newly complex" means this, not a recomputation with fresh evidence.
     flagged_at = models.DateTimeField(null=True, blank=True)
@@ -420,10 +512,19 @@ class PatientComplexity(models.Model):
         indexes = [
             models.Index(fields=["organisation", "is_complex"], name="complexity_org_flag_idx"),
             models.Index(fields=["organisation", "cost_12m"], name="complexity_org_cost_idx"),
+            models.Index(
+                fields=["organisation", "risk_tier", "risk_probability"],
+                name="complexity_org_risk_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"complexity of patient {self.patient_id}"
+
+    @property
+    def risk_percent(self) -> str:
+        """The admission probability as the chart says it, e.g. "12.3 %"."""
+        return f"{Decimal(self.risk_probability) * 100:.1f} %"
 
 
 class ImportStatus(models.TextChoices):

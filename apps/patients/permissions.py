@@ -180,6 +180,18 @@ def require_can_change_complexity_thresholds(actor: Actor, organisation_id: int)
         raise PermissionDenied("Only an administrator of the organisation changes thresholds.")
 
 
+def can_change_risk_model(actor: Actor, organisation_id: int) -> bool:
+    user = person_acting(actor)
+    return user is not None and accounts_permissions.is_organisation_admin(
+        user, organisation_id, "patients.change_riskmodel"
+    )
+
+
+def require_can_change_risk_model(actor: Actor, organisation_id: int) -> None:
+    if not can_change_risk_model(actor, organisation_id):
+        raise PermissionDenied("Only an administrator of the organisation changes the risk model.")
+
+
 def is_interface_for(user: User, patient: Patient) -> bool:
     """An HL7/FHIR interface account of the patient's own organisation."""
     return bool(

@@ -52,6 +52,7 @@ class TaskSource(models.TextChoices):
     TRANSITION = "transition", "Transition of care"
     REFERRAL = "referral", "Referral"
     HUDDLE = "huddle", "Huddle decision"
+    SOCIAL_TRIAGE = "social_triage", "Urgent social need (same-day triage)"
 
 
 def task_overdue_condition(now: datetime) -> Q:

@@ -54,6 +54,7 @@ def test_whole_organisation_recompute_uses_the_same_queries_for_3_or_40_patients
     organisation, team, org_admin
 ):
     complexity.thresholds_for(organisation)
+    complexity.risk_model_for(organisation)
     _panel(team, org_admin, 3)
     small = _queries(organisation.pk)
     _panel(team, org_admin, 37, start=3)

@@ -5,14 +5,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.core.audit import object_type_of
 from apps.huddles.agenda.base import AgendaContext, Candidate, Evidence
 from apps.huddles.models import AgendaItem, ItemSource, ItemStatus
+from apps.patients import hrsn
 from apps.patients.models import PatientComplexity, SdohScreen
 
 SCREEN = object_type_of(SdohScreen)
 COMPLEXITY = object_type_of(PatientComplexity)
 
-# The triage rule: needs that cannot wait for the next routine contact.
-URGENT_LIVING_SITUATION = "not_steady"
-URGENT_UTILITIES = "already_shut_off"
+# What each urgent need (apps.patients.hrsn.urgent_needs, the one triage rule) adds to the
+# item's urgency.
+NEED_URGENCY = {"housing": 6, "safety": 8, "food": 5, "utilities": 3}
+NEED_HEADINGS = {"housing": "Housing", "safety": "Safety", "food": "Food", "utilities": "Utilities"}
 
 
 def _urgent_screens(context: AgendaContext) -> QuerySet[SdohScreen]:
@@ -26,11 +28,7 @@ def _urgent_screens(context: AgendaContext) -> QuerySet[SdohScreen]:
             patient__care_team_id=context.team_id,
             patient__is_active=True,
         )
-        .filter(
-            Q(living_situation=URGENT_LIVING_SITUATION)
-            | Q(safety_positive=True)
-            | Q(utilities=URGENT_UTILITIES)
-        )
+        .urgent()
         .filter(Q(created_at__gte=context.since) | Q(pk__in=carried))
         # A later screen replaces this one: if it is no longer urgent, neither is the item.
         .exclude(Exists(newer))
@@ -38,7 +36,7 @@ def _urgent_screens(context: AgendaContext) -> QuerySet[SdohScreen]:
 
 
 def urgent_social_needs(context: AgendaContext) -> list[Candidate]:
-    """The triage queue: a newest screen showing no steady home, an unsafe home or no utilities.
+    """The triage queue: a newest screen showing an urgent need (hrsn.urgent_needs).
 
     New screens since the last huddle come up; one left unfinished comes back
     until a newer screen no longer shows the need.
@@ -51,20 +49,18 @@ def urgent_social_needs(context: AgendaContext) -> list[Candidate]:
         "safety_positive",
         "safety_score",
         "utilities",
+        "food_ran_out",
     )
     candidates = []
     for row in rows:
         needs: list[Evidence] = []
         urgency = 85
-        if row["living_situation"] == URGENT_LIVING_SITUATION:
-            needs.append(Evidence("Housing", "No steady place to live"))
-            urgency += 6
-        if row["safety_positive"]:
-            needs.append(Evidence("Safety", f"Interpersonal safety score {row['safety_score']}"))
-            urgency += 8
-        if row["utilities"] == URGENT_UTILITIES:
-            needs.append(Evidence("Utilities", "Utilities already shut off"))
-            urgency += 3
+        for need in hrsn.urgent_needs(row, safety_positive=row["safety_positive"]):
+            text = hrsn.URGENT_LABELS[need]
+            if need == "safety":
+                text = f"Interpersonal safety score {row['safety_score']}"
+            needs.append(Evidence(NEED_HEADINGS[need], text))
+            urgency += NEED_URGENCY[need]
         names = ", ".join(entry.label.lower() for entry in needs)
         candidates.append(
             Candidate.about(

@@ -22,6 +22,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients import hrsn, icd10, permissions
 from apps.patients.complexity import complexity_recompute
+from apps.patients.followers import sdoh_screen_recorded
 from apps.patients.models import (
     AdiSuppression,
     AreaDeprivation,
@@ -222,7 +223,8 @@ def encounter_add(
 def sdoh_screen_record(
     *, actor: Actor, patient: Patient, screened_on: date | None, answers: Mapping[str, Any]
 ) -> SdohScreen:
-    """Stores an AHC HRSN screen with its domains scored as the tool scores them."""
+    """Stores an AHC HRSN screen with its domains scored as the tool scores them; the
+    registered followers (the same-day triage of urgent needs) run in the same step."""
     permissions.require_can_record_sdoh_screen(actor, patient)
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
@@ -250,6 +252,7 @@ def sdoh_screen_record(
     )
     record_create(actor=actor, instance=screen, patient_id=patient.pk, clean=False)
     _refresh(actor, patient)
+    sdoh_screen_recorded(actor, screen)
     return screen
 
 
