@@ -80,7 +80,8 @@ def test_an_organisation_admins_add_forms_offer_only_their_own_organisations_row
     browser = client_for(admin)
 
     membership_form = browser.get(reverse("admin:teams_teammembership_add")).content.decode()
-    assert team.name in membership_form and chw.username in membership_form
+    assert team.name in membership_form
+    assert chw.username in membership_form
     assert "Foreign Shore" not in membership_form
     assert "foreigner" not in membership_form
     team_form = browser.get(reverse("admin:teams_careteam_add")).content.decode()
@@ -96,9 +97,7 @@ def test_an_organisation_admins_add_forms_offer_only_their_own_organisations_row
     assert not TeamMembership.objects.filter(team=foreign_team).exists()
 
 
-def test_renaming_a_team_in_admin_is_audited_and_keeps_its_organisation(
-    client, org_admin, team
-):
+def test_renaming_a_team_in_admin_is_audited_and_keeps_its_organisation(client, org_admin, team):
     elsewhere = factories.make_organisation("Elsewhere Health")
     client.force_login(org_admin)
     response = client.post(
