@@ -363,7 +363,7 @@ def test_team_worklist_page_queries_are_the_same_for_5_and_50_tasks(
     for index in range(45):
         make_task(patient, nurse, due_in=timedelta(hours=index - 20))
     assert _page_queries(client, reverse("tasks:team_worklist")) == small
-    assert small <= 9
+    assert small <= 10  # with one count per kind of unowned work (follow-ups, triage)
 
 
 def test_reassigning_to_nobody_is_refused_in_the_page(client_for, nurse, chw, task):
