@@ -1,7 +1,21 @@
 """The FHIR R4 base, mounted at /fhir/R4/."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from apps.fhir.api import views
 
 app_name = "fhir"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+# Path keywords are FHIR's own (type, logical id); the FHIR permission matrix in
+# tests/fhir covers these doors, the page matrix in tests/api does not apply.
+TYPE = r"(?P<type_name>[A-Z][A-Za-z]{1,40})"
+LOGICAL = r"(?P<logical>[A-Za-z0-9\-\.]{1,64})"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("metadata", views.metadata, name="metadata"),
+    path(".well-known/smart-configuration", views.smart_configuration, name="smart-configuration"),
+    path("auth/token", views.token, name="token"),
+    re_path(rf"^Patient/{LOGICAL}/\$everything$", views.everything, name="everything"),
+    re_path(rf"^{TYPE}/{LOGICAL}$", views.instance, name="instance"),
+    re_path(rf"^{TYPE}$", views.search, name="search"),
+]

@@ -1,0 +1,107 @@
+"""Who may read and write what through the FHIR API.
+
+People see exactly what they see everywhere: their teams' patients. A system
+client sees its organisation's patients (only those referred to its partner,
+when it speaks for a community partner) and only the resource types its
+token's scopes name.
+"""
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.core.exceptions import Refused
+from apps.fhir.callers import FhirCaller
+from apps.patients import permissions as patient_permissions
+from apps.patients.models import Patient
+from apps.referrals.models import Referral
+from apps.teams import permissions as team_permissions
+from apps.teams.models import CareTeam
+
+
+def _scope_allows(scopes: frozenset[str], resource_type: str, access: str) -> bool:
+    """SMART v1 scopes: system/<Type|*>.<read|write|*>."""
+    return any(
+        f"system/{kind}.{verb}" in scopes for kind in (resource_type, "*") for verb in (access, "*")
+    )
+
+
+def can_access_type(caller: FhirCaller, resource_type: str, access: str = "read") -> bool:
+    """A person may read every type (rows are limited by team); writes through FHIR are
+    the partner systems' door. A client needs a scope naming the type and access."""
+    if caller.client is None:
+        return access == "read"
+    return _scope_allows(caller.scopes, resource_type, access)
+
+
+def require_can_access_type(caller: FhirCaller, resource_type: str, access: str = "read") -> None:
+    if not can_access_type(caller, resource_type, access):
+        if caller.client is None:
+            raise Refused(f"People update {resource_type} in caregraph, not through FHIR.")
+        raise Refused(f"The access token has no scope to {access} {resource_type}.")
+
+
+def fhir_visible_patients(caller: FhirCaller) -> QuerySet[Patient]:
+    if caller.client is not None:
+        patients = Patient.objects.filter(organisation_id=caller.client.organisation_id)
+        if caller.client.resource_organisation_id is not None:
+            patients = patients.filter(
+                pk__in=Referral.objects.filter(
+                    service__resource_organisation_id=caller.client.resource_organisation_id
+                ).values("patient_id")
+            )
+        return patients
+    assert caller.user is not None  # noqa: S101 - a caller is one or the other
+    return patient_permissions.visible_patients(caller.user)
+
+
+def fhir_visible_referrals(caller: FhirCaller) -> QuerySet[Referral]:
+    referrals = Referral.objects.filter(patient__in=fhir_visible_patients(caller))
+    if caller.client is not None and caller.client.resource_organisation_id is not None:
+        referrals = referrals.filter(
+            service__resource_organisation_id=caller.client.resource_organisation_id
+        )
+    return referrals
+
+
+def fhir_visible_teams(caller: FhirCaller) -> QuerySet[CareTeam]:
+    """A person: the teams whose patients they see; a client: its organisation's teams."""
+    if caller.client is not None:
+        return CareTeam.objects.filter(organisation_id=caller.client.organisation_id)
+    assert caller.user is not None  # noqa: S101
+    return CareTeam.objects.filter(pk__in=team_permissions.team_ids_with_permission(caller.user))
+
+
+def fhir_visible_people(caller: FhirCaller) -> QuerySet[User]:
+    """Staff of the caller's organisation (people, not interface accounts)."""
+    return User.objects.filter(organisation_id=caller.organisation_id, is_interface=False)
+
+
+def can_update_referral_task(caller: FhirCaller, referral: Referral) -> bool:
+    """Only the partner the referral was sent to, through its client with Task write scope."""
+    client = caller.client
+    return (
+        client is not None
+        and _scope_allows(caller.scopes, "Task", "write")
+        and client.resource_organisation_id is not None
+        and client.resource_organisation_id == referral.service.resource_organisation_id
+        and client.organisation_id == referral.patient.organisation_id
+    )
+
+
+def require_can_update_referral_task(caller: FhirCaller, referral: Referral) -> None:
+    if not can_update_referral_task(caller, referral):
+        raise Refused(
+            "Only the partner this referral was sent to may update its Task.",
+            patient_id=referral.patient_id,
+            object_type=Referral,
+            object_id=referral.pk,
+        )
+
+
+def can_download_export(caller: FhirCaller, export: object) -> bool:
+    """Export files and status belong to whoever asked for them."""
+    requested_by_id = getattr(export, "requested_by_id", None)
+    client_id = getattr(export, "client_id", None)
+    if caller.client is not None:
+        return client_id == caller.client.pk
+    return caller.user is not None and requested_by_id == caller.user.pk
