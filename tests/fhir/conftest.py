@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -37,6 +38,12 @@ def validated_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
     return bundle
 
 
+def token_post(form: dict[str, str]) -> Any:
+    return Client().post(
+        "/fhir/R4/auth/token", urlencode(form), content_type="application/x-www-form-urlencoded"
+    )
+
+
 class SystemClient:
     """A registered FHIR client and its private key."""
 
@@ -59,14 +66,13 @@ class SystemClient:
         return jwt.encode(claims, self.private_key, algorithm=self.algorithm, headers={"kid": "k1"})
 
     def token_response(self, scope: str, **overrides: Any) -> Any:
-        return Client().post(
-            "/fhir/R4/auth/token",
+        return token_post(
             {
                 "grant_type": "client_credentials",
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "client_assertion": self.assertion(**overrides),
                 "scope": scope,
-            },
+            }
         )
 
     def http(self, scope: str = "system/*.read") -> Client:
