@@ -394,6 +394,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# FHIR bulk $export: where the job writes its NDJSON files, and how long they are kept.
+FHIR_EXPORT_DIR = Path(os.environ.get("FHIR_EXPORT_DIR", VAR_DIR / "fhir-exports"))
+FHIR_EXPORT_TTL_HOURS = int(os.environ.get("FHIR_EXPORT_TTL_HOURS", "24"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -80,6 +80,7 @@ def test_the_update_is_audited_naming_the_client(partner_http, sent_referral):
 
     event = AuditEvent.objects.filter(object_type="referrals.referral").latest("pk")
     assert event.detail["job"].startswith("fhir-client:")
+    assert event.source == "fhir"
     assert event.detail["to_state"] == S.RECEIVED
 
 
