@@ -54,8 +54,7 @@ def export_types(caller: FhirCaller, requested: list[str]) -> list[str]:
             f"_type names types an export does not hold: {', '.join(unknown)}.",
             field_errors={"_type": [f"Choose from {', '.join(EXPORT_TYPES)}."]},
         )
-    types = requested or [name for name in EXPORT_TYPES if can_access_type(caller, name)]
-    return types
+    return requested or [name for name in EXPORT_TYPES if can_access_type(caller, name)]
 
 
 @transaction.atomic
@@ -193,7 +192,9 @@ def fhir_export_cleanup(now: datetime | None = None) -> int:
     """Deletes the files of exports past their expiry; their status answers 404 after."""
     now = now or timezone.now()
     expired = list(
-        FhirExport.objects.filter(expires_at__lte=now).exclude(output=[]).values_list("pk", flat=True)
+        FhirExport.objects.filter(expires_at__lte=now)
+        .exclude(output=[])
+        .values_list("pk", flat=True)
     )
     for export_id in expired:
         shutil.rmtree(export_folder(export_id), ignore_errors=True)

@@ -9,6 +9,7 @@ token's scopes name.
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_organisation_admin
 from apps.core.exceptions import Refused
 from apps.fhir.callers import FhirCaller
 from apps.patients import permissions as patient_permissions
@@ -73,6 +74,8 @@ def fhir_visible_teams(caller: FhirCaller) -> QuerySet[CareTeam]:
 
 def fhir_visible_people(caller: FhirCaller) -> QuerySet[User]:
     """Staff of the caller's organisation (people, not interface accounts)."""
+    if caller.organisation_id is None:
+        return User.objects.none()
     return User.objects.filter(organisation_id=caller.organisation_id, is_interface=False)
 
 
@@ -105,3 +108,15 @@ def can_download_export(caller: FhirCaller, export: object) -> bool:
     if caller.client is not None:
         return client_id == caller.client.pk
     return caller.user is not None and requested_by_id == caller.user.pk
+
+
+def can_manage_fhir_clients(user: User, organisation_id: int | None) -> bool:
+    """The organisation's admins (Django-admin staff with the client permissions)."""
+    return is_organisation_admin(
+        user, organisation_id, "fhir.add_fhirclient", "fhir.change_fhirclient"
+    )
+
+
+def require_can_manage_fhir_clients(user: User, organisation_id: int | None) -> None:
+    if not can_manage_fhir_clients(user, organisation_id):
+        raise Refused("Only the organisation's administrators register FHIR clients.")

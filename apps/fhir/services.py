@@ -1,14 +1,20 @@
 """Writes of the FHIR app that are not the referral loop: client accounts, tokens."""
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
+import jwt
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.changes import record_change, record_create
+from apps.core.exceptions import ApplicationError
 from apps.fhir.models import FhirAccessToken, FhirClient
+from apps.fhir.permissions import require_can_manage_fhir_clients
 
 TOKEN_LIFETIME = timedelta(minutes=5)
 
@@ -49,3 +55,51 @@ def fhir_token_issue(*, client: FhirClient, scopes: list[str]) -> tuple[str, Fhi
         expires_at=timezone.now() + TOKEN_LIFETIME,
     )
     return token, row
+
+
+CLIENT_FIELDS = ("name", "client_id", "jwks", "scopes", "resource_organisation", "is_active")
+SCOPE_SHAPE = re.compile(r"system/(\*|[A-Z][A-Za-z]+)\.(read|write|\*)")
+
+
+def client_errors(client: FhirClient) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    keys = client.jwks.get("keys") if isinstance(client.jwks, dict) else None
+    keys = keys if isinstance(keys, list) else [client.jwks]
+    usable = 0
+    for key in keys:
+        try:
+            jwt.PyJWK(key)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, TypeError, ValueError, KeyError):
+            continue
+        if isinstance(key, dict) and ("d" in key or "p" in key):
+            errors["jwks"] = ["Register the public key only; this one holds private parts."]
+        usable += 1
+    if not usable:
+        errors.setdefault("jwks", ["Give an RSA or EC public key as a JWK or a JWKS."])
+    bad = [scope for scope in client.scopes.split() if not SCOPE_SHAPE.fullmatch(scope)]
+    if bad or not client.scopes.split():
+        errors["scopes"] = [
+            "Scopes look like system/*.read or system/Task.write"
+            + (f"; not {', '.join(bad)}." if bad else ".")
+        ]
+    partner = client.resource_organisation
+    if partner is not None and partner.organisation_id != client.organisation_id:
+        errors["resource_organisation"] = ["Choose a partner from your organisation's directory."]
+    return errors
+
+
+@transaction.atomic
+def fhir_client_save(*, actor: User, client: FhirClient, values: dict[str, Any]) -> FhirClient:
+    """Registers a client, or changes one, for the actor's organisation; the public key
+    must parse, scopes must be SMART system scopes, the partner must be the organisation's."""
+    require_can_manage_fhir_clients(actor, client.organisation_id)
+    for name, value in values.items():
+        setattr(client, name, value)
+    errors = client_errors(client)
+    if errors:
+        raise ApplicationError(next(iter(errors.values()))[0], field_errors=errors)
+    if client.pk is None:
+        return record_create(actor=actor, instance=client)
+    current = FhirClient.objects.select_for_update().get(pk=client.pk)
+    record_change(actor=actor, instance=current, values=values)
+    return current

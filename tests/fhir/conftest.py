@@ -115,11 +115,11 @@ def make_system_client() -> Callable[..., SystemClient]:
 
 
 @pytest.fixture
-def sent_referral(patient: Patient, nurse: User, social_worker: User, organisation, org_admin) -> Referral:
+def sent_referral(
+    patient: Patient, nurse: User, social_worker: User, organisation, org_admin
+) -> Referral:
     """A community food referral, sent to its partner."""
-    service = referral_factories.make_service(
-        organisation, actor=org_admin, name="Food boxes"
-    )
+    service = referral_factories.make_service(organisation, actor=org_admin, name="Food boxes")
     return referral_factories.make_referral(
         patient, actor=nurse, service=service, owner=social_worker, state="sent"
     )

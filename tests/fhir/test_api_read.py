@@ -75,7 +75,11 @@ def test_a_read_is_audited_with_the_patient_and_source_fhir(client_for, nurse, c
     client_for(nurse).get(f"/fhir/R4/Patient/{chart.pk}")
 
     event = AuditEvent.objects.get(action=AuditAction.VIEW, object_type="patients.patient")
-    assert (event.patient_id, event.source, event.actor_id) == (chart.pk, AuditSource.FHIR, nurse.pk)
+    assert (event.patient_id, event.source, event.actor_id) == (
+        chart.pk,
+        AuditSource.FHIR,
+        nurse.pk,
+    )
 
 
 def test_a_search_is_audited_with_the_patients_it_showed(client_for, nurse, chart):
@@ -167,7 +171,9 @@ def test_unknown_type_and_unsupported_method_and_format_are_outcomes(client_for,
     deleted = http.delete(f"/fhir/R4/Patient/{chart.pk}")
     assert deleted.status_code == 405
     assert "GET" in deleted["Allow"]
-    assert http.get("/fhir/R4/Patient", headers={"Accept": "application/fhir+xml"}).status_code == 406
+    assert (
+        http.get("/fhir/R4/Patient", headers={"Accept": "application/fhir+xml"}).status_code == 406
+    )
     for response in (deleted,):
         assert response.json()["resourceType"] == "OperationOutcome"
 

@@ -38,7 +38,9 @@ def test_patient_export_answers_202_then_a_manifest_of_ndjson_files(
 ):
     http = client_for(nurse)
 
-    response, queued = kick_off(http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks)
+    response, queued = kick_off(
+        http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks
+    )
     status_url = response["Content-Location"]
     pending = http.get(status_url)
     run_job(status_url)
@@ -85,7 +87,9 @@ def test_group_export_is_one_visible_team_and_other_teams_are_404(
     make_patient(team, actor=org_admin)
     http = client_for(nurse)
 
-    ours, _ = kick_off(http, f"/fhir/R4/Group/{team.pk}/$export", django_capture_on_commit_callbacks)
+    ours, _ = kick_off(
+        http, f"/fhir/R4/Group/{team.pk}/$export", django_capture_on_commit_callbacks
+    )
     theirs, _ = kick_off(
         http, f"/fhir/R4/Group/{other_team.pk}/$export", django_capture_on_commit_callbacks
     )
@@ -148,7 +152,9 @@ def test_a_cancelled_queued_export_writes_nothing(
     assert not export_folder(export.pk).exists()
 
 
-def test_files_expire_after_the_ttl(client_for, nurse, chart, settings, django_capture_on_commit_callbacks):
+def test_files_expire_after_the_ttl(
+    client_for, nurse, chart, settings, django_capture_on_commit_callbacks
+):
     settings.FHIR_EXPORT_TTL_HOURS = 2
     http = client_for(nurse)
     response, _ = kick_off(http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks)

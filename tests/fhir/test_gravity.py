@@ -28,7 +28,9 @@ def task_url(referral: Referral) -> str:
 
 def patch_status(http, referral, status, **more):
     operations = [{"op": "replace", "path": "/status", "value": status}]
-    operations += [{"op": "add", "path": f"/{name}", "value": value} for name, value in more.items()]
+    operations += [
+        {"op": "add", "path": f"/{name}", "value": value} for name, value in more.items()
+    ]
     return http.patch(
         task_url(referral), json.dumps(operations), content_type="application/json-patch+json"
     )
@@ -51,7 +53,9 @@ def test_a_sent_referral_is_published_as_service_request_and_task_owned_by_the_p
     assert task["meta"]["versionId"] == str(sent_referral.state_sequence)
 
 
-def test_partner_accepts_then_starts_then_completes_and_the_loop_closes(partner_http, sent_referral):
+def test_partner_accepts_then_starts_then_completes_and_the_loop_closes(
+    partner_http, sent_referral
+):
     assert patch_status(partner_http, sent_referral, "accepted").status_code == 200
     assert patch_status(partner_http, sent_referral, "in-progress").status_code == 200
     done = put_task(

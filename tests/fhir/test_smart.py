@@ -120,7 +120,9 @@ def test_a_clients_read_is_audited_naming_the_client(make_system_client, organis
 
 
 def test_a_type_outside_the_tokens_scope_is_a_403_outcome(make_system_client, organisation, chart):
-    http = make_system_client(organisation, scopes="system/Patient.read").http("system/Patient.read")
+    http = make_system_client(organisation, scopes="system/Patient.read").http(
+        "system/Patient.read"
+    )
 
     allowed = http.get("/fhir/R4/Patient")
     refused = http.get("/fhir/R4/Condition")

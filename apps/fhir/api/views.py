@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -50,7 +50,7 @@ from apps.fhir.permissions import (
 from apps.fhir.resources import REGISTRY, ResourceType, Source
 from apps.teams.models import CareTeam
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 ACCEPTABLE = (
     "application/fhir+json",
     "application/json",
@@ -78,7 +78,7 @@ def fhir_view(
     def decorate(view: View) -> View:
         @csrf_exempt
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 if request.method not in methods:
                     raise FhirError(
@@ -392,9 +392,13 @@ EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
 
-def _export_kickoff(request: HttpRequest, caller: FhirCaller, team: CareTeam | None) -> HttpResponse:
+def _export_kickoff(
+    request: HttpRequest, caller: FhirCaller, team: CareTeam | None
+) -> HttpResponse:
     if "respond-async" not in request.headers.get("Prefer", ""):
-        raise FhirError(400, "A bulk export needs the header Prefer: respond-async.", code="invalid")
+        raise FhirError(
+            400, "A bulk export needs the header Prefer: respond-async.", code="invalid"
+        )
     unknown = sorted(set(request.GET) - EXPORT_PARAMS)
     if unknown:
         raise FhirError(400, f"$export does not support {', '.join(unknown)}.", code="invalid")
@@ -457,7 +461,9 @@ def export_status(request: HttpRequest, job: int) -> HttpResponse:
             raise NotFoundError("The export was cancelled already.")
         fhir_export_cancel(export=export)
         return fhir_response(
-            operation_outcome("The export is cancelled.", code="informational", severity="information"),
+            operation_outcome(
+                "The export is cancelled.", code="informational", severity="information"
+            ),
             202,
         )
     if export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
@@ -493,10 +499,12 @@ def export_status(request: HttpRequest, job: int) -> HttpResponse:
 
 
 @fhir_view(("GET",), NDJSON_ACCEPTABLE)
-def export_file(request: HttpRequest, job: str, name: str) -> HttpResponse:
+def export_file(request: HttpRequest, job: str, name: str) -> HttpResponseBase:
     caller = fhir_caller(request)
     export = _own_export(caller, int(job))
-    files = {item["file"] for item in export.output} if export.status == ExportStatus.DONE else set()
+    files = (
+        {item["file"] for item in export.output} if export.status == ExportStatus.DONE else set()
+    )
     path = export_folder(export.pk) / name
     if name not in files or not path.is_file():
         raise NotFoundError("No such file, or it has expired.")
