@@ -412,7 +412,7 @@ def _export_kickoff(
             raise FhirError(400, "_since must be an instant with a time zone.", code="invalid")
     requested = [name for name in request.GET.get("_type", "").split(",") if name]
     types = export_types(caller, requested)
-    for name in types:
+    for name in types or ["Patient"]:  # no type in scope: refused as Patient would be
         require_can_access_type(caller, name)
     export = fhir_export_start(
         caller=caller,
