@@ -12,7 +12,8 @@ from typing import Any
 
 import jwt
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -148,6 +149,16 @@ def _unauthorised(message: str, error: str = "") -> FhirError:
     return FhirError(401, message, code="login", headers={"WWW-Authenticate": challenge})
 
 
+def _require_csrf(request: HttpRequest) -> None:
+    """A session (cookie) may change something only with its CSRF token, as on every
+    page; token and bearer callers are not cookie-borne and need none."""
+    refusal = CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(
+        request, lambda _request: HttpResponse(), (), {}
+    )
+    if refusal is not None:
+        raise FhirError(403, "CSRF check failed for a signed-in session.", code="forbidden")
+
+
 def fhir_caller(request: HttpRequest) -> FhirCaller:
     """The caller, or a 401 OperationOutcome with a challenge."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -169,5 +180,7 @@ def fhir_caller(request: HttpRequest) -> FhirCaller:
         return FhirCaller(user=token.user)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_active:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _require_csrf(request)
         return FhirCaller(user=user)
     raise _unauthorised("Sign in, or present a bearer token from the token endpoint.")

@@ -24,6 +24,7 @@ from apps.fhir.jobs import fhir_export_enqueue
 from apps.fhir.models import ExportStatus, FhirExport
 from apps.fhir.permissions import can_access_type, fhir_visible_patients
 from apps.fhir.resources import REGISTRY
+from apps.fhir.resources.base import patient_condition
 from apps.patients.models import Patient
 from apps.teams.models import CareTeam
 
@@ -34,6 +35,7 @@ EXPORT_TYPES = (
     "Condition",
     "Encounter",
     "QuestionnaireResponse",
+    "Observation",
     "CarePlan",
     "Goal",
     "Task",
@@ -164,7 +166,7 @@ def _write_type(
                 if _cancelled(export.pk):
                     return None
                 chunk = patient_ids[start : start + CHUNK]
-                rows = source.rows(caller).filter(**{f"{source.patient_field}__in": chunk})
+                rows = source.rows(caller).filter(patient_condition(source, chunk))
                 if export.since is not None:
                     rows = rows.filter(**{f"{source.updated_field}__gt": export.since})
                 for row in rows.order_by("pk").iterator(chunk_size=CHUNK):

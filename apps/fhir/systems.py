@@ -9,6 +9,7 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 LOINC = "http://loinc.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 SDOH_CATEGORY = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
@@ -23,6 +24,7 @@ SERVICE_TYPE = f"{CAREGRAPH}/CodeSystem/service-type"
 PARTNER = f"{CAREGRAPH}/sid/resource-organisation"
 USERNAME = f"{CAREGRAPH}/sid/username"
 HRSN_ITEM = f"{CAREGRAPH}/CodeSystem/ahc-hrsn-item"
+HRSN_DOMAIN = f"{CAREGRAPH}/CodeSystem/ahc-hrsn-domain"
 HRSN_QUESTIONNAIRE = "http://loinc.org/vs/96777-8"
 
 

@@ -46,6 +46,7 @@ def test_everything_returns_every_resource_of_the_patient(client_for, nurse, cha
         "Condition",
         "Encounter",
         "QuestionnaireResponse",
+        "Observation",
         "CarePlan",
         "Goal",
         "Task",
@@ -200,3 +201,42 @@ def test_patient_search_page_has_a_fixed_query_count(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = http.get("/fhir/R4/Patient")
     assert response.json()["total"] == 23
+
+
+def test_everything_has_a_fixed_query_count_however_many_resources(
+    client_for, nurse, chart, django_assert_max_num_queries
+):
+    from tests.patients import factories as patient_factories
+
+    http = client_for(nurse)
+    url = f"/fhir/R4/Patient/{chart.pk}/$everything"
+    http.get(url)
+    with django_assert_max_num_queries(40) as few:
+        http.get(url)
+    patient_factories.add_encounters(nurse, chart, "outpatient", *range(1, 30))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = http.get(url)
+    assert response.json()["total"] > 30
+
+
+def test_care_team_search_by_patient_finds_the_patients_team_once(
+    client_for, nurse, team, org_admin, chart
+):
+    second = make_patient(team, actor=org_admin)
+
+    bundle = (
+        client_for(nurse).get("/fhir/R4/CareTeam", {"patient": f"{chart.pk},{second.pk}"}).json()
+    )
+
+    assert [entry["resource"]["id"] for entry in bundle["entry"]] == [str(team.pk)]
+
+
+def test_the_screen_result_is_an_observation_derived_from_the_questionnaire_response(
+    client_for, nurse, chart
+):
+    bundle = client_for(nurse).get("/fhir/R4/Observation", {"patient": chart.pk}).json()
+
+    observation = validated(bundle["entry"][0]["resource"])
+    food = next(c for c in observation["component"] if c["code"]["coding"][0]["code"] == "food")
+    assert food["valueBoolean"] is True
+    assert observation["derivedFrom"][0]["reference"].startswith("QuestionnaireResponse/")

@@ -182,3 +182,30 @@ def test_a_system_client_exports_only_types_in_its_scope(
 
     assert refused.status_code == 403
     assert [item["type"] for item in export.output] == ["Patient"]
+
+
+def test_a_session_cannot_cancel_an_export_without_its_csrf_token(
+    nurse, chart, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    http = Client(enforce_csrf_checks=True)
+    http.force_login(nurse)
+    response, _ = kick_off(http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks)
+
+    refused = http.delete(response["Content-Location"])
+
+    assert refused.status_code == 403
+    assert FhirExport.objects.get().status == ExportStatus.QUEUED
+
+
+def test_an_expired_file_is_not_served_even_before_the_cleanup(
+    client_for, nurse, chart, django_capture_on_commit_callbacks
+):
+    http = client_for(nurse)
+    response, _ = kick_off(http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks)
+    export = run_job(response["Content-Location"])
+    FhirExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert http.get(f"/fhir/R4/$export-file/{export.pk}/Patient.ndjson").status_code == 404
+    assert http.get(response["Content-Location"]).status_code == 404

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from apps.fhir.api.outcome import FhirError
 from apps.fhir.callers import FhirCaller
 from apps.fhir.resources import REGISTRY, ResourceType, Source
+from apps.fhir.resources.base import patient_condition, patient_id_of
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
@@ -152,22 +153,10 @@ def filtered(source: Source, caller: FhirCaller, query: SearchQuery) -> QuerySet
         assert source.identifier is not None  # noqa: S101 - parse_search checked
         rows = rows.filter(source.identifier(*query.identifier))
     if query.patient_ids is not None:
-        rows = rows.filter(**{f"{source.patient_field}__in": query.patient_ids})
+        rows = rows.filter(patient_condition(source, query.patient_ids))
     for value, _start, _end in query.updated_raw:
         rows = rows.filter(_updated_condition(value, source.updated_field))
     return rows.order_by("pk")
-
-
-def patient_id_of(row: Any, patient_field: str) -> int | None:
-    if patient_field in ("", "patients"):
-        return None
-    if patient_field == "pk":
-        return int(row.pk)
-    value = row
-    parts = patient_field.split("__")
-    for part in parts[:-1]:
-        value = getattr(value, part)
-    return getattr(value, parts[-1])
 
 
 @dataclass

@@ -33,7 +33,6 @@ from apps.fhir.api.outcome import (
 from apps.fhir.api.search import (
     includes_for,
     parse_search,
-    patient_id_of,
     search_page,
 )
 from apps.fhir.auth import SUPPORTED_SCOPES, OAuthError, fhir_caller, token_exchange
@@ -48,6 +47,7 @@ from apps.fhir.permissions import (
     require_can_access_type,
 )
 from apps.fhir.resources import REGISTRY, ResourceType, Source
+from apps.fhir.resources.base import patient_id_of
 from apps.teams.models import CareTeam
 
 View = Callable[..., HttpResponseBase]
@@ -502,9 +502,10 @@ def export_status(request: HttpRequest, job: int) -> HttpResponse:
 def export_file(request: HttpRequest, job: str, name: str) -> HttpResponseBase:
     caller = fhir_caller(request)
     export = _own_export(caller, int(job))
-    files = (
-        {item["file"] for item in export.output} if export.status == ExportStatus.DONE else set()
+    live = export.status == ExportStatus.DONE and (
+        export.expires_at is None or export.expires_at > timezone.now()
     )
+    files = {item["file"] for item in export.output} if live else set()
     path = export_folder(export.pk) / name
     if name not in files or not path.is_file():
         raise NotFoundError("No such file, or it has expired.")

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from apps.fhir.callers import FhirCaller
+from apps.patients.models import Patient
 
 Json = dict[str, Any]
 
@@ -53,6 +54,25 @@ class ResourceType:
 
 
 REGISTRY: dict[str, ResourceType] = {}
+
+
+def patient_condition(source: Source, patient_ids: list[int]) -> Q:
+    """Rows about these patients; a care team is about the patients on it."""
+    if source.patient_field == "patients":
+        return Q(pk__in=Patient.objects.filter(pk__in=patient_ids).values("care_team_id"))
+    return Q(**{f"{source.patient_field}__in": patient_ids})
+
+
+def patient_id_of(row: Any, patient_field: str) -> int | None:
+    if patient_field in ("", "patients"):
+        return None
+    if patient_field == "pk":
+        return int(row.pk)
+    value = row
+    parts = patient_field.split("__")
+    for part in parts[:-1]:
+        value = getattr(value, part)
+    return getattr(value, parts[-1])
 
 
 def register(resource_type: ResourceType) -> ResourceType:

@@ -21,6 +21,7 @@ from apps.fhir.resources.base import (
     register,
     text_concept,
 )
+from apps.patients.hrsn import DOMAIN_LABELS, DOMAINS
 from apps.patients.models import (
     Condition,
     ConditionStatus,
@@ -299,5 +300,62 @@ register(
             "QuestionnaireResponse:patient": "Patient",
             "QuestionnaireResponse:subject": "Patient",
         },
+    )
+)
+
+
+# --- Observation: the screen's scored result, one per screen --------------------------------
+
+OBSERVATION_PREFIX = "hrsn-"
+
+
+def screen_observation_resource(screen: SdohScreen) -> Json:
+    """What the screen found: each AHC HRSN domain positive or not, and the safety score."""
+    components = [
+        {
+            "code": concept(systems.HRSN_DOMAIN, domain, f"Need: {DOMAIN_LABELS[domain]}"),
+            "valueBoolean": bool(getattr(screen, f"{domain}_positive")),
+        }
+        for domain in DOMAINS
+    ]
+    components.append(
+        {
+            "code": concept(systems.HRSN_DOMAIN, "safety_score", "Interpersonal safety score"),
+            "valueInteger": screen.safety_score,
+        }
+    )
+    return drop_empty(
+        {
+            "resourceType": "Observation",
+            "id": f"{OBSERVATION_PREFIX}{screen.pk}",
+            "meta": meta(screen),
+            "status": "final",
+            "category": [
+                concept(systems.OBSERVATION_CATEGORY, "survey", "Survey"),
+                concept(systems.OBSERVATION_CATEGORY, "social-history", "Social History"),
+            ],
+            "code": concept(systems.LOINC, "96777-8", "AHC HRSN screening tool"),
+            "subject": ref("Patient", screen.patient_id),
+            "effectiveDateTime": day(screen.screened_on),
+            "performer": [ref("Practitioner", screen.screened_by_id)],
+            "derivedFrom": [ref("QuestionnaireResponse", screen.pk)],
+            "component": components,
+        }
+    )
+
+
+register(
+    ResourceType(
+        name="Observation",
+        sources=(
+            Source(
+                model=SdohScreen,
+                rows=_screens,
+                render=screen_observation_resource,
+                patient_field="patient_id",
+                prefix=OBSERVATION_PREFIX,
+            ),
+        ),
+        includes={"Observation:patient": "Patient", "Observation:subject": "Patient"},
     )
 )
