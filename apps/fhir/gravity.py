@@ -14,6 +14,7 @@ from django.db import transaction
 from pydantic import ValidationError
 
 from apps.core.exceptions import ApplicationError
+from apps.core.request_shape import NUL_MESSAGE, holds_nul
 from apps.fhir.callers import FhirCaller
 from apps.fhir.permissions import require_can_update_referral_task
 from apps.fhir.resources.referrals import REFERRAL_TASK_PREFIX, TASK_STATUS
@@ -71,11 +72,15 @@ def task_update_read(resource: Any, *, logical_id: str) -> Update:
 
     if not isinstance(resource, dict) or resource.get("resourceType") != "Task":
         raise MalformedTask("The body must be a Task resource.")
+    if holds_nul(resource):
+        raise MalformedTask(NUL_MESSAGE)
     if resource.get("id") not in (None, logical_id):
         raise MalformedTask(f"The Task's id must be {logical_id}, as in the URL.")
     try:
         Task.model_validate(resource)
-    except ValidationError as error:
+    except (ValueError, TypeError) as error:
+        if not isinstance(error, ValidationError):
+            raise MalformedTask("The Task is not valid FHIR.") from error
         first = error.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
         raise MalformedTask(f"The Task is not valid FHIR: {where}: {first.get('msg')}") from error

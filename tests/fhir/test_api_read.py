@@ -156,6 +156,8 @@ def test_include_adds_the_patient_once(client_for, nurse, chart):
         {"colour": "blue"},
         {"_include": "Encounter:practitioner"},
         {"_lastUpdated": "ge2020-01-01T10:00:00"},
+        {"_lastUpdated": "2020-13-45T10:00:00Z"},
+        {"_id": "1", "_count": "10", "_offset": "-1"},
     ],
 )
 def test_a_bad_search_parameter_is_a_400_operation_outcome(client_for, nurse, query):

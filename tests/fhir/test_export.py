@@ -104,9 +104,13 @@ def test_without_prefer_respond_async_or_with_an_unknown_type_is_a_400(client_fo
 
     plain = http.get("/fhir/R4/Patient/$export")
     bad_type = http.get("/fhir/R4/Patient/$export", {"_type": "Spaceship"}, headers=ASYNC)
+    bad_since = http.get(
+        "/fhir/R4/Patient/$export", {"_since": "2020-13-45T00:00:00Z"}, headers=ASYNC
+    )
 
     assert plain.status_code == 400
     assert bad_type.status_code == 400
+    assert bad_since.status_code == 400
     assert not FhirExport.objects.exists()
 
 

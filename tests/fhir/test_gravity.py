@@ -192,3 +192,22 @@ def test_the_same_status_again_changes_nothing(partner_http, sent_referral):
     sent_referral.refresh_from_db()
     assert again.status_code == 200
     assert sent_referral.state_sequence == sequence
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"resourceType": "Task", "status": "accepted", "intent": "order", '
+        '"note": [{"text": "a\\u0000b"}]}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"resourceType": "Patient"}',
+        "not json",
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_a_400_and_changes_nothing(partner_http, sent_referral, body):
+    response = partner_http.put(task_url(sent_referral), body, content_type=FHIR_JSON)
+
+    sent_referral.refresh_from_db()
+    assert response.status_code == 400
+    assert validated(response.json())["resourceType"] == "OperationOutcome"
+    assert sent_referral.state == S.SENT

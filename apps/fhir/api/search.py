@@ -66,7 +66,10 @@ def reference_id(value: str, resource_type: str) -> int:
 
 def _moment_range(raw: str) -> tuple[datetime, datetime]:
     """The span a FHIR date or dateTime value names: [start, end)."""
-    moment = parse_datetime(raw) if "T" in raw else None
+    try:
+        moment = parse_datetime(raw) if "T" in raw else None
+    except ValueError as error:
+        raise bad_request(f"{raw!r} is not a dateTime.") from error
     if moment is not None:
         if timezone.is_naive(moment):
             raise bad_request("_lastUpdated needs a time zone (e.g. Z) when it has a time.")

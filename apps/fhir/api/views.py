@@ -279,7 +279,7 @@ def instance(request: HttpRequest, type_name: str, logical: str) -> HttpResponse
 def _json_body(request: HttpRequest) -> Any:
     try:
         return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise FhirError(400, "The body is not JSON.", code="structure") from error
 
 
@@ -407,7 +407,10 @@ def _export_kickoff(
         raise FhirError(400, "_outputFormat must be application/fhir+ndjson.", code="invalid")
     since = None
     if "_since" in request.GET:
-        since = parse_datetime(request.GET["_since"])
+        try:
+            since = parse_datetime(request.GET["_since"])
+        except ValueError:
+            since = None
         if since is None or timezone.is_naive(since):
             raise FhirError(400, "_since must be an instant with a time zone.", code="invalid")
     requested = [name for name in request.GET.get("_type", "").split(",") if name]
