@@ -213,3 +213,22 @@ def test_an_expired_file_is_not_served_even_before_the_cleanup(
 
     assert http.get(f"/fhir/R4/$export-file/{export.pk}/Patient.ndjson").status_code == 404
     assert http.get(response["Content-Location"]).status_code == 404
+
+
+def test_the_hourly_cleanup_job_deletes_expired_files(
+    client_for, nurse, chart, settings, django_capture_on_commit_callbacks
+):
+    from apps.fhir.workers import fhir_export_cleanup_task
+
+    http = client_for(nurse)
+    response, _ = kick_off(http, "/fhir/R4/Patient/$export", django_capture_on_commit_callbacks)
+    export = run_job(response["Content-Location"])
+    FhirExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    removed = fhir_export_cleanup_task()
+
+    assert removed == 1
+    assert not export_folder(export.pk).exists()
+    assert "apps.fhir.workers.fhir_export_cleanup_task" in {
+        spec["task"] for spec in settings.CELERY_BEAT_SCHEDULE.values()
+    }
