@@ -26,4 +26,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(rf"^Patient/{LOGICAL}/\$everything$", views.everything, name="everything"),
     re_path(rf"^{TYPE}/{LOGICAL}$", views.instance, name="instance"),
     re_path(rf"^{TYPE}$", views.search, name="search"),
+    # Keep last: anything else under the base is a 404 OperationOutcome, not a page.
+    re_path(r"^.+$", views.unknown, name="unknown"),
 ]

@@ -242,3 +242,23 @@ def test_the_screen_result_is_an_observation_derived_from_the_questionnaire_resp
     food = next(c for c in observation["component"] if c["code"]["coding"][0]["code"] == "food")
     assert food["valueBoolean"] is True
     assert observation["derivedFrom"][0]["reference"].startswith("QuestionnaireResponse/")
+
+
+def test_an_unknown_path_under_the_base_is_a_404_operation_outcome(client_for, nurse):
+    response = client_for(nurse).get("/fhir/R4/patient/1/history")
+
+    assert response.status_code == 404
+    assert validated(response.json())["issue"][0]["code"] == "not-found"
+
+
+def test_a_person_may_use_their_api_token(nurse, chart):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=nurse)
+    http = Client(headers={"Authorization": f"Token {token.key}"})
+
+    assert http.get(f"/fhir/R4/Patient/{chart.pk}").status_code == 200
+    assert (
+        Client(headers={"Authorization": "Token wrong"}).get("/fhir/R4/Patient").status_code == 401
+    )

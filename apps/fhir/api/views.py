@@ -137,6 +137,11 @@ def _audit(caller: FhirCaller, action: str, source: Source, **values: Any) -> No
     )
 
 
+@fhir_view(("GET", "POST", "PUT", "PATCH", "DELETE"))
+def unknown(request: HttpRequest) -> HttpResponse:
+    raise FhirError(404, f"Nothing is served at {request.path}.", code="not-found")
+
+
 @fhir_view(("GET",))
 def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability_statement(base_url(request)))
