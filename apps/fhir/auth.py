@@ -160,7 +160,14 @@ def _require_csrf(request: HttpRequest) -> None:
 
 
 def fhir_caller(request: HttpRequest) -> FhirCaller:
-    """The caller, or a 401 OperationOutcome with a challenge."""
+    """The caller, or a 401 OperationOutcome with a challenge (kept on the request for the
+    door's audit of a refusal)."""
+    caller = _caller(request)
+    request.fhir_caller = caller  # type: ignore[attr-defined]
+    return caller
+
+
+def _caller(request: HttpRequest) -> FhirCaller:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()

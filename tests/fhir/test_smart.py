@@ -144,3 +144,13 @@ def test_smart_configuration_names_the_token_endpoint(client):
 
     assert config["token_endpoint"] == "http://testserver/fhir/R4/auth/token"
     assert "private_key_jwt" in config["token_endpoint_auth_methods_supported"]
+
+
+def test_a_refused_client_is_audited_as_denied_naming_it(make_system_client, organisation, chart):
+    system = make_system_client(organisation, scopes="system/Patient.read")
+
+    system.http("system/Patient.read").get("/fhir/R4/Condition")
+
+    event = AuditEvent.objects.get(action=AuditAction.DENIED)
+    assert event.detail["client_id"] == system.row.client_id
+    assert event.source == "fhir"

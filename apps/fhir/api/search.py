@@ -34,7 +34,6 @@ class SearchQuery:
     ids: list[str] | None = None
     identifier: tuple[str | None, str] | None = None
     patient_ids: list[int] | None = None
-    updated: list[Q] = field(default_factory=list)
     updated_raw: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     offset: int = 0

@@ -105,6 +105,7 @@ def fhir_view(
                     return outcome_response(FhirError(404, error.message, code="not-found"))
                 return outcome_response(FhirError(400, error.message, code="invalid"))
             except PermissionDenied as error:
+                _audit_denied(request, error)
                 return outcome_response(
                     FhirError(403, str(error) or "Forbidden.", code="forbidden")
                 )
@@ -112,6 +113,23 @@ def fhir_view(
         return wrapper
 
     return decorate
+
+
+def _audit_denied(request: HttpRequest, error: PermissionDenied) -> None:
+    """One DENIED event for a refused caller (person or client), as on every other door."""
+    caller = getattr(request, "fhir_caller", None)
+    if caller is None:
+        return
+    object_type = getattr(error, "object_type", "") or "request"
+    audit_record(
+        actor=caller.actor,
+        action=AuditAction.DENIED,
+        object_type=object_type,
+        object_id=getattr(error, "object_id", "") or "",
+        patient_id=getattr(error, "patient_id", None),
+        source=AuditSource.FHIR,
+        detail={**caller.detail, "method": request.method, "reason": str(error)[:200]},
+    )
 
 
 def base_url(request: HttpRequest) -> str:
