@@ -100,8 +100,10 @@ def version_of(if_match: str) -> str:
 def _moves(referral: Referral, update: Update, partner_name: str) -> list[dict[str, Any]]:
     """The referral moves a status update stands for, in order."""
     status = update.status
+    # The reason goes with every move: one that needs it (a step back to accepted
+    # for rebooking) gets it, the others ignore it.
     if status == "accepted":
-        return [{"to_state": S.RECEIVED}]
+        return [{"to_state": S.RECEIVED, "reason": update.reason}]
     if status == "in-progress":
         return [{"to_state": S.SCHEDULED}]
     if status in ("rejected", "cancelled"):

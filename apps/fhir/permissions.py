@@ -15,6 +15,7 @@ from apps.fhir.callers import FhirCaller
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
 from apps.referrals.models import Referral
+from apps.tasks.models import Task
 from apps.teams import permissions as team_permissions
 from apps.teams.models import CareTeam
 
@@ -26,11 +27,25 @@ def _scope_allows(scopes: frozenset[str], resource_type: str, access: str) -> bo
     )
 
 
+# What a community partner's client may read of the patients referred to it: the
+# referral loop (Gravity), not the chart.
+PARTNER_TYPES = frozenset(
+    {"Patient", "ServiceRequest", "Task", "Consent", "Practitioner", "PractitionerRole"}
+)
+
+
+def is_partner(caller: FhirCaller) -> bool:
+    return caller.client is not None and caller.client.resource_organisation_id is not None
+
+
 def can_access_type(caller: FhirCaller, resource_type: str, access: str = "read") -> bool:
     """A person may read every type (rows are limited by team); writes through FHIR are
-    the partner systems' door. A client needs a scope naming the type and access."""
+    the partner systems' door. A client needs a scope naming the type and access; a
+    community partner's client reads the referral loop only, whatever its scopes."""
     if caller.client is None:
         return access == "read"
+    if is_partner(caller) and resource_type not in PARTNER_TYPES:
+        return False
     return _scope_allows(caller.scopes, resource_type, access)
 
 
@@ -41,27 +56,37 @@ def require_can_access_type(caller: FhirCaller, resource_type: str, access: str 
         raise Refused(f"The access token has no scope to {access} {resource_type}.")
 
 
+def _sent_to_partner(caller: FhirCaller) -> QuerySet[Referral]:
+    """Referrals sent to the caller's partner (drafts are not the partner's business)."""
+    assert caller.client is not None  # noqa: S101
+    return Referral.objects.filter(
+        service__resource_organisation_id=caller.client.resource_organisation_id,
+        patient__organisation_id=caller.client.organisation_id,
+        sent_at__isnull=False,
+    )
+
+
 def fhir_visible_patients(caller: FhirCaller) -> QuerySet[Patient]:
     if caller.client is not None:
         patients = Patient.objects.filter(organisation_id=caller.client.organisation_id)
-        if caller.client.resource_organisation_id is not None:
-            patients = patients.filter(
-                pk__in=Referral.objects.filter(
-                    service__resource_organisation_id=caller.client.resource_organisation_id
-                ).values("patient_id")
-            )
+        if is_partner(caller):
+            patients = patients.filter(pk__in=_sent_to_partner(caller).values("patient_id"))
         return patients
     assert caller.user is not None  # noqa: S101 - a caller is one or the other
     return patient_permissions.visible_patients(caller.user)
 
 
 def fhir_visible_referrals(caller: FhirCaller) -> QuerySet[Referral]:
-    referrals = Referral.objects.filter(patient__in=fhir_visible_patients(caller))
-    if caller.client is not None and caller.client.resource_organisation_id is not None:
-        referrals = referrals.filter(
-            service__resource_organisation_id=caller.client.resource_organisation_id
-        )
-    return referrals
+    if is_partner(caller):
+        return _sent_to_partner(caller)
+    return Referral.objects.filter(patient__in=fhir_visible_patients(caller))
+
+
+def fhir_visible_tasks(caller: FhirCaller) -> QuerySet[Task]:
+    """The team's own work; a partner sees only its referrals' Tasks, never these."""
+    if is_partner(caller):
+        return Task.objects.none()
+    return Task.objects.filter(patient__in=fhir_visible_patients(caller))
 
 
 def fhir_visible_teams(caller: FhirCaller) -> QuerySet[CareTeam]:

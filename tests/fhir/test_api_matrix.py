@@ -137,7 +137,7 @@ EXPECTED = {
     },
     "partner_client": {
         "read": 200,
-        "search": 200,
+        "search": 403,  # a partner reads the referral loop, not the chart
         "everything": 200,
         "task_read": 200,
         "task_update": 200,

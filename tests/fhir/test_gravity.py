@@ -211,3 +211,50 @@ def test_a_body_of_the_wrong_shape_is_a_400_and_changes_nothing(partner_http, se
     assert response.status_code == 400
     assert validated(response.json())["resourceType"] == "OperationOutcome"
     assert sent_referral.state == S.SENT
+
+
+def test_a_partner_reads_the_loop_not_the_chart_nor_the_teams_own_work(
+    make_system_client, organisation, chart, sent_referral
+):
+    partner = sent_referral.service.resource_organisation
+    partner_http = make_system_client(organisation, scopes="system/*.read", partner=partner).http(
+        "system/*.read"
+    )
+
+    everything = partner_http.get(f"/fhir/R4/Patient/{chart.pk}/$everything").json()
+    tasks = partner_http.get("/fhir/R4/Task").json()
+
+    kinds = {entry["resource"]["resourceType"] for entry in everything["entry"]}
+    assert kinds <= {"Patient", "ServiceRequest", "Task", "Consent"}
+    assert [entry["resource"]["id"] for entry in tasks["entry"]] == [f"referral-{sent_referral.pk}"]
+    assert partner_http.get("/fhir/R4/Condition").status_code == 403
+
+
+def test_a_draft_referral_is_not_shown_to_its_partner(
+    make_system_client, organisation, patient, nurse, org_admin
+):
+    service = referral_factories.make_service(organisation, actor=org_admin, name="Rides")
+    draft = referral_factories.make_referral(patient, actor=nurse, service=service)
+    http = make_system_client(
+        organisation, scopes="system/*.read", partner=service.resource_organisation
+    ).http("system/*.read")
+
+    assert http.get(f"/fhir/R4/ServiceRequest/{draft.pk}").status_code == 404
+    assert http.get(f"/fhir/R4/Patient/{patient.pk}").status_code == 404
+
+
+def test_accepted_again_after_in_progress_steps_back_for_rebooking_with_a_reason(
+    partner_http, sent_referral
+):
+    patch_status(partner_http, sent_referral, "accepted")
+    patch_status(partner_http, sent_referral, "in-progress")
+
+    refused = patch_status(partner_http, sent_referral, "accepted")
+    stepped_back = patch_status(
+        partner_http, sent_referral, "accepted", statusReason={"text": "Missed the visit"}
+    )
+
+    sent_referral.refresh_from_db()
+    assert refused.status_code == 422
+    assert stepped_back.status_code == 200
+    assert (sent_referral.state, sent_referral.state_reason) == (S.RECEIVED, "Missed the visit")

@@ -5,7 +5,7 @@ from django.db.models import Prefetch, QuerySet
 from apps.careplans.models import CarePlan, CarePlanStatus, Goal, GoalStatus
 from apps.fhir import systems
 from apps.fhir.callers import FhirCaller
-from apps.fhir.permissions import fhir_visible_patients
+from apps.fhir.permissions import fhir_visible_patients, fhir_visible_tasks
 from apps.fhir.resources.base import (
     Json,
     ResourceType,
@@ -137,7 +137,7 @@ TASK_STATUS = {
 
 
 def work_tasks(caller: FhirCaller) -> QuerySet[Task]:
-    return Task.objects.filter(patient__in=fhir_visible_patients(caller))
+    return fhir_visible_tasks(caller)
 
 
 def task_resource(task: Task) -> Json:
