@@ -14,7 +14,7 @@ from apps.core.exceptions import Refused
 from apps.fhir.callers import FhirCaller
 from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
-from apps.referrals.models import Referral
+from apps.referrals.models import Referral, ResourceOrganisation
 from apps.tasks.models import Task
 from apps.teams import permissions as team_permissions
 from apps.teams.models import CareTeam
@@ -30,7 +30,15 @@ def _scope_allows(scopes: frozenset[str], resource_type: str, access: str) -> bo
 # What a community partner's client may read of the patients referred to it: the
 # referral loop (Gravity), not the chart.
 PARTNER_TYPES = frozenset(
-    {"Patient", "ServiceRequest", "Task", "Consent", "Practitioner", "PractitionerRole"}
+    {
+        "Patient",
+        "ServiceRequest",
+        "Task",
+        "Consent",
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+    }
 )
 
 
@@ -95,6 +103,16 @@ def fhir_visible_teams(caller: FhirCaller) -> QuerySet[CareTeam]:
         return CareTeam.objects.filter(organisation_id=caller.client.organisation_id)
     assert caller.user is not None  # noqa: S101
     return CareTeam.objects.filter(pk__in=team_permissions.team_ids_with_permission(caller.user))
+
+
+def fhir_visible_partners(caller: FhirCaller) -> QuerySet[ResourceOrganisation]:
+    """The organisation's resource directory; a partner's client sees its own entry."""
+    if caller.organisation_id is None:
+        return ResourceOrganisation.objects.none()
+    partners = ResourceOrganisation.objects.filter(organisation_id=caller.organisation_id)
+    if caller.client is not None and caller.client.resource_organisation_id is not None:
+        partners = partners.filter(pk=caller.client.resource_organisation_id)
+    return partners
 
 
 def fhir_visible_people(caller: FhirCaller) -> QuerySet[User]:

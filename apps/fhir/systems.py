@@ -14,6 +14,7 @@ TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 SDOH_CATEGORY = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 )
+ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 
 # caregraph's own systems: names under the organisation that owns them.

@@ -17,9 +17,11 @@ S = ReferralState
 def partner_http(make_system_client, organisation, sent_referral):
     partner = sent_referral.service.resource_organisation
     system = make_system_client(
-        organisation, scopes="system/Task.read system/Task.write", partner=partner
+        organisation,
+        scopes="system/Task.read system/Task.write system/Organization.read",
+        partner=partner,
     )
-    return system.http("system/Task.read system/Task.write")
+    return system.http("system/Task.read system/Task.write system/Organization.read")
 
 
 def task_url(referral: Referral) -> str:
@@ -258,3 +260,12 @@ def test_accepted_again_after_in_progress_steps_back_for_rebooking_with_a_reason
     assert refused.status_code == 422
     assert stepped_back.status_code == 200
     assert (sent_referral.state, sent_referral.state_reason) == (S.RECEIVED, "Missed the visit")
+
+
+def test_the_task_owner_is_the_partner_organization_resource(partner_http, sent_referral):
+    task = partner_http.get(task_url(sent_referral)).json()
+
+    owner = partner_http.get(f"/fhir/R4/{task['owner']['reference']}")
+
+    assert owner.status_code == 200
+    assert validated(owner.json())["name"] == sent_referral.service.resource_organisation.name

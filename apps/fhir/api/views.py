@@ -371,7 +371,7 @@ def _update(
     return fhir_response(resource, headers={"ETag": f'W/"{referral.state_sequence}"'})
 
 
-EVERYTHING_SKIPS = ("Patient", "CareTeam", "Practitioner", "PractitionerRole")
+EVERYTHING_SKIPS = ("Patient", "CareTeam", "Practitioner", "PractitionerRole", "Organization")
 
 
 @fhir_view(("GET",))

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from apps.fhir import systems
 from apps.fhir.callers import FhirCaller
-from apps.fhir.permissions import fhir_visible_referrals
+from apps.fhir.permissions import fhir_visible_partners, fhir_visible_referrals
 from apps.fhir.resources.base import (
     Json,
     ResourceType,
@@ -23,7 +23,7 @@ from apps.fhir.resources.base import (
     text_concept,
 )
 from apps.fhir.resources.plans import WORK_TASKS
-from apps.referrals.models import Referral, ReferralState, ServiceType
+from apps.referrals.models import Referral, ReferralState, ResourceOrganisation, ServiceType
 
 S = ReferralState
 REFERRAL_TASK_PREFIX = "referral-"
@@ -71,9 +71,44 @@ def _referrals(caller: FhirCaller) -> QuerySet[Referral]:
 def partner_reference(referral: Referral) -> Json:
     partner = referral.service.resource_organisation
     return {
+        **ref("Organization", partner.pk, partner.name),
         "identifier": {"system": systems.PARTNER, "value": str(partner.pk)},
-        "display": partner.name,
     }
+
+
+def organization_resource(partner: ResourceOrganisation) -> Json:
+    telecom = [
+        {"system": "phone", "value": partner.phone} if partner.phone else None,
+        {"system": "email", "value": partner.email} if partner.email else None,
+        {"system": "url", "value": partner.website} if partner.website else None,
+    ]
+    return drop_empty(
+        {
+            "resourceType": "Organization",
+            "id": str(partner.pk),
+            "meta": meta(partner),
+            "identifier": [{"system": systems.PARTNER, "value": str(partner.pk)}],
+            "active": partner.is_active,
+            "type": [concept(systems.ORGANIZATION_TYPE, "cg", "Community Group")],
+            "name": partner.name,
+            "telecom": [item for item in telecom if item],
+            "address": [{"text": partner.address}] if partner.address else None,
+        }
+    )
+
+
+register(
+    ResourceType(
+        name="Organization",
+        sources=(
+            Source(
+                model=ResourceOrganisation,
+                rows=fhir_visible_partners,
+                render=organization_resource,
+            ),
+        ),
+    )
+)
 
 
 def service_request_resource(referral: Referral) -> Json:
