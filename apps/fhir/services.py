@@ -11,8 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.actors import JobActor
+from apps.core.audit import audit_record
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction, AuditSource
+from apps.fhir.callers import client_job_name
 from apps.fhir.models import FhirAccessToken, FhirClient
 from apps.fhir.permissions import require_can_manage_fhir_clients
 
@@ -46,13 +50,25 @@ def fhir_client_account(client: FhirClient) -> User:
 
 def fhir_token_issue(*, client: FhirClient, scopes: list[str]) -> tuple[str, FhirAccessToken]:
     """A fresh bearer token for `client` with `scopes`; only its hash is kept."""
-    fhir_client_account(client)
+    account = fhir_client_account(client)
+    now = timezone.now()
+    FhirAccessToken.objects.filter(expires_at__lt=now - TOKEN_LIFETIME).delete()
     token = secrets.token_urlsafe(32)
     row = FhirAccessToken.objects.create(
         client=client,
         token_hash=token_hash(token),
         scopes=" ".join(scopes),
-        expires_at=timezone.now() + TOKEN_LIFETIME,
+        expires_at=now + TOKEN_LIFETIME,
+    )
+    audit_record(
+        actor=JobActor(
+            job=client_job_name(client), for_user=account, organisation_id=client.organisation_id
+        ),
+        action=AuditAction.CREATE,
+        object_type=row,
+        object_id=row.pk,
+        source=AuditSource.FHIR,
+        detail={"client_id": client.client_id, "scopes": scopes},
     )
     return token, row
 

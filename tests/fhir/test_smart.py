@@ -154,3 +154,20 @@ def test_a_refused_client_is_audited_as_denied_naming_it(make_system_client, org
     event = AuditEvent.objects.get(action=AuditAction.DENIED)
     assert event.detail["client_id"] == system.row.client_id
     assert event.source == "fhir"
+
+
+def test_issuing_a_token_is_audited_and_old_tokens_are_purged(make_system_client, organisation):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    system = make_system_client(organisation)
+    system.token_response("system/*.read")
+    FhirAccessToken.objects.update(expires_at=timezone.now() - timedelta(hours=1))
+
+    system.token_response("system/*.read")
+
+    assert FhirAccessToken.objects.count() == 1
+    events = AuditEvent.objects.filter(object_type="fhir.fhiraccesstoken")
+    assert events.count() == 2
+    assert {event.detail["client_id"] for event in events} == {system.row.client_id}
