@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -197,9 +198,16 @@ def bulk_export(organisation: Organisation) -> None:
 def main() -> None:
     if connection.vendor != "postgresql":
         raise RuntimeError("bench_fhir_api needs PostgreSQL")
-    settings.FHIR_EXPORT_DIR = Path(mkdtemp(prefix="bench-fhir-"))
-    with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS]):
-        organisation = seed()
-        search_vs_api(organisation)
-        everything(organisation)
-        bulk_export(organisation)
+    folder = Path(mkdtemp(prefix="bench-fhir-"))
+    try:
+        with override_settings(
+            DEBUG=False,
+            ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS],
+            FHIR_EXPORT_DIR=folder,
+        ):
+            organisation = seed()
+            search_vs_api(organisation)
+            everything(organisation)
+            bulk_export(organisation)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
