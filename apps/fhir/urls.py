@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from apps.fhir.api import views
+from apps.fhir.api import exports, views
 
 app_name = "fhir"
 
@@ -15,12 +15,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metadata", views.metadata, name="metadata"),
     path(".well-known/smart-configuration", views.smart_configuration, name="smart-configuration"),
     path("auth/token", views.token, name="token"),
-    path("Patient/$export", views.export_patients, name="export-patients"),
-    re_path(r"^Group/(?P<group>[0-9]{1,12})/\$export$", views.export_group, name="export-group"),
-    path("$export-status/<int:job>", views.export_status, name="export-status"),
+    path("Patient/$export", exports.export_patients, name="export-patients"),
+    re_path(r"^Group/(?P<group>[0-9]{1,12})/\$export$", exports.export_group, name="export-group"),
+    path("$export-status/<int:job>", exports.export_status, name="export-status"),
     re_path(
         r"^\$export-file/(?P<job>[0-9]{1,12})/(?P<name>[A-Za-z]{1,40}\.ndjson)$",
-        views.export_file,
+        exports.export_file,
         name="export-file",
     ),
     re_path(rf"^Patient/{LOGICAL}/\$everything$", views.everything, name="everything"),

@@ -7,28 +7,20 @@ clients with a SMART bearer token.
 """
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.core.audit import audit_record
-from apps.core.exceptions import ApplicationError, NotFoundError
-from apps.core.models import AuditAction, AuditSource
+from apps.core.exceptions import NotFoundError
+from apps.core.models import AuditAction
 from apps.fhir import gravity
+from apps.fhir.api.door import audit_read, base_url, fhir_view, type_or_error
 from apps.fhir.api.outcome import (
     FHIR_JSON,
     FhirError,
     fhir_response,
-    operation_outcome,
-    outcome_response,
 )
 from apps.fhir.api.search import (
     includes_for,
@@ -38,121 +30,12 @@ from apps.fhir.api.search import (
 from apps.fhir.auth import SUPPORTED_SCOPES, OAuthError, fhir_caller, token_exchange
 from apps.fhir.callers import FhirCaller
 from apps.fhir.capability import capability_statement
-from apps.fhir.export import export_folder, export_types, fhir_export_cancel, fhir_export_start
-from apps.fhir.models import ExportStatus, FhirExport
 from apps.fhir.permissions import (
     can_access_type,
-    can_download_export,
-    fhir_visible_teams,
     require_can_access_type,
 )
 from apps.fhir.resources import REGISTRY, ResourceType, Source
 from apps.fhir.resources.base import patient_id_of
-from apps.teams.models import CareTeam
-
-View = Callable[..., HttpResponseBase]
-ACCEPTABLE = (
-    "application/fhir+json",
-    "application/json",
-    "application/*",
-    "*/*",
-    "application/json+fhir",
-)
-
-
-NDJSON_ACCEPTABLE = ("application/fhir+ndjson", "application/ndjson", *ACCEPTABLE)
-
-
-def _acceptable(request: HttpRequest, acceptable: tuple[str, ...]) -> bool:
-    accept = request.headers.get("Accept", "")
-    if not accept.strip():
-        return True
-    return any(part.split(";")[0].strip().lower() in acceptable for part in accept.split(","))
-
-
-def fhir_view(
-    methods: tuple[str, ...], acceptable: tuple[str, ...] = ACCEPTABLE
-) -> Callable[[View], View]:
-    """The FHIR door's wire rules around a view: method, Accept, and errors as outcomes."""
-
-    def decorate(view: View) -> View:
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            try:
-                if request.method not in methods:
-                    raise FhirError(
-                        405,
-                        f"{request.method} is not supported here.",
-                        code="not-supported",
-                        headers={"Allow": ", ".join(methods)},
-                    )
-                if not _acceptable(request, acceptable):
-                    raise FhirError(
-                        406, "Only application/fhir+json is served.", code="not-supported"
-                    )
-                return view(request, *args, **kwargs)
-            except FhirError as error:
-                return outcome_response(error)
-            except ApplicationError as error:
-                if isinstance(error, gravity.PreconditionFailed):
-                    return outcome_response(FhirError(412, error.message, code="conflict"))
-                if isinstance(error, gravity.MalformedTask):
-                    return outcome_response(FhirError(400, error.message, code="structure"))
-                if isinstance(error, gravity.UnprocessableUpdate):
-                    return outcome_response(FhirError(422, error.message, code="business-rule"))
-                if isinstance(error, NotFoundError):
-                    return outcome_response(FhirError(404, error.message, code="not-found"))
-                return outcome_response(FhirError(400, error.message, code="invalid"))
-            except PermissionDenied as error:
-                _audit_denied(request, error)
-                return outcome_response(
-                    FhirError(403, str(error) or "Forbidden.", code="forbidden")
-                )
-
-        return wrapper
-
-    return decorate
-
-
-def _audit_denied(request: HttpRequest, error: PermissionDenied) -> None:
-    """One DENIED event for a refused caller (person or client), as on every other door."""
-    caller = getattr(request, "fhir_caller", None)
-    if caller is None:
-        return
-    object_type = getattr(error, "object_type", "") or "request"
-    audit_record(
-        actor=caller.actor,
-        action=AuditAction.DENIED,
-        object_type=object_type,
-        object_id=getattr(error, "object_id", "") or "",
-        patient_id=getattr(error, "patient_id", None),
-        source=AuditSource.FHIR,
-        detail={**caller.detail, "method": request.method, "reason": str(error)[:200]},
-    )
-
-
-def base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("metadata")
-
-
-def _type_or_error(type_name: str) -> ResourceType:
-    resource_type = REGISTRY.get(type_name)
-    if resource_type is None:
-        raise FhirError(404, f"Resource type {type_name!r} is not supported.", code="not-supported")
-    return resource_type
-
-
-def _audit(caller: FhirCaller, action: str, source: Source, **values: Any) -> None:
-    detail = {**caller.detail, **values.pop("detail", {})}
-    audit_record(
-        actor=caller.actor,
-        action=action,
-        object_type=source.model,
-        source=AuditSource.FHIR,
-        detail=detail,
-        **values,
-    )
 
 
 @fhir_view(("GET", "POST", "PUT", "PATCH", "DELETE"))
@@ -226,7 +109,7 @@ def _page_link(request: HttpRequest, offset: int) -> str:
 
 @fhir_view(("GET",))
 def search(request: HttpRequest, type_name: str) -> HttpResponse:
-    resource_type = _type_or_error(type_name)
+    resource_type = type_or_error(type_name)
     caller = fhir_caller(request)
     require_can_access_type(caller, type_name)
     query = parse_search(resource_type, request.GET)
@@ -248,7 +131,7 @@ def search(request: HttpRequest, type_name: str) -> HttpResponse:
     patient_ids = sorted(
         {pid for source, row in page.rows if (pid := patient_id_of(row, source.patient_field))}
     )
-    _audit(
+    audit_read(
         caller,
         AuditAction.LIST,
         resource_type.sources[0],
@@ -280,14 +163,14 @@ def _find(caller: FhirCaller, resource_type: ResourceType, logical_id: str) -> t
 @fhir_view(("GET", "PUT", "PATCH"))
 def instance(request: HttpRequest, type_name: str, logical: str) -> HttpResponse:
     logical_id = logical
-    resource_type = _type_or_error(type_name)
+    resource_type = type_or_error(type_name)
     caller = fhir_caller(request)
     if request.method in ("PUT", "PATCH"):
         return _update(request, caller, resource_type, logical_id)
     require_can_access_type(caller, type_name)
     source, row = _find(caller, resource_type, logical_id)
     resource = source.render(row)
-    _audit(
+    audit_read(
         caller,
         AuditAction.VIEW,
         source,
@@ -390,7 +273,7 @@ def everything(request: HttpRequest, logical: str) -> HttpResponse:
         for type_source in resource_type.sources:
             rows = type_source.rows(caller).filter(**{type_source.patient_field: patient.pk})
             entries += [_entry(base, type_source.render(row)) for row in rows.order_by("pk")]
-    _audit(
+    audit_read(
         caller,
         AuditAction.VIEW,
         source,
@@ -407,138 +290,3 @@ def everything(request: HttpRequest, logical: str) -> HttpResponse:
             "entry": entries,
         }
     )
-
-
-# --- Bulk data $export ----------------------------------------------------------------------
-
-EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
-NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
-
-
-def _export_kickoff(
-    request: HttpRequest, caller: FhirCaller, team: CareTeam | None
-) -> HttpResponse:
-    if "respond-async" not in request.headers.get("Prefer", ""):
-        raise FhirError(
-            400, "A bulk export needs the header Prefer: respond-async.", code="invalid"
-        )
-    unknown = sorted(set(request.GET) - EXPORT_PARAMS)
-    if unknown:
-        raise FhirError(400, f"$export does not support {', '.join(unknown)}.", code="invalid")
-    output_format = request.GET.get("_outputFormat", "application/fhir+ndjson")
-    if output_format not in NDJSON_FORMATS:
-        raise FhirError(400, "_outputFormat must be application/fhir+ndjson.", code="invalid")
-    since = None
-    if "_since" in request.GET:
-        try:
-            since = parse_datetime(request.GET["_since"])
-        except ValueError:
-            since = None
-        if since is None or timezone.is_naive(since):
-            raise FhirError(400, "_since must be an instant with a time zone.", code="invalid")
-    requested = [name for name in request.GET.get("_type", "").split(",") if name]
-    types = export_types(caller, requested)
-    for name in types or ["Patient"]:  # no type in scope: refused as Patient would be
-        require_can_access_type(caller, name)
-    export = fhir_export_start(
-        caller=caller,
-        request_url=request.build_absolute_uri(),
-        types=types,
-        since=since,
-        team=team,
-    )
-    status_url = request.build_absolute_uri(reverse("fhir:export-status", args=[export.pk]))
-    return fhir_response(
-        operation_outcome("The export has started.", code="informational", severity="information"),
-        202,
-        {"Content-Location": status_url},
-    )
-
-
-@fhir_view(("GET",))
-def export_patients(request: HttpRequest) -> HttpResponse:
-    """Patient/$export: every patient the caller may see, and their resources."""
-    return _export_kickoff(request, fhir_caller(request), None)
-
-
-@fhir_view(("GET",))
-def export_group(request: HttpRequest, group: str) -> HttpResponse:
-    """Group/{team id}/$export: one care team's patients."""
-    caller = fhir_caller(request)
-    team = fhir_visible_teams(caller).filter(pk=int(group)).first() if group.isdigit() else None
-    if team is None:
-        raise NotFoundError(f"Group/{group} is not known.")
-    return _export_kickoff(request, caller, team)
-
-
-def _own_export(caller: FhirCaller, job: int) -> FhirExport:
-    export = FhirExport.objects.filter(pk=job).first()
-    if export is None or not can_download_export(caller, export):
-        raise NotFoundError("No such export.")
-    return export
-
-
-@fhir_view(("GET", "DELETE"))
-def export_status(request: HttpRequest, job: int) -> HttpResponse:
-    caller = fhir_caller(request)
-    export = _own_export(caller, job)
-    if request.method == "DELETE":
-        if export.status == ExportStatus.CANCELLED:
-            raise NotFoundError("The export was cancelled already.")
-        fhir_export_cancel(export=export)
-        return fhir_response(
-            operation_outcome(
-                "The export is cancelled.", code="informational", severity="information"
-            ),
-            202,
-        )
-    if export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
-        response = HttpResponse(status=202)
-        response["X-Progress"] = f"{export.percent}% of patients"
-        response["Retry-After"] = "2"
-        return response
-    if export.status == ExportStatus.FAILED:
-        raise FhirError(500, "The export failed; ask again later.", code="exception")
-    if export.status == ExportStatus.CANCELLED or (
-        export.expires_at is not None and export.expires_at <= timezone.now()
-    ):
-        raise NotFoundError("The export was cancelled or its files have expired.")
-    manifest = {
-        "transactionTime": export.created_at.isoformat(),
-        "request": export.request_url,
-        "requiresAccessToken": True,
-        "output": [
-            {
-                "type": item["type"],
-                "url": request.build_absolute_uri(
-                    reverse("fhir:export-file", args=[export.pk, item["file"]])
-                ),
-                "count": item["count"],
-            }
-            for item in export.output
-        ],
-        "error": [],
-    }
-    response = JsonResponse(manifest)
-    response["Expires"] = http_date(export.expires_at.timestamp()) if export.expires_at else ""
-    return response
-
-
-@fhir_view(("GET",), NDJSON_ACCEPTABLE)
-def export_file(request: HttpRequest, job: str, name: str) -> HttpResponseBase:
-    caller = fhir_caller(request)
-    export = _own_export(caller, int(job))
-    live = export.status == ExportStatus.DONE and (
-        export.expires_at is None or export.expires_at > timezone.now()
-    )
-    files = {item["file"] for item in export.output} if live else set()
-    path = export_folder(export.pk) / name
-    if name not in files or not path.is_file():
-        raise NotFoundError("No such file, or it has expired.")
-    _audit(
-        caller,
-        AuditAction.EXPORT,
-        REGISTRY["Patient"].sources[0],
-        detail={"export_id": export.pk, "file": name},
-    )
-    return FileResponse(path.open("rb"), content_type="application/fhir+ndjson")
