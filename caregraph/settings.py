@@ -399,7 +399,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.huddles.workers.huddle_series_extend_task",
         "schedule": crontab(hour=1, minute=15),
     },
+    "fhir-export-cleanup": {
+        # Bulk export files past FHIR_EXPORT_TTL_HOURS are deleted even when no new
+        # export runs (each export also cleans up before it starts).
+        "task": "apps.fhir.workers.fhir_export_cleanup_task",
+        "schedule": timedelta(hours=1),
+    },
 }
+
+# FHIR bulk $export: where the job writes its NDJSON files, and how long they are kept.
+FHIR_EXPORT_DIR = Path(os.environ.get("FHIR_EXPORT_DIR", VAR_DIR / "fhir-exports"))
+FHIR_EXPORT_TTL_HOURS = int(os.environ.get("FHIR_EXPORT_TTL_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

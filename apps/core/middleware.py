@@ -20,6 +20,8 @@ def source_for_path(path: str) -> str:
         return AuditSource.API
     if path.startswith("/admin/"):
         return AuditSource.ADMIN
+    if path.startswith("/fhir/"):
+        return AuditSource.FHIR
     return AuditSource.UI
 
 
