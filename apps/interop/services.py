@@ -38,6 +38,7 @@ from apps.core.audit import audit_record
 from apps.core.contention import backoff_seconds, is_contention, limit_lock_waits
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.transactions import one_transaction
 from apps.interop import permissions
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
@@ -68,6 +69,7 @@ from apps.patients.services.feed import patient_update_from_feed
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
     VisitDetails,
+    patient_lock_held,
     transition_admit,
     transition_admit_cancel,
     transition_discharge,
@@ -381,8 +383,14 @@ def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
     )
 
 
-@transaction.atomic
 def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    # One transaction, rolled back whole on any error: the nested services join it
+    # without savepoints, and the audit events go in one INSERT at its end.
+    with one_transaction():
+        return _accept_in_transaction(actor=actor, message=message, header=header)
+
+
+def _accept_in_transaction(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
     # No look-up for a repeat first: the stored message's unique index finds
     # it (IntegrityError, everything rolled back, the stored ACK answered).
     # Repeats are rare; a read before every message is not.
@@ -426,15 +434,20 @@ def _store_refusal(
     )
 
 
-def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
-    """The one patient all matching PID-3 identifiers point to; never by name."""
-    rows = list(
-        PatientIdentifier.objects.filter(
-            organisation_id=organisation_id,
-            assigning_authority__in={identifier.authority for identifier in event.identifiers},
-            value__in={identifier.value for identifier in event.identifiers},
-        ).select_related("patient", "patient__care_team")
-    )
+def match_patient(*, organisation_id: int, event: AdtEvent, lock: bool = False) -> Patient | None:
+    """The one patient all matching PID-3 identifiers point to; never by name.
+
+    `lock`: the patient's row is read FOR UPDATE here (one statement), so the
+    transition services applying the event do not read and lock it again.
+    """
+    identifiers = PatientIdentifier.objects.filter(
+        organisation_id=organisation_id,
+        assigning_authority__in={identifier.authority for identifier in event.identifiers},
+        value__in={identifier.value for identifier in event.identifiers},
+    ).select_related("patient", "patient__care_team")
+    if lock:
+        identifiers = identifiers.select_for_update(of=("patient",))
+    rows = list(identifiers)
     keys = {identifier.key for identifier in event.identifiers}
     patients = {
         row.patient_id: row.patient
@@ -448,7 +461,10 @@ def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
             "205",
             "PID^1^3",
         )
-    return next(iter(patients.values()), None)
+    patient = next(iter(patients.values()), None)
+    if lock and patient is not None:
+        patient_lock_held(patient)
+    return patient
 
 
 def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetails:
@@ -497,7 +513,7 @@ def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
         return _queue_review(message=message, event=event)
     if event.event_code not in HANDLED_EVENTS:
         return Outcome(AdtStatus.IGNORED, f"Event {event.event_code} accepted; not processed.")
-    patient = match_patient(organisation_id=message.organisation_id, event=event)
+    patient = match_patient(organisation_id=message.organisation_id, event=event, lock=True)
     if patient is None or _waiting_in_queue(message.organisation_id, event):
         _queue(message=message, event=event)
         return Outcome(AdtStatus.UNMATCHED, "Patient not matched; queued for review.")
