@@ -161,14 +161,24 @@ def _open_episode(patient: Patient) -> Episode | None:
 
 
 def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
-    """The live admission or registration of this visit, else of the open episode."""
+    """The live admission or registration of this visit, else of the open episode; its
+    episode comes with it, locked (one statement)."""
     stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
     if visit_number:
-        return stays.filter(visit_number=visit_number).order_by("-sequence", "-id").first()
+        return (
+            stays.filter(visit_number=visit_number)
+            .select_related("episode")
+            .select_for_update(of=("episode",))
+            .order_by("-sequence", "-id")
+            .first()
+        )
     episode = _open_episode(patient)
     if episode is None:
         return None
-    return stays.filter(episode=episode).order_by("-sequence", "-id").first()
+    stay = stays.filter(episode=episode).order_by("-sequence", "-id").first()
+    if stay is not None:
+        stay.episode = episode
+    return stay
 
 
 def _chain(episode: Episode) -> list[Handoff]:
@@ -471,7 +481,7 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         stay = _infer_stay(actor=actor, patient=patient, visit=visit)
         episode = stay.episode
     else:
-        episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+        episode = stay.episode
         repeat = next(
             (
                 handoff
@@ -669,7 +679,7 @@ def transition_admit_cancel(
             "There is no admission to cancel for this visit.",
             field_errors={"visit_number": ["No admission recorded for this visit."]},
         )
-    episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+    episode = stay.episode
     later = episode.handoffs.filter(cancelled_at__isnull=True, sequence__gt=stay.sequence)
     if later.filter(kind=HandoffKind.DISCHARGE).exists():
         raise ApplicationError(
