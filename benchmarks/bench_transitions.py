@@ -20,15 +20,30 @@ Needs PostgreSQL. Run it on a database of its own, e.g.
    in-process without a socket, for the price of the door.
    The listener's Celery jobs go to an in-memory broker (nothing reads them):
    the follow-up tasks are not made here, their job is measured by the tests.
+   The floor beside it: a bare MLLP receiver (`_FloorServer`, in this module)
+   that only stores each message once (one INSERT ... ON CONFLICT DO NOTHING
+   into a table of its own in the same database) and answers a minimal AA,
+   fed by the same load generator on the same connections. For both, the CPU
+   per message: the server's processes (the listener and its per-connection
+   children; the floor's process) plus every PostgreSQL process (the
+   postmaster's tree, exited backends included), from /proc before and after
+   the feed. Figure: caregraph's CPU per message as a multiple of the
+   floor's (target at most 20x). Run on the throwaway PostgreSQL of `make
+   bench`: a server shared with other work counts that work too.
+   Sizes: BENCH_ADT_PATIENTS (default 2,500: 10,000 messages; the second pass
+   and the in-process run a fifth and a twenty-fifth of it).
 2. The task sweep (apps.tasks reminders, which the follow-up tasks rely on):
    1,000,000 open tasks, 5,000 of them falling due within the reminder lead.
    Figures: sweep time (target under 2 s) and queries (target: per batch of
    200, not per task), beside a bare SELECT of the same due rows. The tasks are
    made once and kept; each run resets the 5,000 so they are due again.
+   BENCH_SWEEP_TASKS picks another count (0 leaves the sweep out).
 """
 
+import multiprocessing
 import os
 import socket
+import socketserver
 import statistics
 import subprocess
 import sys
@@ -37,18 +52,21 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import redis
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
+from django.db import connections as all_connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
 from apps.accounts.services import organisation_create
 from apps.core.actors import JobActor
-from apps.interop.mllp import END_BLOCK, frame
+from apps.interop.mllp import END_BLOCK, START_BLOCK, frame
 from apps.interop.models import AdtChannel
 from apps.interop.services import adt_receive
 from apps.patients.models import Patient, PatientIdentifier
@@ -61,17 +79,18 @@ from apps.transitions.models import Handoff, HandoffKind
 from caregraph.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
-ADT_PATIENTS = 2_500
+ADT_PATIENTS = int(os.environ.get("BENCH_ADT_PATIENTS", "2500"))
 CONNECTIONS = 4
 # A second, shorter pass with one connection per core: latency without
 # queueing for a busy core.
-PAIRED_PATIENTS = 500
+PAIRED_PATIENTS = max(1, ADT_PATIENTS // 5)
 CORES = os.cpu_count() or 1
-DIRECT_PATIENTS = 100
+DIRECT_PATIENTS = max(1, ADT_PATIENTS // 25)
 TARGET_RATE = 200.0
 TARGET_P95_MS = 50.0
-SWEEP_TASKS = 1_000_000
-SWEEP_DUE = 5_000
+TARGET_CPU_MULTIPLE = 20.0
+SWEEP_TASKS = int(os.environ.get("BENCH_SWEEP_TASKS", "1000000"))
+SWEEP_DUE = min(5_000, SWEEP_TASKS)
 SWEEP_ORGANISATION = "Transitions sweep bench"
 TARGET_SWEEP_SECONDS = 2.0
 
@@ -223,7 +242,15 @@ def _start_listener(port: int, username: str) -> subprocess.Popen[str]:
     return listener
 
 
-def _feed(port: int, messages: list[str], latencies: list[float], errors: list[str]) -> None:
+def _feed(
+    port: int,
+    messages: list[str],
+    latencies: list[float],
+    errors: list[str],
+    measured: threading.Event,
+) -> None:
+    """One feed, a message in flight at a time. Its connection stays open until the CPU
+    is measured (`measured`), so the processes serving it are still there to read."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buffer = b""
@@ -239,6 +266,7 @@ def _feed(port: int, messages: list[str], latencies: list[float], errors: list[s
             latencies.append(time.perf_counter() - started)
             if b"MSA|AA|" not in ack:
                 errors.append(ack.decode(errors="replace")[:300])
+        measured.wait(60)
 
 
 def _bench_mllp(
@@ -249,22 +277,38 @@ def _bench_mllp(
         feeds[index % connections].extend(_messages(patient, run))
     port = _free_port()
     listener = _start_listener(port, interface.username)
-    latencies: list[float] = []
-    errors: list[str] = []
     try:
-        threads = [
-            threading.Thread(target=_feed, args=(port, feed, latencies, errors)) for feed in feeds
-        ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        return _drive(port, feeds, server_pid=listener.pid)
     finally:
         listener.terminate()
         listener.wait(20)
+
+
+def _drive(port: int, feeds: list[list[str]], *, server_pid: int) -> dict[str, float]:
+    """Sends the feeds, a connection each, and measures rate, ACK times and CPU per message."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    measured = threading.Event()
+    postmaster = _postmaster_pid()
+    threads = [
+        threading.Thread(target=_feed, args=(port, feed, latencies, errors, measured))
+        for feed in feeds
+    ]
     sent = sum(len(feed) for feed in feeds)
+    server_before, database_before = _tree_cpu(server_pid), _tree_cpu(postmaster)
+    started = time.perf_counter()
+    try:
+        for thread in threads:
+            thread.start()
+        while len(latencies) < sent and any(thread.is_alive() for thread in threads):
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        server_cpu = _tree_cpu(server_pid) - server_before
+        database_cpu = _tree_cpu(postmaster) - database_before
+    finally:
+        measured.set()
+        for thread in threads:
+            thread.join()
     if errors or len(latencies) != sent:
         raise RuntimeError(f"{len(errors)} messages not accepted, e.g. {errors[:1]}")
     ordered = sorted(latencies)
@@ -275,7 +319,141 @@ def _bench_mllp(
         "p50_ms": statistics.median(ordered) * 1000,
         "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] * 1000,
         "p99_ms": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+        "server_cpu_ms": server_cpu * 1000 / sent,
+        "database_cpu_ms": database_cpu * 1000 / sent,
+        "cpu_ms": (server_cpu + database_cpu) * 1000 / sent,
     }
+
+
+# --- CPU from /proc ---------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds of the process and its reaped children), or None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may hold spaces: split after it.
+    fields = raw[raw.rindex(")") + 2 :].split()
+    utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+    return int(fields[1]), (utime + stime + cutime + cstime) / _TICKS
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of a process, its live descendants and every child they reaped."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)], cpu[int(entry.name)] = found
+    total = 0.0
+    for pid, seconds in cpu.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += seconds
+    return total
+
+
+def _postmaster_pid() -> int:
+    """The PostgreSQL server's main process: the parent of this connection's backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    found = _stat(int(backend))
+    if found is None:
+        raise RuntimeError("PostgreSQL's processes are not readable here (another machine?)")
+    return found[0]
+
+
+# --- the floor: a bare MLLP receiver ----------------------------------------------------
+
+FLOOR_TABLE = "bench_floor_message"
+
+
+class _FloorHandler(socketserver.BaseRequestHandler):
+    """Stores each framed message once and answers AA: the least an MLLP receiver can do."""
+
+    server: "_FloorServer"
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with psycopg.connect(**self.server.database, autocommit=True) as database:
+            buffer = b""
+            while chunk := sock.recv(65536):
+                buffer += chunk
+                while END_BLOCK in buffer:
+                    message, _, buffer = buffer.partition(END_BLOCK)
+                    sock.sendall(_floor_store(database, message.lstrip(START_BLOCK)))
+
+
+def _floor_store(database: "psycopg.Connection[Any]", message: bytes) -> bytes:
+    fields = message.split(b"\r", 1)[0].split(b"|")
+    sender = b"^".join(fields[2:4]).decode(errors="replace")
+    control_id = (fields[9] if len(fields) > 9 else b"").decode(errors="replace")
+    database.execute(
+        f"INSERT INTO {FLOOR_TABLE} (sender, control_id, body) VALUES (%s, %s, %s) "
+        "ON CONFLICT DO NOTHING",
+        (sender, control_id, message),
+    )
+    return frame(
+        f"MSH|^~\\&|FLOOR|BENCH|||{time.strftime('%Y%m%d%H%M%S')}||ACK|F{control_id}|P|2.5.1\r"
+        f"MSA|AA|{control_id}\r"
+    )
+
+
+class _FloorServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, database: dict[str, Any]) -> None:
+        super().__init__(("127.0.0.1", port), _FloorHandler)
+        self.database = database
+
+
+def _floor_serve(port: int, database: dict[str, Any], ready: Any) -> None:
+    with _FloorServer(port, database) as server:
+        ready.set()
+        server.serve_forever()
+
+
+def _bench_floor(run: str, patients: list[Patient], connections: int) -> dict[str, float]:
+    """The same feeds, sent to a receiver that only stores each message and ACKs."""
+    feeds: list[list[str]] = [[] for _ in range(connections)]
+    for index, patient in enumerate(patients):
+        feeds[index % connections].extend(_messages(patient, run))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (sender text NOT NULL, "
+            "control_id text NOT NULL, body bytea NOT NULL, "
+            "received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (sender, control_id))"
+        )
+    params = connection.get_connection_params()
+    database = {
+        key: params[key]
+        for key in ("dbname", "user", "password", "host", "port")
+        if params.get(key) not in (None, "")
+    }
+    port = _free_port()
+    # A process of its own, as the listener is; it opens its own connections.
+    all_connections.close_all()
+    context = multiprocessing.get_context("fork")
+    ready = context.Event()
+    floor = context.Process(target=_floor_serve, args=(port, database, ready), daemon=True)
+    floor.start()
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("the floor receiver did not start")
+        assert floor.pid is not None
+        return _drive(port, feeds, server_pid=floor.pid)
+    finally:
+        floor.terminate()
+        floor.join(20)
 
 
 def _bench_direct(run: str, interface: User, patients: list[Patient]) -> float:
@@ -418,12 +596,16 @@ def main() -> None:
     try:
         round_trip = _round_trip_ms()
         # The sweep first: the ADT run below makes readmission tasks that would fall due too.
-        began = time.perf_counter()
-        organisation = _sweep_setup()
-        setup = time.perf_counter() - began
-        sweep = _bench_sweep(organisation)
+        sweep: dict[str, float] | None = None
+        setup = 0.0
+        if SWEEP_TASKS:
+            began = time.perf_counter()
+            organisation = _sweep_setup()
+            setup = time.perf_counter() - began
+            sweep = _bench_sweep(organisation)
         interface, patients = _adt_setup(run)
         mllp = _bench_mllp(run, interface, patients[:ADT_PATIENTS], CONNECTIONS)
+        floor = _bench_floor(run, patients[:ADT_PATIENTS], CONNECTIONS)
         paired = _bench_mllp(
             run, interface, patients[ADT_PATIENTS : ADT_PATIENTS + PAIRED_PATIENTS], CORES
         )
@@ -468,6 +650,24 @@ def main() -> None:
         f"  same service in-process, one caller, no socket: {direct:.0f} msg/s "
         f"(MLLP on {CONNECTIONS} connections / direct = {mllp['rate'] / direct:.2f})"
     )
+    print(
+        f"  floor (bare MLLP receiver: one INSERT ... ON CONFLICT, an AA), same feeds: "
+        f"{floor['rate']:.0f} msg/s, ACK p95 {floor['p95_ms']:.1f} ms"
+    )
+    multiple = mllp["cpu_ms"] / max(floor["cpu_ms"], 1e-6)
+    for name, figures in (("caregraph", mllp), ("floor", floor)):
+        print(
+            f"  CPU per message, {name}: {figures['cpu_ms']:.2f} ms "
+            f"(server {figures['server_cpu_ms']:.2f} + PostgreSQL {figures['database_cpu_ms']:.2f})"
+        )
+    print(
+        f"  caregraph / floor CPU per message = {multiple:.1f}x "
+        f"(target <= {TARGET_CPU_MULTIPLE:.0f}x) "
+        f"{'ok' if multiple <= TARGET_CPU_MULTIPLE else 'MISSED'}"
+    )
+    if sweep is None:
+        print("Task sweep: left out (BENCH_SWEEP_TASKS=0)")
+        return
     print(
         f"Task sweep: {SWEEP_TASKS:,} open tasks, {SWEEP_DUE:,} coming due "
         f"(tasks seeded/checked in {setup:.1f}s)"

@@ -1,13 +1,53 @@
 """Writing the audit trail. Call `audit_record` inside the transaction of the change."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 
 from apps.core.actors import JobActor, person_behind
 from apps.core.context import current_context
 from apps.core.models import AuditAction, AuditEvent, AuditSource
+
+
+class _Collected:
+    """Events recorded inside `audit_collected()`, waiting for the one INSERT at its end."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+        self.savepoints = _open_savepoints()
+
+
+_collected: ContextVar[_Collected | None] = ContextVar("caregraph_audit_collected", default=None)
+
+
+def _open_savepoints() -> int:
+    return sum(1 for sid in connection.savepoint_ids if sid is not None)
+
+
+@contextmanager
+def audit_collected() -> Iterator[None]:
+    """Events recorded inside are written in one INSERT when the block ends without error.
+
+    Use inside the transaction the events belong to (`apps.core.transactions.
+    one_transaction` does). On an error nothing collected is written: the
+    transaction rolls back anyway. An event recorded inside a savepoint opened
+    within the block is written at once, so that rolling the savepoint back
+    takes its events with it.
+    """
+    if _collected.get() is not None:
+        yield
+        return
+    collected = _Collected()
+    token = _collected.set(collected)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+    if collected.events:
+        audit_record_many(collected.events)
 
 
 def object_type_of(obj: models.Model | type[models.Model]) -> str:
@@ -30,8 +70,9 @@ def audit_record(
 
     `object_type` may be a model (or instance): its label is used. A `JobActor`
     is recorded as the person it acts for, with the job's name in `detail`.
+    Inside `audit_collected()` the event is kept for that block's one INSERT.
     """
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         **audit_fields(
             actor=actor,
             action=action,
@@ -44,6 +85,12 @@ def audit_record(
             detail=detail,
         )
     )
+    collected = _collected.get()
+    if collected is not None and _open_savepoints() == collected.savepoints:
+        collected.events.append(event)
+    else:
+        event.save(force_insert=True)
+    return event
 
 
 def audit_event(**kwargs: Any) -> AuditEvent:

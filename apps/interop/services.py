@@ -23,7 +23,7 @@ through the transitions services, all in one transaction:
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -38,6 +39,7 @@ from apps.core.audit import audit_record
 from apps.core.contention import backoff_seconds, is_contention, limit_lock_waits
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.transactions import one_transaction
 from apps.interop import permissions
 from apps.interop.adt.ack import build_ack
 from apps.interop.adt.parse import (
@@ -68,6 +70,7 @@ from apps.patients.services.feed import patient_update_from_feed
 from apps.transitions.models import Handoff, HandoffSource
 from apps.transitions.services import (
     VisitDetails,
+    patient_lock_held,
     transition_admit,
     transition_admit_cancel,
     transition_discharge,
@@ -381,8 +384,14 @@ def _finish(*, actor: User, message: AdtMessage) -> AdtResult:
     )
 
 
-@transaction.atomic
 def _accept(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    # One transaction, rolled back whole on any error: the nested services join it
+    # without savepoints, and the audit events go in one INSERT at its end.
+    with one_transaction():
+        return _accept_in_transaction(actor=actor, message=message, header=header)
+
+
+def _accept_in_transaction(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
     # No look-up for a repeat first: the stored message's unique index finds
     # it (IntegrityError, everything rolled back, the stored ACK answered).
     # Repeats are rare; a read before every message is not.
@@ -426,15 +435,15 @@ def _store_refusal(
     )
 
 
-def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
-    """The one patient all matching PID-3 identifiers point to; never by name."""
-    rows = list(
-        PatientIdentifier.objects.filter(
-            organisation_id=organisation_id,
-            assigning_authority__in={identifier.authority for identifier in event.identifiers},
-            value__in={identifier.value for identifier in event.identifiers},
-        ).select_related("patient", "patient__care_team")
-    )
+def _identifier_rows(organisation_id: int, event: AdtEvent) -> QuerySet[PatientIdentifier]:
+    return PatientIdentifier.objects.filter(
+        organisation_id=organisation_id,
+        assigning_authority__in={identifier.authority for identifier in event.identifiers},
+        value__in={identifier.value for identifier in event.identifiers},
+    ).select_related("patient", "patient__care_team")
+
+
+def _one_patient(rows: Sequence[PatientIdentifier], event: AdtEvent) -> Patient | None:
     keys = {identifier.key for identifier in event.identifiers}
     patients = {
         row.patient_id: row.patient
@@ -449,6 +458,32 @@ def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
             "PID^1^3",
         )
     return next(iter(patients.values()), None)
+
+
+def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
+    """The one patient all matching PID-3 identifiers point to; never by name."""
+    return _one_patient(list(_identifier_rows(organisation_id, event)), event)
+
+
+def _match_for_intake(organisation_id: int, event: AdtEvent) -> tuple[Patient | None, bool]:
+    """`match_patient`, its row locked for the transition services (which then do not
+    read and lock it again), and whether earlier messages for any of these identifiers
+    still wait in the match queue: one statement."""
+    waiting = PatientMatchRequest.objects.filter(
+        organisation_id=organisation_id,
+        status=MatchStatus.OPEN,
+        kind=MatchKind.MATCH,
+        identifiers__has_any_keys=sorted({identifier.key for identifier in event.identifiers}),
+    )
+    rows = list(
+        _identifier_rows(organisation_id, event)
+        .select_for_update(of=("patient",))
+        .annotate(queued=Exists(waiting))
+    )
+    patient = _one_patient(rows, event)
+    if patient is None:
+        return None, False
+    return patient_lock_held(patient), any(row.queued for row in rows)  # type: ignore[attr-defined]
 
 
 def _visit(event: AdtEvent, message: AdtMessage, occurred: object) -> VisitDetails:
@@ -497,8 +532,8 @@ def adt_apply(*, actor: User, message: AdtMessage, event: AdtEvent) -> Outcome:
         return _queue_review(message=message, event=event)
     if event.event_code not in HANDLED_EVENTS:
         return Outcome(AdtStatus.IGNORED, f"Event {event.event_code} accepted; not processed.")
-    patient = match_patient(organisation_id=message.organisation_id, event=event)
-    if patient is None or _waiting_in_queue(message.organisation_id, event):
+    patient, waiting = _match_for_intake(message.organisation_id, event)
+    if patient is None or waiting:
         _queue(message=message, event=event)
         return Outcome(AdtStatus.UNMATCHED, "Patient not matched; queued for review.")
     return _apply_for_patient(actor=actor, message=message, event=event, patient=patient)
@@ -595,22 +630,6 @@ def _queue_review(*, message: AdtMessage, event: AdtEvent) -> Outcome:
         sex=event.sex,
     )
     return Outcome(AdtStatus.REVIEW, text, patient=patient)
-
-
-def _waiting_in_queue(organisation_id: int, event: AdtEvent) -> bool:
-    """Earlier messages for this person still queued: keep the order, queue this one too."""
-    keys = {identifier.key for identifier in event.identifiers}
-    return any(keys & set(identifiers) for identifiers in _open_identifier_sets(organisation_id))
-
-
-def _open_identifier_sets(organisation_id: int) -> list[list[str]]:
-    # The queue is short (it is worked daily); a portable scan beats a
-    # database-specific array lookup here.
-    return list(
-        PatientMatchRequest.objects.filter(
-            organisation_id=organisation_id, status=MatchStatus.OPEN, kind=MatchKind.MATCH
-        ).values_list("identifiers", flat=True)
-    )
 
 
 def _admitted_at(event: AdtEvent) -> datetime:

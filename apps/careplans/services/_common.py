@@ -17,6 +17,7 @@ from apps.core.actors import person_behind
 from apps.core.audit import audit_record, object_type_of
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.transactions import in_one_transaction
 from apps.teams.selectors import live_member_validate
 
 # An intervention due on a day is due by the end of that working day.
@@ -36,7 +37,7 @@ def plan_service(func: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         token = _plan_service_running.set(True)
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=not in_one_transaction()):
                 return func(*args, **kwargs)
         finally:
             _plan_service_running.reset(token)

@@ -18,6 +18,7 @@ from datetime import timezone as dt_timezone
 
 import hl7
 from django.utils import timezone
+from hl7.parser import create_parse_plan
 
 SUPPORTED_VERSIONS = (
     "2.1",
@@ -309,33 +310,42 @@ def check_header(header: Header) -> None:
         )
 
 
+Segment = list[str]
+
+
 class _Reader:
-    """Fields of one parsed message as plain, unescaped strings."""
+    """Fields of one message as plain, unescaped strings.
 
-    def __init__(self, message: hl7.Message) -> None:
-        self.message = message
-        separators = message.separators
-        self.field_sep = separators[1]
-        self.repetition_sep = separators[2]
-        self.component_sep = separators[3]
-        self.subcomponent_sep = separators[4]
+    Only the separators and the unescaping come from python-hl7: its parser
+    builds a tree of every field's repetitions and components, which cost
+    more than the rest of parsing, and this reader only ever asks for a
+    field's text. Fields are numbered as python-hl7 numbers them: MSH-1 (the
+    separator) is a field of its own, so `segment[n]` is field n everywhere.
+    """
 
-    def segment(self, name: str) -> hl7.Segment | None:
-        try:
-            return self.message.segment(name)
-        except KeyError:
-            return None
+    def __init__(self, text: str) -> None:
+        plan = create_parse_plan(text)
+        self.field_sep = plan.separators[1]
+        self.repetition_sep = plan.separators[2]
+        self.component_sep = plan.separators[3]
+        self.subcomponent_sep = plan.separators[4]
+        self._escapes = hl7.Message(separators=plan.separators, esc=plan.esc)
+        self.segments: list[Segment] = []
+        for line in text.split("\r"):
+            fields = line.split(self.field_sep)
+            if fields[0] == "MSH":
+                fields.insert(1, self.field_sep)
+            self.segments.append(fields)
 
-    def raw_field(self, segment: hl7.Segment | None, number: int) -> str:
-        if segment is None:
+    def segment(self, name: str) -> Segment | None:
+        return next((segment for segment in self.segments if segment[0] == name), None)
+
+    def raw_field(self, segment: Segment | None, number: int) -> str:
+        if segment is None or number >= len(segment):
             return ""
-        # python-hl7 stores MSH-1 as a field of its own, so segment[n] is field n for
-        # every segment, MSH included.
-        if number >= len(segment):
-            return ""
-        return str(segment[number])
+        return segment[number]
 
-    def repetitions(self, segment: hl7.Segment | None, number: int) -> list[str]:
+    def repetitions(self, segment: Segment | None, number: int) -> list[str]:
         text = self.raw_field(segment, number)
         return [rep for rep in text.split(self.repetition_sep)] if text else []
 
@@ -348,14 +358,14 @@ class _Reader:
             return ""
         return self.unescape(subs[sub - 1])
 
-    def value(self, segment: hl7.Segment | None, number: int, component: int = 1) -> str:
+    def value(self, segment: Segment | None, number: int, component: int = 1) -> str:
         reps = self.repetitions(segment, number)
         return self.component(reps[0], component).strip() if reps else ""
 
     def unescape(self, text: str) -> str:
         if not text:
             return ""
-        return str(self.message.unescape(text, app_map=_HIGHLIGHTS))
+        return str(self._escapes.unescape(text, app_map=_HIGHLIGHTS))
 
 
 def parse_timestamp(text: str, *, location: str) -> datetime | None:
@@ -402,20 +412,20 @@ def _location(reader: _Reader, text: str) -> str:
 
 def parse_adt(raw: str) -> AdtEvent:
     """The whole message; the header must already have passed `check_header`."""
-    header = read_header(raw)
+    text = normalise(raw)
+    header = read_header(text)
     check_header(header)
-    check_characters(normalise(raw))
-    if f"\rMSH{header.field_separator}" in normalise(raw):
+    check_characters(text)
+    if f"\rMSH{header.field_separator}" in text:
         # The doors split payloads first; one message reaching here with a second
         # MSH would have the rest dropped under the first's ACK.
         raise AdtProblem(
             "AR", "More than one message (a second MSH segment); none was processed.", "100"
         )
     try:
-        message = hl7.parse(normalise(raw))
-    except Exception as error:  # the parser raises assorted errors on broken input
+        reader = _Reader(text)
+    except Exception as error:  # the separators' reader raises assorted errors on broken input
         raise AdtProblem("AR", "The message could not be parsed.", "100") from error
-    reader = _Reader(message)
     event_code = header.event_code
     evn = reader.segment("EVN")
     if not event_code and evn is not None:
@@ -428,7 +438,7 @@ def parse_adt(raw: str) -> AdtEvent:
     if recorded_at is None:
         recorded_at = timezone.now()
     z_segments = tuple(
-        sorted({str(segment[0]) for segment in message if str(segment[0]).startswith("Z")})
+        sorted({segment[0] for segment in reader.segments if segment[0].startswith("Z")})
     )
     if event_code not in HANDLED_EVENTS + REVIEW_EVENTS:
         return AdtEvent(

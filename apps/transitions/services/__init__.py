@@ -4,6 +4,7 @@ from apps.transitions.services.checklist import checklist_item_set, episode_comp
 from apps.transitions.services.contacts import ContactDetails, follow_up_contact_record
 from apps.transitions.services.episodes import (
     VisitDetails,
+    patient_lock_held,
     transition_admit,
     transition_admit_cancel,
     transition_discharge,
@@ -37,6 +38,7 @@ __all__ = [
     "medication_line_add",
     "medication_line_remove",
     "medication_line_update",
+    "patient_lock_held",
     "reconciliation_complete",
     "reconciliation_start",
     "reconciliation_verify",

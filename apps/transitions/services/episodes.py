@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
+from apps.core.transactions import atomic_service
 from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
 from apps.tasks.services import task_cancel, task_create
@@ -120,7 +121,23 @@ def _validate(visit: VisitDetails) -> None:
         raise ApplicationError("The transition is not valid.", field_errors=errors)
 
 
+_LOCK_HELD = "_locked_in_transaction"
+
+
+def patient_lock_held(patient: Patient) -> Patient:
+    """Says the caller read `patient` (with its care team) FOR UPDATE in the current
+    transaction, as ADT intake does when it matches the message: the services below
+    then take that row as locked instead of reading it again. Valid only until the
+    transaction ends."""
+    if connection.in_atomic_block:
+        patient.__dict__[_LOCK_HELD] = connection.atomic_blocks[0]
+    return patient
+
+
 def _lock(patient: Patient) -> Patient:
+    held = patient.__dict__.get(_LOCK_HELD)
+    if held is not None and connection.atomic_blocks and held is connection.atomic_blocks[0]:
+        return patient
     # Only the patient's row: the care team is read, not locked (a team-wide lock
     # would make every transition in the team wait for the one before).
     return (
@@ -144,14 +161,24 @@ def _open_episode(patient: Patient) -> Episode | None:
 
 
 def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
-    """The live admission or registration of this visit, else of the open episode."""
+    """The live admission or registration of this visit, else of the open episode; its
+    episode comes with it, locked (one statement)."""
     stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
     if visit_number:
-        return stays.filter(visit_number=visit_number).order_by("-sequence", "-id").first()
+        return (
+            stays.filter(visit_number=visit_number)
+            .select_related("episode")
+            .select_for_update(of=("episode",))
+            .order_by("-sequence", "-id")
+            .first()
+        )
     episode = _open_episode(patient)
     if episode is None:
         return None
-    return stays.filter(episode=episode).order_by("-sequence", "-id").first()
+    stay = stays.filter(episode=episode).order_by("-sequence", "-id").first()
+    if stay is not None:
+        stay.episode = episode
+    return stay
 
 
 def _chain(episode: Episode) -> list[Handoff]:
@@ -380,7 +407,7 @@ def _unflag_readmission(*, actor: Actor, episode: Episode) -> None:
         )
 
 
-@transaction.atomic
+@atomic_service
 def transition_admit(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A01: the patient is admitted. An admission inside a watch window flags a readmission."""
     permissions.require_can_record_transition(actor, patient)
@@ -389,7 +416,7 @@ def transition_admit(*, actor: Actor, patient: Patient, visit: VisitDetails) -> 
     return _arrive(actor=actor, patient=patient, visit=visit, kind=HandoffKind.ADMISSION)
 
 
-@transaction.atomic
+@atomic_service
 def transition_register(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff | None:
     """A04: an emergency registration starts (or joins) an episode; outpatient ones do not."""
     permissions.require_can_record_transition(actor, patient)
@@ -400,7 +427,7 @@ def transition_register(*, actor: Actor, patient: Patient, visit: VisitDetails) 
     return _arrive(actor=actor, patient=patient, visit=visit, kind=HandoffKind.REGISTRATION)
 
 
-@transaction.atomic
+@atomic_service
 def transition_transfer(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A02: a move within the facility (new unit or bed); recorded in the chain."""
     permissions.require_can_record_transition(actor, patient)
@@ -438,7 +465,7 @@ def _infer_stay(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Hando
     return handoff
 
 
-@transaction.atomic
+@atomic_service
 def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff:
     """A03: the patient leaves the setting.
 
@@ -454,7 +481,7 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         stay = _infer_stay(actor=actor, patient=patient, visit=visit)
         episode = stay.episode
     else:
-        episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+        episode = stay.episode
         repeat = next(
             (
                 handoff
@@ -596,7 +623,7 @@ def _correct_discharge(
     return discharge
 
 
-@transaction.atomic
+@atomic_service
 def transition_update(*, actor: Actor, patient: Patient, visit: VisitDetails) -> Handoff | None:
     """A08: corrected visit details (class, unit, facility) on the stay's latest handoff.
 
@@ -626,7 +653,7 @@ def transition_update(*, actor: Actor, patient: Patient, visit: VisitDetails) ->
     return _refresh(actor=actor, handoff=handoff, visit=visit)
 
 
-@transaction.atomic
+@atomic_service
 def transition_admit_cancel(
     *, actor: Actor, patient: Patient, visit_number: str, reason: str
 ) -> Handoff | None:
@@ -652,7 +679,7 @@ def transition_admit_cancel(
             "There is no admission to cancel for this visit.",
             field_errors={"visit_number": ["No admission recorded for this visit."]},
         )
-    episode = Episode.objects.select_for_update().get(pk=stay.episode_id)
+    episode = stay.episode
     later = episode.handoffs.filter(cancelled_at__isnull=True, sequence__gt=stay.sequence)
     if later.filter(kind=HandoffKind.DISCHARGE).exists():
         raise ApplicationError(
@@ -687,7 +714,7 @@ def _cancel_handoff(*, actor: Actor, handoff: Handoff, reason: str) -> None:
     )
 
 
-@transaction.atomic
+@atomic_service
 def transition_discharge_cancel(
     *, actor: Actor, patient: Patient, visit_number: str, reason: str
 ) -> Handoff | None:

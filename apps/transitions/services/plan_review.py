@@ -2,13 +2,11 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Actor
+from apps.careplans import permissions as careplan_permissions
 from apps.careplans.services import care_plan_review_request
-from apps.core.exceptions import ApplicationError
 from apps.transitions.models import ChecklistItemCode, Handoff
 from apps.transitions.services.checklist import checklist_item_tick
 
@@ -20,21 +18,20 @@ def plan_review_request_for(*, actor: Actor, handoff: Handoff) -> bool:
 
     Interface accounts ask as themselves, a job as its JobActor (naming the person behind
     it, if any). A refusal or a patient without a care plan must not undo the transition:
-    the call runs in a savepoint and leaves the item open, where the board shows it.
+    an actor the care plan app would refuse is not asked (the item stays open, where the
+    board shows it). Asked without a savepoint of its own: the reason is never blank,
+    so a request that passes the right check is taken (or finds no plan).
     """
-    try:
-        with transaction.atomic():
-            plan = care_plan_review_request(
-                actor=actor,
-                patient=handoff.episode.patient,
-                reason=f"Transition of care: {handoff.get_kind_display().lower()} "
-                f"to {handoff.get_to_setting_display().lower()}",
-            )
-    except (ApplicationError, PermissionDenied) as error:
-        logger.info(
-            "plan review not requested for handoff %s: %s", handoff.pk, type(error).__name__
-        )
+    patient = handoff.episode.patient
+    if not careplan_permissions.can_request_care_plan_review(actor, patient):
+        logger.info("plan review not requested for handoff %s: not allowed", handoff.pk)
         return False
+    plan = care_plan_review_request(
+        actor=actor,
+        patient=patient,
+        reason=f"Transition of care: {handoff.get_kind_display().lower()} "
+        f"to {handoff.get_to_setting_display().lower()}",
+    )
     if plan is None:
         return False  # no care plan yet: the open item shows it on the board
     checklist_item_tick(
