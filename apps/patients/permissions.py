@@ -210,9 +210,7 @@ def can_import_records(actor: Actor, organisation_id: int) -> bool:
             actor.for_user is None or can_import_records(actor.for_user, organisation_id)
         )
     return bool(
-        actor.is_active
-        and actor.organisation_id == organisation_id
-        and actor.is_interface
+        (actor.is_active and actor.organisation_id == organisation_id and actor.is_interface)
         or accounts_permissions.is_organisation_admin(
             actor, organisation_id, "patients.add_patient"
         )
