@@ -1,10 +1,10 @@
 """Records flowing in: counts, idempotence, versions, bad resources, the match queue."""
 
 import json
-from datetime import date
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.core.models import AuditEvent
 from apps.fhir import systems
@@ -213,7 +213,7 @@ def test_an_emergency_encounter_counts_as_an_ed_visit(
     tmp_path, organisation, our_patients, run_import
 ):
     mrn = our_patients(1)[0]
-    resources = generate.patient_resources(1, mrn, organisation.pk, base=date.today())
+    resources = generate.patient_resources(1, mrn, organisation.pk, base=timezone.localdate())
     wanted = [r for r in resources if r["resourceType"] in {"Patient", "Encounter"}]
 
     run_import(write_ndjson(tmp_path / "enc.ndjson", wanted))
