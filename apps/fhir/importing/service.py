@@ -168,6 +168,7 @@ class FhirImporter:
         dry_run: bool = False,
         received_at: datetime | None = None,
         on_progress: Callable[["ImportReport"], None] | None = None,
+        keep_outcomes: bool = False,
     ) -> None:
         patient_permissions.require_can_import_records(actor, organisation_id)
         if not source.strip():
@@ -183,6 +184,8 @@ class FhirImporter:
         self.patient_refs: dict[str, int | None] = {}
         self._patients: dict[int, Patient] = {}
         self.touched: set[int] = set()
+        # (entry, resource id, outcome) of each resource, for a transaction-response.
+        self.outcomes: list[tuple[reader.Entry, str, str]] | None = [] if keep_outcomes else None
 
     # --- running ---------------------------------------------------------------------------
 
@@ -259,6 +262,8 @@ class FhirImporter:
             outcome = "invalid"
             self.report.problem(entry, fhir_id, str(error), "invalid")
         self.report.add(resource_type, outcome)
+        if self.outcomes is not None:
+            self.outcomes.append((entry, fhir_id, outcome))
         return outcome
 
     def _readable(self, entry: reader.Entry) -> tuple[dict[str, Any], str]:
