@@ -19,6 +19,7 @@ from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.http import AuthenticatedRequest
@@ -30,6 +31,13 @@ from apps.fhir.importing.permissions import require_can_post_fhir_transaction
 from apps.fhir.importing.service import FhirImporter
 
 FHIR_JSON = "application/fhir+json"
+ISSUE_CODES = {
+    401: "login",
+    403: "forbidden",
+    413: "too-long",
+    415: "not-supported",
+    429: "throttled",
+}
 STATUS_LINES = {
     "created": "201 Created",
     "updated": "200 OK",
@@ -93,23 +101,14 @@ class FhirTransactionApi(APIView):
     # Who may send is answered as an OperationOutcome below, not by DRF's own 403 page.
     permission_classes = [AllowAny]
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        if isinstance(exc, _Refusal):
-            return fhir_response(
-                outcome([("error", exc.fhir_code, str(exc.detail))]), exc.status_code
-            )
-        if isinstance(exc, exceptions.UnsupportedMediaType):
-            return fhir_response(outcome([("error", "not-supported", f"Send {FHIR_JSON}.")]), 415)
-        if isinstance(exc, exceptions.Throttled):
-            response = fhir_response(outcome([("error", "throttled", str(exc.detail))]), 429)
-            if exc.wait:
-                response["Retry-After"] = str(int(exc.wait))
-            return response
-        if isinstance(exc, exceptions.APIException):
-            return fhir_response(
-                outcome([("error", "processing", str(exc.detail))]), exc.status_code
-            )
-        raise exc
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's answer (status, WWW-Authenticate, Retry-After) as an OperationOutcome."""
+        response = super().handle_exception(exc)
+        text = str(getattr(exc, "detail", "") or exc)
+        code = getattr(exc, "fhir_code", "") or ISSUE_CODES.get(response.status_code, "processing")
+        response.data = outcome([("error", code, text)])
+        response.content_type = f"{FHIR_JSON}; charset=utf-8"
+        return response
 
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
         user = request.user
