@@ -416,6 +416,8 @@ HL7_MAX_MESSAGE_BYTES = int(os.environ.get("HL7_MAX_MESSAGE_BYTES", str(1024 * 1
 FHIR_IMPORT_MAX_BUNDLE_BYTES = int(
     os.environ.get("FHIR_IMPORT_MAX_BUNDLE_BYTES", str(50 * 1024 * 1024))
 )
+# Uploaded FHIR files wait here for the import worker and are deleted when it ends.
+FHIR_IMPORT_DIR = Path(os.environ.get("FHIR_IMPORT_DIR", VAR_DIR / "fhir-imports"))
 FHIR_IMPORT_MAX_RESOURCE_BYTES = int(
     os.environ.get("FHIR_IMPORT_MAX_RESOURCE_BYTES", str(1024 * 1024))
 )

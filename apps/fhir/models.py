@@ -60,7 +60,8 @@ class FhirImportJob(BaseModel):
     )
     source = models.CharField(max_length=120)
     file_name = models.CharField(max_length=200, blank=True)
-    upload = models.FileField(upload_to="fhir-imports/", blank=True)
+    # Where the upload waits for the worker (under FHIR_IMPORT_DIR); emptied when done.
+    stored_path = models.CharField(max_length=300, blank=True)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=FhirImportStatus.choices, default=FhirImportStatus.QUEUED
