@@ -266,3 +266,26 @@ def test_command_imports_a_bundle_folder_and_prints_each_problem(
     assert "Condition: created 6" in text
     assert "zz-broken.json" in text
     assert Condition.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_a_resource_a_database_rule_refuses_is_reported_and_the_others_still_import(
+    tmp_path, organisation, our_patients, run_import
+):
+    mrn = our_patients(1)[0]
+    resources = generate.patient_resources(1, mrn, organisation.pk)
+    conditions = [r for r in resources if r["resourceType"] == "Condition"]
+    backwards = {
+        **conditions[0],
+        "clinicalStatus": {"coding": [{"code": "resolved"}]},
+        "onsetDateTime": "2024-05-01",
+        "abatementDateTime": "2024-01-01",
+    }
+    path = write_ndjson(tmp_path / "c.ndjson", [resources[0], backwards, conditions[1]])
+
+    report = run_import(path)
+
+    assert report.counts["Condition"] == {"invalid": 1, "created": 1}
+    assert "condition_resolved_after_onset" in report.problems[0]["reason"]
+    assert report.problems[0]["position"] == "c.ndjson line 2"
+    assert Condition.objects.count() == 1

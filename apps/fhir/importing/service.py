@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
@@ -55,7 +55,7 @@ OUTCOMES = ("created", "updated", "unchanged", "matched", "waiting", "skipped", 
 # Rows that feed the complex-needs flag: their patients are recomputed after the import.
 EVIDENCE = (Condition, Encounter, SdohScreen)
 MAX_PROBLEMS = 1000
-PROGRESS_EVERY = 200
+BATCH = 200
 PATIENT_CACHE = 2000
 
 
@@ -211,11 +211,22 @@ class FhirImporter:
         return True
 
     def _passes(self, entries: Callable[[bool], Iterable[reader.Entry]]) -> None:
+        """Each resource in its own savepoint; committed a batch at a time (a commit per
+        resource would cost the import most of its time)."""
         for patients in (True, False):
-            for entry in entries(patients):
-                self.import_entry(entry)
-                if self.on_progress and self.report.resources % PROGRESS_EVERY == 0:
+            stream = iter(entries(patients))
+            while True:
+                with transaction.atomic():
+                    count = 0
+                    for entry in stream:
+                        self.import_entry(entry)
+                        count += 1
+                        if count == BATCH:
+                            break
+                if self.on_progress:
                     self.on_progress(self.report)
+                if count < BATCH:
+                    break
 
     def _recompute(self) -> None:
         touched = sorted(self.touched)
@@ -261,6 +272,12 @@ class FhirImporter:
         except PermissionDenied as error:
             outcome = "invalid"
             self.report.problem(entry, fhir_id, str(error), "invalid")
+        except IntegrityError as error:
+            # A rule the database keeps (one active condition per code, dates in order).
+            outcome = "invalid"
+            constraint = getattr(getattr(error, "__cause__", None), "diag", None)
+            name = getattr(constraint, "constraint_name", "") or "a database rule"
+            self.report.problem(entry, fhir_id, f"Refused by {name}.", "invalid")
         self.report.add(resource_type, outcome)
         if self.outcomes is not None:
             self.outcomes.append((entry, fhir_id, outcome))

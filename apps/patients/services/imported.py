@@ -9,10 +9,11 @@ stamped with its source and arrival time.
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.accounts.models import Actor
-from apps.core.changes import record_change, record_create
+from apps.core.changes import record_change, record_create, validation_error
 from apps.patients import permissions
 from apps.patients.models import ImportedRow, Patient
 
@@ -43,22 +44,45 @@ def imported_row_save(
             source_received_at=received_at,
             **values,
         )
+        _check(row)
         record_create(
-            actor=actor, instance=row, patient_id=patient.pk, detail={"source": source_system}
+            actor=actor,
+            instance=row,
+            patient_id=patient.pk,
+            detail={"source": source_system},
+            clean=False,
         )
         return row, sorted(values)
+    previous = {name: getattr(existing, name) for name in values}
+    for name, value in values.items():
+        setattr(existing, name, value)
+    try:
+        _check(existing)
+    finally:
+        for name, value in previous.items():
+            setattr(existing, name, value)
     changed = record_change(
         actor=actor,
         instance=existing,
         values=values,
         patient_id=patient.pk,
         detail={"source": source_system},
+        clean=False,
     )
     if changed:
         existing.source_received_at = received_at
         existing.source_system = source_system[:120]
         existing.save(update_fields=["source_received_at", "source_system"])
     return existing, changed
+
+
+def _check(row: models.Model) -> None:
+    """Field validation without a query per row: the table's constraints are checked by
+    the database itself when the row is saved (an import saves thousands)."""
+    try:
+        row.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise validation_error(error, f"The {row._meta.verbose_name} is not valid.") from error
 
 
 def imported_row_get(model: type[models.Model], pk: int | None) -> Any:
