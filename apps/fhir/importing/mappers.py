@@ -410,20 +410,44 @@ HRSN_ITEMS = {
 
 
 def _answer(value: dict[str, Any], question: hrsn.Question) -> Any:
-    """An answer as the tool's option value: by option value or label, or a number."""
+    """An answer as the tool's option value: by option value or label (a LOINC answer's
+    display is the tool's wording), or a whole number."""
     if "valueInteger" in value:
         return value["valueInteger"]
-    raw: Any = value.get("valueString")
-    if raw is None:
-        coding = value.get("valueCoding") or {}
-        concept = value.get("valueCodeableConcept")
-        if concept:
-            coding = (_codings(concept) or [{}])[0] or {"display": _text(concept)}
-        raw = coding.get("code") or coding.get("display")
-    for option, label in question.options:
-        if str(raw).strip().lower() in {str(option).lower(), label.lower()}:
-            return option
-    return raw
+    candidates: list[Any] = []
+    if "valueString" in value:
+        candidates.append(value["valueString"])
+    coding = value.get("valueCoding")
+    concept = value.get("valueCodeableConcept")
+    codings = [coding] if isinstance(coding, dict) else _codings(concept)
+    for item in codings:
+        candidates += [item.get("code"), item.get("display")]
+    if isinstance(concept, dict) and concept.get("text"):
+        candidates.append(concept["text"])
+    candidates = [c for c in candidates if c not in (None, "")]
+    for raw in candidates:
+        for option, label in question.options:
+            if str(raw).strip().lower() in {str(option).lower(), label.lower()}:
+                return option
+    return candidates[0] if candidates else None
+
+
+def _item_code(link_id: str) -> str:
+    """An item's LOINC code from its linkId: "71802-3", or LHC-Forms' "/96777-8/71802-3"."""
+    return link_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _items(items: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every answered item, groups opened, as (code, answers)."""
+    found: list[tuple[str, list[dict[str, Any]]]] = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        answers = [a for a in item.get("answer") or [] if isinstance(a, dict)]
+        if answers:
+            found.append((_item_code(str(item.get("linkId") or "")), answers))
+        found += _items(item.get("item"))
+    return found
 
 
 def _hrsn_answers(pairs: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:
@@ -452,14 +476,12 @@ def sdoh_screen(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
         when = _date(resource.get("effectiveDateTime") or resource.get("issued"), "effective")
     else:
         questionnaire = str(resource.get("questionnaire") or "")
-        if systems.LOINC_AHC_HRSN_PANEL not in questionnaire:
+        pairs = _items(resource.get("item"))
+        answered = {code for code, _ in pairs}
+        # Named as the HRSN panel, or answering every one of its core questions.
+        if systems.LOINC_AHC_HRSN_PANEL not in questionnaire and not set(HRSN_ITEMS) <= answered:
             raise NotImported("Only the AHC HRSN questionnaire (LOINC 96777-8) is imported.")
         patient = patient_for(resource, _reference(resource, "subject"))
-        pairs = [
-            (str(item.get("linkId") or ""), list(item.get("answer") or []))
-            for item in resource.get("item") or []
-            if isinstance(item, dict)
-        ]
         when = _date(resource.get("authored"), "authored")
     if when is None:
         raise Unmappable("The screen has no date.")
