@@ -727,7 +727,9 @@ def patient_match_resolve(
     match itself stands.
     """
     request = (
-        PatientMatchRequest.objects.select_for_update().select_related("message").get(pk=request.pk)
+        PatientMatchRequest.objects.select_for_update(of=("self",))
+        .select_related("message")
+        .get(pk=request.pk)
     )
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
@@ -758,7 +760,7 @@ def patient_match_resolve(
     keys = set(request.identifiers)
     queued = [
         item
-        for item in PatientMatchRequest.objects.select_for_update()
+        for item in PatientMatchRequest.objects.select_for_update(of=("self",))
         .select_related("message")
         .filter(
             organisation_id=request.organisation_id,

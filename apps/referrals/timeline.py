@@ -18,7 +18,7 @@ def referral_events(patient: Patient, limit: int) -> list[TimelineEvent]:
             kind="referral",
             at=row.created_at,
             title=f"Referral to {row.service.name}",
-            detail=row.get_status_display(),
+            detail=row.get_state_display(),
             link=reverse("referrals:detail", args=[row.pk]),
         )
         for row in rows

@@ -10,6 +10,7 @@ from apps.core.models import AuditEvent
 from apps.fhir import systems
 from apps.fhir.models import FhirImportRecord
 from apps.interop.models import MatchStatus, PatientMatchRequest
+from apps.interop.services import patient_match_resolve
 from apps.patients.models import (
     Allergy,
     Appointment,
@@ -289,3 +290,22 @@ def test_a_resource_a_database_rule_refuses_is_reported_and_the_others_still_imp
     assert "condition_resolved_after_onset" in report.problems[0]["reason"]
     assert report.problems[0]["position"] == "c.ndjson line 2"
     assert Condition.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_once_a_coordinator_matches_the_person_a_rerun_imports_the_waiting_records(
+    tmp_path, organisation, patient, nurse, run_import
+):
+    resources = generate.patient_resources(7, "HOSPITAL-7", organisation.pk)
+    path = write_ndjson(tmp_path / "stranger.ndjson", resources)
+    run_import(path)
+    request = PatientMatchRequest.objects.get()
+
+    patient_match_resolve(actor=nurse, request=request, patient=patient)
+    again = run_import(path)
+
+    request.refresh_from_db()
+    assert request.status == MatchStatus.MATCHED
+    assert again.counts["Patient"] == {"matched": 1}
+    assert again.counts["Condition"] == {"created": 3}
+    assert Condition.objects.filter(patient=patient).count() == 3

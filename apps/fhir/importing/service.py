@@ -404,7 +404,7 @@ class FhirImporter:
                     organisation_id=self.organisation_id, mrn__in=mrns
                 ).values_list("pk", flat=True)
             )
-        pairs = {(system, value) for system, value in identifiers if system != mrn_system}
+        pairs = set(identifiers)
         if pairs:
             for authority, value, patient_id in PatientIdentifier.objects.filter(
                 organisation_id=self.organisation_id,
