@@ -87,3 +87,55 @@ def test_reading_the_record_is_audited(imported, nurse, client_for):
     client_for(nurse).get(reverse("patients:record", args=[imported.pk]))
 
     assert AuditEvent.objects.filter(actor=nurse, action="view", patient_id=imported.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_timeline_holds_tasks_referrals_and_plan_versions_too(
+    imported, organisation, nurse, social_worker, org_admin, client_for
+):
+    from apps.referrals.models import ServiceType
+    from tests.careplans.factories import make_plan
+    from tests.referrals import factories as referral_factories
+    from tests.tasks.factories import make_task
+
+    make_task(imported, nurse, title="Call about the new inhaler")
+    partner = referral_factories.make_partner(organisation, actor=org_admin, name="Food Bank")
+    service = referral_factories.make_service(
+        organisation,
+        actor=org_admin,
+        partner=partner,
+        name="Food boxes",
+        service_type=ServiceType.FOOD,
+    )
+    referral_factories.make_referral(imported, actor=nurse, service=service, owner=social_worker)
+    make_plan(imported, nurse)
+    url = reverse("patients:record", args=[imported.pk])
+
+    timeline = client_for(nurse).get(url).context["section"].timeline
+    only_work = client_for(nurse).get(url, {"kind": ["task", "referral"]}).context["section"]
+
+    titles = {event.kind: event.title for event in timeline}
+    assert titles["task"] == "Call about the new inhaler"
+    assert titles["referral"] == "Referral to Food boxes"
+    assert titles["plan"].startswith("Care plan version")
+    assert {event.kind for event in only_work.timeline} == {"task", "referral"}
+
+
+@pytest.mark.django_db
+def test_the_record_page_asks_a_fixed_number_of_queries(
+    imported, nurse, client_for, django_assert_max_num_queries
+):
+    client = client_for(nurse)
+    url = reverse("patients:record", args=[imported.pk])
+    client.get(url)
+
+    with django_assert_max_num_queries(16):
+        client.get(url)
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_sent_to_log_in(imported, client):
+    response = client.get(reverse("patients:record", args=[imported.pk]))
+
+    assert response.status_code == 302
+    assert "login" in response["Location"]
