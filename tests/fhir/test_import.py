@@ -23,6 +23,7 @@ from apps.patients.models import (
     PatientComplexity,
     SdohScreen,
 )
+from apps.patients.services.clinical import condition_add
 from tests.fhir import generate
 from tests.fhir.conftest import write_ndjson
 
@@ -309,3 +310,19 @@ def test_once_a_coordinator_matches_the_person_a_rerun_imports_the_waiting_recor
     assert again.counts["Patient"] == {"matched": 1}
     assert again.counts["Condition"] == {"created": 3}
     assert Condition.objects.filter(patient=patient).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_imported_condition_already_typed_in_by_hand_is_not_duplicated(
+    tmp_path, organisation, patient, nurse, run_import
+):
+    typed = condition_add(actor=nurse, patient=patient, code="E11.9")
+    resources = generate.patient_resources(1, patient.mrn, organisation.pk)
+    wanted = [r for r in resources if r["resourceType"] in {"Patient", "Condition"}]
+
+    report = run_import(write_ndjson(tmp_path / "c.ndjson", wanted))
+
+    assert report.counts["Condition"] == {"updated": 1, "created": 2}
+    assert Condition.objects.filter(patient=patient, code="E11.9").count() == 1
+    typed.refresh_from_db()
+    assert typed.source_system == "ehr"

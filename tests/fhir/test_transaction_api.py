@@ -99,3 +99,15 @@ def test_only_an_interface_account_may_post_records(nurse, org_admin, our_bundle
     assert person.status_code == 403
     assert person.json()["resourceType"] == "OperationOutcome"
     assert Condition.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_body_in_another_media_type_is_a_415_operation_outcome(interface, our_bundle):
+    response = _client(interface).generic(
+        "POST", URL, json.dumps(our_bundle), content_type="text/plain"
+    )
+
+    assert response.status_code == 415
+    assert response["Content-Type"].startswith(FHIR_JSON)
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert Condition.objects.count() == 0
