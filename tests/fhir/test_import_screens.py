@@ -60,4 +60,6 @@ def test_a_screen_with_an_answer_the_tool_does_not_have_is_reported_and_not_stor
 
     assert report.counts["QuestionnaireResponse"] == {"invalid": 1}
     assert "food_worry" in report.problems[0]["reason"]
+    # The report names the question, never the patient's answer.
+    assert "every day" not in report.problems[0]["reason"]
     assert not SdohScreen.objects.exists()

@@ -99,7 +99,7 @@ def _date(value: Any, name: str) -> date | None:
         # FHIR partial dates: a year, or a year and month.
         parsed = parse_date(f"{text}-01-01"[:10] if len(text) == 4 else f"{text}-01")
     if parsed is None:
-        raise Unmappable(f"{name} is not a date: {text[:40]}")
+        raise Unmappable(f"{name} is not a date.")
     return parsed
 
 
@@ -156,7 +156,10 @@ def condition(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
         try:
             code = icd10.validate(raw_code)
         except icd10.InvalidCode as error:
-            raise Unmappable(str(error)) from error
+            # The report holds no clinical values: the code itself is left out.
+            raise Unmappable(
+                "Not a billable ICD-10-CM code (unknown, malformed or too general)."
+            ) from error
         title = icd10.title(code)
     else:
         code = raw_code.strip()
@@ -489,8 +492,8 @@ def sdoh_screen(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
     try:
         cleaned = hrsn.clean_answers(_hrsn_answers(pairs))
     except hrsn.InvalidAnswers as error:
-        first = next(iter(error.field_errors.items()))
-        raise Unmappable(f"HRSN answers: {first[0]}: {first[1][0]}") from error
+        fields = ", ".join(sorted(error.field_errors))
+        raise Unmappable(f"HRSN answers not options of the tool: {fields}.") from error
     result = hrsn.score(cleaned)
     values = {
         "screened_on": when,
