@@ -11,7 +11,7 @@ from django.urls import path
 from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.fhir.importing.uploads import SUFFIXES, fhir_import_submit
-from apps.fhir.models import FhirImportJob
+from apps.fhir.models import FhirImportJob, FhirImportRecord
 from apps.patients.permissions import can_import_records
 
 # --- import side ---------------------------------------------------------------------------
@@ -120,6 +120,32 @@ class FhirImportJobAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
         if job is None:
             raise Http404("No such import.")
         return render(request, "fhir/_import_progress.html", {"job": job})
+
+
+@admin.register(FhirImportRecord)
+class FhirImportRecordAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
+    """What each source has sent (type, id, version) and the chart row it became; read-only."""
+
+    list_display = [
+        "resource_type",
+        "fhir_id",
+        "version_id",
+        "source",
+        "target_type",
+        "target_id",
+        "received_at",
+    ]
+    list_filter = ["resource_type", "source"]
+    search_fields = ["fhir_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # --- end of the import side ----------------------------------------------------------------

@@ -118,3 +118,23 @@ def test_staff_who_may_not_add_patients_cannot_upload(client_for, organisation):
     response = client_for(clerk).get(reverse("admin:fhir_fhirimportjob_add"))
 
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_what_each_source_sent_for_its_own_organisation_only(
+    client_for, org_admin, organisation, tmp_path, run_import, our_patients
+):
+    mrns = our_patients(1)
+    generate.write_ndjson(tmp_path / "export", mrns, organisation.pk)
+    run_import(tmp_path / "export")
+    stranger = factories.make_staff(
+        factories.make_organisation(), Permission.objects.filter(codename="view_fhirimportrecord")
+    )
+
+    ours = client_for(org_admin).get(reverse("admin:fhir_fhirimportrecord_changelist"))
+    theirs = client_for(stranger).get(reverse("admin:fhir_fhirimportrecord_changelist"))
+
+    assert ours.status_code == 200
+    assert "condition-1-0" in ours.content.decode()
+    assert theirs.status_code == 200
+    assert "condition-1-0" not in theirs.content.decode()
