@@ -428,6 +428,16 @@ LOGGING = {
 # included), in bytes. Over it: HTTP 413, or an AR ACK and the MLLP connection
 # closed; a message is never cut short and then parsed.
 HL7_MAX_MESSAGE_BYTES = int(os.environ.get("HL7_MAX_MESSAGE_BYTES", str(1024 * 1024)))
+# FHIR import: a Bundle file is read whole up to this size (larger imports come as NDJSON,
+# read line by line); one resource over the second limit is refused unread.
+FHIR_IMPORT_MAX_BUNDLE_BYTES = int(
+    os.environ.get("FHIR_IMPORT_MAX_BUNDLE_BYTES", str(50 * 1024 * 1024))
+)
+# Uploaded FHIR files wait here for the import worker and are deleted when it ends.
+FHIR_IMPORT_DIR = Path(os.environ.get("FHIR_IMPORT_DIR", VAR_DIR / "fhir-imports"))
+FHIR_IMPORT_MAX_RESOURCE_BYTES = int(
+    os.environ.get("FHIR_IMPORT_MAX_RESOURCE_BYTES", str(1024 * 1024))
+)
 # Contention inside intake (a deadlock, a serialization failure, a lock held
 # longer than HL7_LOCK_TIMEOUT_MS) is retried this many times in all; a message
 # that still cannot be processed is stored and answered AR so the sender resends.

@@ -6,6 +6,11 @@ class CareplansConfig(AppConfig):
     label = "careplans"
 
     def ready(self) -> None:
+        from apps.careplans.timeline import plan_version_events
+        from apps.patients.timeline import timeline_source_register
+
+        timeline_source_register("plan", "Plan versions", plan_version_events)
+
         from apps.careplans.services.task_changes import intervention_task_changed
         from apps.tasks.models import TaskSource
         from apps.tasks.sources import task_source_register

@@ -1,6 +1,10 @@
-"""Code systems and identifier systems caregraph writes into FHIR resources."""
+"""Code and identifier system URIs caregraph reads and writes in FHIR: one place for
+every URI, so the importer and the API speak the same systems."""
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -9,6 +13,9 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 LOINC = "http://loinc.org"
+# LOINC codes the importer recognises.
+LOINC_DISCHARGE_SUMMARY = "18842-5"
+LOINC_AHC_HRSN_PANEL = "96777-8"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 SDOH_CATEGORY = (

@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path, re_path
 
 from apps.fhir.api import exports, views
+from apps.fhir.views_import import FhirTransactionApi
 
 app_name = "fhir"
 
@@ -12,6 +13,8 @@ TYPE = r"(?P<type_name>[A-Z][A-Za-z]{1,40})"
 LOGICAL = r"(?P<logical>[A-Za-z0-9\-\.]{1,64})"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # POST a transaction Bundle (an interface account): the import service.
+    path("", FhirTransactionApi.as_view(), name="fhir-base"),
     path("metadata", views.metadata, name="metadata"),
     path(".well-known/smart-configuration", views.smart_configuration, name="smart-configuration"),
     path("auth/token", views.token, name="token"),

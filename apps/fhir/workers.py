@@ -23,3 +23,12 @@ def fhir_export_cleanup_task() -> int:
     from apps.fhir.export import fhir_export_cleanup
 
     return fhir_export_cleanup()
+
+
+@shared_task(acks_late=True)
+def fhir_import_task(job_id: int) -> None:
+    """Imports an uploaded FHIR file; a rerun finds the job no longer queued and stops."""
+    from apps.fhir.importing.uploads import fhir_import_run
+
+    with request_context(RequestContext(source=AuditSource.IMPORT)):
+        fhir_import_run(job_id=job_id)

@@ -144,8 +144,13 @@ class PatientMatchRequest(BaseModel):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="patient_match_requests"
     )
+    # The ADT message waiting; empty for a FHIR Patient from a record import, whose
+    # resources wait in their source and are imported again once the patient is matched.
     message = models.OneToOneField(
-        AdtMessage, on_delete=models.CASCADE, related_name="match_request"
+        AdtMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="match_request"
+    )
+    origin = models.CharField(
+        max_length=200, blank=True, help_text="Where a request without a message came from"
     )
     status = models.CharField(max_length=10, choices=MatchStatus.choices, default=MatchStatus.OPEN)
     kind = models.CharField(max_length=12, choices=MatchKind.choices, default=MatchKind.MATCH)

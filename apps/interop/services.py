@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -705,6 +705,35 @@ def _queue(*, message: AdtMessage, event: AdtEvent) -> PatientMatchRequest:
     )
 
 
+def patient_match_request_open(
+    *,
+    organisation_id: int,
+    identifiers: list[str],
+    origin: str,
+    family_name: str = "",
+    given_name: str = "",
+    date_of_birth: date | None = None,
+    sex: str = "",
+) -> PatientMatchRequest:
+    """Queues a person no identifier matched (a FHIR Patient from a record import), once:
+    an open request sharing an identifier is the same person waiting already."""
+    keys = set(identifiers)
+    for request in PatientMatchRequest.objects.filter(
+        organisation_id=organisation_id, status=MatchStatus.OPEN, kind=MatchKind.MATCH
+    ).order_by("created_at", "id"):
+        if keys & set(request.identifiers):
+            return request
+    return PatientMatchRequest.objects.create(
+        organisation_id=organisation_id,
+        identifiers=sorted(keys),
+        origin=origin[:200],
+        family_name=family_name[:100],
+        given_name=given_name[:100],
+        date_of_birth=date_of_birth,
+        sex=sex[:10],
+    )
+
+
 @transaction.atomic
 def patient_match_resolve(
     *, actor: User, request: PatientMatchRequest, patient: Patient
@@ -717,7 +746,9 @@ def patient_match_resolve(
     match itself stands.
     """
     request = (
-        PatientMatchRequest.objects.select_for_update().select_related("message").get(pk=request.pk)
+        PatientMatchRequest.objects.select_for_update(of=("self",))
+        .select_related("message")
+        .get(pk=request.pk)
     )
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
@@ -748,7 +779,7 @@ def patient_match_resolve(
     keys = set(request.identifiers)
     queued = [
         item
-        for item in PatientMatchRequest.objects.select_for_update()
+        for item in PatientMatchRequest.objects.select_for_update(of=("self",))
         .select_related("message")
         .filter(
             organisation_id=request.organisation_id,
@@ -785,6 +816,10 @@ def _refusal_text(error: Exception) -> str:
 
 def _apply_queued(*, actor: User, item: PatientMatchRequest, patient: Patient) -> None:
     message = item.message
+    if message is None:
+        # A FHIR Patient: its identifiers are now linked; the import, run again, applies
+        # the resources that waited.
+        return
     try:
         event = parse_adt(message.raw)
         with transaction.atomic():

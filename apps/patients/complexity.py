@@ -40,6 +40,7 @@ from apps.core.items import run_isolated
 from apps.core.models import AuditAction, AuditSource
 from apps.patients import charlson, hrsn, risk
 from apps.patients.models import (
+    ICD10_CM_SYSTEM,
     AreaDeprivation,
     ComplexityThresholds,
     Condition,
@@ -311,7 +312,7 @@ def _gather(
     evidence = {pk: Evidence(patient_id=pk, organisation_id=organisation_id) for pk in patient_ids}
     category_of = charlson.category_of
     for pk, code in (
-        Condition.objects.filter(scope, status=ConditionStatus.ACTIVE)
+        Condition.objects.filter(scope, status=ConditionStatus.ACTIVE, code_system=ICD10_CM_SYSTEM)
         .order_by()
         .values_list("patient_id", "code")
         .iterator(chunk_size=20_000)

@@ -131,16 +131,37 @@ class BreakGlassAccess(BaseModel):
 # --- complex-needs evidence: conditions, encounters, social needs, deprivation ---
 
 
+class ImportedRow(models.Model):
+    """Where a row of the chart came from: the sending system and when it arrived.
+
+    Blank for rows typed in caregraph; set by the FHIR import (apps.fhir.importing)
+    so the chart can say "from <source>, received <when>" beside each one.
+    """
+
+    source_system = models.CharField(max_length=120, blank=True)
+    source_received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+# The code system a condition's code is in: only ICD-10-CM codes are scored by Charlson.
+ICD10_CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
 class ConditionStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     RESOLVED = "resolved", "Resolved"
 
 
-class Condition(BaseModel):
-    """A coded problem (ICD-10-CM). Only active conditions count towards the Charlson index."""
+class Condition(ImportedRow, BaseModel):
+    """A coded problem. Only active ICD-10-CM conditions count towards the Charlson index;
+    a condition coded in another system (SNOMED CT from a partner's record) is kept and
+    shown as "not scored"."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
-    code = models.CharField("ICD-10-CM code", max_length=8, help_text="e.g. E11.22")
+    code_system = models.CharField(max_length=200, default=ICD10_CM_SYSTEM)
+    code = models.CharField("code", max_length=32, help_text="ICD-10-CM, e.g. E11.22")
     title = models.CharField(max_length=255, blank=True)
     onset_date = models.DateField(null=True, blank=True)
     resolved_date = models.DateField(null=True, blank=True)
@@ -165,15 +186,20 @@ class Condition(BaseModel):
                 name="condition_resolved_after_onset",
             ),
             models.UniqueConstraint(
-                fields=["patient", "code"],
+                fields=["patient", "code_system", "code"],
                 condition=Q(status="active"),
-                name="condition_one_active_per_code",
+                name="condition_one_active_per_system_code",
             ),
         ]
         indexes = [models.Index(fields=["patient", "status"], name="condition_patient_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status})"
+
+    @property
+    def is_scored(self) -> bool:
+        """Whether the Charlson index reads this condition's code."""
+        return self.code_system == ICD10_CM_SYSTEM
 
 
 class EncounterKind(models.TextChoices):
@@ -184,7 +210,7 @@ class EncounterKind(models.TextChoices):
     OUTPATIENT = "outpatient", "Outpatient visit"
 
 
-class Encounter(BaseModel):
+class Encounter(ImportedRow, BaseModel):
     """A visit or stay. ED visits, admissions, bed days and cost feed the utilization domain."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="encounters")
@@ -230,10 +256,8 @@ class SdohScreenQuerySet(models.QuerySet["SdohScreen"]):
         return self.filter(condition)
 
 
-class SdohScreen(BaseModel):
+class SdohScreen(ImportedRow, BaseModel):
     """One AHC HRSN screen (10 core items) with its scored domains, kept as answered."""
-
-    objects = SdohScreenQuerySet.as_manager()
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sdoh_screens")
     screened_on = models.DateField()
@@ -256,6 +280,8 @@ class SdohScreen(BaseModel):
     utilities_positive = models.BooleanField()
     safety_positive = models.BooleanField()
     safety_score = models.PositiveSmallIntegerField()
+
+    objects = SdohScreenQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -289,6 +315,138 @@ class SdohScreen(BaseModel):
 
         answers = {field: getattr(self, field) for field, _ in URGENT_ANSWERS.values()}
         return urgent_needs(answers, safety_positive=self.safety_positive)
+
+
+# --- the medication list, allergies, appointments and documents (mostly from FHIR) ---
+
+
+class MedicationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    STOPPED = "stopped", "Stopped"
+
+
+class Medication(ImportedRow, BaseModel):
+    """A medication on the patient's list (RxNorm-coded when the source codes it).
+
+    The chart's active list is the "before" list a new medication reconciliation starts from.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    rxnorm_code = models.CharField("RxNorm code", max_length=20, blank=True)
+    display = models.CharField(max_length=255)
+    dose_text = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MedicationStatus.choices, default=MedicationStatus.ACTIVE
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="medication_end_after_start",
+            ),
+            models.CheckConstraint(condition=~Q(display=""), name="medication_has_name"),
+        ]
+        indexes = [models.Index(fields=["patient", "status"], name="medication_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"medication #{self.pk} ({self.status})"
+
+
+class AllergyCriticality(models.TextChoices):
+    LOW = "low", "Low risk"
+    HIGH = "high", "High risk"
+    UNABLE = "unable-to-assess", "Unable to assess"
+
+
+class AllergyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Allergy(ImportedRow, BaseModel):
+    """An allergy or intolerance to a substance, with how dangerous it is."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
+    substance_system = models.CharField(max_length=200, blank=True)
+    substance_code = models.CharField(max_length=40, blank=True)
+    substance_display = models.CharField(max_length=255)
+    criticality = models.CharField(max_length=20, choices=AllergyCriticality.choices, blank=True)
+    reaction_text = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AllergyStatus.choices, default=AllergyStatus.ACTIVE
+    )
+
+    class Meta:
+        verbose_name_plural = "allergies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(substance_display=""), name="allergy_has_substance"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"], name="allergy_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"allergy #{self.pk}"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    FULFILLED = "fulfilled", "Attended"
+    CANCELLED = "cancelled", "Cancelled"
+    NOSHOW = "noshow", "Did not attend"
+
+
+class Appointment(ImportedRow, BaseModel):
+    """A visit booked with a practitioner; a booked visit after a discharge is the follow-up."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    description = models.CharField(max_length=255, blank=True)
+    practitioner = models.CharField(max_length=120, blank=True)
+    location = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="appointment_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "start"], name="appointment_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"appointment #{self.pk} ({self.status})"
+
+
+class ClinicalDocument(ImportedRow, BaseModel):
+    """A document about the patient held elsewhere: its type, date, title and where it lives.
+
+    No content is stored: the attachment's title and address only.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="documents")
+    type_code = models.CharField(max_length=40, blank=True)
+    type_display = models.CharField(max_length=255, blank=True)
+    document_date = models.DateTimeField()
+    title = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    is_discharge_summary = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "document_date"], name="document_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"document #{self.pk}"
 
 
 class AdiSuppression(models.TextChoices):

@@ -212,3 +212,25 @@ def can_update_from_feed(user: Actor, patient: Patient) -> bool:
 def require_can_update_from_feed(user: Actor, patient: Patient) -> None:
     if not can_update_from_feed(user, patient):
         raise PermissionDenied("Only the organisation's interfaces report this for a patient.")
+
+
+def can_import_records(actor: Actor, organisation_id: int) -> bool:
+    """Records from another system (a FHIR import) into the organisation's charts: its
+    interface accounts, its administrators who add patients, or a job acting for one."""
+    if isinstance(actor, JobActor):
+        return actor.organisation_id == organisation_id and (
+            actor.for_user is None or can_import_records(actor.for_user, organisation_id)
+        )
+    return bool(
+        (actor.is_active and actor.organisation_id == organisation_id and actor.is_interface)
+        or accounts_permissions.is_organisation_admin(
+            actor, organisation_id, "patients.add_patient"
+        )
+    )
+
+
+def require_can_import_records(actor: Actor, organisation_id: int) -> None:
+    if not can_import_records(actor, organisation_id):
+        raise PermissionDenied(
+            "Only the organisation's interface accounts and administrators import records."
+        )

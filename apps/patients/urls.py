@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.patients import clinical_views, views
+from apps.patients import clinical_views, record_views, views
 
 app_name = "patients"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.patient_list, name="list"),
     path("<int:patient_id>/", views.patient_chart, name="chart"),
     path("break-glass/", views.break_glass, name="break_glass"),
+    path("<int:patient_id>/record/", record_views.patient_record, name="record"),
     path("<int:patient_id>/clinical/", clinical_views.patient_clinical, name="clinical"),
     path("<int:patient_id>/conditions/add/", clinical_views.condition_add, name="condition_add"),
     path(

@@ -6,6 +6,11 @@ class TasksConfig(AppConfig):
     label = "tasks"
 
     def ready(self) -> None:
+        from apps.patients.timeline import timeline_source_register
+        from apps.tasks.timeline import task_events
+
+        timeline_source_register("task", "Tasks", task_events)
+
         from django.http import HttpRequest
         from django.urls import reverse
 

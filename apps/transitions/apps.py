@@ -6,6 +6,11 @@ class TransitionsConfig(AppConfig):
     label = "transitions"
 
     def ready(self) -> None:
+        from apps.patients.timeline import timeline_source_register
+        from apps.transitions.timeline import handoff_events
+
+        timeline_source_register("transition", "Transitions", handoff_events)
+
         from django.urls import reverse
 
         from apps.tasks.models import TaskSource

@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from apps.accounts.models import Organisation
 from apps.core.models import BaseModel
-from apps.patients.models import Patient
+from apps.patients.models import Appointment, Patient
 from apps.tasks.models import Task
 
 
@@ -519,6 +519,10 @@ class FollowUp(BaseModel):
     )
     visit_task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The booked visit that fulfils the face-to-face follow-up (an imported Appointment).
+    visit_appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     owner_rule = models.CharField(max_length=10, choices=OwnerRule.choices, blank=True)
     attempts = models.PositiveIntegerField(default=0)

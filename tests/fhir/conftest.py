@@ -1,9 +1,11 @@
-"""FHIR test helpers: system clients with real keys, tokens, and R4B validation."""
+"""FHIR test helpers: system clients with real keys, tokens and R4B validation; and
+the importer's fixtures (an interface account, an import run, generated patients)."""
 
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,9 +17,13 @@ from fhir.resources.R4B import get_fhir_model_class
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from apps.accounts.models import Organisation, User
+from apps.core.actors import JobActor
+from apps.fhir.importing.service import IMPORT_JOB, ImportReport, import_path
 from apps.fhir.models import FhirClient
 from apps.patients.models import Patient
 from apps.referrals.models import Referral, ResourceOrganisation
+from apps.teams.models import CareTeam
+from tests import factories
 from tests.referrals import factories as referral_factories
 
 TOKEN_URL = "http://testserver/fhir/R4/auth/token"
@@ -140,3 +146,45 @@ def chart(patient: Patient, nurse: User, social_worker: User, sent_referral: Ref
     plan_factories.make_goal(plan, nurse)
     make_task(patient, nurse, actor=nurse)
     return patient
+
+
+@pytest.fixture
+def interface(organisation: Organisation) -> User:
+    return factories.make_user(organisation, username="fhir-feed", is_interface=True)
+
+
+@pytest.fixture
+def importer_actor(org_admin: User, organisation: Organisation) -> JobActor:
+    return JobActor(job=IMPORT_JOB, for_user=org_admin, organisation_id=organisation.pk)
+
+
+@pytest.fixture
+def run_import(importer_actor: JobActor, organisation: Organisation) -> Callable[..., ImportReport]:
+    def run(path: Path, *, source: str = "ehr", dry_run: bool = False) -> ImportReport:
+        return import_path(
+            actor=importer_actor,
+            organisation_id=organisation.pk,
+            source=source,
+            path=str(path),
+            dry_run=dry_run,
+        )
+
+    return run
+
+
+@pytest.fixture
+def our_patients(team: CareTeam, org_admin: User) -> Callable[[int], list[str]]:
+    """n patients on the team; returns their MRNs (which the generated records carry)."""
+
+    def make(count: int) -> list[str]:
+        mrns = [f"GEN{n:05d}" for n in range(1, count + 1)]
+        for mrn in mrns:
+            factories.make_patient(team, actor=org_admin, mrn=mrn)
+        return mrns
+
+    return make
+
+
+def write_ndjson(path: Path, resources: Iterable[dict[str, Any] | str]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in resources))
+    return path

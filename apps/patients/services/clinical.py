@@ -98,7 +98,10 @@ def condition_add(
         patient=patient, code=code, onset_date=onset_date, recorded_by=person_behind(actor)
     )
     if Condition.objects.filter(
-        patient=patient, code=condition.code, status=ConditionStatus.ACTIVE
+        patient=patient,
+        code_system=condition.code_system,
+        code=condition.code,
+        status=ConditionStatus.ACTIVE,
     ).exists():
         raise ApplicationError(
             "This condition is already on the active list.",

@@ -14,6 +14,7 @@ from apps.core.changes import record_change, record_create, refuse_unknown_field
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
+from apps.patients.selectors.record import active_medications
 from apps.tasks.models import Task, TaskPriority, TaskSource, TaskStatus
 from apps.tasks.services import task_complete, task_create, task_verify
 from apps.transitions import permissions
@@ -88,12 +89,40 @@ def reconciliation_start(*, actor: User, handoff: Handoff) -> MedicationReconcil
     reconciliation = MedicationReconciliation.objects.filter(handoff=handoff).first()
     if reconciliation is not None:
         return reconciliation
-    return record_create(
+    reconciliation = record_create(
         actor=actor,
         instance=MedicationReconciliation(handoff=handoff),
         patient_id=handoff.episode.patient_id,
         clean=False,
     )
+    _seed_from_chart(actor=actor, reconciliation=reconciliation, patient=handoff.episode.patient)
+    return reconciliation
+
+
+# The dose a chart medication goes onto the "before" list with when its source gave none.
+DOSE_NOT_GIVEN = "as on the medication list"
+
+
+def _seed_from_chart(
+    *, actor: User, reconciliation: MedicationReconciliation, patient: Patient
+) -> None:
+    """The chart's active medications become the pre-admission list: each line starts
+    as an omission until the discharge list says continued, changed or stopped."""
+    for medication in active_medications(patient):
+        line = MedicationLine(
+            reconciliation=reconciliation,
+            name=medication.display[:120],
+            on_pre_admission=True,
+            pre_dose=(medication.dose_text or DOSE_NOT_GIVEN)[:60],
+        )
+        line.classification = classify(line)
+        record_create(
+            actor=actor,
+            instance=line,
+            patient_id=patient.pk,
+            detail={"classification": line.classification, "from": "medication list"},
+            clean=False,
+        )
 
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
