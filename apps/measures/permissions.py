@@ -1,9 +1,16 @@
 """Who may see which measures: a team's figures follow the right to see its patients."""
 
+from django.core.exceptions import PermissionDenied
+
 from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import User
+from apps.core.exceptions import Refused
+from apps.measures.models import TimeEntry
+from apps.patients import permissions as patient_permissions
+from apps.patients.models import Patient
 from apps.teams import permissions as team_permissions
 from apps.teams.models import CareTeam
+from apps.teams.selectors import is_live_member
 
 
 def measure_team_ids(user: User) -> list[int]:
@@ -29,4 +36,63 @@ def measure_team_ids_for(user: User) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+    return measure_team_ids(user)
+
+
+# ==== Time, consent and billing ============================================================
+
+
+def _person(actor: object) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def can_log_time(actor: object, patient: Patient) -> bool:
+    """Time and consent are recorded by a live member of the patient's care team (a person
+    who may see the patient): the people whose work is billed."""
+    user = _person(actor)
+    return (
+        user is not None
+        and patient_permissions.can_view_patient(user, patient)
+        and is_live_member(team_id=patient.care_team_id, user=user)
+    )
+
+
+def require_can_log_time(actor: object, patient: Patient) -> None:
+    if not can_log_time(actor, patient):
+        raise Refused(
+            "Only a current member of the patient's care team records time and consent.",
+            patient_id=patient.pk,
+        )
+
+
+def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
+    """One's own entries, while still on the team; an organisation admin corrects any."""
+    user = _person(actor)
+    if user is None:
+        return False
+    if accounts_permissions.is_organisation_admin(user, entry.organisation_id):
+        return True
+    return entry.user_id == user.pk and can_log_time(user, entry.patient)
+
+
+def require_can_change_time_entry(actor: object, entry: TimeEntry) -> None:
+    if not can_change_time_entry(actor, entry):
+        raise Refused("You may change only your own time entries.", patient_id=entry.patient_id)
+
+
+def can_close_billing_month(actor: object, organisation_id: int) -> bool:
+    user = _person(actor)
+    return user is not None and accounts_permissions.is_organisation_admin(user, organisation_id)
+
+
+def require_can_close_billing_month(actor: object, organisation_id: int) -> None:
+    if not can_close_billing_month(actor, organisation_id):
+        raise PermissionDenied("Only an organisation admin closes a billing month.")
+
+
+def billing_team_ids(user: User) -> list[int]:
+    """Whose patients the billing report lists for `user`: every team of the practice for
+    its admin (billing is the practice's), else the teams whose patients they may see."""
+    if user.organisation_id is not None and can_close_billing_month(user, user.organisation_id):
+        return measure_team_ids_for(user)
     return measure_team_ids(user)
