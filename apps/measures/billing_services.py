@@ -59,15 +59,17 @@ def time_timer_start(
     now: datetime | None = None,
 ) -> TimeEntry:
     """Starts the person's one timer on this patient; a timer already running is refused."""
-    permissions.require_can_log_time(actor, patient)
+    user = permissions.require_can_log_time(actor, patient)
     now = now or timezone.now()
     organisation = patient.organisation
     month = month_of(organisation, now)
     _require_open_month(organisation.pk, month)
+    if TimeEntry.objects.running().filter(user=user).exists():
+        raise ConflictError("You already have a timer running: stop it before starting another.")
     entry = TimeEntry(
         organisation=organisation,
         patient=patient,
-        user=actor,
+        user=user,
         started_at=now,
         month=month,
         activity=activity,
@@ -103,7 +105,8 @@ def time_timer_stop(
             "enter the time you actually worked by hand."
         )
     if minutes < 1:
-        return time_timer_discard(actor=actor, entry=entry)
+        time_timer_discard(actor=actor, entry=entry)
+        return None
     record_change(
         actor=actor,
         instance=entry,
@@ -143,7 +146,7 @@ def time_entry_create(
     now: datetime | None = None,
 ) -> TimeEntry:
     """Logs minutes by hand; they count in the practice's month in which the work started."""
-    permissions.require_can_log_time(actor, patient)
+    user = permissions.require_can_log_time(actor, patient)
     _require_not_future(started_at, now or timezone.now(), "started_at")
     organisation = patient.organisation
     month = month_of(organisation, started_at)
@@ -153,7 +156,7 @@ def time_entry_create(
         instance=TimeEntry(
             organisation=organisation,
             patient=patient,
-            user=actor,
+            user=user,
             started_at=started_at,
             minutes=minutes,
             month=month,
@@ -203,7 +206,7 @@ def consent_record(
     today: date | None = None,
 ) -> CcmConsent:
     """Records CCM consent; a patient has one consent in effect at a time."""
-    permissions.require_can_log_time(actor, patient)
+    user = permissions.require_can_log_time(actor, patient)
     today = today or timezone.localdate(timezone=patient.organisation.zone)
     if given_on > today:
         raise ApplicationError(
@@ -217,7 +220,7 @@ def consent_record(
         method=method,
         given_on=given_on,
         given_by=given_by.strip(),
-        recorded_by=actor,
+        recorded_by=user,
     )
     try:
         with transaction.atomic():
@@ -238,7 +241,7 @@ def consent_revoke(
 ) -> CcmConsent:
     """Revokes consent (effective at the end of that calendar month); the row stays."""
     patient = consent.patient
-    permissions.require_can_log_time(actor, patient)
+    user = permissions.require_can_log_time(actor, patient)
     if consent.revoked_on is not None:
         raise ConflictError("This consent has already been revoked.")
     today = today or timezone.localdate(timezone=patient.organisation.zone)
@@ -254,7 +257,7 @@ def consent_revoke(
     record_change(
         actor=actor,
         instance=consent,
-        values={"revoked_on": revoked_on, "revoke_reason": reason.strip(), "revoked_by": actor},
+        values={"revoked_on": revoked_on, "revoke_reason": reason.strip(), "revoked_by": user},
         patient_id=patient.pk,
     )
     return consent
@@ -265,7 +268,7 @@ def billing_month_close(
 ) -> BillingMonth:
     """Closes a month that is over: its report is stored as it stands and frozen, and its
     time entries are locked. One transaction: a failure leaves the month open."""
-    permissions.require_can_close_billing_month(actor, organisation.pk)
+    user = permissions.require_can_close_billing_month(actor, organisation.pk)
     now = now or timezone.now()
     month = month.replace(day=1)
     if month_after(month) > month_of(organisation, now):
@@ -281,7 +284,7 @@ def billing_month_close(
                 f"A timer started in {month:%B %Y} is still running: stop or discard it first."
             )
         closed = BillingMonth.objects.create(
-            organisation=organisation, month=month, closed_at=now, closed_by=actor
+            organisation=organisation, month=month, closed_at=now, closed_by=user
         )
         rows = billing_report(organisation=organisation, month=month, team_ids=None)
         BillingRow.objects.bulk_create(

@@ -57,12 +57,15 @@ def can_log_time(actor: object, patient: Patient) -> bool:
     )
 
 
-def require_can_log_time(actor: object, patient: Patient) -> None:
-    if not can_log_time(actor, patient):
+def require_can_log_time(actor: object, patient: Patient) -> User:
+    """The person recording time or consent, if they may."""
+    user = _person(actor)
+    if user is None or not can_log_time(user, patient):
         raise Refused(
             "Only a current member of the patient's care team records time and consent.",
             patient_id=patient.pk,
         )
+    return user
 
 
 def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
@@ -75,9 +78,11 @@ def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
     return entry.user_id == user.pk and can_log_time(user, entry.patient)
 
 
-def require_can_change_time_entry(actor: object, entry: TimeEntry) -> None:
-    if not can_change_time_entry(actor, entry):
+def require_can_change_time_entry(actor: object, entry: TimeEntry) -> User:
+    user = _person(actor)
+    if user is None or not can_change_time_entry(user, entry):
         raise Refused("You may change only your own time entries.", patient_id=entry.patient_id)
+    return user
 
 
 def can_close_billing_month(actor: object, organisation_id: int) -> bool:
@@ -85,9 +90,11 @@ def can_close_billing_month(actor: object, organisation_id: int) -> bool:
     return user is not None and accounts_permissions.is_organisation_admin(user, organisation_id)
 
 
-def require_can_close_billing_month(actor: object, organisation_id: int) -> None:
-    if not can_close_billing_month(actor, organisation_id):
+def require_can_close_billing_month(actor: object, organisation_id: int) -> User:
+    user = _person(actor)
+    if user is None or not can_close_billing_month(user, organisation_id):
         raise PermissionDenied("Only an organisation admin closes a billing month.")
+    return user
 
 
 def billing_team_ids(user: User) -> list[int]:

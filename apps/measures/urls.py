@@ -1,11 +1,23 @@
 from django.urls import path
 
-from apps.measures import views
+from apps.measures import billing_views, views
 
 app_name = "measures"
 
 urlpatterns = [
     path("", views.measures_page, name="page"),
     path("export.csv", views.measures_export, name="export"),
+    # Time, consent and billing (DOMAIN 9).
+    path("billing/", billing_views.billing_page, name="billing"),
+    path("billing/export.csv", billing_views.billing_export, name="billing_export"),
+    path("billing/close/", billing_views.billing_close, name="billing_close"),
+    path("time/patients/<int:patient_id>/", billing_views.time_section, name="time_section"),
+    path("time/patients/<int:patient_id>/timer/", billing_views.timer_start, name="timer_start"),
+    path("time/patients/<int:patient_id>/add/", billing_views.time_add, name="time_add"),
+    path("time/<int:entry_id>/stop/", billing_views.timer_stop, name="timer_stop"),
+    path("time/<int:entry_id>/discard/", billing_views.timer_discard, name="timer_discard"),
+    path("time/<int:entry_id>/edit/", billing_views.time_edit, name="time_edit"),
+    path("consent/patients/<int:patient_id>/", billing_views.consent_add, name="consent_add"),
+    path("consent/<int:consent_id>/revoke/", billing_views.consent_revoke, name="consent_revoke"),
     path("<slug:code>/patients/", views.measure_patients, name="patients"),
 ]
