@@ -392,6 +392,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.huddles.workers.huddle_series_extend_task",
         "schedule": crontab(hour=1, minute=15),
     },
+    "measures-snapshots-nightly": {
+        # After the complexity recompute (02:30), so the night's flags are in.
+        "task": "apps.measures.workers.measure_snapshots_nightly_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 LOGGING = {

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from apps.measures import billing_views, views
+from apps.measures import billing_views, trend_views, views
 
 app_name = "measures"
 
 urlpatterns = [
     path("", views.measures_page, name="page"),
     path("export.csv", views.measures_export, name="export"),
+    path("trends/", trend_views.trends_page, name="trends"),
+    path("trends/export.csv", trend_views.trends_export, name="trends_export"),
+    path("trends/refresh/", trend_views.trends_refresh, name="trends_refresh"),
     # Time, consent and billing (DOMAIN 9).
     path("billing/", billing_views.billing_page, name="billing"),
     path("billing/export.csv", billing_views.billing_export, name="billing_export"),
