@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.accounts.models import Organisation
 from apps.core.items import ItemsResult, run_isolated
 from apps.measures.models import MeasureSnapshot
 from apps.measures.months import month_after, month_before, month_of
-from apps.measures.selectors import Period, Scope, measure_figures
+from apps.measures.selectors import Period, measure_figures_by_team
 from apps.teams.models import CareTeam
 
 SNAPSHOT_JOB = "measures.snapshots"
@@ -37,25 +38,20 @@ class SnapshotResult:
 
 
 def months_to_snapshot(
-    *,
-    organisation: Organisation,
-    existing: set[tuple[int | None, date]],
-    team_ids: list[int | None],
-    now: datetime,
-) -> list[tuple[int | None, date]]:
-    """(team or None, month) pairs to (re)compute: the unsettled months, and missing ones."""
+    *, organisation: Organisation, existing: set[date], now: datetime
+) -> list[date]:
+    """The months to (re)compute: those not settled yet, and settled ones never stored
+    (or stored without a team added since: `existing` holds only complete months)."""
     current = month_of(organisation, now)
     today = now.astimezone(organisation.zone).date()
     months = [current]
     for _ in range(HISTORY_MONTHS - 1):
         months.append(month_before(months[-1]))
-    wanted = []
-    for month in months:
-        settled = today >= month_after(month) + timedelta(days=SETTLE_DAYS)
-        for team_id in team_ids:
-            if not settled or (team_id, month) not in existing:
-                wanted.append((team_id, month))
-    return wanted
+    return [
+        month
+        for month in months
+        if month not in existing or today < month_after(month) + timedelta(days=SETTLE_DAYS)
+    ]
 
 
 def _period(organisation: Organisation, month: date, now: datetime) -> Period:
@@ -66,34 +62,32 @@ def _period(organisation: Organisation, month: date, now: datetime) -> Period:
 
 
 def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) -> SnapshotResult:
-    """Stores the organisation's monthly snapshots (whole organisation and each team)."""
+    """Stores the organisation's monthly snapshots (whole organisation and each team):
+    per month, one grouped query per figure whatever the number of teams or patients."""
     now = now or timezone.now()
     organisation = Organisation.objects.get(pk=organisation_id)
-    teams = list(
-        CareTeam.objects.filter(organisation=organisation).order_by("pk").values_list("pk", "name")
+    team_ids = tuple(
+        CareTeam.objects.filter(organisation=organisation)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    team_ids: list[int | None] = [None, *(pk for pk, _name in teams)]
-    existing: set[tuple[int | None, date]] = set(
+    # A month is complete when every team (and the organisation) has its rows.
+    stored = (
         MeasureSnapshot.objects.filter(organisation=organisation)
-        .values_list("team_id", "month")
-        .distinct()
+        .values("month")
+        .annotate(teams=Count("team", distinct=True), whole=Count("pk", filter=Q(team=None)))
+        .values_list("month", "teams", "whole")
+        .order_by()
     )
-    wanted = months_to_snapshot(
-        organisation=organisation, existing=existing, team_ids=team_ids, now=now
-    )
-    all_teams = tuple(pk for pk, _name in teams)
-    names = dict(teams)
+    existing = {month for month, teams, whole in stored if teams >= len(team_ids) and whole}
+    wanted = months_to_snapshot(organisation=organisation, existing=existing, now=now)
     rows: list[MeasureSnapshot] = []
-    for team_id, month in wanted:
-        scope = (
-            Scope(label=organisation.name, team_ids=all_teams, organisation_wide=True)
-            if team_id is None
-            else Scope(label=names[team_id], team_ids=(team_id,))
+    for month in wanted:
+        whole, per_team = measure_figures_by_team(
+            team_ids=team_ids, period=_period(organisation, month, now), now=now
         )
-        for figure in measure_figures(
-            scope=scope, period=_period(organisation, month, now), now=now
-        ):
-            rows.append(
+        for team_id, figures in [(None, whole), *per_team.items()]:
+            rows.extend(
                 MeasureSnapshot(
                     organisation=organisation,
                     team_id=team_id,
@@ -104,14 +98,14 @@ def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) 
                     rate=figure.rate,
                     computed_at=now,
                 )
+                for figure in figures
             )
     with transaction.atomic():
-        for team_id, month in wanted:
-            MeasureSnapshot.objects.filter(
-                organisation=organisation, team_id=team_id, month=month
-            ).delete()
-        MeasureSnapshot.objects.bulk_create(rows)
-    return SnapshotResult(organisation_id=organisation.pk, months=len(wanted), rows=len(rows))
+        MeasureSnapshot.objects.filter(organisation=organisation, month__in=wanted).delete()
+        MeasureSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return SnapshotResult(
+        organisation_id=organisation.pk, months=len(wanted) * (len(team_ids) + 1), rows=len(rows)
+    )
 
 
 def snapshot_all(*, now: datetime | None = None) -> ItemsResult:

@@ -15,6 +15,7 @@ from apps.measures.snapshots import HISTORY_MONTHS, snapshot_organisation
 from apps.measures.workers import measure_snapshots_nightly_task
 from apps.patients.models import Encounter, EncounterKind, Patient
 from apps.teams.models import CareTeam
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +122,38 @@ def test_snapshot_now_defaults_to_the_present(organisation: Organisation, team: 
     this_month = timezone.localdate().replace(day=1)
     assert MeasureSnapshot.objects.filter(month=this_month, team=team).exists()
     assert result.rows > 0
+
+
+def test_a_snapshot_holds_the_same_figures_as_the_measures_page_for_each_team_and_the_whole(
+    organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    from apps.measures.selectors import Period, Scope, measure_figures
+
+    for owner_team, visits in ((team, 2), (other_team, 1)):
+        for _ in range(visits):
+            patient = factories.make_patient(owner_team)
+            _ed_visit(patient, date(2026, 2, 10))
+            for day in (3, 9, 17):
+                Encounter.objects.create(
+                    patient=patient,
+                    kind=EncounterKind.OUTPATIENT,
+                    admit_date=date(2026, 2, day),
+                    attending_provider="Dr. A" if day != 9 else "Dr. B",
+                )
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    period = Period(start=date(2026, 2, 1), end=date(2026, 2, 28))
+    scopes = {
+        team.pk: Scope(label="", team_ids=(team.pk,)),
+        other_team.pk: Scope(label="", team_ids=(other_team.pk,)),
+        None: Scope(label="", team_ids=(team.pk, other_team.pk), organisation_wide=True),
+    }
+    for team_id, scope in scopes.items():
+        page = {
+            figure.code: (figure.numerator, figure.denominator, figure.rate)
+            for figure in measure_figures(scope=scope, period=period, now=NOW)
+        }
+        stored = {
+            row.code: (row.numerator, row.denominator, row.rate)
+            for row in MeasureSnapshot.objects.filter(team_id=team_id, month=date(2026, 2, 1))
+        }
+        assert stored == page, team_id
