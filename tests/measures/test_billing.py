@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
@@ -411,3 +413,57 @@ def test_billing_csv_escapes_formulas_and_is_audited_as_an_export(
 def test_a_bad_month_is_a_400_naming_the_field(client_for, nurse: User) -> None:
     response = client_for(nurse).get(BILLING, {"month": "March"})
     assert response.status_code == 400
+
+
+def test_a_timer_stopped_within_a_minute_logs_nothing(nurse: User, patient: Patient) -> None:
+    start = _at(2026, 3, 10, 9, 0)
+    entry = services.time_timer_start(actor=nurse, patient=patient, activity="other", now=start)
+    assert (
+        services.time_timer_stop(actor=nurse, entry=entry, now=start + timedelta(seconds=50))
+        is None
+    )
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_timer_left_running_for_hours_is_not_logged_unasked(
+    nurse: User, patient: Patient
+) -> None:
+    start = _at(2026, 3, 10, 9, 0)
+    entry = services.time_timer_start(actor=nurse, patient=patient, activity="other", now=start)
+    with pytest.raises(ApplicationError, match="enter the time you actually worked"):
+        services.time_timer_stop(actor=nurse, entry=entry, now=start + timedelta(hours=9))
+    entry.refresh_from_db()
+    assert entry.minutes is None
+
+
+def test_a_month_with_a_running_timer_cannot_close(
+    organisation: Organisation, nurse: User, org_admin: User, patient: Patient
+) -> None:
+    services.time_timer_start(
+        actor=nurse, patient=patient, activity="other", now=_at(2026, 3, 31, 23, 50)
+    )
+    with pytest.raises(ConflictError, match="still running"):
+        services.billing_month_close(
+            actor=org_admin, organisation=organisation, month=date(2026, 3, 1)
+        )
+
+
+def test_billing_page_queries_do_not_grow_with_the_number_of_patients(
+    client_for, nurse: User, team: CareTeam, django_assert_max_num_queries
+) -> None:
+    def population(size: int) -> None:
+        for _ in range(size):
+            patient = factories.make_patient(team)
+            _conditions(patient, "E11.9", "I10")
+            _consent(nurse, patient)
+            _log(nurse, patient, 25, _at(2026, 3, 10, 9))
+
+    client = client_for(nurse)
+    population(2)
+    client.get(BILLING, {"month": "2026-03"})
+    with CaptureQueriesContext(connection) as small:
+        client.get(BILLING, {"month": "2026-03"})
+    population(6)
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(BILLING, {"month": "2026-03"})
+    assert len(response.context["report"].rows) == 8
