@@ -127,9 +127,9 @@ def _enrol(organisation: Organisation, month: date) -> None:
     """ENROLLED patients with consent and three time entries in `month` (20 to 75 minutes)."""
     now = timezone.now()
     patients = list(
-        Patient.objects.filter(organisation=organisation).order_by("pk")[:ENROLLED].values_list(
-            "pk", "care_team_id"
-        )
+        Patient.objects.filter(organisation=organisation)
+        .order_by("pk")[:ENROLLED]
+        .values_list("pk", "care_team_id")
     )
     leads = dict(
         TeamMembership.objects.filter(team__organisation=organisation, is_lead=True).values_list(
