@@ -467,3 +467,43 @@ def test_billing_page_queries_do_not_grow_with_the_number_of_patients(
     with django_assert_max_num_queries(len(small)):
         response = client.get(BILLING, {"month": "2026-03"})
     assert len(response.context["report"].rows) == 8
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", BILLING),
+        ("get", BILLING + "export.csv"),
+        ("post", BILLING + "close/"),
+        ("get", "/measures/trends/"),
+        ("get", "/measures/trends/export.csv"),
+        ("post", "/measures/trends/refresh/"),
+    ],
+)
+def test_anonymous_visitors_of_billing_and_trends_are_sent_to_sign_in_and_change_nothing(
+    client, method: str, url: str
+) -> None:
+    response = getattr(client, method)(url, {"month": "2026-03"})
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+    assert not BillingRow.objects.exists()
+
+
+def test_an_outsider_cannot_stop_discard_or_edit_a_nurses_timer(
+    client_for, nurse: User, outsider: User, patient: Patient
+) -> None:
+    entry = services.time_timer_start(actor=nurse, patient=patient, activity="other")
+    client = client_for(outsider)
+    for url in (f"/measures/time/{entry.pk}/stop/", f"/measures/time/{entry.pk}/discard/"):
+        assert client.post(url).status_code == 404
+    assert client.get(f"/measures/time/{entry.pk}/edit/").status_code == 404
+    assert TimeEntry.objects.running().filter(pk=entry.pk).exists()
+
+
+def test_a_teammate_cannot_stop_a_nurses_timer(
+    client_for, nurse: User, pcp: User, patient: Patient
+) -> None:
+    entry = services.time_timer_start(actor=nurse, patient=patient, activity="other")
+    response = client_for(pcp).post(f"/measures/time/{entry.pk}/stop/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert TimeEntry.objects.running().filter(pk=entry.pk).exists()
