@@ -9,7 +9,7 @@ read back from its stored rows, as it stood when it closed.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import BooleanField, Count, F, Min, Q, Sum, Value
+from django.db.models import BooleanField, Count, F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Left
 from django.utils import timezone
 
@@ -136,8 +136,11 @@ class ReportRow:
     complex: bool = False
     claims: list[Claim] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    # Filled for display only.
-    patient: Patient | None = None
+    # For display and export.
+    mrn: str = ""
+    family_name: str = ""
+    given_name: str = ""
+    team_name: str = ""
 
     @property
     def codes(self) -> str:
@@ -151,10 +154,13 @@ def _month_bounds(organisation: Organisation, month: date) -> tuple[datetime, da
     return start, end
 
 
+def _entries(organisation: Organisation, month: date, team_q: Q) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.logged().filter(team_q, organisation=organisation, month=month)
+
+
 def _minutes(organisation: Organisation, month: date, team_q: Q) -> dict[int, tuple[int, int]]:
     rows = (
-        TimeEntry.objects.logged()
-        .filter(team_q, organisation=organisation, month=month)
+        _entries(organisation, month, team_q)
         .values("patient_id")
         .annotate(
             staff=Coalesce(Sum("minutes", filter=Q(clinical_staff_time=True)), 0),
@@ -173,15 +179,13 @@ def _minutes(organisation: Organisation, month: date, team_q: Q) -> dict[int, tu
     return {row["patient_id"]: (row["staff"], row["practitioner"]) for row in rows}
 
 
-def _consented(organisation: Organisation, month: date, team_q: Q) -> set[int]:
+def _consents(organisation: Organisation, month: date, team_q: Q) -> QuerySet[CcmConsent]:
     """Consent in effect in the month: given by its last day, not revoked before it began
     (a revocation takes effect at the end of its month)."""
     last_day = month_after(month) - timedelta(days=1)
-    return set(
-        CcmConsent.objects.filter(team_q, organisation=organisation, given_on__lte=last_day)
-        .filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=month))
-        .values_list("patient_id", flat=True)
-    )
+    return CcmConsent.objects.filter(
+        team_q, organisation=organisation, given_on__lte=last_day
+    ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=month))
 
 
 def _discharges(organisation: Organisation, month: date, team_ids: Q) -> dict[int, list[Discharge]]:
@@ -260,11 +264,16 @@ def billing_report(
     by_team = Q() if team_ids is None else Q(patient__care_team_id__in=team_ids)
     follow_up_team = Q() if team_ids is None else Q(episode__patient__care_team_id__in=team_ids)
     minutes = _minutes(organisation, month, by_team)
-    consented = _consented(organisation, month, by_team)
+    consented = set(_consents(organisation, month, by_team).values_list("patient_id", flat=True))
     discharges = _discharges(organisation, month, follow_up_team)
-    patient_ids = set(minutes) | consented | set(discharges)
+    # The patients as subqueries, not a list of ids: thousands of parameters cost more than
+    # the query.
     patients = (
-        Patient.objects.filter(pk__in=patient_ids)
+        Patient.objects.filter(
+            Q(pk__in=_entries(organisation, month, by_team).values("patient_id"))
+            | Q(pk__in=_consents(organisation, month, by_team).values("patient_id"))
+            | Q(pk__in=list(discharges))
+        )
         .annotate(
             chronic=Count(
                 Left("conditions__code", 3),
@@ -273,58 +282,75 @@ def billing_report(
             ),
             flagged=Coalesce("complexity__is_complex", Value(False), output_field=BooleanField()),
         )
-        .select_related("care_team")
         .order_by("family_name", "given_name", "pk")
-    )
+        .values_list(
+            "pk", "care_team_id", "chronic", "flagged", "mrn", "family_name", "given_name",
+            "care_team__name",
+        )
+    )  # fmt: skip
     rows: list[ReportRow] = []
-    for patient in patients:
-        staff, practitioner = minutes.get(patient.pk, (0, 0))
+    for pk, team_id, chronic, flagged, mrn, family_name, given_name, team_name in patients:
+        staff, practitioner = minutes.get(pk, (0, 0))
         facts = PatientMonth(
-            consent=patient.pk in consented,
-            chronic_conditions=patient.chronic,  # type: ignore[attr-defined]
-            complex=patient.flagged,  # type: ignore[attr-defined]
+            consent=pk in consented,
+            chronic_conditions=chronic,
+            complex=flagged,
             staff_minutes=staff,
             practitioner_minutes=practitioner,
-            discharges=tuple(discharges.get(patient.pk, ())),
+            discharges=tuple(discharges.get(pk, ())),
         )
         outcome = month_outcome(facts)
         rows.append(
             ReportRow(
-                patient_id=patient.pk,
-                team_id=patient.care_team_id,
+                patient_id=pk,
+                team_id=team_id,
                 staff_minutes=staff,
                 practitioner_minutes=practitioner,
                 consent=facts.consent,
-                chronic_conditions=facts.chronic_conditions,
-                complex=facts.complex,
+                chronic_conditions=chronic,
+                complex=flagged,
                 claims=outcome.claims,
                 reasons=outcome.reasons,
-                patient=patient,
+                mrn=mrn,
+                family_name=family_name,
+                given_name=given_name,
+                team_name=team_name,
             )
         )
     return rows
 
 
 def _frozen_rows(closed: BillingMonth, team_ids: list[int] | None) -> list[ReportRow]:
-    stored = BillingRow.objects.filter(billing_month=closed).select_related(
-        "patient", "patient__care_team"
-    )
+    stored = BillingRow.objects.filter(billing_month=closed)
     if team_ids is not None:
         stored = stored.filter(team_id__in=team_ids)
+    values = stored.order_by(
+        "patient__family_name", "patient__given_name", "patient_id"
+    ).values_list(
+        "patient_id", "team_id", "staff_minutes", "practitioner_minutes", "consent",
+        "chronic_conditions", "codes", "reasons", "patient__mrn", "patient__family_name",
+        "patient__given_name", "team__name",
+    )  # fmt: skip
     return [
         ReportRow(
-            patient_id=row.patient_id,
-            team_id=row.team_id,
-            staff_minutes=row.staff_minutes,
-            practitioner_minutes=row.practitioner_minutes,
-            consent=row.consent,
-            chronic_conditions=row.chronic_conditions,
-            claims=[Claim(code["code"], code["units"]) for code in row.codes],
-            reasons=list(row.reasons),
-            patient=row.patient,
+            patient_id=patient_id,
+            team_id=team_id,
+            staff_minutes=staff,
+            practitioner_minutes=practitioner,
+            consent=consent,
+            chronic_conditions=chronic,
+            claims=[Claim(code["code"], code["units"]) for code in codes],
+            reasons=list(reasons),
+            mrn=mrn,
+            family_name=family_name,
+            given_name=given_name,
+            team_name=team_name,
         )
-        for row in stored.order_by("patient__family_name", "patient__given_name", "patient_id")
-    ]
+        for (
+            patient_id, team_id, staff, practitioner, consent, chronic, codes, reasons, mrn,
+            family_name, given_name, team_name,
+        ) in values
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -218,15 +218,13 @@ def billing_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     response, writer = csv_response(f"billing-{report.month:%Y-%m}.csv")
     writer.writerow(BILLING_COLUMNS)
     for row in report.rows:
-        patient = row.patient
-        assert patient is not None  # noqa: S101 - every report row carries its patient
         writer.writerow(
             [
                 f"{report.month:%Y-%m}",
-                patient.mrn,
-                patient.family_name,
-                patient.given_name,
-                patient.care_team.name,
+                row.mrn,
+                row.family_name,
+                row.given_name,
+                row.team_name,
                 row.staff_minutes,
                 row.practitioner_minutes,
                 "yes" if row.consent else "no",
