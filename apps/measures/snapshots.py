@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Organisation
 from apps.core.items import ItemsResult, run_isolated
 from apps.measures.models import MeasureSnapshot
 from apps.measures.months import month_after, month_before, month_of
-from apps.measures.selectors import Period, measure_figures_by_team
+from apps.measures.selectors import (
+    MEASURE_CODES,
+    Figure,
+    Period,
+    Scope,
+    figure_from_counts,
+    measure_figures_by_team,
+)
 from apps.teams.models import CareTeam
 
 SNAPSHOT_JOB = "measures.snapshots"
@@ -117,3 +124,42 @@ def snapshot_all(*, now: datetime | None = None) -> ItemsResult:
         lambda organisation_id: snapshot_organisation(organisation_id=organisation_id, now=moment),
         job=SNAPSHOT_JOB,
     )
+
+
+def stored_figures(
+    *, scope: Scope, period: Period, today: date
+) -> tuple[list[Figure], datetime] | None:
+    """The page's figures from the stored snapshots, when the period is one calendar month
+    that has ended and every team in view has its month stored (one query); else None and
+    the page computes them live. A coordinator's panel is never stored."""
+    month = period.start
+    whole_month = month.day == 1 and period.end == month_after(month) - timedelta(days=1)
+    if not whole_month or period.end >= today or scope.coordinator_id or not scope.team_ids:
+        return None
+    rows = MeasureSnapshot.objects.filter(month=month)
+    if scope.organisation_wide:
+        organisation = CareTeam.objects.filter(pk=scope.team_ids[0]).values("organisation_id")
+        rows = rows.filter(team__isnull=True, organisation_id=Subquery(organisation[:1]))
+    else:
+        rows = rows.filter(team_id__in=scope.team_ids)
+    stored = list(rows.values_list("team_id", "code", "numerator", "denominator", "computed_at"))
+    teams = {team_id for team_id, *_rest in stored}
+    if len(teams) != (1 if scope.organisation_wide else len(scope.team_ids)):
+        return None
+    # Counts of different teams add up (a row belongs to one patient, a patient to one team).
+    totals: dict[str, list[float]] = {}
+    for _team, code, numerator, denominator, _at in stored:
+        summed = totals.setdefault(code, [0.0, 0.0])
+        summed[0] += numerator
+        summed[1] += denominator
+    if set(totals) != set(MEASURE_CODES):
+        return None
+    figures = [
+        figure_from_counts(
+            measure,
+            int(totals[code][0]),
+            int(totals[code][1]) if measure.per == 100 else totals[code][1],
+        )
+        for code, measure in MEASURE_CODES.items()
+    ]
+    return figures, min(at for *_rest, at in stored)

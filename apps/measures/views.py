@@ -1,16 +1,19 @@
 """The measures page, its CSV export and the patients behind each figure."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.csv_export import csv_response
 from apps.measures import selectors
 from apps.measures.forms import MeasureFilterForm, default_period
+from apps.measures.snapshots import stored_figures
 
 
 def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict[str, Any], int]:
@@ -30,14 +33,24 @@ def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict
     return form, {"scope": scope, "period": period}, status
 
 
+def _figures(chosen: dict[str, Any]) -> tuple[list[selectors.Figure], datetime | None]:
+    """A whole calendar month that has ended comes from the nightly snapshots (fast, and
+    the same figures every time it is asked); any other period is computed live."""
+    stored = stored_figures(**chosen, today=timezone.localdate())
+    if stored is not None:
+        return stored
+    return selectors.measure_figures(**chosen), None
+
+
 @login_required
 def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, chosen, status = _filters(request)
-    figures = selectors.measure_figures(**chosen)
+    figures, stored_at = _figures(chosen)
     query = request.GET.urlencode()
     context = {
         "form": form,
         "figures": figures,
+        "stored_at": stored_at,
         "query": query,
         "export_url": f"{reverse('measures:export')}?{query}",
         **chosen,
@@ -64,7 +77,7 @@ EXPORT_COLUMNS = (
 def measures_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The figures table as CSV (counts only: no patient is named)."""
     _form, chosen, _status = _filters(request)
-    figures = selectors.measure_figures(**chosen)
+    figures, _stored_at = _figures(chosen)
     response, writer = csv_response("measures.csv")
     writer.writerow(EXPORT_COLUMNS)
     scope, period = chosen["scope"], chosen["period"]

@@ -157,3 +157,37 @@ def test_a_snapshot_holds_the_same_figures_as_the_measures_page_for_each_team_an
             for row in MeasureSnapshot.objects.filter(team_id=team_id, month=date(2026, 2, 1))
         }
         assert stored == page, team_id
+
+
+def test_the_measures_page_shows_a_whole_ended_month_from_its_snapshot(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, patient: Patient
+) -> None:
+    _ed_visit(patient, date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    _ed_visit(patient, date(2026, 2, 11))  # entered after February settled: not in its history
+    february = {"start": "2026-02-01", "end": "2026-02-28"}
+    response = client_for(nurse).get("/measures/", february)
+    figures = {figure.code: figure for figure in response.context["figures"]}
+    assert response.context["stored_at"] is not None
+    assert figures["ed-visits-per-1000-patient-months"].numerator == 1
+    assert "stored by the nightly job" in response.content.decode()
+    # Any other period is computed live.
+    live = client_for(nurse).get("/measures/", {"start": "2026-02-01", "end": "2026-02-27"})
+    assert live.context["stored_at"] is None
+    live_figures = {figure.code: figure for figure in live.context["figures"]}
+    assert live_figures["ed-visits-per-1000-patient-months"].numerator == 2
+
+
+def test_all_my_teams_adds_up_each_teams_stored_month(
+    client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam
+) -> None:
+    both = factories.make_member(team, username="both")
+    factories.make_member(other_team, user=both)
+    for owner_team in (team, other_team):
+        _ed_visit(factories.make_patient(owner_team), date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    response = client_for(both).get("/measures/", {"start": "2026-02-01", "end": "2026-02-28"})
+    figures = {figure.code: figure for figure in response.context["figures"]}
+    assert response.context["stored_at"] is not None
+    assert figures["ed-visits-per-1000-patient-months"].numerator == 2
+    assert figures["full-team"].denominator == 2
