@@ -134,7 +134,7 @@ def _patients_q(scope: Scope, path: str) -> Q:
 
 
 def _live(role_q: Q) -> Exists:
-    return Exists(TeamMembership.objects.live().filter(role_q, team_id=OuterRef("care_team_id")))
+    return Exists(TeamMembership.objects.live().filter(role_q, team_id=OuterRef("pk")))
 
 
 # --- structure ---------------------------------------------------------------------------
@@ -145,13 +145,15 @@ def _full_team_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Pat
 
 
 def _full_team_hit(period: Period, now: datetime) -> Q:
-    lead = Exists(TeamMembership.objects.leads().filter(team_id=OuterRef("care_team_id")))
-    return Q(
-        lead,
+    # Whether a team is full is asked once per team (an uncorrelated subquery), not once per
+    # patient: the same rule, a fraction of the work on a large panel.
+    full_teams = CareTeam.objects.filter(
+        Exists(TeamMembership.objects.leads().filter(team_id=OuterRef("pk"))),
         _live(Q(role=Role.RN_CARE_COORDINATOR)),
         _live(Q(role=Role.PCP)),
         _live(Q(role__in=[Role.SOCIAL_WORKER, Role.CHW])),
-    )
+    ).values("pk")
+    return Q(care_team_id__in=full_teams)
 
 
 # --- process -----------------------------------------------------------------------------
