@@ -196,6 +196,29 @@ def time_entry_change(
     return record_change(actor=actor, instance=entry, values=changes, patient_id=entry.patient_id)
 
 
+def time_entry_delete(*, actor: Actor, entry: TimeEntry) -> None:
+    """Removes an entry logged by mistake (on the wrong patient, say) while its month is open;
+    the audit keeps what it was."""
+    permissions.require_can_change_time_entry(actor, entry)
+    if entry.minutes is None:
+        raise ConflictError("Stop or discard the timer instead.")
+    _require_open_month(entry.organisation_id, entry.month)
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        object_type=entry,
+        object_id=entry.pk,
+        patient_id=entry.patient_id,
+        detail={
+            "minutes": entry.minutes,
+            "month": entry.month.isoformat(),
+            "activity": entry.activity,
+            "clinical_staff_time": entry.clinical_staff_time,
+        },
+    )
+    entry.delete()
+
+
 def consent_record(
     *,
     actor: Actor,

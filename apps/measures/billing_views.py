@@ -143,6 +143,16 @@ def time_edit(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @htmx_action
+def time_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    entry = selectors.time_entry_get_for_user(user=request.user, entry_id=entry_id)
+    services.time_entry_delete(actor=request.user, entry=entry)
+    messages.success(request, "Time entry removed.")
+    return redirect("patients:chart", patient_id=entry.patient_id)
+
+
+@login_required
+@require_POST
+@htmx_action
 def consent_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     data = cleaned_or_refused(ConsentForm(request.POST), "The consent could not be recorded.")

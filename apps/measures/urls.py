@@ -20,6 +20,7 @@ urlpatterns = [
     path("time/<int:entry_id>/stop/", billing_views.timer_stop, name="timer_stop"),
     path("time/<int:entry_id>/discard/", billing_views.timer_discard, name="timer_discard"),
     path("time/<int:entry_id>/edit/", billing_views.time_edit, name="time_edit"),
+    path("time/<int:entry_id>/delete/", billing_views.time_delete, name="time_delete"),
     path("consent/patients/<int:patient_id>/", billing_views.consent_add, name="consent_add"),
     path("consent/<int:consent_id>/revoke/", billing_views.consent_revoke, name="consent_revoke"),
     path("<slug:code>/patients/", views.measure_patients, name="patients"),

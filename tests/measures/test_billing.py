@@ -507,3 +507,34 @@ def test_a_teammate_cannot_stop_a_nurses_timer(
     response = client_for(pcp).post(f"/measures/time/{entry.pk}/stop/", HTTP_HX_REQUEST="true")
     assert response.status_code == 403
     assert TimeEntry.objects.running().filter(pk=entry.pk).exists()
+
+
+def test_an_entry_logged_by_mistake_is_removed_and_the_audit_keeps_its_minutes(
+    client_for, nurse: User, patient: Patient
+) -> None:
+    entry = _log(nurse, patient, 35, _at(2026, 3, 10, 9))
+    response = client_for(nurse).post(f"/measures/time/{entry.pk}/delete/")
+    assert response.status_code == 302
+    assert not TimeEntry.objects.exists()
+    event = AuditEvent.objects.get(action=AuditAction.DELETE, object_id=str(entry.pk))
+    assert (event.patient_id, event.detail["minutes"]) == (patient.pk, 35)
+
+
+def test_an_entry_of_a_closed_month_cannot_be_removed(
+    organisation: Organisation, nurse: User, org_admin: User, patient: Patient
+) -> None:
+    entry = _log(nurse, patient, 35, _at(2026, 3, 10, 9))
+    services.billing_month_close(actor=org_admin, organisation=organisation, month=date(2026, 3, 1))
+    with pytest.raises(ConflictError, match="closed"):
+        services.time_entry_delete(actor=nurse, entry=entry)
+    assert TimeEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_tcm_counts_in_the_month_of_the_visit_when_discharge_and_visit_straddle_a_month(
+    organisation: Organisation, nurse: User, patient: Patient
+) -> None:
+    _discharge_and_follow(
+        nurse, patient, _at(2026, 10, 29, 10), _at(2026, 10, 30, 10), _at(2026, 11, 3, 10)
+    )
+    assert patient.pk not in _report(organisation, date(2026, 10, 1))
+    assert _report(organisation, date(2026, 11, 1))[patient.pk].claims == [Claim("99496")]
