@@ -16,7 +16,7 @@ from apps.measures.selectors import MEASURE_CODES
 from apps.teams.models import CareTeam
 
 WIDTH, HEIGHT = 560, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 44, 28, 20, 36
 
 
 @dataclass(frozen=True)
