@@ -19,7 +19,7 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.measures import permissions
-from apps.measures.billing_codes import TCM_CONTACT_BUSINESS_DAYS
+from apps.measures.billing_codes import CODES, TCM_CONTACT_BUSINESS_DAYS
 from apps.measures.billing_rules import Claim, Discharge, PatientMonth, month_outcome
 from apps.measures.models import BillingMonth, BillingRow, CcmConsent, TimeEntry
 from apps.measures.months import month_after, month_of
@@ -37,6 +37,8 @@ PRACTITIONER_PROFESSIONS = (Role.PCP, Role.SPECIALIST)
 # Unreached contacts count as TCM's interactive contact when this many attempts were
 # documented in time (CMS accepts two or more timely, separate attempts).
 TCM_CONTACT_ATTEMPTS_MIN = 2
+# The latest face-to-face visit any TCM code accepts (a day of slack for time zones).
+TCM_LONGEST_WINDOW = timedelta(days=max(code.visit_within_days or 0 for code in CODES.values()) + 1)
 
 
 # --- the chart ---------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def _consents(organisation: Organisation, month: date, team_q: Q) -> QuerySet[Cc
 
 def _discharges(organisation: Organisation, month: date, team_ids: Q) -> dict[int, list[Discharge]]:
     """Discharges home whose TCM falls in the month: the month of the face-to-face visit
-    (TCM's date of service), or of the discharge while there is no visit."""
+    (TCM's date of service), or of the discharge while there is no visit in time."""
     start, end = _month_bounds(organisation, month)
     after = Q(contacts__contact_at__gte=F("discharged_at"))
     contact_done = (
@@ -213,7 +215,7 @@ def _discharges(organisation: Organisation, month: date, team_ids: Q) -> dict[in
             episode__patient__organisation=organisation,
             handoff__cancelled_at__isnull=True,
             # A visit in this month may follow a discharge up to the longest TCM window before.
-            discharged_at__gte=start - timedelta(days=31),
+            discharged_at__gte=start - TCM_LONGEST_WINDOW - timedelta(days=1),
             discharged_at__lt=end,
         )
         .annotate(
@@ -236,7 +238,9 @@ def _discharges(organisation: Organisation, month: date, team_ids: Q) -> dict[in
     for row in rows:
         discharged_on = row["discharged_at"].astimezone(zone).date()
         contact, visit = row["first_contact"], row["first_visit"]
-        counted_in = visit if visit is not None else row["discharged_at"]
+        # A visit too late for TCM leaves the discharge in its own month, with the reason.
+        in_time = visit is not None and visit - row["discharged_at"] <= TCM_LONGEST_WINDOW
+        counted_in = visit if in_time else row["discharged_at"]
         if month_of(organisation, counted_in) != month:
             continue
         found.setdefault(row["episode__patient_id"], []).append(

@@ -538,3 +538,15 @@ def test_tcm_counts_in_the_month_of_the_visit_when_discharge_and_visit_straddle_
     )
     assert patient.pk not in _report(organisation, date(2026, 10, 1))
     assert _report(organisation, date(2026, 11, 1))[patient.pk].claims == [Claim("99496")]
+
+
+def test_a_visit_weeks_after_discharge_leaves_the_discharge_in_its_month_as_too_late(
+    organisation: Organisation, nurse: User, patient: Patient
+) -> None:
+    _discharge_and_follow(
+        nurse, patient, _at(2026, 9, 20, 10), _at(2026, 9, 21, 10), _at(2026, 11, 2, 10)
+    )
+    row = _report(organisation, date(2026, 9, 1))[patient.pk]
+    assert row.claims == []
+    assert "visit too late" in row.reasons[0]
+    assert patient.pk not in _report(organisation, date(2026, 11, 1))
