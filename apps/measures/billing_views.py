@@ -34,6 +34,9 @@ from apps.patients.selectors import patient_get_for_user
 
 # --- the chart section --------------------------------------------------------------------
 
+# The timer's fields share names with the manual entry's on the same page.
+TIMER_PREFIX = "timer"
+
 
 def _section(
     request: AuthenticatedHttpRequest, patient: Patient, status: int = 200
@@ -45,7 +48,7 @@ def _section(
             "time": time,
             "now": timezone.now(),
             "can_log": permissions.can_log_time(request.user, patient),
-            "timer_form": TimerStartForm(),
+            "timer_form": TimerStartForm(prefix=TIMER_PREFIX),
             "entry_form": TimeEntryForm(
                 initial={"started_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
             ),
@@ -73,7 +76,9 @@ def time_section(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResp
 @htmx_action
 def timer_start(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    data = cleaned_or_refused(TimerStartForm(request.POST), "The timer could not start.")
+    data = cleaned_or_refused(
+        TimerStartForm(request.POST, prefix=TIMER_PREFIX), "The timer could not start."
+    )
     services.time_timer_start(
         actor=request.user,
         patient=patient,

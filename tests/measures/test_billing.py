@@ -89,7 +89,7 @@ def test_running_timer_survives_a_page_reload(client_for, nurse: User, patient: 
     client = client_for(nurse)
     response = client.post(
         f"/measures/time/patients/{patient.pk}/timer/",
-        {"activity": "communication", "clinical_staff_time": "on"},
+        {"timer-activity": "communication", "timer-clinical_staff_time": "on"},
     )
     assert response.status_code == 302
     reloaded = client.get(f"/measures/time/patients/{patient.pk}/")

@@ -27,7 +27,7 @@ def test_a_coordinator_records_consent_and_runs_a_timer_that_survives_a_reload(
     section.locator("#consent-status:has-text('In effect: written')").wait_for()
     assert CcmConsent.objects.filter(patient=patient, revoked_on__isnull=True).exists()
 
-    section.locator("select[name=activity]").first.select_option("medications")
+    section.locator("#id_timer-activity").select_option("medications")
     section.locator("button:has-text('Start timer')").click()
     section.locator("#timer:has-text('Your timer is running since')").wait_for()
 
