@@ -94,6 +94,22 @@ CODES: dict[str, BillingCode] = {
             source=f"CPT 2022 descriptor; {CMS_PFS} CY2022",
         ),
         BillingCode(
+            "99426",
+            "PCM, first 30 minutes of clinical staff time in the month",
+            TimeKind.CLINICAL_STAFF,
+            30,
+            source=f"CPT 2022 descriptor; {CMS_PFS} CY2022",
+        ),
+        BillingCode(
+            "99427",
+            "PCM, each further 30 minutes of clinical staff time",
+            TimeKind.CLINICAL_STAFF,
+            30,
+            add_on_to="99426",
+            max_units=2,
+            source=f"CPT 2022 descriptor; {CMS_PFS} CY2022 (up to twice a month)",
+        ),
+        BillingCode(
             "99495",
             "TCM, moderate complexity: contact within 2 business days, visit within 14 days",
             TimeKind.NONE,

@@ -110,24 +110,39 @@ def _ccm(month: PatientMonth, outcome: Outcome) -> bool:
     return True
 
 
-def _pcm(month: PatientMonth, outcome: Outcome, ccm_claimed: bool) -> None:
-    minutes = month.practitioner_minutes
+def _pcm_one(
+    month: PatientMonth, outcome: Outcome, ccm_claimed: bool, minutes: int, base: str, add_on: str
+) -> bool:
+    """One PCM pair (99424/99425 on the practitioner's time, 99426/99427 on clinical staff
+    time); True when supported. Reasons only where minutes of that kind were logged."""
     if not minutes:
-        return
-    base = CODES["99424"]
+        return False
+    code = CODES[base]
+    whose = "the practitioner's own time" if base == "99424" else "clinical staff time"
     if ccm_claimed:
-        outcome.reasons.append("PCM 99424: not reported in a month CCM is reported.")
+        outcome.reasons.append(f"PCM {base}: not reported in a month CCM is reported.")
     elif not month.consent:
-        outcome.reasons.append("PCM 99424: no consent recorded for this month.")
+        outcome.reasons.append(f"PCM {base}: no consent recorded for this month.")
     elif month.chronic_conditions < PCM_CONDITIONS_MIN:
-        outcome.reasons.append("PCM 99424: no active chronic condition.")
-    elif minutes < base.minutes:
+        outcome.reasons.append(f"PCM {base}: no active chronic condition.")
+    elif minutes < code.minutes:
         outcome.reasons.append(
-            f"PCM 99424: below threshold ({minutes} of {base.minutes} minutes "
-            "of the practitioner's own time)."
+            f"PCM {base}: below threshold ({minutes} of {code.minutes} minutes of {whose})."
         )
     else:
-        _with_add_on(outcome, minutes, "99424", "99425")
+        _with_add_on(outcome, minutes, base, add_on)
+        return True
+    return False
+
+
+def _pcm(month: PatientMonth, outcome: Outcome, ccm_claimed: bool) -> None:
+    """PCM on the practitioner's own time first; on clinical staff time only when CCM is not
+    reported (a patient whose one condition is the focus) and 99424 was not either."""
+    if _pcm_one(month, outcome, ccm_claimed, month.practitioner_minutes, "99424", "99425"):
+        return
+    if ccm_claimed or month.chronic_conditions >= CCM_CONDITIONS_MIN:
+        return
+    _pcm_one(month, outcome, ccm_claimed, month.staff_minutes, "99426", "99427")
 
 
 def tcm_outcome(discharge: Discharge) -> tuple[Claim | None, list[str]]:

@@ -270,7 +270,7 @@ def test_chronic_conditions_count_once_per_icd10_category(
     _log(nurse, patient, 30, _at(2026, 3, 10, 9))
     row = _report(organisation, date(2026, 3, 1))[patient.pk]
     assert row.chronic_conditions == 1
-    assert row.claims == []
+    assert row.claims == [Claim("99426")]
     assert row.reasons == ["CCM: fewer than 2 chronic conditions (1 active)."]
 
 

@@ -72,8 +72,9 @@ def test_no_consent_supports_no_ccm_and_says_so() -> None:
 
 def test_fewer_than_two_chronic_conditions_supports_no_ccm_and_says_so() -> None:
     outcome = month_outcome(_month(45, chronic_conditions=1))
-    assert outcome.claims == []
+    assert outcome.claims == [Claim("99426")]  # PCM on clinical staff time instead
     assert outcome.reasons == ["CCM: fewer than 2 chronic conditions (1 active)."]
+    assert month_outcome(_month(45, chronic_conditions=0)).claims == []
 
 
 @pytest.mark.parametrize(
@@ -148,3 +149,27 @@ def test_tcm_without_a_visit_says_so() -> None:
 def test_every_code_in_the_table_names_its_source() -> None:
     assert {"99490", "99439", "99487", "99489", "99424", "99425", "99495", "99496"} <= set(CODES)
     assert all(code.source for code in CODES.values())
+
+
+@pytest.mark.parametrize(
+    ("minutes", "claims"),
+    [
+        (29, []),
+        (30, [Claim("99426")]),
+        (59, [Claim("99426")]),
+        (60, [Claim("99426"), Claim("99427")]),
+        (150, [Claim("99426"), Claim("99427", 2)]),
+    ],
+)
+def test_clinical_staff_pcm_for_one_condition_at_29_30_59_60_minutes(
+    minutes: int, claims: list[Claim]
+) -> None:
+    outcome = month_outcome(_month(minutes, chronic_conditions=1))
+    assert outcome.claims == claims
+    assert "CCM: fewer than 2 chronic conditions (1 active)." in outcome.reasons
+
+
+def test_clinical_staff_pcm_is_not_offered_when_ccm_fits() -> None:
+    outcome = month_outcome(_month(45))
+    assert [claim.code for claim in outcome.claims] == ["99490", "99439"]
+    assert not any("99426" in reason for reason in outcome.reasons)
