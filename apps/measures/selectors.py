@@ -623,7 +623,13 @@ class MeasurePatient:
 
 
 def measure_patients_for_user(
-    *, user: User, code: str, scope: Scope, period: Period, now: datetime | None = None
+    *,
+    user: User,
+    code: str,
+    scope: Scope,
+    period: Period,
+    now: datetime | None = None,
+    export: bool = False,
 ) -> list[MeasurePatient]:
     """The patients behind a figure (denominator, marking those in the numerator).
 
@@ -656,7 +662,7 @@ def measure_patients_for_user(
     )
     audit_record(
         actor=user,
-        action=AuditAction.LIST,
+        action=AuditAction.EXPORT if export else AuditAction.LIST,
         object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"measure": measure.code, "start": str(period.start), "end": str(period.end)},

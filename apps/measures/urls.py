@@ -24,4 +24,5 @@ urlpatterns = [
     path("consent/patients/<int:patient_id>/", billing_views.consent_add, name="consent_add"),
     path("consent/<int:consent_id>/revoke/", billing_views.consent_revoke, name="consent_revoke"),
     path("<slug:code>/patients/", views.measure_patients, name="patients"),
+    path("<slug:code>/patients.csv", views.measure_patients_export, name="patients_export"),
 ]

@@ -114,3 +114,32 @@ def measure_patients(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         **chosen,
     }
     return render(request, "measures/patients.html", context, status=status)
+
+
+@login_required
+def measure_patients_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The patients behind a figure as CSV (own teams only), audited as an export."""
+    _form, chosen, _status = _filters(request)
+    rows = selectors.measure_patients_for_user(user=request.user, code=code, export=True, **chosen)
+    response, writer = csv_response(f"measure-{code}-patients.csv")
+    writer.writerow(
+        ("mrn", "family_name", "given_name", "team", "in_numerator", "visits", "upc", "coc",
+         "secon")
+    )  # fmt: skip
+    for row in rows:
+        index = row.continuity
+        writer.writerow(
+            [
+                row.patient.mrn,
+                row.patient.family_name,
+                row.patient.given_name,
+                row.patient.care_team.name,
+                "yes" if row.in_numerator else "no",
+                *(
+                    ("", "", "", "")
+                    if index is None
+                    else (index.visits, index.upc, index.coc, index.secon)
+                ),
+            ]
+        )
+    return response

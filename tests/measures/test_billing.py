@@ -478,6 +478,7 @@ def test_billing_page_queries_do_not_grow_with_the_number_of_patients(
         ("get", "/measures/trends/"),
         ("get", "/measures/trends/export.csv"),
         ("post", "/measures/trends/refresh/"),
+        ("get", "/measures/full-team/patients.csv"),
     ],
 )
 def test_anonymous_visitors_of_billing_and_trends_are_sent_to_sign_in_and_change_nothing(

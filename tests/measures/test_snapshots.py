@@ -191,3 +191,20 @@ def test_all_my_teams_adds_up_each_teams_stored_month(
     assert response.context["stored_at"] is not None
     assert figures["ed-visits-per-1000-patient-months"].numerator == 2
     assert figures["full-team"].denominator == 2
+
+
+def test_the_patients_behind_a_figure_export_to_csv_for_own_teams_only_and_audited(
+    client_for,
+    team: CareTeam,
+    other_team: CareTeam,
+    nurse: User,
+    patient: Patient,
+    other_patient: Patient,
+) -> None:
+    from apps.core.models import AuditAction, AuditEvent
+
+    response = client_for(nurse).get("/measures/full-team/patients.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert [row[0] for row in rows[1:]] == [patient.mrn]
+    event = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=nurse).get()
+    assert event.patient_ids == [patient.pk]
