@@ -405,6 +405,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.fhir.workers.fhir_export_cleanup_task",
         "schedule": timedelta(hours=1),
     },
+    "measures-snapshots-nightly": {
+        # After the complexity recompute (02:30), so the night's flags are in.
+        "task": "apps.measures.workers.measure_snapshots_nightly_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # FHIR bulk $export: where the job writes its NDJSON files, and how long they are kept.

@@ -12,7 +12,7 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "subdivision", "observe_subdivision_holidays"]
+    list_display = ["name", "country", "subdivision", "observe_subdivision_holidays", "time_zone"]
     search_fields = ["name"]
     inlines = [ClosureInline]
 

@@ -1,4 +1,8 @@
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.actors import JobActor
@@ -20,8 +24,14 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+def validate_time_zone(value: str) -> None:
+    if value and value not in available_timezones():
+        raise ValidationError("Not a known time zone (use a name such as America/Chicago).")
+
+
 class Organisation(BaseModel):
-    """A practice or health system; business days follow its country and closures."""
+    """A practice or health system; business days follow its country and closures, and
+    its calendar months (billing, time logged) follow its time zone."""
 
     name = models.CharField(max_length=200, unique=True)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166 country code")
@@ -38,8 +48,23 @@ class Organisation(BaseModel):
         ),
     )
 
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=(
+            "IANA time zone of the practice (e.g. America/Chicago); its calendar months "
+            "for time logging and billing. Blank: the site's time zone."
+        ),
+    )
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The practice's time zone: where its days and months begin."""
+        return ZoneInfo(self.time_zone or settings.TIME_ZONE)
 
 
 class OrganisationClosure(BaseModel):

@@ -32,12 +32,13 @@ class PooledContinuity:
     consecutive_repeats: int
 
 
-def pooled_continuity(
-    *, patients: QuerySet[Patient], start: date, end: date, min_visits: int
-) -> PooledContinuity:
-    """The pooled counts over `patients` (a queryset, run as a subquery) in one statement."""
+def _pooled_rows(
+    *, patients: QuerySet[Patient], start: date, end: date, min_visits: int, by_team: bool
+) -> list[tuple[int, ...]]:
+    """The pooled counts in one statement: one row, or one row per care team (team id first)."""
     patient_sql, patient_params = patients.values("id").query.sql_with_params()
     encounters = Encounter._meta.db_table
+    team = "p.care_team_id" if by_team else "0"
     sql = f"""
         WITH visits AS (
             SELECT e.patient_id, e.attending_provider AS provider,
@@ -58,19 +59,40 @@ def pooled_continuity(
                    COUNT(*) FILTER (WHERE previous = provider) AS repeats
             FROM visits GROUP BY patient_id
         )
-        SELECT COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(top), 0),
+        SELECT {team}, COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(top), 0),
                COALESCE(SUM(total * (total - 1) / 2), 0),
                COALESCE(SUM((squares - total) / 2), 0),
                COALESCE(SUM(pairs), 0), COALESCE(SUM(repeats), 0)
         FROM per_patient JOIN sequences USING (patient_id)
+        JOIN {Patient._meta.db_table} p ON p.id = per_patient.patient_id
         WHERE total >= %s
+        GROUP BY 1
     """  # noqa: S608 - table names from the model, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(
             sql, [*patient_params, EncounterKind.OUTPATIENT, start, end, max(2, min_visits)]
         )
-        row = cursor.fetchone()
-    return PooledContinuity(*(int(value) for value in row))
+        return [tuple(int(value) for value in row) for row in cursor.fetchall()]
+
+
+def pooled_continuity(
+    *, patients: QuerySet[Patient], start: date, end: date, min_visits: int
+) -> PooledContinuity:
+    """The pooled counts over `patients` (a queryset, run as a subquery) in one statement."""
+    rows = _pooled_rows(
+        patients=patients, start=start, end=end, min_visits=min_visits, by_team=False
+    )
+    return PooledContinuity(*rows[0][1:]) if rows else PooledContinuity(0, 0, 0, 0, 0, 0, 0)
+
+
+def pooled_continuity_by_team(
+    *, patients: QuerySet[Patient], start: date, end: date, min_visits: int
+) -> dict[int, PooledContinuity]:
+    """The same counts for each care team of `patients`, in one statement (snapshots)."""
+    rows = _pooled_rows(
+        patients=patients, start=start, end=end, min_visits=min_visits, by_team=True
+    )
+    return {row[0]: PooledContinuity(*row[1:]) for row in rows}
 
 
 def visit_histories(*, patients: QuerySet[Patient], start: date, end: date) -> dict[int, list[str]]:

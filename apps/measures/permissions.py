@@ -6,9 +6,13 @@ from django.db.models import Q, QuerySet
 from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import Actor, Role, User
 from apps.core.actors import person_behind
+from apps.core.exceptions import Refused
+from apps.measures.models import TimeEntry
+from apps.patients import permissions as patient_permissions
 from apps.patients.models import Patient
 from apps.teams import permissions as team_permissions
 from apps.teams.models import CareTeam, TeamMembership
+from apps.teams.selectors import is_live_member
 
 
 def measure_team_ids(user: User) -> list[int]:
@@ -100,3 +104,69 @@ def can_work_triage(user: Actor, patient: Patient) -> bool:
 def require_can_work_triage(user: Actor, patient: Patient) -> None:
     if not can_work_triage(user, patient):
         raise PermissionDenied("Only a member of the patient's team works this queue.")
+
+
+# ==== Time, consent and billing ============================================================
+
+
+def _person(actor: object) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def can_log_time(actor: object, patient: Patient) -> bool:
+    """Time and consent are recorded by a live member of the patient's care team (a person
+    who may see the patient): the people whose work is billed."""
+    user = _person(actor)
+    return (
+        user is not None
+        and patient_permissions.can_view_patient(user, patient)
+        and is_live_member(team_id=patient.care_team_id, user=user)
+    )
+
+
+def require_can_log_time(actor: object, patient: Patient) -> User:
+    """The person recording time or consent, if they may."""
+    user = _person(actor)
+    if user is None or not can_log_time(user, patient):
+        raise Refused(
+            "Only a current member of the patient's care team records time and consent.",
+            patient_id=patient.pk,
+        )
+    return user
+
+
+def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
+    """One's own entries, while still on the team; an organisation admin corrects any."""
+    user = _person(actor)
+    if user is None:
+        return False
+    if accounts_permissions.is_organisation_admin(user, entry.organisation_id):
+        return True
+    return entry.user_id == user.pk and can_log_time(user, entry.patient)
+
+
+def require_can_change_time_entry(actor: object, entry: TimeEntry) -> User:
+    user = _person(actor)
+    if user is None or not can_change_time_entry(user, entry):
+        raise Refused("You may change only your own time entries.", patient_id=entry.patient_id)
+    return user
+
+
+def can_close_billing_month(actor: object, organisation_id: int) -> bool:
+    user = _person(actor)
+    return user is not None and accounts_permissions.is_organisation_admin(user, organisation_id)
+
+
+def require_can_close_billing_month(actor: object, organisation_id: int) -> User:
+    user = _person(actor)
+    if user is None or not can_close_billing_month(user, organisation_id):
+        raise PermissionDenied("Only an organisation admin closes a billing month.")
+    return user
+
+
+def billing_team_ids(user: User) -> list[int]:
+    """Whose patients the billing report lists for `user`: every team of the practice for
+    its admin (billing is the practice's), else the teams whose patients they may see."""
+    if user.organisation_id is not None and can_close_billing_month(user, user.organisation_id):
+        return measure_team_ids_for(user)
+    return measure_team_ids(user)

@@ -30,7 +30,12 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.measures import permissions
 from apps.measures.continuity import Continuity, continuity_of, minimum_visits
-from apps.measures.continuity_figures import PooledContinuity, pooled_continuity, visit_histories
+from apps.measures.continuity_figures import (
+    PooledContinuity,
+    pooled_continuity,
+    pooled_continuity_by_team,
+    visit_histories,
+)
 from apps.patients.models import EncounterKind, Patient
 from apps.referrals.models import (
     OPEN_STATES,
@@ -129,7 +134,7 @@ def _patients_q(scope: Scope, path: str) -> Q:
 
 
 def _live(role_q: Q) -> Exists:
-    return Exists(TeamMembership.objects.live().filter(role_q, team_id=OuterRef("care_team_id")))
+    return Exists(TeamMembership.objects.live().filter(role_q, team_id=OuterRef("pk")))
 
 
 # --- structure ---------------------------------------------------------------------------
@@ -140,13 +145,15 @@ def _full_team_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Pat
 
 
 def _full_team_hit(period: Period, now: datetime) -> Q:
-    lead = Exists(TeamMembership.objects.leads().filter(team_id=OuterRef("care_team_id")))
-    return Q(
-        lead,
+    # Whether a team is full is asked once per team (an uncorrelated subquery), not once per
+    # patient: the same rule, a fraction of the work on a large panel.
+    full_teams = CareTeam.objects.filter(
+        Exists(TeamMembership.objects.leads().filter(team_id=OuterRef("pk"))),
         _live(Q(role=Role.RN_CARE_COORDINATOR)),
         _live(Q(role=Role.PCP)),
         _live(Q(role__in=[Role.SOCIAL_WORKER, Role.CHW])),
-    )
+    ).values("pk")
+    return Q(care_team_id__in=full_teams)
 
 
 # --- process -----------------------------------------------------------------------------
@@ -479,22 +486,10 @@ def measure_scope_for_user(
 # --- figures -----------------------------------------------------------------------------
 
 
-def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Figure:
-    rows = measure.rows(scope, period, now)
-    if measure.per == 100:
-        counts = rows.aggregate(
-            denominator=Count("pk"), numerator=Count("pk", filter=measure.hit(period, now))
-        )
-        denominator: float = counts["denominator"]
-        numerator = counts["numerator"]
-    else:
-        # Events per patient-month: the events among the patients, and the patients.
-        counts = rows.aggregate(
-            patients=Count("pk", distinct=True),
-            numerator=Count("encounters", filter=measure.hit(period, now)),
-        )
-        numerator = counts["numerator"]
-        denominator = counts["patients"] * period.months
+def figure_from_counts(
+    measure: "Measure | ContinuityMeasure", numerator: int, denominator: float
+) -> Figure:
+    """A figure from its counts: the one place its rate is worked out and rounded."""
     rate = numerator / denominator * measure.per if denominator else None
     return Figure(
         code=measure.code,
@@ -506,6 +501,85 @@ def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Fi
         rate=None if rate is None else round(rate, 1),
         unit=measure.unit,
     )
+
+
+def _count_expressions(measure: Measure, period: Period, now: datetime) -> dict[str, Count]:
+    if measure.per == 100:
+        return {
+            "denominator": Count("pk"),
+            "numerator": Count("pk", filter=measure.hit(period, now)),
+        }
+    # Events per patient-month: the events among the patients, and the patients.
+    return {
+        "denominator": Count("pk", distinct=True),
+        "numerator": Count("encounters", filter=measure.hit(period, now)),
+    }
+
+
+def _denominator(measure: Measure, period: Period, counted: float) -> float:
+    return counted if measure.per == 100 else counted * period.months
+
+
+def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Figure:
+    counts = measure.rows(scope, period, now).aggregate(**_count_expressions(measure, period, now))
+    return figure_from_counts(
+        measure, counts["numerator"], _denominator(measure, period, counts["denominator"])
+    )
+
+
+def _team_path(measure: Measure) -> str:
+    if measure.patient_path == "id":
+        return "care_team_id"
+    return measure.patient_path.removesuffix("_id") + "__care_team_id"
+
+
+def measure_figures_by_team(
+    *, team_ids: tuple[int, ...], period: Period, now: datetime
+) -> tuple[list[Figure], dict[int, list[Figure]]]:
+    """Every figure for the teams together and for each team, one grouped query per figure
+    whatever the number of teams (the nightly snapshots). The teams' counts add up to the
+    whole: every row belongs to one patient, and a patient to one team."""
+    scope = Scope(label="", team_ids=team_ids)
+    whole: list[Figure] = []
+    per_team: dict[int, list[Figure]] = {team_id: [] for team_id in team_ids}
+    if not team_ids:
+        return [_empty_figure(measure) for measure in MEASURE_CODES.values()], per_team
+    for measure in MEASURES:
+        grouped = {
+            row["team"]: (row["numerator"], row["denominator"])
+            for row in measure.rows(scope, period, now)
+            .values(team=F(_team_path(measure)))
+            .annotate(**_count_expressions(measure, period, now))
+            .order_by()
+        }
+        for team_id in team_ids:
+            numerator, counted = grouped.get(team_id, (0, 0))
+            per_team[team_id].append(
+                figure_from_counts(measure, numerator, _denominator(measure, period, counted))
+            )
+        whole.append(
+            figure_from_counts(
+                measure,
+                sum(numerator for numerator, _counted in grouped.values()),
+                _denominator(measure, period, sum(counted for _n, counted in grouped.values())),
+            )
+        )
+    pooled = pooled_continuity_by_team(
+        patients=Patient.objects.filter(_patients_q(scope, "id")),
+        start=period.start,
+        end=period.end,
+        min_visits=minimum_visits(),
+    )
+    empty = PooledContinuity(0, 0, 0, 0, 0, 0, 0)
+    for index in CONTINUITY_MEASURES:
+        totals = [0, 0]
+        for team_id in team_ids:
+            numerator, denominator = index.counts(pooled.get(team_id, empty))
+            totals[0] += numerator
+            totals[1] += denominator
+            per_team[team_id].append(figure_from_counts(index, numerator, denominator))
+        whole.append(figure_from_counts(index, totals[0], totals[1]))
+    return whole, per_team
 
 
 def _empty_figure(measure: Measure | ContinuityMeasure) -> Figure:
@@ -536,19 +610,7 @@ def measure_figures(*, scope: Scope, period: Period, now: datetime | None = None
     )
     for measure in CONTINUITY_MEASURES:
         numerator, denominator = measure.counts(pooled)
-        rate = round(numerator / denominator * measure.per, 1) if denominator else None
-        figures.append(
-            Figure(
-                code=measure.code,
-                group=measure.group,
-                title=measure.title,
-                definition=measure.definition,
-                numerator=numerator,
-                denominator=denominator,
-                rate=rate,
-                unit=measure.unit,
-            )
-        )
+        figures.append(figure_from_counts(measure, numerator, denominator))
     return figures
 
 
@@ -561,7 +623,13 @@ class MeasurePatient:
 
 
 def measure_patients_for_user(
-    *, user: User, code: str, scope: Scope, period: Period, now: datetime | None = None
+    *,
+    user: User,
+    code: str,
+    scope: Scope,
+    period: Period,
+    now: datetime | None = None,
+    export: bool = False,
 ) -> list[MeasurePatient]:
     """The patients behind a figure (denominator, marking those in the numerator).
 
@@ -594,7 +662,7 @@ def measure_patients_for_user(
     )
     audit_record(
         actor=user,
-        action=AuditAction.LIST,
+        action=AuditAction.EXPORT if export else AuditAction.LIST,
         object_type=Patient,
         patient_ids=[patient.pk for patient in patients],
         detail={"measure": measure.code, "start": str(period.start), "end": str(period.end)},

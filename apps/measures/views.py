@@ -1,5 +1,6 @@
 """The measures page, its CSV export and the patients behind each figure."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
@@ -22,6 +24,7 @@ from apps.measures.forms import (
     WorklistTeamForm,
     default_period,
 )
+from apps.measures.snapshots import stored_figures
 from apps.measures.triage import triage_assign_lead
 from apps.measures.triage_selectors import triage_item_get_for_user, triage_list_for_user
 from apps.patients.selectors import patient_get_for_user
@@ -44,14 +47,24 @@ def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict
     return form, {"scope": scope, "period": period}, status
 
 
+def _figures(chosen: dict[str, Any]) -> tuple[list[selectors.Figure], datetime | None]:
+    """A whole calendar month that has ended comes from the nightly snapshots (fast, and
+    the same figures every time it is asked); any other period is computed live."""
+    stored = stored_figures(**chosen, today=timezone.localdate())
+    if stored is not None:
+        return stored
+    return selectors.measure_figures(**chosen), None
+
+
 @login_required
 def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, chosen, status = _filters(request)
-    figures = selectors.measure_figures(**chosen)
+    figures, stored_at = _figures(chosen)
     query = request.GET.urlencode()
     context = {
         "form": form,
         "figures": figures,
+        "stored_at": stored_at,
         "query": query,
         "export_url": f"{reverse('measures:export')}?{query}",
         **chosen,
@@ -78,7 +91,7 @@ EXPORT_COLUMNS = (
 def measures_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The figures table as CSV (counts only: no patient is named)."""
     _form, chosen, _status = _filters(request)
-    figures = selectors.measure_figures(**chosen)
+    figures, _stored_at = _figures(chosen)
     response, writer = csv_response("measures.csv")
     writer.writerow(EXPORT_COLUMNS)
     scope, period = chosen["scope"], chosen["period"]
@@ -231,3 +244,31 @@ def triage_assign(request: AuthenticatedHttpRequest, item_id: int) -> HttpRespon
     triage_assign_lead(actor=request.user, item=item)
     messages.success(request, "Given to the team's lead.")
     return redirect("measures:triage")
+
+
+def measure_patients_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The patients behind a figure as CSV (own teams only), audited as an export."""
+    _form, chosen, _status = _filters(request)
+    rows = selectors.measure_patients_for_user(user=request.user, code=code, export=True, **chosen)
+    response, writer = csv_response(f"measure-{code}-patients.csv")
+    writer.writerow(
+        ("mrn", "family_name", "given_name", "team", "in_numerator", "visits", "upc", "coc",
+         "secon")
+    )  # fmt: skip
+    for row in rows:
+        index = row.continuity
+        writer.writerow(
+            [
+                row.patient.mrn,
+                row.patient.family_name,
+                row.patient.given_name,
+                row.patient.care_team.name,
+                "yes" if row.in_numerator else "no",
+                *(
+                    ("", "", "", "")
+                    if index is None
+                    else (index.visits, index.upc, index.coc, index.secon)
+                ),
+            ]
+        )
+    return response

@@ -1,15 +1,17 @@
 """One patient with something behind every kind of id a URL can carry, and the map from
 URL keyword names to those ids, shared by the generated door tests."""
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.db.models import Model
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.careplans.models import CarePlan
 from apps.huddles.services import huddle_item_add, huddle_series_create
+from apps.measures.billing_services import consent_record, time_entry_create
 from apps.patients.models import Patient
 from apps.patients.services.clinical import condition_add, patient_area_deprivation_set
 from tests.careplans.factories import make_barrier, make_goal, make_intervention, make_plan
@@ -19,7 +21,15 @@ from tests.tasks.factories import make_task
 from tests.transitions.access import reconciliation_world
 
 # The apps that hold patient data: a refused request must leave every row of them as it was.
-CLINICAL_APPS = ("patients", "tasks", "careplans", "transitions", "referrals", "huddles")
+CLINICAL_APPS = (
+    "patients",
+    "tasks",
+    "careplans",
+    "transitions",
+    "referrals",
+    "huddles",
+    "measures",
+)
 
 
 def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any]:
@@ -42,6 +52,20 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
     patient_area_deprivation_set(
         actor=nurse, patient=patient, national_percentile=85, state_decile=9
     )
+    entry = time_entry_create(
+        actor=nurse,
+        patient=patient,
+        started_at=timezone.now() - timedelta(hours=1),
+        minutes=25,
+        activity="coordination",
+    )
+    consent = consent_record(
+        actor=nurse,
+        patient=patient,
+        method="verbal",
+        given_on=timezone.localdate() - timedelta(days=1),
+        given_by="patient",
+    )
     return {
         "patient_id": patient.pk,
         "task_id": task.pk,
@@ -63,6 +87,8 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
         "user_id": nurse.pk,
         "organisation_id": food.resource_organisation_id,
         "service_id": food.pk,
+        "entry_id": entry.pk,
+        "consent_id": consent.pk,
     }
 
 

@@ -1,0 +1,165 @@
+"""Monthly measure snapshots: stored by the nightly job so trends are fast and a month's
+history does not shift once it has settled.
+
+Each night, for each organisation, the figures of the measures page are stored per
+calendar month for the whole organisation and for each of its teams. A month is
+recomputed while it is under way and for SETTLE_DAYS after it ends (late
+documentation of a contact or a visit still counts); after that its rows are
+kept as they are and only a missing month (a new team, the first run) is filled
+in, back to HISTORY_MONTHS. Each month's figures are the set-wise queries of
+the page (selectors.measure_figures): a fixed number per team and month,
+whatever the number of patients.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q, Subquery
+from django.utils import timezone
+
+from apps.accounts.models import Organisation
+from apps.core.items import ItemsResult, run_isolated
+from apps.measures.models import MeasureSnapshot
+from apps.measures.months import month_after, month_before, month_of
+from apps.measures.selectors import (
+    MEASURE_CODES,
+    Figure,
+    Period,
+    Scope,
+    figure_from_counts,
+    measure_figures_by_team,
+)
+from apps.teams.models import CareTeam
+
+SNAPSHOT_JOB = "measures.snapshots"
+HISTORY_MONTHS = 12
+SETTLE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    organisation_id: int
+    months: int
+    rows: int
+
+
+def months_to_snapshot(
+    *, organisation: Organisation, existing: set[date], now: datetime
+) -> list[date]:
+    """The months to (re)compute: those not settled yet, and settled ones never stored
+    (or stored without a team added since: `existing` holds only complete months)."""
+    current = month_of(organisation, now)
+    today = now.astimezone(organisation.zone).date()
+    months = [current]
+    for _ in range(HISTORY_MONTHS - 1):
+        months.append(month_before(months[-1]))
+    return [
+        month
+        for month in months
+        if month not in existing or today < month_after(month) + timedelta(days=SETTLE_DAYS)
+    ]
+
+
+def _period(organisation: Organisation, month: date, now: datetime) -> Period:
+    """The calendar month, cut at yesterday while it is under way (today is not done)."""
+    yesterday = now.astimezone(organisation.zone).date() - timedelta(days=1)
+    end = min(month_after(month) - timedelta(days=1), yesterday)
+    return Period(start=month, end=max(end, month))
+
+
+def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) -> SnapshotResult:
+    """Stores the organisation's monthly snapshots (whole organisation and each team):
+    per month, one grouped query per figure whatever the number of teams or patients."""
+    now = now or timezone.now()
+    organisation = Organisation.objects.get(pk=organisation_id)
+    team_ids = tuple(
+        CareTeam.objects.filter(organisation=organisation)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # A month is complete when every team (and the organisation) has its rows.
+    stored = (
+        MeasureSnapshot.objects.filter(organisation=organisation)
+        .values("month")
+        .annotate(teams=Count("team", distinct=True), whole=Count("pk", filter=Q(team=None)))
+        .values_list("month", "teams", "whole")
+        .order_by()
+    )
+    existing = {month for month, teams, whole in stored if teams >= len(team_ids) and whole}
+    wanted = months_to_snapshot(organisation=organisation, existing=existing, now=now)
+    rows: list[MeasureSnapshot] = []
+    for month in wanted:
+        whole, per_team = measure_figures_by_team(
+            team_ids=team_ids, period=_period(organisation, month, now), now=now
+        )
+        for team_id, figures in [(None, whole), *per_team.items()]:
+            rows.extend(
+                MeasureSnapshot(
+                    organisation=organisation,
+                    team_id=team_id,
+                    month=month,
+                    code=figure.code,
+                    numerator=figure.numerator,
+                    denominator=figure.denominator,
+                    rate=figure.rate,
+                    computed_at=now,
+                )
+                for figure in figures
+            )
+    with transaction.atomic():
+        MeasureSnapshot.objects.filter(organisation=organisation, month__in=wanted).delete()
+        MeasureSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return SnapshotResult(
+        organisation_id=organisation.pk, months=len(wanted) * (len(team_ids) + 1), rows=len(rows)
+    )
+
+
+def snapshot_all(*, now: datetime | None = None) -> ItemsResult:
+    """Every organisation, each in its own transaction: one failing does not stop the rest."""
+    moment = now or timezone.now()
+    ids = list(Organisation.objects.order_by("pk").values_list("pk", flat=True))
+    return run_isolated(
+        ids,
+        lambda organisation_id: snapshot_organisation(organisation_id=organisation_id, now=moment),
+        job=SNAPSHOT_JOB,
+    )
+
+
+def stored_figures(
+    *, scope: Scope, period: Period, today: date
+) -> tuple[list[Figure], datetime] | None:
+    """The page's figures from the stored snapshots, when the period is one calendar month
+    that has ended and every team in view has its month stored (one query); else None and
+    the page computes them live. A coordinator's panel is never stored."""
+    month = period.start
+    whole_month = month.day == 1 and period.end == month_after(month) - timedelta(days=1)
+    if not whole_month or period.end >= today or scope.coordinator_id or not scope.team_ids:
+        return None
+    rows = MeasureSnapshot.objects.filter(month=month)
+    if scope.organisation_wide:
+        organisation = CareTeam.objects.filter(pk=scope.team_ids[0]).values("organisation_id")
+        rows = rows.filter(team__isnull=True, organisation_id=Subquery(organisation[:1]))
+    else:
+        rows = rows.filter(team_id__in=scope.team_ids)
+    stored = list(rows.values_list("team_id", "code", "numerator", "denominator", "computed_at"))
+    teams = {team_id for team_id, *_rest in stored}
+    if len(teams) != (1 if scope.organisation_wide else len(scope.team_ids)):
+        return None
+    # Counts of different teams add up (a row belongs to one patient, a patient to one team).
+    totals: dict[str, list[float]] = {}
+    for _team, code, numerator, denominator, _at in stored:
+        summed = totals.setdefault(code, [0.0, 0.0])
+        summed[0] += numerator
+        summed[1] += denominator
+    if set(totals) != set(MEASURE_CODES):
+        return None
+    figures = [
+        figure_from_counts(
+            measure,
+            int(totals[code][0]),
+            int(totals[code][1]) if measure.per == 100 else totals[code][1],
+        )
+        for code, measure in MEASURE_CODES.items()
+    ]
+    return figures, min(at for *_rest, at in stored)

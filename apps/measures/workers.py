@@ -1,0 +1,26 @@
+"""Celery tasks of the measures app: ids in, idempotent (a rerun stores the same rows)."""
+
+from celery import shared_task
+
+from apps.core.context import RequestContext, request_context
+from apps.core.jobruns import recorded_job
+from apps.core.models import AuditSource
+from apps.measures.snapshots import snapshot_all, snapshot_organisation
+
+
+@shared_task(acks_late=True)
+@recorded_job
+def measure_snapshots_nightly_task() -> int:
+    """Nightly: every organisation's monthly snapshots; returns the organisations done.
+    An organisation that fails is named in the run's error (check_jobs, admin home)."""
+    with request_context(RequestContext(source=AuditSource.TASK)):
+        result = snapshot_all()
+    result.raise_if_failed("organisations' measure snapshots")
+    return result.done
+
+
+@shared_task(acks_late=True)
+def measure_snapshots_organisation_task(organisation_id: int) -> int:
+    """One organisation's snapshots now (after an admin asks); returns the rows stored."""
+    with request_context(RequestContext(source=AuditSource.TASK)):
+        return snapshot_organisation(organisation_id=organisation_id).rows
