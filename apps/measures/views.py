@@ -246,6 +246,7 @@ def triage_assign(request: AuthenticatedHttpRequest, item_id: int) -> HttpRespon
     return redirect("measures:triage")
 
 
+@login_required
 def measure_patients_export(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The patients behind a figure as CSV (own teams only), audited as an export."""
     _form, chosen, _status = _filters(request)
