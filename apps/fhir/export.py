@@ -34,6 +34,8 @@ EXPORT_TYPES = (
     "Patient",
     "Condition",
     "Encounter",
+    "MedicationStatement",
+    "AllergyIntolerance",
     "QuestionnaireResponse",
     "Observation",
     "CarePlan",

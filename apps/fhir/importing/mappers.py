@@ -168,7 +168,10 @@ def condition(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
         title = str(coding.get("display") or _text(concept))
     if len(code) > 32:
         raise Unmappable("The code is longer than 32 characters.")
-    onset = _date(resource.get("onsetDateTime") or resource.get("recordedDate"), "onset")
+    # When it began, if the source says; the day it was recorded is not its onset.
+    onset = _date(
+        resource.get("onsetDateTime") or (resource.get("onsetPeriod") or {}).get("start"), "onset"
+    )
     _not_future(onset, "onset")
     clinical_status = _first_code(resource.get("clinicalStatus")) or "active"
     resolved = None
@@ -398,18 +401,7 @@ def document(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
 
 
 # The AHC HRSN items by their LOINC question codes.
-HRSN_ITEMS = {
-    "71802-3": "living_situation",
-    "96778-6": "housing_problems",
-    "88122-7": "food_worry",
-    "88123-5": "food_ran_out",
-    "93030-5": "transportation",
-    "96779-4": "utilities",
-    "95618-5": "safety_hurt",
-    "95617-7": "safety_insult",
-    "95616-9": "safety_threaten",
-    "95615-1": "safety_scream",
-}
+HRSN_ITEMS = {code: name for name, code in systems.HRSN_ITEM_LOINC.items()}
 
 
 def _answer(value: dict[str, Any], question: hrsn.Question) -> Any:

@@ -1,4 +1,5 @@
-"""Patient and the chart's clinical rows: Condition, Encounter, QuestionnaireResponse."""
+"""Patient and the chart's clinical rows: Condition, Encounter, QuestionnaireResponse,
+Observation, MedicationStatement and AllergyIntolerance."""
 
 from typing import Any
 
@@ -23,10 +24,13 @@ from apps.fhir.resources.base import (
 )
 from apps.patients.hrsn import DOMAIN_LABELS, DOMAINS
 from apps.patients.models import (
+    Allergy,
     Condition,
     ConditionStatus,
     Encounter,
     EncounterKind,
+    Medication,
+    MedicationStatus,
     Patient,
     PatientIdentifier,
     SdohScreen,
@@ -151,7 +155,7 @@ def condition_resource(condition: Condition) -> Json:
             "verificationStatus": concept(systems.CONDITION_VERIFICATION, "confirmed"),
             "category": [concept(systems.CONDITION_CATEGORY, "problem-list-item")],
             "code": {
-                "coding": [coding(systems.ICD10CM, condition.code, condition.title)],
+                "coding": [coding(condition.code_system, condition.code, condition.title)],
                 **({"text": condition.title} if condition.title else {}),
             },
             "subject": ref("Patient", condition.patient_id),
@@ -267,7 +271,13 @@ def _screens(caller: FhirCaller) -> QuerySet[SdohScreen]:
 
 def screen_resource(screen: SdohScreen) -> Json:
     items = [
-        drop_empty({"linkId": name, "text": text, "answer": _answers(getattr(screen, name))})
+        drop_empty(
+            {
+                "linkId": systems.HRSN_ITEM_LOINC[name],
+                "text": text,
+                "answer": _answers(getattr(screen, name)),
+            }
+        )
         for name, text in HRSN_ITEMS
     ]
     return drop_empty(
@@ -357,5 +367,101 @@ register(
             ),
         ),
         includes={"Observation:patient": "Patient", "Observation:subject": "Patient"},
+    )
+)
+
+
+# --- MedicationStatement: the chart's medication list -----------------------------------------
+
+
+def _medications(caller: FhirCaller) -> QuerySet[Medication]:
+    return Medication.objects.filter(patient__in=fhir_visible_patients(caller))
+
+
+def medication_resource(medication: Medication) -> Json:
+    active = medication.status == MedicationStatus.ACTIVE
+    code = (
+        [coding(systems.RXNORM, medication.rxnorm_code, medication.display)]
+        if medication.rxnorm_code
+        else []
+    )
+    return drop_empty(
+        {
+            "resourceType": "MedicationStatement",
+            "id": str(medication.pk),
+            "meta": meta(medication),
+            "status": "active" if active else "stopped",
+            "medicationCodeableConcept": drop_empty({"coding": code, "text": medication.display}),
+            "subject": ref("Patient", medication.patient_id),
+            "effectivePeriod": drop_empty(
+                {"start": day(medication.start_date), "end": day(medication.end_date)}
+            ),
+            "dosage": [{"text": medication.dose_text}] if medication.dose_text else None,
+        }
+    )
+
+
+register(
+    ResourceType(
+        name="MedicationStatement",
+        sources=(
+            Source(
+                model=Medication,
+                rows=_medications,
+                render=medication_resource,
+                patient_field="patient_id",
+            ),
+        ),
+        includes={
+            "MedicationStatement:patient": "Patient",
+            "MedicationStatement:subject": "Patient",
+        },
+    )
+)
+
+
+# --- AllergyIntolerance ---------------------------------------------------------------------
+
+
+def _allergies(caller: FhirCaller) -> QuerySet[Allergy]:
+    return Allergy.objects.filter(patient__in=fhir_visible_patients(caller))
+
+
+def allergy_resource(allergy: Allergy) -> Json:
+    code = (
+        [coding(allergy.substance_system, allergy.substance_code, allergy.substance_display)]
+        if allergy.substance_system and allergy.substance_code
+        else []
+    )
+    return drop_empty(
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": str(allergy.pk),
+            "meta": meta(allergy),
+            "clinicalStatus": concept(systems.ALLERGY_CLINICAL, allergy.status),
+            "criticality": allergy.criticality,
+            "code": drop_empty({"coding": code, "text": allergy.substance_display}),
+            "patient": ref("Patient", allergy.patient_id),
+            "reaction": (
+                [{"manifestation": [text_concept(allergy.reaction_text)]}]
+                if allergy.reaction_text
+                else None
+            ),
+        }
+    )
+
+
+register(
+    ResourceType(
+        name="AllergyIntolerance",
+        sources=(
+            Source(
+                model=Allergy,
+                rows=_allergies,
+                render=allergy_resource,
+                patient_field="patient_id",
+            ),
+        ),
+        includes={"AllergyIntolerance:patient": "Patient"},
     )
 )
