@@ -7,11 +7,12 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Model
 
-from apps.accounts.models import User
+from apps.accounts.models import ApiToken, User
 from apps.careplans.models import CarePlan
 from apps.huddles.services import huddle_item_add, huddle_series_create
 from apps.patients.models import Patient
 from apps.patients.services.clinical import condition_add, patient_area_deprivation_set
+from tests import factories
 from tests.careplans.factories import make_barrier, make_goal, make_intervention, make_plan
 from tests.huddles.factories import make_huddle
 from tests.referrals import factories as referral_factories
@@ -42,6 +43,7 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
     patient_area_deprivation_set(
         actor=nurse, patient=patient, national_percentile=85, state_decile=9
     )
+    factories.make_api_token(nurse)
     return {
         "patient_id": patient.pk,
         "task_id": task.pk,
@@ -61,6 +63,8 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
         "series_id": series.pk,
         "condition_id": condition.pk,
         "user_id": nurse.pk,
+        # The nurse's own API token: another person revoking it gets "not found".
+        "token_id": ApiToken.objects.get(user=nurse).pk,
         "organisation_id": food.resource_organisation_id,
         "service_id": food.pk,
     }
