@@ -194,6 +194,34 @@ def api_for():
 
 
 @pytest.fixture
+def verified_client_for():
+    """A browser client for a user whose session passed the second factor (what
+    break-the-glass needs, whatever the user's role)."""
+
+    def login(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        verify_second_factor(client, user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def verified_api_for():
+    """An API client signed in by session with the second factor verified (a token or
+    forced authentication carries no second factor)."""
+
+    def login(user: User) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        verify_second_factor(client, user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def processes(transactional_db: None) -> Iterator[workers.Processes]:
     """Real Celery worker (and beat) processes on the test database; all stopped after."""
     started = workers.Processes()

@@ -106,3 +106,19 @@ def make_api_token(user: User, *, days: int = 90, allowed_source_cidrs: str = ""
         allowed_source_cidrs=allowed_source_cidrs,
     )
     return key
+
+
+def break_glass_body(
+    patient: Patient,
+    reason: str = "Unconscious in the emergency department",
+    reason_code: str = "emergency_care",
+) -> dict[str, str]:
+    """What a person types to break the glass: who the patient is, and why."""
+    return {
+        "mrn": patient.mrn,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "reason_code": reason_code,
+        "reason": reason,
+    }
