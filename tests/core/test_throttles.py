@@ -61,9 +61,7 @@ def test_break_glass_over_its_rate_is_refused_with_429_and_opens_nothing(
     assert BreakGlassAccess.objects.count() == opened
 
 
-def test_break_glass_page_over_its_rate_answers_429(
-    verified_client_for, rates, outsider, patient
-):
+def test_break_glass_page_over_its_rate_answers_429(verified_client_for, rates, outsider, patient):
     rates(break_glass="1/hour")
     client = verified_client_for(outsider)
     url = reverse("patients:break_glass")
