@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -9,14 +9,18 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.accounts.models import Organisation
 from apps.core.admin import AuditedReadsAdminMixin
+from apps.core.audit import audit_record
+from apps.core.csv_export import csv_response
 from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
 from apps.core.views import add_errors_to_form
 from apps.patients import permissions, services
 from apps.patients.complexity import complexity_recompute, thresholds_for
@@ -34,9 +38,31 @@ from apps.patients.models import (
     PatientIdentifier,
     SdohScreen,
 )
+from apps.patients.selectors.access_report import (
+    ACCESS_REPORT_COLUMNS,
+    patient_access_report,
+)
 from apps.patients.services import clinical
 from apps.patients.services import complexity as complexity_services
 from apps.patients.services.panel_import import panel_import_submit
+
+
+class AccessReportForm(forms.Form):
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Included"
+    )
+
+
+def _day_bounds(since: Any, until: Any) -> tuple[Any, Any]:
+    """Whole days in the site's time zone; the "until" day is included."""
+    start = timezone.make_aware(datetime.combine(since, time.min)) if since else None
+    end = (
+        timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+        if until
+        else None
+    )
+    return start, end
 
 
 class IdentifierInline(admin.TabularInline):
@@ -94,10 +120,61 @@ class PatientAdmin(_OrganisationScopedAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
-        return ["organisation", "mrn"] if obj else ["organisation"]
+        return ["organisation", "mrn", "access_report"] if obj else ["organisation"]
 
     def audit_patient_id(self, obj: Patient) -> int:
         return obj.pk
+
+    @admin.display(description="Who saw this record")
+    def access_report(self, obj: Patient) -> str:
+        url = reverse("admin:patients_patient_access_report", args=[obj.pk])
+        return format_html('<a href="{}">Access report</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:patient_id>/access-report/",
+                self.admin_site.admin_view(self.access_report_view),
+                name="patients_patient_access_report",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def access_report_view(self, request: HttpRequest, patient_id: int) -> HttpResponse:
+        """Who saw this patient's record, when and through which door; `?format=csv`
+        downloads it (formula-escaped). Producing it is audited (a view, or an export)."""
+        patient = self.get_queryset(request).filter(pk=patient_id).first()
+        if patient is None or not self.has_view_permission(request, patient):
+            raise Http404("No such patient.")
+        form = AccessReportForm(request.GET or None)
+        window = form.cleaned_data if form.is_valid() else {}
+        since, until = _day_bounds(window.get("since"), window.get("until"))
+        rows = patient_access_report(patient=patient, since=since, until=until)
+        as_csv = request.GET.get("format") == "csv"
+        audit_record(
+            actor=request_actor(request),
+            action=AuditAction.EXPORT if as_csv else AuditAction.VIEW,
+            object_type=Patient,
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            detail={"report": "access", "rows": len(rows)},
+        )
+        if as_csv:
+            response, writer = csv_response(f"access-report-{patient.pk}.csv")
+            writer.writerow(ACCESS_REPORT_COLUMNS)
+            writer.writerows(row.cells() for row in rows)
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Who saw {patient.family_name}, {patient.given_name} (MRN {patient.mrn})",
+            "patient": patient,
+            "rows": rows,
+            "form": form,
+            "columns": ACCESS_REPORT_COLUMNS,
+            "opts": self.model._meta,
+            "query": request.GET.urlencode(),
+        }
+        return render(request, "admin/patients/access_report.html", context)
 
     def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
         values = {

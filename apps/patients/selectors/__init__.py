@@ -50,6 +50,22 @@ def patient_search_filter(query: str) -> Q:
     return condition | words
 
 
+AUDIT_SEARCH_PATIENT_LIMIT = 20
+
+
+def patient_ids_for_audit_search(*, user: User, query: str) -> list[int]:
+    """The patients an audit search term names (MRN, other identifier, name words or date
+    of birth, as the patient list searches), within the searcher's own organisation (any,
+    for a superuser); at most AUDIT_SEARCH_PATIENT_LIMIT."""
+    condition = patient_search_filter(query)
+    if not query.strip() or not (user.is_superuser or user.organisation_id):
+        return []
+    rows = Patient.objects.filter(condition)
+    if not user.is_superuser:
+        rows = rows.filter(organisation=user.organisation)
+    return list(rows.values_list("pk", flat=True).distinct()[:AUDIT_SEARCH_PATIENT_LIMIT])
+
+
 # Sort keys of the list: the flag and each domain's headline figure, highest first.
 SORTS: dict[str, tuple[str, list[Any]]] = {
     "name": ("Name", []),
