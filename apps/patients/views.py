@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.accounts.mfa import session_verified
 from apps.core.csv_export import csv_response
-from apps.core.exceptions import ApplicationError, NotFoundError
+from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
 from apps.core.throttles import rate_limited
 from apps.core.views import add_errors_to_form, is_htmx
@@ -119,9 +119,7 @@ def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
                 reason=data["reason"],
                 second_factor_verified=True,
             )
-        except NotFoundError as error:
-            form.add_error(None, str(error))
-        except ApplicationError as error:
+        except ApplicationError as error:  # "no such patient" too, on the form
             add_errors_to_form(form, error)
         except PermissionDenied as error:
             audit_refused_request(request, error, obj=patient)
