@@ -61,3 +61,17 @@ def test_every_redis_keeps_its_queue_across_a_restart(compose):
     services_script = (ROOT / "scripts" / "services.sh").read_text()
     assert "--appendonly yes" in services_script
     assert "--appendonly no" not in services_script
+
+
+def test_the_app_runs_as_the_restricted_role_and_migrations_as_the_owner_first(compose):
+    services = compose["services"]
+    migrate = services["migrate"]
+    command = migrate["command"][-1]
+    assert command.index("migrate --noinput") < command.index("db_grant_app_role caregraph_app")
+    assert "caregraph:" in migrate["environment"]["DATABASE_URL"]  # the owner
+    for name in ("web", "worker", "beat", "mllp"):
+        service = services[name]
+        assert "caregraph_app:" in service["environment"]["DATABASE_URL"], name
+        assert "APP_DB_PASSWORD" not in service["environment"], name
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "migrate" not in " ".join(map(str, service.get("command", []))), name
