@@ -156,3 +156,21 @@ def test_existing_drf_tokens_become_hashed_tokens_with_the_same_secret(nurse, pa
         cursor.execute("SELECT count(*) FROM authtoken_token")
         assert cursor.fetchone()[0] == 0
     assert call("a" * 40).status_code == 200
+
+
+def test_the_shell_command_prints_an_interface_token_once_made_by_a_named_admin(
+    organisation, org_admin, patient
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    factories.make_user(organisation, username="hl7", is_interface=True)
+    out, err = StringIO(), StringIO()
+    call_command("api_token_create", "hl7", by="orgadmin", days=365, stdout=out, stderr=err)
+    key = out.getvalue().strip()
+    assert (
+        ApiToken.objects.get(user__username="hl7").key_hash
+        == hashlib.sha256(key.encode()).hexdigest()
+    )
+    assert AuditEvent.objects.filter(actor=org_admin, object_type="accounts.apitoken").exists()

@@ -84,6 +84,5 @@ class Command(BaseCommand):
             # Role statements take no bind parameters: the password is quoted as a literal.
             literal = "'" + password.replace("'", "''") + "'"
             cursor.execute(
-                f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                f"PASSWORD {literal}"
+                f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal}"
             )
