@@ -384,6 +384,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 60},
     },
+    "core-audit-partitions": {
+        # PostgreSQL: the audit trail's coming monthly partitions (apps.core.audit_partitions).
+        "task": "apps.core.workers.audit_partitions_ensure_task",
+        "schedule": timedelta(days=1),
+    },
     "tasks-reminder-sweep": {
         "task": "apps.tasks.workers.task_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
@@ -435,6 +440,9 @@ MLLP_IDLE_TIMEOUT_SECONDS = int(os.environ.get("MLLP_IDLE_TIMEOUT_SECONDS", "300
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
 # A break-glass access nobody has reviewed after this many days is flagged in the queue.
 BREAK_GLASS_REVIEW_DAYS = int(os.environ.get("BREAK_GLASS_REVIEW_DAYS", "7"))
+# The audit trail keeps this many years in the database; `manage.py audit_archive
+# --expired` archives older months (PostgreSQL partitions) to NDJSON and detaches them.
+AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "6"))
 
 # Absolute address of the app, for links in emails (e.g. https://caregraph.example.org).
 # Unset, it is where `make run` listens (WEB_HOST, WEB_PORT).

@@ -1,6 +1,7 @@
 """The audit trail in the admin: a patient id finds the list reads that showed the
 patient, a date range narrows it, and staff see only their own organisation's events."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -132,4 +133,9 @@ def test_the_search_for_a_patient_in_list_reads_is_served_by_an_index(db):
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "core_audit_patient_ids_gin" in plan
+    # On the monthly partitions the parent's GIN index is one per partition, each named
+    # after its partition and column.
+    assert "core_audit_patient_ids_gin" in plan or re.search(
+        r"Bitmap Index Scan on core_auditevent_p\w+_patient_ids_idx", plan
+    )
+    assert "Seq Scan" not in plan

@@ -64,6 +64,10 @@ class Command(BaseCommand):
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
                 f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
                 f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}",
+                *(
+                    f"REVOKE UPDATE, DELETE, TRUNCATE ON {partition} FROM {quoted}"
+                    for partition in _audit_partitions(cursor)
+                ),
                 # Migrations are the owner's business.
                 f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {quoted}",
             ):
@@ -86,3 +90,13 @@ class Command(BaseCommand):
             cursor.execute(
                 f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal}"
             )
+
+
+def _audit_partitions(cursor: Any) -> list[str]:
+    """The audit trail's monthly partitions (PostgreSQL), which the grant above reached."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass",
+        [AUDIT_TABLE],
+    )
+    return [row[0] for row in cursor.fetchall()]
