@@ -120,3 +120,34 @@ def test_the_daily_job_makes_the_coming_months_partitions(db):
         parts.month_after(parts.month_after(parts.first_of_month(datetime.now(tz=UTC).date())))
         in parts.partition_months()
     )
+
+
+def test_months_past_the_retention_period_are_archived_and_younger_ones_kept(
+    transactional_db, settings, tmp_path
+):
+    settings.AUDIT_RETENTION_YEARS = 6
+    old, young = date(2019, 5, 1), date(datetime.now(tz=UTC).year - 1, 5, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {parts.TABLE} DETACH PARTITION {parts.DEFAULT_PARTITION}")
+        for month in (old, young):
+            start, end = parts._bound(month), parts._bound(parts.month_after(month))
+            cursor.execute(
+                f"CREATE TABLE {parts.partition_name(month)} PARTITION OF {parts.TABLE} "
+                f"FOR VALUES FROM ({start}) TO ({end})"
+            )
+        cursor.execute(
+            f"ALTER TABLE {parts.TABLE} ATTACH PARTITION {parts.DEFAULT_PARTITION} DEFAULT"
+        )
+    _event_at(datetime(2019, 5, 9, tzinfo=UTC))
+    kept = _event_at(datetime(young.year, 5, 9, tzinfo=UTC))
+
+    call_command("audit_archive", expired=True, directory=str(tmp_path))
+
+    assert (tmp_path / f"{parts.partition_name(old)}.ndjson.gz").exists()
+    assert not (tmp_path / f"{parts.partition_name(young)}.ndjson.gz").exists()
+    assert old not in parts.partition_months()
+    assert young in parts.partition_months()
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [kept.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {parts.partition_name(old)}")
+        cursor.execute(f"DROP TABLE {parts.partition_name(young)}")
