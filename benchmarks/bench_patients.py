@@ -60,9 +60,9 @@ from django.core.management import call_command
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import Organisation, User
+from apps.accounts.tokens import api_token_create
 from apps.demo.seeders.scale import scale_organisation_name, scale_username
 from apps.patients.models import Patient, PatientComplexity, PatientIdentifier
 from apps.patients.selectors import patient_list_for_user, patient_page_for_user, patient_rows
@@ -738,7 +738,7 @@ def main() -> None:
     started = time.perf_counter()
     organisation, seed_seconds = seed()
     coordinator = User.objects.get(username=scale_username(organisation.pk, 1, "rn"))
-    token, _created = Token.objects.get_or_create(user=coordinator)
+    _token, token_key = api_token_create(actor=coordinator, user=coordinator, name="bench_patients")
     chart_ids = list(
         Patient.objects.filter(care_team__memberships__user=coordinator)
         .order_by("id")
@@ -747,8 +747,8 @@ def main() -> None:
     table_rows = Patient.objects.count()
 
     bench_list(coordinator, table_rows)
-    bench_queries(coordinator, token.key, chart_ids[0])
-    bench_server(coordinator, token.key, chart_ids)
+    bench_queries(coordinator, token_key, chart_ids[0])
+    bench_server(coordinator, token_key, chart_ids)
 
     heading(f"[5] seed time, manage.py seed_scale --patients {PATIENTS}")
     if seed_seconds is None:

@@ -12,9 +12,9 @@ import math
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from apps.accounts.tokens import ApiTokenAuthentication
 from caregraph.urls import urlpatterns as app_urlpatterns
 
 # The user's patients through active memberships, in the list's order.
@@ -44,7 +44,7 @@ def raw_page(user_id: int, page: int, page_size: int) -> tuple[list[tuple], int]
 
 def raw_patient_list(request: HttpRequest) -> JsonResponse:
     try:
-        found = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+        found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
     except AuthenticationFailed:
         found = None
     if found is None:

@@ -69,12 +69,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "guardian",
     "axes",
+    # Second factors: TOTP authenticator apps and one-time recovery codes (apps.accounts.mfa).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.core",
     "apps.accounts",
     "apps.teams",
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.middleware.SecondFactorMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
     "apps.core.request_shape.RequestShapeMiddleware",
     "apps.accounts.middleware.SessionIdleTimeoutMiddleware",
@@ -164,7 +169,7 @@ if _cache_url:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.AccountBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -193,6 +198,13 @@ AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "6"))
 
 # Sessions end after a quiet spell (minutes); see SessionIdleTimeoutMiddleware.
 SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES", "15"))
+
+# Second factor (apps.accounts.mfa): the name authenticator apps show for the account.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "caregraph")
+# API tokens (apps.accounts.tokens): a person's token lives at most API_TOKEN_DAYS;
+# an interface account's may live up to API_TOKEN_INTERFACE_MAX_DAYS.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+API_TOKEN_INTERFACE_MAX_DAYS = int(os.environ.get("API_TOKEN_INTERFACE_MAX_DAYS", "730"))
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -269,7 +281,7 @@ REST_FRAMEWORK = {
     # Token first: DRF answers an unauthenticated call with the first class's
     # challenge, so it is a 401 with `WWW-Authenticate: Token` rather than a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -453,6 +465,8 @@ MLLP_IDLE_TIMEOUT_SECONDS = int(os.environ.get("MLLP_IDLE_TIMEOUT_SECONDS", "300
 
 # Emergency access to a patient outside one's teams lasts this long (minutes).
 BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
+# A break-glass access nobody has reviewed after this many days is flagged in the queue.
+BREAK_GLASS_REVIEW_DAYS = int(os.environ.get("BREAK_GLASS_REVIEW_DAYS", "7"))
 
 # Absolute address of the app, for links in emails (e.g. https://caregraph.example.org).
 # Unset, it is where `make run` listens (WEB_HOST, WEB_PORT).

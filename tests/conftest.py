@@ -59,6 +59,42 @@ def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
         workers.forget_permission_caches()
 
 
+def verify_second_factor(client: Client, user: User) -> None:
+    """Marks `client`'s signed-in session as having passed a second factor (as the verify
+    page does after a good code), enrolling `user` an authenticator app if needed."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_for_test_logins(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test clients that sign in someone who must use a second factor (staff, superusers,
+    members of an organisation requiring it) get a verified session, as the person would
+    after the verify page; tests of the second factor itself opt out with
+    `@pytest.mark.mfa_unverified` and sign in through the real steps."""
+    if request.node.get_closest_marker("mfa_unverified"):
+        return
+    original = Client._login
+
+    def login_verified(self: Client, user: Any, backend: str | None = None) -> None:
+        from apps.accounts.mfa import second_factor_required
+
+        original(self, user, backend)
+        if second_factor_required(user):
+            verify_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "_login", login_verified)
+
+
 @pytest.fixture
 def organisation(db: None) -> Organisation:
     return factories.make_organisation()
@@ -155,6 +191,34 @@ def api_for():
         return client
 
     return authenticate
+
+
+@pytest.fixture
+def verified_client_for():
+    """A browser client for a user whose session passed the second factor (what
+    break-the-glass needs, whatever the user's role)."""
+
+    def login(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        verify_second_factor(client, user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def verified_api_for():
+    """An API client signed in by session with the second factor verified (a token or
+    forced authentication carries no second factor)."""
+
+    def login(user: User) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        verify_second_factor(client, user)
+        return client
+
+    return login
 
 
 @pytest.fixture

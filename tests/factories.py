@@ -84,3 +84,41 @@ def make_patient(team: CareTeam, *, actor: User | None = None, **values: object)
     }
     defaults.update(values)
     return patient_create(actor=admin, care_team=team, **defaults)  # type: ignore[arg-type]
+
+
+def make_api_token(user: User, *, days: int = 90, allowed_source_cidrs: str = "") -> str:
+    """A usable API token for `user`; returns the secret (what a client sends)."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.accounts.models import ApiToken
+    from apps.accounts.tokens import TOKEN_PREFIX, token_hash
+
+    key = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    ApiToken.objects.create(
+        user=user,
+        name="test token",
+        prefix=key[:10],
+        key_hash=token_hash(key),
+        expires_at=timezone.now() + timedelta(days=days),
+        allowed_source_cidrs=allowed_source_cidrs,
+    )
+    return key
+
+
+def break_glass_body(
+    patient: Patient,
+    reason: str = "Unconscious in the emergency department",
+    reason_code: str = "emergency_care",
+) -> dict[str, str]:
+    """What a person types to break the glass: who the patient is, and why."""
+    return {
+        "mrn": patient.mrn,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "reason_code": reason_code,
+        "reason": reason,
+    }

@@ -1,9 +1,10 @@
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -36,4 +37,48 @@ class SessionIdleTimeoutMiddleware:
             # Writing the session costs a database round trip: once a minute is enough.
             if last is None or now - int(last) >= SESSION_TOUCH_SECONDS:
                 request.session[SESSION_KEY] = now
+        return self.get_response(request)
+
+
+# Pages an unverified session may still open: the second-factor pages themselves,
+# signing out, and static files.
+SECOND_FACTOR_OPEN_PREFIXES = (
+    "/accounts/mfa/",
+    "/accounts/logout/",
+    "/accounts/login/",
+    "/static/",
+)
+
+
+class SecondFactorMiddleware:
+    """A person who must use a second factor (staff, superusers, members of an organisation
+    that requires it) can use a signed-in session only once it is verified: until then
+    pages send them to the verify (or enrol) page and API calls answer 403.
+
+    Token-authenticated API calls carry no session and are not affected here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from apps.accounts.mfa import second_factor_required, session_verified
+
+        if (
+            request.user.is_authenticated
+            and not request.path.startswith(SECOND_FACTOR_OPEN_PREFIXES)
+            and not session_verified(request)
+            and second_factor_required(request.user)
+        ):
+            if request.path.startswith(("/api/", "/fhir/")):
+                return JsonResponse(
+                    {"detail": "Verify your second factor in the browser first."}, status=403
+                )
+            target = (
+                f"{reverse('accounts:mfa_verify')}?{urlencode({'next': request.get_full_path()})}"
+            )
+            response = redirect(target)
+            if request.headers.get("HX-Request"):
+                response["HX-Redirect"] = target
+            return response
         return self.get_response(request)

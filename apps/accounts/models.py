@@ -1,9 +1,11 @@
+from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 from apps.core.actors import JobActor
 from apps.core.models import BaseModel
@@ -45,6 +47,13 @@ class Organisation(BaseModel):
         help_text=(
             "Also skip the state's or province's own public holidays when counting "
             "business days (national holidays and closure days always count)."
+        ),
+    )
+    require_mfa = models.BooleanField(
+        default=False,
+        help_text=(
+            "Every member signs in with a second factor (an authenticator app), not only "
+            "staff and superusers."
         ),
     )
 
@@ -126,3 +135,43 @@ def actor_checked(actor: object) -> Actor:
             f"a service needs an actor (a User or a JobActor), not {type(actor).__name__}"
         )
     return actor
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: datetime) -> "ApiTokenQuerySet":
+        """Tokens that still open the API: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ApiToken(BaseModel):
+    """A named key for the REST API. Only a SHA-256 hash of the secret is kept: the
+    secret is shown once, when the token is made, and nobody can read it again."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for")
+    prefix = models.CharField(
+        max_length=12, help_text="The first characters of the secret, to tell tokens apart"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    allowed_source_cidrs = models.TextField(
+        blank=True,
+        help_text=(
+            "Interface accounts only: the networks (CIDR, one a line or comma separated) "
+            "the token may be used from; empty allows any address."
+        ),
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_has_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -70,6 +71,19 @@ class ReadOnlyAdminMixin:
         return False
 
 
+# Apps above core find patients for the audit search (by MRN or name) without core
+# importing them: each finder returns the ids of the patients a term names that this
+# request's user may look up (their own organisation's; every one for a superuser).
+PatientFinder = Callable[[HttpRequest, str], list[int]]
+_patient_finders: list[PatientFinder] = []
+
+
+def audit_patient_finder_register(finder: PatientFinder) -> None:
+    """Called from an app's ready(); registering twice is harmless."""
+    if finder not in _patient_finders:
+        _patient_finders.append(finder)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Searchable, read-only: the trail cannot be edited or deleted from the app.
@@ -96,6 +110,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "object_type",
     ]
     search_fields = ["actor_username", "=patient_id", "=object_id"]
+    search_help_text = "A username, a patient's MRN or name, a patient id or an object id."
     date_hierarchy = "occurred_at"
     readonly_fields = [field.name for field in AuditEvent._meta.fields] + ["patient_ids"]
     list_per_page = 100
@@ -118,13 +133,23 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
     ) -> tuple[QuerySet[AuditEvent], bool]:
-        """A patient id also finds the list reads and exports that showed that patient."""
+        """A patient id, MRN or name also finds the events of that patient, including the
+        list reads and exports that showed them."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
+        if not term:
+            return results, may_have_duplicates
+        patient_ids = {int(term)} if term.isdigit() and len(term) <= 18 else set()
+        for finder in _patient_finders:
+            patient_ids.update(finder(request, term))
+        if not patient_ids:
+            return results, may_have_duplicates
+        found = Q(patient_id__in=patient_ids)
         # JSON containment is PostgreSQL's; elsewhere only `patient_id` is searched.
-        if term.isdigit() and len(term) <= 18 and connections[queryset.db].vendor == "postgresql":
-            results = results | queryset.filter(patient_ids__contains=[int(term)])
-        return results, may_have_duplicates
+        if connections[queryset.db].vendor == "postgresql":
+            for patient_id in sorted(patient_ids):
+                found |= Q(patient_ids__contains=[patient_id])
+        return results | queryset.filter(found), may_have_duplicates
 
 
 class AuditedReadsAdminMixin:

@@ -1,25 +1,33 @@
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
 from apps.accounts.models import Organisation
 from apps.core.admin import AuditedReadsAdminMixin
+from apps.core.audit import audit_record
+from apps.core.csv_export import csv_response
 from apps.core.exceptions import ApplicationError
+from apps.core.models import AuditAction
 from apps.core.views import add_errors_to_form
-from apps.patients import services
+from apps.patients import permissions, services
 from apps.patients.complexity import complexity_recompute, risk_model_for, thresholds_for
 from apps.patients.models import (
     AreaDeprivation,
     BreakGlassAccess,
+    BreakGlassReview,
     ComplexityThresholds,
     Condition,
     ConditionStatus,
@@ -31,9 +39,31 @@ from apps.patients.models import (
     RiskModel,
     SdohScreen,
 )
+from apps.patients.selectors.access_report import (
+    ACCESS_REPORT_COLUMNS,
+    patient_access_report,
+)
 from apps.patients.services import clinical
 from apps.patients.services import complexity as complexity_services
 from apps.patients.services.panel_import import panel_import_submit
+
+
+class AccessReportForm(forms.Form):
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Included"
+    )
+
+
+def _day_bounds(since: Any, until: Any) -> tuple[Any, Any]:
+    """Whole days in the site's time zone; the "until" day is included."""
+    start = timezone.make_aware(datetime.combine(since, time.min)) if since else None
+    end = (
+        timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+        if until
+        else None
+    )
+    return start, end
 
 
 class IdentifierInline(admin.TabularInline):
@@ -91,10 +121,61 @@ class PatientAdmin(_OrganisationScopedAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> list[str]:
-        return ["organisation", "mrn"] if obj else ["organisation"]
+        return ["organisation", "mrn", "access_report"] if obj else ["organisation"]
 
     def audit_patient_id(self, obj: Patient) -> int:
         return obj.pk
+
+    @admin.display(description="Who saw this record")
+    def access_report(self, obj: Patient) -> str:
+        url = reverse("admin:patients_patient_access_report", args=[obj.pk])
+        return format_html('<a href="{}">Access report</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:patient_id>/access-report/",
+                self.admin_site.admin_view(self.access_report_view),
+                name="patients_patient_access_report",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def access_report_view(self, request: HttpRequest, patient_id: int) -> HttpResponse:
+        """Who saw this patient's record, when and through which door; `?format=csv`
+        downloads it (formula-escaped). Producing it is audited (a view, or an export)."""
+        patient = self.get_queryset(request).filter(pk=patient_id).first()
+        if patient is None or not self.has_view_permission(request, patient):
+            raise Http404("No such patient.")
+        form = AccessReportForm(request.GET or None)
+        window = form.cleaned_data if form.is_valid() else {}
+        since, until = _day_bounds(window.get("since"), window.get("until"))
+        rows = patient_access_report(patient=patient, since=since, until=until)
+        as_csv = request.GET.get("format") == "csv"
+        audit_record(
+            actor=request_actor(request),
+            action=AuditAction.EXPORT if as_csv else AuditAction.VIEW,
+            object_type=Patient,
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            detail={"report": "access", "rows": len(rows)},
+        )
+        if as_csv:
+            response, writer = csv_response(f"access-report-{patient.pk}.csv")
+            writer.writerow(ACCESS_REPORT_COLUMNS)
+            writer.writerows(row.cells() for row in rows)
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Who saw {patient.family_name}, {patient.given_name} (MRN {patient.mrn})",
+            "patient": patient,
+            "rows": rows,
+            "form": form,
+            "columns": ACCESS_REPORT_COLUMNS,
+            "opts": self.model._meta,
+            "query": request.GET.urlencode(),
+        }
+        return render(request, "admin/patients/access_report.html", context)
 
     def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
         values = {
@@ -124,17 +205,140 @@ class PatientAdmin(_OrganisationScopedAdmin):
         obj.pk = created.pk
 
 
+class BreakGlassReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("overdue", f"Unreviewed after {settings.BREAK_GLASS_REVIEW_DAYS} days"),
+            ("unreviewed", "Unreviewed"),
+            ("reviewed", "Reviewed"),
+            ("inappropriate", "Not appropriate"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "overdue":
+            return queryset.filter(reviewed_at__isnull=True, created_at__lt=_review_due_before())
+        if value == "unreviewed":
+            return queryset.filter(reviewed_at__isnull=True)
+        if value == "reviewed":
+            return queryset.filter(reviewed_at__isnull=False)
+        if value == "inappropriate":
+            return queryset.filter(review_outcome=BreakGlassReview.INAPPROPRIATE)
+        return queryset
+
+
+def _review_due_before() -> Any:
+    return timezone.now() - timedelta(days=settings.BREAK_GLASS_REVIEW_DAYS)
+
+
+class BreakGlassReviewForm(ModelForm):
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["review_outcome", "review_note"]
+
+
+REVIEW_FIELDS = (
+    "patient",
+    "user",
+    "reason_code",
+    "reason",
+    "created_at",
+    "expires_at",
+    "review_outcome",
+    "review_note",
+    "reviewed_by",
+    "reviewed_at",
+)
+
+
 @admin.register(BreakGlassAccess)
 class BreakGlassAccessAdmin(_ReviewOnlyAdmin):
-    """For reviewing emergency accesses; they are granted only through the service.
+    """The privacy officer's review queue: emergency accesses are granted only through the
+    service; a privacy officer (staff with "Can review emergency accesses") marks each
+    appropriate or not with a note. Unreviewed ones older than BREAK_GLASS_REVIEW_DAYS
+    are flagged. Each read of this queue is audited."""
 
-    An admin reviews their own organisation's patients' accesses; each read is audited."""
-
-    list_display = ["created_at", "user", "patient_id", "expires_at"]
-    list_filter = ["created_at"]
-    list_select_related = ["user"]
-    readonly_fields = ["patient", "user", "reason", "expires_at", "created_at"]
+    form = BreakGlassReviewForm
+    list_display = [
+        "created_at",
+        "user",
+        "patient_id",
+        "reason_code",
+        "expires_at",
+        "review_state",
+        "reviewed_by",
+    ]
+    list_filter = [BreakGlassReviewFilter, "reason_code", "created_at"]
+    list_select_related = ["user", "reviewed_by"]
+    ordering = ["reviewed_at", "created_at"]
     show_full_result_count = False
+    fields = REVIEW_FIELDS
+
+    @admin.display(description="Review")
+    def review_state(self, obj: BreakGlassAccess) -> str:
+        if obj.reviewed_at is not None:
+            return obj.get_review_outcome_display()
+        if obj.created_at < _review_due_before():
+            return f"OVERDUE: unreviewed after {settings.BREAK_GLASS_REVIEW_DAYS} days"
+        return "Awaiting review"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        everything = [
+            name for name in REVIEW_FIELDS if name not in ("review_outcome", "review_note")
+        ]
+        if obj is not None and obj.reviewed_at is None and self._may_review(request, obj):
+            return everything
+        return [*everything, "review_outcome", "review_note"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return request_actor(request).has_perm("patients.review_breakglassaccess")
+        return obj.reviewed_at is None and self._may_review(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or request_actor(request).has_perm(
+            "patients.review_breakglassaccess"
+        )
+
+    def _may_review(self, request: HttpRequest, obj: BreakGlassAccess) -> bool:
+        return permissions.can_review_break_glass(request_actor(request), obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: BreakGlassAccess, form: ModelForm, change: bool
+    ) -> None:
+        current = BreakGlassAccess.objects.select_related("patient").get(pk=obj.pk)
+        services.break_glass_review(
+            actor=request_actor(request),
+            access=current,
+            outcome=form.cleaned_data["review_outcome"],
+            note=form.cleaned_data.get("review_note", ""),
+        )
+
+    def get_form(  # type: ignore[override]
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class Checked(form_class):  # type: ignore[misc, valid-type]
+            """The service's own refusals, on the form, before anything is saved."""
+
+            def clean(self) -> dict[str, Any]:
+                data = super().clean() or {}
+                if obj is not None and "review_outcome" in self.fields:
+                    try:
+                        services.break_glass_review_check(
+                            access=obj,
+                            outcome=data.get("review_outcome") or "",
+                            note=data.get("review_note") or "",
+                        )
+                    except ApplicationError as error:
+                        add_errors_to_form(self, error)
+                return data
+
+        return Checked
 
 
 # --- complex-needs evidence: every write goes through the services ---------------------

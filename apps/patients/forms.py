@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 
 from apps.core.widgets import SearchField
+from apps.patients.models import BreakGlassReason
 
 LIST_PAGE_SIZE = 25
 
@@ -13,9 +14,19 @@ class PatientSearchForm(forms.Form):
 
 
 class BreakGlassForm(forms.Form):
+    """Who the patient is (all three must match the record) and why access is needed."""
+
     mrn = forms.CharField(label="Patient MRN", max_length=32)
+    given_name = forms.CharField(label="Patient's given name", max_length=100)
+    family_name = forms.CharField(label="Patient's family name", max_length=100)
+    date_of_birth = forms.DateField(
+        label="Patient's date of birth", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason_code = forms.ChoiceField(
+        label="Why do you need emergency access?", choices=BreakGlassReason.choices
+    )
     reason = forms.CharField(
-        label="Why do you need emergency access?",
+        label="Explain",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
     )

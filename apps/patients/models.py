@@ -108,20 +108,61 @@ class PatientIdentifier(BaseModel):
         return f"{self.assigning_authority}|{self.value}"
 
 
+class BreakGlassReason(models.TextChoices):
+    """Why someone outside the care team opens a record in an emergency."""
+
+    EMERGENCY_CARE = "emergency_care", "Emergency care of the patient"
+    URGENT_HANDOFF = "urgent_handoff", "Urgent transition or handoff"
+    ON_CALL_COVER = "on_call_cover", "Covering on call for the patient's team"
+    PATIENT_SAFETY = "patient_safety", "Patient safety concern"
+    OTHER = "other", "Other (explain below)"
+
+
+class BreakGlassReview(models.TextChoices):
+    APPROPRIATE = "appropriate", "Appropriate"
+    INAPPROPRIATE = "inappropriate", "Not appropriate"
+
+
 class BreakGlassAccess(BaseModel):
-    """Emergency, time-limited access to one patient outside the user's teams."""
+    """Emergency, time-limited access to one patient outside the user's teams.
+
+    A privacy officer (holding the `review_breakglassaccess` permission) reviews each
+    access: appropriate or not, with a note."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="break_glass")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses"
     )
+    reason_code = models.CharField(
+        max_length=32, choices=BreakGlassReason.choices, default=BreakGlassReason.OTHER
+    )
     reason = models.TextField()
     expires_at = models.DateTimeField()
+    review_outcome = models.CharField(max_length=16, choices=BreakGlassReview.choices, blank=True)
+    review_note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="break_glass_reviews",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+        indexes = [
+            models.Index(fields=["user", "patient", "expires_at"]),
+            models.Index(fields=["reviewed_at", "created_at"], name="break_glass_review_queue"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason"),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True) | ~Q(review_outcome=""),
+                name="break_glass_review_has_outcome",
+            ),
+        ]
+        permissions = [
+            ("review_breakglassaccess", "Can review emergency (break-the-glass) accesses"),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,12 @@ def can_view_patient(user: User, patient: Patient) -> bool:
     return team_permissions.can_view_team_patients(user, patient.care_team_id)
 
 
+def can_read_patient_record(user: User, patient: Patient) -> bool:
+    """What every section of the chart asks: on the patient's team, or holding a live
+    break-the-glass access (a chart opened that way shows all of its sections)."""
+    return can_view_patient(user, patient) or has_break_glass(user, patient)
+
+
 def is_organisation_admin(user: User, patient: Patient, model_permission: str) -> bool:
     """Django-admin staff acting for the patient's organisation (the admin door)."""
     return accounts_permissions.is_organisation_admin(
@@ -148,12 +154,38 @@ def can_break_glass(actor: Actor) -> bool:
     return bool(user is not None and user.is_active and not user.is_interface)
 
 
-def require_can_break_glass(actor: Actor) -> User:
-    """The person breaking the glass, once they may."""
+BREAK_GLASS_NEEDS_SECOND_FACTOR = (
+    "Emergency access needs your second factor: verify it in the browser first."
+)
+
+
+def require_can_break_glass(actor: Actor, *, second_factor_verified: bool) -> User:
+    """The person breaking the glass, once they may: a person (not an interface or a job)
+    whose session passed a second factor."""
     user = person_acting(actor)
     if user is None or not can_break_glass(user):
         raise PermissionDenied("Only a person breaks the glass.")
+    if not second_factor_verified:
+        raise PermissionDenied(BREAK_GLASS_NEEDS_SECOND_FACTOR)
     return user
+
+
+def can_review_break_glass(actor: Actor, access: BreakGlassAccess) -> bool:
+    """A privacy officer of the patient's organisation (staff holding the model permission
+    `patients.review_breakglassaccess`), never the person who broke the glass."""
+    user = person_acting(actor)
+    return bool(
+        user is not None
+        and user.pk != access.user_id
+        and accounts_permissions.is_organisation_admin(
+            user, access.patient.organisation_id, "patients.review_breakglassaccess"
+        )
+    )
+
+
+def require_can_review_break_glass(actor: Actor, access: BreakGlassAccess) -> None:
+    if not can_review_break_glass(actor, access):
+        raise PermissionDenied("Only a privacy officer, not the person who used it, reviews it.")
 
 
 def can_import_panels(actor: Actor, organisation_id: int) -> bool:

@@ -7,15 +7,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.http import AuthenticatedHttpRequest
+from apps.accounts.mfa import session_verified
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import ApplicationError
 from apps.core.refusals import audit_refused_request
 from apps.core.throttles import rate_limited
 from apps.core.views import add_errors_to_form, is_htmx
-from apps.patients import selectors, services
+from apps.patients import permissions, selectors, services
 from apps.patients.forms import (
     BreakGlassForm,
     PatientListFilterForm,
@@ -77,8 +79,14 @@ def patient_export(request: AuthenticatedHttpRequest) -> HttpResponse:
 def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_get_for_user(user=request.user, patient_id=patient_id)
     members = selectors.patient_care_team(patient=patient)
+    emergency = (
+        None
+        if permissions.can_view_patient(request.user, patient)
+        else selectors.break_glass_live_access(user=request.user, patient=patient)
+    )
     context = {
         "patient": patient,
+        "emergency_access": emergency,
         "members": members,
         "lead": next((member for member in members if member.is_lead), None),
     }
@@ -89,26 +97,34 @@ def patient_chart(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRes
 @require_http_methods(["GET", "POST"])
 @rate_limited("break_glass")
 def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Emergency access: the second factor first, then who the patient is and why."""
+    if not session_verified(request):
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('accounts:mfa_verify')}?{query}")
     form = BreakGlassForm(request.POST or None, initial={"mrn": request.GET.get("mrn", "")})
     if request.method == "POST" and form.is_valid():
-        patient = selectors.patient_by_mrn_in_organisation(
-            user=request.user, mrn=form.cleaned_data["mrn"]
-        )
-        if patient is None:
-            form.add_error("mrn", "No patient in your organisation has this MRN.")
+        data = form.cleaned_data
+        try:
+            patient = selectors.patient_for_break_glass(
+                user=request.user,
+                mrn=data["mrn"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+            services.patient_break_glass_open(
+                actor=request.user,
+                patient=patient,
+                reason_code=data["reason_code"],
+                reason=data["reason"],
+                second_factor_verified=True,
+            )
+        except ApplicationError as error:  # "no such patient" too, on the form
+            add_errors_to_form(form, error)
+        except PermissionDenied as error:
+            audit_refused_request(request, error, obj=patient)
+            form.add_error(None, str(error))
         else:
-            try:
-                services.patient_break_glass_open(
-                    actor=request.user, patient=patient, reason=form.cleaned_data["reason"]
-                )
-            except ApplicationError as error:
-                add_errors_to_form(form, error)
-            except PermissionDenied as error:
-                audit_refused_request(request, error, obj=patient)
-                form.add_error(None, str(error))
-            else:
-                messages.warning(
-                    request, "Emergency access granted. It is time-limited and audited."
-                )
-                return redirect("patients:chart", patient_id=patient.pk)
+            messages.warning(request, "Emergency access granted. It is time-limited and audited.")
+            return redirect("patients:chart", patient_id=patient.pk)
     return render(request, "patients/break_glass.html", {"form": form})

@@ -13,7 +13,7 @@ from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.lookups import one_or_not_found
 from apps.core.models import AuditAction
 from apps.patients.models import Patient
-from apps.patients.permissions import visible_patients
+from apps.patients.permissions import can_read_patient_record, visible_patients
 from apps.tasks.models import OPEN_STATUSES, Task, task_is_overdue
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_lead
@@ -243,7 +243,9 @@ def episode_list_for_user(*, user: User, status: str = "", limit: int = 100) -> 
 
 def patient_episodes(*, user: User, patient: Patient) -> list[Episode]:
     """One patient's episodes for the chart section (the caller audited the chart read)."""
-    if not visible_patients(user).filter(pk=patient.pk).exists():
+    # The chart's own rule (team or live break-the-glass): under emergency access the
+    # section loads like every other one instead of staying "Loading…".
+    if not can_read_patient_record(user, patient):
         raise NotFoundError("No such patient.")
     return list(_episode_queryset().filter(patient=patient).order_by("-started_at", "-id")[:10])
 

@@ -16,7 +16,6 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
@@ -26,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests import factories
 from tests.api.doors import WORDS
 from tests.api.world import clinical_world
 
@@ -78,7 +78,7 @@ def _path_ids(operation: Any, ids: dict[str, Any]) -> dict[str, Any]:
 
 def _fuzz(user: Any, ids: dict[str, Any]) -> tuple[Counter[int], list[str]]:
     """Runs every operation as `user`; returns the statuses answered and the failures."""
-    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    headers = {"Authorization": f"Token {factories.make_api_token(user)}"}
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     for result in _schema().get_all_operations():

@@ -8,12 +8,13 @@ from django.apps import apps
 from django.db.models import Model
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import ApiToken, User
 from apps.careplans.models import CarePlan
 from apps.huddles.services import huddle_item_add, huddle_series_create
 from apps.measures.billing_services import consent_record, time_entry_create
 from apps.patients.models import Patient
 from apps.patients.services.clinical import condition_add, patient_area_deprivation_set
+from tests import factories
 from tests.careplans.factories import make_barrier, make_goal, make_intervention, make_plan
 from tests.huddles.factories import make_huddle
 from tests.referrals import factories as referral_factories
@@ -66,6 +67,7 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
         given_on=timezone.localdate() - timedelta(days=1),
         given_by="patient",
     )
+    factories.make_api_token(nurse)
     return {
         "patient_id": patient.pk,
         "task_id": task.pk,
@@ -85,6 +87,8 @@ def clinical_world(patient: Patient, *, nurse: User, chw: User) -> dict[str, Any
         "series_id": series.pk,
         "condition_id": condition.pk,
         "user_id": nurse.pk,
+        # The nurse's own API token: another person revoking it gets "not found".
+        "token_id": ApiToken.objects.get(user=nurse).pk,
         "organisation_id": food.resource_organisation_id,
         "service_id": food.pk,
         "entry_id": entry.pk,

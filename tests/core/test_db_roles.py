@@ -62,6 +62,9 @@ def test_the_app_role_adds_to_the_trail_but_cannot_change_remove_or_unprotect_it
             "UPDATE core_auditevent SET object_id = 'x'",
             "DELETE FROM core_auditevent",
             "TRUNCATE core_auditevent",
+            # Each monthly partition, reached directly, as well (apps.core.audit_partitions).
+            "UPDATE core_auditevent_pdefault SET object_id = 'x'",
+            "TRUNCATE core_auditevent_pdefault",
             "DROP TRIGGER core_auditevent_append_only ON core_auditevent",
             "ALTER TABLE core_auditevent DISABLE TRIGGER ALL",
         ):
@@ -99,3 +102,39 @@ def test_the_owner_cannot_truncate_the_trail_without_asking_to(transactional_db)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             owner.execute("TRUNCATE core_auditevent")
         assert owner.execute("SELECT count(*) FROM core_auditevent").fetchone() == (1,)
+
+
+def test_the_grant_creates_the_app_role_once_and_keeps_its_password(transactional_db, monkeypatch):
+    role = f"cg_new_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("CG_TEST_APP_PASSWORD", "first-secret")
+    try:
+        call_command("db_grant_app_role", role, create_password_env="CG_TEST_APP_PASSWORD")
+        monkeypatch.setenv("CG_TEST_APP_PASSWORD", "second-secret")
+        call_command("db_grant_app_role", role, create_password_env="CG_TEST_APP_PASSWORD")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rolcanlogin, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = %s",
+                [role],
+            )
+            assert cursor.fetchone() == (True, False, False)
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            dbname=settings["NAME"],
+            user=role,
+            password="second-secret",
+            autocommit=True,
+        ) as app:
+            assert app.execute("SELECT count(*) FROM core_auditevent").fetchone() is not None
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute("DELETE FROM core_auditevent")
+    finally:
+        _owner_sql(f"DROP OWNED BY {role}")
+        _owner_sql(f"DROP ROLE {role}")
+
+
+def test_the_grant_refuses_to_create_a_role_without_a_password(transactional_db, monkeypatch):
+    monkeypatch.delenv("CG_TEST_APP_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="CG_TEST_APP_PASSWORD"):
+        call_command("db_grant_app_role", "cg_nobody", create_password_env="CG_TEST_APP_PASSWORD")

@@ -47,12 +47,12 @@ def test_unauthenticated_calls_are_limited_per_address(client, rates, db):
 
 
 def test_break_glass_over_its_rate_is_refused_with_429_and_opens_nothing(
-    api_for, rates, outsider, patient
+    verified_api_for, rates, outsider, patient
 ):
     rates(break_glass="1/hour")
-    client = api_for(outsider)
+    client = verified_api_for(outsider)
     url = reverse("api-patient-break-glass")
-    body = {"mrn": patient.mrn, "reason": "Unconscious in the emergency department"}
+    body = factories.break_glass_body(patient)
     assert client.post(url, body, format="json").status_code == 201
     opened = BreakGlassAccess.objects.count()
     refused = client.post(url, body, format="json")
@@ -61,11 +61,11 @@ def test_break_glass_over_its_rate_is_refused_with_429_and_opens_nothing(
     assert BreakGlassAccess.objects.count() == opened
 
 
-def test_break_glass_page_over_its_rate_answers_429(client_for, rates, outsider, patient):
+def test_break_glass_page_over_its_rate_answers_429(verified_client_for, rates, outsider, patient):
     rates(break_glass="1/hour")
-    client = client_for(outsider)
+    client = verified_client_for(outsider)
     url = reverse("patients:break_glass")
-    body = {"mrn": patient.mrn, "reason": "Unconscious in the emergency department"}
+    body = factories.break_glass_body(patient)
     assert client.post(url, body).status_code == 302
     refused = client.post(url, body)
     assert refused.status_code == 429
@@ -116,12 +116,12 @@ def test_login_attempts_over_the_rate_answer_429_per_address(client, rates, nurs
 
 
 def test_an_htmx_break_glass_over_its_rate_gets_the_refusal_fragment(
-    client_for, rates, outsider, patient
+    verified_client_for, rates, outsider, patient
 ):
     rates(break_glass="1/hour")
-    client = client_for(outsider)
+    client = verified_client_for(outsider)
     url = reverse("patients:break_glass")
-    body = {"mrn": patient.mrn, "reason": "Unconscious in the emergency department"}
+    body = factories.break_glass_body(patient)
     client.post(url, body, HTTP_HX_REQUEST="true")
     refused = client.post(url, body, HTTP_HX_REQUEST="true")
     assert refused.status_code == 429

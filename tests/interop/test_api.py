@@ -1,6 +1,5 @@
 import hl7
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.interop.models import AdtMessage
@@ -16,7 +15,7 @@ ER7 = "x-application/hl7-v2+er7"
 def interface_client(organisation):
     interface = factories.make_user(organisation, username="hl7", is_interface=True)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=interface).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_api_token(interface)}")
     return client
 
 

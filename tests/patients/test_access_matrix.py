@@ -10,6 +10,7 @@ from apps.patients.models import (
     Condition,
     ConditionStatus,
 )
+from tests import factories
 from tests.patients.access import assert_no_patient_field, denials, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
@@ -37,7 +38,7 @@ def test_anonymous_is_sent_to_login_from_every_write_export_and_break_glass(clie
         (reverse("patients:area_deprivation_set", args=[patient.pk]), ADI),
         (
             reverse("patients:break_glass"),
-            {"mrn": patient.mrn, "reason": "Unconscious in the ED, need history"},
+            factories.break_glass_body(patient, reason="Unconscious in the ED, need history"),
         ),
     ]
     responses = [client.post(url, data) for url, data in posts]

@@ -51,7 +51,13 @@ def evidence(patient: Patient, org_admin: User) -> dict[str, int]:
     deprivation = clinical.patient_area_deprivation_set(
         actor=org_admin, patient=patient, national_percentile=90, state_decile=9
     )
-    access = patient_break_glass_open(actor=org_admin, patient=patient, reason="Unconscious in ED")
+    access = patient_break_glass_open(
+        reason_code="emergency_care",
+        second_factor_verified=True,
+        actor=org_admin,
+        patient=patient,
+        reason="Unconscious in ED",
+    )
     return {
         "condition": condition.pk,
         "encounter": encounter.pk,

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from apps.core.models import AuditAction, AuditEvent
 from apps.patients.models import Patient
 from apps.patients.permissions import REGISTRATION_REFUSED
+from tests import factories
 
 LIST = "api-patient-list"
 
@@ -30,8 +30,8 @@ def test_list_returns_only_the_users_team_patients(api_for, nurse, patient, othe
 
 
 def test_token_authentication_works_for_the_api(client, nurse, patient):
-    token = Token.objects.create(user=nurse)
-    response = client.get(reverse(LIST), HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = factories.make_api_token(nurse)
+    response = client.get(reverse(LIST), HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert response.json()["results"][0]["id"] == patient.pk
 

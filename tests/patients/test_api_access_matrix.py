@@ -12,6 +12,7 @@ from apps.patients.models import (
     Condition,
     ConditionStatus,
 )
+from tests import factories
 from tests.patients.access import assert_no_patient_field, denials, patient_data_state
 from tests.patients.factories import NEGATIVE_SCREEN, add_conditions, days_ago
 
@@ -54,7 +55,7 @@ def test_anonymous_is_refused_on_every_write_and_nothing_changes(api_for, nurse,
         ),
         client.post(
             reverse("api-patient-break-glass"),
-            {"mrn": patient.mrn, "reason": REASON},
+            factories.break_glass_body(patient, reason=REASON),
             format="json",
         ),
         client.post(_resolve_url(patient, condition), {}, format="json"),
@@ -114,9 +115,11 @@ def test_other_team_gets_404_on_clinical_writes_and_nothing_changes(
     assert patient_data_state() == before
 
 
-def test_outsider_breaks_the_glass_with_a_reason(api_for, outsider, patient):
-    response = api_for(outsider).post(
-        reverse("api-patient-break-glass"), {"mrn": patient.mrn, "reason": REASON}, format="json"
+def test_outsider_breaks_the_glass_with_a_reason(verified_api_for, outsider, patient):
+    response = verified_api_for(outsider).post(
+        reverse("api-patient-break-glass"),
+        factories.break_glass_body(patient, reason=REASON),
+        format="json",
     )
     assert response.status_code == 201
     assert response.json()["patient_id"] == patient.pk
@@ -130,11 +133,13 @@ def test_outsider_breaks_the_glass_with_a_reason(api_for, outsider, patient):
 
 @pytest.mark.parametrize("reason", ["", "   ", "ED"])
 def test_break_glass_without_a_real_reason_is_a_400_and_grants_nothing(
-    api_for, outsider, patient, reason
+    verified_api_for, outsider, patient, reason
 ):
     before = patient_data_state()
-    response = api_for(outsider).post(
-        reverse("api-patient-break-glass"), {"mrn": patient.mrn, "reason": reason}, format="json"
+    response = verified_api_for(outsider).post(
+        reverse("api-patient-break-glass"),
+        factories.break_glass_body(patient, reason=reason),
+        format="json",
     )
     assert response.status_code == 400
     assert "reason" in response.json()["errors"]

@@ -58,14 +58,24 @@ def test_create_rejects_a_duplicate_mrn_with_a_field_message(nurse, team, patien
 
 def test_break_glass_needs_a_reason_and_changes_nothing_without_one(outsider, patient):
     with pytest.raises(ApplicationError) as error:
-        services.patient_break_glass_open(actor=outsider, patient=patient, reason="  ")
+        services.patient_break_glass_open(
+            reason_code="emergency_care",
+            second_factor_verified=True,
+            actor=outsider,
+            patient=patient,
+            reason="  ",
+        )
     assert "reason" in error.value.field_errors
     assert not BreakGlassAccess.objects.exists()
 
 
 def test_break_glass_opens_the_chart_for_a_limited_time_flagged_in_audit(outsider, patient):
     services.patient_break_glass_open(
-        actor=outsider, patient=patient, reason="Patient in our ED, unconscious; need med list"
+        reason_code="emergency_care",
+        second_factor_verified=True,
+        actor=outsider,
+        patient=patient,
+        reason="Patient in our ED, unconscious; need med list",
     )
     assert selectors.patient_get_for_user(user=outsider, patient_id=patient.pk) == patient
     flagged = AuditEvent.objects.filter(actor=outsider, patient_id=patient.pk, break_glass=True)
@@ -82,7 +92,11 @@ def test_break_glass_never_reaches_another_organisation(patient):
     stranger = factories.make_user(factories.make_organisation())
     with pytest.raises(NotFoundError):
         services.patient_break_glass_open(
-            actor=stranger, patient=patient, reason="I am sure I need this one"
+            reason_code="emergency_care",
+            second_factor_verified=True,
+            actor=stranger,
+            patient=patient,
+            reason="I am sure I need this one",
         )
 
 
@@ -103,7 +117,11 @@ def test_only_a_person_breaks_the_glass_never_a_job(outsider, patient):
     job = JobActor(job="patients.test", for_user=outsider)
     with pytest.raises(PermissionDenied):
         services.patient_break_glass_open(
-            actor=job, patient=patient, reason="Emergency department admission"
+            reason_code="emergency_care",
+            second_factor_verified=True,
+            actor=job,
+            patient=patient,
+            reason="Emergency department admission",
         )
     assert not BreakGlassAccess.objects.exists()
 

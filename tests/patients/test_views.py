@@ -66,15 +66,19 @@ def test_another_teams_patient_answers_404_like_a_missing_one(client_for, outsid
     assert without_csrf(hidden.content) == without_csrf(missing.content)
 
 
-def test_break_glass_page_grants_time_limited_access_with_a_reason(client_for, outsider, patient):
-    client = client_for(outsider)
-    refused = client.post(reverse("patients:break_glass"), {"mrn": patient.mrn, "reason": "x"})
+def test_break_glass_page_grants_time_limited_access_with_a_reason(
+    verified_client_for, outsider, patient
+):
+    client = verified_client_for(outsider)
+    refused = client.post(
+        reverse("patients:break_glass"), factories.break_glass_body(patient, reason="x")
+    )
     assert refused.status_code == 200
     assert "at least 10 characters" in refused.content.decode()
     assert client.get(reverse("patients:chart", args=[patient.pk])).status_code == 404
     granted = client.post(
         reverse("patients:break_glass"),
-        {"mrn": patient.mrn, "reason": "Unconscious in ED, need med list"},
+        factories.break_glass_body(patient, reason="Unconscious in ED, need med list"),
     )
     assert granted.status_code == 302
     chart = client.get(granted["Location"])
@@ -87,13 +91,13 @@ def test_break_glass_page_grants_time_limited_access_with_a_reason(client_for, o
     )
 
 
-def test_break_glass_cannot_reach_another_organisation(client_for, patient):
+def test_break_glass_cannot_reach_another_organisation(verified_client_for, patient):
     stranger = factories.make_user(factories.make_organisation())
-    response = client_for(stranger).post(
+    response = verified_client_for(stranger).post(
         reverse("patients:break_glass"),
-        {"mrn": patient.mrn, "reason": "I really need to see this chart"},
+        factories.break_glass_body(patient, reason="I really need to see this chart"),
     )
-    assert "No patient in your organisation has this MRN." in response.content.decode()
+    assert "No patient in your organisation matches these details." in response.content.decode()
     assert not AuditEvent.objects.filter(actor=stranger, break_glass=True).exists()
 
 

@@ -4,7 +4,6 @@ the discharge shows on the board, the nurse records the contact call, the task c
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from apps.patients.services import patient_identifier_add
 from apps.tasks.models import TaskStatus
@@ -37,7 +36,7 @@ def test_a03_reaches_the_board_and_the_contact_call_closes_the_task(
         actor=org_admin, patient=patient, assigning_authority="GENHOSP", value="H12345"
     )
     interface = factories.make_user(organisation, username="hl7feed", is_interface=True)
-    token = Token.objects.create(user=interface).key
+    token = factories.make_api_token(interface)
     processes = workers.Processes()
     with workers.private_queue() as queue:
         try:

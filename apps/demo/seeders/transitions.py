@@ -1,6 +1,6 @@
 """Demo transitions, sent as real HL7 ADT through the interface service.
 
-An interface account "hl7" (token printed by `manage.py drf_create_token hl7`)
+An interface account "hl7" (token printed by `manage.py api_token_create hl7 --by admin`)
 sends admissions and discharges for a dozen patients of each team: some home
 with follow-up tasks, one via a skilled nursing facility, a readmission inside
 30 days, one phoned in, and one message whose patient we do not know (it waits

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.paginator import Paginator
 from django.db.models import F, Model, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
@@ -15,7 +16,7 @@ from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.core.pages import PageNeighbours
 from apps.patients import permissions
-from apps.patients.models import Patient
+from apps.patients.models import BreakGlassAccess, Patient
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
@@ -47,6 +48,22 @@ def patient_search_filter(query: str) -> Q:
     for word in query.replace(",", " ").split():
         words &= Q(family_name__istartswith=word) | Q(given_name__istartswith=word)
     return condition | words
+
+
+AUDIT_SEARCH_PATIENT_LIMIT = 20
+
+
+def patient_ids_for_audit_search(*, user: User, query: str) -> list[int]:
+    """The patients an audit search term names (MRN, other identifier, name words or date
+    of birth, as the patient list searches), within the searcher's own organisation (any,
+    for a superuser); at most AUDIT_SEARCH_PATIENT_LIMIT."""
+    condition = patient_search_filter(query)
+    if not query.strip() or not (user.is_superuser or user.organisation_id):
+        return []
+    rows = Patient.objects.filter(condition)
+    if not user.is_superuser:
+        rows = rows.filter(organisation=user.organisation)
+    return list(rows.values_list("pk", flat=True).distinct()[:AUDIT_SEARCH_PATIENT_LIMIT])
 
 
 # Sort keys of the list: the flag and each domain's headline figure, highest first.
@@ -308,14 +325,58 @@ def patient_get_for_user(*, user: User, patient_id: int | str) -> Patient:
     return patient_record_read(user=user, model=Patient, object_id=pk, found=patient, of=patient)
 
 
-def patient_by_mrn_in_organisation(*, user: User, mrn: str) -> Patient | None:
-    """For break-the-glass: the patient with this exact MRN in the user's own organisation.
+BREAK_GLASS_NO_MATCH = "No patient in your organisation matches these details."
 
-    Not audited here: the break-glass service audits the access it grants.
+
+def _same_name(stored: str, given: str) -> bool:
+    return " ".join(stored.split()).casefold() == " ".join(given.split()).casefold()
+
+
+def patient_for_break_glass(
+    *, user: User, mrn: str, given_name: str, family_name: str, date_of_birth: date
+) -> Patient:
+    """For break-the-glass: the patient of the user's organisation with this exact MRN,
+    whose names (ignoring case and spacing) and date of birth match too.
+
+    An unknown MRN and a mismatch answer alike ("not found"), so the form cannot be
+    used to learn who an MRN belongs to; both are audited as denied (a mismatch names
+    the patient, for the privacy officer only). A granted access is audited by the
+    break-glass service.
     """
-    if not user.is_authenticated or user.organisation_id is None:
-        return None
-    return Patient.objects.filter(organisation_id=user.organisation_id, mrn=mrn.strip()).first()
+    patient = None
+    if user.is_authenticated and user.organisation_id is not None:
+        patient = Patient.objects.filter(
+            organisation_id=user.organisation_id, mrn=mrn.strip()
+        ).first()
+    matches = (
+        patient is not None
+        and _same_name(patient.given_name, given_name)
+        and _same_name(patient.family_name, family_name)
+        and patient.date_of_birth == date_of_birth
+    )
+    if patient is None or not matches:
+        audit_record(
+            actor=user,
+            action=AuditAction.DENIED,
+            object_type=Patient,
+            patient_id=patient.pk if patient is not None else None,
+            detail={
+                "event": "break_glass_no_match",
+                "reason": "unknown_mrn" if patient is None else "details_mismatch",
+            },
+        )
+        raise NotFoundError(BREAK_GLASS_NO_MATCH)
+    return patient
+
+
+def break_glass_live_access(*, user: User, patient: Patient) -> BreakGlassAccess | None:
+    """The user's live emergency access to this patient (the latest to end), if any: the
+    chart's banner shows when it ends."""
+    return (
+        BreakGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
 
 
 def patient_care_team(*, patient: Patient) -> list[TeamMembership]:

@@ -14,7 +14,13 @@ from apps.core.changes import record_change, record_create, refuse_unknown_field
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.models import AuditAction
 from apps.patients import permissions
-from apps.patients.models import BreakGlassAccess, Patient, PatientIdentifier
+from apps.patients.models import (
+    BreakGlassAccess,
+    BreakGlassReason,
+    BreakGlassReview,
+    Patient,
+    PatientIdentifier,
+)
 from apps.teams.models import CareTeam
 
 EDITABLE_FIELDS = (
@@ -140,27 +146,38 @@ def patient_identifier_add(
 
 
 @transaction.atomic
-def patient_break_glass_open(*, actor: Actor, patient: Patient, reason: str) -> BreakGlassAccess:
-    """Emergency access to a patient outside the actor's teams: a reason, a time limit, flagged.
+def patient_break_glass_open(
+    *,
+    actor: Actor,
+    patient: Patient,
+    reason_code: str,
+    reason: str,
+    second_factor_verified: bool,
+) -> BreakGlassAccess:
+    """Emergency access to a patient outside the actor's teams: a reason from the list
+    plus free text, a verified second factor, a time limit; flagged and reviewed later.
 
-    The caller finds the patient within the actor's own organisation; this
-    refuses everything else.
+    The caller found the patient within the actor's own organisation by MRN, name
+    and date of birth (`selectors.patient_for_break_glass`); this refuses the rest.
     """
     reason = reason.strip()
-    person = permissions.require_can_break_glass(actor)
+    person = permissions.require_can_break_glass(
+        actor, second_factor_verified=second_factor_verified
+    )
     if person.organisation_id != patient.organisation_id:
         raise NotFoundError("No such patient.")
+    errors: dict[str, list[str]] = {}
+    if reason_code not in BreakGlassReason.values:
+        errors["reason_code"] = ["Choose why you need emergency access."]
     if len(reason) < BREAK_GLASS_MIN_REASON:
-        raise ApplicationError(
-            "Say why you need emergency access.",
-            field_errors={
-                "reason": [f"Give a reason of at least {BREAK_GLASS_MIN_REASON} characters."]
-            },
-        )
+        errors["reason"] = [f"Give a reason of at least {BREAK_GLASS_MIN_REASON} characters."]
+    if errors:
+        raise ApplicationError("Say why you need emergency access.", field_errors=errors)
     minutes = settings.BREAK_GLASS_MINUTES
     access = BreakGlassAccess.objects.create(
         patient=patient,
         user=person,
+        reason_code=reason_code,
         reason=reason,
         expires_at=timezone.now() + timedelta(minutes=minutes),
     )
@@ -171,6 +188,43 @@ def patient_break_glass_open(*, actor: Actor, patient: Patient, reason: str) -> 
         object_id=patient.pk,
         patient_id=patient.pk,
         break_glass=True,
-        detail={"access_id": access.pk, "minutes": minutes},
+        detail={"access_id": access.pk, "minutes": minutes, "reason_code": reason_code},
+    )
+    return access
+
+
+def break_glass_review_check(*, access: BreakGlassAccess, outcome: str, note: str) -> None:
+    """What a review must say (the admin form shows these refusals before saving)."""
+    if access.reviewed_at is not None:
+        raise ApplicationError("This access was already reviewed.")
+    errors: dict[str, list[str]] = {}
+    if outcome not in BreakGlassReview.values:
+        errors["review_outcome"] = ["Choose appropriate or not appropriate."]
+    if outcome == BreakGlassReview.INAPPROPRIATE and not note.strip():
+        errors["review_note"] = ["Say what was not appropriate."]
+    if errors:
+        raise ApplicationError("The review was not saved.", field_errors=errors)
+
+
+@transaction.atomic
+def break_glass_review(
+    *, actor: Actor, access: BreakGlassAccess, outcome: str, note: str
+) -> BreakGlassAccess:
+    """A privacy officer's verdict on one emergency access: appropriate or not, with a
+    note (required when not appropriate). Audited; a reviewed access is not re-reviewed."""
+    permissions.require_can_review_break_glass(actor, access)
+    note = note.strip()
+    break_glass_review_check(access=access, outcome=outcome, note=note)
+    record_change(
+        actor=actor,
+        instance=access,
+        values={
+            "review_outcome": outcome,
+            "review_note": note,
+            "reviewed_by": permissions.person_acting(actor),
+            "reviewed_at": timezone.now(),
+        },
+        patient_id=access.patient_id,
+        detail={"event": "break_glass_reviewed", "outcome": outcome},
     )
     return access

@@ -7,6 +7,7 @@ change or remove an audit event (no UPDATE, DELETE or TRUNCATE on the trail)
 and, owning nothing, cannot drop the append-only trigger or alter a table.
 """
 
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,12 +23,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("role", help="The application's login role; it must exist already")
+        parser.add_argument("role", help="The application's login role")
+        parser.add_argument(
+            "--create-password-env",
+            metavar="VARIABLE",
+            default="",
+            help=(
+                "Create the role when it does not exist yet (a login that owns nothing), "
+                "with the password in this environment variable, and keep that password "
+                "current; the one-shot migrate service of docker-compose.yml does this."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("Database roles are PostgreSQL's; SQLite has none to grant.")
         role = options["role"]
+        if options["create_password_env"]:
+            self._ensure_role(role, options["create_password_env"])
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT rolsuper, pg_has_role(rolname, tableowner, 'USAGE') "
@@ -68,3 +81,17 @@ class Command(BaseCommand):
             f"{role}: read and write on the application's tables; "
             f"{AUDIT_TABLE} SELECT and INSERT only."
         )
+
+    def _ensure_role(self, role: str, variable: str) -> None:
+        password = os.environ.get(variable, "")
+        if not password:
+            raise CommandError(f"Set {variable} to the application role's password.")
+        quoted = connection.ops.quote_name(role)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            verb = "ALTER" if cursor.fetchone() else "CREATE"
+            # Role statements take no bind parameters: the password is quoted as a literal.
+            literal = "'" + password.replace("'", "''") + "'"
+            cursor.execute(
+                f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal}"
+            )

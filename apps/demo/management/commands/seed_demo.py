@@ -38,12 +38,12 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
             f"\nDemo logins (password for all: {DEMO_PASSWORD})\n"
-            "  admin   administrator (Django admin at /admin/)\n"
+            "  admin   administrator (/admin/; sets up an authenticator app at first sign-in)\n"
             "  nurse1  RN care coordinator, lead of Northside Team (also on Eastside Team)\n"
             "  pcp1    primary care physician, Northside Team\n"
             "  sw1     social worker, Northside Team\n"
             "  chw1    community health worker, Northside Team\n"
             "  pharm1  pharmacist, Northside Team\n"
-            "  hl7     HL7 interface account (token: manage.py drf_create_token hl7)\n"
+            "  hl7     HL7 interface account (token: manage.py api_token_create hl7 --by admin)\n"
             "  nurse2, pcp2, sw2 ... Eastside Team; nurse3, pcp3 ... Harbor Team\n"
         )
