@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -140,6 +141,38 @@ def api_token_refusal(token: ApiToken, *, now: datetime, address: str | None) ->
     return None
 
 
+class TokenRefused(Exception):
+    """A presented API token that does not let its bearer in; the message says why."""
+
+
+def api_token_authenticate(key: str, http_request: HttpRequest) -> tuple[User, ApiToken]:
+    """The person behind an API token presented at any door (REST API, FHIR): wrong,
+    expired, revoked or out-of-network tokens are refused, a refused use of a known
+    token is audited, and a good one's last use is noted."""
+    token = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(key_hash=token_hash(key))
+        .first()
+    )
+    if token is None:
+        raise TokenRefused("Invalid token.")
+    now = timezone.now()
+    refusal = api_token_refusal(token, now=now, address=client_address(http_request))
+    if refusal is not None:
+        audit_record(
+            actor=token.user,
+            action=AuditAction.DENIED,
+            object_type=ApiToken,
+            object_id=token.pk,
+            source=AuditSource.API,
+            detail={"event": "token_refused", "reason": refusal},
+        )
+        raise TokenRefused(f"Token {_REFUSALS[refusal]}.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user, token
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <key>`. A missing header leaves the call anonymous (401 with
     `WWW-Authenticate: Token`); a wrong, expired, revoked or out-of-network token is
@@ -157,28 +190,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as error:
             raise exceptions.AuthenticationFailed("Invalid token.") from error
-        token = (
-            ApiToken.objects.select_related("user", "user__organisation")
-            .filter(key_hash=token_hash(key))
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        now = timezone.now()
-        refusal = api_token_refusal(token, now=now, address=client_address(request._request))
-        if refusal is not None:
-            audit_record(
-                actor=token.user,
-                action=AuditAction.DENIED,
-                object_type=ApiToken,
-                object_id=token.pk,
-                source=AuditSource.API,
-                detail={"event": "token_refused", "reason": refusal},
-            )
-            raise exceptions.AuthenticationFailed(f"Token {_REFUSALS[refusal]}.")
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user, token
+        try:
+            return api_token_authenticate(key, request._request)
+        except TokenRefused as refused:
+            raise exceptions.AuthenticationFailed(str(refused)) from refused
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from apps.accounts.tokens import TokenRefused, api_token_authenticate
 from apps.fhir.api.outcome import FhirError
 from apps.fhir.callers import FhirCaller
 from apps.fhir.models import FhirAccessToken, FhirClient, FhirUsedAssertion
@@ -181,10 +181,13 @@ def _caller(request: HttpRequest) -> FhirCaller:
             raise _unauthorised("The access token is unknown or has expired.", "invalid_token")
         return FhirCaller(client=row.client, scopes=frozenset(row.scopes.split()))
     if scheme.lower() == "token":
-        token = Token.objects.select_related("user").filter(key=credentials).first()
-        if token is None or not token.user.is_active:
+        try:
+            person, _token = api_token_authenticate(credentials, request)
+        except TokenRefused as refused:
+            raise _unauthorised(str(refused), "invalid_token") from refused
+        if not person.is_active:
             raise _unauthorised("Invalid API token.", "invalid_token")
-        return FhirCaller(user=token.user)
+        return FhirCaller(user=person)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_active:
         if request.method not in ("GET", "HEAD", "OPTIONS"):

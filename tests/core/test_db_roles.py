@@ -63,8 +63,8 @@ def test_the_app_role_adds_to_the_trail_but_cannot_change_remove_or_unprotect_it
             "DELETE FROM core_auditevent",
             "TRUNCATE core_auditevent",
             # Each monthly partition, reached directly, as well (apps.core.audit_partitions).
-            "UPDATE core_auditevent_pdefault SET object_id = 'x'",
-            "TRUNCATE core_auditevent_pdefault",
+            "UPDATE core_auditevent_default SET object_id = 'x'",
+            "TRUNCATE core_auditevent_default",
             "DROP TRIGGER core_auditevent_append_only ON core_auditevent",
             "ALTER TABLE core_auditevent DISABLE TRIGGER ALL",
         ):

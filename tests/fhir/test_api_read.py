@@ -1,6 +1,7 @@
 """Reading and searching the FHIR API as a person: only their teams' patients, audited."""
 
 import pytest
+from django.utils import timezone
 
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.fhir.resources import REGISTRY
@@ -253,12 +254,16 @@ def test_an_unknown_path_under_the_base_is_a_404_operation_outcome(client_for, n
 
 def test_a_person_may_use_their_api_token(nurse, chart):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
-    token = Token.objects.create(user=nurse)
-    http = Client(headers={"Authorization": f"Token {token.key}"})
+    from apps.accounts.models import ApiToken
+    from tests.factories import make_api_token
+
+    key = make_api_token(nurse)
+    http = Client(headers={"Authorization": f"Token {key}"})
 
     assert http.get(f"/fhir/R4/Patient/{chart.pk}").status_code == 200
     assert (
         Client(headers={"Authorization": "Token wrong"}).get("/fhir/R4/Patient").status_code == 401
     )
+    ApiToken.objects.filter(user=nurse).update(revoked_at=timezone.now())
+    assert http.get(f"/fhir/R4/Patient/{chart.pk}").status_code == 401  # revoked is revoked

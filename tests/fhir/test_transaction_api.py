@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.fhir.models import FhirImportRecord
 from apps.patients.models import Condition, Medication
+from tests.factories import make_api_token
 from tests.fhir import generate
 
 URL = "/fhir/R4/"
@@ -17,8 +17,7 @@ FHIR_JSON = "application/fhir+json"
 def _client(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(user, days=30)}")
     return client
 
 
