@@ -20,9 +20,10 @@ from apps.core.filters import filters_or_error
 from apps.patients.api_refs import PatientRefSerializer
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
-from apps.tasks.forms import TeamFilterForm, team_filters
-from apps.tasks.models import Task, TaskPriority
+from apps.tasks.forms import MyWorkViewForm, TeamFilterForm, task_list_filters, team_filters
+from apps.tasks.models import MAX_RECURRENCE_DAYS, Task, TaskPriority, TaskType
 from apps.tasks.notifications import notification_mark_read
+from apps.tasks.selectors.rows import TASK_SORTS
 from apps.teams.selectors import team_active_members
 
 
@@ -40,6 +41,8 @@ class TaskRowSerializer(serializers.Serializer):
     priority = serializers.CharField()
     priority_display = serializers.CharField(source="priority_label")
     verification_role = serializers.CharField()
+    task_type = serializers.CharField()
+    snoozed_until = serializers.DateField(allow_null=True)
     is_overdue = serializers.BooleanField()
     is_orphaned = serializers.BooleanField()
     owner_role = serializers.CharField()
@@ -59,6 +62,7 @@ class MyWorkCountsSerializer(serializers.Serializer):
     upcoming = serializers.IntegerField()
     awaiting_my_verification = serializers.IntegerField()
     sent_for_verification = serializers.IntegerField()
+    snoozed = serializers.IntegerField(help_text="Snoozed past today and not overdue")
 
 
 class MyWorkSerializer(serializers.Serializer):
@@ -68,6 +72,7 @@ class MyWorkSerializer(serializers.Serializer):
     upcoming = TaskRowSerializer(many=True)
     awaiting_my_verification = TaskRowSerializer(many=True)
     sent_for_verification = TaskRowSerializer(many=True)
+    snoozed = TaskRowSerializer(many=True, help_text="Listed with snoozed=true only")
 
 
 class TeamWorklistSerializer(serializers.Serializer):
@@ -119,6 +124,10 @@ class TaskDetailSerializer(api_fields.OutputModelSerializer):
             "source_type",
             "source_type_display",
             "source_id",
+            "task_type",
+            "recurrence_days",
+            "snoozed_until",
+            "snooze_reason",
             "verification_role",
             "patient_id",
             "owner",
@@ -163,11 +172,27 @@ class TaskCreateInputSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     owner_id = serializers.IntegerField()
-    due_at = api_fields.DateTimeField()
+    due_at = api_fields.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out for a typed task: due after its type's usual time",
+    )
     priority = serializers.ChoiceField(choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     verification_role = serializers.ChoiceField(
         choices=Role.choices, required=False, allow_blank=True, default=""
+    )
+    task_type = serializers.ChoiceField(
+        choices=TaskType.choices, required=False, allow_blank=True, default=""
+    )
+    recurrence_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_RECURRENCE_DAYS,
+        help_text="Repeat every this many days (7: weekly); completing one creates the next",
     )
 
 
@@ -224,10 +249,31 @@ def _detail(request: AuthenticatedRequest, task: Task) -> dict[str, Any]:
     return data
 
 
+# The search, narrowing and order of a worklist, the same on My work and the team worklist.
+LISTING_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words in the title, the patient's names or MRN"),
+    OpenApiParameter("priority", str, enum=TaskPriority.values),
+    OpenApiParameter("task_type", str, enum=TaskType.values),
+    OpenApiParameter("sort", str, enum=list(TASK_SORTS), description="Default: due"),
+]
+
+
 class MyWorkApi(APIView):
-    @extend_schema(responses=MyWorkSerializer, summary="My work: my open tasks and checks")
+    @extend_schema(
+        parameters=[
+            *LISTING_PARAMETERS,
+            OpenApiParameter("snoozed", bool, description="Also list the snoozed tasks"),
+        ],
+        responses=MyWorkSerializer,
+        summary="My work: my open tasks and checks",
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
-        work = selectors.my_work_for_user(user=request.user)
+        data = filters_or_error(MyWorkViewForm(request.query_params))
+        work = selectors.my_work_for_user(
+            user=request.user,
+            filters=task_list_filters(data),
+            show_snoozed=data["snoozed"],
+        )
         payload = {
             "counts": work.counts,
             "overdue": work.overdue,
@@ -235,6 +281,7 @@ class MyWorkApi(APIView):
             "upcoming": work.upcoming,
             "awaiting_my_verification": work.awaiting_my_verification,
             "sent_for_verification": work.sent_for_verification,
+            "snoozed": work.snoozed,
         }
         return Response(MyWorkSerializer(payload).data)
 
@@ -249,6 +296,7 @@ class TeamWorklistApi(APIView):
             OpenApiParameter("orphaned", bool, description="Owner no longer on the team"),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 200, default 50"),
+            *LISTING_PARAMETERS,
         ],
         responses=TeamWorklistSerializer,
         summary="The lead coordinator's worklist of the teams they lead",
@@ -310,6 +358,8 @@ class TaskCreateApi(APIView):
                 priority=values["priority"],
                 description=values["description"],
                 verification_role=values["verification_role"],
+                task_type=values["task_type"],
+                recurrence_days=values["recurrence_days"],
             )
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task), status=status.HTTP_201_CREATED)

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -54,6 +54,31 @@ class TaskSource(models.TextChoices):
     HUDDLE = "huddle", "Huddle decision"
 
 
+class TaskType(models.TextChoices):
+    """What kind of work a task is; each kind has a sensible default due time
+    (TASK_TYPE_DUE_AFTER), used when the task is created without one."""
+
+    PHONE_CALL = "phone_call", "Phone call"
+    HOME_VISIT = "home_visit", "Home visit"
+    MEDICATION_REVIEW = "medication_review", "Medication review"
+    BOOK_APPOINTMENT = "book_appointment", "Book an appointment"
+    PAPERWORK = "paperwork", "Forms and benefits paperwork"
+    EDUCATION = "education", "Patient education"
+
+
+TASK_TYPE_DUE_AFTER: dict[str, timedelta] = {
+    TaskType.PHONE_CALL: timedelta(days=2),
+    TaskType.HOME_VISIT: timedelta(days=7),
+    TaskType.MEDICATION_REVIEW: timedelta(days=3),
+    TaskType.BOOK_APPOINTMENT: timedelta(days=5),
+    TaskType.PAPERWORK: timedelta(days=10),
+    TaskType.EDUCATION: timedelta(days=7),
+}
+
+# A recurring task repeats every this many days at most (a year).
+MAX_RECURRENCE_DAYS = 365
+
+
 def task_overdue_condition(now: datetime) -> Q:
     """Open and past its due time: the one meaning of "overdue" for tasks, as a condition
     (for `TaskQuerySet.overdue` and for counts that filter an aggregate)."""
@@ -98,6 +123,12 @@ class Task(BaseModel):
         max_length=32, choices=TaskSource.choices, default=TaskSource.MANUAL
     )
     source_id = models.BigIntegerField(null=True, blank=True)
+    task_type = models.CharField(max_length=24, choices=TaskType.choices, blank=True)
+    # Every this many days: completing the task creates the next one (services.recurrence).
+    recurrence_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Hidden from the owner's default My work until this date, unless it is overdue.
+    snoozed_until = models.DateField(null=True, blank=True)
+    snooze_reason = models.TextField(blank=True)
     # A job that creates a task names it, so a rerun finds it instead of making a twin.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     verification_role = models.CharField(
@@ -122,6 +153,15 @@ class Task(BaseModel):
             models.CheckConstraint(
                 condition=Q(status__in=CLOSED_STATUSES) | Q(owner__isnull=False),
                 name="open_task_has_an_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_days__isnull=True)
+                | Q(recurrence_days__gte=1, recurrence_days__lte=MAX_RECURRENCE_DAYS),
+                name="task_recurrence_between_a_day_and_a_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(snoozed_until__isnull=True) | ~Q(snooze_reason=""),
+                name="snoozed_task_has_a_reason",
             ),
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True)
@@ -189,6 +229,9 @@ class Task(BaseModel):
     def __str__(self) -> str:
         return f"Task #{self.pk}: {self.title}"
 
+    def is_snoozed_on(self, day: date) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > day
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -235,6 +278,8 @@ class TaskEventKind(models.TextChoices):
     UPDATED = "updated", "Details changed"
     REMINDED = "reminded", "Reminder sent"
     ESCALATED = "escalated", "Escalated"
+    SNOOZED = "snoozed", "Snoozed"
+    RECURRED = "recurred", "Next occurrence created"
 
 
 class TaskEvent(models.Model):
@@ -249,6 +294,9 @@ class TaskEvent(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     reason = models.TextField(blank=True)
+    # For "Details changed": each changed field's label with its value before and after,
+    # in words, so the history reads "Due: Mar 3, 09:00 -> Mar 5, 09:00".
+    changes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]

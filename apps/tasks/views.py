@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
@@ -26,8 +27,11 @@ from apps.tasks.forms import (
     MyWorkViewForm,
     ReasonForm,
     ReassignForm,
+    SnoozeForm,
     TaskCreateForm,
+    TaskEditForm,
     TeamFilterForm,
+    task_list_filters,
     team_filters,
 )
 from apps.tasks.landing import VERIFICATIONS, landing_url_for
@@ -72,14 +76,20 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     show_all = request.GET.get("upcoming") == "all"
     work = selectors.my_work_for_user(
-        user=request.user, upcoming_limit=None if show_all else UPCOMING_SHOWN
+        user=request.user,
+        upcoming_limit=None if show_all else UPCOMING_SHOWN,
+        filters=task_list_filters(view.cleaned_data),
+        show_snoozed=view.cleaned_data["snoozed"],
     )
     context = {
         "work": work,
         "counts": work.counts,
+        "view_form": view,
         "is_lead": bool(permissions.lead_team_ids(request.user)),
         "verifications_only": view.cleaned_data["show"] == VERIFICATIONS,
     }
+    if is_htmx(request) and request.htmx.target == "my-work-results":
+        return render(request, "tasks/_my_work_results.html", context)
     return render(request, "tasks/my_work.html", context)
 
 
@@ -113,6 +123,10 @@ def _team_context(
             ("patient", filters.patient_id or ""),
             ("overdue", "on" if filters.overdue else ""),
             ("orphaned", "on" if filters.orphaned else ""),
+            ("q", filters.listing.query),
+            ("priority", filters.listing.priority),
+            ("task_type", filters.listing.task_type),
+            ("sort", "" if filters.listing.sort == "due" else filters.listing.sort),
         )
         if value
     }
@@ -189,8 +203,64 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
         "reassign_form": ReassignForm(members=members, current_owner_id=task.owner_id),
         "complete_form": CompleteForm(),
         "reason_form": ReasonForm(),
+        "edit_form": TaskEditForm(initial=_edit_initial(task)),
+        "snooze_form": SnoozeForm(),
+        "snoozed": task.is_snoozed_on(timezone.localdate()),
+        "can_edit": task.is_open and permissions.can_work_on_task(request.user, task),
     }
     return render(request, "tasks/detail.html", context)
+
+
+def _edit_initial(task: Task) -> dict[str, object]:
+    return {
+        "title": task.title,
+        "due_at": timezone.localtime(task.due_at),
+        "priority": task.priority,
+        "description": task.description,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """Change the title, details, due time or priority; the history keeps before and after."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    permissions.require_can_work_on_task(request.user, task)
+    form = TaskEditForm(request.POST or None, initial=_edit_initial(task))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_update(actor=request.user, task=task, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(request, "Task saved.")
+            return redirect("tasks:detail", task_id=task.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/edit.html", {"task": task, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_snooze(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """Snooze to a date with a reason (never an overdue task), or bring it back now."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    permissions.require_can_work_on_task(request.user, task)
+    if request.method == "POST" and "unsnooze" in request.POST:
+        services.task_unsnooze(actor=request.user, task=task)
+        messages.success(request, "Task back on your list.")
+        return redirect("tasks:detail", task_id=task.pk)
+    form = SnoozeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_snooze(actor=request.user, task=task, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            until = form.cleaned_data["until"]
+            messages.success(request, f"Snoozed until {until:%b %d %Y}.")
+            return redirect("tasks:detail", task_id=task.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/snooze.html", {"task": task, "form": form}, status=status)
 
 
 @login_required
@@ -218,6 +288,8 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
                 priority=data["priority"],
                 description=data["description"],
                 verification_role=data["verification_role"],
+                task_type=data["task_type"],
+                recurrence_days=data["recurrence_days"],
             )
         except ApplicationError as error:
             add_errors_to_form(form, error)
