@@ -20,7 +20,13 @@ from apps.core.filters import filters_or_error
 from apps.patients.api_refs import PatientRefSerializer
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
-from apps.tasks.forms import MyWorkViewForm, TeamFilterForm, task_list_filters, team_filters
+from apps.tasks.forms import (
+    MyWorkViewForm,
+    TeamFilterForm,
+    goal_source,
+    task_list_filters,
+    team_filters,
+)
 from apps.tasks.models import MAX_RECURRENCE_DAYS, Task, TaskPriority, TaskType
 from apps.tasks.notifications import notification_mark_read
 from apps.tasks.selectors.rows import TASK_SORTS
@@ -194,6 +200,13 @@ class TaskCreateInputSerializer(serializers.Serializer):
         max_value=MAX_RECURRENCE_DAYS,
         help_text="Repeat every this many days (7: weekly); completing one creates the next",
     )
+    goal_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="An open goal of the patient's care plan this task serves",
+    )
 
 
 class CompleteInputSerializer(serializers.Serializer):
@@ -223,7 +236,7 @@ def _as_input_fields() -> Iterator[None]:
     try:
         yield
     except ApplicationError as error:
-        renames = {"owner": "owner_id"}
+        renames = {"owner": "owner_id", "goal": "goal_id"}
         error.field_errors = {renames.get(k, k): v for k, v in error.field_errors.items()}
         raise
 
@@ -360,6 +373,8 @@ class TaskCreateApi(APIView):
                 verification_role=values["verification_role"],
                 task_type=values["task_type"],
                 recurrence_days=values["recurrence_days"],
+                source_type=goal_source(values["goal_id"])[0],
+                source_id=goal_source(values["goal_id"])[1],
             )
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task), status=status.HTTP_201_CREATED)

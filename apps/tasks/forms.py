@@ -7,9 +7,10 @@ from django import forms
 from apps.accounts.models import Role
 from apps.core.filters import FlagField
 from apps.core.widgets import LOCAL_DATETIME_FORMATS, DateInput, LocalDateTimeInput
-from apps.tasks.models import MAX_RECURRENCE_DAYS, TaskPriority, TaskType
+from apps.tasks.models import MAX_RECURRENCE_DAYS, TaskPriority, TaskSource, TaskType
 from apps.tasks.selectors import TEAM_PAGE_SIZE, TeamWorklistFilters
 from apps.tasks.selectors.rows import TASK_SORTS, TaskListFilters
+from apps.tasks.sources import LinkTarget
 from apps.teams.models import TeamMembership
 
 
@@ -109,10 +110,33 @@ class TaskCreateForm(forms.Form):
         label="Verified by a second person in the role",
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    goal = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Serves the care-plan goal",
+    )
 
-    def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
+    def __init__(
+        self,
+        *args: object,
+        members: Iterable[TeamMembership] = (),
+        goals: Iterable[LinkTarget] = (),
+        **kwargs: object,
+    ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["owner"].choices = member_choices(members)  # type: ignore[attr-defined]
+        self.fields["goal"].choices = [  # type: ignore[attr-defined]
+            ("", "No goal"),
+            *((str(goal.id), goal.label) for goal in goals),
+        ]
+
+
+def goal_source(goal_id: int | None) -> tuple[str, int | None]:
+    """A chosen goal as the task's (source_type, source_id): the page's and the API's `goal`."""
+    if goal_id is None:
+        return TaskSource.MANUAL, None
+    return TaskSource.CARE_PLAN_GOAL, goal_id
 
 
 class TaskEditForm(forms.Form):

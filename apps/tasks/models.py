@@ -49,6 +49,7 @@ class TaskPriority(models.TextChoices):
 class TaskSource(models.TextChoices):
     MANUAL = "manual", "Entered by hand"
     CARE_PLAN_INTERVENTION = "care_plan_intervention", "Care plan intervention"
+    CARE_PLAN_GOAL = "care_plan_goal", "Care plan goal"
     TRANSITION = "transition", "Transition of care"
     REFERRAL = "referral", "Referral"
     HUDDLE = "huddle", "Huddle decision"

@@ -31,13 +31,14 @@ from apps.tasks.forms import (
     TaskCreateForm,
     TaskEditForm,
     TeamFilterForm,
+    goal_source,
     task_list_filters,
     team_filters,
 )
 from apps.tasks.landing import VERIFICATIONS, landing_url_for
-from apps.tasks.models import Task
+from apps.tasks.models import Task, TaskSource
 from apps.tasks.notifications import notification_mark_read
-from apps.tasks.sources import task_source_link
+from apps.tasks.sources import task_link_targets, task_source_link
 from apps.teams.selectors import team_active_members
 
 VARIANTS = ("my", "team", "patient")
@@ -272,7 +273,8 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
     initial = (
         {"owner": request.user.pk} if any(m.user_id == request.user.pk for m in members) else {}
     )
-    form = TaskCreateForm(request.POST or None, members=members, initial=initial)
+    goals = task_link_targets(TaskSource.CARE_PLAN_GOAL, patient)
+    form = TaskCreateForm(request.POST or None, members=members, goals=goals, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         owner = selectors.user_get(user_id=data["owner"])
@@ -290,6 +292,8 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
                 verification_role=data["verification_role"],
                 task_type=data["task_type"],
                 recurrence_days=data["recurrence_days"],
+                source_type=goal_source(data["goal"])[0],
+                source_id=goal_source(data["goal"])[1],
             )
         except ApplicationError as error:
             add_errors_to_form(form, error)

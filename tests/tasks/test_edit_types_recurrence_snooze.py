@@ -376,3 +376,60 @@ def test_the_snooze_page_refuses_an_overdue_task_with_a_400_on_the_date(client_f
     assert "already overdue" in response.content.decode()
     task.refresh_from_db()
     assert task.snoozed_until is None
+
+
+# --- A task serving a care-plan goal ------------------------------------------------
+
+
+def test_a_task_created_for_a_care_plan_goal_links_back_to_the_goal_on_its_page(
+    client_for, nurse, patient
+):
+    from tests.careplans.factories import make_goal, make_plan
+
+    goal = make_goal(make_plan(patient, nurse), nurse, description="Walk to the corner shop")
+    client = client_for(nurse)
+    form = client.get(f"/work/patients/{patient.pk}/new/").content.decode()
+    assert "Walk to the corner shop" in form
+
+    response = client.post(
+        f"/work/patients/{patient.pk}/new/",
+        {
+            "title": "Walk with Rosa",
+            "owner": nurse.pk,
+            "due_at": "2030-02-01T10:00",
+            "priority": "routine",
+            "goal": goal.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    task = Task.objects.get(title="Walk with Rosa")
+    assert (task.source_type, task.source_id) == ("care_plan_goal", goal.pk)
+    page = client.get(f"/work/tasks/{task.pk}/").content.decode()
+    assert "Goal: Walk to the corner shop" in page
+    assert f"/careplans/patients/{patient.pk}/#goal-{goal.pk}" in page
+
+
+def test_a_task_cannot_be_linked_to_another_patients_goal_by_its_id(
+    api_for, nurse, team, org_admin, patient
+):
+    from tests.careplans.factories import make_goal, make_plan
+
+    someone_else = factories.make_patient(team, actor=org_admin, mrn="MRN9200")
+    their_goal = make_goal(make_plan(someone_else, nurse), nurse)
+
+    response = api_for(nurse).post(
+        reverse("api-task-create"),
+        {
+            "patient_id": patient.pk,
+            "title": "Sneaky link",
+            "owner_id": nurse.pk,
+            "task_type": "phone_call",
+            "goal_id": their_goal.pk,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "goal_id" in response.json()["errors"]
+    assert not Task.objects.filter(title="Sneaky link").exists()

@@ -25,7 +25,7 @@ from apps.tasks.models import (
     TaskType,
 )
 from apps.tasks.notifications import notification_send
-from apps.tasks.sources import TaskChange, task_source_changed
+from apps.tasks.sources import TaskChange, task_link_validate, task_source_changed
 from apps.tasks.states import task_move
 from apps.teams.selectors import live_member_validate, membership_active
 
@@ -142,6 +142,7 @@ def task_create(
     if errors or due_at is None:
         raise ApplicationError("The task is not valid.", field_errors=errors)
     task_owner_validate(patient=patient, user=owner, field="owner")
+    task_link_validate(source_type=source_type, source_id=source_id, patient=patient, field="goal")
     task = Task(
         patient=patient,
         title=title.strip(),

@@ -18,7 +18,7 @@ from apps.teams.selectors import is_live_member, team_lead
 
 # A recurring task keeps its link to the work it serves only for these sources: the others
 # (a reconciliation, a referral, a discharge follow-up) are one-off steps of their workflow.
-KEPT_SOURCES = (TaskSource.MANUAL,)
+KEPT_SOURCES = (TaskSource.MANUAL, TaskSource.CARE_PLAN_GOAL)
 
 
 def next_due_at(*, due_at: datetime, every_days: int, now: datetime) -> datetime:
