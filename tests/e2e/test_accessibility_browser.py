@@ -79,7 +79,14 @@ def test_nurse_main_and_detail_pages_have_no_serious_or_critical_accessibility_v
     browser_page, live_server, busy_patient
 ):
     login(browser_page, live_server, "nurse", factories.PASSWORD)
-    pages = [*main_pages(busy_patient), *detail_pages(busy_patient)]
+    task = busy_patient.tasks.order_by("pk").first()
+    pages = [
+        *main_pages(busy_patient),
+        *detail_pages(busy_patient),
+        ("edit a task", f"/work/tasks/{task.pk}/edit/"),
+        ("snooze a task", f"/work/tasks/{task.pk}/snooze/"),
+        ("My work, searched and showing snoozed", "/work/?q=call&sort=priority&snoozed=on"),
+    ]
     found = _violations(browser_page, live_server, pages)
     assert found == [], "\n".join(found)
 
