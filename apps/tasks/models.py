@@ -324,6 +324,7 @@ class NotificationKind(models.TextChoices):
     TASK_ORPHANED = "task_orphaned", "Orphaned task"
     REFERRAL_REMINDER = "referral_reminder", "Referral needs follow-up"
     REFERRAL_ESCALATION = "referral_escalation", "Referral escalated"
+    REFERRAL_RESULT = "referral_result", "Referral result back"
     TRANSITION_FOLLOW_UP = "transition_follow_up", "Follow-up after discharge"
     TRANSITION_FOLLOW_UP_PROBLEM = "transition_follow_up_problem", "Follow-up needs attention"
 
