@@ -7,7 +7,14 @@ from django import forms
 from apps.accounts.models import Role
 from apps.core.filters import FlagField
 from apps.core.widgets import LOCAL_DATETIME_FORMATS, DateInput, LocalDateTimeInput
-from apps.tasks.models import MAX_RECURRENCE_DAYS, TaskPriority, TaskSource, TaskType
+from apps.tasks.models import (
+    MAX_RECURRENCE_DAYS,
+    NotificationDelivery,
+    TaskPriority,
+    TaskSource,
+    TaskType,
+)
+from apps.tasks.preferences import PreferenceRow
 from apps.tasks.selectors import TEAM_PAGE_SIZE, TeamWorklistFilters
 from apps.tasks.selectors.rows import TASK_SORTS, TaskListFilters
 from apps.tasks.sources import LinkTarget
@@ -231,3 +238,23 @@ class BulkReassignForm(forms.Form):
     def __init__(self, *args: object, members: Iterable[TeamMembership] = (), **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["owner"].choices = member_choices(members)  # type: ignore[attr-defined]
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One group of choices per kind of notification (warnings cannot be switched off)."""
+
+    def __init__(self, *args: object, rows: Iterable[PreferenceRow] = (), **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for row in rows:
+            choices = [
+                (value, label)
+                for value, label in NotificationDelivery.choices
+                if row.may_switch_off or value != NotificationDelivery.OFF
+            ]
+            self.fields[row.kind] = forms.ChoiceField(
+                label=row.label,
+                choices=choices,
+                initial=row.delivery,
+                widget=forms.RadioSelect,
+                help_text="" if row.may_switch_off else "A warning: it cannot be switched off.",
+            )

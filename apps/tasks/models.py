@@ -329,6 +329,27 @@ class NotificationKind(models.TextChoices):
     TRANSITION_FOLLOW_UP_PROBLEM = "transition_follow_up_problem", "Follow-up needs attention"
 
 
+class NotificationDelivery(models.TextChoices):
+    """How a person hears of one kind of notification (NotificationPreference)."""
+
+    EMAIL = "email", "In caregraph, and by email at once"
+    DIGEST = "digest", "In caregraph, and in one email a day"
+    IN_APP = "in_app", "In caregraph only"
+    OFF = "off", "Off"
+
+
+# Warnings that work is slipping: a person may move them to the digest or keep them in
+# caregraph only, never switch them off.
+ALWAYS_DELIVERED_KINDS = frozenset(
+    {
+        NotificationKind.TASK_OVERDUE,
+        NotificationKind.TASK_ORPHANED,
+        NotificationKind.REFERRAL_ESCALATION,
+        NotificationKind.TRANSITION_FOLLOW_UP_PROBLEM,
+    }
+)
+
+
 def notification_kind_label(kind: str) -> str:
     if kind in NotificationKind.values:
         return NotificationKind(kind).label
@@ -360,6 +381,11 @@ class Notification(models.Model):
     link = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=160, unique=True)
     about = models.CharField(max_length=160, blank=True)
+    # How the recipient wanted this kind delivered when it was made: only "email" is
+    # emailed on its own; "digest" waits for the daily digest.
+    delivery = models.CharField(
+        max_length=10, choices=NotificationDelivery.choices, default=NotificationDelivery.EMAIL
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -417,3 +443,27 @@ class EmailAddressStatus(BaseModel):
 
     def __str__(self) -> str:
         return f"email of user {self.user_id}"
+
+
+class NotificationPreference(BaseModel):
+    """One person's choice for one kind of notification; without a row, the kind is
+    delivered in caregraph and by email at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    delivery = models.CharField(max_length=10, choices=NotificationDelivery.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind"),
+            models.CheckConstraint(
+                condition=~Q(delivery="off")
+                | ~Q(kind__in=sorted(kind.value for kind in ALWAYS_DELIVERED_KINDS)),
+                name="warnings_are_never_switched_off",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id}: {self.delivery}"

@@ -25,6 +25,7 @@ from apps.tasks.forms import (
     BulkReassignForm,
     CompleteForm,
     MyWorkViewForm,
+    NotificationPreferencesForm,
     ReasonForm,
     ReassignForm,
     SnoozeForm,
@@ -38,6 +39,7 @@ from apps.tasks.forms import (
 from apps.tasks.landing import VERIFICATIONS, landing_url_for
 from apps.tasks.models import Task, TaskSource
 from apps.tasks.notifications import notification_mark_read
+from apps.tasks.preferences import notification_preferences_for_user, notification_preferences_set
 from apps.tasks.sources import task_link_targets, task_source_link
 from apps.teams.selectors import team_active_members
 
@@ -432,3 +434,24 @@ def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
     notification_mark_read(actor=request.user, notification_ids=ids or None)
     return redirect("tasks:notifications")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """How each kind of notification reaches me: at once by email, a daily digest, in
+    caregraph only, or off."""
+    rows = notification_preferences_for_user(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = notification_preferences_set(actor=request.user, choices=form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(
+                request, "Preferences saved." if changed else "Nothing changed: saved as it was."
+            )
+            return redirect("tasks:notification_preferences")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/notification_preferences.html", {"form": form}, status=status)
