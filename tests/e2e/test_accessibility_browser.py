@@ -86,6 +86,7 @@ def test_nurse_main_and_detail_pages_have_no_serious_or_critical_accessibility_v
         ("edit a task", f"/work/tasks/{task.pk}/edit/"),
         ("snooze a task", f"/work/tasks/{task.pk}/snooze/"),
         ("My work, searched and showing snoozed", "/work/?q=call&sort=priority&snoozed=on"),
+        ("notification preferences", "/work/notifications/preferences/"),
     ]
     found = _violations(browser_page, live_server, pages)
     assert found == [], "\n".join(found)
