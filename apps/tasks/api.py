@@ -105,6 +105,10 @@ class TaskEventSerializer(serializers.Serializer):
     to_status = serializers.CharField()
     to_status_display = serializers.CharField(source="to_status_label")
     reason = serializers.CharField()
+    changes = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="For a details change: each field's label, before and after, in words",
+    )
 
 
 class TaskDetailSerializer(api_fields.OutputModelSerializer):
@@ -207,6 +211,20 @@ class TaskCreateInputSerializer(serializers.Serializer):
         min_value=1,
         help_text="An open goal of the patient's care plan this task serves",
     )
+
+
+class TaskUpdateInputSerializer(serializers.Serializer):
+    """Only the fields sent change; the owner changes by reassignment."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    due_at = api_fields.DateTimeField(required=False)
+    priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
+
+
+class SnoozeInputSerializer(serializers.Serializer):
+    until = api_fields.DateField(help_text="After today, and no later than the due date")
+    reason = serializers.CharField(max_length=500)
 
 
 class CompleteInputSerializer(serializers.Serializer):
@@ -386,6 +404,18 @@ class TaskDetailApi(APIView):
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
         return Response(_detail(request, task))
 
+    @extend_schema(
+        request=TaskUpdateInputSerializer,
+        responses=TaskDetailSerializer,
+        summary="Change the title, details, due time or priority (kept in the history)",
+    )
+    def patch(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        values = parse_input(TaskUpdateInputSerializer, request.data)
+        services.task_update(actor=request.user, task=task, **values)
+        task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
+        return Response(_detail(request, task))
+
 
 # One action on one task: parse the input (if any), call the service as the user, answer the
 # task as it now is. A subclass names its input, its summary and `act`; the schema follows.
@@ -448,6 +478,23 @@ class TaskCancelApi(_TaskActionApi):
 
     def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
         services.task_cancel(actor=request.user, task=task, reason=data["reason"])
+
+
+class TaskSnoozeApi(_TaskActionApi):
+    input_serializer = SnoozeInputSerializer
+    summary = "Snooze to a date with a reason (never an overdue task)"
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_snooze(
+            actor=request.user, task=task, until=data["until"], reason=data["reason"]
+        )
+
+
+class TaskUnsnoozeApi(_TaskActionApi):
+    summary = "Bring a snoozed task back now"
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_unsnooze(actor=request.user, task=task)
 
 
 class TaskReassignApi(_TaskActionApi):

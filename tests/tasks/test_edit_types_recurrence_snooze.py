@@ -433,3 +433,56 @@ def test_a_task_cannot_be_linked_to_another_patients_goal_by_its_id(
     assert response.status_code == 400
     assert "goal_id" in response.json()["errors"]
     assert not Task.objects.filter(title="Sneaky link").exists()
+
+
+# --- The API doors ------------------------------------------------------------------
+
+
+def test_the_api_edits_a_task_and_its_history_shows_the_change_in_words(api_for, nurse, patient):
+    task = make_task(patient, nurse, title="Call Rosa")
+    url = reverse("api-task-detail", args=[task.pk])
+
+    response = api_for(nurse).patch(url, {"title": "Visit Rosa"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["title"] == "Visit Rosa"
+    updated = [e for e in response.json()["history"] if e["kind"] == "updated"]
+    assert updated[0]["changes"] == [
+        {"field": "Title", "before": "Call Rosa", "after": "Visit Rosa"}
+    ]
+
+
+def test_the_api_refuses_a_blank_title_and_an_outsider_on_edit(api_for, nurse, outsider, patient):
+    task = make_task(patient, nurse, title="Call Rosa")
+    url = reverse("api-task-detail", args=[task.pk])
+
+    assert api_for(nurse).patch(url, {"title": " "}, format="json").status_code == 400
+    assert api_for(outsider).patch(url, {"title": "Mine"}, format="json").status_code == 404
+    task.refresh_from_db()
+    assert task.title == "Call Rosa"
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_api_snoozes_and_brings_back_a_task_but_never_an_overdue_one(api_for, nurse, patient):
+    later = make_task(patient, nurse, due_at=NOON + timedelta(days=5))
+    late = make_task(patient, nurse, due_at=NOON - timedelta(hours=1))
+    api = api_for(nurse)
+
+    snoozed = api.post(
+        reverse("api-task-snooze", args=[later.pk]),
+        {"until": "2026-11-27", "reason": "Clinic closed until Friday"},
+        format="json",
+    )
+    assert snoozed.status_code == 200
+    assert snoozed.json()["snoozed_until"] == "2026-11-27"
+    mine = api.get(reverse("api-task-my-work")).json()
+    assert mine["counts"]["snoozed"] == 1
+    refused = api.post(
+        reverse("api-task-snooze", args=[late.pk]),
+        {"until": "2026-11-27", "reason": "Later"},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "until" in refused.json()["errors"]
+    back = api.post(reverse("api-task-unsnooze", args=[later.pk]), format="json")
+    assert back.json()["snoozed_until"] is None
