@@ -154,6 +154,13 @@ class TaskEditForm(forms.Form):
         label="Due", input_formats=LOCAL_DATETIME_FORMATS, widget=LocalDateTimeInput
     )
     priority = forms.ChoiceField(choices=TaskPriority.choices)
+    recurrence_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_RECURRENCE_DAYS,
+        label="Repeat every (days)",
+        help_text="Blank: this is the last one (completing it creates no next one).",
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Details"
     )

@@ -219,6 +219,7 @@ def _edit_initial(task: Task) -> dict[str, object]:
         "title": task.title,
         "due_at": timezone.localtime(task.due_at),
         "priority": task.priority,
+        "recurrence_days": task.recurrence_days,
         "description": task.description,
     }
 

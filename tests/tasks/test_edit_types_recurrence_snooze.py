@@ -486,3 +486,22 @@ def test_the_api_snoozes_and_brings_back_a_task_but_never_an_overdue_one(api_for
     assert "until" in refused.json()["errors"]
     back = api.post(reverse("api-task-unsnooze", args=[later.pk]), format="json")
     assert back.json()["snoozed_until"] is None
+
+
+def test_editing_a_weekly_task_to_stop_repeating_ends_the_series_and_says_so(
+    client_for, nurse, patient
+):
+    task = make_task(patient, nurse, title="Weekly call", recurrence_days=7)
+    client = client_for(nurse)
+
+    response = client.post(
+        f"/work/tasks/{task.pk}/edit/",
+        {"title": "Weekly call", "due_at": "2030-01-07T09:30", "priority": "routine"},
+    )
+
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.recurrence_days is None
+    assert "Repeats: weekly → once" in client.get(f"/work/tasks/{task.pk}/").content.decode()
+    services.task_complete(actor=nurse, task=task)
+    assert Task.objects.filter(patient=patient).count() == 1

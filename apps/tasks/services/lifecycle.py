@@ -38,7 +38,10 @@ UPDATE_LABELS = {
     "description": "Details",
     "due_at": "Due",
     "priority": "Priority",
+    "recurrence_days": "Repeats",
 }
+# task_update's "leave how often it repeats as it is" (None means: stop repeating).
+KEEP_RECURRENCE = -1
 
 
 def _in_words(task: Task, name: str) -> str:
@@ -47,6 +50,10 @@ def _in_words(task: Task, name: str) -> str:
         return dateformat.format(timezone.localtime(task.due_at), "M j Y, H:i")
     if name == "priority":
         return task.get_priority_display()
+    if name == "recurrence_days":
+        if not task.recurrence_days:
+            return "once"
+        return "weekly" if task.recurrence_days == 7 else f"every {task.recurrence_days} days"
     if name == "description":
         # The details can be long: the history says they changed, the page shows them.
         return "(changed)" if task.description else "(none)"
@@ -186,8 +193,10 @@ def task_update(
     description: str | None = None,
     due_at: datetime | None = None,
     priority: str | None = None,
+    recurrence_days: int | None = KEEP_RECURRENCE,
 ) -> Task:
-    """Changes what the task is about or when it is due; the owner changes only by reassignment."""
+    """Changes what the task is about, when it is due or how often it repeats (None: stop
+    repeating); the owner changes only by reassignment."""
     task = _locked(task)
     _require_can_work(actor, task)
     if not task.is_open:
@@ -210,6 +219,12 @@ def task_update(
         if priority not in TaskPriority.values:
             errors["priority"] = [f"'{priority}' is not a priority."]
         values["priority"] = priority
+    if recurrence_days != KEEP_RECURRENCE:
+        if recurrence_days is not None and not 1 <= recurrence_days <= MAX_RECURRENCE_DAYS:
+            errors["recurrence_days"] = [
+                f"Repeat every 1 to {MAX_RECURRENCE_DAYS} days, or leave it blank for a one-off."
+            ]
+        values["recurrence_days"] = recurrence_days
     if errors:
         raise ApplicationError("The task is not valid.", field_errors=errors)
     changed = sorted(name for name, value in values.items() if getattr(task, name) != value)
