@@ -1,10 +1,12 @@
 """Forms parse the pages' input; the services decide. Owner choices are the team's members."""
 
 from collections.abc import Iterable
+from datetime import date, datetime
 
 from django import forms
 
 from apps.accounts.models import Role
+from apps.core.api_fields import EARLIEST_YEAR, LATEST_YEAR, RANGE_MESSAGE
 from apps.core.filters import FlagField
 from apps.core.widgets import LOCAL_DATETIME_FORMATS, DateInput, LocalDateTimeInput
 from apps.tasks.models import (
@@ -19,6 +21,13 @@ from apps.tasks.selectors import TEAM_PAGE_SIZE, TeamWorklistFilters
 from apps.tasks.selectors.rows import TASK_SORTS, TaskListFilters
 from apps.tasks.sources import LinkTarget
 from apps.teams.models import TeamMembership
+
+
+def plausible_date(value: date | datetime | None) -> None:
+    """The API's limit on clinical dates (apps.core.api_fields), for the pages' date fields:
+    a year outside it is a typing error, refused on the field instead of failing the save."""
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise forms.ValidationError(RANGE_MESSAGE, code="date_out_of_range")
 
 
 def member_choices(
@@ -101,6 +110,7 @@ class TaskCreateForm(forms.Form):
         required=False,
         input_formats=LOCAL_DATETIME_FORMATS,
         widget=LocalDateTimeInput,
+        validators=[plausible_date],
         help_text="Leave blank to use the type's usual time: a call in 2 days, a visit in 7.",
     )
     recurrence_days = forms.IntegerField(
@@ -151,7 +161,10 @@ class TaskEditForm(forms.Form):
 
     title = forms.CharField(max_length=200)
     due_at = forms.DateTimeField(
-        label="Due", input_formats=LOCAL_DATETIME_FORMATS, widget=LocalDateTimeInput
+        label="Due",
+        input_formats=LOCAL_DATETIME_FORMATS,
+        widget=LocalDateTimeInput,
+        validators=[plausible_date],
     )
     priority = forms.ChoiceField(choices=TaskPriority.choices)
     recurrence_days = forms.IntegerField(
@@ -167,7 +180,7 @@ class TaskEditForm(forms.Form):
 
 
 class SnoozeForm(forms.Form):
-    until = forms.DateField(label="Snooze until", widget=DateInput)
+    until = forms.DateField(label="Snooze until", widget=DateInput, validators=[plausible_date])
     reason = forms.CharField(max_length=500, label="Why it waits")
 
 

@@ -303,7 +303,8 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
         else:
             messages.success(request, "Task created.")
             return redirect("tasks:detail", task_id=task.pk)
-    return render(request, "tasks/create.html", {"form": form, "patient": patient})
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/create.html", {"form": form, "patient": patient}, status=status)
 
 
 @login_required

@@ -505,3 +505,37 @@ def test_editing_a_weekly_task_to_stop_repeating_ends_the_series_and_says_so(
     assert "Repeats: weekly → once" in client.get(f"/work/tasks/{task.pk}/").content.decode()
     services.task_complete(actor=nurse, task=task)
     assert Task.objects.filter(patient=patient).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("edit/", {"title": "x", "due_at": "9999-12-31T23:59", "priority": "routine"}),
+        ("edit/", {"title": "x", "due_at": "0001-01-01T00:00", "priority": "routine"}),
+        ("snooze/", {"until": "9999-12-31", "reason": "Later"}),
+    ],
+)
+def test_a_date_outside_1900_to_2100_is_refused_on_its_field_not_a_server_error(
+    client_for, nurse, patient, path, data
+):
+    task = make_task(patient, nurse, title="Call Rosa")
+    response = client_for(nurse).post(f"/work/tasks/{task.pk}/{path}", data)
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2100." in response.content.decode()
+    task.refresh_from_db()
+    assert task.title == "Call Rosa"
+    assert task.snoozed_until is None
+
+
+def test_the_new_task_page_refuses_a_goal_not_offered_or_a_zero_day_repeat_with_a_400(
+    client_for, nurse, patient
+):
+    client = client_for(nurse)
+    for extra in ({"goal": "999999"}, {"recurrence_days": "0"}):
+        response = client.post(
+            f"/work/patients/{patient.pk}/new/",
+            {"title": "t", "owner": nurse.pk, "priority": "routine", "task_type": "phone_call"}
+            | extra,
+        )
+        assert response.status_code == 400
+    assert not Task.objects.filter(patient=patient).exists()
