@@ -408,6 +408,9 @@ def test_a_task_created_for_a_care_plan_goal_links_back_to_the_goal_on_its_page(
     page = client.get(f"/work/tasks/{task.pk}/").content.decode()
     assert "Goal: Walk to the corner shop" in page
     assert f"/careplans/patients/{patient.pk}/#goal-{goal.pk}" in page
+    plan = client.get(f"/careplans/patients/{patient.pk}/").content.decode()
+    assert "Tasks serving this goal:" in plan
+    assert f'<a href="/work/tasks/{task.pk}/">Walk with Rosa</a>' in plan
 
 
 def test_a_task_cannot_be_linked_to_another_patients_goal_by_its_id(
