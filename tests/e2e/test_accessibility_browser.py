@@ -121,3 +121,21 @@ def test_each_hrsn_screen_question_names_its_radio_group_so_a_screen_reader_read
         assert group.count() == 1, question.text
         choices = group.get_by_role("radio").count() + group.get_by_role("checkbox").count()
         assert choices >= 2, question.text
+
+
+@pytest.mark.browser
+def test_the_axe_check_really_runs_and_catches_a_form_control_without_a_name(
+    browser_page, live_server
+):
+    page = browser_page
+    page.add_init_script(path=str(AXE))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.evaluate(
+        """() => {
+          const box = document.createElement("input");
+          box.type = "text";
+          document.querySelector("main").appendChild(box);
+        }"""
+    )
+    found = {violation["id"] for violation in page.evaluate(RUN_AXE)}
+    assert "label" in found
