@@ -395,6 +395,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.tasks.workers.task_reminder_sweep_task",
         "schedule": timedelta(minutes=5),
     },
+    "tasks-notification-digest": {
+        "task": "apps.tasks.workers.notification_digest_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "patients-complexity-nightly": {
         "task": "apps.patients.workers.complexity_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

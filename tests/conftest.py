@@ -47,14 +47,19 @@ def _own_cache(settings: pytest.FixtureRequest, request: pytest.FixtureRequest) 
 
 
 @pytest.fixture(autouse=True)
-def _fresh_permission_caches(request: pytest.FixtureRequest) -> None:
+def _fresh_permission_caches(request: pytest.FixtureRequest) -> Iterator[None]:
     """A transactional test starts on a database that an earlier one flushed: content types
     and permissions were re-created with new ids, so process-wide caches holding the old
-    ids (Django's, guardian's, the team permission ids) are emptied first."""
+    ids (Django's, guardian's, the team permission ids) are emptied first. Its own flush,
+    at its end, re-creates them once more: the next test, transactional or not, must not
+    read the ids cached during it either."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(
         marker and marker.kwargs.get("transaction")
     )
+    if transactional:
+        workers.forget_permission_caches()
+    yield
     if transactional:
         workers.forget_permission_caches()
 

@@ -204,7 +204,17 @@ def huddle_cancel(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResp
 @require_POST
 @htmx_action
 def huddle_close(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpResponse:
+    """Closes the huddle; with items not reached, first asks to confirm that they carry
+    over to the team's next huddle (the confirming button sends carry_over=yes)."""
     huddle = selectors.huddle_get_for_user(user=request.user, huddle_id=huddle_id)
+    permissions.require_can_run_huddles(request.user, huddle.team_id)
+    services.huddle_close_validate(huddle=huddle)
+    not_reached = selectors.huddle_items_not_reached(huddle=huddle)
+    if not_reached and request.POST.get("carry_over") != "yes":
+        context = {"huddle": huddle, "not_reached": not_reached}
+        if is_htmx(request):
+            return render(request, "huddles/_close_confirm.html", context)
+        return render(request, "huddles/close_confirm.html", context)
     services.huddle_close(actor=request.user, huddle=huddle)
     messages.success(request, "Huddle closed. The minutes are below.")
     return _hx_redirect(request, reverse("huddles:minutes", args=[huddle.pk]))

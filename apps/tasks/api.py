@@ -20,9 +20,16 @@ from apps.core.filters import filters_or_error
 from apps.patients.api_refs import PatientRefSerializer
 from apps.patients.selectors import patient_get_for_user
 from apps.tasks import permissions, selectors, services
-from apps.tasks.forms import TeamFilterForm, team_filters
-from apps.tasks.models import Task, TaskPriority
+from apps.tasks.forms import (
+    MyWorkViewForm,
+    TeamFilterForm,
+    goal_source,
+    task_list_filters,
+    team_filters,
+)
+from apps.tasks.models import MAX_RECURRENCE_DAYS, Task, TaskPriority, TaskType
 from apps.tasks.notifications import notification_mark_read
+from apps.tasks.selectors.rows import TASK_SORTS
 from apps.teams.selectors import team_active_members
 
 
@@ -40,6 +47,8 @@ class TaskRowSerializer(serializers.Serializer):
     priority = serializers.CharField()
     priority_display = serializers.CharField(source="priority_label")
     verification_role = serializers.CharField()
+    task_type = serializers.CharField()
+    snoozed_until = serializers.DateField(allow_null=True)
     is_overdue = serializers.BooleanField()
     is_orphaned = serializers.BooleanField()
     owner_role = serializers.CharField()
@@ -59,6 +68,7 @@ class MyWorkCountsSerializer(serializers.Serializer):
     upcoming = serializers.IntegerField()
     awaiting_my_verification = serializers.IntegerField()
     sent_for_verification = serializers.IntegerField()
+    snoozed = serializers.IntegerField(help_text="Snoozed past today and not overdue")
 
 
 class MyWorkSerializer(serializers.Serializer):
@@ -68,6 +78,7 @@ class MyWorkSerializer(serializers.Serializer):
     upcoming = TaskRowSerializer(many=True)
     awaiting_my_verification = TaskRowSerializer(many=True)
     sent_for_verification = TaskRowSerializer(many=True)
+    snoozed = TaskRowSerializer(many=True, help_text="Listed with snoozed=true only")
 
 
 class TeamWorklistSerializer(serializers.Serializer):
@@ -94,6 +105,10 @@ class TaskEventSerializer(serializers.Serializer):
     to_status = serializers.CharField()
     to_status_display = serializers.CharField(source="to_status_label")
     reason = serializers.CharField()
+    changes = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="For a details change: each field's label, before and after, in words",
+    )
 
 
 class TaskDetailSerializer(api_fields.OutputModelSerializer):
@@ -119,6 +134,10 @@ class TaskDetailSerializer(api_fields.OutputModelSerializer):
             "source_type",
             "source_type_display",
             "source_id",
+            "task_type",
+            "recurrence_days",
+            "snoozed_until",
+            "snooze_reason",
             "verification_role",
             "patient_id",
             "owner",
@@ -163,12 +182,49 @@ class TaskCreateInputSerializer(serializers.Serializer):
     patient_id = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     owner_id = serializers.IntegerField()
-    due_at = api_fields.DateTimeField()
+    due_at = api_fields.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out for a typed task: due after its type's usual time",
+    )
     priority = serializers.ChoiceField(choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     verification_role = serializers.ChoiceField(
         choices=Role.choices, required=False, allow_blank=True, default=""
     )
+    task_type = serializers.ChoiceField(
+        choices=TaskType.choices, required=False, allow_blank=True, default=""
+    )
+    recurrence_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_RECURRENCE_DAYS,
+        help_text="Repeat every this many days (7: weekly); completing one creates the next",
+    )
+    goal_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="An open goal of the patient's care plan this task serves",
+    )
+
+
+class TaskUpdateInputSerializer(serializers.Serializer):
+    """Only the fields sent change; the owner changes by reassignment."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    due_at = api_fields.DateTimeField(required=False)
+    priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
+
+
+class SnoozeInputSerializer(serializers.Serializer):
+    until = api_fields.DateField(help_text="After today, and no later than the due date")
+    reason = serializers.CharField(max_length=500)
 
 
 class CompleteInputSerializer(serializers.Serializer):
@@ -198,7 +254,7 @@ def _as_input_fields() -> Iterator[None]:
     try:
         yield
     except ApplicationError as error:
-        renames = {"owner": "owner_id"}
+        renames = {"owner": "owner_id", "goal": "goal_id"}
         error.field_errors = {renames.get(k, k): v for k, v in error.field_errors.items()}
         raise
 
@@ -224,10 +280,31 @@ def _detail(request: AuthenticatedRequest, task: Task) -> dict[str, Any]:
     return data
 
 
+# The search, narrowing and order of a worklist, the same on My work and the team worklist.
+LISTING_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words in the title, the patient's names or MRN"),
+    OpenApiParameter("priority", str, enum=TaskPriority.values),
+    OpenApiParameter("task_type", str, enum=TaskType.values),
+    OpenApiParameter("sort", str, enum=list(TASK_SORTS), description="Default: due"),
+]
+
+
 class MyWorkApi(APIView):
-    @extend_schema(responses=MyWorkSerializer, summary="My work: my open tasks and checks")
+    @extend_schema(
+        parameters=[
+            *LISTING_PARAMETERS,
+            OpenApiParameter("snoozed", bool, description="Also list the snoozed tasks"),
+        ],
+        responses=MyWorkSerializer,
+        summary="My work: my open tasks and checks",
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
-        work = selectors.my_work_for_user(user=request.user)
+        data = filters_or_error(MyWorkViewForm(request.query_params))
+        work = selectors.my_work_for_user(
+            user=request.user,
+            filters=task_list_filters(data),
+            show_snoozed=data["snoozed"],
+        )
         payload = {
             "counts": work.counts,
             "overdue": work.overdue,
@@ -235,6 +312,7 @@ class MyWorkApi(APIView):
             "upcoming": work.upcoming,
             "awaiting_my_verification": work.awaiting_my_verification,
             "sent_for_verification": work.sent_for_verification,
+            "snoozed": work.snoozed,
         }
         return Response(MyWorkSerializer(payload).data)
 
@@ -249,6 +327,7 @@ class TeamWorklistApi(APIView):
             OpenApiParameter("orphaned", bool, description="Owner no longer on the team"),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 200, default 50"),
+            *LISTING_PARAMETERS,
         ],
         responses=TeamWorklistSerializer,
         summary="The lead coordinator's worklist of the teams they lead",
@@ -310,6 +389,10 @@ class TaskCreateApi(APIView):
                 priority=values["priority"],
                 description=values["description"],
                 verification_role=values["verification_role"],
+                task_type=values["task_type"],
+                recurrence_days=values["recurrence_days"],
+                source_type=goal_source(values["goal_id"])[0],
+                source_id=goal_source(values["goal_id"])[1],
             )
         task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task), status=status.HTTP_201_CREATED)
@@ -319,6 +402,18 @@ class TaskDetailApi(APIView):
     @extend_schema(responses=TaskDetailSerializer, summary="One task with its history")
     def get(self, request: AuthenticatedRequest, task_id: int) -> Response:
         task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        return Response(_detail(request, task))
+
+    @extend_schema(
+        request=TaskUpdateInputSerializer,
+        responses=TaskDetailSerializer,
+        summary="Change the title, details, due time or priority (kept in the history)",
+    )
+    def patch(self, request: AuthenticatedRequest, task_id: int) -> Response:
+        task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+        values = parse_input(TaskUpdateInputSerializer, request.data)
+        services.task_update(actor=request.user, task=task, **values)
+        task = selectors.task_get_for_user(user=request.user, task_id=task.pk)
         return Response(_detail(request, task))
 
 
@@ -383,6 +478,23 @@ class TaskCancelApi(_TaskActionApi):
 
     def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
         services.task_cancel(actor=request.user, task=task, reason=data["reason"])
+
+
+class TaskSnoozeApi(_TaskActionApi):
+    input_serializer = SnoozeInputSerializer
+    summary = "Snooze to a date with a reason (never an overdue task)"
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_snooze(
+            actor=request.user, task=task, until=data["until"], reason=data["reason"]
+        )
+
+
+class TaskUnsnoozeApi(_TaskActionApi):
+    summary = "Bring a snoozed task back now"
+
+    def act(self, request: AuthenticatedRequest, task: Task, data: dict[str, Any]) -> None:
+        services.task_unsnooze(actor=request.user, task=task)
 
 
 class TaskReassignApi(_TaskActionApi):

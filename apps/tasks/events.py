@@ -36,6 +36,8 @@ class TaskHappening:
     to_status: str = ""
     reason: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    # History only (TaskEvent.changes): [{"field": label, "before": words, "after": words}].
+    changes: Sequence[dict[str, str]] = ()
 
 
 def task_events_record(*, actor: Actor, happenings: Iterable[TaskHappening]) -> list[TaskEvent]:
@@ -52,6 +54,7 @@ def task_events_record(*, actor: Actor, happenings: Iterable[TaskHappening]) -> 
             from_status=happening.from_status,
             to_status=happening.to_status,
             reason=happening.reason,
+            changes=list(happening.changes),
         )
         for happening in happenings
     )

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -49,10 +49,36 @@ class TaskPriority(models.TextChoices):
 class TaskSource(models.TextChoices):
     MANUAL = "manual", "Entered by hand"
     CARE_PLAN_INTERVENTION = "care_plan_intervention", "Care plan intervention"
+    CARE_PLAN_GOAL = "care_plan_goal", "Care plan goal"
     TRANSITION = "transition", "Transition of care"
     REFERRAL = "referral", "Referral"
     HUDDLE = "huddle", "Huddle decision"
     SOCIAL_TRIAGE = "social_triage", "Urgent social need (same-day triage)"
+
+
+class TaskType(models.TextChoices):
+    """What kind of work a task is; each kind has a sensible default due time
+    (TASK_TYPE_DUE_AFTER), used when the task is created without one."""
+
+    PHONE_CALL = "phone_call", "Phone call"
+    HOME_VISIT = "home_visit", "Home visit"
+    MEDICATION_REVIEW = "medication_review", "Medication review"
+    BOOK_APPOINTMENT = "book_appointment", "Book an appointment"
+    PAPERWORK = "paperwork", "Forms and benefits paperwork"
+    EDUCATION = "education", "Patient education"
+
+
+TASK_TYPE_DUE_AFTER: dict[str, timedelta] = {
+    TaskType.PHONE_CALL: timedelta(days=2),
+    TaskType.HOME_VISIT: timedelta(days=7),
+    TaskType.MEDICATION_REVIEW: timedelta(days=3),
+    TaskType.BOOK_APPOINTMENT: timedelta(days=5),
+    TaskType.PAPERWORK: timedelta(days=10),
+    TaskType.EDUCATION: timedelta(days=7),
+}
+
+# A recurring task repeats every this many days at most (a year).
+MAX_RECURRENCE_DAYS = 365
 
 
 def task_overdue_condition(now: datetime) -> Q:
@@ -99,6 +125,12 @@ class Task(BaseModel):
         max_length=32, choices=TaskSource.choices, default=TaskSource.MANUAL
     )
     source_id = models.BigIntegerField(null=True, blank=True)
+    task_type = models.CharField(max_length=24, choices=TaskType.choices, blank=True)
+    # Every this many days: completing the task creates the next one (services.recurrence).
+    recurrence_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Hidden from the owner's default My work until this date, unless it is overdue.
+    snoozed_until = models.DateField(null=True, blank=True)
+    snooze_reason = models.TextField(blank=True)
     # A job that creates a task names it, so a rerun finds it instead of making a twin.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     verification_role = models.CharField(
@@ -123,6 +155,15 @@ class Task(BaseModel):
             models.CheckConstraint(
                 condition=Q(status__in=CLOSED_STATUSES) | Q(owner__isnull=False),
                 name="open_task_has_an_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_days__isnull=True)
+                | Q(recurrence_days__gte=1, recurrence_days__lte=MAX_RECURRENCE_DAYS),
+                name="task_recurrence_between_a_day_and_a_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(snoozed_until__isnull=True) | ~Q(snooze_reason=""),
+                name="snoozed_task_has_a_reason",
             ),
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True)
@@ -190,6 +231,9 @@ class Task(BaseModel):
     def __str__(self) -> str:
         return f"Task #{self.pk}: {self.title}"
 
+    def is_snoozed_on(self, day: date) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > day
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -236,6 +280,8 @@ class TaskEventKind(models.TextChoices):
     UPDATED = "updated", "Details changed"
     REMINDED = "reminded", "Reminder sent"
     ESCALATED = "escalated", "Escalated"
+    SNOOZED = "snoozed", "Snoozed"
+    RECURRED = "recurred", "Next occurrence created"
 
 
 class TaskEvent(models.Model):
@@ -250,6 +296,9 @@ class TaskEvent(models.Model):
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     reason = models.TextField(blank=True)
+    # For "Details changed": each changed field's label with its value before and after,
+    # in words, so the history reads "Due: Mar 3, 09:00 -> Mar 5, 09:00".
+    changes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -276,8 +325,30 @@ class NotificationKind(models.TextChoices):
     TASK_ORPHANED = "task_orphaned", "Orphaned task"
     REFERRAL_REMINDER = "referral_reminder", "Referral needs follow-up"
     REFERRAL_ESCALATION = "referral_escalation", "Referral escalated"
+    REFERRAL_RESULT = "referral_result", "Referral result back"
     TRANSITION_FOLLOW_UP = "transition_follow_up", "Follow-up after discharge"
     TRANSITION_FOLLOW_UP_PROBLEM = "transition_follow_up_problem", "Follow-up needs attention"
+
+
+class NotificationDelivery(models.TextChoices):
+    """How a person hears of one kind of notification (NotificationPreference)."""
+
+    EMAIL = "email", "In caregraph, and by email at once"
+    DIGEST = "digest", "In caregraph, and in one email a day"
+    IN_APP = "in_app", "In caregraph only"
+    OFF = "off", "Off"
+
+
+# Warnings that work is slipping: a person may move them to the digest or keep them in
+# caregraph only, never switch them off.
+ALWAYS_DELIVERED_KINDS = frozenset(
+    {
+        NotificationKind.TASK_OVERDUE,
+        NotificationKind.TASK_ORPHANED,
+        NotificationKind.REFERRAL_ESCALATION,
+        NotificationKind.TRANSITION_FOLLOW_UP_PROBLEM,
+    }
+)
 
 
 def notification_kind_label(kind: str) -> str:
@@ -311,6 +382,11 @@ class Notification(models.Model):
     link = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=160, unique=True)
     about = models.CharField(max_length=160, blank=True)
+    # How the recipient wanted this kind delivered when it was made: only "email" is
+    # emailed on its own; "digest" waits for the daily digest.
+    delivery = models.CharField(
+        max_length=10, choices=NotificationDelivery.choices, default=NotificationDelivery.EMAIL
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -368,3 +444,27 @@ class EmailAddressStatus(BaseModel):
 
     def __str__(self) -> str:
         return f"email of user {self.user_id}"
+
+
+class NotificationPreference(BaseModel):
+    """One person's choice for one kind of notification; without a row, the kind is
+    delivered in caregraph and by email at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    delivery = models.CharField(max_length=10, choices=NotificationDelivery.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind"),
+            models.CheckConstraint(
+                condition=~Q(delivery="off")
+                | ~Q(kind__in=sorted(kind.value for kind in ALWAYS_DELIVERED_KINDS)),
+                name="warnings_are_never_switched_off",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id}: {self.delivery}"

@@ -24,6 +24,8 @@ from apps.tasks.models import (
     MAX_EMAIL_ATTEMPTS,
     EmailAddressStatus,
     Notification,
+    NotificationDelivery,
+    NotificationPreference,
     Task,
 )
 
@@ -58,6 +60,9 @@ def notification_send(
     """
     if not recipient.is_active:
         return None
+    delivery = deliveries_for([(recipient.pk, kind)])[(recipient.pk, kind)]
+    if delivery == NotificationDelivery.OFF:
+        return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -70,11 +75,26 @@ def notification_send(
                 patient=patient,
                 task=task,
                 about=about,
+                delivery=delivery,
             )
     except IntegrityError:
         return None
-    notification_emails_enqueue([notification.pk])
+    if delivery == NotificationDelivery.EMAIL:
+        notification_emails_enqueue([notification.pk])
     return notification
+
+
+def deliveries_for(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """How each (recipient id, kind) is to be delivered, from one query: the person's
+    preference, or email at once when they set none."""
+    wanted = set(pairs)
+    chosen = {
+        (user_id, kind): delivery
+        for user_id, kind, delivery in NotificationPreference.objects.filter(
+            user_id__in={user_id for user_id, _ in wanted}, kind__in={kind for _, kind in wanted}
+        ).values_list("user_id", "kind", "delivery")
+    }
+    return {pair: chosen.get(pair, NotificationDelivery.EMAIL) for pair in wanted}
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,7 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
     """
     if not drafts:
         return []
+    delivery = deliveries_for([(draft.recipient_id, draft.kind) for draft in drafts])
     Notification.objects.bulk_create(
         [
             Notification(
@@ -116,8 +137,10 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
                 patient_id=draft.patient_id,
                 task_id=draft.task_id,
                 about=draft.about[:160],
+                delivery=delivery[(draft.recipient_id, draft.kind)],
             )
             for draft in drafts
+            if delivery[(draft.recipient_id, draft.kind)] != NotificationDelivery.OFF
         ],
         ignore_conflicts=True,
     )
@@ -125,6 +148,7 @@ def notification_send_many(drafts: Sequence[NotificationDraft]) -> list[int]:
         Notification.objects.filter(
             idempotency_key__in=[draft.idempotency_key for draft in drafts],
             emailed_at__isnull=True,
+            delivery=NotificationDelivery.EMAIL,
         )
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -154,6 +178,7 @@ def notification_emails_requeue(*, now: datetime | None = None, limit: int = 2_0
         Notification.objects.filter(
             Q(email_failed_at__isnull=True) | Q(email_failed_at__lte=now - EMAIL_GRACE),
             emailed_at__isnull=True,
+            delivery=NotificationDelivery.EMAIL,
             created_at__gte=now - EMAIL_WINDOW,
             created_at__lte=now - EMAIL_GRACE,
             recipient__is_active=True,
@@ -217,7 +242,9 @@ def notification_email_send(*, notification_id: int) -> str:
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
+            .filter(
+                pk=notification_id, emailed_at__isnull=True, delivery=NotificationDelivery.EMAIL
+            )
             .first()
         )
         if notification is None:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.core.exceptions import ApplicationError
+from apps.patients.models import Patient
 from apps.tasks.models import Task
 
 
@@ -95,3 +97,40 @@ def task_source_link_register(source_type: str, linker: Linker) -> None:
 def task_source_link(task: Task) -> SourceLink | None:
     linker = _linkers.get(task.source_type)
     return linker(task) if linker is not None else None
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Something of a higher app a person may link a new task to (a care-plan goal)."""
+
+    id: int
+    label: str
+
+
+Chooser = Callable[[Patient], list[LinkTarget]]
+_choosers: dict[str, Chooser] = {}
+
+
+def task_link_target_register(source_type: str, chooser: Chooser) -> None:
+    """Called from an app's ready(): `chooser(patient)` lists what a task may be linked to."""
+    _choosers[source_type] = chooser
+
+
+def task_link_targets(source_type: str, patient: Patient) -> list[LinkTarget]:
+    chooser = _choosers.get(source_type)
+    return chooser(patient) if chooser is not None else []
+
+
+def task_link_validate(
+    *, source_type: str, source_id: int | None, patient: Patient, field: str
+) -> None:
+    """A source a person chooses (one with a chooser) must be one of the patient's own
+    choices: a task cannot be linked to another patient's goal by sending its id."""
+    chooser = _choosers.get(source_type)
+    if chooser is None:
+        return
+    if source_id is None or source_id not in {target.id for target in chooser(patient)}:
+        raise ApplicationError(
+            "Link the task to one of this patient's current goals.",
+            field_errors={field: ["Choose a goal from this patient's care plan."]},
+        )

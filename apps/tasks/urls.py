@@ -16,9 +16,16 @@ urlpatterns = [
     path("tasks/<int:task_id>/hold/", views.task_hold, name="hold"),
     path("tasks/<int:task_id>/cancel/", views.task_cancel, name="cancel"),
     path("tasks/<int:task_id>/reassign/", views.task_reassign, name="reassign"),
+    path("tasks/<int:task_id>/edit/", views.task_edit, name="edit"),
+    path("tasks/<int:task_id>/snooze/", views.task_snooze, name="snooze"),
     path("patients/<int:patient_id>/", views.patient_tasks, name="patient_tasks"),
     path("patients/<int:patient_id>/new/", views.task_create, name="create"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
     path("notifications/read/", views.notification_read, name="notifications_read"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
 ]

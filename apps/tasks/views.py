@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.http import AuthenticatedHttpRequest
@@ -24,16 +25,22 @@ from apps.tasks.forms import (
     BulkReassignForm,
     CompleteForm,
     MyWorkViewForm,
+    NotificationPreferencesForm,
     ReasonForm,
     ReassignForm,
+    SnoozeForm,
     TaskCreateForm,
+    TaskEditForm,
     TeamFilterForm,
+    goal_source,
+    task_list_filters,
     team_filters,
 )
 from apps.tasks.landing import VERIFICATIONS, landing_url_for
-from apps.tasks.models import Task
+from apps.tasks.models import Task, TaskSource
 from apps.tasks.notifications import notification_mark_read
-from apps.tasks.sources import task_source_link
+from apps.tasks.preferences import notification_preferences_for_user, notification_preferences_set
+from apps.tasks.sources import task_link_targets, task_source_link
 from apps.teams.selectors import team_active_members
 
 VARIANTS = ("my", "team", "patient")
@@ -72,14 +79,20 @@ def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     show_all = request.GET.get("upcoming") == "all"
     work = selectors.my_work_for_user(
-        user=request.user, upcoming_limit=None if show_all else UPCOMING_SHOWN
+        user=request.user,
+        upcoming_limit=None if show_all else UPCOMING_SHOWN,
+        filters=task_list_filters(view.cleaned_data),
+        show_snoozed=view.cleaned_data["snoozed"],
     )
     context = {
         "work": work,
         "counts": work.counts,
+        "view_form": view,
         "is_lead": bool(permissions.lead_team_ids(request.user)),
         "verifications_only": view.cleaned_data["show"] == VERIFICATIONS,
     }
+    if is_htmx(request) and request.htmx.target == "my-work-results":
+        return render(request, "tasks/_my_work_results.html", context)
     return render(request, "tasks/my_work.html", context)
 
 
@@ -113,6 +126,10 @@ def _team_context(
             ("patient", filters.patient_id or ""),
             ("overdue", "on" if filters.overdue else ""),
             ("orphaned", "on" if filters.orphaned else ""),
+            ("q", filters.listing.query),
+            ("priority", filters.listing.priority),
+            ("task_type", filters.listing.task_type),
+            ("sort", "" if filters.listing.sort == "due" else filters.listing.sort),
         )
         if value
     }
@@ -189,8 +206,65 @@ def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse
         "reassign_form": ReassignForm(members=members, current_owner_id=task.owner_id),
         "complete_form": CompleteForm(),
         "reason_form": ReasonForm(),
+        "edit_form": TaskEditForm(initial=_edit_initial(task)),
+        "snooze_form": SnoozeForm(),
+        "snoozed": task.is_snoozed_on(timezone.localdate()),
+        "can_edit": task.is_open and permissions.can_work_on_task(request.user, task),
     }
     return render(request, "tasks/detail.html", context)
+
+
+def _edit_initial(task: Task) -> dict[str, object]:
+    return {
+        "title": task.title,
+        "due_at": timezone.localtime(task.due_at),
+        "priority": task.priority,
+        "recurrence_days": task.recurrence_days,
+        "description": task.description,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """Change the title, details, due time or priority; the history keeps before and after."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    permissions.require_can_work_on_task(request.user, task)
+    form = TaskEditForm(request.POST or None, initial=_edit_initial(task))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_update(actor=request.user, task=task, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(request, "Task saved.")
+            return redirect("tasks:detail", task_id=task.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/edit.html", {"task": task, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_snooze(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    """Snooze to a date with a reason (never an overdue task), or bring it back now."""
+    task = selectors.task_get_for_user(user=request.user, task_id=task_id)
+    permissions.require_can_work_on_task(request.user, task)
+    if request.method == "POST" and "unsnooze" in request.POST:
+        services.task_unsnooze(actor=request.user, task=task)
+        messages.success(request, "Task back on your list.")
+        return redirect("tasks:detail", task_id=task.pk)
+    form = SnoozeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_snooze(actor=request.user, task=task, **form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            until = form.cleaned_data["until"]
+            messages.success(request, f"Snoozed until {until:%b %d %Y}.")
+            return redirect("tasks:detail", task_id=task.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/snooze.html", {"task": task, "form": form}, status=status)
 
 
 @login_required
@@ -202,7 +276,8 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
     initial = (
         {"owner": request.user.pk} if any(m.user_id == request.user.pk for m in members) else {}
     )
-    form = TaskCreateForm(request.POST or None, members=members, initial=initial)
+    goals = task_link_targets(TaskSource.CARE_PLAN_GOAL, patient)
+    form = TaskCreateForm(request.POST or None, members=members, goals=goals, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         owner = selectors.user_get(user_id=data["owner"])
@@ -218,13 +293,18 @@ def task_create(request: AuthenticatedHttpRequest, patient_id: int) -> HttpRespo
                 priority=data["priority"],
                 description=data["description"],
                 verification_role=data["verification_role"],
+                task_type=data["task_type"],
+                recurrence_days=data["recurrence_days"],
+                source_type=goal_source(data["goal"])[0],
+                source_id=goal_source(data["goal"])[1],
             )
         except ApplicationError as error:
             add_errors_to_form(form, error)
         else:
             messages.success(request, "Task created.")
             return redirect("tasks:detail", task_id=task.pk)
-    return render(request, "tasks/create.html", {"form": form, "patient": patient})
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/create.html", {"form": form, "patient": patient}, status=status)
 
 
 @login_required
@@ -356,3 +436,24 @@ def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
     notification_mark_read(actor=request.user, notification_ids=ids or None)
     return redirect("tasks:notifications")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """How each kind of notification reaches me: at once by email, a daily digest, in
+    caregraph only, or off."""
+    rows = notification_preferences_for_user(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = notification_preferences_set(actor=request.user, choices=form.cleaned_data)
+        except ApplicationError as error:
+            add_errors_to_form(form, error)
+        else:
+            messages.success(
+                request, "Preferences saved." if changed else "Nothing changed: saved as it was."
+            )
+            return redirect("tasks:notification_preferences")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "tasks/notification_preferences.html", {"form": form}, status=status)

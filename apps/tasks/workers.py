@@ -16,6 +16,7 @@ from apps.tasks.notifications import (
     notification_email_send,
     notification_emails_requeue,
 )
+from apps.tasks.preferences import notification_digest_send
 from apps.tasks.services.reminders import SWEEP, task_reminders_sweep
 
 # Failures that may pass: the database, the broker, the mail server or the network.
@@ -87,3 +88,12 @@ def task_reminder_sweep_task() -> None:
         # Everything else went out; the run is recorded as failed, naming the tasks.
         ids = ", ".join(str(pk) for pk in result.failed[:20])
         raise ItemsFailed(f"{len(result.failed)} task reminder(s) failed: {ids}.")
+
+
+@shared_task(acks_late=True)
+@recorded_job
+def notification_digest_task() -> None:
+    """Beat job, once a day: the email digest of each person's waiting notifications."""
+    with request_context(RequestContext(source=AuditSource.TASK)):
+        result = notification_digest_send()
+    result.raise_if_failed("digest email(s)")

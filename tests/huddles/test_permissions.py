@@ -109,7 +109,8 @@ def test_attendance_and_close_role_matrix(request, running, nurse, who, expected
         reverse("huddles:attendance", args=[huddle.pk, nurse.pk]), {"present": "1"}, **HX
     )
     assert response.status_code == expected
-    closing = client.post(reverse("huddles:close", args=[huddle.pk]), **HX)
+    # Confirmed: the pending item carries over (an unconfirmed close only asks).
+    closing = client.post(reverse("huddles:close", args=[huddle.pk]), {"carry_over": "yes"}, **HX)
     if expected == 200:
         assert closing.status_code == 204
         huddle.refresh_from_db()

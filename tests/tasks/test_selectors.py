@@ -50,6 +50,7 @@ def test_my_work_sorts_my_open_tasks_into_overdue_today_and_upcoming(nurse, chw,
         "upcoming": 1,
         "awaiting_my_verification": 0,
         "sent_for_verification": 0,
+        "snoozed": 0,
     }
     assert selectors.my_work_counts_for_user(user=nurse) == work.counts
 

@@ -296,7 +296,8 @@ def test_create_refuses_an_owner_off_the_team_and_a_member_without_the_right(
         reverse("tasks:create", args=[patient.pk]),
         {"title": "X", "owner": outsider.pk, "due_at": "2026-12-01T09:30", "priority": "routine"},
     )
-    assert response.status_code == 200
+    # Refused input answers 400 with the form and its field message (the house rule).
+    assert response.status_code == 400
     assert response.context["form"].errors["owner"]
     assert client_for(viewer).get(reverse("tasks:create", args=[patient.pk])).status_code == 403
     assert not Task.objects.exists()

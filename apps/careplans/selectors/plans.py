@@ -23,6 +23,7 @@ from apps.core.models import AuditAction
 from apps.patients.models import Patient
 from apps.patients.permissions import visible_patients
 from apps.patients.selectors import patient_get_for_user
+from apps.tasks.models import Task, TaskSource
 from apps.teams.models import TeamMembership
 from apps.teams.selectors import team_active_members
 
@@ -134,6 +135,21 @@ def care_plan_content(plan: CarePlan) -> tuple[list[Goal], list[Intervention], l
     return goals, interventions, barriers
 
 
+def _with_goal_tasks(goals: list[Goal]) -> None:
+    """Each goal's open tasks made to serve it (TaskSource.CARE_PLAN_GOAL), in one query."""
+    serving: dict[int, list[Task]] = {}
+    tasks = (
+        Task.objects.open()
+        .filter(source_type=TaskSource.CARE_PLAN_GOAL, source_id__in=[goal.pk for goal in goals])
+        .select_related("owner")
+        .order_by("due_at", "pk")
+    )
+    for task in tasks if goals else []:
+        serving.setdefault(task.source_id or 0, []).append(task)
+    for goal in goals:
+        goal.serving_tasks = serving.get(goal.pk, [])  # type: ignore[attr-defined]
+
+
 def care_plan_detail_for_user(*, user: User, patient_id: int | str) -> CarePlanDetail:
     """The patient's current plan with its goals by domain, interventions and barriers."""
     return care_plan_detail(
@@ -157,6 +173,7 @@ def care_plan_detail(*, user: User, patient: Patient) -> CarePlanDetail:
     plan.patient = patient
     audit_plan_view(user, plan, "plan")
     detail.goals, detail.interventions, detail.barriers = care_plan_content(plan)
+    _with_goal_tasks(detail.goals)
     detail.goal_groups = [
         GoalGroup(domain, label, [goal for goal in detail.goals if goal.domain == domain])
         for domain, label in GoalDomain.choices

@@ -277,3 +277,12 @@ def series_get_for_user(*, user: User, series_id: int | str) -> HuddleSeries:
     if series is None:
         raise NotFoundError("No such series.")
     return series
+
+
+def huddle_items_not_reached(*, huddle: Huddle) -> list[AgendaItem]:
+    """Items still pending: closing the huddle carries them into the team's next one."""
+    return list(
+        huddle.items.filter(status=ItemStatus.PENDING)
+        .select_related("patient")
+        .order_by("position", "id")
+    )

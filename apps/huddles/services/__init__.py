@@ -16,6 +16,7 @@ from apps.huddles.services.meeting import (
     huddle_agenda_refresh,
     huddle_attendance_set,
     huddle_close,
+    huddle_close_validate,
     huddle_open,
     previous_huddle,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "huddle_attendance_set",
     "huddle_cancel",
     "huddle_close",
+    "huddle_close_validate",
     "huddle_item_add",
     "huddle_item_decision_record",
     "huddle_item_discuss",

@@ -297,11 +297,9 @@ def huddle_attendance_set(
     return row
 
 
-@transaction.atomic
-def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
-    """Ends the meeting. Items not reached stay pending and open the team's next huddle."""
-    huddle = _locked(huddle)
-    require_can_run_huddles(actor, huddle.team_id)
+def huddle_close_validate(*, huddle: Huddle) -> None:
+    """May this huddle close now? (in progress, attendance recorded). The page asks this
+    before it asks to confirm carrying items over, so a refusal is not preceded by a question."""
     if huddle.status != HuddleStatus.OPEN:
         raise ApplicationError("Only a huddle in progress can be closed.")
     if not huddle.attendance.filter(present=True).exists():
@@ -309,6 +307,14 @@ def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
             "Record who attended before closing the huddle.",
             field_errors={"attendance": ["Mark at least one person present."]},
         )
+
+
+@transaction.atomic
+def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
+    """Ends the meeting. Items not reached stay pending and open the team's next huddle."""
+    huddle = _locked(huddle)
+    require_can_run_huddles(actor, huddle.team_id)
+    huddle_close_validate(huddle=huddle)
     huddle.status = HuddleStatus.CLOSED
     huddle.closed_at = timezone.now()
     huddle.closed_by = actor

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -30,6 +31,8 @@ from apps.referrals.models import (
     ResourceService,
 )
 from apps.referrals.services.settings import Limits, due_times, referral_settings_get, same_time_on
+from apps.tasks.models import NotificationKind
+from apps.tasks.notifications import notification_send
 from apps.teams.selectors import live_member_validate
 
 DRAFT_FIELDS = ("reason", "urgency", "service", "specialist_name", "goal")
@@ -392,7 +395,26 @@ def referral_transition(
         from_state=previous,
         to_state=referral.state,
     )
+    if transition.needs_result:
+        _tell_the_referrer(actor=actor, referral=referral)
     return referral
+
+
+def _tell_the_referrer(*, actor: Actor, referral: Referral) -> None:
+    """The clinician who made the referral hears that its result is back (once per
+    documented result), unless they documented it themselves. Ids and a link only: the
+    result itself is read on the referral's page."""
+    referrer = referral.referred_by
+    if person_behind(actor) == referrer:
+        return
+    notification_send(
+        recipient=referrer,
+        idempotency_key=f"referral:{referral.pk}:result:{referral.state_sequence}",
+        kind=NotificationKind.REFERRAL_RESULT,
+        subject="The result of a referral you made is back",
+        link=reverse("referrals:detail", args=[referral.pk]),
+        patient=referral.patient,
+    )
 
 
 @transaction.atomic

@@ -5,10 +5,11 @@ here, in one query whatever their number.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from apps.tasks.models import (
     OPEN_STATUSES,
     Task,
     TaskPriority,
+    TaskType,
     task_is_overdue,
     task_status_label,
 )
@@ -44,6 +46,8 @@ _ROW_FIELDS = (
     "owner__last_name",
     "owner__username",
     "owner__is_active",
+    "snoozed_until",
+    "task_type",
 )
 
 
@@ -68,6 +72,8 @@ class TaskRow:
     owner_last_name: str
     owner_username: str
     owner_is_active: bool
+    snoozed_until: date | None
+    task_type: str
     is_overdue: bool = False
     owner_role: str = ""
     is_orphaned: bool = False
@@ -124,8 +130,68 @@ class TaskRow:
         return f"{_url_prefix('patients:chart')}{self.patient_id}/"
 
     @property
+    def task_type_label(self) -> str:
+        return TaskType(self.task_type).label if self.task_type in TaskType.values else ""
+
+    def snoozed_on(self, day: date) -> bool:
+        """Snoozed past `day` and not overdue: an overdue task is never hidden."""
+        return not self.is_overdue and self.snoozed_until is not None and self.snoozed_until > day
+
+    @property
     def due_label(self) -> str:
         return timezone.localtime(self.due_at).strftime("%a %b %d, %H:%M")
+
+
+@dataclass(frozen=True)
+class TaskListFilters:
+    """What a worklist's reader narrowed it to: words (title, patient name or MRN), a
+    priority, a task type, and the order. Read by My work and the team worklist alike."""
+
+    query: str = ""
+    priority: str = ""
+    task_type: str = ""
+    sort: str = "due"
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.query.strip() or self.priority or self.task_type)
+
+
+_PRIORITY_RANK = Case(
+    *(When(priority=value, then=Value(rank)) for rank, value in enumerate(TaskPriority.values)),
+    default=Value(0),
+)
+
+# The orders a worklist offers: key -> (label, ordering).
+TASK_SORTS: dict[str, tuple[str, list[Any]]] = {
+    "due": ("Due soonest", ["due_at", "pk"]),
+    "priority": ("Most urgent", [_PRIORITY_RANK.desc(), "due_at", "pk"]),
+    "patient": ("Patient", ["patient__family_name", "patient__given_name", "due_at", "pk"]),
+}
+
+
+def task_search_condition(query: str) -> Q:
+    """Words found in the task's title, or starting the patient's names, or the MRN."""
+    condition = Q()
+    for word in query.replace(",", " ").split():
+        condition &= (
+            Q(title__icontains=word)
+            | Q(patient__family_name__istartswith=word)
+            | Q(patient__given_name__istartswith=word)
+            | Q(patient__mrn__iexact=word)
+        )
+    return condition
+
+
+def task_list_filtered(tasks: QuerySet[Task], filters: TaskListFilters) -> QuerySet[Task]:
+    """`tasks` narrowed and ordered as `filters` say: the one reading of a worklist's filters."""
+    if filters.query.strip():
+        tasks = tasks.filter(task_search_condition(filters.query))
+    if filters.priority:
+        tasks = tasks.filter(priority=filters.priority)
+    if filters.task_type:
+        tasks = tasks.filter(task_type=filters.task_type)
+    return tasks.order_by(*TASK_SORTS.get(filters.sort, TASK_SORTS["due"])[1])
 
 
 @cache

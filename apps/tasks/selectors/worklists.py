@@ -22,12 +22,14 @@ from apps.tasks.models import (
     task_overdue_condition,
 )
 from apps.tasks.selectors.rows import (
+    TaskListFilters,
     TaskRow,
     _audit_list,
     _end_of_today,
     _rows,
     _visible_tasks,
     _with_actions,
+    task_list_filtered,
 )
 from apps.tasks.sources import WorkProblem, work_problems
 from apps.teams.models import TeamMembership
@@ -52,6 +54,10 @@ class MyWork:
     sent_for_verification: list[TaskRow]
     # All upcoming tasks, when `upcoming` holds only the first few of them.
     upcoming_total: int = 0
+    # Snoozed and not yet due: listed only when asked for (`snoozed_count` always).
+    snoozed: list[TaskRow] = field(default_factory=list)
+    snoozed_count: int = 0
+    filters: TaskListFilters = field(default_factory=TaskListFilters)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -61,6 +67,7 @@ class MyWork:
             "upcoming": max(self.upcoming_total, len(self.upcoming)),
             "awaiting_my_verification": len(self.awaiting_my_verification),
             "sent_for_verification": len(self.sent_for_verification),
+            "snoozed": self.snoozed_count,
         }
 
     @property
@@ -71,6 +78,7 @@ class MyWork:
             *self.upcoming,
             *self.awaiting_my_verification,
             *self.sent_for_verification,
+            *self.snoozed,
         ]
 
 
@@ -80,19 +88,25 @@ def my_work_for_user(
     now: datetime | None = None,
     with_actions: bool = True,
     upcoming_limit: int | None = None,
+    filters: TaskListFilters | None = None,
+    show_snoozed: bool = False,
 ) -> MyWork:
     """The user's open tasks (overdue, due today, upcoming) and the verifications they owe.
 
     "Awaiting my verification" is every task on the user's teams that waits
     for a check by the role the user holds on that team, except work the user
     did. With `upcoming_limit`, only the soonest upcoming tasks are returned
-    (and audited); the count still covers all. Three queries (two reads, one
-    audit insert) plus the user's rights for the buttons, whatever the counts.
+    (and audited); the count still covers all. `filters` narrow and order every
+    section. A task snoozed past today leaves the default view (counted, listed
+    under "snoozed" with `show_snoozed`) unless it is overdue: overdue work is
+    never hidden. Three queries (two reads, one audit insert) plus the user's
+    rights for the buttons, whatever the counts.
     """
     now = now or timezone.now()
+    filters = filters or TaskListFilters()
     visible = _visible_tasks(user)
     owned = _rows(
-        visible.filter(owner_id=user.pk, status__in=OPEN_STATUSES).order_by("due_at", "pk"),
+        task_list_filtered(visible.filter(owner_id=user.pk, status__in=OPEN_STATUSES), filters),
         now=now,
     )
     in_my_role = TeamMembership.objects.open().filter(
@@ -101,13 +115,16 @@ def my_work_for_user(
         role=OuterRef("verification_role"),
     )
     awaiting = _rows(
-        visible.filter(status=TaskStatus.AWAITING_VERIFICATION)
-        .filter(Exists(in_my_role))
-        .exclude(performed_by_id=user.pk)
-        .order_by("due_at", "pk"),
+        task_list_filtered(
+            visible.filter(status=TaskStatus.AWAITING_VERIFICATION)
+            .filter(Exists(in_my_role))
+            .exclude(performed_by_id=user.pk),
+            filters,
+        ),
         now=now,
     )
     end_of_today = _end_of_today(now)
+    today = timezone.localdate(now)
     work = MyWork(
         now=now,
         overdue=[],
@@ -115,9 +132,14 @@ def my_work_for_user(
         upcoming=[],
         awaiting_my_verification=awaiting,
         sent_for_verification=[],
+        filters=filters,
     )
     for row in owned:
-        if row.status not in ACTIONABLE_STATUSES:
+        if row.status in ACTIONABLE_STATUSES and row.snoozed_on(today):
+            work.snoozed_count += 1
+            if show_snoozed:
+                work.snoozed.append(row)
+        elif row.status not in ACTIONABLE_STATUSES:
             work.sent_for_verification.append(row)
         elif row.is_overdue:
             work.overdue.append(row)
@@ -129,7 +151,13 @@ def my_work_for_user(
     if upcoming_limit is not None:
         work.upcoming = work.upcoming[: max(0, upcoming_limit)]
     if with_actions:
-        mine = [*work.overdue, *work.due_today, *work.upcoming, *work.sent_for_verification]
+        mine = [
+            *work.overdue,
+            *work.due_today,
+            *work.upcoming,
+            *work.sent_for_verification,
+            *work.snoozed,
+        ]
         _with_actions(user, mine, None)
         # Every one of these matched the user's own role on its team.
         _with_actions(user, awaiting, {row.team_id: row.verification_role for row in awaiting})
@@ -147,10 +175,18 @@ class TeamWorklistFilters:
     patient_id: int | None = None
     overdue: bool = False
     orphaned: bool = False
+    listing: TaskListFilters = field(default_factory=TaskListFilters)
 
     @property
     def active(self) -> bool:
-        return bool(self.owner_id or self.role or self.patient_id or self.overdue or self.orphaned)
+        return bool(
+            self.owner_id
+            or self.role
+            or self.patient_id
+            or self.overdue
+            or self.orphaned
+            or self.listing.narrowed
+        )
 
 
 @dataclass
@@ -268,11 +304,12 @@ def team_worklist_for_user(
         chosen = chosen.filter(task_overdue_condition(now))
     if filters.orphaned:
         chosen = chosen.filter(_pairs(orphaned_pairs))
+    chosen = task_list_filtered(chosen, filters.listing)
     total = chosen.count()
     num_pages = max(1, math.ceil(total / page_size))
     number = max(1, min(page, num_pages))
     start = (number - 1) * page_size
-    rows = work.finish(_rows(chosen.order_by("due_at", "pk")[start : start + page_size], now=now))
+    rows = work.finish(_rows(chosen[start : start + page_size], now=now))
     orphaned = work.finish(
         _rows(
             work.tasks.filter(_pairs(orphaned_pairs)).order_by("due_at", "pk")[:ORPHANED_SHOWN],
@@ -323,6 +360,8 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
         role=OuterRef("verification_role"),
     )
     mine = Q(owner_id=user.pk, status__in=ACTIONABLE_STATUSES)
+    snoozed = mine & Q(snoozed_until__gt=timezone.localdate(now)) & ~task_overdue_condition(now)
+    shown = mine & ~snoozed
     awaiting = (
         Q(status=TaskStatus.AWAITING_VERIFICATION)
         & Q(Exists(in_my_role))
@@ -333,8 +372,9 @@ def my_work_counts_for_user(*, user: User, now: datetime | None = None) -> dict[
         .filter(Q(owner_id=user.pk, status__in=OPEN_STATUSES) | awaiting)
         .aggregate(
             overdue=Count("pk", filter=mine & task_overdue_condition(now)),
-            due_today=Count("pk", filter=mine & Q(due_at__gte=now, due_at__lt=end_of_today)),
-            upcoming=Count("pk", filter=mine & Q(due_at__gte=end_of_today)),
+            due_today=Count("pk", filter=shown & Q(due_at__gte=now, due_at__lt=end_of_today)),
+            upcoming=Count("pk", filter=shown & Q(due_at__gte=end_of_today)),
+            snoozed=Count("pk", filter=snoozed),
             awaiting_my_verification=Count("pk", filter=awaiting),
             sent_for_verification=Count(
                 "pk", filter=Q(owner_id=user.pk, status=TaskStatus.AWAITING_VERIFICATION)

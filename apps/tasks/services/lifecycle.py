@@ -5,7 +5,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from apps.accounts.models import Actor, Role, User, actor_checked
 from apps.core.actors import is_job, person_behind
@@ -15,19 +15,49 @@ from apps.patients.models import Patient
 from apps.tasks import permissions, states
 from apps.tasks.events import task_event_record
 from apps.tasks.models import (
+    MAX_RECURRENCE_DAYS,
+    TASK_TYPE_DUE_AFTER,
     Task,
     TaskEventKind,
     TaskPriority,
     TaskSource,
     TaskStatus,
+    TaskType,
 )
 from apps.tasks.notifications import notification_send
-from apps.tasks.sources import TaskChange, task_source_changed
+from apps.tasks.sources import TaskChange, task_link_validate, task_source_changed
 from apps.tasks.states import task_move
 from apps.teams.selectors import live_member_validate, membership_active
 
 ASSIGNED_KIND = "task_assigned"
 TITLE_MAX_LENGTH = 200
+
+
+UPDATE_LABELS = {
+    "title": "Title",
+    "description": "Details",
+    "due_at": "Due",
+    "priority": "Priority",
+    "recurrence_days": "Repeats",
+}
+# task_update's "leave how often it repeats as it is" (None means: stop repeating).
+KEEP_RECURRENCE = -1
+
+
+def _in_words(task: Task, name: str) -> str:
+    """A field's value as the task page shows it, for the history of a change."""
+    if name == "due_at":
+        return dateformat.format(timezone.localtime(task.due_at), "M j Y, H:i")
+    if name == "priority":
+        return task.get_priority_display()
+    if name == "recurrence_days":
+        if not task.recurrence_days:
+            return "once"
+        return "weekly" if task.recurrence_days == 7 else f"every {task.recurrence_days} days"
+    if name == "description":
+        # The details can be long: the history says they changed, the page shows them.
+        return "(changed)" if task.description else "(none)"
+    return str(getattr(task, name))
 
 
 def task_link(task_id: int) -> str:
@@ -70,18 +100,23 @@ def task_create(
     patient: Patient,
     title: str,
     owner: User,
-    due_at: datetime,
+    due_at: datetime | None,
     priority: str = TaskPriority.ROUTINE,
     description: str = "",
     source_type: str = TaskSource.MANUAL,
     source_id: int | None = None,
     verification_role: str = "",
     idempotency_key: str | None = None,
+    task_type: str = "",
+    recurrence_days: int | None = None,
 ) -> Task:
     """Creates a task with one accountable owner on the patient's team.
 
-    With an `idempotency_key` a second call returns the first task unchanged,
-    so a job that runs twice (or two at once) makes one task.
+    Without a due time, a task of a type is due after its type's default
+    (TASK_TYPE_DUE_AFTER). With `recurrence_days`, completing it creates the
+    next one that many days after this one's due time. With an
+    `idempotency_key` a second call returns the first task unchanged, so a
+    job that runs twice (or two at once) makes one task.
     """
     actor_checked(actor)
     if idempotency_key:
@@ -95,17 +130,26 @@ def task_create(
         errors["title"] = ["Say what needs doing."]
     elif len(title.strip()) > TITLE_MAX_LENGTH:
         errors["title"] = [f"Keep the title to {TITLE_MAX_LENGTH} characters."]
+    if task_type and task_type not in TaskType.values:
+        errors["task_type"] = [f"'{task_type}' is not a task type."]
+    elif due_at is None and task_type:
+        due_at = timezone.now() + TASK_TYPE_DUE_AFTER[task_type]
     if due_at is None or timezone.is_naive(due_at):
         errors["due_at"] = ["The due time needs a date, a time and a time zone."]
+    if recurrence_days is not None and not 1 <= recurrence_days <= MAX_RECURRENCE_DAYS:
+        errors["recurrence_days"] = [
+            f"Repeat every 1 to {MAX_RECURRENCE_DAYS} days, or leave it blank for a one-off."
+        ]
     if priority not in TaskPriority.values:
         errors["priority"] = [f"'{priority}' is not a priority."]
     if source_type not in TaskSource.values:
         errors["source_type"] = [f"'{source_type}' is not a task source."]
     if verification_role and verification_role not in Role.values:
         errors["verification_role"] = [f"'{verification_role}' is not a role."]
-    if errors:
+    if errors or due_at is None:
         raise ApplicationError("The task is not valid.", field_errors=errors)
     task_owner_validate(patient=patient, user=owner, field="owner")
+    task_link_validate(source_type=source_type, source_id=source_id, patient=patient, field="goal")
     task = Task(
         patient=patient,
         title=title.strip(),
@@ -118,6 +162,8 @@ def task_create(
         source_id=source_id,
         verification_role=verification_role,
         idempotency_key=idempotency_key or None,
+        task_type=task_type,
+        recurrence_days=recurrence_days,
     )
     try:
         with transaction.atomic():
@@ -147,8 +193,10 @@ def task_update(
     description: str | None = None,
     due_at: datetime | None = None,
     priority: str | None = None,
+    recurrence_days: int | None = KEEP_RECURRENCE,
 ) -> Task:
-    """Changes what the task is about or when it is due; the owner changes only by reassignment."""
+    """Changes what the task is about, when it is due or how often it repeats (None: stop
+    repeating); the owner changes only by reassignment."""
     task = _locked(task)
     _require_can_work(actor, task)
     if not task.is_open:
@@ -171,11 +219,18 @@ def task_update(
         if priority not in TaskPriority.values:
             errors["priority"] = [f"'{priority}' is not a priority."]
         values["priority"] = priority
+    if recurrence_days != KEEP_RECURRENCE:
+        if recurrence_days is not None and not 1 <= recurrence_days <= MAX_RECURRENCE_DAYS:
+            errors["recurrence_days"] = [
+                f"Repeat every 1 to {MAX_RECURRENCE_DAYS} days, or leave it blank for a one-off."
+            ]
+        values["recurrence_days"] = recurrence_days
     if errors:
         raise ApplicationError("The task is not valid.", field_errors=errors)
     changed = sorted(name for name, value in values.items() if getattr(task, name) != value)
     if not changed:
         return task
+    before = {name: _in_words(task, name) for name in changed}
     for name in changed:
         setattr(task, name, values[name])
     task.save(update_fields=[*changed, "updated_at"])
@@ -184,7 +239,10 @@ def task_update(
         task=task,
         kind=TaskEventKind.UPDATED,
         fields=changed,
-        reason=", ".join(changed),
+        changes=[
+            {"field": UPDATE_LABELS[name], "before": before[name], "after": _in_words(task, name)}
+            for name in changed
+        ],
     )
     task_source_changed(
         TaskChange(actor=actor, task=task, kind=TaskEventKind.UPDATED, detail={"fields": changed})
@@ -270,6 +328,12 @@ def _set_status(
         reason=reason,
     )
     task_source_changed(TaskChange(actor=actor, task=task, kind=kind, from_status=previous))
+    if status == TaskStatus.DONE and task.recurrence_days:
+        # Every door to "done" (complete, verify; page, API, admin, a source's own page)
+        # passes here, so the next occurrence is made once, in the same transaction.
+        from apps.tasks.services.recurrence import task_next_occurrence
+
+        task_next_occurrence(actor=actor, task=task)
     return task
 
 
