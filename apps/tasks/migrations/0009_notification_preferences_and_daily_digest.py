@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0007_task_types_recurrence_snooze_goal_link_and_change_history'),
+        ('tasks', '0008_task_types_recurrence_snooze_goal_link_and_change_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

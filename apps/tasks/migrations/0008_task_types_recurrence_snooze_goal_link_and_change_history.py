@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0006_patient_death_and_feed_demographics'),
-        ('tasks', '0006_email_failures_and_failing_addresses'),
+        ('tasks', '0007_task_source_social_triage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
