@@ -80,6 +80,25 @@ def register(resource_type: ResourceType) -> ResourceType:
     return resource_type
 
 
+def register_about_a_patient(
+    name: str,
+    *sources: Source,
+    model: type[models.Model] | None = None,
+    rows: Callable[[FhirCaller], QuerySet[Any]] | None = None,
+    render: Callable[[Any], Json] | None = None,
+    subject: str = "subject",
+) -> ResourceType:
+    """A type whose every row is about one patient (`patient_id`): `_include` of
+    `<name>:patient` (and of its own reference element, `subject` unless told) gives the
+    Patient. One table: `model`, `rows` and `render`; several: pass their sources."""
+    if model is not None and rows is not None and render is not None:
+        sources = (Source(model=model, rows=rows, render=render, patient_field="patient_id"),)
+    includes = {f"{name}:patient": "Patient"}
+    if subject:
+        includes[f"{name}:{subject}"] = "Patient"
+    return register(ResourceType(name=name, sources=sources, includes=includes))
+
+
 # --- small shapes ---------------------------------------------------------------------------
 
 

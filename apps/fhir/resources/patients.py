@@ -20,6 +20,7 @@ from apps.fhir.resources.base import (
     meta,
     ref,
     register,
+    register_about_a_patient,
     text_concept,
 )
 from apps.patients.hrsn import DOMAIN_LABELS, DOMAINS
@@ -166,20 +167,7 @@ def condition_resource(condition: Condition) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="Condition",
-        sources=(
-            Source(
-                model=Condition,
-                rows=_conditions,
-                render=condition_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"Condition:patient": "Patient", "Condition:subject": "Patient"},
-    )
-)
+register_about_a_patient("Condition", model=Condition, rows=_conditions, render=condition_resource)
 
 
 # --- Encounter ------------------------------------------------------------------------------
@@ -225,20 +213,7 @@ def encounter_resource(encounter: Encounter) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="Encounter",
-        sources=(
-            Source(
-                model=Encounter,
-                rows=_encounters,
-                render=encounter_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"Encounter:patient": "Patient", "Encounter:subject": "Patient"},
-    )
-)
+register_about_a_patient("Encounter", model=Encounter, rows=_encounters, render=encounter_resource)
 
 
 # --- QuestionnaireResponse: the AHC HRSN screen, as answered --------------------------------
@@ -295,22 +270,8 @@ def screen_resource(screen: SdohScreen) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="QuestionnaireResponse",
-        sources=(
-            Source(
-                model=SdohScreen,
-                rows=_screens,
-                render=screen_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={
-            "QuestionnaireResponse:patient": "Patient",
-            "QuestionnaireResponse:subject": "Patient",
-        },
-    )
+register_about_a_patient(
+    "QuestionnaireResponse", model=SdohScreen, rows=_screens, render=screen_resource
 )
 
 
@@ -401,22 +362,8 @@ def medication_resource(medication: Medication) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="MedicationStatement",
-        sources=(
-            Source(
-                model=Medication,
-                rows=_medications,
-                render=medication_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={
-            "MedicationStatement:patient": "Patient",
-            "MedicationStatement:subject": "Patient",
-        },
-    )
+register_about_a_patient(
+    "MedicationStatement", model=Medication, rows=_medications, render=medication_resource
 )
 
 
@@ -451,17 +398,6 @@ def allergy_resource(allergy: Allergy) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="AllergyIntolerance",
-        sources=(
-            Source(
-                model=Allergy,
-                rows=_allergies,
-                render=allergy_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"AllergyIntolerance:patient": "Patient"},
-    )
+register_about_a_patient(
+    "AllergyIntolerance", model=Allergy, rows=_allergies, render=allergy_resource, subject=""
 )

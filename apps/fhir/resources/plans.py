@@ -17,6 +17,7 @@ from apps.fhir.resources.base import (
     meta,
     ref,
     register,
+    register_about_a_patient,
     text_concept,
 )
 from apps.tasks.models import Task, TaskStatus
@@ -58,20 +59,7 @@ def care_plan_resource(plan: CarePlan) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="CarePlan",
-        sources=(
-            Source(
-                model=CarePlan,
-                rows=_plans,
-                render=care_plan_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"CarePlan:patient": "Patient", "CarePlan:subject": "Patient"},
-    )
-)
+register_about_a_patient("CarePlan", model=CarePlan, rows=_plans, render=care_plan_resource)
 
 GOAL_LIFECYCLE = {
     GoalStatus.PROPOSED: ("proposed", ""),

@@ -20,6 +20,7 @@ from apps.fhir.resources.base import (
     meta,
     ref,
     register,
+    register_about_a_patient,
     text_concept,
 )
 from apps.fhir.resources.plans import WORK_TASKS
@@ -143,19 +144,8 @@ def service_request_resource(referral: Referral) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="ServiceRequest",
-        sources=(
-            Source(
-                model=Referral,
-                rows=_referrals,
-                render=service_request_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"ServiceRequest:patient": "Patient", "ServiceRequest:subject": "Patient"},
-    )
+register_about_a_patient(
+    "ServiceRequest", model=Referral, rows=_referrals, render=service_request_resource
 )
 
 
@@ -194,13 +184,7 @@ REFERRAL_TASKS = Source(
     prefix=REFERRAL_TASK_PREFIX,
 )
 
-register(
-    ResourceType(
-        name="Task",
-        sources=(WORK_TASKS, REFERRAL_TASKS),
-        includes={"Task:patient": "Patient", "Task:for": "Patient"},
-    )
-)
+register_about_a_patient("Task", WORK_TASKS, REFERRAL_TASKS, subject="for")
 
 
 def consent_resource(referral: Referral) -> Json:
@@ -224,17 +208,10 @@ def consent_resource(referral: Referral) -> Json:
     )
 
 
-register(
-    ResourceType(
-        name="Consent",
-        sources=(
-            Source(
-                model=Referral,
-                rows=lambda caller: _referrals(caller).filter(consent_given=True),
-                render=consent_resource,
-                patient_field="patient_id",
-            ),
-        ),
-        includes={"Consent:patient": "Patient"},
-    )
+register_about_a_patient(
+    "Consent",
+    model=Referral,
+    rows=lambda caller: _referrals(caller).filter(consent_given=True),
+    render=consent_resource,
+    subject="",
 )
