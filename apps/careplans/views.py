@@ -27,7 +27,7 @@ from apps.careplans.forms import (
     SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
-from apps.careplans.pdf import summary_context, summary_pdf_response
+from apps.careplans.pdf import render_summary, summary_pdf_response
 from apps.careplans.permissions import (
     care_plan_rights,
     require_can_edit_any_goal,
@@ -475,7 +475,7 @@ def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int
 def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's take-home summary: large type, plain words, print stylesheet."""
     summary = selectors.care_plan_summary_for_user(user=request.user, patient_id=patient_id)
-    return render(request, "careplans/summary.html", summary_context(summary))
+    return HttpResponse(render_summary("careplans/summary.html", summary, request))
 
 
 @login_required
