@@ -188,3 +188,23 @@ def test_the_spanish_summary_keeps_access_and_audit_unchanged(client_for, patien
         )
     )
     assert {AuditAction.VIEW, AuditAction.EXPORT} <= actions
+
+
+def test_the_api_pdf_of_a_spanish_speaking_patient_is_in_spanish(api_for, patient, nurse):
+    prefers(patient, "Spanish")
+    plan = plan_with_a_goal(patient, nurse)
+    response = api_for(nurse).get(reverse("api-careplan-summary-pdf", args=[plan.pk]))
+    assert response.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Mi plan de cuidado" in " ".join(text.split())
+
+
+def test_names_inside_translated_sentences_are_still_escaped(client_for, patient, nurse):
+    prefers(patient, "Spanish")
+    plan_with_a_goal(patient, nurse)
+    nurse.first_name = "<b>Ana</b>"
+    nurse.save(update_fields=["first_name"])
+    body = summary_page(client_for(nurse), patient)
+    assert "Llame primero a" in body
+    assert "<b>Ana</b>" not in body
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in body
