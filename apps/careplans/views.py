@@ -37,6 +37,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
+from apps.patients.languages import patient_language_code
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_care_team, patient_get_for_user
 
@@ -55,7 +56,13 @@ def _plan_context(
     """The plan page with blank forms for what the user may do, or the bound one that failed."""
     bound = bound or {}
     detail = selectors.care_plan_detail(user=request.user, patient=patient)
-    context: dict[str, Any] = {"detail": detail, "patient": patient, "plan": detail.plan}
+    context: dict[str, Any] = {
+        "detail": detail,
+        "patient": patient,
+        "plan": detail.plan,
+        # The staff know before printing which language the patient's copy is in.
+        "summary_language": patient_language_code(patient.preferred_language),
+    }
     plan, rights, members = detail.plan, detail.rights, detail.members
     if plan is None:
         return context

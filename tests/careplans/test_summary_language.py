@@ -208,3 +208,14 @@ def test_names_inside_translated_sentences_are_still_escaped(client_for, patient
     assert "Llame primero a" in body
     assert "<b>Ana</b>" not in body
     assert "&lt;b&gt;Ana&lt;/b&gt;" in body
+
+
+def test_the_plan_page_tells_staff_the_patients_copy_is_in_spanish(client_for, patient, nurse):
+    plan_with_a_goal(patient, nurse)
+    client = client_for(nurse)
+    plan_page = reverse("careplans:plan", args=[patient.pk])
+    assert "Patient summary (Spanish)" not in client.get(plan_page).content.decode()
+    prefers(patient, "Spanish")
+    body = client.get(plan_page).content.decode()
+    assert "Patient summary (Spanish)" in body
+    assert "Summary PDF (Spanish)" in body
