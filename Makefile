@@ -8,6 +8,9 @@
 #   make bench      python -m benchmarks on throwaway PostgreSQL and Redis
 #                   (BENCH="referrals" picks modules)
 #   make lint       ruff, ruff format --check, mypy, lint-imports, .env.example
+#   make screenshots
+#                   the README's screenshots (docs/screenshots/) from a
+#                   throwaway demo database, with Debian's Chromium
 #   make fmt        ruff format and ruff's safe fixes
 #   make services-up / services-down
 #                   long-lived PostgreSQL and Redis in var/services for
@@ -47,7 +50,7 @@ export PYTEST_ARGS
 export WEB_PORT
 export WEB_HOST
 
-.PHONY: help run test lint fmt bench wrk smoke chromium services-up services-down \
+.PHONY: help run test lint fmt bench wrk smoke chromium screenshots services-up services-down \
 	install install-dev var-dirs clean distclean
 
 help:
@@ -130,6 +133,9 @@ lint: $(DEV_STAMP)
 
 smoke: $(RUNTIME_STAMP)
 	scripts/check.sh smoke
+
+screenshots: $(DEV_STAMP) chromium
+	python scripts/screenshots.py
 
 fmt: $(DEV_STAMP)
 	ruff format .

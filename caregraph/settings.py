@@ -247,6 +247,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 LANGUAGE_CODE = "en-us"
+# Staff work in English; the patient's own copy of the plan is also written in
+# these languages (apps/patients/languages.py picks one per patient).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("CAREGRAPH_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -3,8 +3,10 @@
 from io import BytesIO
 from typing import Any
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from xhtml2pdf import pisa
 
 from apps.careplans.selectors import PatientSummary
@@ -20,11 +22,29 @@ def _no_external_resources(uri: str, rel: str) -> str:
 
 
 def summary_context(summary: PatientSummary) -> dict[str, Any]:
-    return {"summary": summary, "patient": summary.patient, "plan": summary.plan}
+    staff_language = translation.get_language() or settings.LANGUAGE_CODE
+    return {
+        "summary": summary,
+        "patient": summary.patient,
+        "plan": summary.plan,
+        # The staff links around the patient's copy stay in the reader's own language.
+        "staff_language": staff_language,
+        "in_patient_language": not staff_language.startswith(summary.language),
+    }
+
+
+def render_summary(
+    template_name: str, summary: PatientSummary, request: HttpRequest | None = None
+) -> str:
+    """The summary's HTML in the patient's language; the override ends with the
+    render, so the staff user's own pages are untouched."""
+    context = summary_context(summary)
+    with translation.override(summary.language):
+        return render_to_string(template_name, context, request=request)
 
 
 def render_summary_pdf(summary: PatientSummary) -> bytes:
-    html = render_to_string("careplans/summary_pdf.html", summary_context(summary))
+    html = render_summary("careplans/summary_pdf.html", summary)
     output = BytesIO()
     result = pisa.CreatePDF(
         html, dest=output, encoding="utf-8", link_callback=_no_external_resources

@@ -27,7 +27,7 @@ from apps.careplans.forms import (
     SignoffRequestForm,
 )
 from apps.careplans.models import CarePlan
-from apps.careplans.pdf import summary_context, summary_pdf_response
+from apps.careplans.pdf import render_summary, summary_pdf_response
 from apps.careplans.permissions import (
     care_plan_rights,
     require_can_edit_any_goal,
@@ -37,6 +37,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.form_actions import form_write
 from apps.core.htmx import htmx_action
 from apps.core.views import add_errors_to_form, is_htmx
+from apps.patients.languages import patient_language_code
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_care_team, patient_get_for_user
 
@@ -55,7 +56,13 @@ def _plan_context(
     """The plan page with blank forms for what the user may do, or the bound one that failed."""
     bound = bound or {}
     detail = selectors.care_plan_detail(user=request.user, patient=patient)
-    context: dict[str, Any] = {"detail": detail, "patient": patient, "plan": detail.plan}
+    context: dict[str, Any] = {
+        "detail": detail,
+        "patient": patient,
+        "plan": detail.plan,
+        # The staff know before printing which language the patient's copy is in.
+        "summary_language": patient_language_code(patient.preferred_language),
+    }
     plan, rights, members = detail.plan, detail.rights, detail.members
     if plan is None:
         return context
@@ -475,7 +482,7 @@ def version_diff(request: AuthenticatedHttpRequest, patient_id: int, number: int
 def plan_summary(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """The patient's take-home summary: large type, plain words, print stylesheet."""
     summary = selectors.care_plan_summary_for_user(user=request.user, patient_id=patient_id)
-    return render(request, "careplans/summary.html", summary_context(summary))
+    return HttpResponse(render_summary("careplans/summary.html", summary, request))
 
 
 @login_required

@@ -1,9 +1,12 @@
 """The plain-language summary a patient takes home."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from apps.accounts.models import Role, User
 from apps.careplans.models import (
@@ -19,27 +22,29 @@ from apps.careplans.selectors.plans import (
     care_plan_open_for_user,
 )
 from apps.core.models import AuditAction
+from apps.patients.languages import patient_language_code
 from apps.patients.models import Patient
 from apps.teams.selectors import team_active_members
 
-# Words a patient uses: no codes, no internal terms.
-PLAIN_AREAS: dict[str, str] = {
-    GoalDomain.MEDICAL: "My health",
-    GoalDomain.BEHAVIORAL: "My habits and feelings",
-    GoalDomain.SOCIAL: "My home, money and support",
-    GoalDomain.FUNCTIONAL: "Everyday activities",
+# Words a patient uses: no codes, no internal terms. Lazy, so each summary gets
+# them in the patient's language (see care_plan_summary_for_user).
+PLAIN_AREAS = {
+    GoalDomain.MEDICAL: pgettext_lazy("goal area", "My health"),
+    GoalDomain.BEHAVIORAL: pgettext_lazy("goal area", "My habits and feelings"),
+    GoalDomain.SOCIAL: pgettext_lazy("goal area", "My home, money and support"),
+    GoalDomain.FUNCTIONAL: pgettext_lazy("goal area", "Everyday activities"),
 }
-PLAIN_ROLES: dict[str, str] = {
-    Role.PCP: "your doctor",
-    Role.SPECIALIST: "your specialist doctor",
-    Role.RN_CARE_COORDINATOR: "your nurse",
-    Role.PHARMACIST: "your pharmacist",
-    Role.SOCIAL_WORKER: "your social worker",
-    Role.CHW: "your community health worker",
-    Role.NAVIGATOR: "your patient navigator",
-    Role.CASE_MANAGER: "your case manager",
-    Role.BEHAVIORAL_HEALTH: "your counselor",
-    Role.ADMIN: "the office team",
+PLAIN_ROLES = {
+    Role.PCP: gettext_lazy("your doctor"),
+    Role.SPECIALIST: gettext_lazy("your specialist doctor"),
+    Role.RN_CARE_COORDINATOR: gettext_lazy("your nurse"),
+    Role.PHARMACIST: gettext_lazy("your pharmacist"),
+    Role.SOCIAL_WORKER: gettext_lazy("your social worker"),
+    Role.CHW: gettext_lazy("your community health worker"),
+    Role.NAVIGATOR: gettext_lazy("your patient navigator"),
+    Role.CASE_MANAGER: gettext_lazy("your case manager"),
+    Role.BEHAVIORAL_HEALTH: gettext_lazy("your counselor"),
+    Role.ADMIN: gettext_lazy("the office team"),
 }
 SUMMARY_GOAL_STATUSES = (GoalStatus.PROPOSED, GoalStatus.ACTIVE, GoalStatus.ON_HOLD)
 
@@ -88,19 +93,35 @@ class PatientSummary:
     has_advance_directive: bool
     large_print: bool
     generated_on: date
+    # The translation the patient reads (from their preferred language), and
+    # whether the plan holds changes the PCP has not signed yet.
+    language: str
+    has_unsigned_changes: bool
+    last_signed_on: date | None
 
 
 def _steps(text: str) -> list[str]:
     return [line.strip(" -•\t") for line in text.splitlines() if line.strip(" -•\t")]
 
 
+def _plain_word(words: Mapping[Any, object], key: str, default: str = "") -> str:
+    return str(words[key]) if key in words else default
+
+
 def care_plan_summary_for_user(
     *, user: User, patient_id: int | str, export: bool = False
 ) -> PatientSummary:
-    """The patient's summary; a PDF download is audited as an export."""
+    """The patient's summary in the patient's preferred language (the plan's own
+    words stay as staff typed them); a PDF download is audited as an export."""
     plan = care_plan_open_for_user(user=user, patient_id=patient_id, what=None)
     patient = plan.patient
     audit_plan_view(user, plan, "summary", AuditAction.EXPORT if export else AuditAction.VIEW)
+    language = patient_language_code(patient.preferred_language)
+    with translation.override(language):
+        return _summary(plan, patient, language)
+
+
+def _summary(plan: CarePlan, patient: Patient, language: str) -> PatientSummary:
     goals, interventions, _ = care_plan_content(plan)
     members = list(team_active_members(team_ids=[patient.care_team_id]))
     roles = {member.user_id: member.role for member in members}
@@ -110,7 +131,9 @@ def care_plan_summary_for_user(
     )
     shown_goals = [goal for goal in goals if goal.status in SUMMARY_GOAL_STATUSES]
     contacts = [
-        SummaryContact(member.user.display_name, PLAIN_ROLES.get(member.role, ""), member.is_lead)
+        SummaryContact(
+            member.user.display_name, _plain_word(PLAIN_ROLES, member.role), member.is_lead
+        )
         for member in members
     ]
     return PatientSummary(
@@ -120,7 +143,7 @@ def care_plan_summary_for_user(
         priorities=plan.priority_list,
         goals=[
             SummaryGoal(
-                area=PLAIN_AREAS.get(goal.domain, ""),
+                area=_plain_word(PLAIN_AREAS, goal.domain),
                 goal=goal.description,
                 how_we_know=goal.target,
                 by_when=goal.target_date,
@@ -133,7 +156,9 @@ def care_plan_summary_for_user(
             SummaryAction(
                 what=item.description,
                 who=item.owner.display_name if item.owner else "",
-                role=PLAIN_ROLES.get(roles.get(item.owner_id or 0, ""), "your care team"),
+                role=_plain_word(
+                    PLAIN_ROLES, roles.get(item.owner_id or 0, ""), gettext("your care team")
+                ),
                 by_when=timezone.localtime(item.due_at).date() if item.due_at else None,
             )
             for item in interventions
@@ -147,4 +172,9 @@ def care_plan_summary_for_user(
         has_advance_directive=bool(plan.advance_directive_reference),
         large_print=plan.health_literacy_limited,
         generated_on=timezone.localdate(),
+        language=language,
+        has_unsigned_changes=plan.unsigned_since is not None,
+        last_signed_on=timezone.localtime(plan.last_signed_at).date()
+        if plan.last_signed_at
+        else None,
     )
