@@ -29,6 +29,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import Organisation
 from apps.demo.seeders.scale import (
@@ -41,7 +43,7 @@ from apps.measures.billing_selectors import billing_report
 from apps.measures.models import CcmConsent, MeasureSnapshot, TimeEntry
 from apps.measures.months import month_before, month_of
 from apps.measures.snapshots import snapshot_organisation
-from apps.patients.models import Condition, Encounter, Patient
+from apps.patients.models import ICD10_CM_SYSTEM, Condition, Encounter, Patient
 from apps.tasks.models import Task, TaskStatus
 from apps.teams.models import TeamMembership
 
@@ -86,13 +88,13 @@ def _fill(organisation: Organisation) -> None:
     insert_rows(
         Encounter,
         ["created_at", "updated_at", "patient", "kind", "admit_date", "discharge_date",
-         "attending_provider", "facility", "cost", "recorded_by"],
+         "attending_provider", "facility", "cost", "recorded_by", "source_system"],
         _rows_per_patient(
             patients,
             ENCOUNTERS_EACH,
             lambda n, pk, _team: (
                 now, now, pk, KINDS[n % len(KINDS)], today - timedelta(days=n % 400), None,
-                f"Dr. {n % 7}", "", None, None,
+                f"Dr. {n % 7}", "", None, None, "",
             ),
         ),
     )  # fmt: skip
@@ -100,26 +102,26 @@ def _fill(organisation: Organisation) -> None:
         Task,
         ["created_at", "updated_at", "patient", "title", "description", "due_at", "priority",
          "status", "status_reason", "owner", "source_type", "verification_role",
-         "performed_by", "performed_at", "completed_at"],
+         "performed_by", "performed_at", "completed_at", "snooze_reason", "task_type"],
         _rows_per_patient(
             patients,
             TASKS_EACH,
             lambda n, pk, team: (
                 now, now, pk, "Call the patient", "", now + timedelta(hours=n % 2000 - 1000),
                 "routine", TaskStatus.DONE if n % 5 else TaskStatus.REQUESTED, "",
-                owners[team], "manual", "", None, None, now if n % 5 else None,
+                owners[team], "manual", "", None, None, now if n % 5 else None, "", "",
             ),
         ),
     )  # fmt: skip
     insert_rows(
         Condition,
         ["created_at", "updated_at", "patient", "code", "title", "onset_date", "resolved_date",
-         "status", "recorded_by"],
+         "status", "recorded_by", "source_system", "code_system"],
         _rows_per_patient(
             patients,
             3,
             lambda n, pk, _team: (now, now, pk, CODES[n % len(CODES)], "", None, None, "active",
-                                  None),
+                                  None, "", ICD10_CM_SYSTEM),
         ),
     )  # fmt: skip
 
@@ -186,6 +188,14 @@ def _admin_client(organisation: Organisation) -> Client:
     admin = User.objects.get(username=f"scale{organisation.pk}-admin")
     client = Client()
     client.force_login(admin)
+    # An organisation admin is staff and must pass the second factor (django-otp): the
+    # session names a confirmed device, as after a real verification.
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=admin, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
+    Aggregate,
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.utils import timezone
 
@@ -36,7 +41,7 @@ from apps.measures.continuity_figures import (
     pooled_continuity_by_team,
     visit_histories,
 )
-from apps.patients.models import EncounterKind, Patient
+from apps.patients.models import Encounter, EncounterKind, Patient
 from apps.referrals.models import (
     OPEN_STATES,
     Referral,
@@ -119,6 +124,10 @@ class Measure:
     hit: Callable[[Period, datetime], Q]
     per: int = 100
     unit: str = "%"
+    # A rate of events per patient-month counts its events apart (each event belongs to a
+    # patient at `events_path`), so the patients and the events are never joined row by row.
+    events: Callable[[Scope, Period], QuerySet] | None = None  # type: ignore[type-arg]
+    events_path: str = "patient_id"
 
 
 def _patients_q(scope: Scope, path: str) -> Q:
@@ -280,6 +289,16 @@ def _emergency_hit(period: Period, now: datetime) -> Q:
     )
 
 
+def _emergency_events(scope: Scope, period: Period) -> QuerySet[Encounter]:
+    # The (kind, admit_date) index covering patient_id answers this from the index alone.
+    return Encounter.objects.filter(
+        _patients_q(scope, "patient_id"),
+        kind=EncounterKind.ED,
+        admit_date__gte=period.start,
+        admit_date__lte=period.end,
+    )
+
+
 MEASURES: tuple[Measure, ...] = (
     Measure(
         code="full-team",
@@ -376,6 +395,7 @@ MEASURES: tuple[Measure, ...] = (
         patient_path="id",
         rows=_emergency_rows,
         hit=_emergency_hit,
+        events=_emergency_events,
         per=1000,
         unit="per 1,000 patient-months",
     ),
@@ -503,17 +523,24 @@ def figure_from_counts(
     )
 
 
-def _count_expressions(measure: Measure, period: Period, now: datetime) -> dict[str, Count]:
-    if measure.per == 100:
-        return {
-            "denominator": Count("pk"),
-            "numerator": Count("pk", filter=measure.hit(period, now)),
-        }
-    # Events per patient-month: the events among the patients, and the patients.
+def _count_expressions(measure: Measure, period: Period, now: datetime) -> dict[str, Aggregate]:
     return {
-        "denominator": Count("pk", distinct=True),
-        "numerator": Count("encounters", filter=measure.hit(period, now)),
+        "denominator": Count("pk"),
+        "numerator": Count("pk", filter=measure.hit(period, now)),
     }
+
+
+def _events_counted(measure: Measure, scope: Scope, period: Period) -> Aggregate:
+    """The number of the measure's events in view, as an aggregate over its rows: an
+    uncorrelated subquery the database runs once, so the figure stays one statement."""
+    assert measure.events is not None  # noqa: S101 - only called for event rates
+    events = (
+        measure.events(scope, period)
+        .order_by()
+        .annotate(counted=Func(F("pk"), function="COUNT"))
+        .values("counted")
+    )
+    return Max(Subquery(events, output_field=IntegerField()))
 
 
 def _denominator(measure: Measure, period: Period, counted: float) -> float:
@@ -521,16 +548,48 @@ def _denominator(measure: Measure, period: Period, counted: float) -> float:
 
 
 def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Figure:
-    counts = measure.rows(scope, period, now).aggregate(**_count_expressions(measure, period, now))
+    expressions = _count_expressions(measure, period, now)
+    if measure.events is not None:
+        expressions["numerator"] = _events_counted(measure, scope, period)
+    counts = measure.rows(scope, period, now).aggregate(**expressions)
     return figure_from_counts(
-        measure, counts["numerator"], _denominator(measure, period, counts["denominator"])
+        measure, counts["numerator"] or 0, _denominator(measure, period, counts["denominator"])
     )
 
 
-def _team_path(measure: Measure) -> str:
-    if measure.patient_path == "id":
+def _team_path(patient_path: str) -> str:
+    if patient_path == "id":
         return "care_team_id"
-    return measure.patient_path.removesuffix("_id") + "__care_team_id"
+    return patient_path.removesuffix("_id") + "__care_team_id"
+
+
+def _counts_by_team(
+    measure: Measure, scope: Scope, period: Period, now: datetime
+) -> dict[int, tuple[int, int]]:
+    """Team id -> (numerator, counted denominator rows): one grouped query, two for a rate
+    of events (its events grouped apart)."""
+    expressions: dict[str, Aggregate] = (
+        {"denominator": Count("pk")}  # its numerator: the events, grouped below
+        if measure.events is not None
+        else _count_expressions(measure, period, now)
+    )
+    grouped = {
+        row["team"]: (row.get("numerator", 0), row["denominator"])
+        for row in measure.rows(scope, period, now)
+        .values(team=F(_team_path(measure.patient_path)))
+        .annotate(**expressions)
+        .order_by()
+    }
+    if measure.events is None:
+        return grouped
+    events = dict(
+        measure.events(scope, period)
+        .order_by()
+        .values(team=F(_team_path(measure.events_path)))
+        .annotate(counted=Count("pk"))
+        .values_list("team", "counted")
+    )
+    return {team: (events.get(team, 0), counted) for team, (_n, counted) in grouped.items()}
 
 
 def measure_figures_by_team(
@@ -545,13 +604,7 @@ def measure_figures_by_team(
     if not team_ids:
         return [_empty_figure(measure) for measure in MEASURE_CODES.values()], per_team
     for measure in MEASURES:
-        grouped = {
-            row["team"]: (row["numerator"], row["denominator"])
-            for row in measure.rows(scope, period, now)
-            .values(team=F(_team_path(measure)))
-            .annotate(**_count_expressions(measure, period, now))
-            .order_by()
-        }
+        grouped = _counts_by_team(measure, scope, period, now)
         for team_id in team_ids:
             numerator, counted = grouped.get(team_id, (0, 0))
             per_team[team_id].append(
