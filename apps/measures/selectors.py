@@ -10,6 +10,7 @@ the user's own teams and audited as a list read.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import (
     Aggregate,
@@ -50,7 +51,6 @@ from apps.referrals.models import (
     ReferralState,
     overdue_condition,
 )
-from apps.tasks.models import Task
 from apps.teams.models import CareTeam, TeamMembership
 from apps.transitions.models import (
     ContactKind,
@@ -88,14 +88,29 @@ class Period:
         return ((self.end - self.start).days + 1) / DAYS_PER_MONTH
 
 
+# DOMAIN 2 and 8: a patient has one care team and one lead coordinator, so a coordinator's
+# figures are those of the patients they lead: each patient counts for exactly one
+# coordinator, and the coordinators' figures add up to the organisation's.
+COORDINATOR_DEFINITION = (
+    "A coordinator's figures cover the patients whose lead coordinator they are: the "
+    "active patients of the care teams they lead today (the teams' live lead). Owning a "
+    "task for a patient does not make a patient theirs: each patient counts for exactly "
+    "one coordinator."
+)
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures: the patients of `team_ids`, narrowed to a coordinator's panel if named."""
+    """Whose figures: the patients of `team_ids`; with a coordinator named, `team_ids` are
+    the teams in view that they lead (COORDINATOR_DEFINITION)."""
 
     label: str
     team_ids: tuple[int, ...]
     coordinator_id: int | None = None
     organisation_wide: bool = False
+    # Every team the coordinator leads is in view (none hidden from the user): their
+    # stored monthly figures are then the page's.
+    whole_panel: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,13 +148,7 @@ class Measure:
 def _patients_q(scope: Scope, path: str) -> Q:
     """The patients in view, seen from a model whose patient is at `path`."""
     prefix = "" if path == "id" else path.removesuffix("_id") + "__"
-    condition = Q(**{f"{prefix}care_team_id__in": scope.team_ids, f"{prefix}is_active": True})
-    if scope.coordinator_id is not None:
-        led = TeamMembership.objects.leads().filter(user_id=scope.coordinator_id).values("team_id")
-        owned = Task.objects.open().filter(owner_id=scope.coordinator_id).values("patient_id")
-        patient_id = "id" if path == "id" else path
-        condition &= Q(**{f"{prefix}care_team_id__in": led}) | Q(**{f"{patient_id}__in": owned})
-    return condition
+    return Q(**{f"{prefix}care_team_id__in": scope.team_ids, f"{prefix}is_active": True})
 
 
 def _live(role_q: Q) -> Exists:
@@ -485,21 +494,20 @@ def measure_scope_for_user(
     if coordinator_id is None:
         return Scope(label=label, team_ids=team_ids, organisation_wide=organisation_wide)
     coordinator = (
-        User.objects.filter(
-            pk=coordinator_id,
-            memberships__team_id__in=team_ids,
-            memberships__ended_at__isnull=True,
-        )
-        .distinct()
-        .first()
+        permissions.measure_coordinators_for(user, team_ids).filter(pk=coordinator_id).first()
     )
     if coordinator is None:
         raise NotFoundError("No such coordinator on these teams.")
+    led = set(
+        TeamMembership.objects.leads()
+        .filter(user_id=coordinator_id)
+        .values_list("team_id", flat=True)
+    )
     return Scope(
-        label=f"{label}: {coordinator.display_name}",
-        team_ids=team_ids,
+        label=f"{label}: patients led by {coordinator.display_name}",
+        team_ids=tuple(team_id for team_id in team_ids if team_id in led),
         coordinator_id=coordinator.pk,
-        organisation_wide=False,
+        whole_panel=led.issubset(team_ids),
     )
 
 
@@ -592,31 +600,25 @@ def _counts_by_team(
     return {team: (events.get(team, 0), counted) for team, (_n, counted) in grouped.items()}
 
 
-def measure_figures_by_team(
-    *, team_ids: tuple[int, ...], period: Period, now: datetime
-) -> tuple[list[Figure], dict[int, list[Figure]]]:
-    """Every figure for the teams together and for each team, one grouped query per figure
-    whatever the number of teams (the nightly snapshots). The teams' counts add up to the
-    whole: every row belongs to one patient, and a patient to one team."""
-    scope = Scope(label="", team_ids=team_ids)
-    whole: list[Figure] = []
-    per_team: dict[int, list[Figure]] = {team_id: [] for team_id in team_ids}
+def measure_figures_by_group(
+    *, team_ids: tuple[int, ...], groups: dict[Any, tuple[int, ...]], period: Period, now: datetime
+) -> dict[Any, list[Figure]]:
+    """Every figure for each group of teams (the organisation, each team, each coordinator's
+    led teams), one grouped query per figure whatever the number of teams or groups (the
+    nightly snapshots). A group's counts are its teams' counts added up: every row belongs
+    to one patient, and a patient to one team."""
     if not team_ids:
-        return [_empty_figure(measure) for measure in MEASURE_CODES.values()], per_team
+        return {key: [_empty_figure(m) for m in MEASURE_CODES.values()] for key in groups}
+    scope = Scope(label="", team_ids=team_ids)
+    figures: dict[Any, list[Figure]] = {key: [] for key in groups}
     for measure in MEASURES:
         grouped = _counts_by_team(measure, scope, period, now)
-        for team_id in team_ids:
-            numerator, counted = grouped.get(team_id, (0, 0))
-            per_team[team_id].append(
+        for key, members in groups.items():
+            numerator = sum(grouped.get(team_id, (0, 0))[0] for team_id in members)
+            counted = sum(grouped.get(team_id, (0, 0))[1] for team_id in members)
+            figures[key].append(
                 figure_from_counts(measure, numerator, _denominator(measure, period, counted))
             )
-        whole.append(
-            figure_from_counts(
-                measure,
-                sum(numerator for numerator, _counted in grouped.values()),
-                _denominator(measure, period, sum(counted for _n, counted in grouped.values())),
-            )
-        )
     pooled = pooled_continuity_by_team(
         patients=Patient.objects.filter(_patients_q(scope, "id")),
         start=period.start,
@@ -625,14 +627,12 @@ def measure_figures_by_team(
     )
     empty = PooledContinuity(0, 0, 0, 0, 0, 0, 0)
     for index in CONTINUITY_MEASURES:
-        totals = [0, 0]
-        for team_id in team_ids:
-            numerator, denominator = index.counts(pooled.get(team_id, empty))
-            totals[0] += numerator
-            totals[1] += denominator
-            per_team[team_id].append(figure_from_counts(index, numerator, denominator))
-        whole.append(figure_from_counts(index, totals[0], totals[1]))
-    return whole, per_team
+        for key, members in groups.items():
+            counts = [index.counts(pooled.get(team_id, empty)) for team_id in members]
+            figures[key].append(
+                figure_from_counts(index, sum(n for n, _d in counts), sum(d for _n, d in counts))
+            )
+    return figures
 
 
 def _empty_figure(measure: Measure | ContinuityMeasure) -> Figure:

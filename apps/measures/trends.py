@@ -143,6 +143,7 @@ def trend_charts(*, scope: TrendScope, months: int = 12) -> list[Chart]:
         MeasureSnapshot.objects.filter(
             organisation_id=scope.organisation_id,
             team=scope.team,
+            coordinator=None,
         )
         .order_by("-month", "code")
         .values_list("month", "code", "numerator", "denominator", "rate")
