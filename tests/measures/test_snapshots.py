@@ -268,3 +268,26 @@ def test_organisation_trends_leave_out_the_coordinators_rows(
     ed = next(c for c in response.context["charts"] if c.code.startswith("ed-"))
     months = [point.month for point in ed.points]
     assert len(months) == len(set(months))
+
+
+def test_a_lead_coordinators_trends_are_their_stored_months(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, pcp: User
+) -> None:
+    _ed_visit(factories.make_patient(team), date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    response = client_for(pcp).get(TRENDS, {"coordinator": nurse.pk})
+    assert response.status_code == 200
+    assert response.context["scope"].coordinator == nurse
+    ed = next(c for c in response.context["charts"] if c.code.startswith("ed-"))
+    february = next(point for point in ed.points if point.month == date(2026, 2, 1))
+    assert february.numerator == 1
+
+
+def test_trends_of_a_coordinator_who_also_leads_a_team_one_does_not_see_are_not_found(
+    client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User,
+    pcp: User,
+) -> None:  # fmt: skip
+    factories.make_member(other_team, user=nurse, is_lead=True)
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    assert client_for(pcp).get(TRENDS, {"coordinator": nurse.pk}).status_code == 404
+    assert client_for(nurse).get(TRENDS, {"coordinator": nurse.pk}).status_code == 200
