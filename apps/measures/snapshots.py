@@ -2,8 +2,9 @@
 history does not shift once it has settled.
 
 Each night, for each organisation, the figures of the measures page are stored per
-calendar month for the whole organisation and for each of its teams. A month is
-recomputed while it is under way and for SETTLE_DAYS after it ends (late
+calendar month for the whole organisation, for each of its teams and for each lead
+coordinator (the teams they lead that night, added up: selectors.COORDINATOR_DEFINITION).
+A month is recomputed while it is under way and for SETTLE_DAYS after it ends (late
 documentation of a contact or a visit still counts); after that its rows are
 kept as they are and only a missing month (a new team, the first run) is filled
 in, back to HISTORY_MONTHS. Each month's figures are the set-wise queries of
@@ -87,8 +88,9 @@ def _groups(team_ids: tuple[int, ...]) -> dict[tuple[str, int | None], tuple[int
 
 
 def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) -> SnapshotResult:
-    """Stores the organisation's monthly snapshots (whole organisation and each team):
-    per month, one grouped query per figure whatever the number of teams or patients."""
+    """Stores the organisation's monthly snapshots (whole organisation, each team, each lead
+    coordinator): per month, one grouped query per figure whatever the number of teams,
+    coordinators or patients."""
     now = now or timezone.now()
     organisation = Organisation.objects.get(pk=organisation_id)
     team_ids = tuple(
