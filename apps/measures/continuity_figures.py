@@ -35,38 +35,40 @@ class PooledContinuity:
 def _pooled_rows(
     *, patients: QuerySet[Patient], start: date, end: date, min_visits: int, by_team: bool
 ) -> list[tuple[int, ...]]:
-    """The pooled counts in one statement: one row, or one row per care team (team id first)."""
-    patient_sql, patient_params = patients.values("id").query.sql_with_params()
+    """The pooled counts in one statement: one row, or one row per care team (team id first).
+
+    One pass of the window function over the visits in the period (read from the
+    encounters' (kind, admit_date) index, which covers the patient and the provider),
+    then one grouping per patient and provider: a visit repeating the provider of the
+    visit before counts in that provider's group, and a patient's N visits make N - 1
+    consecutive pairs, so no second pass over the visits is needed.
+    """
+    patient_sql, patient_params = patients.values("id", "care_team_id").query.sql_with_params()
     encounters = Encounter._meta.db_table
     team = "p.care_team_id" if by_team else "0"
     sql = f"""
         WITH visits AS (
-            SELECT e.patient_id, e.attending_provider AS provider,
+            SELECT e.patient_id, {team} AS team, e.attending_provider AS provider,
                    LAG(e.attending_provider) OVER (
                        PARTITION BY e.patient_id ORDER BY e.admit_date, e.id
                    ) AS previous
-            FROM {encounters} e
-            WHERE e.patient_id IN ({patient_sql})
-              AND e.kind = %s AND e.attending_provider <> ''
+            FROM {encounters} e JOIN ({patient_sql}) p ON p.id = e.patient_id
+            WHERE e.kind = %s AND e.attending_provider <> ''
               AND e.admit_date >= %s AND e.admit_date <= %s
         ), per_provider AS (
-            SELECT patient_id, COUNT(*) AS n FROM visits GROUP BY patient_id, provider
-        ), per_patient AS (
-            SELECT patient_id, SUM(n) AS total, MAX(n) AS top, SUM(n * n) AS squares
-            FROM per_provider GROUP BY patient_id
-        ), sequences AS (
-            SELECT patient_id, COUNT(previous) AS pairs,
+            SELECT patient_id, team, COUNT(*) AS n,
                    COUNT(*) FILTER (WHERE previous = provider) AS repeats
-            FROM visits GROUP BY patient_id
+            FROM visits GROUP BY patient_id, team, provider
+        ), per_patient AS (
+            SELECT team, SUM(n) AS total, MAX(n) AS top, SUM(n * n) AS squares,
+                   SUM(repeats) AS repeats
+            FROM per_provider GROUP BY patient_id, team
         )
-        SELECT {team}, COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(top), 0),
-               COALESCE(SUM(total * (total - 1) / 2), 0),
-               COALESCE(SUM((squares - total) / 2), 0),
-               COALESCE(SUM(pairs), 0), COALESCE(SUM(repeats), 0)
-        FROM per_patient JOIN sequences USING (patient_id)
-        JOIN {Patient._meta.db_table} p ON p.id = per_patient.patient_id
+        SELECT team, COUNT(*), SUM(total), SUM(top), SUM(total * (total - 1) / 2),
+               SUM((squares - total) / 2), SUM(total - 1), SUM(repeats)
+        FROM per_patient
         WHERE total >= %s
-        GROUP BY 1
+        GROUP BY team
     """  # noqa: S608 - table names from the model, values as parameters
     with connection.cursor() as cursor:
         cursor.execute(

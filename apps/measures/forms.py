@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.measures import permissions
-from apps.teams.models import CareTeam, TeamMembership
+from apps.teams.models import CareTeam
 
 DEFAULT_DAYS = 90
 
@@ -32,18 +32,16 @@ class MeasureFilterForm(forms.Form):
         teams = CareTeam.objects.filter(pk__in=team_ids).order_by("name").values_list("pk", "name")
         everyone = "Whole organisation" if organisation_wide else "All my teams"
         self.fields["team"].choices = [("", everyone), *teams]  # type: ignore[attr-defined]
-        members = (
-            TeamMembership.objects.open()
-            .filter(team_id__in=team_ids)
-            .order_by("user__last_name", "user__first_name", "user_id")
-            .values_list("user_id", "user__first_name", "user__last_name", "user__username")
-            .distinct()
+        coordinators = (
+            permissions.measure_coordinators_for(user, team_ids)
+            .order_by("last_name", "first_name", "pk")
+            .values_list("pk", "first_name", "last_name", "username")
         )
         self.fields["coordinator"].choices = [  # type: ignore[attr-defined]
             ("", "Anyone"),
             *(
                 (user_id, f"{first} {last}".strip() or username)
-                for user_id, first, last, username in members
+                for user_id, first, last, username in coordinators
             ),
         ]
 

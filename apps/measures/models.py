@@ -361,12 +361,20 @@ class BillingRow(models.Model):
 
 class MeasureSnapshot(models.Model):
     """A figure of the measures page for one calendar month, stored by the nightly job so
-    trends are fast and a month's history does not shift once it is over. `team` empty:
-    the whole organisation."""
+    trends are fast and a month's history does not shift once it is over. A row is for a
+    team, for a coordinator (the patients of the teams they led when the month was
+    stored), or, with neither, for the whole organisation."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(
         CareTeam, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     month = models.DateField()
     code = models.SlugField(max_length=60)
@@ -383,8 +391,17 @@ class MeasureSnapshot(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["organisation", "month", "code"],
-                condition=Q(team__isnull=True),
+                condition=Q(team__isnull=True, coordinator__isnull=True),
                 name="one_organisation_snapshot_per_month",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "coordinator", "month", "code"],
+                condition=Q(coordinator__isnull=False),
+                name="one_coordinator_snapshot_per_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(coordinator__isnull=True),
+                name="snapshot_for_a_team_or_a_coordinator",
             ),
         ]
 

@@ -1,5 +1,7 @@
 """Who may see which measures: a team's figures follow the right to see its patients."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
@@ -39,6 +41,15 @@ def measure_team_ids_for(user: User) -> list[int]:
             .values_list("pk", flat=True)
         )
     return measure_team_ids(user)
+
+
+def measure_coordinators_for(user: User, team_ids: Iterable[int]) -> QuerySet[User]:
+    """The coordinators whose figures `user` may ask for among `team_ids` (teams they may
+    see): their own, and those of the live lead coordinators of those teams."""
+    if not (user.is_authenticated and user.is_active):
+        return User.objects.none()
+    leads = TeamMembership.objects.leads().filter(team_id__in=list(team_ids)).values("user_id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=leads))
 
 
 # Who may carry a coordination panel, and so be suggested for and enrol a patient.

@@ -10,16 +10,22 @@ the user's own teams and audited as a list read.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import (
+    Aggregate,
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.utils import timezone
 
@@ -36,7 +42,7 @@ from apps.measures.continuity_figures import (
     pooled_continuity_by_team,
     visit_histories,
 )
-from apps.patients.models import EncounterKind, Patient
+from apps.patients.models import Encounter, EncounterKind, Patient
 from apps.referrals.models import (
     OPEN_STATES,
     Referral,
@@ -45,7 +51,6 @@ from apps.referrals.models import (
     ReferralState,
     overdue_condition,
 )
-from apps.tasks.models import Task
 from apps.teams.models import CareTeam, TeamMembership
 from apps.transitions.models import (
     ContactKind,
@@ -83,14 +88,29 @@ class Period:
         return ((self.end - self.start).days + 1) / DAYS_PER_MONTH
 
 
+# DOMAIN 2 and 8: a patient has one care team and one lead coordinator, so a coordinator's
+# figures are those of the patients they lead: each patient counts for exactly one
+# coordinator, and the coordinators' figures add up to the organisation's.
+COORDINATOR_DEFINITION = (
+    "A coordinator's figures cover the patients whose lead coordinator they are: the "
+    "active patients of the care teams they lead today (the teams' live lead). Owning a "
+    "task for a patient does not make a patient theirs: each patient counts for exactly "
+    "one coordinator."
+)
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Whose figures: the patients of `team_ids`, narrowed to a coordinator's panel if named."""
+    """Whose figures: the patients of `team_ids`; with a coordinator named, `team_ids` are
+    the teams in view that they lead (COORDINATOR_DEFINITION)."""
 
     label: str
     team_ids: tuple[int, ...]
     coordinator_id: int | None = None
     organisation_wide: bool = False
+    # Every team the coordinator leads is in view (none hidden from the user): their
+    # stored monthly figures are then the page's.
+    whole_panel: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,18 +139,16 @@ class Measure:
     hit: Callable[[Period, datetime], Q]
     per: int = 100
     unit: str = "%"
+    # A rate of events per patient-month counts its events apart (each event belongs to a
+    # patient at `events_path`), so the patients and the events are never joined row by row.
+    events: Callable[[Scope, Period], QuerySet] | None = None  # type: ignore[type-arg]
+    events_path: str = "patient_id"
 
 
 def _patients_q(scope: Scope, path: str) -> Q:
     """The patients in view, seen from a model whose patient is at `path`."""
     prefix = "" if path == "id" else path.removesuffix("_id") + "__"
-    condition = Q(**{f"{prefix}care_team_id__in": scope.team_ids, f"{prefix}is_active": True})
-    if scope.coordinator_id is not None:
-        led = TeamMembership.objects.leads().filter(user_id=scope.coordinator_id).values("team_id")
-        owned = Task.objects.open().filter(owner_id=scope.coordinator_id).values("patient_id")
-        patient_id = "id" if path == "id" else path
-        condition &= Q(**{f"{prefix}care_team_id__in": led}) | Q(**{f"{patient_id}__in": owned})
-    return condition
+    return Q(**{f"{prefix}care_team_id__in": scope.team_ids, f"{prefix}is_active": True})
 
 
 def _live(role_q: Q) -> Exists:
@@ -280,6 +298,16 @@ def _emergency_hit(period: Period, now: datetime) -> Q:
     )
 
 
+def _emergency_events(scope: Scope, period: Period) -> QuerySet[Encounter]:
+    # The (kind, admit_date) index covering patient_id answers this from the index alone.
+    return Encounter.objects.filter(
+        _patients_q(scope, "patient_id"),
+        kind=EncounterKind.ED,
+        admit_date__gte=period.start,
+        admit_date__lte=period.end,
+    )
+
+
 MEASURES: tuple[Measure, ...] = (
     Measure(
         code="full-team",
@@ -376,6 +404,7 @@ MEASURES: tuple[Measure, ...] = (
         patient_path="id",
         rows=_emergency_rows,
         hit=_emergency_hit,
+        events=_emergency_events,
         per=1000,
         unit="per 1,000 patient-months",
     ),
@@ -465,21 +494,20 @@ def measure_scope_for_user(
     if coordinator_id is None:
         return Scope(label=label, team_ids=team_ids, organisation_wide=organisation_wide)
     coordinator = (
-        User.objects.filter(
-            pk=coordinator_id,
-            memberships__team_id__in=team_ids,
-            memberships__ended_at__isnull=True,
-        )
-        .distinct()
-        .first()
+        permissions.measure_coordinators_for(user, team_ids).filter(pk=coordinator_id).first()
     )
     if coordinator is None:
         raise NotFoundError("No such coordinator on these teams.")
+    led = set(
+        TeamMembership.objects.leads()
+        .filter(user_id=coordinator_id)
+        .values_list("team_id", flat=True)
+    )
     return Scope(
-        label=f"{label}: {coordinator.display_name}",
-        team_ids=team_ids,
+        label=f"{label}: patients led by {coordinator.display_name}",
+        team_ids=tuple(team_id for team_id in team_ids if team_id in led),
         coordinator_id=coordinator.pk,
-        organisation_wide=False,
+        whole_panel=led.issubset(team_ids),
     )
 
 
@@ -503,17 +531,18 @@ def figure_from_counts(
     )
 
 
-def _count_expressions(measure: Measure, period: Period, now: datetime) -> dict[str, Count]:
-    if measure.per == 100:
-        return {
-            "denominator": Count("pk"),
-            "numerator": Count("pk", filter=measure.hit(period, now)),
-        }
-    # Events per patient-month: the events among the patients, and the patients.
+def _count_expressions(measure: Measure, period: Period, now: datetime) -> dict[str, Aggregate]:
     return {
-        "denominator": Count("pk", distinct=True),
-        "numerator": Count("encounters", filter=measure.hit(period, now)),
+        "denominator": Count("pk"),
+        "numerator": Count("pk", filter=measure.hit(period, now)),
     }
+
+
+def _events_counted(events: QuerySet) -> Aggregate:  # type: ignore[type-arg]
+    """The number of `events`, as an aggregate over a measure's rows: an uncorrelated
+    subquery the database runs once, so the figure stays one statement."""
+    counted = events.order_by().annotate(counted=Func(F("pk"), function="COUNT"))
+    return Max(Subquery(counted.values("counted"), output_field=IntegerField()))
 
 
 def _denominator(measure: Measure, period: Period, counted: float) -> float:
@@ -521,49 +550,69 @@ def _denominator(measure: Measure, period: Period, counted: float) -> float:
 
 
 def _figure(measure: Measure, scope: Scope, period: Period, now: datetime) -> Figure:
-    counts = measure.rows(scope, period, now).aggregate(**_count_expressions(measure, period, now))
+    expressions = _count_expressions(measure, period, now)
+    if measure.events is not None:
+        expressions["numerator"] = _events_counted(measure.events(scope, period))
+    counts = measure.rows(scope, period, now).aggregate(**expressions)
     return figure_from_counts(
-        measure, counts["numerator"], _denominator(measure, period, counts["denominator"])
+        measure, counts["numerator"] or 0, _denominator(measure, period, counts["denominator"])
     )
 
 
-def _team_path(measure: Measure) -> str:
-    if measure.patient_path == "id":
+def _team_path(patient_path: str) -> str:
+    if patient_path == "id":
         return "care_team_id"
-    return measure.patient_path.removesuffix("_id") + "__care_team_id"
+    return patient_path.removesuffix("_id") + "__care_team_id"
 
 
-def measure_figures_by_team(
-    *, team_ids: tuple[int, ...], period: Period, now: datetime
-) -> tuple[list[Figure], dict[int, list[Figure]]]:
-    """Every figure for the teams together and for each team, one grouped query per figure
-    whatever the number of teams (the nightly snapshots). The teams' counts add up to the
-    whole: every row belongs to one patient, and a patient to one team."""
-    scope = Scope(label="", team_ids=team_ids)
-    whole: list[Figure] = []
-    per_team: dict[int, list[Figure]] = {team_id: [] for team_id in team_ids}
+def _counts_by_team(
+    measure: Measure, scope: Scope, period: Period, now: datetime
+) -> dict[int, tuple[int, int]]:
+    """Team id -> (numerator, counted denominator rows): one grouped query, two for a rate
+    of events (its events grouped apart)."""
+    expressions: dict[str, Aggregate] = (
+        {"denominator": Count("pk")}  # its numerator: the events, grouped below
+        if measure.events is not None
+        else _count_expressions(measure, period, now)
+    )
+    grouped = {
+        row["team"]: (row.get("numerator", 0), row["denominator"])
+        for row in measure.rows(scope, period, now)
+        .values(team=F(_team_path(measure.patient_path)))
+        .annotate(**expressions)
+        .order_by()
+    }
+    if measure.events is None:
+        return grouped
+    events = dict(
+        measure.events(scope, period)
+        .order_by()
+        .values(team=F(_team_path(measure.events_path)))
+        .annotate(counted=Count("pk"))
+        .values_list("team", "counted")
+    )
+    return {team: (events.get(team, 0), counted) for team, (_n, counted) in grouped.items()}
+
+
+def measure_figures_by_group(
+    *, team_ids: tuple[int, ...], groups: dict[Any, tuple[int, ...]], period: Period, now: datetime
+) -> dict[Any, list[Figure]]:
+    """Every figure for each group of teams (the organisation, each team, each coordinator's
+    led teams), one grouped query per figure whatever the number of teams or groups (the
+    nightly snapshots). A group's counts are its teams' counts added up: every row belongs
+    to one patient, and a patient to one team."""
     if not team_ids:
-        return [_empty_figure(measure) for measure in MEASURE_CODES.values()], per_team
+        return {key: [_empty_figure(m) for m in MEASURE_CODES.values()] for key in groups}
+    scope = Scope(label="", team_ids=team_ids)
+    figures: dict[Any, list[Figure]] = {key: [] for key in groups}
     for measure in MEASURES:
-        grouped = {
-            row["team"]: (row["numerator"], row["denominator"])
-            for row in measure.rows(scope, period, now)
-            .values(team=F(_team_path(measure)))
-            .annotate(**_count_expressions(measure, period, now))
-            .order_by()
-        }
-        for team_id in team_ids:
-            numerator, counted = grouped.get(team_id, (0, 0))
-            per_team[team_id].append(
+        grouped = _counts_by_team(measure, scope, period, now)
+        for key, members in groups.items():
+            numerator = sum(grouped.get(team_id, (0, 0))[0] for team_id in members)
+            counted = sum(grouped.get(team_id, (0, 0))[1] for team_id in members)
+            figures[key].append(
                 figure_from_counts(measure, numerator, _denominator(measure, period, counted))
             )
-        whole.append(
-            figure_from_counts(
-                measure,
-                sum(numerator for numerator, _counted in grouped.values()),
-                _denominator(measure, period, sum(counted for _n, counted in grouped.values())),
-            )
-        )
     pooled = pooled_continuity_by_team(
         patients=Patient.objects.filter(_patients_q(scope, "id")),
         start=period.start,
@@ -572,14 +621,12 @@ def measure_figures_by_team(
     )
     empty = PooledContinuity(0, 0, 0, 0, 0, 0, 0)
     for index in CONTINUITY_MEASURES:
-        totals = [0, 0]
-        for team_id in team_ids:
-            numerator, denominator = index.counts(pooled.get(team_id, empty))
-            totals[0] += numerator
-            totals[1] += denominator
-            per_team[team_id].append(figure_from_counts(index, numerator, denominator))
-        whole.append(figure_from_counts(index, totals[0], totals[1]))
-    return whole, per_team
+        for key, members in groups.items():
+            counts = [index.counts(pooled.get(team_id, empty)) for team_id in members]
+            figures[key].append(
+                figure_from_counts(index, sum(n for n, _d in counts), sum(d for _n, d in counts))
+            )
+    return figures
 
 
 def _empty_figure(measure: Measure | ContinuityMeasure) -> Figure:

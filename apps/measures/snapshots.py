@@ -2,8 +2,9 @@
 history does not shift once it has settled.
 
 Each night, for each organisation, the figures of the measures page are stored per
-calendar month for the whole organisation and for each of its teams. A month is
-recomputed while it is under way and for SETTLE_DAYS after it ends (late
+calendar month for the whole organisation, for each of its teams and for each lead
+coordinator (the teams they lead that night, added up: selectors.COORDINATOR_DEFINITION).
+A month is recomputed while it is under way and for SETTLE_DAYS after it ends (late
 documentation of a contact or a visit still counts); after that its rows are
 kept as they are and only a missing month (a new team, the first run) is filled
 in, back to HISTORY_MONTHS. Each month's figures are the set-wise queries of
@@ -28,9 +29,9 @@ from apps.measures.selectors import (
     Period,
     Scope,
     figure_from_counts,
-    measure_figures_by_team,
+    measure_figures_by_group,
 )
-from apps.teams.models import CareTeam
+from apps.teams.models import CareTeam, TeamMembership
 
 SNAPSHOT_JOB = "measures.snapshots"
 HISTORY_MONTHS = 12
@@ -68,9 +69,28 @@ def _period(organisation: Organisation, month: date, now: datetime) -> Period:
     return Period(start=month, end=max(end, month))
 
 
+def _groups(team_ids: tuple[int, ...]) -> dict[tuple[str, int | None], tuple[int, ...]]:
+    """The organisation, each team, and each lead coordinator with the teams they lead
+    now (selectors.COORDINATOR_DEFINITION): whose rows a month stores."""
+    led: dict[int, list[int]] = {}
+    for team_id, user_id in (
+        TeamMembership.objects.leads()
+        .filter(team_id__in=team_ids)
+        .order_by("team_id")
+        .values_list("team_id", "user_id")
+    ):
+        led.setdefault(user_id, []).append(team_id)
+    return {
+        ("organisation", None): team_ids,
+        **{("team", team_id): (team_id,) for team_id in team_ids},
+        **{("coordinator", user_id): tuple(teams) for user_id, teams in led.items()},
+    }
+
+
 def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) -> SnapshotResult:
-    """Stores the organisation's monthly snapshots (whole organisation and each team):
-    per month, one grouped query per figure whatever the number of teams or patients."""
+    """Stores the organisation's monthly snapshots (whole organisation, each team, each lead
+    coordinator): per month, one grouped query per figure whatever the number of teams,
+    coordinators or patients."""
     now = now or timezone.now()
     organisation = Organisation.objects.get(pk=organisation_id)
     team_ids = tuple(
@@ -82,22 +102,27 @@ def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) 
     stored = (
         MeasureSnapshot.objects.filter(organisation=organisation)
         .values("month")
-        .annotate(teams=Count("team", distinct=True), whole=Count("pk", filter=Q(team=None)))
+        .annotate(
+            teams=Count("team", distinct=True),
+            whole=Count("pk", filter=Q(team=None, coordinator=None)),
+        )
         .values_list("month", "teams", "whole")
         .order_by()
     )
     existing = {month for month, teams, whole in stored if teams >= len(team_ids) and whole}
     wanted = months_to_snapshot(organisation=organisation, existing=existing, now=now)
+    groups = _groups(team_ids)
     rows: list[MeasureSnapshot] = []
     for month in wanted:
-        whole, per_team = measure_figures_by_team(
-            team_ids=team_ids, period=_period(organisation, month, now), now=now
+        figures = measure_figures_by_group(
+            team_ids=team_ids, groups=groups, period=_period(organisation, month, now), now=now
         )
-        for team_id, figures in [(None, whole), *per_team.items()]:
+        for (kind, key), group_figures in figures.items():
             rows.extend(
                 MeasureSnapshot(
                     organisation=organisation,
-                    team_id=team_id,
+                    team_id=key if kind == "team" else None,
+                    coordinator_id=key if kind == "coordinator" else None,
                     month=month,
                     code=figure.code,
                     numerator=figure.numerator,
@@ -105,13 +130,13 @@ def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) 
                     rate=figure.rate,
                     computed_at=now,
                 )
-                for figure in figures
+                for figure in group_figures
             )
     with transaction.atomic():
         MeasureSnapshot.objects.filter(organisation=organisation, month__in=wanted).delete()
         MeasureSnapshot.objects.bulk_create(rows, batch_size=2000)
     return SnapshotResult(
-        organisation_id=organisation.pk, months=len(wanted) * (len(team_ids) + 1), rows=len(rows)
+        organisation_id=organisation.pk, months=len(wanted) * len(groups), rows=len(rows)
     )
 
 
@@ -131,20 +156,30 @@ def stored_figures(
 ) -> tuple[list[Figure], datetime] | None:
     """The page's figures from the stored snapshots, when the period is one calendar month
     that has ended and every team in view has its month stored (one query); else None and
-    the page computes them live. A coordinator's panel is never stored."""
+    the page computes them live. A coordinator's month is their own stored row, when every
+    team they lead is in view (else only some of their patients are, and it is live)."""
     month = period.start
     whole_month = month.day == 1 and period.end == month_after(month) - timedelta(days=1)
-    if not whole_month or period.end >= today or scope.coordinator_id or not scope.team_ids:
+    if not whole_month or period.end >= today or not scope.team_ids:
         return None
     rows = MeasureSnapshot.objects.filter(month=month)
-    if scope.organisation_wide:
-        organisation = CareTeam.objects.filter(pk=scope.team_ids[0]).values("organisation_id")
-        rows = rows.filter(team__isnull=True, organisation_id=Subquery(organisation[:1]))
+    organisation = CareTeam.objects.filter(pk=scope.team_ids[0]).values("organisation_id")
+    one_row = scope.organisation_wide or scope.coordinator_id is not None
+    if scope.coordinator_id is not None:
+        if not scope.whole_panel:
+            return None
+        rows = rows.filter(
+            coordinator_id=scope.coordinator_id, organisation_id=Subquery(organisation[:1])
+        )
+    elif scope.organisation_wide:
+        rows = rows.filter(
+            team__isnull=True, coordinator__isnull=True, organisation_id=Subquery(organisation[:1])
+        )
     else:
         rows = rows.filter(team_id__in=scope.team_ids)
     stored = list(rows.values_list("team_id", "code", "numerator", "denominator", "computed_at"))
     teams = {team_id for team_id, *_rest in stored}
-    if len(teams) != (1 if scope.organisation_wide else len(scope.team_ids)):
+    if len(teams) != (1 if one_row else len(scope.team_ids)):
         return None
     # Counts of different teams add up (a row belongs to one patient, a patient to one team).
     totals: dict[str, list[float]] = {}

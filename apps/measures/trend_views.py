@@ -16,11 +16,19 @@ from apps.measures.trends import TrendScope, trend_charts, trend_scope_for_user
 from apps.teams.models import CareTeam
 
 
-def _scope(request: AuthenticatedHttpRequest) -> TrendScope:
-    raw = request.GET.get("team", "").strip()
+def _chosen_id(request: AuthenticatedHttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "").strip()
     if raw and not raw.isdigit():
-        raise ApplicationError("Choose a team from the list.", field_errors={"team": ["Unknown."]})
-    return trend_scope_for_user(user=request.user, team_id=int(raw) if raw else None)
+        raise ApplicationError(f"Choose a {name} from the list.", field_errors={name: ["Unknown."]})
+    return int(raw) if raw else None
+
+
+def _scope(request: AuthenticatedHttpRequest) -> TrendScope:
+    return trend_scope_for_user(
+        user=request.user,
+        team_id=_chosen_id(request, "team"),
+        coordinator_id=_chosen_id(request, "coordinator"),
+    )
 
 
 @login_required
@@ -32,6 +40,7 @@ def trends_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "scope": scope,
         "charts": charts,
         "team_choices": _team_choices(request),
+        "coordinator_choices": _coordinator_choices(request),
         "organisation_wide": permissions.can_view_organisation_measures(request.user),
         "export_url": f"{reverse('measures:trends_export')}?{request.GET.urlencode()}",
     }
@@ -44,6 +53,13 @@ def _team_choices(request: AuthenticatedHttpRequest) -> list[tuple[int, str]]:
         .order_by("name")
         .values_list("pk", "name")
     )
+
+
+def _coordinator_choices(request: AuthenticatedHttpRequest) -> list[tuple[int, str]]:
+    coordinators = permissions.measure_coordinators_for(
+        request.user, permissions.measure_team_ids_for(request.user)
+    ).order_by("last_name", "first_name", "pk")
+    return [(person.pk, person.display_name) for person in coordinators]
 
 
 TREND_COLUMNS = (

@@ -13,7 +13,7 @@ from apps.core.exceptions import NotFoundError
 from apps.measures import permissions
 from apps.measures.models import MeasureSnapshot
 from apps.measures.selectors import MEASURE_CODES
-from apps.teams.models import CareTeam
+from apps.teams.models import CareTeam, TeamMembership
 
 WIDTH, HEIGHT = 560, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 28, 20, 36
@@ -115,13 +115,44 @@ class TrendScope:
     organisation_id: int
     team: CareTeam | None
     label: str
+    # A lead coordinator's own stored months (their patients: selectors.COORDINATOR_DEFINITION).
+    coordinator: User | None = None
 
 
-def trend_scope_for_user(*, user: User, team_id: int | None) -> TrendScope:
-    """The organisation's trends for its admin; a team's for anyone who may see its figures.
-    Without a team, a member sees their first team; another team answers not found."""
+def _coordinator_scope(user: User, coordinator_id: int) -> TrendScope:
+    """A coordinator's stored months, for someone who may ask for them and may see every
+    team they lead (their stored rows count all those teams' patients)."""
+    allowed = permissions.measure_team_ids_for(user)
+    coordinator = (
+        permissions.measure_coordinators_for(user, allowed).filter(pk=coordinator_id).first()
+    )
+    if coordinator is None:
+        raise NotFoundError("No such coordinator on these teams.")
+    led = set(
+        TeamMembership.objects.leads()
+        .filter(user_id=coordinator.pk)
+        .values_list("team_id", flat=True)
+    )
+    if not led.issubset(allowed):
+        raise NotFoundError("This coordinator also leads teams you do not see.")
+    return TrendScope(
+        organisation_id=coordinator.organisation_id or 0,
+        team=None,
+        label=f"Patients led by {coordinator.display_name}",
+        coordinator=coordinator,
+    )
+
+
+def trend_scope_for_user(
+    *, user: User, team_id: int | None, coordinator_id: int | None = None
+) -> TrendScope:
+    """The organisation's trends for its admin; a team's for anyone who may see its figures;
+    a lead coordinator's for themselves and the members of the teams they lead. Without a
+    team, a member sees their first team; another team answers not found."""
     if user.organisation_id is None:
         raise NotFoundError("No organisation.")
+    if coordinator_id is not None:
+        return _coordinator_scope(user, coordinator_id)
     allowed = permissions.measure_team_ids_for(user)
     if team_id is None and permissions.can_view_organisation_measures(user):
         return TrendScope(
@@ -143,6 +174,7 @@ def trend_charts(*, scope: TrendScope, months: int = 12) -> list[Chart]:
         MeasureSnapshot.objects.filter(
             organisation_id=scope.organisation_id,
             team=scope.team,
+            coordinator=scope.coordinator,
         )
         .order_by("-month", "code")
         .values_list("month", "code", "numerator", "denominator", "rate")

@@ -67,6 +67,7 @@ def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "stored_at": stored_at,
         "query": query,
         "export_url": f"{reverse('measures:export')}?{query}",
+        "coordinator_definition": selectors.COORDINATOR_DEFINITION,
         **chosen,
     }
     return render(request, "measures/page.html", context, status=status)

@@ -279,7 +279,14 @@ class Encounter(ImportedRow, BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "admit_date"], name="encounter_patient_admit_idx")
+            models.Index(fields=["patient", "admit_date"], name="encounter_patient_admit_idx"),
+            # The measures' set-wise counts (ED visits, continuity) read a period's visits of
+            # one kind from this index alone: it carries the patient and the provider.
+            models.Index(
+                fields=["kind", "admit_date"],
+                include=["patient", "attending_provider"],
+                name="encounter_kind_admit_idx",
+            ),
         ]
 
     def __str__(self) -> str:

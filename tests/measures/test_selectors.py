@@ -32,6 +32,7 @@ from apps.transitions.services import (
 from tests import factories
 from tests.careplans import factories as careplan_factories
 from tests.referrals import factories as referral_factories
+from tests.tasks import factories as task_factories
 from tests.transitions.factories import admit, discharged_home, record_contact
 
 pytestmark = pytest.mark.django_db
@@ -137,16 +138,59 @@ def test_emergency_visits_per_thousand_patient_months(team: CareTeam, nurse: Use
     assert figure.rate == round(3 / patient_months * 1000, 1)
 
 
-def test_coordinator_scope_keeps_the_patients_they_lead_or_own_work_for(
+def test_coordinator_scope_keeps_the_patients_they_lead_not_those_they_own_a_task_for(
     team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
 ) -> None:
     factories.make_patient(team)
     other_lead = factories.make_member(other_team, Role.RN_CARE_COORDINATOR, is_lead=True)
     factories.make_member(other_team, Role.PCP, user=pcp)
-    factories.make_patient(other_team)
+    theirs = factories.make_patient(other_team)
+    # The nurse owns work for the other team's patient; that patient's lead is someone else.
+    factories.make_member(other_team, user=nurse)
+    task_factories.make_task(theirs, owner=nurse)
     assert _figures(pcp)["full-team"].denominator == 2
     assert _figures(pcp, coordinator_id=nurse.pk)["full-team"].denominator == 1
     assert _figures(pcp, coordinator_id=other_lead.pk)["full-team"].denominator == 1
+
+
+def test_coordinators_figures_add_up_to_their_teams(
+    team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
+) -> None:
+    other_lead = factories.make_member(other_team, is_lead=True)
+    factories.make_member(other_team, user=pcp)
+    for owner_team, count in ((team, 2), (other_team, 3)):
+        for _ in range(count):
+            patient = factories.make_patient(owner_team)
+            Encounter.objects.create(
+                patient=patient, kind=EncounterKind.ED, admit_date=timezone.localdate()
+            )
+    code = "ed-visits-per-1000-patient-months"
+    whole = _figures(pcp)[code].numerator
+    by_lead = [_figures(pcp, coordinator_id=who.pk)[code].numerator for who in (nurse, other_lead)]
+    assert by_lead == [2, 3]
+    assert sum(by_lead) == whole
+
+
+def test_a_coordinator_not_leading_a_team_in_view_is_not_found(
+    team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
+) -> None:
+    from apps.core.exceptions import NotFoundError
+
+    other_lead = factories.make_member(other_team, is_lead=True)
+    plain_member = factories.make_member(team, Role.SOCIAL_WORKER)
+    for coordinator in (other_lead, plain_member):
+        with pytest.raises(NotFoundError):
+            selectors.measure_scope_for_user(user=pcp, coordinator_id=coordinator.pk)
+
+
+def test_a_coordinator_sees_their_own_figures(
+    team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    factories.make_patient(team)
+    factories.make_patient(other_team)
+    scope = selectors.measure_scope_for_user(user=nurse, coordinator_id=nurse.pk)
+    assert scope.team_ids == (team.pk,)
+    assert _figures(nurse, coordinator_id=nurse.pk)["full-team"].denominator == 1
 
 
 def test_a_team_the_user_is_not_on_is_not_found(

@@ -28,7 +28,9 @@ def _ed_visit(patient: Patient, on: date) -> None:
 
 
 def _snapshot(organisation: Organisation, team: CareTeam | None, month: date, code: str):
-    return MeasureSnapshot.objects.get(organisation=organisation, team=team, month=month, code=code)
+    return MeasureSnapshot.objects.get(
+        organisation=organisation, team=team, coordinator=None, month=month, code=code
+    )
 
 
 def test_the_nightly_snapshot_stores_a_year_of_months_for_the_organisation_and_each_team(
@@ -154,7 +156,9 @@ def test_a_snapshot_holds_the_same_figures_as_the_measures_page_for_each_team_an
         }
         stored = {
             row.code: (row.numerator, row.denominator, row.rate)
-            for row in MeasureSnapshot.objects.filter(team_id=team_id, month=date(2026, 2, 1))
+            for row in MeasureSnapshot.objects.filter(
+                team_id=team_id, coordinator=None, month=date(2026, 2, 1)
+            )
         }
         assert stored == page, team_id
 
@@ -208,3 +212,82 @@ def test_the_patients_behind_a_figure_export_to_csv_for_own_teams_only_and_audit
     assert [row[0] for row in rows[1:]] == [patient.mrn]
     event = AuditEvent.objects.filter(action=AuditAction.EXPORT, actor=nurse).get()
     assert event.patient_ids == [patient.pk]
+
+
+def test_the_nightly_snapshot_stores_each_lead_coordinators_month_as_their_teams_figures(
+    organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    from apps.measures.selectors import Period, Scope, measure_figures
+
+    # The nurse leads both teams; the other team's lead is someone else until today.
+    factories.make_member(other_team, user=nurse)
+    other_team.memberships.filter(user=nurse).update(is_lead=True)
+    for owner_team, visits in ((team, 2), (other_team, 1)):
+        for _ in range(visits):
+            _ed_visit(factories.make_patient(owner_team), date(2026, 2, 10))
+    quiet_lead = factories.make_member(factories.make_team(organisation, "Quiet"), is_lead=True)
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    period = Period(start=date(2026, 2, 1), end=date(2026, 2, 28))
+    led = Scope(label="", team_ids=(team.pk, other_team.pk), coordinator_id=nurse.pk)
+    page = {
+        figure.code: (figure.numerator, figure.denominator, figure.rate)
+        for figure in measure_figures(scope=led, period=period, now=NOW)
+    }
+    stored = {
+        row.code: (row.numerator, row.denominator, row.rate)
+        for row in MeasureSnapshot.objects.filter(coordinator=nurse, month=date(2026, 2, 1))
+    }
+    assert stored == page
+    assert stored["ed-visits-per-1000-patient-months"][0] == 3
+    quiet = MeasureSnapshot.objects.get(
+        coordinator=quiet_lead, month=date(2026, 2, 1), code="ed-visits-per-1000-patient-months"
+    )
+    assert quiet.numerator == 0
+
+
+def test_a_coordinators_whole_ended_month_is_read_from_their_stored_row(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, pcp: User
+) -> None:
+    _ed_visit(factories.make_patient(team), date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    asked = {"start": "2026-02-01", "end": "2026-02-28", "coordinator": nurse.pk}
+    response = client_for(pcp).get("/measures/", asked)
+    figures = {figure.code: figure for figure in response.context["figures"]}
+    assert response.context["stored_at"] is not None
+    assert figures["ed-visits-per-1000-patient-months"].numerator == 1
+
+
+def test_organisation_trends_leave_out_the_coordinators_rows(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, org_admin: User
+) -> None:
+    _ed_visit(factories.make_patient(team), date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    assert MeasureSnapshot.objects.filter(coordinator=nurse).exists()
+    response = client_for(org_admin).get(TRENDS)
+    assert response.status_code == 200
+    ed = next(c for c in response.context["charts"] if c.code.startswith("ed-"))
+    months = [point.month for point in ed.points]
+    assert len(months) == len(set(months))
+
+
+def test_a_lead_coordinators_trends_are_their_stored_months(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, pcp: User
+) -> None:
+    _ed_visit(factories.make_patient(team), date(2026, 2, 10))
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    response = client_for(pcp).get(TRENDS, {"coordinator": nurse.pk})
+    assert response.status_code == 200
+    assert response.context["scope"].coordinator == nurse
+    ed = next(c for c in response.context["charts"] if c.code.startswith("ed-"))
+    february = next(point for point in ed.points if point.month == date(2026, 2, 1))
+    assert february.numerator == 1
+
+
+def test_trends_of_a_coordinator_who_also_leads_a_team_one_does_not_see_are_not_found(
+    client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User,
+    pcp: User,
+) -> None:  # fmt: skip
+    factories.make_member(other_team, user=nurse, is_lead=True)
+    snapshot_organisation(organisation_id=organisation.pk, now=NOW)
+    assert client_for(pcp).get(TRENDS, {"coordinator": nurse.pk}).status_code == 404
+    assert client_for(nurse).get(TRENDS, {"coordinator": nurse.pk}).status_code == 200

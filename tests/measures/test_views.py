@@ -191,3 +191,35 @@ def test_coordinator_filter_narrows_the_page_to_their_panel(
     narrowed = client.get(PAGE, {"coordinator": other_lead.pk})
     assert narrowed.context["figures"][0].denominator == 3
     assert other_lead.display_name in narrowed.context["scope"].label
+
+
+def test_the_page_says_a_coordinators_patients_are_those_they_lead(
+    client_for, team: CareTeam, nurse: User
+) -> None:
+    page = client_for(nurse).get(PAGE).content.decode()
+    assert 'id="coordinator-definition"' in page
+    assert "patients whose lead coordinator they are" in page
+
+
+def test_coordinator_choices_are_oneself_and_the_leads_of_ones_teams(
+    client_for, team: CareTeam, other_team: CareTeam, nurse: User, pcp: User
+) -> None:
+    other_lead = factories.make_member(other_team, is_lead=True)
+    plain_member = factories.make_member(team, username="plain")
+    choices = dict(client_for(pcp).get(PAGE).context["form"].fields["coordinator"].choices)
+    assert nurse.pk in choices
+    assert pcp.pk in choices
+    assert other_lead.pk not in choices
+    assert plain_member.pk not in choices
+
+
+def test_asking_for_another_teams_coordinator_shows_nothing_of_their_patients(
+    client_for, team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    other_lead = factories.make_member(other_team, is_lead=True)
+    _population(other_team, 3)
+    response = client_for(nurse).get(PAGE, {"coordinator": other_lead.pk})
+    assert response.status_code == 400
+    assert response.context["figures"][0].denominator == 0  # not the other team's 3
+    click = client_for(nurse).get(CLICK.format(code="full-team"), {"coordinator": other_lead.pk})
+    assert {row.patient.care_team_id for row in click.context["rows"]} <= {team.pk}
