@@ -17,7 +17,8 @@ Needs PostgreSQL. Run it on a database of its own, e.g.
    a message to having its ACK (target under 50 ms). Then a shorter pass (500
    patients, 2,000 messages) with one connection per core, where no message
    waits for a busy core. Side by side, the same service called
-   in-process without a socket, for the price of the door.
+   in-process without a socket, for the price of the door, with its CPU per
+   message (the process's `time.process_time()` plus its PostgreSQL backend).
    The listener's Celery jobs go to an in-memory broker (nothing reads them):
    the follow-up tasks are not made here, their job is measured by the tests.
    The floor beside it: a bare MLLP receiver (`_FloorServer`, in this module)
@@ -456,14 +457,33 @@ def _bench_floor(run: str, patients: list[Patient], connections: int) -> dict[st
         floor.join(20)
 
 
-def _bench_direct(run: str, interface: User, patients: list[Patient]) -> float:
+def _bench_direct(run: str, interface: User, patients: list[Patient]) -> dict[str, float]:
+    """The same service called in-process: its rate, and its CPU per message (this
+    process by `time.process_time()`, and its own PostgreSQL backend)."""
     messages = [m for patient in patients[-DIRECT_PATIENTS:] for m in _messages(patient, run)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+    backend_before = _stat(backend)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for message in messages:
         result = adt_receive(actor=interface, raw=message, channel=AdtChannel.HTTP)
         if result.ack_code != "AA":
             raise RuntimeError(f"direct call refused: {result.ack[:200]}")
-    return len(messages) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    backend_after = _stat(backend)
+    database = (
+        backend_after[1] - backend_before[1]
+        if backend_before is not None and backend_after is not None
+        else 0.0
+    )
+    return {
+        "rate": len(messages) / elapsed,
+        "cpu_ms": cpu * 1000 / len(messages),
+        "database_cpu_ms": database * 1000 / len(messages),
+    }
 
 
 # --- 2. the task sweep ------------------------------------------------------------------
@@ -647,8 +667,10 @@ def main() -> None:
         f"{'ok' if paired['p95_ms'] < TARGET_P95_MS else 'MISSED'}"
     )
     print(
-        f"  same service in-process, one caller, no socket: {direct:.0f} msg/s "
-        f"(MLLP on {CONNECTIONS} connections / direct = {mllp['rate'] / direct:.2f})"
+        f"  same service in-process, one caller, no socket: {direct['rate']:.0f} msg/s "
+        f"(MLLP on {CONNECTIONS} connections / direct = {mllp['rate'] / direct['rate']:.2f}); "
+        f"CPU per message {direct['cpu_ms']:.2f} ms in this process (process_time) "
+        f"+ {direct['database_cpu_ms']:.2f} ms in its PostgreSQL backend"
     )
     print(
         f"  floor (bare MLLP receiver: one INSERT ... ON CONFLICT, an AA), same feeds: "

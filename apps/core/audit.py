@@ -47,7 +47,7 @@ def audit_collected() -> Iterator[None]:
     finally:
         _collected.reset(token)
     if collected.events:
-        audit_record_many(collected.events)
+        _insert(collected.events)
 
 
 def object_type_of(obj: models.Model | type[models.Model]) -> str:
@@ -138,9 +138,18 @@ def audit_fields(
 
 
 def audit_record_many(events: Iterable[AuditEvent]) -> None:
-    """Bulk form for bulk changes: one INSERT, same transaction as the change."""
-    context = current_context()
+    """Bulk form for bulk changes: one INSERT, same transaction as the change (inside
+    `audit_collected()`, the block's one INSERT, as `audit_record`)."""
     rows = list(events)
+    collected = _collected.get()
+    if collected is not None and rows and _open_savepoints() == collected.savepoints:
+        collected.events.extend(rows)
+        return
+    _insert(rows)
+
+
+def _insert(rows: list[AuditEvent]) -> None:
+    context = current_context()
     for event in rows:
         if context:
             event.ip_address = event.ip_address or context.ip_address

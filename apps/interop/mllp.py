@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from apps.accounts.models import User
+from apps.core.contention import limit_session_lock_waits
 from apps.core.context import RequestContext, request_context
 from apps.core.models import AuditSource
 from apps.interop.adt.ack import build_ack
@@ -213,6 +214,8 @@ class _MllpServerBase(socketserver.TCPServer):
         close_old_connections()
         context = RequestContext(source=AuditSource.HL7, ip_address=peer, path="mllp")
         try:
+            # This connection does intake only: its lock limit is set once, not per message.
+            limit_session_lock_waits(settings.HL7_LOCK_TIMEOUT_MS)
             with request_context(context):
                 answer = adt_receive_payload(actor=user, payload=payload, channel=AdtChannel.MLLP)
                 return list(answer.acks)

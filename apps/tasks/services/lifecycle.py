@@ -11,6 +11,7 @@ from apps.accounts.models import Actor, Role, User, actor_checked
 from apps.core.actors import is_job, person_behind
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
+from apps.core.transactions import atomic_service, in_one_transaction
 from apps.patients.models import Patient
 from apps.tasks import permissions, states
 from apps.tasks.events import task_event_record
@@ -93,7 +94,7 @@ def _required_reason(reason: str, message: str) -> str:
     return reason.strip()
 
 
-@transaction.atomic
+@atomic_service
 def task_create(
     *,
     actor: Actor,
@@ -165,11 +166,15 @@ def task_create(
         task_type=task_type,
         recurrence_days=recurrence_days,
     )
+    # Inside one_transaction() (ADT intake) any error rolls the whole unit back, so
+    # no savepoint: a parallel insert of the same key fails the unit, and its retry
+    # finds the task by its key above.
+    whole = in_one_transaction()
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=not whole):
             task.save()
     except IntegrityError:
-        if idempotency_key:
+        if idempotency_key and not whole:
             # Another worker created it between our check and our insert.
             return Task.objects.get(idempotency_key=idempotency_key)
         raise

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -160,18 +160,54 @@ def _open_episode(patient: Patient) -> Episode | None:
     )
 
 
+def _episodes_for_admission(patient: Patient) -> tuple[Episode | None, list[Episode]]:
+    """The open episode (the one `_open_episode` finds) and the episodes in follow-up,
+    all locked: an admission needs both, read in one statement."""
+    episodes = list(
+        Episode.objects.select_for_update().filter(
+            patient=patient,
+            status__in=(EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP),
+        )
+    )
+    open_episode = max(
+        (episode for episode in episodes if episode.status != EpisodeStatus.FOLLOW_UP),
+        key=lambda episode: (episode.started_at, episode.pk),
+        default=None,
+    )
+    return open_episode, [e for e in episodes if e.status == EpisodeStatus.FOLLOW_UP]
+
+
 def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
     """The live admission or registration of this visit, else of the open episode; its
     episode comes with it, locked (one statement)."""
     stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
     if visit_number:
-        return (
+        # The visit's episode with its whole chain, which every caller reads next.
+        of_visit = (
             stays.filter(visit_number=visit_number)
+            .order_by("-sequence", "-id")
+            .values("episode_id")[:1]
+        )
+        chain = list(
+            Handoff.objects.filter(episode_id=Subquery(of_visit))
             .select_related("episode")
             .select_for_update(of=("episode",))
-            .order_by("-sequence", "-id")
-            .first()
+            .order_by("sequence", "id")
         )
+        visits = [
+            handoff
+            for handoff in chain
+            if handoff.kind in STAY_KINDS
+            and handoff.visit_number == visit_number
+            and handoff.cancelled_at is None
+        ]
+        if not visits:
+            return None
+        found = visits[-1]
+        for handoff in chain:
+            handoff.episode = found.episode
+        found.episode.__dict__["_chain"] = chain
+        return found
     episode = _open_episode(patient)
     if episode is None:
         return None
@@ -296,7 +332,7 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
         existing = stays.filter(visit_number=visit.visit_number).first()
         if existing is not None:
             return _refresh(actor=actor, handoff=existing, visit=visit)
-    episode = _open_episode(patient)
+    episode, watched = _episodes_for_admission(patient)
     from_setting: str
     if episode is None:
         episode = _new_episode(actor=actor, patient=patient, started_at=visit.occurred_at)
@@ -315,7 +351,9 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
     )
     _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
     if kind == HandoffKind.ADMISSION:
-        _flag_readmission(actor=actor, episode=episode, admitted_at=visit.occurred_at)
+        _flag_readmission(
+            actor=actor, episode=episode, admitted_at=visit.occurred_at, watched=watched
+        )
     return handoff
 
 
@@ -336,20 +374,24 @@ def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
     return handoff
 
 
-def _flag_readmission(*, actor: Actor, episode: Episode, admitted_at: datetime) -> None:
-    """An admission inside another episode's watch window is a readmission: flag both."""
+def _flag_readmission(
+    *, actor: Actor, episode: Episode, admitted_at: datetime, watched: list[Episode]
+) -> None:
+    """An admission inside another episode's watch window is a readmission: flag both.
+
+    `watched`: the patient's episodes in follow-up, read locked with the open one."""
     if episode.readmission_of_id is not None:
         return
-    previous = (
-        Episode.objects.select_for_update()
-        .filter(
-            patient_id=episode.patient_id,
-            status=EpisodeStatus.FOLLOW_UP,
-            watch_until__gt=admitted_at,
-        )
-        .exclude(pk=episode.pk)
-        .order_by("-watch_until")
-        .first()
+    previous = max(
+        (
+            other
+            for other in watched
+            if other.pk != episode.pk
+            and other.watch_until is not None
+            and other.watch_until > admitted_at
+        ),
+        key=lambda other: (other.watch_until, other.pk),
+        default=None,
     )
     if previous is None:
         return
