@@ -239,3 +239,35 @@ def has_team_permission(user: User, codename: str, team_id: int | None) -> bool:
 
 def can_view_team_patients(user: User, team_id: int | None) -> bool:
     return has_team_permission(user, VIEW_PATIENT, team_id)
+
+
+# How a role's members are named in a "why unavailable" line.
+_ROLE_PLURALS: dict[str, str] = {
+    Role.PCP: "primary care physicians",
+    Role.SPECIALIST: "specialists",
+    Role.RN_CARE_COORDINATOR: "RN care coordinators",
+    Role.PHARMACIST: "pharmacists",
+    Role.SOCIAL_WORKER: "social workers",
+    Role.CHW: "community health workers",
+    Role.NAVIGATOR: "patient navigators",
+    Role.CASE_MANAGER: "case managers",
+    Role.BEHAVIORAL_HEALTH: "behavioral health clinicians",
+    Role.ADMIN: "administrators",
+}
+
+
+def roles_holding(codename: str) -> list[str]:
+    """The roles whose members hold `codename` on their team, in the map's order."""
+    return [role for role, codenames in ROLE_PERMISSIONS.items() if codename in codenames]
+
+
+def held_by(codename: str) -> str:
+    """Who holds a right, in words for a "why unavailable" line: "the team's social
+    workers", "the team's RN care coordinators and behavioral health clinicians"."""
+    names = [_ROLE_PLURALS[role] for role in roles_holding(codename)]
+    if codename in LEAD_PERMISSIONS:
+        names.append("lead coordinator")
+    if not names:
+        return "no one on the team"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the team's {listed}"
