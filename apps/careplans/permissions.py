@@ -42,6 +42,8 @@ class CarePlanRights:
     edit_plan: bool
     goal_domains: frozenset[str]
     sign: bool
+    # Whose role map the "why unavailable" lines read (the organisation's tuning).
+    organisation_id: int | None = None
 
     @property
     def edit_any_goal(self) -> bool:
@@ -71,7 +73,9 @@ class CarePlanRights:
     def why_not_edit_goal(self, domain: str) -> str | None:
         """The line the page shows where a domain's goals may not be edited (the refusal's
         text, from goal_domain_held_by)."""
-        return None if self.can_edit_goal(domain) else goal_domain_held_by(domain)
+        if self.can_edit_goal(domain):
+            return None
+        return goal_domain_held_by(domain, self.organisation_id)
 
     @property
     def why_not_sign(self) -> str | None:
@@ -100,20 +104,20 @@ def can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> bool:
     return codename is not None and has_plan_permission(user, patient, codename)
 
 
-def goal_domain_held_by(domain: str) -> str:
+def goal_domain_held_by(domain: str, organisation_id: int | None = None) -> str:
     """Who edits goals of `domain`, in one line: "Social goals are edited by the team's
     social workers." (the text of the refusal and of the page's "why unavailable")."""
     codename = GOAL_DOMAIN_PERMISSIONS.get(domain)
     if codename is None:
         return "Choose a medical, behavioral, social or functional goal."
-    return f"{GoalDomain(domain).label} goals are edited by {held_by(codename)}."
+    return f"{GoalDomain(domain).label} goals are edited by {held_by(codename, organisation_id)}."
 
 
 def why_not_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> str | None:
     """None when `user` edits goals of `domain`; else why not, in one line."""
     if can_edit_goal_domain(user, patient, domain):
         return None
-    return goal_domain_held_by(domain)
+    return goal_domain_held_by(domain, patient.organisation_id)
 
 
 def require_can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> None:
@@ -241,4 +245,5 @@ def care_plan_rights(user: User, patient: Patient) -> CarePlanRights:
             domain for domain, codename in GOAL_DOMAIN_PERMISSIONS.items() if codename in held
         ),
         sign=SIGN_CARE_PLAN in held and can_sign_care_plan(user, patient),
+        organisation_id=patient.organisation_id,
     )

@@ -33,7 +33,12 @@ def why_not_run_huddles(user: User, team_id: int) -> str | None:
     """None when `user` runs (opens, closes) the team's huddles; else why not, in a line."""
     if can_run_huddles(user, team_id):
         return None
-    return f"Huddles are run and closed by {team_permissions.held_by(RUN_HUDDLES)}."
+    organisation_id = (
+        CareTeam.objects.filter(pk=team_id).values_list("organisation_id", flat=True).first()
+    )
+    return (
+        f"Huddles are run and closed by {team_permissions.held_by(RUN_HUDDLES, organisation_id)}."
+    )
 
 
 def require_can_run_huddles(user: User, team_id: int) -> None:

@@ -62,7 +62,7 @@ def why_not_verify_reconciliation(user: User, patient: Patient) -> str | None:
     """None when `user` verifies this patient's reconciliations; else why not, in a line."""
     if can_verify_reconciliation(user, patient):
         return None
-    return f"A reconciliation is verified by {held_by(VERIFY)}."
+    return f"A reconciliation is verified by {held_by(VERIFY, patient.organisation_id)}."
 
 
 def require_can_verify_reconciliation(user: User, patient: Patient) -> None:
