@@ -188,3 +188,38 @@ def test_the_chart_section_refuses_a_contact_without_an_outcome(patient, nurse, 
     assert response.status_code == 400
     assert "Outcome" in response.content.decode()
     assert not ContactLog.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_and_log_nothing(patient, client):
+    assert client.get(reverse("tasks:contact_log", args=[patient.pk])).status_code == 302
+    posted = client.post(
+        reverse("tasks:contact_log_add", args=[patient.pk]),
+        {"kind": "call", "outcome": "reached", "contact_at": "2026-01-01T10:00"},
+    )
+    assert posted.status_code == 302
+    assert not ContactLog.objects.exists()
+
+
+def test_a_break_glass_reader_reads_the_log_flagged_but_does_not_add_to_it(
+    patient, nurse, outsider
+):
+    from apps.patients.services import patient_break_glass_open
+
+    contact_log_record(actor=nurse, patient=patient, entry=_entry(nurse))
+    patient_break_glass_open(
+        reason_code="emergency_care",
+        second_factor_verified=True,
+        actor=outsider,
+        patient=patient,
+        reason="Unconscious in the emergency department",
+    )
+    assert len(contact_log_for_patient(user=outsider, patient=patient)) == 1
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW,
+        object_type="patients.contactlog",
+        actor=outsider,
+        break_glass=True,
+    ).exists()
+    with pytest.raises(Refused):
+        contact_log_record(actor=outsider, patient=patient, entry=_entry(nurse))
+    assert ContactLog.objects.count() == 1
