@@ -21,6 +21,8 @@ def test_nurse_logs_a_reached_call_on_the_chart_and_it_completes_the_follow_up_c
     login(page, live_server, "nurse", factories.PASSWORD)
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
 
+    open_tasks = page.locator("#patient-tasks")
+    expect(open_tasks).to_contain_text(follow_up.contact_task.title)
     section = page.locator("#patient-contacts")
     section.get_by_label("Outcome").select_option("reached")
     section.get_by_label("When").fill(timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
@@ -34,4 +36,6 @@ def test_nurse_logs_a_reached_call_on_the_chart_and_it_completes_the_follow_up_c
     assert "Reached" in entry
     assert "Feeling better" in entry
     assert Task.objects.get(pk=follow_up.contact_task_id).status == TaskStatus.DONE
+    # The chart's open tasks follow in the same step.
+    expect(open_tasks).not_to_contain_text(follow_up.contact_task.title)
     assert FollowUpContact.objects.get(follow_up=follow_up).contact_log_id is not None
