@@ -87,6 +87,7 @@ def contact_log_add(request: AuthenticatedHttpRequest, patient_id: int) -> HttpR
     )
     if is_htmx(request):
         response = _section(request, patient)
-        response["HX-Trigger"] = "taskChanged"
+        # The chart's open tasks reload (a completed one leaves); the counts on My work too.
+        response["HX-Trigger"] = "taskChanged, contactLogged"
         return response
     return redirect("patients:chart", patient_id=patient.pk)
