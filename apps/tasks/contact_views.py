@@ -13,23 +13,15 @@ from apps.accounts.http import AuthenticatedHttpRequest
 from apps.core.form_input import cleaned_or_refused
 from apps.core.htmx import htmx_action
 from apps.core.views import is_htmx
-from apps.patients.models import ContactLogKind, Patient
+from apps.patients.models import Patient
 from apps.patients.permissions import can_log_contact
 from apps.patients.selectors import patient_get_for_user
 from apps.patients.selectors.contacts import contact_log_for_patient
 from apps.patients.services.contacts import ContactEntry
 from apps.tasks.forms import ContactLogForm
-from apps.tasks.models import Task
-from apps.tasks.services.contacts import contact_log_record_completing, contact_tasks_offered
+from apps.tasks.selectors.contacts import contact_tasks_offered_any_kind
+from apps.tasks.services.contacts import contact_log_record_completing
 from apps.teams.selectors import team_active_members
-
-
-def _offered(user: object, patient: Patient) -> list[Task]:
-    seen: dict[int, Task] = {}
-    for kind in ContactLogKind.values:
-        for task in contact_tasks_offered(user=user, patient=patient, kind=kind):  # type: ignore[arg-type]
-            seen.setdefault(task.pk, task)
-    return sorted(seen.values(), key=lambda task: (task.due_at is None, task.due_at, task.pk))
 
 
 def _form(
@@ -38,7 +30,10 @@ def _form(
     return ContactLogForm(
         data,  # type: ignore[arg-type]
         members=team_active_members(team_ids=[patient.care_team_id]),
-        offered=[(task.pk, task.title) for task in _offered(request.user, patient)],
+        offered=[
+            (task.pk, task.title)
+            for task in contact_tasks_offered_any_kind(user=request.user, patient=patient)
+        ],
     )
 
 

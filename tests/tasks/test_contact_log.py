@@ -13,7 +13,8 @@ from apps.patients.models import ContactLog
 from apps.patients.selectors.contacts import contact_log_for_patient
 from apps.patients.services.contacts import ContactEntry, contact_log_record
 from apps.tasks.models import Task, TaskStatus, TaskType
-from apps.tasks.services.contacts import contact_log_record_completing, contact_tasks_offered
+from apps.tasks.selectors.contacts import contact_tasks_offered
+from apps.tasks.services.contacts import contact_log_record_completing
 from apps.transitions.models import ContactOutcome, FollowUp, FollowUpContact
 from tests.tasks.factories import make_task
 from tests.transitions.factories import discharged_home

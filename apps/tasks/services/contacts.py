@@ -8,49 +8,15 @@ document their own record (the follow-up's when, who and outcome) from the log.
 
 from django.db import transaction
 
-from apps.accounts.models import Actor, User
+from apps.accounts.models import Actor
 from apps.core.actors import person_behind
 from apps.core.exceptions import ApplicationError
 from apps.patients.models import ContactLog, ContactLogKind, ContactLogOutcome, Patient
 from apps.patients.services.contacts import ContactEntry, contact_log_record
-from apps.tasks import permissions
-from apps.tasks.models import Task, TaskType
+from apps.tasks.models import Task
+from apps.tasks.selectors.contacts import contact_tasks_offered
 from apps.tasks.services.lifecycle import task_complete
 from apps.tasks.sources import contact_completers
-
-# Which kind of task a contact of each kind is: a message that reaches the patient is
-# the interactive contact a call task asks for.
-TASK_TYPE_OF_CONTACT = {
-    ContactLogKind.CALL: TaskType.PHONE_CALL,
-    ContactLogKind.MESSAGE: TaskType.PHONE_CALL,
-    ContactLogKind.VISIT: TaskType.HOME_VISIT,
-}
-
-
-def contact_tasks_offered(*, user: User, patient: Patient, kind: str) -> list[Task]:
-    """The patient's open tasks a reached contact of `kind` may complete, that `user` may
-    complete: oldest due first."""
-    completers = contact_completers()
-    ids = {
-        task_id for completer in completers.values() for task_id in completer.offers(patient, kind)
-    }
-    task_type = TASK_TYPE_OF_CONTACT.get(kind)  # type: ignore[call-overload]
-    generic = (
-        Task.objects.open()
-        .filter(patient=patient, task_type=task_type)
-        .exclude(source_type__in=list(completers))
-        .values_list("pk", flat=True)
-        if task_type
-        else []
-    )
-    ids.update(generic)
-    tasks = (
-        Task.objects.open()
-        .filter(pk__in=ids, patient=patient)
-        .select_related("owner", "patient")
-        .order_by("due_at", "pk")
-    )
-    return [task for task in tasks if permissions.can_work_on_task(user, task)]
 
 
 @transaction.atomic
