@@ -215,7 +215,7 @@ def role_rights_rows(organisation: Organisation) -> list[RoleRights]:
         RoleRights(
             organisation=organisation,
             role=role,
-            rights=sorted(permissions.ROLE_PERMISSIONS[role] - {permissions.VIEW_PATIENT}),
+            rights=sorted(permissions.ROLE_PERMISSIONS[role] - permissions.role_floor(role)),
         )
         for role in permissions.ROLE_PERMISSIONS
         if role not in existing
@@ -234,19 +234,20 @@ def role_rights_update(*, actor: Actor, row: RoleRights, rights: list[str]) -> t
 
     Refused (nothing changed) beyond the ceiling the code keeps: a right reserved to
     another role (signing a plan is a PCP's, verifying a reconciliation a
-    pharmacist's) or an unknown one. The change is audited with the rights added and
-    removed; returns how many team rights were (granted, revoked).
+    pharmacist's; they keep them whatever is ticked) or an unknown one. The change
+    is audited with the rights added and removed; returns how many team rights
+    were (granted, revoked).
     """
     permissions.require_can_tune_role_rights(actor, row.organisation_id)
     row = RoleRights.objects.select_for_update().get(pk=row.pk)
-    wanted = set(rights)
-    ceiling = permissions.role_ceiling(row.role)
-    beyond = sorted(wanted - ceiling)
+    # What the role holds anyway (its reserved rights) is not the organisation's to tune.
+    wanted = set(rights) - permissions.role_floor(row.role)
+    beyond = sorted(wanted - permissions.role_ceiling(row.role))
     if beyond:
         reserved = [name for name in beyond if name in permissions.RESERVED_TO_ROLE]
         message = (
             "Only a primary care physician signs a plan and only a pharmacist verifies a "
-            "reconciliation: those rights cannot be given to another role."
+            "reconciliation: those rights are never given to another role."
             if reserved
             else "Choose from the team rights listed."
         )

@@ -14,6 +14,7 @@ from apps.teams.permissions import (
     ROLE_PERMISSIONS,
     VIEW_PATIENT,
     has_team_permission,
+    role_floor,
     role_rights_map,
 )
 from apps.teams.services import role_rights_rows, role_rights_update
@@ -30,7 +31,10 @@ def _fresh(user):
 
 def test_the_defaults_are_todays_role_map(organisation):
     rows = {row.role: set(row.rights) for row in role_rights_rows(organisation)}
-    assert rows == {role: set(rights) - {VIEW_PATIENT} for role, rights in ROLE_PERMISSIONS.items()}
+    assert rows == {
+        role: set(rights) - role_floor(role) for role, rights in ROLE_PERMISSIONS.items()
+    }
+    assert "sign_care_plan" not in rows[Role.PCP]  # kept by the PCP, not tunable
     assert role_rights_map(organisation.pk) == ROLE_PERMISSIONS
 
 
@@ -125,3 +129,16 @@ def test_the_admin_offers_only_the_roles_ceiling_and_saves_through_the_service(
     )
     assert refused.status_code == 200  # the form says the choice is not offered
     assert "sign_care_plan" not in RoleRights.objects.get(pk=row.pk).rights
+
+
+def test_the_pcp_keeps_signing_and_the_pharmacist_keeps_verifying_whatever_is_ticked(
+    organisation, team, org_admin, pcp, pharmacist, patient
+):
+    from apps.careplans.permissions import can_sign_care_plan
+    from apps.transitions.permissions import can_verify_reconciliation
+
+    role_rights_update(actor=org_admin, row=_row(organisation, Role.PCP), rights=[])
+    role_rights_update(actor=org_admin, row=_row(organisation, Role.PHARMACIST), rights=[])
+    assert can_sign_care_plan(_fresh(pcp), patient)
+    assert can_verify_reconciliation(_fresh(pharmacist), patient)
+    assert not has_team_permission(_fresh(pcp), "record_clinical_data", team.pk)

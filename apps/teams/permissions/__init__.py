@@ -84,16 +84,23 @@ TUNABLE_RIGHTS: tuple[str, ...] = tuple(
 
 
 def role_ceiling(role: str) -> frozenset[str]:
-    """The rights an organisation may give `role`: every team right but those reserved to
-    another role."""
-    return frozenset(
-        codename for codename in TUNABLE_RIGHTS if RESERVED_TO_ROLE.get(codename, role) == role
+    """The rights an organisation may give or take from `role`: every team right but the
+    reserved ones (never another role's, and never taken from their own role, so a
+    team always has someone who signs and someone who verifies)."""
+    return frozenset(codename for codename in TUNABLE_RIGHTS if codename not in RESERVED_TO_ROLE)
+
+
+def role_floor(role: str) -> frozenset[str]:
+    """What `role` holds whatever the tuning: seeing the team's patients, and the rights
+    reserved to it."""
+    return _EVERYONE | frozenset(
+        codename for codename, owner in RESERVED_TO_ROLE.items() if owner == role
     )
 
 
 def role_rights_map(organisation_id: int | None) -> dict[str, frozenset[str]]:
     """Each role's rights in this organisation: the default map, with the organisation's
-    tuning (RoleRights) in its place, cut to the ceiling."""
+    tuning (RoleRights) in its place, kept between the role's floor and the ceiling."""
     rights = dict(ROLE_PERMISSIONS)
     if organisation_id is None:
         return rights
@@ -101,7 +108,7 @@ def role_rights_map(organisation_id: int | None) -> dict[str, frozenset[str]]:
         "role", "rights"
     ):
         if role in rights:
-            rights[role] = _EVERYONE | (frozenset(codenames) & role_ceiling(role))
+            rights[role] = role_floor(role) | (frozenset(codenames) & role_ceiling(role))
     return rights
 
 
