@@ -22,7 +22,7 @@ from apps.patients.permissions import (
     is_organisation_admin,
     person_acting,
 )
-from apps.teams.permissions import team_permissions_for_user
+from apps.teams.permissions import held_by, team_permissions_for_user
 from apps.teams.selectors import membership_active
 
 EDIT_CARE_PLAN = "edit_care_plan"
@@ -42,6 +42,8 @@ class CarePlanRights:
     edit_plan: bool
     goal_domains: frozenset[str]
     sign: bool
+    # Whose role map the "why unavailable" lines read (the organisation's tuning).
+    organisation_id: int | None = None
 
     @property
     def edit_any_goal(self) -> bool:
@@ -68,6 +70,17 @@ class CarePlanRights:
         """The rule of can_return_care_plan: whoever signs it."""
         return self.sign
 
+    def why_not_edit_goal(self, domain: str) -> str | None:
+        """The line the page shows where a domain's goals may not be edited (the refusal's
+        text, from goal_domain_held_by)."""
+        if self.can_edit_goal(domain):
+            return None
+        return goal_domain_held_by(domain, self.organisation_id)
+
+    @property
+    def why_not_sign(self) -> str | None:
+        return None if self.sign else SIGN_HELD_BY
+
 
 def has_plan_permission(actor: Actor, patient: Patient, codename: str) -> bool:
     user = person_acting(actor)
@@ -91,13 +104,26 @@ def can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> bool:
     return codename is not None and has_plan_permission(user, patient, codename)
 
 
+def goal_domain_held_by(domain: str, organisation_id: int | None = None) -> str:
+    """Who edits goals of `domain`, in one line: "Social goals are edited by the team's
+    social workers." (the text of the refusal and of the page's "why unavailable")."""
+    codename = GOAL_DOMAIN_PERMISSIONS.get(domain)
+    if codename is None:
+        return "Choose a medical, behavioral, social or functional goal."
+    return f"{GoalDomain(domain).label} goals are edited by {held_by(codename, organisation_id)}."
+
+
+def why_not_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> str | None:
+    """None when `user` edits goals of `domain`; else why not, in one line."""
+    if can_edit_goal_domain(user, patient, domain):
+        return None
+    return goal_domain_held_by(domain, patient.organisation_id)
+
+
 def require_can_edit_goal_domain(user: Actor, patient: Patient, domain: str) -> None:
-    if not can_edit_goal_domain(user, patient, domain):
-        label = GoalDomain(domain).label.lower() if domain in GoalDomain.values else domain
-        raise Refused(
-            f"Your role on this patient's team does not edit {label} goals.",
-            patient_id=patient.pk,
-        )
+    reason = why_not_edit_goal_domain(user, patient, domain)
+    if reason is not None:
+        raise Refused(reason, patient_id=patient.pk)
 
 
 def require_can_edit_any_goal(user: User, patient: Patient) -> CarePlanRights:
@@ -148,12 +174,18 @@ def can_sign_care_plan(user: Actor, patient: Patient) -> bool:
     return membership is not None and membership.role == Role.PCP
 
 
+SIGN_HELD_BY = "The plan is signed by a primary care physician on the patient's team."
+
+
+def why_not_sign_care_plan(user: Actor, patient: Patient) -> str | None:
+    """None when `user` signs this plan; else why not, in one line."""
+    return None if can_sign_care_plan(user, patient) else SIGN_HELD_BY
+
+
 def require_can_sign_care_plan(user: Actor, patient: Patient) -> None:
-    if not can_sign_care_plan(user, patient):
-        raise Refused(
-            "Only a primary care physician on the patient's team signs the plan.",
-            patient_id=patient.pk,
-        )
+    reason = why_not_sign_care_plan(user, patient)
+    if reason is not None:
+        raise Refused(reason, patient_id=patient.pk)
 
 
 def can_request_care_plan_signoff(user: Actor, patient: Patient) -> bool:
@@ -213,4 +245,5 @@ def care_plan_rights(user: User, patient: Patient) -> CarePlanRights:
             domain for domain, codename in GOAL_DOMAIN_PERMISSIONS.items() if codename in held
         ),
         sign=SIGN_CARE_PLAN in held and can_sign_care_plan(user, patient),
+        organisation_id=patient.organisation_id,
     )

@@ -32,6 +32,7 @@ from apps.careplans.permissions import (
     care_plan_rights,
     require_can_edit_any_goal,
     require_can_edit_goal_work,
+    why_not_sign_care_plan,
 )
 from apps.core.exceptions import ApplicationError
 from apps.core.form_actions import form_write
@@ -79,6 +80,9 @@ def _plan_context(
         context["goal_form"] = bound.get("goal") or GoalForm(
             prefix="goal", members=members, domains=rights.goal_domains
         )
+    for group in detail.goal_groups:
+        # Said where the option is missing, from the rule that would refuse it.
+        group.why_not = rights.why_not_edit_goal(group.domain)
     for goal in detail.goals:
         goal.edit_form = bound.get(f"goal-{goal.pk}")  # type: ignore[attr-defined]
         goal.may_edit = rights.can_edit_goal(goal.domain)  # type: ignore[attr-defined]
@@ -409,6 +413,7 @@ def _review_response(
             "patient": review.plan.patient,
             "form": SignForm(initial={"fingerprint": review.fingerprint}),
             "return_form": return_form or ReturnForm(prefix="return"),
+            "why_not_sign": why_not_sign_care_plan(request.user, review.plan.patient),
         },
     )
 

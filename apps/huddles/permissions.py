@@ -29,9 +29,22 @@ def can_run_huddles(user: User, team_id: int) -> bool:
     return team_permissions.has_team_permission(user, RUN_HUDDLES, team_id)
 
 
+def why_not_run_huddles(user: User, team_id: int) -> str | None:
+    """None when `user` runs (opens, closes) the team's huddles; else why not, in a line."""
+    if can_run_huddles(user, team_id):
+        return None
+    organisation_id = (
+        CareTeam.objects.filter(pk=team_id).values_list("organisation_id", flat=True).first()
+    )
+    return (
+        f"Huddles are run and closed by {team_permissions.held_by(RUN_HUDDLES, organisation_id)}."
+    )
+
+
 def require_can_run_huddles(user: User, team_id: int) -> None:
-    if not can_run_huddles(user, team_id):
-        raise PermissionDenied("Only the team's coordinators may schedule and run its huddles.")
+    reason = why_not_run_huddles(user, team_id)
+    if reason is not None:
+        raise PermissionDenied(reason)
 
 
 def is_organisation_admin(user: User, organisation_id: int) -> bool:

@@ -733,6 +733,46 @@ class PatientComplexity(models.Model):
         return f"{Decimal(self.risk_probability) * 100:.1f} %"
 
 
+class ContactLogKind(models.TextChoices):
+    CALL = "call", "Phone call"
+    VISIT = "visit", "Visit"
+    MESSAGE = "message", "Message"
+
+
+class ContactLogOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    NO_ANSWER = "no_answer", "No answer"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
+class ContactLog(BaseModel):
+    """One contact (or try) with a patient or their caregiver: the chart's contact log.
+
+    The one record of a contact: a post-discharge follow-up documented from the
+    chart or from the follow-up page points to its entry here
+    (transitions.FollowUpContact.contact_log).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(max_length=8, choices=ContactLogKind.choices)
+    outcome = models.CharField(max_length=12, choices=ContactLogOutcome.choices)
+    contact_at = models.DateTimeField(help_text="When the contact happened")
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-contact_at"], name="contact_log_newest_first")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with patient {self.patient_id}"
+
+
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

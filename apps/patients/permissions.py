@@ -82,6 +82,18 @@ def can_record_sdoh_screen(actor: Actor, patient: Patient) -> bool:
     )
 
 
+def can_log_contact(actor: Actor, patient: Patient) -> bool:
+    """Logging a call, visit or message: a person on the patient's care team (a reader
+    by break-the-glass reads the log but does not add to it)."""
+    user = person_acting(actor)
+    return user is not None and can_view_patient(user, patient)
+
+
+def require_can_log_contact(actor: Actor, patient: Patient) -> None:
+    if not can_log_contact(actor, patient):
+        raise Refused("Contacts are logged by the patient's care team.", patient_id=patient.pk)
+
+
 def require_can_record_clinical_data(actor: Actor, patient: Patient) -> None:
     if not can_record_clinical_data(actor, patient):
         raise Refused(

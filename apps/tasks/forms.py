@@ -9,6 +9,7 @@ from apps.accounts.models import Role
 from apps.core.api_fields import EARLIEST_YEAR, LATEST_YEAR, RANGE_MESSAGE
 from apps.core.filters import FlagField
 from apps.core.widgets import LOCAL_DATETIME_FORMATS, DateInput, LocalDateTimeInput
+from apps.patients.models import ContactLogKind, ContactLogOutcome
 from apps.tasks.models import (
     MAX_RECURRENCE_DAYS,
     NotificationDelivery,
@@ -278,3 +279,43 @@ class NotificationPreferencesForm(forms.Form):
                 widget=forms.RadioSelect,
                 help_text="" if row.may_switch_off else "A warning: it cannot be switched off.",
             )
+
+
+class ContactLogForm(forms.Form):
+    """A call, visit or message on the chart's contact log; a reached one may complete
+    the open call (or visit) tasks offered with it."""
+
+    kind = forms.ChoiceField(label="Kind", choices=ContactLogKind.choices)
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("", "— the outcome —"), *ContactLogOutcome.choices]
+    )
+    contact_at = forms.DateTimeField(
+        label="When",
+        widget=LocalDateTimeInput,
+        input_formats=LOCAL_DATETIME_FORMATS,
+        validators=[plausible_date],
+    )
+    # Blank: the person logging it made the contact.
+    performed_by = forms.TypedChoiceField(
+        label="Who made it", coerce=int, required=False, empty_value=None
+    )
+    note = forms.CharField(
+        label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    complete_tasks = forms.TypedMultipleChoiceField(
+        label="Complete with this contact (reached only)",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        members: Iterable[TeamMembership] = (),
+        offered: Iterable[tuple[int, str]] = (),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["performed_by"].choices = member_choices(members)  # type: ignore[attr-defined]
+        self.fields["complete_tasks"].choices = list(offered)  # type: ignore[attr-defined]

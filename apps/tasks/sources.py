@@ -134,3 +134,25 @@ def task_link_validate(
             "Link the task to one of this patient's current goals.",
             field_errors={field: ["Choose a goal from this patient's care plan."]},
         )
+
+
+@dataclass(frozen=True)
+class ContactCompleter:
+    """How a logged contact closes the tasks of one source (e.g. a post-discharge call):
+    `offers(patient, kind)` names the open task ids a contact of that kind may complete;
+    `complete(actor, task, contact)` documents what the source needs and completes it."""
+
+    offers: Callable[[Patient, str], list[int]]
+    complete: Callable[[Any, Task, Any], None]
+
+
+_contact_completers: dict[str, ContactCompleter] = {}
+
+
+def contact_completer_register(source_type: str, completer: ContactCompleter) -> None:
+    """Called from an app's ready(): tasks of `source_type` close from a contact this way."""
+    _contact_completers[source_type] = completer
+
+
+def contact_completers() -> dict[str, ContactCompleter]:
+    return dict(_contact_completers)

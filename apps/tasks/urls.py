@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.tasks import views
+from apps.tasks import contact_views, views
 
 app_name = "tasks"
 
@@ -20,6 +20,16 @@ urlpatterns = [
     path("tasks/<int:task_id>/snooze/", views.task_snooze, name="snooze"),
     path("patients/<int:patient_id>/", views.patient_tasks, name="patient_tasks"),
     path("patients/<int:patient_id>/new/", views.task_create, name="create"),
+    path(
+        "patients/<int:patient_id>/contacts/",
+        contact_views.contact_log_section,
+        name="contact_log",
+    ),
+    path(
+        "patients/<int:patient_id>/contacts/add/",
+        contact_views.contact_log_add,
+        name="contact_log_add",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
     path("notifications/read/", views.notification_read, name="notifications_read"),

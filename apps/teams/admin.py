@@ -1,17 +1,18 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts.admin import UserAdmin
-from apps.accounts.admin_base import OwnOrganisationAdminMixin
+from apps.accounts.admin_base import OrganisationSettingsAdminMixin, OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.models import User
+from apps.accounts.models import Organisation, User
 from apps.core.exceptions import ApplicationError
-from apps.teams import selectors, services
-from apps.teams.models import CareTeam, TeamMembership
+from apps.teams import permissions, selectors, services
+from apps.teams.models import CareTeam, RoleRights, TeamMembership
 
 ADMIN_DEACTIVATION_REASON = "Deactivated by an administrator in the admin site."
 ADMIN_REACTIVATION_REASON = "Reactivated by an administrator in the admin site."
@@ -179,3 +180,62 @@ class AccountAdmin(UserAdmin):
                 actor=request_actor(request), user=user, reason=ADMIN_REACTIVATION_REASON
             )
         self.message_user(request, "Accounts reactivated.", messages.SUCCESS)
+
+
+_RIGHT_LABELS = dict(CareTeam._meta.permissions)  # type: ignore[arg-type]
+
+
+class RoleRightsForm(ModelForm):
+    """The role's rights as boxes to tick, only those the ceiling allows for that role."""
+
+    rights = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Rights on every team"
+    )
+
+    class Meta:
+        model = RoleRights
+        fields = ["rights"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = self.instance.role if self.instance is not None else ""
+        self.fields["rights"].choices = [  # type: ignore[attr-defined]
+            (codename, _RIGHT_LABELS[codename])
+            for codename in permissions.TUNABLE_RIGHTS
+            if codename in permissions.role_ceiling(role)
+        ]
+
+
+@admin.register(RoleRights)
+class RoleRightsAdmin(OrganisationSettingsAdminMixin, admin.ModelAdmin):
+    """Which rights each role has on every team of the organisation. The defaults are
+    today's map; a PCP's and a pharmacist's own rights are never offered to other roles.
+    Saving applies the change to every team at once (audited)."""
+
+    form = RoleRightsForm
+    list_display = ["role", "organisation", "rights_count"]
+    fields = ["organisation", "role", "rights"]
+    readonly_fields = ["organisation", "role"]
+
+    def settings_for(self, organisation: Organisation) -> object:
+        return services.role_rights_rows(organisation)
+
+    @admin.display(description="Rights")
+    def rights_count(self, obj: RoleRights) -> int:
+        return len(obj.rights)
+
+    def save_model(
+        self, request: HttpRequest, obj: RoleRights, form: ModelForm, change: bool
+    ) -> None:
+        current = RoleRights.objects.get(pk=obj.pk)
+        try:
+            granted, revoked = services.role_rights_update(
+                actor=request_actor(request), row=current, rights=form.cleaned_data["rights"]
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Saved for every team: {granted} right(s) granted, {revoked} revoked.",
+        )

@@ -106,6 +106,32 @@ class TeamMembership(BaseModel):
         return self.ended_at is None
 
 
+class RoleRights(BaseModel):
+    """An organisation's tuning of one role's team rights (apps.teams.permissions keeps the
+    ceiling: a PCP's or a pharmacist's own rights are never given to another role).
+
+    One row per (organisation, role); without a row the role has the default map.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    rights = models.JSONField(
+        default=list, blank=True, help_text="Codenames of the team rights the role holds"
+    )
+
+    class Meta:
+        verbose_name = "role rights"
+        verbose_name_plural = "role rights"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "role"], name="one_role_rights_row_per_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} rights"
+
+
 # Guardian's direct-FK permission tables live with the permission code; importing
 # them here registers them as models of this app.
 from apps.teams.permissions.tables import (  # noqa: E402
@@ -117,5 +143,6 @@ __all__ = [
     "CareTeam",
     "CareTeamGroupObjectPermission",
     "CareTeamUserObjectPermission",
+    "RoleRights",
     "TeamMembership",
 ]

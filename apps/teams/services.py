@@ -11,7 +11,7 @@ from apps.core.changes import record_change, validate
 from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditAction
 from apps.teams import permissions
-from apps.teams.models import CareTeam, TeamMembership
+from apps.teams.models import CareTeam, RoleRights, TeamMembership
 
 
 def _membership_audit(
@@ -202,3 +202,73 @@ def user_reactivate(*, actor: Actor, user: User, reason: str = "") -> User:
     user.save(update_fields=["is_active"])
     _account_audit(actor, user, reason=reason.strip())
     return user
+
+
+# --- role rights, per organisation ---------------------------------------------------------
+
+
+def role_rights_rows(organisation: Organisation) -> list[RoleRights]:
+    """The organisation's row for every role, made with today's default rights on first use
+    (so the admin always has one to edit)."""
+    existing = {row.role: row for row in RoleRights.objects.filter(organisation_id=organisation.pk)}
+    missing = [
+        RoleRights(
+            organisation=organisation,
+            role=role,
+            rights=sorted(permissions.ROLE_PERMISSIONS[role] - permissions.role_floor(role)),
+        )
+        for role in permissions.ROLE_PERMISSIONS
+        if role not in existing
+    ]
+    if missing:
+        RoleRights.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {
+            row.role: row for row in RoleRights.objects.filter(organisation_id=organisation.pk)
+        }
+    return [existing[role] for role in permissions.ROLE_PERMISSIONS if role in existing]
+
+
+@transaction.atomic
+def role_rights_update(*, actor: Actor, row: RoleRights, rights: list[str]) -> tuple[int, int]:
+    """Tunes one role's rights in the organisation and applies them to every team at once.
+
+    Refused (nothing changed) beyond the ceiling the code keeps: a right reserved to
+    another role (signing a plan is a PCP's, verifying a reconciliation a
+    pharmacist's; they keep them whatever is ticked) or an unknown one. The change
+    is audited with the rights added and removed; returns how many team rights
+    were (granted, revoked).
+    """
+    permissions.require_can_tune_role_rights(actor, row.organisation_id)
+    row = RoleRights.objects.select_for_update().get(pk=row.pk)
+    # What the role holds anyway (its reserved rights) is not the organisation's to tune.
+    wanted = set(rights) - permissions.role_floor(row.role)
+    beyond = sorted(wanted - permissions.role_ceiling(row.role))
+    if beyond:
+        reserved = [name for name in beyond if name in permissions.RESERVED_TO_ROLE]
+        message = (
+            "Only a primary care physician signs a plan and only a pharmacist verifies a "
+            "reconciliation: those rights are never given to another role."
+            if reserved
+            else "Choose from the team rights listed."
+        )
+        raise ApplicationError(
+            f"{Role(row.role).label}: {message}", field_errors={"rights": [message]}
+        )
+    before = set(row.rights)
+    record_change(
+        actor=actor,
+        instance=row,
+        values={"rights": sorted(wanted)},
+        detail={
+            "role": row.role,
+            "added": sorted(wanted - before),
+            "removed": sorted(before - wanted),
+        },
+    )
+    granted = revoked = 0
+    for team in CareTeam.objects.filter(organisation_id=row.organisation_id).order_by("pk"):
+        team_granted, team_revoked = permissions.team_permissions_sync(team)
+        granted += team_granted
+        revoked += team_revoked
+    permissions.role_rights_applied()
+    return granted, revoked

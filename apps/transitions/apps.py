@@ -26,6 +26,19 @@ class TransitionsConfig(AppConfig):
         task_source_register(TaskSource.TRANSITION, transition_task_changed)
         task_source_link_register(TaskSource.TRANSITION, transition_task_link)
 
+        from apps.tasks.sources import ContactCompleter, contact_completer_register
+        from apps.transitions.services.contacts import (
+            follow_up_complete_from_contact,
+            follow_up_tasks_for_contact,
+        )
+
+        contact_completer_register(
+            TaskSource.TRANSITION,
+            ContactCompleter(
+                offers=follow_up_tasks_for_contact, complete=follow_up_complete_from_contact
+            ),
+        )
+
         def follow_up_problems(team_ids: list[int]) -> WorkProblem:
             return WorkProblem(
                 label="Discharge follow-ups that could not be scheduled (transitions board)",

@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from apps.accounts.models import Organisation
 from apps.core.models import BaseModel
-from apps.patients.models import Appointment, Patient
+from apps.patients.models import Appointment, ContactLog, Patient
 from apps.tasks.models import Task
 
 
@@ -576,6 +576,15 @@ class FollowUpContact(BaseModel):
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The chart's entry for this contact (the one general record of it); empty only on
+    # follow-ups documented before the contact log existed.
+    contact_log = models.OneToOneField(
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_up_contact",
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from apps.core.actors import JobActor
 from apps.core.exceptions import Refused
 from apps.patients.models import Patient
 from apps.patients.permissions import has_patient_permission, is_interface_for
+from apps.teams.permissions import held_by
 
 MANAGE = "manage_transitions"
 RECONCILE = "reconcile_medications"
@@ -57,12 +58,17 @@ def can_verify_reconciliation(user: User, patient: Patient) -> bool:
     return has_patient_permission(user, patient, VERIFY)
 
 
+def why_not_verify_reconciliation(user: User, patient: Patient) -> str | None:
+    """None when `user` verifies this patient's reconciliations; else why not, in a line."""
+    if can_verify_reconciliation(user, patient):
+        return None
+    return f"A reconciliation is verified by {held_by(VERIFY, patient.organisation_id)}."
+
+
 def require_can_verify_reconciliation(user: User, patient: Patient) -> None:
-    if not can_verify_reconciliation(user, patient):
-        raise Refused(
-            "Only the team's pharmacist verifies a reconciliation.",
-            patient_id=patient.pk,
-        )
+    reason = why_not_verify_reconciliation(user, patient)
+    if reason is not None:
+        raise Refused(reason, patient_id=patient.pk)
 
 
 def can_change_transition_settings(user: User, organisation_id: int) -> bool:

@@ -36,17 +36,21 @@ from apps.transitions.forms import (
 )
 from apps.transitions.models import ContactKind, Episode, EpisodeStatus
 from apps.transitions.services.contacts import ContactDetails
+from apps.transitions.services.reconciliation import SAME_PERSON_VERIFY
 from apps.transitions.states import EPISODE_STATES
 
 BOARD_DAYS = (7, 14, 30, 60)
 
 
-def _rights(user: Any, episode: Episode) -> dict[str, bool]:
+def _rights(user: Any, episode: Episode) -> dict[str, Any]:
     patient = episode.patient
+    why_not_verify = permissions.why_not_verify_reconciliation(user, patient)
     return {
         "manage": permissions.can_manage_transitions(user, patient),
         "reconcile": permissions.can_reconcile(user, patient),
-        "verify": permissions.can_verify_reconciliation(user, patient),
+        "verify": why_not_verify is None,
+        "why_not_verify": why_not_verify,
+        "same_person_verify": SAME_PERSON_VERIFY,
         "tasks": can_create_task(user, patient),
     }
 

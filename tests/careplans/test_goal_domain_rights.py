@@ -38,7 +38,7 @@ def test_a_social_worker_cannot_add_an_intervention_to_a_medical_goal(
 ):
     plan, medical, _ = plan_with_goals
     before = state(plan)
-    with pytest.raises(PermissionDenied, match="medical goals"):
+    with pytest.raises(PermissionDenied, match="Medical goals are edited by"):
         make_intervention(medical, social_worker, description="Double the inhaler")
     assert state(plan) == before
 
@@ -49,7 +49,7 @@ def test_a_nurse_adds_an_intervention_to_a_medical_goal_but_not_a_social_one(
     plan, medical, social = plan_with_goals
     assert make_intervention(medical, nurse, description="Check oxygen").goal == medical
     before = state(plan)
-    with pytest.raises(PermissionDenied, match="social goals"):
+    with pytest.raises(PermissionDenied, match="Social goals are edited by the team"):
         make_intervention(social, nurse, description="Fill in the housing form")
     assert state(plan) == before
 
@@ -126,7 +126,7 @@ def test_the_api_refuses_a_social_worker_an_intervention_under_a_medical_goal(
         format="json",
     )
     assert response.status_code == 403
-    assert "medical goals" in response.content.decode()
+    assert "Medical goals are edited by" in response.content.decode()
     assert "Rosa" not in response.content.decode()
     assert state(plan) == before
 

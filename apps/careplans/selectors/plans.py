@@ -89,6 +89,8 @@ class GoalGroup:
     domain: str
     label: str
     goals: list[Goal]
+    # Why the viewer may not edit this domain's goals (None when they may).
+    why_not: str | None = None
 
 
 @dataclass

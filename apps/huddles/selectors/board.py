@@ -66,6 +66,8 @@ class Board:
     due_choices: list[tuple[DueChoice, date]]
     previous: Huddle | None
     measures: HuddleMeasures
+    # Why the viewer may not open, run or close it (None when they may).
+    why_not_run: str | None = None
 
     @property
     def pending(self) -> list[BoardItem]:
@@ -144,7 +146,8 @@ def huddle_board_for_user(
         items = items.filter(pk__in=item_ids)
     item_list = list(items.order_by("position", "id"))
     tasks = _tasks_by_item([item.pk for item in item_list])
-    can_run = permissions.can_run_huddles(user, huddle.team_id)
+    why_not_run = permissions.why_not_run_huddles(user, huddle.team_id)
+    can_run = why_not_run is None
     attendance = list(
         HuddleAttendance.objects.filter(huddle=huddle).select_related("user")
         if item_ids is None
@@ -170,6 +173,7 @@ def huddle_board_for_user(
         attendance=attendance,
         members=members,
         can_run=can_run,
+        why_not_run=why_not_run,
         due_choices=_due_choices(huddle) if can_run and huddle.is_open else [],
         previous=huddle.previous,
         measures=measures,

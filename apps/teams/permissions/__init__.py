@@ -9,12 +9,14 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.accounts import permissions as accounts_permissions
 from apps.accounts.models import Role, User
-from apps.teams.models import CareTeam, TeamMembership
+from apps.teams.models import CareTeam, RoleRights, TeamMembership
 from apps.teams.permissions.tables import CareTeamGroupObjectPermission
 
 VIEW_PATIENT = "view_patient_record"
@@ -67,8 +69,53 @@ def role_group_name(team_id: int, role: str) -> str:
     return f"team:{team_id}:{role}"
 
 
-def _codenames_for(role: str) -> frozenset[str]:
-    return LEAD_PERMISSIONS if role == LEAD_GROUP_ROLE else ROLE_PERMISSIONS[role]
+# The ceiling the code keeps, whatever an organisation tunes: these rights belong to one
+# role only (a PCP signs the plan, a pharmacist verifies a reconciliation).
+RESERVED_TO_ROLE: dict[str, str] = {
+    "sign_care_plan": Role.PCP,
+    "verify_medication_reconciliation": Role.PHARMACIST,
+}
+# Everyone on a team sees its patients; that is membership itself, not a tunable right.
+TUNABLE_RIGHTS: tuple[str, ...] = tuple(
+    codename
+    for codename, _label in CareTeam._meta.permissions  # type: ignore[attr-defined]
+    if codename != VIEW_PATIENT
+)
+
+
+def role_ceiling(role: str) -> frozenset[str]:
+    """The rights an organisation may give or take from `role`: every team right but the
+    reserved ones (never another role's, and never taken from their own role, so a
+    team always has someone who signs and someone who verifies)."""
+    return frozenset(codename for codename in TUNABLE_RIGHTS if codename not in RESERVED_TO_ROLE)
+
+
+def role_floor(role: str) -> frozenset[str]:
+    """What `role` holds whatever the tuning: seeing the team's patients, and the rights
+    reserved to it."""
+    return _EVERYONE | frozenset(
+        codename for codename, owner in RESERVED_TO_ROLE.items() if owner == role
+    )
+
+
+def role_rights_map(organisation_id: int | None) -> dict[str, frozenset[str]]:
+    """Each role's rights in this organisation: the default map, with the organisation's
+    tuning (RoleRights) in its place, kept between the role's floor and the ceiling."""
+    rights = dict(ROLE_PERMISSIONS)
+    if organisation_id is None:
+        return rights
+    for role, codenames in RoleRights.objects.filter(organisation_id=organisation_id).values_list(
+        "role", "rights"
+    ):
+        if role in rights:
+            rights[role] = role_floor(role) | (frozenset(codenames) & role_ceiling(role))
+    return rights
+
+
+def _codenames_for(role: str, organisation_id: int | None = None) -> frozenset[str]:
+    if role == LEAD_GROUP_ROLE:
+        return LEAD_PERMISSIONS
+    return role_rights_map(organisation_id)[role]
 
 
 def team_role_group(team: CareTeam, role: str) -> Group:
@@ -81,22 +128,24 @@ def team_role_group(team: CareTeam, role: str) -> Group:
             CareTeamGroupObjectPermission(
                 group=group, content_object=team, permission_id=_permission_id(codename)
             )
-            for codename in sorted(_codenames_for(role))
+            for codename in sorted(_codenames_for(role, team.organisation_id))
         )
     return group
 
 
 def team_permissions_sync(team: CareTeam) -> tuple[int, int]:
-    """Re-applies ROLE_PERMISSIONS to a team's existing groups (after the map changes).
+    """Re-applies the organisation's role rights (ROLE_PERMISSIONS as tuned by its
+    RoleRights) to a team's existing groups, after the map or the tuning changes.
 
     Returns how many rights were (granted, revoked); a team already in line gives (0, 0).
     """
     granted = revoked = 0
+    rights = role_rights_map(team.organisation_id)
     for role in [*ROLE_PERMISSIONS, LEAD_GROUP_ROLE]:
         group = Group.objects.filter(name=role_group_name(team.pk, role)).first()
         if group is None:
             continue
-        wanted = _codenames_for(role)
+        wanted = LEAD_PERMISSIONS if role == LEAD_GROUP_ROLE else rights[role]
         held = set(
             CareTeamGroupObjectPermission.objects.filter(
                 group=group, content_object=team
@@ -239,3 +288,58 @@ def has_team_permission(user: User, codename: str, team_id: int | None) -> bool:
 
 def can_view_team_patients(user: User, team_id: int | None) -> bool:
     return has_team_permission(user, VIEW_PATIENT, team_id)
+
+
+# How a role's members are named in a "why unavailable" line.
+_ROLE_PLURALS: dict[str, str] = {
+    Role.PCP: "primary care physicians",
+    Role.SPECIALIST: "specialists",
+    Role.RN_CARE_COORDINATOR: "RN care coordinators",
+    Role.PHARMACIST: "pharmacists",
+    Role.SOCIAL_WORKER: "social workers",
+    Role.CHW: "community health workers",
+    Role.NAVIGATOR: "patient navigators",
+    Role.CASE_MANAGER: "case managers",
+    Role.BEHAVIORAL_HEALTH: "behavioral health clinicians",
+    Role.ADMIN: "administrators",
+}
+
+
+def roles_holding(codename: str, organisation_id: int | None = None) -> list[str]:
+    """The roles whose members hold `codename` on their team, in the map's order."""
+    return [
+        role
+        for role, codenames in role_rights_map(organisation_id).items()
+        if codename in codenames
+    ]
+
+
+def held_by(codename: str, organisation_id: int | None = None) -> str:
+    """Who holds a right in the organisation, in words for a "why unavailable" line: "the
+    team's social workers", "the team's RN care coordinators and behavioral health
+    clinicians"."""
+    names = [_ROLE_PLURALS[role] for role in roles_holding(codename, organisation_id)]
+    if codename in LEAD_PERMISSIONS:
+        names.append("lead coordinator")
+    if not names:
+        return "no one on the team"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the team's {listed}"
+
+
+def can_tune_role_rights(user: User, organisation_id: int) -> bool:
+    """An organisation's admin (Django-admin staff of it with the model right)."""
+    return accounts_permissions.is_organisation_admin(
+        user, organisation_id, "teams.change_rolerights"
+    )
+
+
+def require_can_tune_role_rights(user: Any, organisation_id: int) -> None:
+    if not (isinstance(user, User) and can_tune_role_rights(user, organisation_id)):
+        raise PermissionDenied("Only the organisation's administrators tune role rights.")
+
+
+def role_rights_applied() -> None:
+    """After an organisation's rights change: no cached answer in this process outlives it."""
+    global _generation
+    _generation += 1

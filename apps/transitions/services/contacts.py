@@ -15,6 +15,8 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.changes import record_create
 from apps.core.exceptions import ApplicationError
+from apps.patients.models import ContactLog, ContactLogKind, ContactLogOutcome, Patient
+from apps.patients.services.contacts import ContactEntry, contact_log_record
 from apps.tasks.models import ACTIONABLE_STATUSES, Task
 from apps.tasks.services import task_complete
 from apps.teams.selectors import is_live_member
@@ -24,6 +26,18 @@ from apps.transitions.models import (
     FollowUp,
     FollowUpContact,
 )
+
+# How a follow-up's contact reads on the chart's log: a declined contact reached the
+# patient (the follow-up keeps "declined"); "not reached" is unanswered tries.
+LOG_KIND_OF: dict[str, str] = {
+    ContactKind.CONTACT: ContactLogKind.CALL,
+    ContactKind.VISIT: ContactLogKind.VISIT,
+}
+LOG_OUTCOME_OF: dict[str, str] = {
+    ContactOutcome.REACHED: ContactLogOutcome.REACHED,
+    ContactOutcome.DECLINED: ContactLogOutcome.REACHED,
+    ContactOutcome.NOT_REACHED: ContactLogOutcome.NO_ANSWER,
+}
 
 # Clocks of phones and laptops drift a little; a contact an hour ahead is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -77,7 +91,12 @@ def _check(follow_up: FollowUp, details: ContactDetails) -> dict[str, list[str]]
 
 @transaction.atomic
 def follow_up_contact_record(
-    *, actor: User, follow_up: FollowUp, kind: str, details: ContactDetails
+    *,
+    actor: User,
+    follow_up: FollowUp,
+    kind: str,
+    details: ContactDetails,
+    contact_log: ContactLog | None = None,
 ) -> FollowUpContact:
     """Documents the contact (or visit) and completes its task, in one step.
 
@@ -106,9 +125,24 @@ def follow_up_contact_record(
         raise ApplicationError(
             "Say when it happened, who did it and the outcome.", field_errors=errors
         )
+    if contact_log is None:
+        # Documented from the follow-up page: the contact goes on the chart's log too,
+        # so the log is the one list of every contact with the patient.
+        contact_log = contact_log_record(
+            actor=actor,
+            patient=follow_up.episode.patient,
+            entry=ContactEntry(
+                kind=LOG_KIND_OF[kind],
+                outcome=LOG_OUTCOME_OF[details.outcome],
+                contact_at=when,
+                performed_by=details.performed_by,
+                note=details.note,
+            ),
+        )
     record = record_create(
         actor=actor,
         instance=FollowUpContact(
+            contact_log=contact_log,
             follow_up=follow_up,
             task=task,
             kind=kind,
@@ -156,4 +190,50 @@ def follow_up_task_completion_check(task: Task) -> None:
             "performed_by": ["Who did it?"],
             "outcome": ["What was the outcome?"],
         },
+    )
+
+
+def follow_up_of_task(task: Task) -> tuple[FollowUp, str] | None:
+    """The follow-up whose contact or visit task `task` is, and which of the two."""
+    follow_up = FollowUp.objects.filter(contact_task_id=task.pk).first()
+    if follow_up is not None:
+        return follow_up, ContactKind.CONTACT
+    follow_up = FollowUp.objects.filter(visit_task_id=task.pk).first()
+    return (follow_up, ContactKind.VISIT) if follow_up is not None else None
+
+
+def follow_up_tasks_for_contact(patient: Patient, kind: str) -> list[int]:
+    """The open follow-up tasks a reached contact of this kind (chart's log) completes:
+    a call or a message is the interactive contact, a visit the face-to-face one."""
+    follow_ups = FollowUp.objects.filter(episode__patient=patient)
+    if kind == ContactLogKind.VISIT:
+        ids = follow_ups.values_list("visit_task_id", flat=True)
+    else:
+        ids = follow_ups.values_list("contact_task_id", flat=True)
+    return list(
+        Task.objects.filter(
+            pk__in=[i for i in ids if i], status__in=ACTIONABLE_STATUSES
+        ).values_list("pk", flat=True)
+    )
+
+
+def follow_up_complete_from_contact(actor: User, task: Task, contact: ContactLog) -> None:
+    """Documents the follow-up from a reached contact on the chart's log and completes its
+    task: the same record (and the same checks) as the follow-up page's."""
+    found = follow_up_of_task(task)
+    if found is None:
+        raise ApplicationError("This task is not a post-discharge follow-up.")
+    follow_up, kind = found
+    follow_up_contact_record(
+        actor=actor,
+        follow_up=follow_up,
+        kind=kind,
+        details=ContactDetails(
+            contact_at=contact.contact_at,
+            performed_by=contact.performed_by,
+            outcome=ContactOutcome.REACHED,
+            attempts=1,
+            note=contact.note,
+        ),
+        contact_log=contact,
     )

@@ -293,6 +293,10 @@ def reconciliation_complete(
     return reconciliation
 
 
+# Said by the refusal and by the page where the verify button is not offered.
+SAME_PERSON_VERIFY = "The person who reconciled cannot also verify."
+
+
 @transaction.atomic
 def reconciliation_verify(
     *, actor: User, reconciliation: MedicationReconciliation
@@ -305,8 +309,7 @@ def reconciliation_verify(
         raise ApplicationError("The reconciliation is not waiting for verification.")
     if reconciliation.performed_by_id == actor.pk:
         raise ApplicationError(
-            "The person who reconciled cannot also verify.",
-            field_errors={"verified_by": ["Ask another pharmacist to verify."]},
+            SAME_PERSON_VERIFY, field_errors={"verified_by": ["Ask another pharmacist to verify."]}
         )
     # Marked first: verifying the task runs this app's task handler, which then
     # finds the reconciliation verified and does not come back here.

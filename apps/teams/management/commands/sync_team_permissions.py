@@ -1,4 +1,5 @@
-"""Brings every team's role groups in line with ROLE_PERMISSIONS after the map changes.
+"""Brings every team's role groups in line with ROLE_PERMISSIONS (as each organisation
+tuned it in RoleRights) after the map changes.
 
 Grants are given when a member joins; a release that changes what a role may do
 runs this once so existing teams get the new map too. A rerun changes nothing.
