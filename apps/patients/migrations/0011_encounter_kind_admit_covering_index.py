@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0009_break_glass_reason_list_and_privacy_review'),
+        ('patients', '0010_contact_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
