@@ -148,3 +148,18 @@ def test_a_batch_sent_round_again_validates_each_resource_once_and_writes_each_o
     assert Condition.objects.count() == 2
     assert FhirImportRecord.objects.filter(resource_type="Condition").count() == 2
     assert AuditEvent.objects.filter(object_type="patients.condition").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_record_padded_to_50_resources_imports_its_visits_and_skips_its_vital_signs(
+    tmp_path, organisation, our_patients, run_import
+):
+    mrns = our_patients(2)
+    written = generate.write_ndjson(tmp_path / "long", mrns, organisation.pk, per_patient=50)
+
+    report = run_import(tmp_path / "long")
+
+    assert sum(written.values()) == 100
+    assert report.problems == []
+    assert report.counts["Encounter"] == {"created": 40}
+    assert report.counts["Observation"] == {"skipped": 38}

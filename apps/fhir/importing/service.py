@@ -326,7 +326,9 @@ class FhirImporter:
                 connection.execute_wrapper(self._writes),
             ):
                 self._batch(batch)
-        except _HalfWritten:
+        except (_HalfWritten, DatabaseError):
+            # DatabaseError: the batch's own INSERTs refused (another import of the same
+            # source got there first); each resource then says so on its own.
             self._report_restore(before)
             self._careful = True
             with transaction.atomic():
