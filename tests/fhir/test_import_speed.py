@@ -4,7 +4,7 @@ before they write cost nothing more, and one refused after writing sends its bat
 round again the careful way without validating anything twice."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.models import AuditEvent
@@ -163,3 +163,31 @@ def test_a_record_padded_to_50_resources_imports_its_visits_and_skips_its_vital_
     assert report.problems == []
     assert report.counts["Encounter"] == {"created": 40}
     assert report.counts["Observation"] == {"skipped": 38}
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_import_records_are_refused_at_its_end_is_imported_the_careful_way(
+    tmp_path, organisation, our_patients, run_import, monkeypatch
+):
+    mrns = our_patients(2)
+    resources = _resources(organisation.pk, mrns, kinds={"Patient", *PLAIN})
+    refused: list[int] = []
+    real = FhirImportRecord.objects.bulk_create
+
+    def refuse_once(rows, *args, **kwargs):
+        if not refused:
+            refused.append(len(rows))
+            raise IntegrityError("another import of the same source got there first")
+        return real(rows, *args, **kwargs)
+
+    monkeypatch.setattr(FhirImportRecord.objects, "bulk_create", refuse_once)
+
+    report = run_import(write_ndjson(tmp_path / "r.ndjson", resources))
+
+    rows = len(resources) - 2
+    assert refused
+    assert report.problems == []
+    assert report.total("created") == rows
+    assert Condition.objects.count() == 6
+    assert FhirImportRecord.objects.count() == len(resources)
+    assert AuditEvent.objects.filter(action="create", object_type="patients.condition").count() == 6
