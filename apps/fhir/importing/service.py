@@ -47,7 +47,7 @@ from apps.fhir.models import FhirImportRecord
 from apps.interop.models import PatientMatchRequest
 from apps.interop.services import patient_match_request_open
 from apps.patients import permissions as patient_permissions
-from apps.patients.complexity import complexity_recompute
+from apps.patients.complexity import PARTIAL_LIMIT, complexity_recompute
 from apps.patients.models import (
     Appointment,
     ClinicalDocument,
@@ -80,6 +80,7 @@ MAX_PROBLEMS = 1000
 # Resources a batch reads, loads and commits together (lines of NDJSON, entries of a Bundle).
 BATCH = 500
 PATIENT_CACHE = 2000
+RECOMPUTE_CHUNK = PARTIAL_LIMIT
 # Statements that change nothing by themselves: a savepoint that is rolled back takes its
 # writes with it, and those writes are counted on their own.
 _NOT_WRITES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK TO")
@@ -381,11 +382,14 @@ class FhirImporter:
             del self.outcomes[outcomes:]
 
     def _recompute(self) -> None:
+        """The complex-needs flag of the patients whose evidence came in, a few at a time:
+        a larger chunk would recompute the whole organisation each time (memory and time
+        growing with the organisation, not the import)."""
         touched = sorted(self.touched)
-        for start in range(0, len(touched), 500):
+        for start in range(0, len(touched), RECOMPUTE_CHUNK):
             complexity_recompute(
                 organisation_id=self.organisation_id,
-                patient_ids=touched[start : start + 500],
+                patient_ids=touched[start : start + RECOMPUTE_CHUNK],
                 actor=self.actor,
             )
 
