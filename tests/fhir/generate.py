@@ -253,20 +253,67 @@ def bundle(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
+def history(number: int, count: int, *, base: date | None = None) -> list[dict[str, Any]]:
+    """`count` more resources of a long record, as Synthea writes years of: office visits
+    (Encounter rows on the chart) and their vital signs (Observations, read and skipped)."""
+    base = base or date(2025, 6, 1)
+    pid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"caregraph-test-patient-{number}"))
+    out: list[dict[str, Any]] = []
+    for index in range(count):
+        day = (base - timedelta(days=30 * (index // 2 + 1) + number % 30)).isoformat()
+        if index % 2 == 0:
+            out.append(
+                {
+                    "resourceType": "Encounter",
+                    "id": f"visit-{number}-{index}",
+                    "status": "finished",
+                    "class": {"system": systems.ACT_CODE, "code": "AMB"},
+                    "subject": {"reference": f"Patient/{pid}"},
+                    "period": {"start": f"{day}T09:00:00Z", "end": f"{day}T09:30:00Z"},
+                    "serviceProvider": {"display": "Family Practice"},
+                }
+            )
+        else:
+            out.append(
+                {
+                    "resourceType": "Observation",
+                    "id": f"vitals-{number}-{index}",
+                    "status": "final",
+                    "code": {
+                        "coding": [
+                            {"system": systems.LOINC, "code": "8867-4", "display": "Heart rate"}
+                        ]
+                    },
+                    "subject": {"reference": f"Patient/{pid}"},
+                    "effectiveDateTime": f"{day}T09:05:00Z",
+                    "valueQuantity": {"value": 60 + index % 30, "unit": "/min"},
+                }
+            )
+    return out
+
+
 def population(
-    mrns: Iterable[str], organisation_id: int, *, urn: bool = False
+    mrns: Iterable[str], organisation_id: int, *, urn: bool = False, per_patient: int = 0
 ) -> Iterator[list[dict[str, Any]]]:
+    """Each patient's resources; `per_patient` pads every record to that many with
+    `history` (0: the plain record of PER_PATIENT)."""
+    plain = sum(PER_PATIENT.values())
     for number, mrn in enumerate(mrns, start=1):
-        yield patient_resources(number, mrn, organisation_id, urn=urn)
+        resources = patient_resources(number, mrn, organisation_id, urn=urn)
+        if per_patient > plain and not urn:
+            resources += history(number, per_patient - plain)
+        yield resources
 
 
-def write_ndjson(folder: Path, mrns: Iterable[str], organisation_id: int) -> dict[str, int]:
+def write_ndjson(
+    folder: Path, mrns: Iterable[str], organisation_id: int, *, per_patient: int = 0
+) -> dict[str, int]:
     """A bulk-export folder: one NDJSON file per type, written patient by patient."""
     folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     with ExitStack() as stack:
         files: dict[str, Any] = {}
-        for resources in population(mrns, organisation_id):
+        for resources in population(mrns, organisation_id, per_patient=per_patient):
             for resource in resources:
                 kind = resource["resourceType"]
                 if kind not in files:
@@ -292,12 +339,15 @@ def main() -> None:
     parser.add_argument("--organisation", type=int, default=1)
     parser.add_argument("--mrn-prefix", default="GEN")
     parser.add_argument("--bundles", action="store_true")
+    parser.add_argument(
+        "--per-patient", type=int, default=0, help="Pad each NDJSON record to this many resources"
+    )
     options = parser.parse_args()
     mrns = (f"{options.mrn_prefix}{n:07d}" for n in range(1, options.patients + 1))
     if options.bundles:
         write_bundles(Path(options.out), mrns, options.organisation)
     else:
-        write_ndjson(Path(options.out), mrns, options.organisation)
+        write_ndjson(Path(options.out), mrns, options.organisation, per_patient=options.per_patient)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ class Mapped:
     # condition typed by hand): updated in place rather than duplicated.
     same_as: Callable[[], models.Model | None] = lambda: None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What `same_as` looks for, so an importer can answer it for a whole batch at once:
+    # (code system, code) of an active condition.
+    same_key: tuple[str, str] | None = None
 
 
 PatientLookup = Callable[[Any, str], Patient]
@@ -197,7 +200,8 @@ def condition(resource: dict[str, Any], patient_for: PatientLookup) -> Mapped:
             patient=patient, code_system=system, code=code, status=ConditionStatus.ACTIVE
         ).first()
 
-    return Mapped(Condition, values, patient, same_as=same_as)
+    same_key = (system, code) if status == ConditionStatus.ACTIVE else None
+    return Mapped(Condition, values, patient, same_as=same_as, same_key=same_key)
 
 
 ENCOUNTER_CLASSES = {
