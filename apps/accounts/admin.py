@@ -158,13 +158,11 @@ class ApiTokenAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
         return self.readonly_fields
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "user":
-            actor = request_actor(request)
-            users = User.objects.filter(is_active=True)
-            kwargs["queryset"] = (
-                users if actor.is_superuser else users.filter(organisation=actor.organisation)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user" and field is not None:
+            # The mixin keeps the list to the admin's organisation; a token is for a live account.
+            field.queryset = field.queryset.filter(is_active=True)  # type: ignore[union-attr]
+        return field
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -13,14 +13,11 @@ from django.urls import path
 
 from apps.accounts.admin_base import OwnOrganisationAdminMixin
 from apps.accounts.http import request_actor
-from apps.accounts.models import Organisation
-from apps.accounts.permissions import own_organisation_rows
 from apps.core.exceptions import ApplicationError
 from apps.fhir.importing.uploads import SUFFIXES, fhir_import_submit
 from apps.fhir.models import FhirClient, FhirExport, FhirImportJob, FhirImportRecord
 from apps.fhir.services import CLIENT_FIELDS, client_errors, fhir_client_save
 from apps.patients.permissions import can_import_records
-from apps.referrals.models import ResourceOrganisation
 
 
 class FhirClientForm(ModelForm):
@@ -53,16 +50,6 @@ class FhirClientAdmin(OwnOrganisationAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organisation"] if obj else []
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        actor = request_actor(request)
-        if db_field.name == "resource_organisation":
-            kwargs["queryset"] = own_organisation_rows(
-                actor, ResourceOrganisation.objects.all(), "organisation_id"
-            )
-        if db_field.name == "organisation":
-            kwargs["queryset"] = own_organisation_rows(actor, Organisation.objects.all(), "pk")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: FhirClient, form: ModelForm, change: bool

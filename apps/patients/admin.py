@@ -83,13 +83,6 @@ class _OrganisationScopedAdmin(OwnOrganisationAdminMixin, AuditedReadsAdminMixin
 
     organisation_path = "patient__organisation_id"
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "patient" and not request.user.is_superuser:
-            kwargs["queryset"] = Patient.objects.filter(
-                organisation=request_actor(request).organisation
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
