@@ -120,14 +120,10 @@ def require_can_work_triage(user: Actor, patient: Patient) -> None:
 # ==== Time, consent and billing ============================================================
 
 
-def _person(actor: object) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
-def can_log_time(actor: object, patient: Patient) -> bool:
+def can_log_time(actor: Actor, patient: Patient) -> bool:
     """Time and consent are recorded by a live member of the patient's care team (a person
     who may see the patient): the people whose work is billed."""
-    user = _person(actor)
+    user = patient_permissions.person_acting(actor)
     return (
         user is not None
         and patient_permissions.can_view_patient(user, patient)
@@ -135,9 +131,9 @@ def can_log_time(actor: object, patient: Patient) -> bool:
     )
 
 
-def require_can_log_time(actor: object, patient: Patient) -> User:
+def require_can_log_time(actor: Actor, patient: Patient) -> User:
     """The person recording time or consent, if they may."""
-    user = _person(actor)
+    user = patient_permissions.person_acting(actor)
     if user is None or not can_log_time(user, patient):
         raise Refused(
             "Only a current member of the patient's care team records time and consent.",
@@ -146,9 +142,9 @@ def require_can_log_time(actor: object, patient: Patient) -> User:
     return user
 
 
-def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
+def can_change_time_entry(actor: Actor, entry: TimeEntry) -> bool:
     """One's own entries, while still on the team; an organisation admin corrects any."""
-    user = _person(actor)
+    user = patient_permissions.person_acting(actor)
     if user is None:
         return False
     if accounts_permissions.is_organisation_admin(user, entry.organisation_id):
@@ -156,20 +152,20 @@ def can_change_time_entry(actor: object, entry: TimeEntry) -> bool:
     return entry.user_id == user.pk and can_log_time(user, entry.patient)
 
 
-def require_can_change_time_entry(actor: object, entry: TimeEntry) -> User:
-    user = _person(actor)
+def require_can_change_time_entry(actor: Actor, entry: TimeEntry) -> User:
+    user = patient_permissions.person_acting(actor)
     if user is None or not can_change_time_entry(user, entry):
         raise Refused("You may change only your own time entries.", patient_id=entry.patient_id)
     return user
 
 
-def can_close_billing_month(actor: object, organisation_id: int) -> bool:
-    user = _person(actor)
+def can_close_billing_month(actor: Actor, organisation_id: int) -> bool:
+    user = patient_permissions.person_acting(actor)
     return user is not None and accounts_permissions.is_organisation_admin(user, organisation_id)
 
 
-def require_can_close_billing_month(actor: object, organisation_id: int) -> User:
-    user = _person(actor)
+def require_can_close_billing_month(actor: Actor, organisation_id: int) -> User:
+    user = patient_permissions.person_acting(actor)
     if user is None or not can_close_billing_month(user, organisation_id):
         raise PermissionDenied("Only an organisation admin closes a billing month.")
     return user
