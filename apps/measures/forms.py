@@ -1,22 +1,13 @@
 """The one filter form of the measures page, its CSV export and its click-throughs."""
 
-from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.measures import permissions
+from apps.measures.selectors import default_period
 from apps.teams.models import CareTeam
-
-DEFAULT_DAYS = 90
-
-
-def default_period() -> tuple[date, date]:
-    """The 90 days up to yesterday: today's work is not done yet."""
-    end = timezone.localdate() - timedelta(days=1)
-    return end - timedelta(days=DEFAULT_DAYS - 1), end
 
 
 class MeasureFilterForm(forms.Form):
@@ -24,6 +15,8 @@ class MeasureFilterForm(forms.Form):
     coordinator = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Computed now, even where the nightly job stored the period's figures.
+    live = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
@@ -47,9 +40,9 @@ class MeasureFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = default_period()
-        cleaned["start"] = cleaned.get("start") or start
-        cleaned["end"] = cleaned.get("end") or end
+        default = default_period()
+        cleaned["start"] = cleaned.get("start") or default.start
+        cleaned["end"] = cleaned.get("end") or default.end
         if cleaned["end"] < cleaned["start"]:
             self.add_error("end", "The end date is before the start date.")
         return cleaned

@@ -359,11 +359,10 @@ class BillingRow(models.Model):
         return f"Billing row {self.pk}"
 
 
-class MeasureSnapshot(models.Model):
-    """A figure of the measures page for one calendar month, stored by the nightly job so
-    trends are fast and a month's history does not shift once it is over. A row is for a
-    team, for a coordinator (the patients of the teams they led when the month was
-    stored), or, with neither, for the whole organisation."""
+class StoredFigure(models.Model):
+    """A figure of the measures page stored by the nightly job, for a team, for a
+    coordinator (the patients of the teams they led when it was stored), or, with
+    neither, for the whole organisation. Counts of teams add up to the organisation's."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(
@@ -376,12 +375,21 @@ class MeasureSnapshot(models.Model):
         null=True,
         blank=True,
     )
-    month = models.DateField()
     code = models.SlugField(max_length=60)
     numerator = models.FloatField()
     denominator = models.FloatField()
     rate = models.FloatField(null=True, blank=True)
     computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class MeasureSnapshot(StoredFigure):
+    """A calendar month's figures, so trends are fast and a month's history does not shift
+    once it is over."""
+
+    month = models.DateField()
 
     class Meta:
         constraints = [
@@ -407,6 +415,40 @@ class MeasureSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.month:%Y-%m}"
+
+
+class PeriodSnapshot(StoredFigure):
+    """The figures of the page's default period (the days up to the night it was stored),
+    so the page a programme lead opens first is read, not computed. Each night's rows
+    replace the night before's; any other period is computed live."""
+
+    start = models.DateField()
+    end = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "team", "start", "end", "code"],
+                name="one_team_figure_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "start", "end", "code"],
+                condition=Q(team__isnull=True, coordinator__isnull=True),
+                name="one_organisation_figure_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "coordinator", "start", "end", "code"],
+                condition=Q(coordinator__isnull=False),
+                name="one_coordinator_figure_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(coordinator__isnull=True),
+                name="period_figure_for_a_team_or_a_coordinator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
 
 
 # ==== End of time, consent and billing =====================================================

@@ -66,6 +66,7 @@ RECONCILIATION_DAYS = 30
 READMISSION_DAYS = 30
 PLAN_REVIEW_DAYS = 90
 CLICK_THROUGH_LIMIT = 500
+DEFAULT_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,13 @@ class Period:
     @property
     def months(self) -> float:
         return ((self.end - self.start).days + 1) / DAYS_PER_MONTH
+
+
+def default_period(today: date | None = None) -> Period:
+    """The page's period unless one is chosen: the DEFAULT_DAYS up to yesterday (today's
+    work is not done yet). The nightly job stores its figures (snapshots.py)."""
+    end = (today or timezone.localdate()) - timedelta(days=1)
+    return Period(start=end - timedelta(days=DEFAULT_DAYS - 1), end=end)
 
 
 # DOMAIN 2 and 8: a patient has one care team and one lead coordinator, so a coordinator's

@@ -10,30 +10,39 @@ kept as they are and only a missing month (a new team, the first run) is filled
 in, back to HISTORY_MONTHS. Each month's figures are the set-wise queries of
 the page (selectors.measure_figures): a fixed number per team and month,
 whatever the number of patients.
+
+The page's default period (selectors.default_period: the days up to yesterday) is
+stored the same way each night, replacing the night before's, so the page a
+programme lead opens first is read, not computed; its "compute now" and any
+other period are computed live.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import Organisation
 from apps.core.items import ItemsResult, run_isolated
-from apps.measures.models import MeasureSnapshot
+from apps.measures.models import MeasureSnapshot, PeriodSnapshot, StoredFigure
 from apps.measures.months import month_after, month_before, month_of
 from apps.measures.selectors import (
     MEASURE_CODES,
     Figure,
     Period,
     Scope,
+    default_period,
     figure_from_counts,
     measure_figures_by_group,
 )
 from apps.teams.models import CareTeam, TeamMembership
 
 SNAPSHOT_JOB = "measures.snapshots"
+Row = TypeVar("Row", bound=StoredFigure)
 HISTORY_MONTHS = 12
 SETTLE_DAYS = 7
 
@@ -112,32 +121,45 @@ def snapshot_organisation(*, organisation_id: int, now: datetime | None = None) 
     existing = {month for month, teams, whole in stored if teams >= len(team_ids) and whole}
     wanted = months_to_snapshot(organisation=organisation, existing=existing, now=now)
     groups = _groups(team_ids)
+    stored_fields = {"organisation": organisation, "computed_at": now}
     rows: list[MeasureSnapshot] = []
     for month in wanted:
         figures = measure_figures_by_group(
             team_ids=team_ids, groups=groups, period=_period(organisation, month, now), now=now
         )
-        for (kind, key), group_figures in figures.items():
-            rows.extend(
-                MeasureSnapshot(
-                    organisation=organisation,
-                    team_id=key if kind == "team" else None,
-                    coordinator_id=key if kind == "coordinator" else None,
-                    month=month,
-                    code=figure.code,
-                    numerator=figure.numerator,
-                    denominator=figure.denominator,
-                    rate=figure.rate,
-                    computed_at=now,
-                )
-                for figure in group_figures
-            )
+        rows.extend(_stored(MeasureSnapshot, figures, month=month, **stored_fields))
+    period = default_period(timezone.localdate(now))
+    figures = measure_figures_by_group(team_ids=team_ids, groups=groups, period=period, now=now)
+    periods = list(
+        _stored(PeriodSnapshot, figures, start=period.start, end=period.end, **stored_fields)
+    )
     with transaction.atomic():
         MeasureSnapshot.objects.filter(organisation=organisation, month__in=wanted).delete()
         MeasureSnapshot.objects.bulk_create(rows, batch_size=2000)
+        PeriodSnapshot.objects.filter(organisation=organisation).delete()
+        PeriodSnapshot.objects.bulk_create(periods, batch_size=2000)
     return SnapshotResult(
-        organisation_id=organisation.pk, months=len(wanted) * len(groups), rows=len(rows)
+        organisation_id=organisation.pk,
+        months=len(wanted) * len(groups),
+        rows=len(rows) + len(periods),
     )
+
+
+def _stored(
+    model: type[Row], figures: dict[tuple[str, int | None], list[Figure]], **fields: object
+) -> Iterator[Row]:
+    """Unsaved rows of `model` for each group's figures (organisation, team, coordinator)."""
+    for (kind, key), group_figures in figures.items():
+        for figure in group_figures:
+            yield model(
+                team_id=key if kind == "team" else None,
+                coordinator_id=key if kind == "coordinator" else None,
+                code=figure.code,
+                numerator=figure.numerator,
+                denominator=figure.denominator,
+                rate=figure.rate,
+                **fields,
+            )
 
 
 def snapshot_all(*, now: datetime | None = None) -> ItemsResult:
@@ -155,14 +177,18 @@ def stored_figures(
     *, scope: Scope, period: Period, today: date
 ) -> tuple[list[Figure], datetime] | None:
     """The page's figures from the stored snapshots, when the period is one calendar month
-    that has ended and every team in view has its month stored (one query); else None and
-    the page computes them live. A coordinator's month is their own stored row, when every
-    team they lead is in view (else only some of their patients are, and it is live)."""
-    month = period.start
-    whole_month = month.day == 1 and period.end == month_after(month) - timedelta(days=1)
-    if not whole_month or period.end >= today or not scope.team_ids:
+    that has ended or the default period stored last night, and every team in view has its
+    rows (one query); else None and the page computes them live. A coordinator's figures
+    are their own stored rows, when every team they lead is in view (else only some of
+    their patients are, and it is live)."""
+    if period.end >= today or not scope.team_ids:
         return None
-    rows = MeasureSnapshot.objects.filter(month=month)
+    month = period.start
+    rows: QuerySet[MeasureSnapshot] | QuerySet[PeriodSnapshot]
+    if month.day == 1 and period.end == month_after(month) - timedelta(days=1):
+        rows = MeasureSnapshot.objects.filter(month=month)
+    else:
+        rows = PeriodSnapshot.objects.filter(start=period.start, end=period.end)
     organisation = CareTeam.objects.filter(pk=scope.team_ids[0]).values("organisation_id")
     one_row = scope.organisation_wide or scope.coordinator_id is not None
     if scope.coordinator_id is not None:

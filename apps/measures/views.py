@@ -22,7 +22,6 @@ from apps.measures.forms import (
     MeasureFilterForm,
     ReasonForm,
     WorklistTeamForm,
-    default_period,
 )
 from apps.measures.snapshots import stored_figures
 from apps.measures.triage import triage_assign_lead
@@ -37,8 +36,8 @@ def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict
         cleaned = form.cleaned_data
         status = 200
     else:
-        start, end = default_period()
-        cleaned = {"team": None, "coordinator": None, "start": start, "end": end}
+        default = selectors.default_period()
+        cleaned = {"team": None, "coordinator": None, "start": default.start, "end": default.end}
         status = 400
     scope = selectors.measure_scope_for_user(
         user=request.user, team_id=cleaned["team"], coordinator_id=cleaned["coordinator"]
@@ -47,10 +46,14 @@ def _filters(request: AuthenticatedHttpRequest) -> tuple[MeasureFilterForm, dict
     return form, {"scope": scope, "period": period}, status
 
 
-def _figures(chosen: dict[str, Any]) -> tuple[list[selectors.Figure], datetime | None]:
-    """A whole calendar month that has ended comes from the nightly snapshots (fast, and
-    the same figures every time it is asked); any other period is computed live."""
-    stored = stored_figures(**chosen, today=timezone.localdate())
+def _figures(
+    form: MeasureFilterForm, chosen: dict[str, Any]
+) -> tuple[list[selectors.Figure], datetime | None]:
+    """A whole calendar month that has ended, and the default period, come from the nightly
+    snapshots (fast; a month's figures are the same every time it is asked); any other
+    period, or one asked for `live`, is computed now."""
+    live = form.is_valid() and form.cleaned_data.get("live")
+    stored = None if live else stored_figures(**chosen, today=timezone.localdate())
     if stored is not None:
         return stored
     return selectors.measure_figures(**chosen), None
@@ -59,13 +62,16 @@ def _figures(chosen: dict[str, Any]) -> tuple[list[selectors.Figure], datetime |
 @login_required
 def measures_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, chosen, status = _filters(request)
-    figures, stored_at = _figures(chosen)
+    figures, stored_at = _figures(form, chosen)
     query = request.GET.urlencode()
+    live = request.GET.copy()
+    live["live"] = "1"
     context = {
         "form": form,
         "figures": figures,
         "stored_at": stored_at,
         "query": query,
+        "live_query": live.urlencode(),
         "export_url": f"{reverse('measures:export')}?{query}",
         "coordinator_definition": selectors.COORDINATOR_DEFINITION,
         **chosen,
@@ -91,8 +97,8 @@ EXPORT_COLUMNS = (
 @login_required
 def measures_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The figures table as CSV (counts only: no patient is named)."""
-    _form, chosen, _status = _filters(request)
-    figures, _stored_at = _figures(chosen)
+    form, chosen, _status = _filters(request)
+    figures, _stored_at = _figures(form, chosen)
     response, writer = csv_response("measures.csv")
     writer.writerow(EXPORT_COLUMNS)
     scope, period = chosen["scope"], chosen["period"]

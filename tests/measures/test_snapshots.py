@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Organisation, User
 from apps.core.models import JobRun
-from apps.measures.models import MeasureSnapshot
+from apps.measures.models import MeasureSnapshot, PeriodSnapshot
 from apps.measures.snapshots import HISTORY_MONTHS, snapshot_organisation
 from apps.measures.workers import measure_snapshots_nightly_task
 from apps.patients.models import Encounter, EncounterKind, Patient
@@ -291,3 +291,92 @@ def test_trends_of_a_coordinator_who_also_leads_a_team_one_does_not_see_are_not_
     snapshot_organisation(organisation_id=organisation.pk, now=NOW)
     assert client_for(pcp).get(TRENDS, {"coordinator": nurse.pk}).status_code == 404
     assert client_for(nurse).get(TRENDS, {"coordinator": nurse.pk}).status_code == 200
+
+
+# --- the default period, stored each night ------------------------------------------------
+
+
+def _figures_of(response) -> dict[str, object]:
+    return {figure.code: figure for figure in response.context["figures"]}
+
+
+def test_the_default_page_is_read_from_last_nights_stored_period_and_computed_now_on_request(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, patient: Patient
+) -> None:
+    code = "ed-visits-per-1000-patient-months"
+    yesterday = timezone.localdate() - timedelta(days=1)
+    _ed_visit(patient, yesterday)
+    snapshot_organisation(organisation_id=organisation.pk, now=timezone.now())
+    _ed_visit(patient, yesterday)  # documented after the night's run
+    page = client_for(nurse).get("/measures/")
+    assert page.context["stored_at"] is not None
+    assert _figures_of(page)[code].numerator == 1
+    assert 'id="compute-now"' in page.content.decode()
+    live = client_for(nurse).get("/measures/", {"live": "1"})
+    assert live.context["stored_at"] is None
+    assert _figures_of(live)[code].numerator == 2
+    # The CSV of the page gives the figures the page shows.
+    export = client_for(nurse).get("/measures/export.csv").content.decode()
+    rows = list(csv.reader(io.StringIO(export)))
+    assert [row[3] for row in rows[1:] if row[1] == code] == ["1"]
+
+
+def test_the_stored_default_period_equals_the_live_figures_for_every_scope(
+    client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    from apps.measures.selectors import Scope, default_period, measure_figures
+
+    for owner_team, visits in ((team, 2), (other_team, 1)):
+        for _ in range(visits):
+            _ed_visit(factories.make_patient(owner_team), timezone.localdate() - timedelta(days=3))
+    now = timezone.now()
+    snapshot_organisation(organisation_id=organisation.pk, now=now)
+    period = default_period()
+    scopes = {
+        team.pk: Scope(label="", team_ids=(team.pk,)),
+        other_team.pk: Scope(label="", team_ids=(other_team.pk,)),
+        None: Scope(label="", team_ids=(team.pk, other_team.pk), organisation_wide=True),
+    }
+    for team_id, scope in scopes.items():
+        live = {
+            figure.code: (figure.numerator, figure.denominator, figure.rate)
+            for figure in measure_figures(scope=scope, period=period, now=now)
+        }
+        stored = {
+            row.code: (row.numerator, row.denominator, row.rate)
+            for row in PeriodSnapshot.objects.filter(
+                team_id=team_id, coordinator=None, start=period.start, end=period.end
+            )
+        }
+        assert stored == live, team_id
+
+
+def test_each_night_replaces_the_stored_default_period_and_a_stale_one_is_never_shown(
+    client_for, organisation: Organisation, team: CareTeam, nurse: User, patient: Patient
+) -> None:
+    code = "ed-visits-per-1000-patient-months"
+    _ed_visit(patient, timezone.localdate() - timedelta(days=1))
+    # Only the night before last ran: its stored period ends two days ago, not yesterday.
+    snapshot_organisation(organisation_id=organisation.pk, now=timezone.now() - timedelta(days=1))
+    page = client_for(nurse).get("/measures/")
+    assert page.context["stored_at"] is None  # computed live
+    assert _figures_of(page)[code].numerator == 1
+    snapshot_organisation(organisation_id=organisation.pk, now=timezone.now())
+    assert set(PeriodSnapshot.objects.values_list("end", flat=True)) == {
+        timezone.localdate() - timedelta(days=1)
+    }
+    assert client_for(nurse).get("/measures/").context["stored_at"] is not None
+
+
+def test_the_stored_default_period_of_a_team_one_does_not_see_is_not_shown(
+    client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
+) -> None:
+    code = "ed-visits-per-1000-patient-months"
+    _ed_visit(factories.make_patient(other_team), timezone.localdate() - timedelta(days=2))
+    snapshot_organisation(organisation_id=organisation.pk, now=timezone.now())
+    page = client_for(nurse).get("/measures/")
+    assert page.context["stored_at"] is not None
+    assert _figures_of(page)[code].numerator == 0
+    refused = client_for(nurse).get("/measures/", {"team": other_team.pk})
+    assert refused.status_code == 400
+    assert _figures_of(refused)[code].numerator == 0

@@ -121,9 +121,9 @@ def test_measures_page_runs_a_fixed_number_of_queries_whatever_the_population(
     with CaptureQueriesContext(connection) as large:
         assert client.get(PAGE).status_code == 200
     assert len(large) == len(small)
-    # Session, user, team rights, the two filter choices, one query per figure (7) and
-    # one for the three continuity figures.
-    assert len(large) == 13
+    # Session, user, team rights, the two filter choices, the look for last night's stored
+    # figures (none here), one query per figure (7) and one for the three continuity figures.
+    assert len(large) == 14
 
 
 def test_export_is_the_figures_table_as_csv_without_patient_names(
