@@ -11,13 +11,16 @@ For the patients in view (active, on the chosen teams), per group:
 ADI quintiles come from the national percentile (Q1 = 1-20, least deprived ..
 Q5 = 81-100, most deprived). A count from 1 to 10 is shown as "<11" on the page
 and in the CSV, and a rate built on such a count is not shown: small cells could
-identify people (the usual CMS cell-size rule).
+identify people (the usual CMS cell-size rule). Every breakdown counts the same
+patients and discharges, so a column's total is known from any table: a column
+with one suppressed cell would give it away (the total less the cells shown), and
+its next smallest cell is hidden with it (complementary suppression).
 
 Set-wise: one grouped query per dimension for the counts and one per dimension
 for the readmissions, whatever the number of patients.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, NullIf, Trim
@@ -31,6 +34,8 @@ from apps.patients.models import Patient
 
 SMALL_CELL = 11
 SUPPRESSED = "<11"
+# A cell hidden so that a suppressed one cannot be worked out from the column's total.
+HIDDEN = "hidden"
 NOT_RECORDED = "Not recorded"
 READMISSIONS = "readmissions-30-days"
 
@@ -61,15 +66,17 @@ DIMENSIONS = (
 )
 
 
-def shown(count: int) -> str:
-    """A count as it may be shown: suppressed from 1 to 10."""
-    return SUPPRESSED if 0 < count < SMALL_CELL else str(count)
+def shown(count: int, *, hidden: bool = False) -> str:
+    """A count as it may be shown: suppressed from 1 to 10, or hidden beside one."""
+    if 0 < count < SMALL_CELL:
+        return SUPPRESSED
+    return HIDDEN if hidden else str(count)
 
 
-def _rate(numerator: int, denominator: int) -> str:
+def _rate(numerator: int, denominator: int, *, hidden: bool = False) -> str:
     if denominator == 0:
         return "—"
-    if 0 < numerator < SMALL_CELL or denominator < SMALL_CELL:
+    if 0 < numerator < SMALL_CELL or denominator < SMALL_CELL or hidden:
         return "suppressed"
     return f"{100 * numerator / denominator:.1f} %"
 
@@ -82,20 +89,48 @@ class EquityRow:
     enrolled: int
     discharges: int
     readmitted: int
+    # Counts hidden beside a suppressed cell of their column (`_complementary`).
+    hidden: frozenset[str] = frozenset()
+
+    def _shown(self, field: str) -> str:
+        return shown(getattr(self, field), hidden=field in self.hidden)
 
     @property
     def cells(self) -> list[str]:
         """What the page and the CSV show, in column order, small cells suppressed."""
         return [
             self.group,
-            shown(self.patients),
-            shown(self.eligible),
-            shown(self.enrolled),
-            _rate(self.enrolled, self.eligible),
-            shown(self.discharges),
-            shown(self.readmitted),
-            _rate(self.readmitted, self.discharges),
+            self._shown("patients"),
+            self._shown("eligible"),
+            self._shown("enrolled"),
+            _rate(
+                self.enrolled, self.eligible, hidden=bool({"enrolled", "eligible"} & self.hidden)
+            ),
+            self._shown("discharges"),
+            self._shown("readmitted"),
+            _rate(
+                self.readmitted,
+                self.discharges,
+                hidden=bool({"readmitted", "discharges"} & self.hidden),
+            ),
         ]
+
+
+COUNTS = ("patients", "eligible", "enrolled", "discharges", "readmitted")
+
+
+def _complementary(rows: list[EquityRow]) -> list[EquityRow]:
+    """The rows with, in each column holding exactly one suppressed cell, its smallest
+    shown cell above zero hidden too; a column's total is the same in every breakdown."""
+    hidden: dict[str, set[str]] = {row.group: set() for row in rows}
+    for field in COUNTS:
+        counts = [(getattr(row, field), row.group) for row in rows]
+        if sum(1 for count, _group in counts if 0 < count < SMALL_CELL) != 1:
+            continue
+        shown_counts = sorted(item for item in counts if item[0] >= SMALL_CELL)
+        if shown_counts:
+            hidden[shown_counts[0][1]].add(field)
+    return [replace(row, hidden=frozenset(hidden[row.group])) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -165,5 +200,5 @@ def equity_tables(
             )
             for group in sorted(set(counts) | set(outcomes))
         ]
-        tables.append(EquityTable(code=code, title=title, rows=rows))
+        tables.append(EquityTable(code=code, title=title, rows=_complementary(rows)))
     return tables

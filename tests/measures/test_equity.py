@@ -72,16 +72,35 @@ def test_breakdowns_count_eligible_and_enrolled_and_suppress_small_cells(team, n
         organisation_id=organisation.pk,
     )
     language = _table(tables, "language")
-    assert language["Spanish"][:5] == ["Spanish", "12", "12", "11", "91.7 %"]
+    # One small cell in a column is suppressed with the next smallest (complementary
+    # suppression): the patients' 26 and the eligible 15 are known from any breakdown.
+    assert language["Spanish"][:5] == ["Spanish", "12", "hidden", "11", "suppressed"]
     assert language["Vietnamese"][:5] == ["Vietnamese", "<11", "<11", "0", "suppressed"]
-    assert language["English"][:5] == ["English", "11", "0", "0", "—"]
+    assert language["English"][:5] == ["English", "hidden", "0", "0", "—"]
     adi = _table(tables, "adi")
-    assert adi["Q5 (ADI 81-100)"][1:4] == ["12", "12", "11"]
+    assert adi["Q5 (ADI 81-100)"][1:4] == ["12", "hidden", "11"]
     assert adi["Q1 (ADI 1-20)"][1] == "<11"
-    assert adi["No ADI on file"][1] == "11"
+    assert adi["No ADI on file"][1] == "hidden"
     race = _table(tables, "race_ethnicity")
     assert race["Not recorded"][1] == "14"
     assert race["Hispanic"][1] == "12"
+
+
+def test_no_suppressed_cell_can_be_worked_out_from_a_columns_total(team, nurse, organisation):
+    _patients(team, 4, prefix="V", language="Vietnamese")
+    _patients(team, 15, prefix="S", language="Spanish")
+    _patients(team, 30, prefix="E", language="English")
+    _patients(team, 3, prefix="K", language="Korean")
+    tables = equity.equity_tables(
+        scope=Scope(label="t", team_ids=(team.pk,)),
+        period=_period(),
+        organisation_id=organisation.pk,
+    )
+    patients = {group: cells[1] for group, cells in _table(tables, "language").items()}
+    # Two small cells: neither can be told from the total (52) alone; nothing else hidden.
+    assert patients == {"English": "30", "Korean": "<11", "Spanish": "15", "Vietnamese": "<11"}
+    race = {group: cells[1] for group, cells in _table(tables, "race_ethnicity").items()}
+    assert race == {"Not recorded": "52"}
 
 
 def test_readmissions_by_group_follow_the_measures_rule_and_are_suppressed_when_small(
