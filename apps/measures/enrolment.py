@@ -30,9 +30,11 @@ from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Val
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
+from apps.core.actors import JobActor
 from apps.core.audit import audit_record
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
+from apps.core.items import ItemsResult, run_isolated
 from apps.core.models import AuditAction
 from apps.core.states import Move, StateTable
 from apps.measures import permissions
@@ -60,6 +62,8 @@ ENROLMENT_STATES: StateTable[Move] = StateTable(
 )
 WORKLIST_LIMIT = 200
 REASON_MAX = 500
+DEATH_JOB = "measures.enrolments_end_for_deaths"
+DEATH_REASON = "Died"
 # Not on the worklist: an answer was recorded (enrolled, declined or disenrolled).
 DECIDED = (S.ENROLLED, S.DECLINED, S.DISENROLLED)
 
@@ -292,6 +296,11 @@ def enrolment_enrol(
     """Enrols the patient in their team's programme with a coordinator (from eligible, or
     after a decline or disenrolment); records the risk and benefit at that moment."""
     permissions.require_can_manage_enrolment(actor, patient)
+    if patient.deceased:
+        raise ApplicationError(
+            "The patient has died: a death is recorded on the chart.",
+            field_errors={"status": ["A patient who has died cannot be enrolled."]},
+        )
     chosen = _coordinator_validate(patient, coordinator)
     day = on or timezone.localdate()
     if day > timezone.localdate():
@@ -361,3 +370,38 @@ def enrolment_disenrol(*, actor: Actor, patient: Patient, reason: str) -> Enrolm
         clean=False,
     )
     return row
+
+
+def _end_for_death(enrolment_id: int) -> None:
+    row = (
+        Enrolment.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=enrolment_id)
+    )
+    if row.status != S.ENROLLED or not row.patient.deceased:
+        return  # changed since it was listed
+    died = row.patient.deceased_at
+    ENROLMENT_STATES.move(row.status, S.DISENROLLED)
+    record_change(
+        actor=JobActor(job=DEATH_JOB, organisation_id=row.organisation_id),
+        instance=row,
+        values={
+            "status": S.DISENROLLED,
+            "disenrolled_on": timezone.localdate(died) if died else timezone.localdate(),
+            "reason": DEATH_REASON,
+        },
+        patient_id=row.patient_id,
+        clean=False,
+    )
+
+
+def enrolments_end_for_deaths() -> ItemsResult:
+    """Nightly: the enrolment of each patient whose death is recorded (an ADT message or
+    the chart) ends, dated the day of death, so the coordinator's place is free and the
+    patient leaves the enrolled list; each in its own transaction."""
+    ids = list(
+        Enrolment.objects.filter(status=S.ENROLLED, patient__deceased=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return run_isolated(ids, _end_for_death, job=DEATH_JOB)

@@ -5,16 +5,20 @@ from celery import shared_task
 from apps.core.context import RequestContext, request_context
 from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
+from apps.measures.enrolment import enrolments_end_for_deaths
 from apps.measures.snapshots import snapshot_all, snapshot_organisation
 
 
 @shared_task(acks_late=True)
 @recorded_job
 def measure_snapshots_nightly_task() -> int:
-    """Nightly: every organisation's monthly snapshots; returns the organisations done.
-    An organisation that fails is named in the run's error (check_jobs, admin home)."""
+    """Nightly: enrolments of patients who died end, then every organisation's snapshots;
+    returns the organisations done. An organisation or enrolment that fails is named in
+    the run's error (check_jobs, admin home) and the others carry on."""
     with request_context(RequestContext(source=AuditSource.TASK)):
+        ended = enrolments_end_for_deaths()
         result = snapshot_all()
+    ended.raise_if_failed("enrolments of patients who died")
     result.raise_if_failed("organisations' measure snapshots")
     return result.done
 

@@ -278,3 +278,45 @@ def test_an_account_of_no_organisation_gets_empty_pages_not_an_error(client_for,
     for name in ("measures:enrolment", "measures:equity", "measures:triage"):
         response = client_for(root).get(reverse(name))
         assert response.status_code == 200
+
+
+def test_the_nightly_job_ends_the_enrolment_of_a_patient_who_died_dated_the_day_of_death(
+    nurse, chw, panel
+):
+    from datetime import datetime, timedelta
+
+    from apps.measures.workers import measure_snapshots_nightly_task
+
+    died, alive = panel["HIGH"], panel["RISING"]
+    for patient in (died, alive):
+        enrolment.enrolment_enrol(actor=nurse, patient=patient, coordinator=chw)
+    death_day = timezone.localdate() - timedelta(days=2)
+    died.deceased = True
+    died.deceased_at = timezone.make_aware(datetime.combine(death_day, datetime.min.time()))
+    died.save(update_fields=["deceased", "deceased_at"])
+    measure_snapshots_nightly_task.apply()
+    row = Enrolment.objects.get(patient=died)
+    assert (row.status, row.disenrolled_on, row.reason) == (
+        EnrolmentStatus.DISENROLLED,
+        death_day,
+        "Died",
+    )
+    assert Enrolment.objects.get(patient=alive).status == EnrolmentStatus.ENROLLED
+    event = AuditEvent.objects.filter(patient_id=died.pk, object_type="measures.enrolment").latest(
+        "pk"
+    )
+    assert (event.action, event.detail["job"]) == (
+        AuditAction.UPDATE,
+        enrolment.DEATH_JOB,
+    )
+    assert died.pk not in {row.patient_id for row in enrolment.enrolled_list_for_user(user=nurse)}
+
+
+def test_a_patient_who_died_cannot_be_enrolled(nurse, chw, panel):
+    patient = panel["VHIGH"]
+    patient.deceased = True
+    patient.save(update_fields=["deceased"])
+    with pytest.raises(ApplicationError) as refused:
+        enrolment.enrolment_enrol(actor=nurse, patient=patient, coordinator=chw)
+    assert "died" in refused.value.message
+    assert not Enrolment.objects.filter(patient=patient).exists()
