@@ -4,6 +4,9 @@ in one place for every page and API call:
   where the view ignores its body, so a client learns its mistake;
 - NUL characters anywhere in the input (query, form fields, JSON keys and
   values): PostgreSQL cannot store them in text, so they would fail mid-write.
+The refusal speaks the door's language: a page, the API's JSON, or what a door
+with its own error format registered (`shape_refusal_register`: FHIR's
+OperationOutcome).
 """
 
 import json
@@ -17,6 +20,20 @@ from apps.core.middleware import application_error_response
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain NUL characters."
 SHAPE_MESSAGE = "The request body must be a JSON object."
+
+
+# Path prefix -> how that door answers a refusal (its message in, a 400 response out).
+_DOOR_REFUSALS: dict[str, Callable[[str], HttpResponse]] = {}
+
+
+def shape_refusal_register(prefix: str, answer: Callable[[str], HttpResponse]) -> None:
+    """A door with an error format of its own (from its AppConfig.ready()): requests under
+    `prefix` are checked as the API's are (JSON bodies included) and refused by `answer`."""
+    _DOOR_REFUSALS[prefix] = answer
+
+
+def _door_of(path: str) -> str | None:
+    return next((prefix for prefix in _DOOR_REFUSALS if path.startswith(prefix)), None)
 
 
 def holds_nul(value: object) -> bool:
@@ -41,7 +58,8 @@ def request_shape_problem(request: HttpRequest) -> str | None:
         for key, values in data.lists():
             if holds_nul(key) or holds_nul(values):
                 return NUL_MESSAGE
-    if request.path.startswith("/api/") and _is_json(request) and request.body.strip():
+    json_door = request.path.startswith("/api/") or _door_of(request.path) is not None
+    if json_door and _is_json(request) and request.body.strip():
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -63,4 +81,7 @@ class RequestShapeMiddleware:
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": problem}, status=400)
+        door = _door_of(request.path)
+        if door is not None:
+            return _DOOR_REFUSALS[door](problem)
         return application_error_response(request, ApplicationError(problem))

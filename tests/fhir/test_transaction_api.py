@@ -110,3 +110,24 @@ def test_a_body_in_another_media_type_is_a_415_operation_outcome(interface, our_
     assert response["Content-Type"].startswith(FHIR_JSON)
     assert response.json()["resourceType"] == "OperationOutcome"
     assert Condition.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_bundle_or_a_search_is_a_400_operation_outcome_and_changes_nothing(
+    interface, nurse, our_bundle
+):
+    condition = next(e for e in our_bundle["entry"] if e["resource"]["resourceType"] == "Condition")
+    condition["resource"]["code"]["text"] = "Heart\x00failure"
+
+    posted = _post(_client(interface), our_bundle)
+    searched = _client(nurse).get("/fhir/R4/Patient", {"name": "Rivera\x00"})
+
+    for response in (posted, searched):
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith(FHIR_JSON)
+        body = response.json()
+        assert body["resourceType"] == "OperationOutcome"
+        assert body["issue"][0]["code"] == "invalid"
+        assert "NUL" in body["issue"][0]["diagnostics"]
+    assert Condition.objects.count() == 0
+    assert FhirImportRecord.objects.count() == 0
