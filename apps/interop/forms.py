@@ -1,9 +1,13 @@
 from django import forms
 
+from apps.patients.models import IDENTIFIER_VALUE_MAX
+
 
 class CandidateSearchForm(forms.Form):
     q = forms.CharField(
-        label="Find the patient by MRN or identifier", max_length=64, required=False
+        label="Find the patient by MRN or identifier",
+        max_length=IDENTIFIER_VALUE_MAX,
+        required=False,
     )
 
 

@@ -82,6 +82,12 @@ class Patient(BaseModel):
         return [labels.get(name, name) for name in self.demographics_updated_fields]
 
 
+# Room for a FHIR identifier system (a URI or an OID URN) and an HL7 assigning authority,
+# and for the identifiers they assign; longer ones are refused at the door, never cut.
+IDENTIFIER_AUTHORITY_MAX = 255
+IDENTIFIER_VALUE_MAX = 128
+
+
 class PatientIdentifier(BaseModel):
     """An identifier another system knows the patient by (HL7 PID-3, FHIR identifier)."""
 
@@ -91,9 +97,10 @@ class PatientIdentifier(BaseModel):
     # with two organisations, and neither may learn of the other's record.
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     assigning_authority = models.CharField(
-        max_length=64, help_text="e.g. the hospital's MRN system"
+        max_length=IDENTIFIER_AUTHORITY_MAX,
+        help_text="e.g. the hospital's MRN system, or a FHIR identifier system",
     )
-    value = models.CharField(max_length=64)
+    value = models.CharField(max_length=IDENTIFIER_VALUE_MAX)
     type_code = models.CharField(max_length=10, default="MR")
 
     class Meta:

@@ -313,6 +313,28 @@ def test_once_a_coordinator_matches_the_person_a_rerun_imports_the_waiting_recor
 
 
 @pytest.mark.django_db
+def test_a_long_identifier_system_is_linked_whole_and_matches_the_next_run(
+    tmp_path, organisation, patient, nurse, run_import
+):
+    # A state HIE's OID URN and a partner's URL: well over the 64 characters once allowed.
+    system = "urn:oid:2.16.840.1.113883.3.7418.1.2.3.4.5.6.7.8.9.10" + ".1234567890" * 8
+    assert 100 < len(system) <= 255
+    resources = generate.patient_resources(8, "HOSPITAL-8", organisation.pk)
+    resources[0]["identifier"][0]["system"] = system
+    path = write_ndjson(tmp_path / "long.ndjson", resources)
+    run_import(path)
+
+    patient_match_resolve(
+        actor=nurse, request=PatientMatchRequest.objects.get(), patient=patient
+    )
+    again = run_import(path)
+
+    assert patient.identifiers.get(value="HOSPITAL-8").assigning_authority == system
+    assert again.counts["Patient"] == {"matched": 1}
+    assert Condition.objects.filter(patient=patient).count() == 3
+
+
+@pytest.mark.django_db
 def test_an_imported_condition_already_typed_in_by_hand_is_not_duplicated(
     tmp_path, organisation, patient, nurse, run_import
 ):

@@ -154,3 +154,26 @@ def test_a_message_refused_for_its_bytes_is_replayed_from_the_exact_bytes(
     assert replayed.status == AdtStatus.ERROR
     assert "0x00" in replayed.ack_text  # the NUL itself was seen again, not its escaped form
     assert not Handoff.objects.exists()
+
+
+def test_a_long_assigning_authority_matches_whole_and_an_over_long_one_gets_ae(
+    door, patient, org_admin
+):
+    from apps.patients.services import patient_identifier_add
+
+    # An HD universal id (an OID) of 120 characters: once cut to 64, it could have named
+    # another authority's patient.
+    oid = "2.16.840.1.113883.3.7418" + ".1234567890" * 9 + ".42"
+    assert len(oid) > 64
+    patient_identifier_add(actor=org_admin, patient=patient, assigning_authority=oid, value="H1")
+    matched = door.send(adt("A01", control_id="LONG1", identifiers=f"H1^^^&{oid}&ISO^MR"))
+    too_long = door.send(adt("A01", control_id="LONG2", identifiers=f"H2^^^{'X' * 300}^MR"))
+
+    assert msa(matched.acks[0])[:2] == ("AA", "LONG1")
+    assert Handoff.objects.filter(episode__patient=patient).count() == 1
+    code, _, text = msa(too_long.acks[0])
+    assert code == "AE"
+    assert "PID-3" in text and "too long" in text
+    refused = AdtMessage.objects.get(control_id="LONG2")
+    assert refused.status == AdtStatus.ERROR
+    assert Handoff.objects.count() == 1

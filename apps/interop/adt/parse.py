@@ -20,6 +20,8 @@ import hl7
 from django.utils import timezone
 from hl7.parser import create_parse_plan
 
+from apps.patients.models import IDENTIFIER_AUTHORITY_MAX, IDENTIFIER_VALUE_MAX
+
 SUPPORTED_VERSIONS = (
     "2.1",
     "2.2",
@@ -512,25 +514,36 @@ def parse_adt(raw: str) -> AdtEvent:
         postal_code=reader.component(address, 5).strip()[:16],
         phone=phone[:32],
         language=language.strip()[:40],
-        prior_identifiers=tuple(_identifiers(reader, reader.repetitions(reader.segment("MRG"), 1))),
+        prior_identifiers=tuple(
+            _identifiers(reader, reader.repetitions(reader.segment("MRG"), 1), "MRG", 1)
+        ),
         z_segments=z_segments,
     )
 
 
-def _identifiers(reader: _Reader, repetitions: list[str]) -> list[Identifier]:
-    """CX repetitions with both a value (CX.1) and an assigning authority (CX.4)."""
+def _identifiers(
+    reader: _Reader, repetitions: list[str], segment: str = "PID", position: int = 3
+) -> list[Identifier]:
+    """CX repetitions with both a value (CX.1) and an assigning authority (CX.4). One
+    too long to keep is refused (AE): cut short, it could name another patient."""
     identifiers = []
     for rep in repetitions:
         value = reader.component(rep, 1).strip()
         authority = (reader.component(rep, 4, 1) or reader.component(rep, 4, 2)).strip()
-        if value and authority:
-            identifiers.append(
-                Identifier(
-                    value=value[:64],
-                    authority=authority[:64],
-                    type_code=reader.component(rep, 5)[:10],
-                )
+        if not (value and authority):
+            continue
+        if len(value) > IDENTIFIER_VALUE_MAX or len(authority) > IDENTIFIER_AUTHORITY_MAX:
+            raise AdtProblem(
+                "AE",
+                f"An identifier in {segment}-{position} is too long: at most "
+                f"{IDENTIFIER_VALUE_MAX} characters for the value and "
+                f"{IDENTIFIER_AUTHORITY_MAX} for the assigning authority.",
+                "102",
+                f"{segment}^1^{position}",
             )
+        identifiers.append(
+            Identifier(value=value, authority=authority, type_code=reader.component(rep, 5)[:10])
+        )
     return identifiers
 
 
