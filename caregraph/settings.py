@@ -301,6 +301,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("THROTTLE_USER_RATE", "600/min"),
         "interface": os.environ.get("THROTTLE_INTERFACE_RATE", "30000/min"),
+        "fhir_client": os.environ.get("THROTTLE_FHIR_CLIENT_RATE", "6000/min"),
         "anon": os.environ.get("THROTTLE_ANON_RATE", "120/min"),
         "login": os.environ.get("THROTTLE_LOGIN_RATE", "30/min"),
         "break_glass": os.environ.get("THROTTLE_BREAK_GLASS_RATE", "10/hour"),

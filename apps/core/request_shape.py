@@ -2,6 +2,7 @@
 in one place for every page and API call:
 - an API JSON body that is not an object (a list, null, a string, a number), even
   where the view ignores its body, so a client learns its mistake;
+- JSON nested deeper than the parser can read (it would fail as an error, not a 400);
 - NUL characters anywhere in the input (query, form fields, JSON keys and
   values): PostgreSQL cannot store them in text, so they would fail mid-write.
 The refusal speaks the door's language: a page, the API's JSON, or what a door
@@ -20,6 +21,7 @@ from apps.core.middleware import application_error_response
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain NUL characters."
 SHAPE_MESSAGE = "The request body must be a JSON object."
+DEPTH_MESSAGE = "The JSON is nested too deeply to read."
 
 
 # Path prefix -> how that door answers a refusal (its message in, a 400 response out).
@@ -28,7 +30,8 @@ _DOOR_REFUSALS: dict[str, Callable[[str], HttpResponse]] = {}
 
 def shape_refusal_register(prefix: str, answer: Callable[[str], HttpResponse]) -> None:
     """A door with an error format of its own (from its AppConfig.ready()): requests under
-    `prefix` are checked as the API's are (JSON bodies included) and refused by `answer`."""
+    `prefix` are checked for NUL as the API's are (JSON bodies included) and refused by
+    `answer`."""
     _DOOR_REFUSALS[prefix] = answer
 
 
@@ -58,14 +61,16 @@ def request_shape_problem(request: HttpRequest) -> str | None:
         for key, values in data.lists():
             if holds_nul(key) or holds_nul(values):
                 return NUL_MESSAGE
-    json_door = request.path.startswith("/api/") or _door_of(request.path) is not None
-    if json_door and _is_json(request) and request.body.strip():
+    api = request.path.startswith("/api/")
+    if (api or _door_of(request.path) is not None) and _is_json(request) and request.body.strip():
         try:
             body = json.loads(request.body)
+        except RecursionError:
+            return DEPTH_MESSAGE  # every JSON parser here would fail on it the same way
         except ValueError:
-            return None  # Not JSON at all: the API's parser answers its own 400.
-        if not isinstance(body, dict):
-            return SHAPE_MESSAGE
+            return None  # Not JSON at all: the door's parser answers its own 400.
+        if api and not isinstance(body, dict):
+            return SHAPE_MESSAGE  # (a registered door's bodies may be lists: JSON Patch)
         if holds_nul(body):
             return NUL_MESSAGE
     return None

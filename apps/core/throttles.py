@@ -77,6 +77,18 @@ class AddressRateThrottle(_RateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
+class CallerRateThrottle(_RateThrottle):
+    """Calls of a caller a door identifies itself (a FHIR system client, a person), under
+    `scope`. A person's key is the API's, so one person has one budget on both doors."""
+
+    def __init__(self, scope: str, ident: object) -> None:
+        self.scope = scope
+        self.ident = ident
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+
 class WriteRateThrottle(_RateThrottle):
     """Writes through one door: the view's `throttle_scope` (or the scope given),
     per person, or per address before sign-in. Reads are never counted here."""

@@ -6,6 +6,7 @@ person, as on the rest of the API). The token endpoint answers OAuth 2 errors
 """
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 
 from apps.accounts.tokens import TokenRefused, api_token_authenticate
+from apps.core.throttles import CallerRateThrottle
 from apps.fhir.api.outcome import FhirError
 from apps.fhir.callers import FhirCaller
 from apps.fhir.models import FhirAccessToken, FhirClient, FhirUsedAssertion
@@ -161,10 +163,30 @@ def _require_csrf(request: HttpRequest) -> None:
 
 def fhir_caller(request: HttpRequest) -> FhirCaller:
     """The caller, or a 401 OperationOutcome with a challenge (kept on the request for the
-    door's audit of a refusal)."""
+    door's audit of a refusal); a caller over its rate gets a 429 with Retry-After."""
     caller = _caller(request)
     request.fhir_caller = caller  # type: ignore[attr-defined]
+    _within_rate(request, caller)
     return caller
+
+
+def _within_rate(request: HttpRequest, caller: FhirCaller) -> None:
+    """A system client counts under "fhir_client"; a person shares their API budget
+    ("user", or "interface" for an interface account)."""
+    if caller.client is not None:
+        throttle = CallerRateThrottle("fhir_client", f"client-{caller.client.pk}")
+    else:
+        assert caller.user is not None  # noqa: S101 - a caller is one or the other
+        scope = "interface" if caller.user.is_interface else "user"
+        throttle = CallerRateThrottle(scope, caller.user.pk)
+    if not throttle.allow_request(request, None):
+        seconds = max(1, math.ceil(throttle.wait() or 1))
+        raise FhirError(
+            429,
+            f"Too many requests. Try again in {seconds} seconds.",
+            code="throttled",
+            headers={"Retry-After": str(seconds)},
+        )
 
 
 def _caller(request: HttpRequest) -> FhirCaller:

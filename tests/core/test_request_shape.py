@@ -152,3 +152,12 @@ def test_an_implausible_due_time_is_refused_with_a_field_error(api_for, nurse, c
     response = api_for(nurse).post(reverse("api-task-create"), body, format="json")
     assert response.status_code == 400
     assert "due_at" in response.json()
+
+
+def test_json_nested_past_the_parsers_depth_is_a_400_not_a_500(api_for, nurse, patient):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api_for(nurse).generic(
+        "POST", "/api/v1/tasks/", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]

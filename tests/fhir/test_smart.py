@@ -171,3 +171,35 @@ def test_issuing_a_token_is_audited_and_old_tokens_are_purged(make_system_client
     events = AuditEvent.objects.filter(object_type="fhir.fhiraccesstoken")
     assert events.count() == 2
     assert {event.detail["client_id"] for event in events} == {system.row.client_id}
+
+
+def test_a_fhir_caller_over_its_rate_gets_a_429_operation_outcome(
+    settings, nurse, make_system_client, organisation
+):
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_api_token
+
+    rest = settings.REST_FRAMEWORK
+    settings.REST_FRAMEWORK = {
+        **rest,
+        "DEFAULT_THROTTLE_RATES": {
+            **rest["DEFAULT_THROTTLE_RATES"],
+            "user": "2/min",
+            "fhir_client": "1/min",
+        },
+    }
+    person = APIClient()
+    person.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(nurse)}")
+    # The person's FHIR calls share their API budget.
+    assert person.get("/api/v1/patients/").status_code == 200
+    assert person.get("/fhir/R4/Patient").status_code == 200
+    refused = person.get("/fhir/R4/Patient")
+    system = make_system_client(organisation).http("system/*.read")
+    client_answers = [system.get("/fhir/R4/Patient").status_code for _ in range(2)]
+
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("application/fhir+json")
+    assert refused.json()["issue"][0]["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert client_answers == [200, 429]
