@@ -128,4 +128,3 @@ def test_an_htmx_break_glass_over_its_rate_gets_the_refusal_fragment(
     assert int(refused["Retry-After"]) > 0
     assert "<html" not in refused.content.decode().lower()
     assert "Too many attempts" in refused.content.decode()
-

@@ -324,9 +324,7 @@ def test_a_long_identifier_system_is_linked_whole_and_matches_the_next_run(
     path = write_ndjson(tmp_path / "long.ndjson", resources)
     run_import(path)
 
-    patient_match_resolve(
-        actor=nurse, request=PatientMatchRequest.objects.get(), patient=patient
-    )
+    patient_match_resolve(actor=nurse, request=PatientMatchRequest.objects.get(), patient=patient)
     again = run_import(path)
 
     assert patient.identifiers.get(value="HOSPITAL-8").assigning_authority == system

@@ -173,7 +173,8 @@ def test_a_long_assigning_authority_matches_whole_and_an_over_long_one_gets_ae(
     assert Handoff.objects.filter(episode__patient=patient).count() == 1
     code, _, text = msa(too_long.acks[0])
     assert code == "AE"
-    assert "PID-3" in text and "too long" in text
+    assert "PID-3" in text
+    assert "too long" in text
     refused = AdtMessage.objects.get(control_id="LONG2")
     assert refused.status == AdtStatus.ERROR
     assert Handoff.objects.count() == 1
