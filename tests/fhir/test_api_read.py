@@ -57,6 +57,33 @@ def test_everything_returns_every_resource_of_the_patient(client_for, nurse, cha
     assert bundle["total"] == len(bundle["entry"])
 
 
+def test_everything_pages_by_count_and_offset_and_the_pages_add_up_to_the_whole(
+    client_for, nurse, chart
+):
+    from tests.patients import factories as patient_factories
+
+    patient_factories.add_encounters(nurse, chart, "outpatient", *range(1, 12))
+    http = client_for(nurse)
+    url = f"/fhir/R4/Patient/{chart.pk}/$everything"
+    whole = http.get(url).json()
+    seen, page, pages = [], http.get(url, {"_count": 7}).json(), 0
+    while True:
+        validated_bundle(page)
+        pages += 1
+        assert page["total"] == whole["total"]
+        assert len(page["entry"]) <= 7
+        seen += [entry["fullUrl"] for entry in page["entry"]]
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            break
+        page = http.get(following[0]).json()
+
+    assert seen == [entry["fullUrl"] for entry in whole["entry"]]
+    assert pages == -(-whole["total"] // 7)
+    assert http.get(url, {"_count": "0"}).status_code == 400
+    assert http.get(url, {"_offset": "-1"}).json()["resourceType"] == "OperationOutcome"
+
+
 def test_other_teams_patient_is_a_404_operation_outcome_and_absent_from_search(
     client_for, outsider, chart
 ):

@@ -47,7 +47,7 @@ def _one(params: QueryDict, name: str) -> str:
     return values[0]
 
 
-def _int(params: QueryDict, name: str, low: int, high: int) -> int:
+def paging_int(params: QueryDict, name: str, low: int, high: int) -> int:
     raw = _one(params, name)
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise bad_request(f"{name} must be a whole number from {low} to {high}.")
@@ -136,9 +136,9 @@ def parse_search(resource_type: ResourceType, params: QueryDict) -> SearchQuery:
             (value, *_moment_range(value[2:] if value[:2] in PREFIXES else value))
         )
     if "_count" in params:
-        query.count = _int(params, "_count", 0, MAX_COUNT)
+        query.count = paging_int(params, "_count", 0, MAX_COUNT)
     if "_offset" in params:
-        query.offset = _int(params, "_offset", 0, 10_000_000)
+        query.offset = paging_int(params, "_offset", 0, 10_000_000)
     for include in params.getlist("_include"):
         if include not in resource_type.includes:
             supported = ", ".join(sorted(resource_type.includes)) or "none"

@@ -24,6 +24,7 @@ from apps.fhir.api.outcome import (
 )
 from apps.fhir.api.search import (
     includes_for,
+    paging_int,
     parse_search,
     search_page,
 )
@@ -255,38 +256,75 @@ def _update(
 
 
 EVERYTHING_SKIPS = ("Patient", "CareTeam", "Practitioner", "PractitionerRole", "Organization")
+# A page of $everything: the patient first, then each type's resources in a fixed order.
+EVERYTHING_COUNT = 500
+EVERYTHING_MAX_COUNT = 2000
+
+
+def _everything_page(request: HttpRequest) -> tuple[int, int]:
+    """`_count` and `_offset` of a $everything page (a bad one is a 400)."""
+    count, offset = EVERYTHING_COUNT, 0
+    if "_count" in request.GET:
+        count = paging_int(request.GET, "_count", 1, EVERYTHING_MAX_COUNT)
+    if "_offset" in request.GET:
+        offset = paging_int(request.GET, "_offset", 0, 10_000_000)
+    return count, offset
 
 
 @fhir_view(("GET",))
 def everything(request: HttpRequest, logical: str) -> HttpResponse:
-    """Patient/{id}/$everything: the patient and every resource about them, one Bundle."""
+    """Patient/{id}/$everything: the patient and every resource about them, as a Bundle
+    paged by `_count` (default EVERYTHING_COUNT) and `_offset`, with next/previous links.
+    One count per source and rows only for the sources the page reaches."""
     logical_id = logical
     caller = fhir_caller(request)
     require_can_access_type(caller, "Patient")
+    count, offset = _everything_page(request)
     patient_type = REGISTRY["Patient"]
     source, patient = _find(caller, patient_type, logical_id)
     base = base_url(request)
-    entries = [_entry(base, source.render(patient))]
-    for name, resource_type in REGISTRY.items():
-        if name in EVERYTHING_SKIPS or not can_access_type(caller, name):
-            continue
-        for type_source in resource_type.sources:
-            rows = type_source.rows(caller).filter(**{type_source.patient_field: patient.pk})
-            entries += [_entry(base, type_source.render(row)) for row in rows.order_by("pk")]
+    sources = [
+        (type_source, type_source.rows(caller).filter(**{type_source.patient_field: patient.pk}))
+        for name, resource_type in REGISTRY.items()
+        if name not in EVERYTHING_SKIPS and can_access_type(caller, name)
+        for type_source in resource_type.sources
+    ]
+    sizes = [rows.count() for _source, rows in sources]
+    total = 1 + sum(sizes)
+    entries = [_entry(base, source.render(patient))] if offset == 0 else []
+    start, end = max(offset - 1, 0), offset + count - 1  # positions after the patient
+    seen = 0
+    for (type_source, rows), size in zip(sources, sizes, strict=True):
+        low, high = max(start - seen, 0), min(end - seen, size)
+        if low < high:
+            entries += [
+                _entry(base, type_source.render(row)) for row in rows.order_by("pk")[low:high]
+            ]
+        seen += size
     audit_read(
         caller,
         AuditAction.VIEW,
         source,
         object_id=patient.pk,
         patient_id=patient.pk,
-        detail={"resource": f"Patient/{patient.pk}", "operation": "$everything"},
+        detail={
+            "resource": f"Patient/{patient.pk}",
+            "operation": "$everything",
+            "offset": offset,
+            "count": len(entries),
+        },
     )
+    links = [{"relation": "self", "url": _page_link(request, offset)}]
+    if offset + count < total:
+        links.append({"relation": "next", "url": _page_link(request, offset + count)})
+    if offset > 0:
+        links.append({"relation": "previous", "url": _page_link(request, max(0, offset - count))})
     return fhir_response(
         {
             "resourceType": "Bundle",
             "type": "searchset",
-            "total": len(entries),
-            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "total": total,
+            "link": links,
             "entry": entries,
         }
     )
