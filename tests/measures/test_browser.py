@@ -49,3 +49,32 @@ def test_a_coordinator_records_consent_and_runs_a_timer_that_survives_a_reload(
     section.locator("button:has-text('Log time')").click()
     section.locator("#time-totals:has-text('25 minutes of clinical staff time')").wait_for()
     assert TimeEntry.objects.get().minutes == 25
+
+
+@pytest.mark.browser
+def test_a_programme_lead_opens_last_nights_figures_and_computes_them_now(
+    browser_page, live_server, team, nurse, org_admin
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.measures.snapshots import snapshot_organisation
+    from apps.patients.models import Encounter, EncounterKind
+
+    patient = factories.make_patient(team, actor=org_admin, mrn="MRN7301")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    Encounter.objects.create(patient=patient, kind=EncounterKind.ED, admit_date=yesterday)
+    snapshot_organisation(organisation_id=team.organisation_id, now=timezone.now())
+    Encounter.objects.create(patient=patient, kind=EncounterKind.ED, admit_date=yesterday)
+    page = browser_page
+    login(page, live_server, "nurse", factories.PASSWORD)
+    page.goto(f"{live_server.url}/measures/")
+    row = page.locator("#measure-ed-visits-per-1000-patient-months")
+    page.locator("#stored-note:has-text('stored by the nightly job')").wait_for()
+    assert row.locator("td").nth(2).inner_text() == "1"
+
+    page.locator("#compute-now").click()
+    page.wait_for_url("**live=1**")
+    assert page.locator("#stored-note").count() == 0
+    assert page.locator("#measure-ed-visits-per-1000-patient-months td").nth(2).inner_text() == "2"
