@@ -19,6 +19,10 @@ class FhirCaller:
     user: User | None = None
     client: FhirClient | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # Patients a person reads through a live break-the-glass access (not their teams'):
+    # set for one read of that patient (apps.fhir.permissions.with_break_glass), and
+    # every audit event of the read is flagged.
+    break_glass: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def organisation_id(self) -> int | None:

@@ -6,6 +6,8 @@ when it speaks for a community partner) and only the resource types its
 token's scopes name.
 """
 
+from dataclasses import replace
+
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
@@ -81,7 +83,21 @@ def fhir_visible_patients(caller: FhirCaller) -> QuerySet[Patient]:
             patients = patients.filter(pk__in=_sent_to_partner(caller).values("patient_id"))
         return patients
     assert caller.user is not None  # noqa: S101 - a caller is one or the other
-    return patient_permissions.visible_patients(caller.user)
+    visible = patient_permissions.visible_patients(caller.user)
+    if caller.break_glass:
+        return visible | Patient.objects.filter(pk__in=caller.break_glass)
+    return visible
+
+
+def with_break_glass(caller: FhirCaller, patient_id: int | None) -> FhirCaller | None:
+    """The caller reading one patient through their live break-the-glass access, as on the
+    chart and the API (a read of one patient's records, never a search); None when they
+    hold none (a system client never does)."""
+    if caller.user is None or patient_id is None:
+        return None
+    if not patient_permissions.has_break_glass(caller.user, patient_id):
+        return None
+    return replace(caller, break_glass=frozenset({patient_id}))
 
 
 def fhir_visible_referrals(caller: FhirCaller) -> QuerySet[Referral]:

@@ -25,7 +25,8 @@ def visible_patients(user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(care_team_id__in=team_permissions.team_ids_with_permission(user))
 
 
-def has_break_glass(user: User, patient: Patient) -> bool:
+def has_break_glass(user: User, patient: Patient | int) -> bool:
+    """A live break-the-glass access of the user to the patient (or the patient's id)."""
     return BreakGlassAccess.objects.filter(
         user=user, patient=patient, expires_at__gt=timezone.now()
     ).exists()

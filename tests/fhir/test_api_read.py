@@ -294,3 +294,48 @@ def test_a_person_may_use_their_api_token(nurse, chart):
     )
     ApiToken.objects.filter(user=nurse).update(revoked_at=timezone.now())
     assert http.get(f"/fhir/R4/Patient/{chart.pk}").status_code == 401  # revoked is revoked
+
+
+def test_a_person_reads_a_patient_through_their_live_break_glass_access_flagged_in_the_audit(
+    outsider, chart, org_admin
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from apps.core.models import AuditEvent
+    from apps.patients.models import BreakGlassAccess
+    from tests.factories import make_api_token
+
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(outsider)}")
+    patient_url = f"/fhir/R4/Patient/{chart.pk}"
+    assert http.get(patient_url).status_code == 404
+    access = BreakGlassAccess.objects.create(
+        patient=chart,
+        user=outsider,
+        reason="Unconscious in the emergency department",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+
+    read = http.get(patient_url)
+    everything = http.get(f"{patient_url}/$everything")
+    condition_id = next(
+        entry["resource"]["id"]
+        for entry in everything.json()["entry"]
+        if entry["resource"]["resourceType"] == "Condition"
+    )
+    condition = http.get(f"/fhir/R4/Condition/{condition_id}")
+    listed = http.get("/fhir/R4/Patient").json()
+
+    assert (read.status_code, everything.status_code, condition.status_code) == (200, 200, 200)
+    assert everything.json()["total"] > 5
+    assert str(chart.pk) not in {entry["resource"]["id"] for entry in listed.get("entry", [])}
+    flagged = AuditEvent.objects.filter(actor=outsider, patient_id=chart.pk, action="view")
+    assert flagged.count() == 3
+    assert all(event.break_glass for event in flagged)
+    access.expires_at = timezone.now() - timedelta(seconds=1)
+    access.save(update_fields=["expires_at"])
+    assert http.get(patient_url).status_code == 404
+    assert http.get(f"/fhir/R4/Condition/{condition_id}").status_code == 404

@@ -114,6 +114,7 @@ def type_or_error(type_name: str) -> ResourceType:
 
 
 def audit_read(caller: FhirCaller, action: str, source: Source, **values: Any) -> None:
+    """One event for a read; flagged when it went through a break-the-glass access."""
     detail = {**caller.detail, **values.pop("detail", {})}
     audit_record(
         actor=caller.actor,
@@ -121,5 +122,6 @@ def audit_read(caller: FhirCaller, action: str, source: Source, **values: Any) -
         object_type=source.model,
         source=AuditSource.FHIR,
         detail=detail,
+        break_glass=bool(caller.break_glass),
         **values,
     )
