@@ -385,6 +385,29 @@ class StoredFigure(models.Model):
         abstract = True
 
 
+def one_row_per_scope(
+    period: list[str], *, team: str, organisation: str, coordinator: str, either: str
+) -> list[models.BaseConstraint]:
+    """A stored figure's constraints: one row per code and period for each team, for the
+    whole organisation, and for each coordinator; a row is for a team or a coordinator."""
+    return [
+        models.UniqueConstraint(fields=["organisation", "team", *period, "code"], name=team),
+        models.UniqueConstraint(
+            fields=["organisation", *period, "code"],
+            condition=Q(team__isnull=True, coordinator__isnull=True),
+            name=organisation,
+        ),
+        models.UniqueConstraint(
+            fields=["organisation", "coordinator", *period, "code"],
+            condition=Q(coordinator__isnull=False),
+            name=coordinator,
+        ),
+        models.CheckConstraint(
+            condition=Q(team__isnull=True) | Q(coordinator__isnull=True), name=either
+        ),
+    ]
+
+
 class MeasureSnapshot(StoredFigure):
     """A calendar month's figures, so trends are fast and a month's history does not shift
     once it is over."""
@@ -392,26 +415,13 @@ class MeasureSnapshot(StoredFigure):
     month = models.DateField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "team", "month", "code"],
-                name="one_team_snapshot_per_month",
-            ),
-            models.UniqueConstraint(
-                fields=["organisation", "month", "code"],
-                condition=Q(team__isnull=True, coordinator__isnull=True),
-                name="one_organisation_snapshot_per_month",
-            ),
-            models.UniqueConstraint(
-                fields=["organisation", "coordinator", "month", "code"],
-                condition=Q(coordinator__isnull=False),
-                name="one_coordinator_snapshot_per_month",
-            ),
-            models.CheckConstraint(
-                condition=Q(team__isnull=True) | Q(coordinator__isnull=True),
-                name="snapshot_for_a_team_or_a_coordinator",
-            ),
-        ]
+        constraints = one_row_per_scope(
+            ["month"],
+            team="one_team_snapshot_per_month",
+            organisation="one_organisation_snapshot_per_month",
+            coordinator="one_coordinator_snapshot_per_month",
+            either="snapshot_for_a_team_or_a_coordinator",
+        )
 
     def __str__(self) -> str:
         return f"{self.code} {self.month:%Y-%m}"
@@ -426,26 +436,13 @@ class PeriodSnapshot(StoredFigure):
     end = models.DateField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "team", "start", "end", "code"],
-                name="one_team_figure_per_period",
-            ),
-            models.UniqueConstraint(
-                fields=["organisation", "start", "end", "code"],
-                condition=Q(team__isnull=True, coordinator__isnull=True),
-                name="one_organisation_figure_per_period",
-            ),
-            models.UniqueConstraint(
-                fields=["organisation", "coordinator", "start", "end", "code"],
-                condition=Q(coordinator__isnull=False),
-                name="one_coordinator_figure_per_period",
-            ),
-            models.CheckConstraint(
-                condition=Q(team__isnull=True) | Q(coordinator__isnull=True),
-                name="period_figure_for_a_team_or_a_coordinator",
-            ),
-        ]
+        constraints = one_row_per_scope(
+            ["start", "end"],
+            team="one_team_figure_per_period",
+            organisation="one_organisation_figure_per_period",
+            coordinator="one_coordinator_figure_per_period",
+            either="period_figure_for_a_team_or_a_coordinator",
+        )
 
     def __str__(self) -> str:
         return f"{self.code} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"

@@ -126,10 +126,30 @@ def test_snapshot_now_defaults_to_the_present(organisation: Organisation, team: 
     assert result.rows > 0
 
 
+def _assert_stored_as_computed(stored_rows, teams, period, now) -> None:
+    """Each team's stored figures, and the organisation's, are the page's computed ones."""
+    from apps.measures.selectors import Scope, measure_figures
+
+    scopes = {team.pk: Scope(label="", team_ids=(team.pk,)) for team in teams}
+    scopes[None] = Scope(
+        label="", team_ids=tuple(team.pk for team in teams), organisation_wide=True
+    )
+    for team_id, scope in scopes.items():
+        computed = {
+            figure.code: (figure.numerator, figure.denominator, figure.rate)
+            for figure in measure_figures(scope=scope, period=period, now=now)
+        }
+        stored = {
+            row.code: (row.numerator, row.denominator, row.rate)
+            for row in stored_rows.filter(team_id=team_id, coordinator=None)
+        }
+        assert stored == computed, team_id
+
+
 def test_a_snapshot_holds_the_same_figures_as_the_measures_page_for_each_team_and_the_whole(
     organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
 ) -> None:
-    from apps.measures.selectors import Period, Scope, measure_figures
+    from apps.measures.selectors import Period
 
     for owner_team, visits in ((team, 2), (other_team, 1)):
         for _ in range(visits):
@@ -144,23 +164,9 @@ def test_a_snapshot_holds_the_same_figures_as_the_measures_page_for_each_team_an
                 )
     snapshot_organisation(organisation_id=organisation.pk, now=NOW)
     period = Period(start=date(2026, 2, 1), end=date(2026, 2, 28))
-    scopes = {
-        team.pk: Scope(label="", team_ids=(team.pk,)),
-        other_team.pk: Scope(label="", team_ids=(other_team.pk,)),
-        None: Scope(label="", team_ids=(team.pk, other_team.pk), organisation_wide=True),
-    }
-    for team_id, scope in scopes.items():
-        page = {
-            figure.code: (figure.numerator, figure.denominator, figure.rate)
-            for figure in measure_figures(scope=scope, period=period, now=NOW)
-        }
-        stored = {
-            row.code: (row.numerator, row.denominator, row.rate)
-            for row in MeasureSnapshot.objects.filter(
-                team_id=team_id, coordinator=None, month=date(2026, 2, 1)
-            )
-        }
-        assert stored == page, team_id
+    _assert_stored_as_computed(
+        MeasureSnapshot.objects.filter(month=date(2026, 2, 1)), (team, other_team), period, NOW
+    )
 
 
 def test_the_measures_page_shows_a_whole_ended_month_from_its_snapshot(
@@ -324,7 +330,7 @@ def test_the_default_page_is_read_from_last_nights_stored_period_and_computed_no
 def test_the_stored_default_period_equals_the_live_figures_for_every_scope(
     client_for, organisation: Organisation, team: CareTeam, other_team: CareTeam, nurse: User
 ) -> None:
-    from apps.measures.selectors import Scope, default_period, measure_figures
+    from apps.measures.selectors import default_period
 
     for owner_team, visits in ((team, 2), (other_team, 1)):
         for _ in range(visits):
@@ -332,23 +338,8 @@ def test_the_stored_default_period_equals_the_live_figures_for_every_scope(
     now = timezone.now()
     snapshot_organisation(organisation_id=organisation.pk, now=now)
     period = default_period()
-    scopes = {
-        team.pk: Scope(label="", team_ids=(team.pk,)),
-        other_team.pk: Scope(label="", team_ids=(other_team.pk,)),
-        None: Scope(label="", team_ids=(team.pk, other_team.pk), organisation_wide=True),
-    }
-    for team_id, scope in scopes.items():
-        live = {
-            figure.code: (figure.numerator, figure.denominator, figure.rate)
-            for figure in measure_figures(scope=scope, period=period, now=now)
-        }
-        stored = {
-            row.code: (row.numerator, row.denominator, row.rate)
-            for row in PeriodSnapshot.objects.filter(
-                team_id=team_id, coordinator=None, start=period.start, end=period.end
-            )
-        }
-        assert stored == live, team_id
+    stored = PeriodSnapshot.objects.filter(start=period.start, end=period.end)
+    _assert_stored_as_computed(stored, (team, other_team), period, now)
 
 
 def test_each_night_replaces_the_stored_default_period_and_a_stale_one_is_never_shown(
