@@ -58,7 +58,16 @@ def _audit_list(
 
 
 def transition_settings_for(organisation: Organisation | int) -> TransitionSettings:
-    """The organisation's settings, created with the documented defaults on first use."""
+    """The organisation's settings, created with the documented defaults on first use.
+
+    No statement when `organisation` comes with its settings loaded (read with it by
+    `select_related("transition_settings")` in the caller's transaction)."""
+    if isinstance(organisation, Organisation) and Organisation.transition_settings.is_cached(
+        organisation
+    ):
+        loaded = Organisation.transition_settings.related.get_cached_value(organisation)
+        if loaded is not None:
+            return loaded  # type: ignore[no-any-return]
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     found = (
         TransitionSettings.objects.select_related("organisation")
@@ -68,6 +77,21 @@ def transition_settings_for(organisation: Organisation | int) -> TransitionSetti
     if found is None:
         found, _ = TransitionSettings.objects.get_or_create(organisation_id=organisation_id)
     return found
+
+
+# What a discharge reads about its patient besides the patient's row: the complexity
+# flag (the visit's due day) and the organisation's settings (due days, watch window).
+# A caller that reads and locks the patient anyway (ADT intake's match) loads them in
+# that statement with `select_related` of these paths, and the discharge then reads
+# them from the patient instead of with statements of its own.
+DISCHARGE_READS = ("complexity", "organisation__transition_settings")
+
+
+def transition_settings_for_patient(patient: Patient) -> TransitionSettings:
+    """`transition_settings_for` the patient's organisation, loaded with the patient or read."""
+    if Patient.organisation.is_cached(patient):
+        return transition_settings_for(patient.organisation)
+    return transition_settings_for(patient.organisation_id)
 
 
 def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:

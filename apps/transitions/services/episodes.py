@@ -42,7 +42,7 @@ from apps.transitions.models import (
     HandoffSource,
     Setting,
 )
-from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.selectors import follow_up_owner, transition_settings_for_patient
 from apps.transitions.services.deaths import transition_death
 from apps.transitions.services.followups import (
     follow_up_plan,
@@ -297,10 +297,16 @@ def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
     )
 
 
-def _new_episode(*, actor: Actor, patient: Patient, started_at: datetime) -> Episode:
+def _new_episode(
+    *,
+    actor: Actor,
+    patient: Patient,
+    started_at: datetime,
+    readmission_of: Episode | None = None,
+) -> Episode:
     episode = record_create(
         actor=actor,
-        instance=Episode(patient=patient, started_at=started_at),
+        instance=Episode(patient=patient, started_at=started_at, readmission_of=readmission_of),
         patient_id=patient.pk,
         clean=False,
     )
@@ -333,9 +339,17 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
         if existing is not None:
             return _refresh(actor=actor, handoff=existing, visit=visit)
     episode, watched = _episodes_for_admission(patient)
+    previous = (
+        _readmission_of(episode, admitted_at=visit.occurred_at, watched=watched)
+        if kind == HandoffKind.ADMISSION
+        else None
+    )
     from_setting: str
     if episode is None:
-        episode = _new_episode(actor=actor, patient=patient, started_at=visit.occurred_at)
+        # A readmission's new episode is stored with its link (no UPDATE after the INSERT).
+        episode = _new_episode(
+            actor=actor, patient=patient, started_at=visit.occurred_at, readmission_of=previous
+        )
         from_setting = Setting.HOME
     else:
         last = _last_live(episode)
@@ -349,10 +363,11 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
     handoff = _add_handoff(
         actor=actor, episode=episode, kind=kind, visit=visit, from_setting=from_setting
     )
-    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
-    if kind == HandoffKind.ADMISSION:
+    flag = {"readmission_of": previous} if previous is not None else {}
+    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None, **flag)
+    if previous is not None:
         _flag_readmission(
-            actor=actor, episode=episode, admitted_at=visit.occurred_at, watched=watched
+            actor=actor, episode=episode, previous=previous, admitted_at=visit.occurred_at
         )
     return handoff
 
@@ -374,28 +389,32 @@ def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
     return handoff
 
 
-def _flag_readmission(
-    *, actor: Actor, episode: Episode, admitted_at: datetime, watched: list[Episode]
-) -> None:
-    """An admission inside another episode's watch window is a readmission: flag both.
-
-    `watched`: the patient's episodes in follow-up, read locked with the open one."""
-    if episode.readmission_of_id is not None:
-        return
-    previous = max(
+def _readmission_of(
+    episode: Episode | None, *, admitted_at: datetime, watched: list[Episode]
+) -> Episode | None:
+    """The episode whose watch window an admission falls in (the latest such), if it is a
+    readmission: `watched` are the patient's episodes in follow-up, read locked with the
+    open one. An episode already flagged is not flagged again."""
+    if episode is not None and episode.readmission_of_id is not None:
+        return None
+    return max(
         (
             other
             for other in watched
-            if other.pk != episode.pk
+            if (episode is None or other.pk != episode.pk)
             and other.watch_until is not None
             and other.watch_until > admitted_at
         ),
         key=lambda other: (other.watch_until, other.pk),
         default=None,
     )
-    if previous is None:
-        return
-    _set_episode(episode, actor=actor, readmission_of=previous)
+
+
+def _flag_readmission(
+    *, actor: Actor, episode: Episode, previous: Episode, admitted_at: datetime
+) -> None:
+    """A readmission (`episode`, already linked to `previous`): the previous episode closes
+    as readmitted, and the lead coordinator gets a task to review the last transition."""
     _set_episode(
         previous,
         actor=actor,
@@ -556,7 +575,7 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
     ):
         _set_episode(episode, actor=actor, status=EpisodeStatus.CLOSED, ended_at=visit.occurred_at)
     elif destination in FOLLOW_UP_SETTINGS:
-        config = transition_settings_for(patient.organisation_id)
+        config = transition_settings_for_patient(patient)
         _set_episode(
             episode,
             actor=actor,
@@ -622,7 +641,7 @@ def _correct_discharge(
         return discharge
     follow_up = FollowUp.objects.select_for_update(of=("self",)).filter(handoff=discharge).first()
     live = follow_up is not None and follow_up.status != FollowUpStatus.CANCELLED
-    config = transition_settings_for(patient.organisation_id)
+    config = transition_settings_for_patient(patient)
     if destination in FOLLOW_UP_SETTINGS and (live or was_home):
         if follow_up is not None and live:
             follow_up_reschedule(
