@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -182,28 +182,34 @@ def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
     episode comes with it, locked (one statement)."""
     stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
     if visit_number:
-        # The visit's episode with its whole chain, which every caller reads next.
-        of_visit = (
-            stays.filter(visit_number=visit_number)
-            .order_by("-sequence", "-id")
-            .values("episode_id")[:1]
-        )
-        chain = list(
-            Handoff.objects.filter(episode_id=Subquery(of_visit))
+        # The chains of the episodes holding a live stay of this visit (normally one),
+        # each handoff once per such stay; a join, not a subquery, whose compiling cost
+        # more Python than the rest of the statement.
+        rows = (
+            Handoff.objects.filter(
+                episode__patient=patient,
+                episode__handoffs__visit_number=visit_number,
+                episode__handoffs__kind__in=STAY_KINDS,
+                episode__handoffs__cancelled_at__isnull=True,
+            )
             .select_related("episode")
             .select_for_update(of=("episode",))
             .order_by("sequence", "id")
         )
+        unique = {handoff.pk: handoff for handoff in rows}
         visits = [
             handoff
-            for handoff in chain
+            for handoff in unique.values()
             if handoff.kind in STAY_KINDS
             and handoff.visit_number == visit_number
             and handoff.cancelled_at is None
         ]
         if not visits:
             return None
-        found = visits[-1]
+        # The visit's latest stay, and its episode with the whole chain, which every
+        # caller reads next.
+        found = max(visits, key=lambda handoff: (handoff.sequence, handoff.pk))
+        chain = [h for h in unique.values() if h.episode_id == found.episode_id]
         for handoff in chain:
             handoff.episode = found.episode
         found.episode.__dict__["_chain"] = chain
