@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
@@ -160,21 +160,54 @@ def _open_episode(patient: Patient) -> Episode | None:
     )
 
 
-def _episodes_for_admission(patient: Patient) -> tuple[Episode | None, list[Episode]]:
-    """The open episode (the one `_open_episode` finds) and the episodes in follow-up,
-    all locked: an admission needs both, read in one statement."""
-    episodes = list(
-        Episode.objects.select_for_update().filter(
-            patient=patient,
-            status__in=(EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP),
-        )
+@dataclass(frozen=True)
+class _ArrivalReads:
+    repeat: Handoff | None  # this visit's stay of this kind, already recorded
+    open_episode: Episode | None  # the one `_open_episode` finds
+    watched: list[Episode]  # the patient's episodes in follow-up
+
+
+def _arrival_reads(patient: Patient, *, kind: str, visit_number: str) -> _ArrivalReads:
+    """What an admission or registration reads, in one statement: a live stay of this
+    kind already recorded for the visit (a repeat), the open episode and the episodes in
+    follow-up, those with their whole chains and all of them locked."""
+    live = (EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP)
+    wanted = Q(episode__status__in=live)
+    if visit_number:
+        wanted |= Q(kind=kind, visit_number=visit_number, cancelled_at__isnull=True)
+    rows = list(
+        Handoff.objects.filter(wanted, episode__patient=patient)
+        .select_related("episode")
+        .select_for_update(of=("episode",))
+        .order_by("sequence", "id")
     )
+    episodes: dict[int, Episode] = {}
+    for handoff in rows:
+        handoff.episode = episodes.setdefault(handoff.episode_id, handoff.episode)
+    chains: dict[int, list[Handoff]] = {}
+    for handoff in rows:
+        chains.setdefault(handoff.episode_id, []).append(handoff)
+    for episode_id, episode in episodes.items():
+        if episode.status in live:  # every handoff of these came: the whole chain
+            episode.__dict__["_chain"] = chains[episode_id]
+    repeats = [
+        handoff
+        for handoff in rows
+        if visit_number
+        and handoff.kind == kind
+        and handoff.visit_number == visit_number
+        and handoff.cancelled_at is None
+    ]
     open_episode = max(
-        (episode for episode in episodes if episode.status != EpisodeStatus.FOLLOW_UP),
+        (e for e in episodes.values() if e.status in live and e.status != EpisodeStatus.FOLLOW_UP),
         key=lambda episode: (episode.started_at, episode.pk),
         default=None,
     )
-    return open_episode, [e for e in episodes if e.status == EpisodeStatus.FOLLOW_UP]
+    return _ArrivalReads(
+        repeat=min(repeats, key=lambda handoff: handoff.pk, default=None),
+        open_episode=open_episode,
+        watched=[e for e in episodes.values() if e.status == EpisodeStatus.FOLLOW_UP],
+    )
 
 
 def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
@@ -339,12 +372,10 @@ def _current_setting(episode: Episode) -> str:
 
 def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -> Handoff:
     """Admission or registration: joins the open episode, else starts one."""
-    stays = _handoffs(patient).filter(kind=kind)
-    if visit.visit_number:
-        existing = stays.filter(visit_number=visit.visit_number).first()
-        if existing is not None:
-            return _refresh(actor=actor, handoff=existing, visit=visit)
-    episode, watched = _episodes_for_admission(patient)
+    reads = _arrival_reads(patient, kind=kind, visit_number=visit.visit_number)
+    if reads.repeat is not None:
+        return _refresh(actor=actor, handoff=reads.repeat, visit=visit)
+    episode, watched = reads.open_episode, reads.watched
     previous = (
         _readmission_of(episode, admitted_at=visit.occurred_at, watched=watched)
         if kind == HandoffKind.ADMISSION
