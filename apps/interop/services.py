@@ -69,7 +69,7 @@ from apps.patients.models import Patient, PatientIdentifier, Sex
 from apps.patients.services import patient_identifier_add
 from apps.patients.services.feed import patient_update_from_feed
 from apps.transitions.models import Handoff, HandoffSource
-from apps.transitions.selectors import DISCHARGE_READS
+from apps.transitions.selectors import discharge_reads_loaded, with_discharge_reads
 from apps.transitions.services import (
     VisitDetails,
     patient_lock_held,
@@ -471,7 +471,7 @@ def match_patient(*, organisation_id: int, event: AdtEvent) -> Patient | None:
 # Written out, not an ORM `Exists`: compiling that subquery cost a third of a
 # millisecond of Python on every message of the feed, more than the rest of the match.
 _WAITING = (
-    f"EXISTS (SELECT 1 FROM {PatientMatchRequest._meta.db_table} "
+    f"EXISTS (SELECT 1 FROM {PatientMatchRequest._meta.db_table} "  # noqa: S608  # fixed text
     "WHERE organisation_id = %s AND status = %s AND kind = %s AND identifiers ?| %s::text[])"
 )
 
@@ -480,19 +480,25 @@ def _match_for_intake(organisation_id: int, event: AdtEvent) -> tuple[Patient | 
     """`match_patient`, its row locked for the transition services (which then do not
     read and lock it again), and whether earlier messages for any of these identifiers
     still wait in the match queue: one statement. For a discharge it also loads what
-    the discharge reads about the patient (`DISCHARGE_READS`)."""
+    the discharge reads about the patient (`with_discharge_reads`)."""
     keys = sorted({identifier.key for identifier in event.identifiers})
     rows = _identifier_rows(organisation_id, event).select_for_update(of=("patient",))
-    if event.event_code == "A03":
-        rows = rows.select_related(*(f"patient__{path}" for path in DISCHARGE_READS))
+    discharge = event.event_code == "A03"
+    if discharge:
+        rows = with_discharge_reads(rows, patient_path="patient", organisation_id=organisation_id)
     found = list(
         rows.annotate(
-            queued=RawSQL(_WAITING, (organisation_id, MatchStatus.OPEN, MatchKind.MATCH, keys))
+            queued=RawSQL(  # noqa: S611  # fixed text, values as parameters
+                _WAITING, (organisation_id, MatchStatus.OPEN, MatchKind.MATCH, keys)
+            )
         )
     )
     patient = _one_patient(found, event)
     if patient is None:
         return None, False
+    if discharge:
+        row = next(row for row in found if row.patient_id == patient.pk)
+        discharge_reads_loaded(patient, row, organisation_id=organisation_id)
     return patient_lock_held(patient), any(row.queued for row in found)  # type: ignore[attr-defined]
 
 

@@ -3,11 +3,13 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
+from apps.accounts.selectors import organisation_closure_dates, organisation_closures_loaded
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.lookups import one_or_not_found
@@ -31,6 +33,8 @@ from apps.transitions.models import (
 )
 from apps.transitions.process import ProcessMeasures, process_measures
 from apps.transitions.risk import ChainRisk, chain_risk
+
+M = TypeVar("M", bound=Model)
 
 # Who owns follow-up work when the team has no lead coordinator: the longest-
 # serving member in the first of these roles that has one (all of them hold
@@ -67,7 +71,7 @@ def transition_settings_for(organisation: Organisation | int) -> TransitionSetti
     ):
         loaded = Organisation.transition_settings.related.get_cached_value(organisation)
         if loaded is not None:
-            return loaded  # type: ignore[no-any-return]
+            return loaded  # type: ignore[return-value]
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     found = (
         TransitionSettings.objects.select_related("organisation")
@@ -80,11 +84,31 @@ def transition_settings_for(organisation: Organisation | int) -> TransitionSetti
 
 
 # What a discharge reads about its patient besides the patient's row: the complexity
-# flag (the visit's due day) and the organisation's settings (due days, watch window).
-# A caller that reads and locks the patient anyway (ADT intake's match) loads them in
-# that statement with `select_related` of these paths, and the discharge then reads
-# them from the patient instead of with statements of its own.
+# flag (the visit's due day), the organisation's settings (due days, watch window) and
+# its closure days (the contact's business days).
 DISCHARGE_READS = ("complexity", "organisation__transition_settings")
+_CLOSURES = "discharge_closure_dates"
+
+
+def with_discharge_reads(
+    rows: QuerySet[M], *, patient_path: str, organisation_id: int
+) -> QuerySet[M]:
+    """`rows`, which hold the patient at `patient_path`, also loading what a discharge reads
+    about that patient, for a caller that reads and locks the patient anyway (ADT intake's
+    match): the discharge then takes them from the patient (`discharge_reads_loaded`)
+    instead of with statements of its own."""
+    return rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS)).annotate(
+        **{_CLOSURES: organisation_closure_dates(organisation_id)}
+    )
+
+
+def discharge_reads_loaded(patient: Patient, row: Model, *, organisation_id: int) -> Patient:
+    """The patient of a row read `with_discharge_reads(organisation_id=...)`, with the
+    closures of that organisation kept on the patient's (the same one)."""
+    dates = getattr(row, _CLOSURES)
+    if dates is not None and patient.organisation_id == organisation_id:
+        organisation_closures_loaded(patient.organisation, dates)
+    return patient
 
 
 def transition_settings_for_patient(patient: Patient) -> TransitionSettings:

@@ -59,7 +59,7 @@ def patient_complexity(patient: Patient) -> str | None:
     flag: bool | None
     if Patient.complexity.is_cached(patient):
         loaded = Patient.complexity.related.get_cached_value(patient)
-        flag = None if loaded is None else loaded.is_complex
+        flag = None if loaded is None else loaded.is_complex  # type: ignore[attr-defined]
     else:
         flag = (
             PatientComplexity.objects.filter(patient_id=patient.pk)
