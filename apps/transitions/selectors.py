@@ -14,7 +14,7 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.lookups import one_or_not_found
 from apps.core.models import AuditAction
-from apps.patients.models import Patient
+from apps.patients.models import Patient, PatientComplexity
 from apps.patients.permissions import can_read_patient_record, visible_patients
 from apps.tasks.models import OPEN_STATUSES, Task, task_is_overdue
 from apps.teams.models import TeamMembership
@@ -97,8 +97,16 @@ def with_discharge_reads(
     about that patient, for a caller that reads and locks the patient anyway (ADT intake's
     match): the discharge then takes them from the patient (`discharge_reads_loaded`)
     instead of with statements of its own."""
-    return rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS)).annotate(
-        **{_CLOSURES: organisation_closure_dates(organisation_id)}
+    # Of the complexity row only its flag: the rest (evidence, JSON) is for the chart.
+    evidence = (
+        f"{patient_path}__complexity__{field.name}"
+        for field in PatientComplexity._meta.concrete_fields
+        if field.name not in ("patient", "is_complex")
+    )
+    return (
+        rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS))
+        .defer(*evidence)
+        .annotate(**{_CLOSURES: organisation_closure_dates(organisation_id)})
     )
 
 
