@@ -1,6 +1,5 @@
 """Writing the audit trail. Call `audit_record` inside the transaction of the change."""
 
-import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,6 +10,7 @@ from django.db import connection, models
 from apps.core.actors import JobActor, person_behind
 from apps.core.context import current_context
 from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.rows import insert_rows
 
 
 class _Collected:
@@ -157,39 +157,7 @@ def _insert(rows: list[AuditEvent]) -> None:
             event.path = event.path or context.path[:255]
             event.source = event.source or context.source
         event.source = event.source or AuditSource.SYSTEM
-    if connection.vendor != "postgresql":
-        AuditEvent.objects.bulk_create(rows)
-        return
-    # bulk_create's per-row, per-field compile costs more Python than the INSERT
-    # itself on every message of a busy feed: the statement is built once per
-    # process and each value prepared by its own field, as bulk_create would.
-    fields = _insert_fields()
-    columns = [
-        [field.get_db_prep_save(getattr(event, field.attname), connection) for event in rows]
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), columns)
-        for event, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            event.pk = pk
-            event._state.adding = False
-
-
-@functools.cache
-def _insert_fields() -> tuple[models.Field, ...]:  # type: ignore[type-arg]
-    return tuple(field for field in AuditEvent._meta.concrete_fields if not field.primary_key)
-
-
-@functools.cache
-def _insert_sql() -> str:
-    """INSERT ... SELECT * FROM UNNEST(one array per column): one text for any number of rows."""
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in _insert_fields())
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in _insert_fields())
-    # Names and types come from the model, the values go as parameters.
-    table = quote(AuditEvent._meta.db_table)
-    returning = quote(AuditEvent._meta.pk.column)
-    return f"INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays}) RETURNING {returning}"  # noqa: S608
+    insert_rows(AuditEvent, rows)
 
 
 def changed_fields(instance: models.Model, values: dict[str, Any]) -> list[str]:

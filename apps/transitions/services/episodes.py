@@ -20,6 +20,7 @@ from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
+from apps.core.rows import insert_rows
 from apps.core.transactions import atomic_service
 from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
@@ -603,8 +604,9 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         visit=visit,
         to_setting=destination,
     )
-    ChecklistItem.objects.bulk_create(
-        ChecklistItem(handoff=handoff, code=code) for code in ChecklistItemCode.values
+    insert_rows(
+        ChecklistItem,
+        [ChecklistItem(handoff=handoff, code=code) for code in ChecklistItemCode.values],
     )
     patient_class = (visit.patient_class or stay.patient_class).upper()
     if destination == Setting.EXPIRED or (
