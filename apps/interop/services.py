@@ -437,12 +437,14 @@ def _store_refusal(
     )
 
 
-def _identifier_rows(organisation_id: int, event: AdtEvent) -> QuerySet[PatientIdentifier]:
+def _identifier_rows(
+    organisation_id: int, event: AdtEvent, *, related: tuple[str, ...] = ("patient__care_team",)
+) -> QuerySet[PatientIdentifier]:
     return PatientIdentifier.objects.filter(
         organisation_id=organisation_id,
         assigning_authority__in={identifier.authority for identifier in event.identifiers},
         value__in={identifier.value for identifier in event.identifiers},
-    ).select_related("patient", "patient__care_team")
+    ).select_related("patient", *related)
 
 
 def _one_patient(rows: Sequence[PatientIdentifier], event: AdtEvent) -> Patient | None:
@@ -482,7 +484,8 @@ def _match_for_intake(organisation_id: int, event: AdtEvent) -> tuple[Patient | 
     still wait in the match queue: one statement. For a discharge it also loads what
     the discharge reads about the patient (`with_discharge_reads`)."""
     keys = sorted({identifier.key for identifier in event.identifiers})
-    rows = _identifier_rows(organisation_id, event).select_for_update(of=("patient",))
+    # Not the care team: the transition services need only its id, which the patient holds.
+    rows = _identifier_rows(organisation_id, event, related=()).select_for_update(of=("patient",))
     discharge = event.event_code == "A03"
     if discharge:
         rows = with_discharge_reads(rows, patient_path="patient", organisation_id=organisation_id)

@@ -126,8 +126,8 @@ _LOCK_HELD = "_locked_in_transaction"
 
 
 def patient_lock_held(patient: Patient) -> Patient:
-    """Says the caller read `patient` (with its care team) FOR UPDATE in the current
-    transaction, as ADT intake does when it matches the message: the services below
+    """Says the caller read `patient` FOR UPDATE in the current transaction, as ADT
+    intake does when it matches the message: the services below
     then take that row as locked instead of reading it again. Valid only until the
     transaction ends."""
     if connection.in_atomic_block:
