@@ -10,6 +10,7 @@ from django.db import connection, models
 from apps.core.actors import JobActor, person_behind
 from apps.core.context import current_context
 from apps.core.models import AuditAction, AuditEvent, AuditSource
+from apps.core.rows import insert_rows
 
 
 class _Collected:
@@ -156,7 +157,7 @@ def _insert(rows: list[AuditEvent]) -> None:
             event.path = event.path or context.path[:255]
             event.source = event.source or context.source
         event.source = event.source or AuditSource.SYSTEM
-    AuditEvent.objects.bulk_create(rows)
+    insert_rows(AuditEvent, rows)
 
 
 def changed_fields(instance: models.Model, values: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from apps.accounts.models import Actor
 from apps.core.actors import person_behind
 from apps.core.audit import audit_event, audit_record_many
 from apps.core.models import AuditAction
+from apps.core.rows import insert_rows
 from apps.tasks.models import Task, TaskEvent
 
 
@@ -44,7 +45,7 @@ def task_events_record(*, actor: Actor, happenings: Iterable[TaskHappening]) -> 
     """Writes each happening's TaskEvent and AuditEvent, in two inserts whatever their number."""
     happenings = list(happenings)
     person = person_behind(actor)
-    events = TaskEvent.objects.bulk_create(
+    events = [
         TaskEvent(
             task_id=happening.task_id,
             actor=person,
@@ -57,7 +58,8 @@ def task_events_record(*, actor: Actor, happenings: Iterable[TaskHappening]) -> 
             changes=list(happening.changes),
         )
         for happening in happenings
-    )
+    ]
+    insert_rows(TaskEvent, events)
     audit_record_many(
         audit_event(
             actor=actor,

@@ -3,16 +3,18 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Organisation, Role, User
+from apps.accounts.selectors import organisation_closure_dates, organisation_closures_loaded
 from apps.core.audit import audit_record
 from apps.core.exceptions import ApplicationError, NotFoundError
 from apps.core.lookups import one_or_not_found
 from apps.core.models import AuditAction
-from apps.patients.models import Patient
+from apps.patients.models import Patient, PatientComplexity
 from apps.patients.permissions import can_read_patient_record, visible_patients
 from apps.tasks.models import OPEN_STATUSES, Task, task_is_overdue
 from apps.teams.models import TeamMembership
@@ -31,6 +33,8 @@ from apps.transitions.models import (
 )
 from apps.transitions.process import ProcessMeasures, process_measures
 from apps.transitions.risk import ChainRisk, chain_risk
+
+M = TypeVar("M", bound=Model)
 
 # Who owns follow-up work when the team has no lead coordinator: the longest-
 # serving member in the first of these roles that has one (all of them hold
@@ -58,7 +62,16 @@ def _audit_list(
 
 
 def transition_settings_for(organisation: Organisation | int) -> TransitionSettings:
-    """The organisation's settings, created with the documented defaults on first use."""
+    """The organisation's settings, created with the documented defaults on first use.
+
+    No statement when `organisation` comes with its settings loaded (read with it by
+    `select_related("transition_settings")` in the caller's transaction)."""
+    if isinstance(organisation, Organisation) and Organisation.transition_settings.is_cached(
+        organisation
+    ):
+        loaded = Organisation.transition_settings.related.get_cached_value(organisation)
+        if loaded is not None:
+            return loaded  # type: ignore[return-value]
     organisation_id = organisation if isinstance(organisation, int) else organisation.pk
     found = (
         TransitionSettings.objects.select_related("organisation")
@@ -68,6 +81,49 @@ def transition_settings_for(organisation: Organisation | int) -> TransitionSetti
     if found is None:
         found, _ = TransitionSettings.objects.get_or_create(organisation_id=organisation_id)
     return found
+
+
+# What a discharge reads about its patient besides the patient's row: the complexity
+# flag (the visit's due day), the organisation's settings (due days, watch window) and
+# its closure days (the contact's business days).
+DISCHARGE_READS = ("complexity", "organisation__transition_settings")
+_CLOSURES = "discharge_closure_dates"
+
+
+def with_discharge_reads(
+    rows: QuerySet[M], *, patient_path: str, organisation_id: int
+) -> QuerySet[M]:
+    """`rows`, which hold the patient at `patient_path`, also loading what a discharge reads
+    about that patient, for a caller that reads and locks the patient anyway (ADT intake's
+    match): the discharge then takes them from the patient (`discharge_reads_loaded`)
+    instead of with statements of its own."""
+    # Of the complexity row only its flag: the rest (evidence, JSON) is for the chart.
+    evidence = (
+        f"{patient_path}__complexity__{field.name}"
+        for field in PatientComplexity._meta.concrete_fields
+        if field.name not in ("patient", "is_complex")
+    )
+    return (
+        rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS))
+        .defer(*evidence)
+        .annotate(**{_CLOSURES: organisation_closure_dates(organisation_id)})
+    )
+
+
+def discharge_reads_loaded(patient: Patient, row: Model, *, organisation_id: int) -> Patient:
+    """The patient of a row read `with_discharge_reads(organisation_id=...)`, with the
+    closures of that organisation kept on the patient's (the same one)."""
+    dates = getattr(row, _CLOSURES)
+    if dates is not None and patient.organisation_id == organisation_id:
+        organisation_closures_loaded(patient.organisation, dates)
+    return patient
+
+
+def transition_settings_for_patient(patient: Patient) -> TransitionSettings:
+    """`transition_settings_for` the patient's organisation, loaded with the patient or read."""
+    if Patient.organisation.is_cached(patient):
+        return transition_settings_for(patient.organisation)
+    return transition_settings_for(patient.organisation_id)
 
 
 def follow_up_owner(*, patient: Patient) -> tuple[User | None, str]:

@@ -4,9 +4,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from apps.core.actors import JobActor
 from apps.core.audit import audit_record
+from apps.core.context import RequestContext, request_context
 from apps.core.exceptions import ApplicationError
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.core.transactions import atomic_service, one_transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,3 +86,40 @@ def test_a_service_called_on_its_own_keeps_its_savepoint_for_a_caller_that_carri
             _service(1, fail=True)
         _service(2)  # the caller's transaction is still usable
     assert _recorded() == ["2"]
+
+
+def test_the_one_insert_stores_every_field_of_each_event_as_recorded(nurse):
+    """The collected events go in by a statement of their own (not bulk_create): each
+    row holds what was recorded, context included, and each event gets its id."""
+    context = RequestContext(source=AuditSource.HL7, ip_address="10.1.2.3", path="/mllp")
+    with request_context(context), one_transaction():
+        first = audit_record(
+            actor=nurse,
+            action=AuditAction.CREATE,
+            object_type="tests.thing",
+            object_id=7,
+            patient_id=41,
+            patient_ids=[41, 42],
+            detail={"fields": ["status"], "nested": {"n": 1}},
+        )
+        second = audit_record(
+            actor=JobActor(job="tests.job", for_user=None, organisation_id=5),
+            action=AuditAction.UPDATE,
+            object_type="tests.thing",
+            break_glass=True,
+        )
+    stored = {event.pk: event for event in AuditEvent.objects.filter(object_type="tests.thing")}
+    assert set(stored) == {first.pk, second.pk}
+    one, two = stored[first.pk], stored[second.pk]
+    assert (one.actor_id, one.actor_username, one.action, one.source) == (
+        nurse.pk,
+        nurse.username,
+        AuditAction.CREATE,
+        AuditSource.HL7,
+    )
+    assert (one.object_id, one.patient_id, one.patient_ids) == ("7", 41, [41, 42])
+    assert (one.ip_address, one.path, one.break_glass) == ("10.1.2.3", "/mllp", False)
+    assert one.detail == {"fields": ["status"], "nested": {"n": 1}}
+    assert one.occurred_at == first.occurred_at
+    assert (two.actor_id, two.object_id, two.patient_id, two.break_glass) == (None, "", None, True)
+    assert two.detail == {"job": "tests.job", "organisation_id": 5}

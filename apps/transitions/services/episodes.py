@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Actor, User
 from apps.core.actors import JobActor, person_behind
 from apps.core.changes import record_change, record_create
 from apps.core.exceptions import ApplicationError
+from apps.core.rows import insert_rows
 from apps.core.transactions import atomic_service
 from apps.patients.models import Patient
 from apps.tasks.models import Task, TaskPriority, TaskSource
@@ -42,7 +43,7 @@ from apps.transitions.models import (
     HandoffSource,
     Setting,
 )
-from apps.transitions.selectors import follow_up_owner, transition_settings_for
+from apps.transitions.selectors import follow_up_owner, transition_settings_for_patient
 from apps.transitions.services.deaths import transition_death
 from apps.transitions.services.followups import (
     follow_up_plan,
@@ -125,8 +126,8 @@ _LOCK_HELD = "_locked_in_transaction"
 
 
 def patient_lock_held(patient: Patient) -> Patient:
-    """Says the caller read `patient` (with its care team) FOR UPDATE in the current
-    transaction, as ADT intake does when it matches the message: the services below
+    """Says the caller read `patient` FOR UPDATE in the current transaction, as ADT
+    intake does when it matches the message: the services below
     then take that row as locked instead of reading it again. Valid only until the
     transaction ends."""
     if connection.in_atomic_block:
@@ -160,21 +161,54 @@ def _open_episode(patient: Patient) -> Episode | None:
     )
 
 
-def _episodes_for_admission(patient: Patient) -> tuple[Episode | None, list[Episode]]:
-    """The open episode (the one `_open_episode` finds) and the episodes in follow-up,
-    all locked: an admission needs both, read in one statement."""
-    episodes = list(
-        Episode.objects.select_for_update().filter(
-            patient=patient,
-            status__in=(EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP),
-        )
+@dataclass(frozen=True)
+class _ArrivalReads:
+    repeat: Handoff | None  # this visit's stay of this kind, already recorded
+    open_episode: Episode | None  # the one `_open_episode` finds
+    watched: list[Episode]  # the patient's episodes in follow-up
+
+
+def _arrival_reads(patient: Patient, *, kind: str, visit_number: str) -> _ArrivalReads:
+    """What an admission or registration reads, in one statement: a live stay of this
+    kind already recorded for the visit (a repeat), the open episode and the episodes in
+    follow-up, those with their whole chains and all of them locked."""
+    live = (EpisodeStatus.IN_CARE, EpisodeStatus.IN_TRANSIT, EpisodeStatus.FOLLOW_UP)
+    wanted = Q(episode__status__in=live)
+    if visit_number:
+        wanted |= Q(kind=kind, visit_number=visit_number, cancelled_at__isnull=True)
+    rows = list(
+        Handoff.objects.filter(wanted, episode__patient=patient)
+        .select_related("episode")
+        .select_for_update(of=("episode",))
+        .order_by("sequence", "id")
     )
+    episodes: dict[int, Episode] = {}
+    for handoff in rows:
+        handoff.episode = episodes.setdefault(handoff.episode_id, handoff.episode)
+    chains: dict[int, list[Handoff]] = {}
+    for handoff in rows:
+        chains.setdefault(handoff.episode_id, []).append(handoff)
+    for episode_id, episode in episodes.items():
+        if episode.status in live:  # every handoff of these came: the whole chain
+            episode.__dict__["_chain"] = chains[episode_id]
+    repeats = [
+        handoff
+        for handoff in rows
+        if visit_number
+        and handoff.kind == kind
+        and handoff.visit_number == visit_number
+        and handoff.cancelled_at is None
+    ]
     open_episode = max(
-        (episode for episode in episodes if episode.status != EpisodeStatus.FOLLOW_UP),
+        (e for e in episodes.values() if e.status in live and e.status != EpisodeStatus.FOLLOW_UP),
         key=lambda episode: (episode.started_at, episode.pk),
         default=None,
     )
-    return open_episode, [e for e in episodes if e.status == EpisodeStatus.FOLLOW_UP]
+    return _ArrivalReads(
+        repeat=min(repeats, key=lambda handoff: handoff.pk, default=None),
+        open_episode=open_episode,
+        watched=[e for e in episodes.values() if e.status == EpisodeStatus.FOLLOW_UP],
+    )
 
 
 def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
@@ -182,28 +216,34 @@ def _stay_for(patient: Patient, visit_number: str) -> Handoff | None:
     episode comes with it, locked (one statement)."""
     stays = _handoffs(patient).filter(kind__in=STAY_KINDS)
     if visit_number:
-        # The visit's episode with its whole chain, which every caller reads next.
-        of_visit = (
-            stays.filter(visit_number=visit_number)
-            .order_by("-sequence", "-id")
-            .values("episode_id")[:1]
-        )
-        chain = list(
-            Handoff.objects.filter(episode_id=Subquery(of_visit))
+        # The chains of the episodes holding a live stay of this visit (normally one),
+        # each handoff once per such stay; a join, not a subquery, whose compiling cost
+        # more Python than the rest of the statement.
+        rows = (
+            Handoff.objects.filter(
+                episode__patient=patient,
+                episode__handoffs__visit_number=visit_number,
+                episode__handoffs__kind__in=STAY_KINDS,
+                episode__handoffs__cancelled_at__isnull=True,
+            )
             .select_related("episode")
             .select_for_update(of=("episode",))
             .order_by("sequence", "id")
         )
+        unique = {handoff.pk: handoff for handoff in rows}
         visits = [
             handoff
-            for handoff in chain
+            for handoff in unique.values()
             if handoff.kind in STAY_KINDS
             and handoff.visit_number == visit_number
             and handoff.cancelled_at is None
         ]
         if not visits:
             return None
-        found = visits[-1]
+        # The visit's latest stay, and its episode with the whole chain, which every
+        # caller reads next.
+        found = max(visits, key=lambda handoff: (handoff.sequence, handoff.pk))
+        chain = [h for h in unique.values() if h.episode_id == found.episode_id]
         for handoff in chain:
             handoff.episode = found.episode
         found.episode.__dict__["_chain"] = chain
@@ -297,10 +337,16 @@ def _set_episode(episode: Episode, *, actor: Actor, **values: object) -> None:
     )
 
 
-def _new_episode(*, actor: Actor, patient: Patient, started_at: datetime) -> Episode:
+def _new_episode(
+    *,
+    actor: Actor,
+    patient: Patient,
+    started_at: datetime,
+    readmission_of: Episode | None = None,
+) -> Episode:
     episode = record_create(
         actor=actor,
-        instance=Episode(patient=patient, started_at=started_at),
+        instance=Episode(patient=patient, started_at=started_at, readmission_of=readmission_of),
         patient_id=patient.pk,
         clean=False,
     )
@@ -327,15 +373,21 @@ def _current_setting(episode: Episode) -> str:
 
 def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -> Handoff:
     """Admission or registration: joins the open episode, else starts one."""
-    stays = _handoffs(patient).filter(kind=kind)
-    if visit.visit_number:
-        existing = stays.filter(visit_number=visit.visit_number).first()
-        if existing is not None:
-            return _refresh(actor=actor, handoff=existing, visit=visit)
-    episode, watched = _episodes_for_admission(patient)
+    reads = _arrival_reads(patient, kind=kind, visit_number=visit.visit_number)
+    if reads.repeat is not None:
+        return _refresh(actor=actor, handoff=reads.repeat, visit=visit)
+    episode, watched = reads.open_episode, reads.watched
+    previous = (
+        _readmission_of(episode, admitted_at=visit.occurred_at, watched=watched)
+        if kind == HandoffKind.ADMISSION
+        else None
+    )
     from_setting: str
     if episode is None:
-        episode = _new_episode(actor=actor, patient=patient, started_at=visit.occurred_at)
+        # A readmission's new episode is stored with its link (no UPDATE after the INSERT).
+        episode = _new_episode(
+            actor=actor, patient=patient, started_at=visit.occurred_at, readmission_of=previous
+        )
         from_setting = Setting.HOME
     else:
         last = _last_live(episode)
@@ -349,10 +401,11 @@ def _arrive(*, actor: Actor, patient: Patient, visit: VisitDetails, kind: str) -
     handoff = _add_handoff(
         actor=actor, episode=episode, kind=kind, visit=visit, from_setting=from_setting
     )
-    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None)
-    if kind == HandoffKind.ADMISSION:
+    flag = {"readmission_of": previous} if previous is not None else {}
+    _set_episode(episode, actor=actor, status=EpisodeStatus.IN_CARE, ended_at=None, **flag)
+    if previous is not None:
         _flag_readmission(
-            actor=actor, episode=episode, admitted_at=visit.occurred_at, watched=watched
+            actor=actor, episode=episode, previous=previous, admitted_at=visit.occurred_at
         )
     return handoff
 
@@ -374,28 +427,32 @@ def _refresh(*, actor: Actor, handoff: Handoff, visit: VisitDetails) -> Handoff:
     return handoff
 
 
-def _flag_readmission(
-    *, actor: Actor, episode: Episode, admitted_at: datetime, watched: list[Episode]
-) -> None:
-    """An admission inside another episode's watch window is a readmission: flag both.
-
-    `watched`: the patient's episodes in follow-up, read locked with the open one."""
-    if episode.readmission_of_id is not None:
-        return
-    previous = max(
+def _readmission_of(
+    episode: Episode | None, *, admitted_at: datetime, watched: list[Episode]
+) -> Episode | None:
+    """The episode whose watch window an admission falls in (the latest such), if it is a
+    readmission: `watched` are the patient's episodes in follow-up, read locked with the
+    open one. An episode already flagged is not flagged again."""
+    if episode is not None and episode.readmission_of_id is not None:
+        return None
+    return max(
         (
             other
             for other in watched
-            if other.pk != episode.pk
+            if (episode is None or other.pk != episode.pk)
             and other.watch_until is not None
             and other.watch_until > admitted_at
         ),
         key=lambda other: (other.watch_until, other.pk),
         default=None,
     )
-    if previous is None:
-        return
-    _set_episode(episode, actor=actor, readmission_of=previous)
+
+
+def _flag_readmission(
+    *, actor: Actor, episode: Episode, previous: Episode, admitted_at: datetime
+) -> None:
+    """A readmission (`episode`, already linked to `previous`): the previous episode closes
+    as readmitted, and the lead coordinator gets a task to review the last transition."""
     _set_episode(
         previous,
         actor=actor,
@@ -547,8 +604,9 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
         visit=visit,
         to_setting=destination,
     )
-    ChecklistItem.objects.bulk_create(
-        ChecklistItem(handoff=handoff, code=code) for code in ChecklistItemCode.values
+    insert_rows(
+        ChecklistItem,
+        [ChecklistItem(handoff=handoff, code=code) for code in ChecklistItemCode.values],
     )
     patient_class = (visit.patient_class or stay.patient_class).upper()
     if destination == Setting.EXPIRED or (
@@ -556,7 +614,7 @@ def transition_discharge(*, actor: Actor, patient: Patient, visit: VisitDetails)
     ):
         _set_episode(episode, actor=actor, status=EpisodeStatus.CLOSED, ended_at=visit.occurred_at)
     elif destination in FOLLOW_UP_SETTINGS:
-        config = transition_settings_for(patient.organisation_id)
+        config = transition_settings_for_patient(patient)
         _set_episode(
             episode,
             actor=actor,
@@ -622,7 +680,7 @@ def _correct_discharge(
         return discharge
     follow_up = FollowUp.objects.select_for_update(of=("self",)).filter(handoff=discharge).first()
     live = follow_up is not None and follow_up.status != FollowUpStatus.CANCELLED
-    config = transition_settings_for(patient.organisation_id)
+    config = transition_settings_for_patient(patient)
     if destination in FOLLOW_UP_SETTINGS and (live or was_home):
         if follow_up is not None and live:
             follow_up_reschedule(

@@ -54,12 +54,18 @@ def follow_up_key(follow_up: FollowUp, what: str) -> str:
 
 def patient_complexity(patient: Patient) -> str | None:
     """From the patient's complex-needs flag (apps.patients): flagged is high, computed and
-    not flagged is moderate, never computed says nothing."""
-    flag = (
-        PatientComplexity.objects.filter(patient_id=patient.pk)
-        .values_list("is_complex", flat=True)
-        .first()
-    )
+    not flagged is moderate, never computed says nothing. No statement when the flag
+    came with the patient (`select_related("complexity")`)."""
+    flag: bool | None
+    if Patient.complexity.is_cached(patient):
+        loaded = Patient.complexity.related.get_cached_value(patient)
+        flag = None if loaded is None else loaded.is_complex  # type: ignore[attr-defined]
+    else:
+        flag = (
+            PatientComplexity.objects.filter(patient_id=patient.pk)
+            .values_list("is_complex", flat=True)
+            .first()
+        )
     if flag is None:
         return None
     return Complexity.HIGH if flag else Complexity.MODERATE
