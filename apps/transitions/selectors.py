@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from django.db import connection
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -103,17 +104,18 @@ def with_discharge_reads(
         for field in PatientComplexity._meta.concrete_fields
         if field.name not in ("patient", "is_complex")
     )
-    return (
-        rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS))
-        .defer(*evidence)
-        .annotate(**{_CLOSURES: organisation_closure_dates(organisation_id)})
+    rows = rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS)).defer(
+        *evidence
     )
+    if connection.vendor != "postgresql":
+        return rows  # the embedded SQLite reads the closures when it counts business days
+    return rows.annotate(**{_CLOSURES: organisation_closure_dates(organisation_id)})
 
 
 def discharge_reads_loaded(patient: Patient, row: Model, *, organisation_id: int) -> Patient:
     """The patient of a row read `with_discharge_reads(organisation_id=...)`, with the
     closures of that organisation kept on the patient's (the same one)."""
-    dates = getattr(row, _CLOSURES)
+    dates = getattr(row, _CLOSURES, None)
     if dates is not None and patient.organisation_id == organisation_id:
         organisation_closures_loaded(patient.organisation, dates)
     return patient

@@ -11,6 +11,7 @@ at once; in the running app a Celery worker does it.
 import random
 from datetime import datetime, timedelta
 
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -64,7 +65,11 @@ def _message(event: str, patient: Patient, visit: str, **pv1: str) -> str:
 
 
 def _send(interface: User, raw: str) -> None:
-    adt_receive(actor=interface, raw=raw, channel=AdtChannel.HTTP)
+    """Sends one message; a seed whose message is not applied stops loudly (the embedded
+    smoke test seeds through here, so intake that breaks on SQLite is seen)."""
+    result = adt_receive(actor=interface, raw=raw, channel=AdtChannel.HTTP)
+    if result.ack_code != "AA":
+        raise CommandError(f"A demo ADT message was answered {result.ack_code}: {result.ack}")
 
 
 def _stay(interface: User, patient: Patient, visit: str, admitted: datetime) -> None:
