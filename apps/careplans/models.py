@@ -9,11 +9,16 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from apps.accounts.models import Organisation, User
 from apps.core.models import BaseModel
 from apps.patients.models import Patient
 from apps.tasks.models import CLOSED_STATUSES, Task, TaskStatus
+
+# The summary prints this one translated (the patient's language); a sentence an
+# organisation writes itself is printed as written.
+DEFAULT_AFTER_HOURS_ADVICE = gettext_noop("If it is an emergency, call 911.")
 
 
 class CarePlanSettings(BaseModel):
@@ -35,7 +40,7 @@ class CarePlanSettings(BaseModel):
     after_hours_advice = models.CharField(
         max_length=300,
         blank=True,
-        default="If it is an emergency, call 911.",
+        default=DEFAULT_AFTER_HOURS_ADVICE,
         help_text="One plain sentence printed under the phone number",
     )
 

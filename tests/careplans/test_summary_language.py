@@ -61,7 +61,7 @@ def test_a_spanish_speaking_patient_gets_the_summary_page_in_spanish(client_for,
         "Lo que mi equipo va a hacer",
         "A quién llamar",
         "Mi salud",
-        "su enfermera",
+        "su enfermero/a",
     ):
         assert words in body, words
     assert "What matters to me" not in body
@@ -87,7 +87,7 @@ def test_a_spanish_speaking_patient_gets_the_pdf_in_spanish(client_for, patient,
     assert "Mi plan de cuidado" in text
     assert "Lo que es importante para mí" in text
     assert "A quién llamar" in text
-    assert "Su médico todavía no ha firmado este plan." in text
+    assert "Su médico/a todavía no ha firmado este plan." in text
     assert "Keep my sugar in a safe range" in text
     assert "What matters to me" not in text
 
@@ -139,7 +139,7 @@ def test_a_plan_never_signed_says_so_on_the_patients_copy_in_both_languages(
     assert "Your doctor has not signed this plan yet." in summary_page(client, patient)
     assert "Your doctor has not signed this plan yet." in summary_pdf_text(client, patient)
     prefers(patient, "Spanish")
-    assert "Su médico todavía no ha firmado este plan." in summary_page(client, patient)
+    assert "Su médico/a todavía no ha firmado este plan." in summary_page(client, patient)
 
 
 def test_a_signed_plan_changed_since_says_the_changes_are_not_signed_yet(
@@ -154,8 +154,8 @@ def test_a_signed_plan_changed_since_says_the_changes_are_not_signed_yet(
     assert "Your doctor has not signed the changes yet." in body
     prefers(patient, "Spanish")
     body = summary_page(client, patient)
-    assert "Algunas partes de este plan cambiaron después de que su médico lo firmó" in body
-    assert "Su médico todavía no ha firmado los cambios." in body
+    assert "Algunas partes de este plan cambiaron después de que su médico/a lo firmó" in body
+    assert "Su médico/a todavía no ha firmado los cambios." in body
 
 
 def test_a_signed_plan_without_changes_has_no_unsigned_changes_line(
@@ -219,3 +219,21 @@ def test_the_plan_page_tells_staff_the_patients_copy_is_in_spanish(client_for, p
     body = client.get(plan_page).content.decode()
     assert "Patient summary (Spanish)" in body
     assert "Summary PDF (Spanish)" in body
+
+
+@pytest.mark.django_db
+def test_the_default_after_hours_sentence_is_translated_and_an_organisations_own_is_not(
+    client_for, patient, nurse, organisation
+):
+    from apps.careplans.models import CarePlanSettings
+
+    prefers(patient, "Spanish")
+    plan_with_a_goal(patient, nurse)
+    assert "Si es una emergencia, llame al 911." in summary_page(client_for(nurse), patient)
+    CarePlanSettings.objects.update_or_create(
+        organisation=organisation,
+        defaults={"after_hours_advice": "After 6 pm, call the nurse line at 555-0199."},
+    )
+    own = summary_page(client_for(nurse), patient)
+    assert "After 6 pm, call the nurse line at 555-0199." in own
+    assert "llame al 911" not in own

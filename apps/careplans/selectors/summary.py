@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from apps.accounts.models import Role, User
 from apps.careplans.models import (
+    DEFAULT_AFTER_HOURS_ADVICE,
     CarePlan,
     CarePlanSettings,
     GoalDomain,
@@ -167,7 +168,11 @@ def _summary(plan: CarePlan, patient: Patient, language: str) -> PatientSummary:
         lead=next((contact for contact in contacts if contact.is_lead), None),
         contacts=contacts,
         phone=plan_settings.patient_phone,
-        after_hours_advice=plan_settings.after_hours_advice,
+        after_hours_advice=(
+            gettext(DEFAULT_AFTER_HOURS_ADVICE)
+            if plan_settings.after_hours_advice == DEFAULT_AFTER_HOURS_ADVICE
+            else plan_settings.after_hours_advice
+        ),
         advance_directive_date=plan.advance_directive_date,
         has_advance_directive=bool(plan.advance_directive_reference),
         large_print=plan.health_literacy_limited,
