@@ -1,5 +1,7 @@
 """Same-day triage: urgent social needs from a screen go to a queue with one owned task."""
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +44,11 @@ def test_an_unsafe_home_is_urgent_when_the_safety_domain_is_positive():
 
 
 def test_a_homeless_screen_gives_the_team_lead_one_urgent_task_due_today(chw, nurse, patient):
+    from datetime import timedelta
+
+    from apps.measures.triage import end_of_today
+
+    before = timezone.now()
     recorded = screen(chw, patient, **HOMELESS, **UNSAFE)
     item = TriageItem.objects.get()
     assert item.screen == recorded
@@ -51,7 +58,9 @@ def test_a_homeless_screen_gives_the_team_lead_one_urgent_task_due_today(chw, nu
     assert task.owner == nurse  # the lead
     assert task.priority == TaskPriority.URGENT
     assert task.source_type == TaskSource.SOCIAL_TRIAGE
-    assert timezone.localdate(task.due_at) == timezone.localdate()
+    # By the end of the local day; late in the evening, an hour from now at the least.
+    latest = max(end_of_today(), timezone.now() + timedelta(hours=1))
+    assert end_of_today(before) <= task.due_at <= latest
     assert "no steady place to live, unsafe at home" in task.title
     assert AuditEvent.objects.filter(
         object_type="measures.triageitem", action=AuditAction.CREATE, patient_id=patient.pk
@@ -186,3 +195,19 @@ def test_another_teams_triage_item_is_not_found(client_for, outsider, chw, patie
     response = client_for(outsider).post(reverse("measures:triage_assign", args=[item.pk]))
     assert response.status_code == 404
     assert TriageItem.objects.get().task is None
+
+
+def test_a_need_screened_at_noon_is_due_that_evening_and_one_at_half_past_eleven_in_an_hour(
+    chw, nurse, patient
+):
+    import time_machine
+
+    zone = timezone.get_current_timezone()
+    with time_machine.travel(datetime(2026, 3, 10, 12, 0, tzinfo=zone), tick=False):
+        screen(chw, patient, **HOMELESS)
+        noon = Task.objects.get()
+    assert noon.due_at == datetime(2026, 3, 10, 23, 59, tzinfo=zone)
+    with time_machine.travel(datetime(2026, 3, 11, 23, 30, tzinfo=zone), tick=False):
+        screen(chw, patient, **HOMELESS)
+        late = Task.objects.exclude(pk=noon.pk).get()
+    assert late.due_at == datetime(2026, 3, 12, 0, 30, tzinfo=zone)
