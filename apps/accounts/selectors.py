@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from datetime import date
 
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import Organisation, OrganisationClosure
@@ -9,9 +10,12 @@ from apps.core.calendar import add_business_days
 _CLOSURES_LOADED = "_closure_dates_loaded"
 
 
-def organisation_closure_dates(organisation_id: int) -> RawSQL:
+def organisation_closure_dates(organisation_id: int) -> RawSQL | None:
     """The organisation's closure days as one column (a list of dates), for a caller that
-    reads a statement anyway: `organisation_closures_loaded` then keeps them (PostgreSQL)."""
+    reads a statement anyway: `organisation_closures_loaded` then keeps them. None on the
+    embedded SQLite (no arrays): business days then read the closures themselves."""
+    if connection.vendor != "postgresql":
+        return None
     return RawSQL(  # noqa: S611  # a fixed statement; the id is a parameter
         f"ARRAY(SELECT date FROM {OrganisationClosure._meta.db_table} "  # noqa: S608
         "WHERE organisation_id = %s)",

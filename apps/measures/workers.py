@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from apps.core.context import RequestContext, request_context
+from apps.core.items import ItemsFailed
 from apps.core.jobruns import recorded_job
 from apps.core.models import AuditSource
 from apps.measures.enrolment import enrolments_end_for_deaths
@@ -18,8 +19,17 @@ def measure_snapshots_nightly_task() -> int:
     with request_context(RequestContext(source=AuditSource.TASK)):
         ended = enrolments_end_for_deaths()
         result = snapshot_all()
-    ended.raise_if_failed("enrolments of patients who died")
-    result.raise_if_failed("organisations' measure snapshots")
+    problems = []
+    for items, what in (
+        (ended, "enrolments of patients who died"),
+        (result, "organisations' measure snapshots"),
+    ):
+        try:
+            items.raise_if_failed(what)
+        except ItemsFailed as failed:
+            problems.append(str(failed))
+    if problems:
+        raise ItemsFailed(" ".join(problems))  # both named, not only the first
     return result.done
 
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db import connection
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -107,9 +106,8 @@ def with_discharge_reads(
     rows = rows.select_related(*(f"{patient_path}__{path}" for path in DISCHARGE_READS)).defer(
         *evidence
     )
-    if connection.vendor != "postgresql":
-        return rows  # the embedded SQLite reads the closures when it counts business days
-    return rows.annotate(**{_CLOSURES: organisation_closure_dates(organisation_id)})
+    closures = organisation_closure_dates(organisation_id)
+    return rows if closures is None else rows.annotate(**{_CLOSURES: closures})
 
 
 def discharge_reads_loaded(patient: Patient, row: Model, *, organisation_id: int) -> Patient:
