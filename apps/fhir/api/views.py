@@ -109,6 +109,18 @@ def _page_link(request: HttpRequest, offset: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
+def _page_links(
+    request: HttpRequest, *, offset: int, count: int, total: int
+) -> list[dict[str, str]]:
+    """A searchset page's self, next and previous links (`_offset` and `_count` paging)."""
+    links = [{"relation": "self", "url": _page_link(request, offset)}]
+    if count and offset + count < total:
+        links.append({"relation": "next", "url": _page_link(request, offset + count)})
+    if offset > 0:
+        links.append({"relation": "previous", "url": _page_link(request, max(0, offset - count))})
+    return links
+
+
 @fhir_view(("GET",))
 def search(request: HttpRequest, type_name: str) -> HttpResponse:
     resource_type = type_or_error(type_name)
@@ -123,13 +135,7 @@ def search(request: HttpRequest, type_name: str) -> HttpResponse:
             _entry(base, item, "include")
             for item in includes_for(caller, query, resource_type, page)
         ]
-    links = [{"relation": "self", "url": _page_link(request, query.offset)}]
-    if query.count and query.offset + query.count < page.total:
-        links.append({"relation": "next", "url": _page_link(request, query.offset + query.count)})
-    if query.offset > 0:
-        links.append(
-            {"relation": "previous", "url": _page_link(request, max(0, query.offset - query.count))}
-        )
+    links = _page_links(request, offset=query.offset, count=query.count, total=page.total)
     patient_ids = sorted(
         {pid for source, row in page.rows if (pid := patient_id_of(row, source.patient_field))}
     )
@@ -329,11 +335,7 @@ def everything(request: HttpRequest, logical: str) -> HttpResponse:
             "count": len(entries),
         },
     )
-    links = [{"relation": "self", "url": _page_link(request, offset)}]
-    if offset + count < total:
-        links.append({"relation": "next", "url": _page_link(request, offset + count)})
-    if offset > 0:
-        links.append({"relation": "previous", "url": _page_link(request, max(0, offset - count))})
+    links = _page_links(request, offset=offset, count=count, total=total)
     return fhir_response(
         {
             "resourceType": "Bundle",
