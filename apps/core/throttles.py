@@ -50,6 +50,17 @@ class _RateThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
 
+def person_scope(user: Any) -> str:
+    """The rate a signed-in caller counts under, on every door: an interface account (a
+    hospital's whole ADT feed) its own larger one."""
+    return "interface" if getattr(user, "is_interface", False) else "user"
+
+
+def retry_after(wait: float | None) -> int:
+    """Whole seconds for a Retry-After header (at least one)."""
+    return max(1, math.ceil(wait or 1))
+
+
 class PersonRateThrottle(_RateThrottle):
     """Every API call of a signed-in person ("user"); interface accounts, which
     carry a hospital's whole ADT feed, count under their own larger "interface" rate."""
@@ -58,7 +69,7 @@ class PersonRateThrottle(_RateThrottle):
         user = request.user
         if not (user and user.is_authenticated):
             return None
-        return "interface" if getattr(user, "is_interface", False) else "user"
+        return person_scope(user)
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
@@ -112,7 +123,7 @@ class WriteRateThrottle(_RateThrottle):
 
 def too_many_requests(request: HttpRequest, wait: float | None) -> HttpResponse:
     """The page doors' 429: the refusal shown where the user acted, with Retry-After."""
-    seconds = max(1, math.ceil(wait or 1))
+    seconds = retry_after(wait)
     message = f"Too many attempts. Try again in {seconds} seconds."
     response: HttpResponse
     if is_htmx(request):

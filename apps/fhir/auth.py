@@ -6,7 +6,6 @@ person, as on the rest of the API). The token endpoint answers OAuth 2 errors
 """
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 
 from apps.accounts.tokens import TokenRefused, api_token_authenticate
-from apps.core.throttles import CallerRateThrottle
+from apps.core.throttles import CallerRateThrottle, person_scope, retry_after
 from apps.fhir.api.outcome import FhirError
 from apps.fhir.callers import FhirCaller
 from apps.fhir.models import FhirAccessToken, FhirClient, FhirUsedAssertion
@@ -177,10 +176,9 @@ def _within_rate(request: HttpRequest, caller: FhirCaller) -> None:
         throttle = CallerRateThrottle("fhir_client", f"client-{caller.client.pk}")
     else:
         assert caller.user is not None  # noqa: S101 - a caller is one or the other
-        scope = "interface" if caller.user.is_interface else "user"
-        throttle = CallerRateThrottle(scope, caller.user.pk)
+        throttle = CallerRateThrottle(person_scope(caller.user), caller.user.pk)
     if not throttle.allow_request(request, None):
-        seconds = max(1, math.ceil(throttle.wait() or 1))
+        seconds = retry_after(throttle.wait())
         raise FhirError(
             429,
             f"Too many requests. Try again in {seconds} seconds.",
