@@ -1,11 +1,12 @@
 """Who may feed, read and work the ADT store and the patient-match queue."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Actor, User
 from apps.accounts.permissions import is_organisation_admin
 from apps.core.exceptions import Refused
-from apps.interop.models import AdtMessage
+from apps.interop.models import AdtMessage, PatientMatchRequest
 from apps.patients.models import Patient
 from apps.patients.permissions import can_change_patient, visible_patients
 from apps.teams.permissions import teams_with_permission
@@ -44,6 +45,39 @@ def can_work_match_queue(user: User, organisation_id: int | None) -> bool:
 def require_can_work_match_queue(user: User, organisation_id: int | None) -> None:
     if not can_work_match_queue(user, organisation_id):
         raise PermissionDenied("You do not work this organisation's match queue.")
+
+
+def workable_match_requests(user: User) -> QuerySet[PatientMatchRequest]:
+    """The requests of the queue a user may open, list and close.
+
+    A merge, a class change or a match already made names our patients and
+    shows their records side by side: such a request is for a queue worker who
+    may see every patient it names. A request naming nobody yet (who is this
+    person?) is for every worker of the organisation's queue.
+    """
+    if not can_work_match_queue(user, user.organisation_id):
+        return PatientMatchRequest.objects.none()
+    visible = visible_patients(user).values("pk")
+    return PatientMatchRequest.objects.filter(
+        Q(patient__isnull=True) | Q(patient__in=visible),
+        Q(other_patient__isnull=True) | Q(other_patient__in=visible),
+        organisation_id=user.organisation_id,
+    )
+
+
+def can_work_match_request(user: User, request: PatientMatchRequest) -> bool:
+    return workable_match_requests(user).filter(pk=request.pk).exists()
+
+
+def require_can_work_match_request(user: User, request: PatientMatchRequest) -> None:
+    require_can_work_match_queue(user, request.organisation_id)
+    if not can_work_match_request(user, request):
+        raise Refused(
+            "This request names a patient outside your teams.",
+            patient_id=request.patient_id,
+            object_type=PatientMatchRequest,
+            object_id=request.pk,
+        )
 
 
 def can_match_to(user: User, patient: Patient) -> bool:

@@ -7,16 +7,14 @@ from apps.core.audit import audit_record
 from apps.core.exceptions import NotFoundError
 from apps.core.models import AuditAction
 from apps.interop.models import AdtMessage, MatchStatus, PatientMatchRequest
-from apps.interop.permissions import can_read_adt_message, can_work_match_queue
+from apps.interop.permissions import can_read_adt_message, workable_match_requests
 from apps.patients.permissions import visible_patients
 
 
 def match_queue_for_user(*, user: User, limit: int = 200) -> list[PatientMatchRequest]:
-    organisation_id = user.organisation_id
-    if organisation_id is None or not can_work_match_queue(user, organisation_id):
-        return []
     rows = list(
-        PatientMatchRequest.objects.filter(organisation_id=organisation_id, status=MatchStatus.OPEN)
+        workable_match_requests(user)
+        .filter(status=MatchStatus.OPEN)
         .select_related("message")
         .order_by("created_at", "id")[:limit]
     )
@@ -34,8 +32,14 @@ def match_request_get_for_user(*, user: User, request_id: int | str) -> PatientM
         pk = int(request_id)
     except (TypeError, ValueError) as error:
         raise NotFoundError("No such message.") from error
-    request = PatientMatchRequest.objects.select_related("message", "patient").filter(pk=pk).first()
-    if request is None or not can_work_match_queue(user, request.organisation_id):
+    request = (
+        workable_match_requests(user)
+        .select_related("message", "patient", "other_patient")
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        _audit_denied_request(user, pk)
         raise NotFoundError("No such message.")
     audit_record(
         actor=user,
@@ -43,8 +47,29 @@ def match_request_get_for_user(*, user: User, request_id: int | str) -> PatientM
         object_type=PatientMatchRequest,
         object_id=request.pk,
         patient_id=request.patient_id,
+        patient_ids=[request.other_patient_id] if request.other_patient_id else (),
     )
     return request
+
+
+def _audit_denied_request(user: User, pk: int) -> None:
+    """A request of the user's organisation that is not theirs to open (it names a patient
+    outside their teams, or they do not work the queue) leaves a denied event."""
+    named = (
+        PatientMatchRequest.objects.filter(pk=pk, organisation_id=user.organisation_id)
+        .values("patient_id", "other_patient_id")
+        .first()
+    )
+    if named is None:
+        return
+    audit_record(
+        actor=user,
+        action=AuditAction.DENIED,
+        object_type=PatientMatchRequest,
+        object_id=pk,
+        patient_id=named["patient_id"],
+        patient_ids=[named["other_patient_id"]] if named["other_patient_id"] else (),
+    )
 
 
 def match_candidates_for_user(*, user: User, query: str) -> QuerySet:  # type: ignore[type-arg]

@@ -877,7 +877,7 @@ def patient_match_dismiss(
 ) -> PatientMatchRequest:
     """Not one of our patients (e.g. a feed sent too widely): closed with a reason, unapplied."""
     request = PatientMatchRequest.objects.select_for_update().get(pk=request.pk)
-    permissions.require_can_work_match_queue(actor, request.organisation_id)
+    permissions.require_can_work_match_request(actor, request)
     if request.status != MatchStatus.OPEN:
         raise ApplicationError("This message was already matched or dismissed.")
     if not reason.strip():
