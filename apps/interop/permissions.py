@@ -55,13 +55,14 @@ def workable_match_requests(user: User) -> QuerySet[PatientMatchRequest]:
     may see every patient it names. A request naming nobody yet (who is this
     person?) is for every worker of the organisation's queue.
     """
-    if not can_work_match_queue(user, user.organisation_id):
+    organisation_id = user.organisation_id
+    if organisation_id is None or not can_work_match_queue(user, organisation_id):
         return PatientMatchRequest.objects.none()
     visible = visible_patients(user).values("pk")
     return PatientMatchRequest.objects.filter(
         Q(patient__isnull=True) | Q(patient__in=visible),
         Q(other_patient__isnull=True) | Q(other_patient__in=visible),
-        organisation_id=user.organisation_id,
+        organisation_id=organisation_id,
     )
 
 

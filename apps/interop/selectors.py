@@ -55,6 +55,8 @@ def match_request_get_for_user(*, user: User, request_id: int | str) -> PatientM
 def _audit_denied_request(user: User, pk: int) -> None:
     """A request of the user's organisation that is not theirs to open (it names a patient
     outside their teams, or they do not work the queue) leaves a denied event."""
+    if user.organisation_id is None:
+        return
     named = (
         PatientMatchRequest.objects.filter(pk=pk, organisation_id=user.organisation_id)
         .values("patient_id", "other_patient_id")
