@@ -6,6 +6,7 @@ production sets DJANGO_DEBUG=0 and the URLs of real services. `.env.example`
 lists every variable.
 """
 
+import importlib.util
 import os
 import secrets
 from datetime import timedelta
@@ -437,6 +438,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 FHIR_EXPORT_DIR = Path(os.environ.get("FHIR_EXPORT_DIR", VAR_DIR / "fhir-exports"))
 FHIR_EXPORT_TTL_HOURS = int(os.environ.get("FHIR_EXPORT_TTL_HOURS", "24"))
 
+# python-hl7 names its logger after its file's path.
+_HL7_UNESCAPE_LOGGER = getattr(importlib.util.find_spec("hl7.util"), "origin", None) or "hl7.util"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -447,6 +450,9 @@ LOGGING = {
         # Request logs can carry query strings (searches by name): keep them quiet.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # python-hl7 logs a field it cannot unescape with the field's text (a name, an
+        # identifier): intake answers such a message itself, so its logger stays quiet.
+        _HL7_UNESCAPE_LOGGER: {"level": "CRITICAL", "propagate": False},
     },
 }
 

@@ -178,3 +178,77 @@ def test_a_long_assigning_authority_matches_whole_and_an_over_long_one_gets_ae(
     refused = AdtMessage.objects.get(control_id="LONG2")
     assert refused.status == AdtStatus.ERROR
     assert Handoff.objects.count() == 1
+
+
+def test_a_hex_escape_spelling_a_control_character_gets_ae_and_is_kept(door, known_patient, nurse):
+    """`\\X00\\` decodes to NUL: refused like a raw NUL, never a failed write and a retry."""
+    payload = adt("A01", control_id="HEX0", visit_number="V\\X00\\9")
+
+    reply = door.send(payload)
+
+    code, control_id, text = msa(reply.acks[0])
+    assert (reply.status, code, control_id) == (200, "AE", "HEX0")
+    assert "control character" in text
+    assert not Handoff.objects.exists()
+    stored = AdtMessage.objects.get(control_id="HEX0")
+    assert stored.status == AdtStatus.ERROR
+    assert "\\X00\\" in stored.raw
+    assert receipt_audited(stored)
+
+
+@pytest.mark.parametrize(
+    "msh", ["MSHA^~\\&A", "MSH|\\&|", "MSH|^~^&|", "MSH|^~\\& |", "MSH|^~\\&#?!|"]
+)
+def test_delimiters_an_answer_could_not_be_read_in_get_ar_in_the_standard_ones(
+    door, known_patient, nurse, msh
+):
+    """A letter as the field separator, a repeated or blank encoding character, or too many
+    of them: the message is refused whole and the ACK uses |^~\\& so the sender can read it."""
+    standard = adt("A01", control_id="DELIM1")
+    payload = msh + standard.split("|", 2)[2]
+
+    reply = door.send(payload)
+
+    code, _control_id, text = msa(reply.acks[0])
+    assert reply.acks[0].startswith("MSH|^~\\&|CAREGRAPH|")
+    assert code == "AR"
+    assert "MSH-1 and MSH-2" in text
+    assert not Handoff.objects.exists()
+    stored = AdtMessage.objects.get()
+    assert stored.status == AdtStatus.REJECTED
+    assert receipt_audited(stored)
+
+
+def test_a_short_msh2_is_read_with_the_default_delimiters_for_the_rest(door, known_patient, nurse):
+    """MSH-2 of "^~" means escape \\ and subcomponent &, as parsers read it; the ACK says so."""
+    payload = "MSH|^~|" + adt("A01", control_id="SHORT2").split("|", 2)[2]
+
+    reply = door.send(payload)
+
+    assert msa(reply.acks[0])[0] == "AA"
+    assert reply.acks[0].startswith("MSH|^~\\&|CAREGRAPH|")
+    assert Handoff.objects.filter(episode__patient=known_patient).exists()
+
+
+def test_an_escape_the_parser_cannot_decode_leaves_no_patient_text_in_the_logs(
+    door, known_patient, nurse, caplog
+):
+    payload = adt("A08", control_id="ESC9", name="Garc\\Z12\\ia^Rosalind")
+
+    with caplog.at_level("DEBUG"):
+        reply = door.send(payload)
+
+    assert msa(reply.acks[0])[0] == "AA"
+    assert not any("Rosalind" in record.getMessage() for record in caplog.records)
+    assert not any("Garc" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("control_id", ["CID\u00a07", "CID  8", "CID\t9"])
+def test_msa2_echoes_the_control_id_exactly_so_the_sender_can_match_its_ack(
+    door, known_patient, nurse, control_id
+):
+    reply = door.send(adt("A01", control_id=control_id))
+
+    code, echoed, _text = msa(reply.acks[0])
+    assert (code, echoed) == ("AA", control_id)
+    assert AdtMessage.objects.filter(control_id=control_id).exists()

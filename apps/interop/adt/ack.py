@@ -4,17 +4,19 @@ import uuid
 
 from django.utils import timezone
 
-from apps.interop.adt.parse import ERROR_NAMES, Header
+from apps.interop.adt.parse import ERROR_NAMES, Header, full_encoding
 
 RECEIVING_APPLICATION = "CAREGRAPH"
 
 
-def _escape(text: str, header: Header) -> str:
-    """Escapes the sender's delimiters in free text (HL7 2.10.4); drops line breaks."""
-    encoding = (header.encoding_characters + "^~\\&")[:4]
+def _escape(text: str, header: Header, *, echo: bool = False) -> str:
+    """Escapes the sender's delimiters (HL7 2.10.4). Free text has its line breaks and runs
+    of spaces made one space; an `echo` of the sender's own value (MSA-2 is their MSH-10,
+    which they match the ACK by) keeps every other character as it came."""
+    encoding = full_encoding(header.encoding_characters)
     component, repetition, escape, subcomponent = encoding[0], encoding[1], encoding[2], encoding[3]
     out = []
-    for char in " ".join(text.split()):
+    for char in text if echo else " ".join(text.split()):
         if char == escape:
             out.append(f"{escape}E{escape}")
         elif char == header.field_separator:
@@ -52,9 +54,8 @@ def build_ack(
     (severity) and ERR-8 (user message); earlier versions in ERR-1.
     """
     sep = header.field_separator or "|"
-    encoding = header.encoding_characters or "^~\\&"
-    component = encoding[0]
-    subcomponent = encoding[3] if len(encoding) > 3 else "&"
+    encoding = full_encoding(header.encoding_characters)
+    component, subcomponent = encoding[0], encoding[3]
     version = header.version or "2.5.1"
     now = timezone.now().strftime("%Y%m%d%H%M%S+0000")
     trigger = header.event_code
@@ -78,7 +79,9 @@ def build_ack(
             version,
         ]
     )
-    msa = sep.join(["MSA", code, _escape(header.control_id, header), _escape(text[:80], header)])
+    msa = sep.join(
+        ["MSA", code, _escape(header.control_id, header, echo=True), _escape(text[:80], header)]
+    )
     segments = [msh, msa]
     if code != "AA" and error_code:
         name = ERROR_NAMES.get(error_code, "")
@@ -116,7 +119,7 @@ def build_batch_ack(envelope: Header, acks: list[str], *, with_file: bool) -> st
     ACKs inside, so the sender can check nothing went missing.
     """
     sep = envelope.field_separator or "|"
-    encoding = envelope.encoding_characters or "^~\\&"
+    encoding = full_encoding(envelope.encoding_characters)
     now = timezone.now().strftime("%Y%m%d%H%M%S+0000")
 
     def head(name: str) -> str:
@@ -132,7 +135,7 @@ def build_batch_ack(envelope: Header, acks: list[str], *, with_file: bool) -> st
             "",
             "",
             uuid.uuid4().hex[:20].upper(),
-            _escape(envelope.control_id, envelope),
+            _escape(envelope.control_id, envelope, echo=True),
         ]
         return sep.join(fields)
 

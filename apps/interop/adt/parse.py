@@ -79,6 +79,27 @@ ERROR_NAMES = {
 }
 
 
+# MSH-2's characters in order: component, repetition, escape, subcomponent (v2.7 adds
+# an optional fifth, truncation). A sender that leaves the last ones out means these.
+DEFAULT_ENCODING = "^~\\&"
+
+
+def full_encoding(encoding: str) -> str:
+    """MSH-2 with the positions a sender left out taken from the defaults, as parsers read it."""
+    return encoding + DEFAULT_ENCODING[len(encoding) :]
+
+
+def usable_delimiters(separator: str, encoding: str) -> bool:
+    """HL7 v2 chapter 2: MSH-1 and MSH-2 each give one character per delimiter, all different,
+    none a letter, digit, space or control character."""
+    chosen = separator + full_encoding(encoding)
+    return (
+        len(encoding) <= 5
+        and len(set(chosen)) == len(chosen)
+        and all(char.isprintable() and not (char.isalnum() or char.isspace()) for char in chosen)
+    )
+
+
 @dataclass(frozen=True)
 class Header:
     """MSH, read even from a message whose body is broken, so it can be acknowledged."""
@@ -261,8 +282,16 @@ def read_header(raw: str) -> Header:
             "100",
         )
     parts = first.split(separator)
-    encoding = parts[1] if len(parts) > 1 else "^~\\&"
-    component = encoding[0] if encoding else "^"
+    encoding = parts[1] if len(parts) > 1 else DEFAULT_ENCODING
+    if not usable_delimiters(separator, encoding):
+        # An answer in such delimiters could not be read back: refused whole, answered
+        # in the standard ones.
+        raise AdtProblem(
+            "AR",
+            "MSH-1 and MSH-2 do not give distinct delimiters (such as |^~\\&); unreadable.",
+            "102",
+        )
+    component = full_encoding(encoding)[0]
 
     def part(number: int) -> str:
         # parts[0] is "MSH", parts[1] is MSH-2: MSH-n sits at parts[n - 1].
@@ -367,7 +396,15 @@ class _Reader:
     def unescape(self, text: str) -> str:
         if not text:
             return ""
-        return str(self._escapes.unescape(text, app_map=_HIGHLIGHTS))
+        value = str(self._escapes.unescape(text, app_map=_HIGHLIGHTS))
+        if _BAD_CHARACTER.search(value):
+            # A hex escape (\X00\) can spell what the raw text may not hold.
+            raise AdtProblem(
+                "AE",
+                "An escape sequence decodes to a control character; send text.",
+                "102",
+            )
+        return value
 
 
 def parse_timestamp(text: str, *, location: str) -> datetime | None:
