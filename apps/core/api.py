@@ -9,11 +9,13 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.contention import contention_conflict
 from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
 from apps.core.refusals import audit_refused_request
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = contention_conflict(exc) or exc
     if isinstance(exc, NotFoundError | ObjectDoesNotExist):
         exc = Http404()
     elif isinstance(exc, ApplicationError):

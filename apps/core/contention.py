@@ -11,11 +11,25 @@ import random
 from django.db import OperationalError, connection
 from psycopg import errors
 
+from apps.core.exceptions import ConflictError
+
 CONTENTION_ERRORS = (errors.DeadlockDetected, errors.SerializationFailure, errors.LockNotAvailable)
 
 
 def is_contention(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and isinstance(error.__cause__, CONTENTION_ERRORS)
+
+
+def contention_conflict(error: BaseException) -> ConflictError | None:
+    """What a person is told (409, on every door) when their request met another
+    transaction: the request's transaction rolled back whole, so nothing of it was
+    saved, and the same request a moment later normally succeeds."""
+    if not is_contention(error):
+        return None
+    return ConflictError(
+        "Someone else was changing the same record at that moment, so nothing was saved. "
+        "Try again."
+    )
 
 
 def backoff_seconds(attempt: int) -> float:

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from apps.core.client_address import client_address
+from apps.core.contention import contention_conflict
 from apps.core.context import RequestContext, request_context
 from apps.core.exceptions import ApplicationError, NotFoundError, refusal_status
 from apps.core.htmx import refusal_lines, refusal_response
@@ -43,9 +44,14 @@ class RequestContextMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """The page doors' one mapping of domain errors, so no view needs a decorator:
         a selector's "not found" is the 404 page, an unhandled refusal by a domain
-        rule a 400 with its message, and a PermissionDenied (the UI's and the admin's
-        403) is audited once. The API answers its own in apps.core.api.exception_handler.
+        rule a 400 with its message, a request that met another transaction (a
+        deadlock, a lock not granted) a 409 saying to try again, and a PermissionDenied
+        (the UI's and the admin's 403) is audited once. The API answers its own in
+        apps.core.api.exception_handler.
         """
+        conflict = contention_conflict(exception)
+        if conflict is not None:
+            return application_error_response(request, conflict)
         audit_refused_request(request, exception)
         if isinstance(exception, NotFoundError | ObjectDoesNotExist):
             return response_for_exception(request, Http404(str(exception)))
