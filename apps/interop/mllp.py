@@ -98,8 +98,13 @@ class MllpHandler(socketserver.BaseRequestHandler):
         replies: list[bytes] = []
         while True:
             start = buffer.find(START_BLOCK)
+            noise = len(buffer) if start < 0 else start
+            if noise and buffer[:noise].strip(b"\r\n\x1c"):
+                # Not MLLP (a sender without framing gets no ACK): said in the log, never
+                # the bytes themselves, which may hold patient data.
+                logger.warning("MLLP: %s bytes outside a frame from %s discarded", noise, peer)
             if start < 0:
-                return b"", replies, False  # bytes outside a frame are noise
+                return b"", replies, False
             end = buffer.find(END_BLOCK, start + 1)
             size = (end if end >= 0 else len(buffer.rstrip(b"\x1c"))) - start - 1
             if size > limit:

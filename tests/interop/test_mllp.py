@@ -82,15 +82,25 @@ def test_each_framed_message_gets_its_own_ack_in_order(server, known_patient, nu
     assert set(AdtMessage.objects.values_list("channel", flat=True)) == {AdtChannel.MLLP}
 
 
-def test_garbage_between_frames_is_skipped_and_a_bad_message_gets_ar(server, known_patient):
+def test_garbage_between_frames_is_skipped_and_a_bad_message_gets_ar(server, known_patient, caplog):
     port = server.server_address[1]
-    with socket.create_connection(("127.0.0.1", port)) as sock:
+    with (
+        caplog.at_level("WARNING", logger="apps.interop.mllp"),
+        socket.create_connection(("127.0.0.1", port)) as sock,
+    ):
         sock.sendall(
-            b"noise" + frame("not an hl7 message") + b"\r\n" + frame(adt("A08", control_id="G2"))
+            b"Garcia noise"
+            + frame("not an hl7 message")
+            + b"\r\n"
+            + frame(adt("A08", control_id="G2"))
         )
         acks = read_acks(sock, 2)
     assert msa(acks[0])[0] == "AR"
     assert msa(acks[1]) == ("AA", "G2")
+    # Said in the log (a sender without framing gets no ACK), without the bytes themselves.
+    skipped = [r.getMessage() for r in caplog.records if "outside a frame" in r.getMessage()]
+    assert skipped == ["MLLP: 12 bytes outside a frame from 127.0.0.1 discarded"]
+    assert not any("Garcia" in record.getMessage() for record in caplog.records)
 
 
 def test_two_connections_at_once_are_served(server, known_patient):
