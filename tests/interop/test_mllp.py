@@ -233,3 +233,51 @@ def test_the_same_message_sent_twice_at_once_is_applied_once(
     assert msa(acks[0]) == ("AA", "RACE1")
     assert Handoff.objects.filter(kind=HandoffKind.DISCHARGE).count() == 1
     assert AdtMessage.objects.filter(control_id="RACE1").count() == 1
+
+
+# What arrives between and inside frames on a bad line: noise, stray framing bytes,
+# frames whose payload is not HL7, and frames cut before their end block.
+_STREAM_PIECES = [
+    b"noise",
+    b"\r\n",
+    b"\x1c\r",
+    b"\x0b",
+    b"\x0b\x1c\r",
+    frame("not hl7"),
+    frame("MSH|"),
+    frame("MSH^~\\&|X"),
+    b"\x0b" + adt("A08", control_id="CUT")[:40].encode(),
+    START_BLOCK + b"\xff\xfe\x00" + END_BLOCK,
+]
+
+
+def test_a_line_of_noise_and_broken_frames_never_stops_the_next_message(server, known_patient):
+    """Whatever came before on the connection, a good frame after it is answered AA."""
+    import random
+
+    port = server.server_address[1]
+    shuffler = random.Random(7)  # noqa: S311  # a fixed shuffle, not a secret
+    for round_number in range(12):
+        pieces = shuffler.choices(_STREAM_PIECES, k=shuffler.randint(1, 6))
+        good = adt("A08", control_id=f"AFTER{round_number}")
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            # An unterminated frame swallows what follows up to the next end block.
+            sock.sendall(b"".join(pieces) + END_BLOCK + frame(good))
+            acks = _acks_until(sock, f"AFTER{round_number}")
+        assert msa(acks[-1]) == ("AA", f"AFTER{round_number}"), pieces
+        assert all(msa(ack)[0] in {"AA", "AE", "AR"} for ack in acks), pieces
+
+
+def _acks_until(sock: socket.socket, control_id: str) -> list[str]:
+    """Every ACK frame up to the one answering `control_id` (or until 5 s of silence)."""
+    sock.settimeout(5)
+    buffer = b""
+    acks: list[str] = []
+    while not acks or msa(acks[-1])[1] != control_id:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before answering {control_id}: {acks}"
+        buffer += chunk
+        while END_BLOCK in buffer:
+            head, _, buffer = buffer.partition(END_BLOCK)
+            acks.append(head[1:].decode())
+    return acks
