@@ -256,7 +256,7 @@ def test_a_line_of_noise_and_broken_frames_never_stops_the_next_message(server, 
     import random
 
     port = server.server_address[1]
-    shuffler = random.Random(7)  # noqa: S311  # a fixed shuffle, not a secret
+    shuffler = random.Random(7)  # a fixed shuffle, not a secret
     for round_number in range(12):
         pieces = shuffler.choices(_STREAM_PIECES, k=shuffler.randint(1, 6))
         good = adt("A08", control_id=f"AFTER{round_number}")
