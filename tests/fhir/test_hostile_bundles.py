@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
@@ -20,6 +20,7 @@ from apps.fhir.models import FhirImportRecord
 from apps.patients.models import Condition, Medication, Patient
 from tests.factories import make_api_token
 from tests.fhir import generate
+from tests.hostile import hostile_examples
 
 URL = "/fhir/R4/"
 FHIR_JSON = "application/fhir+json"
@@ -103,12 +104,7 @@ def _state() -> tuple[int, ...]:
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    derandomize=True,
-)
+@hostile_examples(120)
 @given(data=st.data())
 def test_a_broken_bundle_gets_a_fhir_answer_and_a_refused_one_changes_nothing(
     interface, organisation, our_patients, data

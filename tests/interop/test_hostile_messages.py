@@ -12,13 +12,14 @@ from pathlib import Path
 
 import hl7
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from apps.interop.adt.parse import decode_payload
 from apps.interop.intake import split_payload
 from apps.interop.models import AdtChannel, AdtMessage
 from apps.interop.services import adt_receive
+from tests.hostile import hostile_examples
 from tests.interop.doors import HttpDoor, msa
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -65,12 +66,7 @@ def broken_messages(draw: st.DrawFn) -> str:
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    derandomize=True,
-)
+@hostile_examples(300)
 @given(raw=broken_messages())
 def test_a_broken_message_is_stored_and_answered_never_with_the_internal_error(
     interface, known_patient, raw
@@ -107,12 +103,7 @@ def broken_payloads(draw: st.DrawFn) -> bytes:
 
 
 @pytest.mark.django_db
-@settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    derandomize=True,
-)
+@hostile_examples(150)
 @given(payload=broken_payloads())
 def test_a_broken_http_body_gets_an_ack_for_every_message_or_a_clear_400(
     interface, known_patient, payload
