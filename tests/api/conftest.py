@@ -1,5 +1,7 @@
 import pytest
 
+from tests.api.world import clinical_world
+
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
@@ -11,3 +13,9 @@ def _no_rate_limits(settings):
             settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"
         ),
     }
+
+
+@pytest.fixture
+def ids(patient, nurse, chw, team):
+    """The ids of one patient's records (and their team) to knock on the doors with."""
+    return {**clinical_world(patient, nurse=nurse, chw=chw), "team_id": team.pk}

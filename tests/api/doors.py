@@ -76,14 +76,18 @@ def _walk(patterns: list, prefix: str = ""):
             yield "/" + prefix + str(pattern.pattern), pattern
 
 
-def page_routes() -> list[Door]:
-    """Every page route (not the API, not the admin) that takes an id in its path."""
+def all_pages() -> list[Door]:
+    """Every page route: not the API, the admin, FHIR or static files."""
     doors = []
     for route, _pattern in _walk(get_resolver().url_patterns):
-        keywords = tuple(re.findall(r"<(?:\w+:)?(\w+)>", route))
-        if route.startswith(("/api/", "/admin/")) or not any(
-            keyword.endswith("_id") for keyword in keywords
-        ):
+        if route.startswith(("/api/", "/admin/", "/fhir/", "/static/")):
             continue
-        doors.append(Door("any", route, keywords))
+        doors.append(Door("any", route, tuple(re.findall(r"<(?:\w+:)?(\w+)>", route))))
     return doors
+
+
+def page_routes() -> list[Door]:
+    """Every page route that takes an id in its path."""
+    return [
+        door for door in all_pages() if any(keyword.endswith("_id") for keyword in door.keywords)
+    ]

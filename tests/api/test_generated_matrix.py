@@ -4,20 +4,14 @@ team. A new endpoint is covered the day it is added, without anyone listing it h
 
 import re
 
-import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
 
 from tests.api.doors import WORDS, Door, api_operations, page_routes
-from tests.api.world import clinical_state, clinical_world
+from tests.api.world import clinical_state
 
 API = api_operations()
 PAGES = page_routes()
-
-
-@pytest.fixture
-def ids(patient, nurse, chw, team):
-    return {**clinical_world(patient, nurse=nurse, chw=chw), "team_id": team.pk}
 
 
 def _secrets(patient) -> list[str]:
