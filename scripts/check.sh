@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The project's checks, run by `make test` (all) and `make lint` (lint).
 #
-#   scripts/check.sh all     lint, migrations check, pytest, embedded smoke test
+#   scripts/check.sh all     lint, migrations check, pytest, the tests again on the
+#                            embedded SQLite, embedded smoke test
 #   scripts/check.sh lint    ruff, ruff format --check, mypy, lint-imports,
 #                            .env.example documents every variable settings read
 #   scripts/check.sh smoke   the embedded default: fresh SQLite, no Redis:
 #                            migrate, seed_demo (twice: it must be idempotent), check
+#   scripts/check.sh sqlite  pytest on the embedded SQLite (no browser, no worker;
+#                            tests that commit or need PostgreSQL skip, saying why)
 #
 # Uses the virtualenv in $VENV (default .venv) when there is one. `all`
 # expects DATABASE_URL and REDIS_URL (scripts/services.sh sets them). PYTEST_ARGS is split like a shell
@@ -48,6 +51,14 @@ run_pytest() {
     PYTEST_LAST_LINE="$(grep -E '^=+ .*(passed|failed|error|no tests ran|skipped|deselected).* =+$' "$log" | tail -n 1 || true)"
     rm -f "$log"
     return "$rc"
+}
+
+sqlite_tests() {
+    # The embedded default runs the same code with SQLite's branches (JSON, locks,
+    # bulk inserts): every test that can run there does.
+    eval "set -- ${PYTEST_ARGS:-}"
+    env -u TEST_DATABASE_NAME DATABASE_URL="sqlite:///${TMPDIR:-/tmp}/caregraph-tests.sqlite3" \
+        pytest -q -p no:cacheprovider --create-db -m "not browser and not celery_worker" "$@"
 }
 
 smoke() {
@@ -102,9 +113,11 @@ all)
     lint_steps
     step "makemigrations --check" python manage.py makemigrations --check --dry-run
     step "pytest" run_pytest
+    step "pytest on the embedded SQLite" sqlite_tests
     step "smoke test of the embedded default" smoke
     ;;
 lint) lint_steps ;;
+sqlite) step "pytest on the embedded SQLite" sqlite_tests ;;
 smoke) step "smoke test of the embedded default" smoke ;;
 *)
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2

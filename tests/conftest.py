@@ -14,6 +14,28 @@ from apps.teams.models import CareTeam
 from tests import factories, workers
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On the embedded SQLite (`scripts/check.sh sqlite`), the tests that need PostgreSQL are
+    skipped, saying why: those that commit (real workers, live servers, second
+    connections: SQLite cannot empty the append-only audit table between tests) and those
+    marked `postgresql_only`. Everything else runs on both."""
+    if connection.vendor != "sqlite":
+        return
+    commits = pytest.mark.skip(reason="commits its data: run on PostgreSQL")
+    postgresql = pytest.mark.skip(reason="a PostgreSQL behaviour")
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        if (
+            (marker is not None and marker.kwargs.get("transaction"))
+            or "transactional_db" in fixtures
+            or "live_server" in fixtures
+        ):
+            item.add_marker(commits)
+        elif item.get_closest_marker("postgresql_only"):
+            item.add_marker(postgresql)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

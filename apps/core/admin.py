@@ -1,18 +1,17 @@
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from apps.core.audit import audit_record
-from apps.core.models import AuditAction, AuditEvent
+from apps.core.models import AppendOnlyQuerySet, AuditAction, AuditEvent
 
 
 class OccurredAtRangeFilter(admin.DateFieldListFilter):
@@ -144,12 +143,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             patient_ids.update(finder(request, term))
         if not patient_ids:
             return results, may_have_duplicates
-        found = Q(patient_id__in=patient_ids)
-        # JSON containment is PostgreSQL's; elsewhere only `patient_id` is searched.
-        if connections[queryset.db].vendor == "postgresql":
-            for patient_id in sorted(patient_ids):
-                found |= Q(patient_ids__contains=[patient_id])
-        return results | queryset.filter(found), may_have_duplicates
+        about = cast(AppendOnlyQuerySet, queryset).about_patients(patient_ids)
+        return results | about, may_have_duplicates
 
 
 class AuditedReadsAdminMixin:

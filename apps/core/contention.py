@@ -27,8 +27,7 @@ def contention_conflict(error: BaseException) -> ConflictError | None:
     if not is_contention(error):
         return None
     return ConflictError(
-        "Someone else was changing the same record at that moment, so nothing was saved. "
-        "Try again."
+        "Someone else was changing the same record at that moment, so nothing was saved. Try again."
     )
 
 

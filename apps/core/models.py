@@ -1,7 +1,9 @@
+from collections.abc import Iterable
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 
@@ -38,6 +40,29 @@ class AuditSource(models.TextChoices):
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def about_patients(self, patient_ids: Iterable[int]) -> "AppendOnlyQuerySet":
+        """Events about any of these patients: naming one as their patient, or a list page
+        or export that showed one (in `patient_ids`). JSON containment on PostgreSQL (its
+        GIN index), SQLite's json_each on the embedded default: the same events on both."""
+        ids = sorted(set(patient_ids))
+        about = models.Q(patient_id__in=ids)
+        if not ids:
+            return self.filter(about)
+        if self.db and connections[self.db].vendor == "postgresql":
+            for patient_id in ids:
+                about |= models.Q(patient_ids__contains=[patient_id])
+        else:
+            table = self.model._meta.db_table
+            placeholders = ", ".join(["%s"] * len(ids))
+            # The table's name comes from the model, the ids go as parameters.
+            sql = (
+                f"EXISTS (SELECT 1 FROM json_each({table}.patient_ids) "  # noqa: S608
+                f"WHERE json_each.value IN ({placeholders}))"
+            )
+            listed = RawSQL(sql, ids, output_field=models.BooleanField())  # noqa: S611
+            about |= models.Q(listed)
+        return self.filter(about)
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("audit events are append-only")
 

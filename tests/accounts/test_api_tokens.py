@@ -149,7 +149,9 @@ def test_existing_drf_tokens_become_hashed_tokens_with_the_same_secret(nurse, pa
             "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, "
             "created timestamp with time zone)"
         )
-        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, now())", ["a" * 40, nurse.pk])
+        cursor.execute(
+            "INSERT INTO authtoken_token VALUES (%s, %s, %s)", ["a" * 40, nurse.pk, timezone.now()]
+        )
     migration = importlib.import_module("apps.accounts.migrations.0005_hash_existing_drf_tokens")
     migration.hash_drf_tokens(apps, SimpleNamespace(connection=connection))
     with connection.cursor() as cursor:

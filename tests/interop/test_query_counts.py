@@ -78,6 +78,7 @@ def test_an_admission_on_an_mllp_connection_takes_at_most_8_statements(
     assert statements(interface, adt("A01", control_id="Q1", admitted_at=at)) <= 8
 
 
+@pytest.mark.postgresql_only  # lock_timeout
 def test_a_session_lock_limit_still_limits_every_transaction(settings, session_limited):
     settings.HL7_LOCK_TIMEOUT_MS = 1234
     limit_session_lock_waits(1234)

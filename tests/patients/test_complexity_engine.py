@@ -50,6 +50,7 @@ def _queries(organisation_id) -> int:
     return len(captured)
 
 
+@pytest.mark.postgresql_only  # SQLite splits a bulk write at its 999 parameters
 def test_whole_organisation_recompute_uses_the_same_queries_for_3_or_40_patients(
     organisation, team, org_admin
 ):

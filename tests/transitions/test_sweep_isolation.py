@@ -86,6 +86,7 @@ def test_one_poisoned_follow_up_among_many_across_two_organisations_does_not_sto
     assert list(told.values_list("recipient_id", "patient_id")) == [(world["A"]["admin"].pk, None)]
 
 
+@pytest.mark.postgresql_only  # an error that aborts the transaction until it rolls back
 def test_a_follow_up_that_poisons_its_transaction_is_marked_error_and_its_lead_told_once(
     monkeypatch,
 ):

@@ -525,9 +525,7 @@ class FhirImporter:
                 raise
             # A rule the database keeps (one active condition per code, dates in order).
             outcome = "invalid"
-            constraint = getattr(getattr(error, "__cause__", None), "diag", None)
-            name = getattr(constraint, "constraint_name", "") or "a database rule"
-            self.report.problem(entry, fhir_id, f"Refused by {name}.", "invalid")
+            self.report.problem(entry, fhir_id, f"Refused by {_rule_name(error)}.", "invalid")
         except (
             _Invalid,
             mappers.Unmappable,
@@ -897,3 +895,13 @@ def import_path(
         return files.entries(patients=patients)
 
     return importer.run(entries)
+
+
+def _rule_name(error: IntegrityError) -> str:
+    """The name of the database rule (constraint) that refused a write: PostgreSQL says it
+    in the error's diagnostics, SQLite in its message ("CHECK constraint failed: name")."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    name = getattr(diagnostics, "constraint_name", "") or ""
+    if not name and str(error).startswith("CHECK constraint failed: "):
+        name = str(error).removeprefix("CHECK constraint failed: ").strip()
+    return name or "a database rule"

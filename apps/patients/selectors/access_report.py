@@ -8,8 +8,7 @@ HL7 v2, a scheduled job). Producing the report is itself audited by the caller's
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.core.models import AuditAction, AuditEvent, AuditSource
 from apps.patients.models import Patient
@@ -49,12 +48,7 @@ ACCESS_REPORT_COLUMNS = ["When", "Who", "What they did", "Door", "Record", "Emer
 
 
 def _reads_of(patient: Patient) -> QuerySet[AuditEvent]:
-    named = Q(patient_id=patient.pk)
-    # A list page or export names every patient it showed in `patient_ids` (JSON
-    # containment is PostgreSQL's; elsewhere only the events naming the patient count).
-    if connections[AuditEvent.objects.db].vendor == "postgresql":
-        named |= Q(patient_ids__contains=[patient.pk])
-    return AuditEvent.objects.filter(named, action__in=READS)
+    return AuditEvent.objects.about_patients([patient.pk]).filter(action__in=READS)
 
 
 def patient_access_report(
