@@ -210,12 +210,13 @@ def huddle_close(request: AuthenticatedHttpRequest, huddle_id: int) -> HttpRespo
     permissions.require_can_run_huddles(request.user, huddle.team_id)
     services.huddle_close_validate(huddle=huddle)
     not_reached = selectors.huddle_items_not_reached(huddle=huddle)
-    if not_reached and request.POST.get("carry_over") != "yes":
+    carry_over = request.POST.get("carry_over") == "yes"
+    if not_reached and not carry_over:
         context = {"huddle": huddle, "not_reached": not_reached}
         if is_htmx(request):
             return render(request, "huddles/_close_confirm.html", context)
         return render(request, "huddles/close_confirm.html", context)
-    services.huddle_close(actor=request.user, huddle=huddle)
+    services.huddle_close(actor=request.user, huddle=huddle, carry_over=carry_over)
     messages.success(request, "Huddle closed. The minutes are below.")
     return _hx_redirect(request, reverse("huddles:minutes", args=[huddle.pk]))
 

@@ -51,4 +51,4 @@ def open_huddle(team: CareTeam, actor: User) -> Huddle:
 def run_and_close(huddle: Huddle, actor: User) -> Huddle:
     """Marks the actor present and closes the huddle, leaving items as they are."""
     services.huddle_attendance_set(actor=actor, huddle=huddle, user_id=actor.pk, present=True)
-    return services.huddle_close(actor=actor, huddle=huddle)
+    return services.huddle_close(actor=actor, huddle=huddle, carry_over=True)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from apps.core.exceptions import ConflictError
 from apps.huddles import services
 from apps.huddles.models import AgendaItem, HuddleStatus, ItemStatus
 from tests.huddles.factories import make_task, open_huddle
@@ -66,3 +67,37 @@ def test_the_close_confirmation_without_htmx_is_a_page_of_its_own(client_for, nu
     response = client_for(nurse).post(reverse("huddles:close", args=[huddle.pk]))
     assert response.status_code == 200
     assert "<h1>Close the huddle" in response.content.decode()
+
+
+def test_the_api_refuses_to_close_over_items_not_reached_until_told_they_carry_over(
+    api_for, nurse, running
+):
+    """The page's confirmation, on the API: no door moves a discussion to another day
+    without someone saying so."""
+    huddle, item = running
+    url = f"/api/v1/huddles/{huddle.pk}/close/"
+
+    refused = api_for(nurse).post(url, {}, format="json")
+
+    assert refused.status_code == 409
+    assert "1 agenda item(s) were not reached" in refused.json()["detail"]
+    assert "carry_over" in refused.json()["errors"]
+    huddle.refresh_from_db()
+    assert huddle.status == HuddleStatus.OPEN
+
+    closed = api_for(nurse).post(url, {"carry_over": True}, format="json")
+
+    assert closed.status_code == 200
+    assert closed.json()["huddle"]["status"] == "closed"
+    item.refresh_from_db()
+    assert item.status == ItemStatus.PENDING  # waiting for the team's next huddle
+
+
+def test_the_service_refuses_to_close_over_items_not_reached_without_carry_over(nurse, running):
+    huddle, _item = running
+
+    with pytest.raises(ConflictError):
+        services.huddle_close(actor=nurse, huddle=huddle, carry_over=False)
+
+    huddle.refresh_from_db()
+    assert huddle.status == HuddleStatus.OPEN

@@ -187,10 +187,13 @@ def test_a_team_has_one_huddle_in_progress_at_a_time(team, nurse):
 def test_closing_needs_someone_marked_present(team, nurse):
     huddle = open_huddle(team, nurse)
     with pytest.raises(ApplicationError) as error:
-        services.huddle_close(actor=nurse, huddle=huddle)
+        services.huddle_close(actor=nurse, huddle=huddle, carry_over=True)
     assert "attendance" in error.value.field_errors
     services.huddle_attendance_set(actor=nurse, huddle=huddle, user_id=nurse.pk, present=True)
-    assert services.huddle_close(actor=nurse, huddle=huddle).status == HuddleStatus.CLOSED
+    assert (
+        services.huddle_close(actor=nurse, huddle=huddle, carry_over=True).status
+        == HuddleStatus.CLOSED
+    )
 
 
 def test_attendance_can_add_someone_who_joined_after_opening_but_not_an_outsider(

@@ -19,7 +19,7 @@ def test_a_pcp_reads_who_closes_the_huddle_and_the_refusal_says_the_same(
     assert LINE.replace("'", "&#x27;") in page
     assert 'id="close-huddle"' not in page
     with pytest.raises(PermissionDenied) as refused:
-        services.huddle_close(actor=pcp, huddle=huddle)
+        services.huddle_close(actor=pcp, huddle=huddle, carry_over=True)
     assert str(refused.value) == LINE
 
 

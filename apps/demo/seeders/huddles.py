@@ -62,4 +62,4 @@ def seed_huddles(*, people: DemoPeople) -> None:
             services.huddle_item_skip(
                 actor=lead, item=items[1], reason="Waiting for the hospital's summary"
             )
-        services.huddle_close(actor=lead, huddle=held)
+        services.huddle_close(actor=lead, huddle=held, carry_over=True)

@@ -16,6 +16,7 @@ from apps.huddles.api.serializers import (
     HuddleAttendanceInput,
     HuddleAttendanceSerializer,
     HuddleBoardSerializer,
+    HuddleCloseInput,
     HuddleListSerializer,
     HuddlePreviewSerializer,
     HuddleReasonInput,
@@ -124,9 +125,20 @@ class HuddleRefreshApi(APIView):
 
 
 class HuddleCloseApi(APIView):
-    @extend_schema(request=None, responses=HuddleBoardSerializer)
+    @extend_schema(
+        request=HuddleCloseInput,
+        responses=HuddleBoardSerializer,
+        description=(
+            "Closes the huddle. With agenda items not reached, `carry_over: true` confirms "
+            "that they open the team's next huddle; without it the answer is 409."
+        ),
+    )
     def post(self, request: AuthenticatedRequest, huddle_id: int) -> Response:
-        huddle = services.huddle_close(actor=request.user, huddle=_huddle(request, huddle_id))
+        huddle = _huddle(request, huddle_id)
+        data = parse_input(HuddleCloseInput, request.data)
+        huddle = services.huddle_close(
+            actor=request.user, huddle=huddle, carry_over=data["carry_over"]
+        )
         return Response(_board(request, huddle))
 
 

@@ -174,6 +174,12 @@ class HuddleSeriesCreateInput(serializers.Serializer):
     ends_on = api_fields.DateField(required=False, allow_null=True)
 
 
+class HuddleCloseInput(serializers.Serializer):
+    carry_over = serializers.BooleanField(
+        default=False, help_text="Items not reached carry over to the team's next huddle."
+    )
+
+
 class HuddleReasonInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=1000)
 

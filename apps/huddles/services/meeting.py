@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.audit import audit_record
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ConflictError
 from apps.core.models import AuditAction
 from apps.huddles import agenda
 from apps.huddles.agenda import AgendaContext, AgendaPlan, Candidate
@@ -310,16 +310,24 @@ def huddle_close_validate(*, huddle: Huddle) -> None:
 
 
 @transaction.atomic
-def huddle_close(*, actor: User, huddle: Huddle) -> Huddle:
-    """Ends the meeting. Items not reached stay pending and open the team's next huddle."""
+def huddle_close(*, actor: User, huddle: Huddle, carry_over: bool) -> Huddle:
+    """Ends the meeting. Items not reached stay pending and open the team's next huddle:
+    closing with such items needs `carry_over`, the confirmation the page asks for, so no
+    door moves a patient's discussion to another day without someone saying so."""
     huddle = _locked(huddle)
     require_can_run_huddles(actor, huddle.team_id)
     huddle_close_validate(huddle=huddle)
+    pending = huddle.items.filter(status=ItemStatus.PENDING).count()
+    if pending and not carry_over:
+        raise ConflictError(
+            f"{pending} agenda item(s) were not reached. Confirm that they carry over to the "
+            "team's next huddle.",
+            field_errors={"carry_over": ["Confirm carrying the items not reached over."]},
+        )
     huddle.status = HuddleStatus.CLOSED
     huddle.closed_at = timezone.now()
     huddle.closed_by = actor
     huddle.save(update_fields=["status", "closed_at", "closed_by", "updated_at"])
-    pending = huddle.items.filter(status=ItemStatus.PENDING).count()
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
