@@ -1,5 +1,8 @@
 """Second factors: a TOTP authenticator app plus ten one-time recovery codes (django-otp).
 
+Recovery codes are shown once and stored only as a keyed hash (`recovery_code_digest`):
+a copy of the database alone does not give them away.
+
 Who must use one: staff and superusers, every member of an organisation whose policy
 says so, and anyone breaking the glass. A session counts as verified once a code from
 one of the person's confirmed devices was accepted (django_otp's OTPMiddleware then
@@ -11,8 +14,10 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -116,8 +121,11 @@ def second_factor_verify(*, actor: User, request: HttpRequest, token: str) -> No
         if device.verify_token(_digits(token)):
             otp_login(request, device)
             return
+    digests = [recovery_code_digest(token, secret) for secret in _secrets()]
     for static in StaticDevice.objects.devices_for_user(actor, confirmed=True):
-        if static.verify_token(token.lower().replace(" ", "").replace("-", "")):
+        # One attempt, whichever key made the code: django-otp throttles each failure.
+        held = static.token_set.filter(token__in=digests).values_list("token", flat=True)
+        if static.verify_token(next(iter(held), digests[0])):
             audit_record(
                 actor=actor,
                 action=AuditAction.UPDATE,
@@ -160,8 +168,27 @@ def _recovery_codes_replace(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     static = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=static, token=recovery_code_digest(code)) for code in codes]
+    )
     return codes
+
+
+def recovery_code_digest(code: str, secret: str | None = None) -> str:
+    """What is stored of a recovery code: an HMAC of it under the site's secret key, cut to
+    the 16 characters django-otp's token column holds (64 bits). Spaces, dashes and
+    case, as people type them, do not count."""
+    typed = code.lower().replace(" ", "").replace("-", "")
+    key = secret if secret is not None else settings.SECRET_KEY
+    return salted_hmac(
+        "caregraph.mfa.recovery-code", typed, secret=key, algorithm="sha256"
+    ).hexdigest()[:16]
+
+
+def _secrets() -> list[str]:
+    """The secret key and the retired ones still honoured (SECRET_KEY_FALLBACKS), so
+    rotating the key does not void the recovery codes people hold."""
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
 
 
 def _digits(token: str) -> str:

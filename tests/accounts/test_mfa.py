@@ -1,14 +1,18 @@
 """The second factor: enrolment, verification, recovery codes, policy and resets."""
 
+import importlib
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts import mfa
+from apps.accounts.mfa import recovery_code_digest
 from apps.core.models import AuditAction, AuditEvent
 from tests import factories
 
@@ -58,7 +62,7 @@ def test_enrolment_shows_a_qr_code_and_secret_then_ten_recovery_codes_once(org_a
     assert len(codes) == 10
     assert set(
         StaticToken.objects.filter(device__user=org_admin).values_list("token", flat=True)
-    ) == set(codes)
+    ) == {recovery_code_digest(code) for code in codes}
     assert client.get(reverse("patients:list")).status_code == 200
     # Shown once: enrolling again is not offered, the page sends to verification.
     assert client.get(reverse("accounts:mfa_enrol")).status_code == 302
@@ -104,9 +108,7 @@ def test_the_admin_refuses_an_unverified_staff_session_and_sends_to_verify(org_a
 def test_a_recovery_code_signs_in_once(org_admin):
     enrolled(org_admin)
     client = signed_in("orgadmin")
-    from apps.accounts.mfa import _recovery_codes_replace
-
-    code = _recovery_codes_replace(org_admin)[0]
+    code = mfa._recovery_codes_replace(org_admin)[0]
     assert client.post(reverse("accounts:mfa_verify"), {"token": code}).status_code == 302
     again = signed_in("orgadmin")
     assert again.post(reverse("accounts:mfa_verify"), {"token": code}).status_code == 200
@@ -183,3 +185,58 @@ def test_no_admin_page_shows_second_factor_secrets(org_admin):
     verify_second_factor(client, org_admin)
     assert not admin.site.is_registered(TOTPDevice)
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+
+
+def test_recovery_codes_are_stored_only_as_a_keyed_hash_that_is_no_code_itself(org_admin):
+    """A copy of the database gives no code away: the stored value does not sign in."""
+    enrolled(org_admin)
+    code = mfa._recovery_codes_replace(org_admin)[0]
+    tokens = StaticToken.objects.filter(device__user=org_admin)
+    stored = list(tokens.values_list("token", flat=True))
+
+    assert code not in stored
+    refused = signed_in("orgadmin").post(reverse("accounts:mfa_verify"), {"token": stored[0]})
+    assert refused.status_code == 200
+    assert "does not match" in refused.content.decode()
+    StaticDevice.objects.filter(user=org_admin).update(throttling_failure_count=0)  # waited
+    typed = code.upper()[:4] + "-" + code.upper()[4:]  # as people type it
+    accepted = signed_in("orgadmin").post(reverse("accounts:mfa_verify"), {"token": typed})
+    assert accepted.status_code == 302
+
+
+def test_a_recovery_code_still_signs_in_after_the_secret_key_is_rotated(org_admin, settings):
+    enrolled(org_admin)
+    code = mfa._recovery_codes_replace(org_admin)[0]
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-this-site-0123456789abcdefghijkl"
+
+    response = signed_in("orgadmin").post(reverse("accounts:mfa_verify"), {"token": code})
+
+    assert response.status_code == 302
+
+
+def test_recovery_codes_stored_in_plain_text_are_hashed_by_the_migration_and_still_work(
+    org_admin,
+):
+    from django.apps import apps as current_apps
+    from django.db import connection
+
+    enrolled(org_admin)
+    device = StaticDevice.objects.create(user=org_admin, name="recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    migration = importlib.import_module(
+        "apps.accounts.migrations.0006_hash_existing_recovery_codes"
+    )
+
+    migration.hash_recovery_codes(current_apps, SimpleNamespace(connection=connection))
+    migration.hash_recovery_codes(current_apps, SimpleNamespace(connection=connection))
+
+    assert list(device.token_set.values_list("token", flat=True)) == [
+        recovery_code_digest("abcd2345")
+    ]
+    assert (
+        signed_in("orgadmin")
+        .post(reverse("accounts:mfa_verify"), {"token": "abcd2345"})
+        .status_code
+        == 302
+    )

@@ -7,6 +7,7 @@ import pytest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.mfa import recovery_code_digest
 from apps.accounts.models import Role, User
 from apps.careplans.permissions import can_edit_goal_domain
 from apps.teams.models import RoleRights
@@ -30,7 +31,7 @@ def test_an_admin_gives_chws_social_goals_and_every_team_has_it_at_once(
     # The admin's second factor: an authenticator plus a recovery code typed below.
     TOTPDevice.objects.create(user=org_admin, name="authenticator", confirmed=True)
     static = StaticDevice.objects.create(user=org_admin, name="recovery", confirmed=True)
-    StaticToken.objects.create(device=static, token=RECOVERY)
+    StaticToken.objects.create(device=static, token=recovery_code_digest(RECOVERY))
     assert not can_edit_goal_domain(chw, patient, "social")
     page = browser_page
     login(page, live_server, "orgadmin", factories.PASSWORD)
