@@ -55,6 +55,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-the-embedded-default"  # noqa: S105
+# Keys retired by a rotation, still honoured for what they signed (sessions, password
+# reset links, the stored recovery codes' hashes), comma-separated.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", "")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 if DEMO and WEB_HOST not in ALLOWED_HOSTS and WEB_HOST not in {"0.0.0.0", "::"}:  # noqa: S104
