@@ -19,7 +19,7 @@ class AdtStatus(models.TextChoices):
     CLASH = "clash", "Control id clash (AE): MSH-10 already used for another message"
     DISMISSED = "dismissed", "Dismissed by an admin, never applied"
     REVIEW = "review", "Accepted; queued for a person to review (merge, class change)"
-    BUSY = "busy", "Not processed (AR): records busy, the sender resends"
+    BUSY = "busy", "Not processed (AR): records busy or intake failed; the sender resends"
     RESENT = "resent", "Not processed here: resent by the sender and processed then"
 
 

@@ -142,18 +142,29 @@ def adt_receive(*, actor: User, raw: str, channel: str = AdtChannel.HTTP) -> Adt
             return earlier
         logger.exception("ADT message could not be processed")
     except Exception:
-        # Not stored: the sender's retry is processed afresh (e.g. a lost database).
         logger.exception("ADT message could not be processed")
-    # AR, not AE: in original mode AE says the message itself is wrong (resent
-    # as it is, it fails again), AR that it failed for a reason unrelated to its
-    # content, so the sender may send it again later.
+    return _store_failed(actor=actor, message=message, header=header)
+
+
+# AR, not AE: in original mode AE says the message itself is wrong (resent as it is, it
+# fails again), AR that it failed for a reason unrelated to its content, so the sender
+# may send it again later.
+_FAILED = AdtProblem("AR", "Internal error; send the message again later.", "207")
+
+
+def _store_failed(*, actor: User, message: AdtMessage, header: Header) -> AdtResult:
+    """Intake itself failed (a fault of ours, not the message's): kept like a message
+    contention held up, so it shows in the admin for replay and the sender's resend is
+    processed afresh. Only when even that cannot be stored (the database is gone) does
+    the sender's resend remain the one copy."""
+    try:
+        return _store_unapplied(
+            actor=actor, message=message, header=header, status=AdtStatus.BUSY, problem=_FAILED
+        )
+    except Exception:
+        logger.exception("ADT message could not be stored after a failure")
     return AdtResult(
-        ack=build_ack(
-            header,
-            code="AR",
-            text="Internal error; send the message again later.",
-            error_code="207",
-        ),
+        ack=_ack_refusing(header, _FAILED),
         ack_code="AR",
         status=AdtStatus.ERROR,
         message_id=None,

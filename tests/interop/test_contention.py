@@ -108,11 +108,23 @@ def test_an_unexpected_failure_asks_the_sender_to_resend_rather_than_blaming_the
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("apps.interop.services.adt_apply", broken)
-    reply = door.send(adt("A01", control_id="U1"))
+    message = adt("A01", control_id="U1")
+    with monkeypatch.context() as patched:
+        patched.setattr("apps.interop.services.adt_apply", broken)
+        reply = door.send(message)
 
     code, control_id, text = msa(reply.acks[0])
     # AE would say the content is wrong (a resend fails the same way); AR lets it be resent.
     assert (code, control_id) == ("AR", "U1")
     assert "again later" in text
-    assert not AdtMessage.objects.filter(control_id="U1").exists()
+    assert "207" in reply.acks[0].split("ERR")[1]
+    # Kept where the interface team looks (the admin's ADT messages), for replay.
+    kept = AdtMessage.objects.get(control_id="U1")
+    assert kept.status == AdtStatus.BUSY
+    assert kept.ack_code == "AR"
+    assert not Handoff.objects.exists()
+
+    # The fault fixed, the engine's resend is processed, not answered from the refusal.
+    resent = door.send(message)
+    assert msa(resent.acks[0])[:2] == ("AA", "U1")
+    assert Handoff.objects.filter(kind=HandoffKind.ADMISSION).count() == 1
