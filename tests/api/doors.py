@@ -18,8 +18,9 @@ NOT_A_TEAMS_OBJECT = {
     "organisation_id": "the resource directory is shared by every team of the organisation: "
     "an outsider of the same organisation may read it by design",
     "service_id": "a directory service, shared by the organisation like its partner",
-    "request_id": "a patient-match request is an unmatched inbound record of the organisation, "
-    "worked from the organisation's match queue, not a team's patient",
+    "request_id": "a patient-match request names no patient of ours until it is matched and is "
+    "worked from the organisation's match queue; one that names a team's patient (a merge, a "
+    "class change) is hidden from other teams in tests/interop/test_review_events.py",
 }
 
 
