@@ -188,7 +188,7 @@ def recovery_code_digest(code: str, secret: str | None = None) -> str:
 def _secrets() -> list[str]:
     """The secret key and the retired ones still honoured (SECRET_KEY_FALLBACKS), so
     rotating the key does not void the recovery codes people hold."""
-    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
 
 
 def _digits(token: str) -> str:

@@ -48,7 +48,7 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
         about = models.Q(patient_id__in=ids)
         if not ids:
             return self.filter(about)
-        if self.db and connections[self.db].vendor == "postgresql":
+        if connections[self.db].vendor == "postgresql":
             for patient_id in ids:
                 about |= models.Q(patient_ids__contains=[patient_id])
         else:
